@@ -1,0 +1,86 @@
+/**
+ * The one choice stream (MODEL.md §5). Every nondeterministic decision in a
+ * run is `choose(n)`. A seed expands into choices through a small PRNG
+ * (sfc32); a recorded or minimized list replays without it, answering 0 once
+ * it runs out. A choice with n = 1 is no choice: it consumes and records
+ * nothing, so recorded lists hold only real decisions.
+ */
+export class ChoiceStream {
+  private a = 0;
+  private b = 0;
+  private c = 0;
+  private d = 0;
+  private list: ArrayLike<number> | null = null;
+  private listPos = 0;
+  private recorded = new Uint32Array(1024);
+  /** How many choices have been recorded in this run. */
+  count = 0;
+
+  /** Start a run from a seed (a non-negative safe integer). */
+  seed(seed: number): void {
+    this.list = null;
+    this.count = 0;
+    // Seeds above 2^32 keep their high bits: two words of state from them.
+    const lo = seed >>> 0;
+    const hi = Math.floor(seed / 4294967296) >>> 0;
+    this.a = 0x9e3779b9 ^ hi;
+    this.b = 0x243f6a88;
+    this.c = 0xb7e15162 ^ lo;
+    this.d = 1;
+    for (let i = 0; i < 12; i++) this.next();
+  }
+
+  /** Start a run that replays `choices`; past its end every answer is 0. */
+  replay(choices: ArrayLike<number>): void {
+    this.list = choices;
+    this.listPos = 0;
+    this.count = 0;
+  }
+
+  /** A decision among `n` alternatives; 0 is always the simplest one. */
+  choose(n: number): number {
+    if (n <= 1) return 0;
+    let v: number;
+    if (this.list !== null) {
+      v = this.listPos < this.list.length ? this.list[this.listPos]! : 0;
+      this.listPos++;
+      // An edited or lowered list may hold a value too big for this decision:
+      // take the largest that fits, so lowering a value never jumps around.
+      if (v >= n) v = n - 1;
+    } else {
+      v = Math.floor((this.next() / 4294967296) * n);
+    }
+    this.record(v);
+    return v;
+  }
+
+  /** Whether this run replays a list (rather than a seed). */
+  get replaying(): boolean {
+    return this.list !== null;
+  }
+
+  /** The choices made so far in this run. */
+  choices(): number[] {
+    return Array.from(this.recorded.subarray(0, this.count));
+  }
+
+  private record(v: number): void {
+    if (this.count === this.recorded.length) {
+      const grown = new Uint32Array(this.recorded.length * 2);
+      grown.set(this.recorded);
+      this.recorded = grown;
+    }
+    this.recorded[this.count++] = v;
+  }
+
+  // sfc32: small, fast, and the same on every machine.
+  private next(): number {
+    const t = (((this.a + this.b) | 0) + this.d) | 0;
+    this.d = (this.d + 1) | 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) | 0;
+    this.c = (this.c << 21) | (this.c >>> 11);
+    this.c = (this.c + t) | 0;
+    return t >>> 0;
+  }
+}

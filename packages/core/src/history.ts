@@ -1,0 +1,170 @@
+import { isData, ZERO } from './cell.js';
+
+/**
+ * What every write, store and truncate of one file did and when, so the data
+ * oracles can judge a value by MODEL.md §6's per-cell legality rule: a value
+ * is legal for a read of offset o over [rs, re] if some linearization of the
+ * writes and truncates, consistent with their real-time order, gives o that
+ * value at some instant inside the interval.
+ *
+ * An event covers file offsets [pos, pos + len) during steps [start, end]
+ * (end is TIME_INF while it runs). A completed event E2 that covers o and
+ * began after E ended (E.end < E2.start) and ended before the read began
+ * (E2.end < rs) hides E from that read: no linearization can show E's value.
+ */
+export const EV_DATA = 0;
+export const EV_ZERO = 1;
+export const EV_MAPPED = 2;
+
+export const TIME_INF = 0x7fffffff;
+export const TIME_INITIAL = -1;
+export const OFFSET_INF = 0x3fffffff;
+
+/** Mapped sources copy what another file held, which may itself be a mapped copy: judge that deep. */
+const MAPPED_DEPTH_MAX = 3;
+
+export class History {
+  readonly kind: Uint8Array;
+  readonly pos: Int32Array;
+  readonly len: Int32Array;
+  readonly start: Int32Array;
+  readonly end: Int32Array;
+  /** EV_DATA: the tag at `pos`; the value at o is base + (o - pos). */
+  readonly base: Uint32Array;
+  /** EV_MAPPED: the source file and the source offset at `pos`. */
+  readonly srcInode: Int32Array;
+  readonly srcPos: Int32Array;
+  n = 0;
+
+  constructor(readonly eventsMax: number) {
+    this.kind = new Uint8Array(eventsMax);
+    this.pos = new Int32Array(eventsMax);
+    this.len = new Int32Array(eventsMax);
+    this.start = new Int32Array(eventsMax);
+    this.end = new Int32Array(eventsMax);
+    this.base = new Uint32Array(eventsMax);
+    this.srcInode = new Int32Array(eventsMax);
+    this.srcPos = new Int32Array(eventsMax);
+  }
+
+  reset(): void {
+    this.n = 0;
+  }
+
+  add(kind: number, pos: number, len: number, start: number, base: number, srcInode: number, srcPos: number): number {
+    if (this.n === this.eventsMax) throw new Error('file history full: raise LIMITS.historyEventsMax');
+    const e = this.n++;
+    this.kind[e] = kind;
+    this.pos[e] = pos;
+    this.len[e] = len;
+    this.start[e] = start;
+    this.end[e] = start === TIME_INITIAL ? TIME_INITIAL : TIME_INF;
+    this.base[e] = base;
+    this.srcInode[e] = srcInode;
+    this.srcPos[e] = srcPos;
+    return e;
+  }
+
+  /** The event completed at `end`, having covered only its first `len` cells. */
+  finish(e: number, end: number, len: number): void {
+    this.end[e] = end;
+    this.len[e] = len;
+  }
+}
+
+/**
+ * Judges values against the histories of every file. One instance per model,
+ * reused; `firstIllegal` walks a range with a fast path for runs of cells
+ * that keep matching the same event.
+ */
+export class Legality {
+  /** After a legal verdict: the EV_DATA/EV_ZERO event that matched, or -1. */
+  private matchEv = -1;
+  /** After a verdict: the next offset at which the set of covering events may change. */
+  private segEnd = 0;
+
+  constructor(private readonly histories: readonly History[]) {}
+
+  /**
+   * The index of the first cell of cells[off, off + n), holding file offsets
+   * [o0, o0 + n) of file `ino`, that no linearization over [rs, re] allows;
+   * -1 when all are legal.
+   */
+  firstIllegal(ino: number, cells: Uint32Array, off: number, o0: number, n: number, rs: number, re: number): number {
+    const h = this.histories[ino]!;
+    let ev = -1;
+    let segEnd = -1;
+    for (let i = 0; i < n; i++) {
+      const o = o0 + i;
+      const v = cells[off + i]!;
+      if (ev >= 0 && o < segEnd) {
+        const expect = h.kind[ev] === EV_ZERO ? ZERO : (h.base[ev]! + (o - h.pos[ev]!)) >>> 0;
+        if (v === expect) continue;
+      }
+      if (!this.legalCell(ino, o, v, rs, re, 0)) return i;
+      ev = this.matchEv;
+      segEnd = this.segEnd;
+    }
+    return -1;
+  }
+
+  /** Whether file `ino` could show `v` at offset `o` at some instant of [rs, re]. */
+  legalCell(ino: number, o: number, v: number, rs: number, re: number, depth: number): boolean {
+    const h = this.histories[ino]!;
+    const n = h.n;
+    let segEnd = OFFSET_INF;
+    for (let e = 0; e < n; e++) {
+      const p = h.pos[e]!;
+      const q = p + h.len[e]!;
+      if (p > o && p < segEnd) segEnd = p;
+      if (q > o && q < segEnd) segEnd = q;
+    }
+    this.segEnd = segEnd;
+    this.matchEv = -1;
+    let mapped = false;
+    for (let e = 0; e < n; e++) {
+      if (!covers(h, e, o) || h.start[e]! > re || hidden(h, e, o, rs)) continue;
+      const kind = h.kind[e];
+      if (kind === EV_ZERO) {
+        if (v === ZERO) return this.matched(e);
+      } else if (kind === EV_DATA) {
+        if (v === (h.base[e]! + (o - h.pos[e]!)) >>> 0) return this.matched(e);
+      } else {
+        mapped = true;
+      }
+    }
+    if (!mapped) return false;
+    // A write from a shared mapping copied whatever its source held while it ran.
+    if (depth >= MAPPED_DEPTH_MAX) return v === ZERO || isData(v);
+    for (let e = 0; e < n; e++) {
+      if (h.kind[e] !== EV_MAPPED || !covers(h, e, o) || h.start[e]! > re || hidden(h, e, o, rs)) continue;
+      const srcEnd = Math.min(h.end[e]!, re);
+      if (this.legalCell(h.srcInode[e]!, h.srcPos[e]! + (o - h.pos[e]!), v, h.start[e]!, srcEnd, depth + 1)) {
+        this.matchEv = -1;
+        return true;
+      }
+    }
+    this.matchEv = -1;
+    return false;
+  }
+
+  private matched(e: number): boolean {
+    this.matchEv = e;
+    return true;
+  }
+}
+
+function covers(h: History, e: number, o: number): boolean {
+  const p = h.pos[e]!;
+  return o >= p && o < p + h.len[e]!;
+}
+
+/** Some completed event covering o began after e ended and ended before rs. */
+function hidden(h: History, e: number, o: number, rs: number): boolean {
+  const end = h.end[e]!;
+  if (end >= rs) return false;
+  for (let e2 = 0; e2 < h.n; e2++) {
+    if (e2 !== e && h.end[e2]! < rs && end < h.start[e2]! && covers(h, e2, o)) return true;
+  }
+  return false;
+}

@@ -1,0 +1,24 @@
+/**
+ * @pcfarm/core: a deterministic model of the Linux page cache in which the
+ * hazards of the February 2007 pagecache write-deadlock debate can happen,
+ * judged by oracles, explored from seeds, replayed bit for bit.
+ */
+export { ConfigError, DEFAULTS, LIMITS, SCHEDULERS, type RunConfig, type ResolvedConfig, type SchedulerId } from './config.js';
+export { FAILURE_KINDS, type Failure, type FailureKind, type TraceEvent } from './kernel.js';
+export { Model, runOne, type ModelOptions, type Outcome, type RunInput } from './model.js';
+export { formatEvent } from './trace.js';
+export { describeCell } from './cell.js';
+export type { Strategy } from './strategies/strategy.js';
+export type { Scenario } from './scenarios/scenario.js';
+import { SCENARIO_TABLE } from './scenarios/index.js';
+import { STRATEGY_TABLE } from './strategies/index.js';
+
+/** Strategy ids, in the order the thread met them. */
+export const STRATEGIES: readonly string[] = [...STRATEGY_TABLE.keys()];
+/** Scenario ids. */
+export const SCENARIOS: readonly string[] = [...SCENARIO_TABLE.keys()];
+/** Each strategy's and scenario's one-line description. */
+export const DESCRIPTIONS: Readonly<Record<string, string>> = Object.fromEntries([
+  ...[...STRATEGY_TABLE.values()].map((s) => [s.id, s.description]),
+  ...[...SCENARIO_TABLE.values()].map((s) => [s.id, s.description]),
+]);

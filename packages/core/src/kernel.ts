@@ -1,0 +1,257 @@
+import { ChoiceStream } from './choice.js';
+import { LIMITS, type ResolvedConfig } from './config.js';
+import { Legality, type History } from './history.js';
+import { Inode } from './inode.js';
+import { LOCK_CLASSES } from './locks.js';
+import { Lockdep } from './oracles/lock-order.js';
+import { Memory } from './memory.js';
+import { Mm } from './mm.js';
+import { Page } from './page.js';
+import type { Strategy } from './strategies/strategy.js';
+import { Task, type TaskBody } from './task.js';
+import type { KernelPaths } from './paths.js';
+
+export type FailureKind =
+  | 'deadlock'
+  | 'lock-order'
+  | 'stale-data'
+  | 'uninit-data'
+  | 'transient-zero'
+  | 'bad-data'
+  | 'livelock'
+  | 'final-state'
+  | 'bad-return'
+  | 'kernel-bug';
+
+export const FAILURE_KINDS: readonly FailureKind[] = [
+  'deadlock',
+  'lock-order',
+  'stale-data',
+  'uninit-data',
+  'transient-zero',
+  'bad-data',
+  'livelock',
+  'final-state',
+  'bad-return',
+  'kernel-bug',
+];
+
+/** How a run failed: the oracle's kind, what it saw, and where. */
+export interface Failure {
+  kind: FailureKind;
+  message: string;
+  /** The task that failed (for a deadlock, the first task of the cycle). */
+  task: string;
+  /** Its kernel backtrace, innermost first. */
+  site: string;
+  /** The global step the failure was judged at. */
+  step: number;
+  /** The cycle, the offending cells, the earlier lock orders: one line each. */
+  details: string[];
+}
+
+/** One line of a replay trace. */
+export interface TraceEvent {
+  step: number;
+  task: string;
+  site: string;
+  what: string;
+  locks: string;
+}
+
+/** What the write path cost, for MODEL.md §4's comparison in the fault-free case. */
+export class Costs {
+  pagesWritten = 0;
+  pageTableWalks = 0;
+  mmapSemAcquisitions = 0;
+  pageLockRoundTrips = 0;
+  kmaps = 0;
+  cellsCopied = 0;
+  faults = 0;
+  reset(): void {
+    this.pagesWritten = 0;
+    this.pageTableWalks = 0;
+    this.mmapSemAcquisitions = 0;
+    this.pageLockRoundTrips = 0;
+    this.kmaps = 0;
+    this.cellsCopied = 0;
+    this.faults = 0;
+  }
+}
+
+/** Thrown to unwind a run once an oracle has judged it; never escapes the model. */
+export const FAILED = Symbol('pcfarm.failed');
+
+/**
+ * The whole state of the small kernel, reused across runs: memory, files,
+ * processes, tasks, the choice stream and what the oracles need. Kernel paths
+ * are functions of (kernel, task, …) in mm/ and fs/, as in Linux.
+ */
+export class Kernel {
+  readonly cfg: ResolvedConfig;
+  readonly pageCells: number;
+  readonly pageShift: number;
+  readonly blockCells: number;
+  readonly blocksPerPage: number;
+  readonly mem: Memory;
+  readonly inodes: Inode[] = [];
+  nrInodes = 0;
+  readonly mms: Mm[] = [];
+  nrMms = 0;
+  readonly tasks: Task[] = [];
+  nrTasks = 0;
+  private readonly pagePool: Page[] = [];
+  /** Frame -> the page-cache page using it, for rmap and reclaim. */
+  readonly frameToPage: (Page | null)[];
+  readonly choice = new ChoiceStream();
+  readonly lockdep = new Lockdep();
+  readonly legality: Legality;
+  readonly costs = new Costs();
+  readonly strategy: Strategy;
+  readonly paths: KernelPaths;
+  /** The global step: the number of preemption points passed; the model's only clock. */
+  step = 0;
+  failure: Failure | null = null;
+  /** A lock-order finding: the run goes on, as the kernel does after a lockdep splat. */
+  deferred: Failure | null = null;
+  readonly tracing: boolean;
+  readonly trace: TraceEvent[] = [];
+  reclaimDone = true;
+  private nextBuf = 1;
+
+  constructor(cfg: ResolvedConfig, strategy: Strategy, paths: KernelPaths) {
+    this.cfg = cfg;
+    this.strategy = strategy;
+    this.paths = paths;
+    this.pageCells = cfg.pageCells;
+    this.pageShift = Math.log2(cfg.pageCells);
+    this.blocksPerPage = cfg.blocksPerPage;
+    this.blockCells = cfg.pageCells / cfg.blocksPerPage;
+    this.tracing = cfg.trace;
+    this.mem = new Memory(LIMITS.framesMax, cfg.pageCells, LIMITS.diskPagesMax * cfg.blocksPerPage, this.blockCells, LIMITS.swapSlotsMax);
+    this.frameToPage = new Array<Page | null>(LIMITS.framesMax).fill(null);
+    for (let i = 0; i < LIMITS.inodesMax; i++) this.inodes.push(new Inode(i, LIMITS.filePagesMax, cfg.blocksPerPage, LIMITS.historyEventsMax));
+    for (let i = 0; i < LIMITS.tasksMax; i++) this.mms.push(new Mm(i, LIMITS.vpagesMax, 8));
+    for (let i = 0; i < LIMITS.tasksMax; i++) this.tasks.push(new Task(i));
+    for (let i = 0; i < LIMITS.framesMax; i++) this.pagePool.push(new Page(i));
+    this.legality = new Legality(this.inodes.map((inode): History => inode.history));
+  }
+
+  /** Forget the previous run; every object is kept for the next. */
+  reset(): void {
+    this.mem.reset();
+    for (let i = 0; i < this.nrInodes; i++) this.inodes[i]!.reset();
+    this.nrInodes = 0;
+    for (let i = 0; i < this.nrMms; i++) this.mms[i]!.reset();
+    this.nrMms = 0;
+    for (let i = 0; i < this.nrTasks; i++) this.tasks[i]!.reset();
+    this.nrTasks = 0;
+    for (const page of this.pagePool) resetPage(page);
+    this.frameToPage.fill(null);
+    this.lockdep.reset();
+    this.costs.reset();
+    this.step = 0;
+    this.failure = null;
+    this.deferred = null;
+    this.trace.length = 0;
+    this.reclaimDone = true;
+    this.nextBuf = 1;
+  }
+
+  createInode(): Inode {
+    if (this.nrInodes === this.inodes.length) throw new Error('too many files: raise LIMITS.inodesMax');
+    const inode = this.inodes[this.nrInodes++]!;
+    inode.inUse = true;
+    return inode;
+  }
+
+  createMm(): Mm {
+    if (this.nrMms === this.mms.length) throw new Error('too many processes: raise LIMITS.tasksMax');
+    const mm = this.mms[this.nrMms++]!;
+    mm.inUse = true;
+    return mm;
+  }
+
+  createTask(name: string, mm: Mm | null, body: (t: Task) => TaskBody): Task {
+    if (this.nrTasks === this.tasks.length) throw new Error('too many tasks: raise LIMITS.tasksMax');
+    const t = this.tasks[this.nrTasks++]!;
+    t.inUse = true;
+    t.name = name;
+    t.mm = mm;
+    t.kthread = mm === null;
+    t.body = body(t);
+    return t;
+  }
+
+  /** A new user-buffer id for DATA tags. */
+  newBuf(): number {
+    return this.nextBuf++;
+  }
+
+  /** page_cache_alloc: a page with one reference and a frame of UNINIT cells. */
+  allocPage(): Page {
+    for (const page of this.pagePool) {
+      if (page.inUse) continue;
+      page.inUse = true;
+      page.frame = this.mem.allocFrame();
+      page.count = 1;
+      this.frameToPage[page.frame] = page;
+      return page;
+    }
+    throw new Error('out of pages: raise LIMITS.framesMax');
+  }
+
+  /** The last reference is gone: the frame goes back. */
+  freePage(page: Page): void {
+    this.frameToPage[page.frame] = null;
+    this.mem.freeFrame(page.frame);
+    resetPage(page);
+  }
+
+  /** An oracle's verdict: record it and unwind the run. */
+  fail(kind: FailureKind, t: Task | null, message: string, details: string[] = []): never {
+    this.failure ??= { kind, message, task: t?.name ?? 'kernel', site: t?.where() ?? 'kernel', step: this.step, details };
+    throw FAILED;
+  }
+
+  /** A BUG_ON of the model. */
+  bug(t: Task, message: string): never {
+    return this.fail('kernel-bug', t, `BUG: ${message}`);
+  }
+
+  /** A finding that does not stop the run (lockdep): reported if nothing worse happens. */
+  defer(kind: FailureKind, t: Task, message: string, details: string[]): void {
+    this.deferred ??= { kind, message, task: t.name, site: t.where(), step: this.step, details };
+  }
+
+  /** Record a trace event (replay mode only; callers check `tracing` before building text). */
+  event(t: Task, what: string): void {
+    this.trace.push({ step: this.step, task: t.name, site: t.where(3), what, locks: heldLocks(t) });
+  }
+}
+
+function resetPage(page: Page): void {
+  page.inUse = false;
+  page.mapping = null;
+  page.index = 0;
+  page.frame = -1;
+  page.flags = 0;
+  page.count = 0;
+  page.mapcount = 0;
+  page.lockOwner = null;
+  page.extraOwner = null;
+  page.bh.fill(0);
+  page.blocknr.fill(-1);
+}
+
+/** A lock's name as reports print it. */
+export function lockName(cls: number, lock: object | null): string {
+  if (lock instanceof Page) return `${LOCK_CLASSES[cls]}(${lock.name})`;
+  return (lock as { name?: string } | null)?.name ?? LOCK_CLASSES[cls]!;
+}
+
+function heldLocks(t: Task): string {
+  const names: string[] = [];
+  for (let i = 0; i < t.nrHeld; i++) names.push(lockName(t.held[i]!.cls, t.held[i]!.lock));
+  return names.join(', ');
+}

@@ -1,0 +1,102 @@
+import type { Gen } from './gen.js';
+import type { Kernel } from './kernel.js';
+import { CLASS_I_MUTEX, CLASS_MMAP_SEM, MODE_READ, MODE_WRITE, type Mutex, type RwSem } from './locks.js';
+import { WAIT_MUTEX, WAIT_RWSEM, type Task } from './task.js';
+
+/** Tell lockdep about a blocking acquisition; an unsafe order is a deferred `lock-order` finding. */
+export function lockdepAcquire(k: Kernel, t: Task, cls: number): void {
+  const report = k.lockdep.acquire(t, cls);
+  if (report !== null) k.defer('lock-order', t, report.message, report.details);
+}
+
+export function* mutexLock(k: Kernel, t: Task, m: Mutex): Gen {
+  lockdepAcquire(k, t, CLASS_I_MUTEX);
+  while (m.owner !== null) {
+    t.waitOn(WAIT_MUTEX, 'mutex_lock', null, m);
+    yield;
+  }
+  t.clearWait();
+  m.owner = t;
+  t.hold(CLASS_I_MUTEX, m, MODE_WRITE);
+  if (k.tracing) k.event(t, `mutex_lock(${m.name})`);
+}
+
+export function mutexUnlock(k: Kernel, t: Task, m: Mutex): void {
+  if (m.owner !== t) k.bug(t, `mutex_unlock(${m.name}) by a task that does not hold it`);
+  m.owner = null;
+  t.release(m);
+  if (k.tracing) k.event(t, `mutex_unlock(${m.name})`);
+}
+
+export function* downRead(k: Kernel, t: Task, sem: RwSem): Gen {
+  lockdepAcquire(k, t, CLASS_MMAP_SEM);
+  k.costs.mmapSemAcquisitions++;
+  // A queued writer blocks new readers, as in Linux.
+  if (sem.writer === null && sem.queue.length === 0) {
+    grantRead(sem, t);
+  } else {
+    sem.queue.push(t);
+    sem.queueMode.push(MODE_READ);
+    t.waitOn(WAIT_RWSEM, 'down_read', null, sem);
+    while (t.waitKind === WAIT_RWSEM) yield;
+  }
+  if (k.tracing) k.event(t, `down_read(${sem.name})`);
+}
+
+export function upRead(k: Kernel, t: Task, sem: RwSem): void {
+  const i = sem.readers.indexOf(t);
+  if (i < 0) k.bug(t, `up_read(${sem.name}) by a task that does not hold it`);
+  sem.readers.splice(i, 1);
+  t.release(sem);
+  if (k.tracing) k.event(t, `up_read(${sem.name})`);
+  wake(sem);
+}
+
+export function* downWrite(k: Kernel, t: Task, sem: RwSem): Gen {
+  lockdepAcquire(k, t, CLASS_MMAP_SEM);
+  k.costs.mmapSemAcquisitions++;
+  if (sem.writer === null && sem.readers.length === 0 && sem.queue.length === 0) {
+    sem.writer = t;
+    t.hold(CLASS_MMAP_SEM, sem, MODE_WRITE);
+  } else {
+    sem.queue.push(t);
+    sem.queueMode.push(MODE_WRITE);
+    t.waitOn(WAIT_RWSEM, 'down_write', null, sem);
+    while (t.waitKind === WAIT_RWSEM) yield;
+  }
+  if (k.tracing) k.event(t, `down_write(${sem.name})`);
+}
+
+export function upWrite(k: Kernel, t: Task, sem: RwSem): void {
+  if (sem.writer !== t) k.bug(t, `up_write(${sem.name}) by a task that does not hold it`);
+  sem.writer = null;
+  t.release(sem);
+  if (k.tracing) k.event(t, `up_write(${sem.name})`);
+  wake(sem);
+}
+
+function grantRead(sem: RwSem, t: Task): void {
+  sem.readers.push(t);
+  t.hold(CLASS_MMAP_SEM, sem, MODE_READ);
+}
+
+/** Hand the semaphore to the head of the queue: one writer, or every reader up to the next writer. */
+function wake(sem: RwSem): void {
+  while (sem.queue.length > 0) {
+    const head = sem.queue[0]!;
+    if (sem.queueMode[0] === MODE_WRITE) {
+      if (sem.writer !== null || sem.readers.length > 0) return;
+      sem.queue.shift();
+      sem.queueMode.shift();
+      sem.writer = head;
+      head.hold(CLASS_MMAP_SEM, sem, MODE_WRITE);
+      head.clearWait();
+      return;
+    }
+    if (sem.writer !== null) return;
+    sem.queue.shift();
+    sem.queueMode.shift();
+    grantRead(sem, head);
+    head.clearWait();
+  }
+}

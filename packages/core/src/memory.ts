@@ -1,0 +1,106 @@
+import { stale, uninit } from './cell.js';
+
+/**
+ * Physical memory, the disk and swap as regions of one Uint32Array of cells,
+ * so that every copy in the model (page to page, disk to page, page to swap)
+ * is a `copyWithin` on one array, with no view or buffer allocated.
+ *
+ *   [ frames: framesMax pages | disk: blocksMax blocks | swap: slotsMax pages ]
+ */
+export class Memory {
+  readonly cells: Uint32Array;
+  readonly pageCells: number;
+  readonly blockCells: number;
+  readonly framesMax: number;
+  readonly blocksMax: number;
+  readonly slotsMax: number;
+  readonly diskBase: number;
+  readonly swapBase: number;
+  private readonly freeFrames: Int32Array;
+  private nrFreeFrames = 0;
+  private readonly freeBlocks: Int32Array;
+  private nrFreeBlocks = 0;
+  private readonly slotUsed: Uint8Array;
+
+  constructor(framesMax: number, pageCells: number, blocksMax: number, blockCells: number, slotsMax: number) {
+    this.framesMax = framesMax;
+    this.pageCells = pageCells;
+    this.blocksMax = blocksMax;
+    this.blockCells = blockCells;
+    this.slotsMax = slotsMax;
+    this.diskBase = framesMax * pageCells;
+    this.swapBase = this.diskBase + blocksMax * blockCells;
+    this.cells = new Uint32Array(this.swapBase + slotsMax * pageCells);
+    this.freeFrames = new Int32Array(framesMax);
+    this.freeBlocks = new Int32Array(blocksMax);
+    this.slotUsed = new Uint8Array(slotsMax);
+    this.reset();
+  }
+
+  /** Forget every allocation; contents are rewritten when allocated again. */
+  reset(): void {
+    // Lowest number first, so every run hands them out in the same order.
+    for (let i = 0; i < this.framesMax; i++) this.freeFrames[i] = this.framesMax - 1 - i;
+    this.nrFreeFrames = this.framesMax;
+    for (let i = 0; i < this.blocksMax; i++) this.freeBlocks[i] = this.blocksMax - 1 - i;
+    this.nrFreeBlocks = this.blocksMax;
+    this.slotUsed.fill(0);
+  }
+
+  frameOff(frame: number): number {
+    return frame * this.pageCells;
+  }
+
+  blockOff(block: number): number {
+    return this.diskBase + block * this.blockCells;
+  }
+
+  slotOff(slot: number): number {
+    return this.swapBase + slot * this.pageCells;
+  }
+
+  /** A new frame holds UNINIT(frame) in every cell: page memory nobody wrote. */
+  allocFrame(): number {
+    if (this.nrFreeFrames === 0) throw new Error('out of page frames: raise LIMITS.framesMax');
+    const frame = this.freeFrames[--this.nrFreeFrames]!;
+    const off = frame * this.pageCells;
+    this.cells.fill(uninit(frame), off, off + this.pageCells);
+    return frame;
+  }
+
+  freeFrame(frame: number): void {
+    this.freeFrames[this.nrFreeFrames++] = frame;
+  }
+
+  get framesInUse(): number {
+    return this.framesMax - this.nrFreeFrames;
+  }
+
+  /** A block just allocated to a file holds STALE(block): another file's deleted data. */
+  allocBlock(): number {
+    if (this.nrFreeBlocks === 0) throw new Error('out of disk blocks: raise LIMITS.diskPagesMax');
+    const block = this.freeBlocks[--this.nrFreeBlocks]!;
+    const off = this.blockOff(block);
+    this.cells.fill(stale(block), off, off + this.blockCells);
+    return block;
+  }
+
+  freeBlock(block: number): void {
+    this.freeBlocks[this.nrFreeBlocks++] = block;
+  }
+
+  /** A free swap slot, or -1 when swap is full. */
+  allocSlot(): number {
+    for (let i = 0; i < this.slotsMax; i++) {
+      if (this.slotUsed[i] === 0) {
+        this.slotUsed[i] = 1;
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  freeSlot(slot: number): void {
+    this.slotUsed[slot] = 0;
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * Page faults, the user copy loop and PTE teardown (mm/memory.c, rmap.c).
+ * The copy loop is the hot path of the farm: frame-to-frame copyWithin on the
+ * one cell array, no allocation, no per-cell loop.
+ */
+import { ZERO } from '../cell.js';
+import type { Gen } from '../gen.js';
+import type { Inode } from '../inode.js';
+import type { Kernel } from '../kernel.js';
+import { downRead, upRead } from '../locking.js';
+import { VMA_ANON, type Mm } from '../mm.js';
+import { PG_locked, type Page } from '../page.js';
+import type { Task } from '../task.js';
+import { pageCacheRelease, unlockPage } from './filemap.js';
+import type { IovIter } from './iov.js';
+
+/**
+ * handle_mm_fault from do_page_fault, under mmap_sem for reading. Returns
+ * false for EFAULT: no VMA at the address, or SIGBUS past the end of a file.
+ */
+export function* handleMmFault(k: Kernel, t: Task, addr: number): Gen<boolean> {
+  const mm = t.mm!;
+  t.enter('do_page_fault');
+  try {
+    k.costs.faults++;
+    yield;
+    yield* downRead(k, t, mm.mmapSem);
+    const vpage = addr >>> k.pageShift;
+    const vma = vpage < mm.pte.length ? mm.findVma(vpage) : null;
+    if (vma === null) {
+      if (k.tracing) k.event(t, `fault at ${addr}: no mapping, EFAULT`);
+      t.efaultSeen = true;
+      upRead(k, t, mm.mmapSem);
+      return false;
+    }
+    if (mm.pte[vpage]! >= 0) {
+      upRead(k, t, mm.mmapSem);
+      return true;
+    }
+    if (vma.kind === VMA_ANON) {
+      doAnonymousPage(k, mm, vpage);
+      if (k.tracing) k.event(t, `anonymous fault: ${mm.name} page ${vpage} -> frame ${mm.pte[vpage]}`);
+      upRead(k, t, mm.mmapSem);
+      return true;
+    }
+    const page = yield* k.paths.nopage(k, t, vma, vma.pgoff + (vpage - vma.start));
+    if (page === null) {
+      if (k.tracing) k.event(t, `fault at ${addr}: past end of ${vma.inode!.name}, SIGBUS`);
+      t.efaultSeen = true;
+      upRead(k, t, mm.mmapSem);
+      return false;
+    }
+    if (mm.pte[vpage]! >= 0) {
+      // Another thread of this mm mapped it while we slept.
+      if (page.flags & PG_locked && page.lockOwner === t) unlockPage(k, t, page);
+      pageCacheRelease(k, t, page);
+    } else {
+      // The reference nopage took becomes the PTE's.
+      mm.pte[vpage] = page.frame;
+      page.mapcount++;
+      if (k.tracing) k.event(t, `map ${page.name} at ${mm.name} page ${vpage}`);
+      if (page.flags & PG_locked && page.lockOwner === t) unlockPage(k, t, page);
+    }
+    upRead(k, t, mm.mmapSem);
+    return true;
+  } finally {
+    t.leave();
+  }
+}
+
+/** do_anonymous_page / do_swap_page: a zero page, or the page back from swap. No page-cache lock. */
+function doAnonymousPage(k: Kernel, mm: Mm, vpage: number): void {
+  const frame = k.mem.allocFrame();
+  const off = k.mem.frameOff(frame);
+  const slot = mm.swapSlot[vpage]!;
+  if (slot >= 0) {
+    const from = k.mem.slotOff(slot);
+    k.mem.cells.copyWithin(off, from, from + k.pageCells);
+    k.mem.freeSlot(slot);
+    mm.swapSlot[vpage] = -1;
+  } else {
+    k.mem.cells.fill(ZERO, off, off + k.pageCells);
+  }
+  mm.pte[vpage] = frame;
+}
+
+/**
+ * __copy_from_user_inatomic: copy up to `bytes` cells from the user iovec
+ * (from `skip` cells past its position) to cell offset `dst`, page by page,
+ * stopping at the first source page whose PTE is not present. Page faults are
+ * disabled: nothing sleeps. Returns the cells copied.
+ */
+export function copyFromUserAtomic(k: Kernel, t: Task, dst: number, it: IovIter, skip: number, bytes: number): number {
+  const pte = t.mm!.pte;
+  const cells = k.mem.cells;
+  const mask = k.pageCells - 1;
+  let copied = 0;
+  while (copied < bytes) {
+    const addr = it.addrAt(skip + copied);
+    if (addr < 0) break;
+    const vpage = addr >>> k.pageShift;
+    const frame = vpage < pte.length ? pte[vpage]! : -1;
+    if (frame < 0) break;
+    const poff = addr & mask;
+    const n = Math.min(bytes - copied, it.contigAt(skip + copied), k.pageCells - poff);
+    const src = frame * k.pageCells + poff;
+    cells.copyWithin(dst + copied, src, src + n);
+    copied += n;
+  }
+  k.costs.cellsCopied += copied;
+  return copied;
+}
+
+/**
+ * __copy_from_user: the same copy, taking page faults as it goes. A fault
+ * that finds no mapping ends it (EFAULT). Returns the cells copied.
+ */
+export function* copyFromUser(k: Kernel, t: Task, dst: number, it: IovIter, skip: number, bytes: number): Gen<number> {
+  t.enter('copy_from_user');
+  let copied = 0;
+  for (;;) {
+    copied += copyFromUserAtomic(k, t, dst + copied, it, skip + copied, bytes - copied);
+    if (copied === bytes) break;
+    if (!(yield* handleMmFault(k, t, it.addrAt(skip + copied)))) break;
+  }
+  t.leave();
+  return copied;
+}
+
+/**
+ * fault_in_pages_readable: touch the first and the last cell of the user
+ * range. The PTEs may be gone again before the copy, which is why this never
+ * prevented the deadlock. Returns false for EFAULT.
+ */
+export function* faultInPagesReadable(k: Kernel, t: Task, addr: number, len: number): Gen<boolean> {
+  if (len <= 0) return true;
+  t.enter('fault_in_pages_readable');
+  try {
+    if (!(yield* touch(k, t, addr))) return false;
+    const last = addr + len - 1;
+    if (last >>> k.pageShift !== addr >>> k.pageShift && !(yield* touch(k, t, last))) return false;
+    return true;
+  } finally {
+    t.leave();
+  }
+}
+
+function* touch(k: Kernel, t: Task, addr: number): Gen<boolean> {
+  const pte = t.mm!.pte;
+  const vpage = addr >>> k.pageShift;
+  if (vpage < pte.length && pte[vpage]! >= 0) return true;
+  return yield* handleMmFault(k, t, addr);
+}
+
+/** Zap one PTE of a file page: the mapping's reference goes. */
+export function zapFilePte(k: Kernel, t: Task, mm: Mm, vpage: number, page: Page): void {
+  mm.pte[vpage] = -1;
+  page.mapcount--;
+  pageCacheRelease(k, t, page);
+}
+
+/** try_to_unmap: remove every PTE that maps this page-cache page. */
+export function tryToUnmap(k: Kernel, t: Task, page: Page): void {
+  for (let m = 0; m < k.nrMms && page.mapcount > 0; m++) {
+    const mm = k.mms[m]!;
+    for (let v = 0; v < mm.pte.length; v++) if (mm.pte[v] === page.frame) zapFilePte(k, t, mm, v, page);
+  }
+}
+
+/** unmap_mapping_range: zap every PTE that maps page `fromIndex` or later of the file. */
+export function unmapMappingRange(k: Kernel, t: Task, inode: Inode, fromIndex: number): void {
+  for (let m = 0; m < k.nrMms; m++) {
+    const mm = k.mms[m]!;
+    for (let i = 0; i < mm.nrVmas; i++) {
+      const vma = mm.vmas[i]!;
+      if (vma.inode !== inode) continue;
+      for (let v = vma.start; v < vma.end; v++) {
+        const frame = mm.pte[v]!;
+        if (frame < 0 || vma.pgoff + (v - vma.start) < fromIndex) continue;
+        zapFilePte(k, t, mm, v, k.frameToPage[frame]!);
+      }
+    }
+  }
+}

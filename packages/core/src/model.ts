@@ -1,0 +1,176 @@
+import { ConfigError, resolveConfig, type ResolvedConfig, type RunConfig } from './config.js';
+import { FAILED, Kernel, type Costs, type Failure, type TraceEvent } from './kernel.js';
+import type { KernelPaths } from './paths.js';
+import { SCENARIO_TABLE, type Scenario } from './scenarios/index.js';
+import { createScheduler, type Scheduler } from './schedulers/index.js';
+import { STRATEGY_TABLE, type Strategy } from './strategies/index.js';
+import { Task, WAIT_MUTEX, WAIT_NONE, WAIT_PAGE_EXTRA, WAIT_PAGE_LOCK } from './task.js';
+import { kswapd } from './mm/vmscan.js';
+import { deadlock } from './oracles/deadlock.js';
+import { finalState } from './oracles/final-state.js';
+import { livelock } from './oracles/livelock.js';
+import { PG_extra, PG_locked } from './page.js';
+import { formatEvent } from './trace.js';
+
+/** Run from a seed, or replay a recorded or minimized choice list. */
+export type RunInput = { seed: number } | { choices: readonly number[] };
+
+/** What one run came to. */
+export interface Outcome {
+  strategy: string;
+  scenario: string;
+  scheduler: string;
+  /** The seed it ran from, or null when it replayed a choice list. */
+  seed: number | null;
+  ok: boolean;
+  failure: Failure | null;
+  /** Preemption points passed. */
+  steps: number;
+  /** Every choice the run made: replaying them gives this run again. */
+  choices: number[];
+  /** A hash of the schedule (which task ran at each step): equal runs have equal hashes. */
+  scheduleHash: string;
+  /** Replay mode: the events, and a hash of their text. */
+  trace: TraceEvent[] | null;
+  traceHash: string | null;
+  costs: Omit<Costs, 'reset'>;
+}
+
+/** Test hooks: extra strategies and scenarios, and kernel paths replaced to plant a bug. */
+export interface ModelOptions {
+  strategies?: readonly Strategy[];
+  scenarios?: readonly Scenario[];
+  paths?: Partial<KernelPaths>;
+}
+
+/**
+ * A model instance for one configuration, reused across runs: every object
+ * (memory, pages, tasks) is allocated once and reset between runs.
+ */
+export class Model {
+  readonly config: ResolvedConfig;
+  private readonly kernel: Kernel;
+  private readonly scenario: Scenario;
+  private readonly scheduler: Scheduler;
+  private readonly runnable: Task[] = [];
+  private readonly sync = new Task(-1);
+
+  constructor(config: RunConfig, options: ModelOptions = {}) {
+    const strategies = new Map(STRATEGY_TABLE);
+    for (const s of options.strategies ?? []) strategies.set(s.id, s);
+    const scenarios = new Map(SCENARIO_TABLE);
+    for (const s of options.scenarios ?? []) scenarios.set(s.id, s);
+    this.config = resolveConfig(config, [...strategies.keys()], [...scenarios.keys()]);
+    const strategy = strategies.get(this.config.strategy)!;
+    this.kernel = new Kernel(this.config, strategy, { ...strategy.paths, ...options.paths });
+    this.scenario = scenarios.get(this.config.scenario)!;
+    this.scheduler = createScheduler(this.config.scheduler);
+    this.sync.name = 'sync';
+  }
+
+  run(input: RunInput): Outcome {
+    const k = this.kernel;
+    k.reset();
+    let seed: number | null = null;
+    if ('seed' in input) {
+      if (this.config.scheduler === 'replay') throw new ConfigError('EREPLAYSEED', 'the replay scheduler runs a choice list, not a seed');
+      if (!Number.isSafeInteger(input.seed) || input.seed < 0) throw new ConfigError('EBADSEED', `a seed must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, not ${input.seed}`);
+      seed = input.seed;
+      k.choice.seed(input.seed);
+    } else {
+      k.choice.replay(input.choices);
+    }
+    let scheduleHash = 0x811c9dc5;
+    try {
+      this.scenario.setup(k);
+      k.createTask('kswapd', null, (t) => kswapd(k, t));
+      this.scheduler.start(k);
+      scheduleHash = this.loop(scheduleHash);
+      finalState(k, this.sync);
+      if (k.deferred !== null) k.failure = k.deferred;
+    } catch (e) {
+      if (e !== FAILED) throw e;
+    }
+    const traceText = k.tracing ? k.trace.map(formatEvent).join('\n') : null;
+    return {
+      strategy: this.config.strategy,
+      scenario: this.config.scenario,
+      scheduler: this.config.scheduler,
+      seed,
+      ok: k.failure === null,
+      failure: k.failure,
+      steps: k.step,
+      choices: k.choice.choices(),
+      scheduleHash: hex(scheduleHash),
+      trace: k.tracing ? k.trace.slice() : null,
+      traceHash: traceText === null ? null : hex(fnv(traceText)),
+      costs: { ...k.costs },
+    };
+  }
+
+  /** Run tasks until all finish; returns the schedule hash. */
+  private loop(hash: number): number {
+    const k = this.kernel;
+    const { stepsMax, taskStepsMax } = this.config;
+    let current: Task | null = null;
+    for (;;) {
+      let n = 0;
+      let live = 0;
+      for (let i = 0; i < k.nrTasks; i++) {
+        const t = k.tasks[i]!;
+        if (t.done) continue;
+        live++;
+        if (canRun(t)) this.runnable[n++] = t;
+      }
+      if (live === 0) return hash;
+      if (n === 0) deadlock(k);
+      const t = this.scheduler.next(k, this.runnable, n, current);
+      if (k.step >= stepsMax) livelock(k, t, `is still running after the run's ${stepsMax} steps`);
+      current = t;
+      k.step++;
+      t.steps++;
+      if (t.steps > taskStepsMax && k.reclaimDone && !t.kthread) livelock(k, t, `passed its ${taskStepsMax}-step budget after reclaim finished`);
+      hash = Math.imul(hash ^ (t.id + 1), 16777619);
+      if (t.body!.next().done) t.done = true;
+    }
+  }
+}
+
+/** Whether what the task waits for is free now (rwsem waiters are woken by hand-off). */
+function canRun(t: Task): boolean {
+  switch (t.waitKind) {
+    case WAIT_NONE:
+      return true;
+    case WAIT_PAGE_LOCK:
+      return !(t.waitPage!.flags & PG_locked);
+    case WAIT_PAGE_EXTRA:
+      return !(t.waitPage!.flags & PG_extra);
+    case WAIT_MUTEX:
+      return (t.waitLock as { owner: Task | null }).owner === null;
+    default:
+      return false;
+  }
+}
+
+function fnv(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h;
+}
+
+function hex(h: number): string {
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+let cached: { key: string; model: Model } | null = null;
+
+/**
+ * The whole contract of the core: run one configuration from a seed, or
+ * replay a choice list, and say what happened. The model instance is kept for
+ * the next call with the same configuration.
+ */
+export function runOne(config: RunConfig, input: RunInput): Outcome {
+  const key = JSON.stringify(config);
+  if (cached === null || cached.key !== key) cached = { key, model: new Model(config) };
+  return cached.model.run(input);
+}

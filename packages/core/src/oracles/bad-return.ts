@@ -1,0 +1,69 @@
+/**
+ * bad-return: when a write or read returns, the count must equal what landed
+ * in the file (or was copied out), and EFAULT comes only from a source that
+ * really is unmapped.
+ */
+import { describeCell } from '../cell.js';
+import type { Inode } from '../inode.js';
+import type { Kernel } from '../kernel.js';
+import { BH_Uptodate } from '../page.js';
+import type { Task } from '../task.js';
+import { TIME_INF } from '../history.js';
+
+export const EFAULT = -14;
+
+/** Judge write(inode, pos, len) returning `ret`; its history events are [evFirst, evEnd). */
+export function checkWriteReturn(k: Kernel, t: Task, inode: Inode, pos: number, len: number, ret: number, iSizeBefore: number, since: number, evFirst: number, evEnd: number): void {
+  const call = `write(${inode.name}, ${pos}, ${len})`;
+  if (ret > len) k.fail('bad-return', t, `${call} returned ${ret}, more than it was asked to write`);
+  if (ret < 0 && ret !== EFAULT) k.fail('bad-return', t, `${call} returned ${ret}, an error no path of the model can give`);
+  if (!t.efaultSeen) {
+    if (ret === EFAULT) k.fail('bad-return', t, `${call} returned EFAULT though every source page was mapped`);
+    if (ret < len) k.fail('bad-return', t, `${call} returned ${ret} though every source page was mapped`);
+  }
+  const written = Math.max(ret, 0);
+  if (written < len) checkTail(k, t, inode, call, pos + written, Math.min(pos + len, inode.iSize), since);
+  if (inode.iSize > Math.max(iSizeBefore, pos + written) && !othersRan(inode, since, evFirst, evEnd)) {
+    k.fail('bad-return', t, `${call} returned ${ret} but left i_size at ${inode.iSize}, past the ${written} cells it wrote`);
+  }
+}
+
+/** Cells past the returned count, in uptodate buffers of cached pages, must still hold legal values. */
+function checkTail(k: Kernel, t: Task, inode: Inode, call: string, from: number, to: number, since: number): void {
+  const cells = k.mem.cells;
+  for (let o = from; o < to; ) {
+    const index = o >>> k.pageShift;
+    const pageEnd = Math.min(to, (index + 1) * k.pageCells);
+    const page = inode.pages[index];
+    if (page) {
+      const base = k.mem.frameOff(page.frame) - index * k.pageCells;
+      for (let b = 0; b < k.blocksPerPage; b++) {
+        if (!(page.bh[b]! & BH_Uptodate)) continue;
+        const bStart = Math.max(o, index * k.pageCells + b * k.blockCells);
+        const bEnd = Math.min(pageEnd, index * k.pageCells + (b + 1) * k.blockCells);
+        if (bStart >= bEnd) continue;
+        const i = k.legality.firstIllegal(inode.id, cells, base + bStart, bStart, bEnd - bStart, since, k.step);
+        if (i >= 0) {
+          k.fail('bad-return', t, `${call} returned short, yet offset ${bStart + i}, past the returned count, now holds ${describeCell(cells[base + bStart + i]!)}, which no write could have left there`);
+        }
+      }
+    }
+    o = pageEnd;
+  }
+}
+
+/** Whether any other write or truncate of the file overlapped [since, now]. */
+function othersRan(inode: Inode, since: number, evFirst: number, evEnd: number): boolean {
+  const h = inode.history;
+  for (let e = 0; e < h.n; e++) {
+    if (e >= evFirst && e < evEnd) continue;
+    if (h.start[e]! < 0) continue;
+    if (h.end[e] === TIME_INF || h.end[e]! >= since) return true;
+  }
+  return false;
+}
+
+/** Judge read(inode, pos, len) returning `ret`. */
+export function checkReadReturn(k: Kernel, t: Task, inode: Inode, pos: number, len: number, ret: number): void {
+  if (ret > len || ret < 0) k.fail('bad-return', t, `read(${inode.name}, ${pos}, ${len}) returned ${ret}`);
+}

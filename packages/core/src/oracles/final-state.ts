@@ -1,0 +1,63 @@
+/**
+ * final-state: after every task finishes, write back, drop caches and re-read
+ * from disk. Every cell inside i_size must be a value some linearization of
+ * the completed writes and truncates leaves; no page may be left locked, past
+ * i_size, or with a leaked reference.
+ */
+import { describeCell, ZERO } from '../cell.js';
+import type { Kernel } from '../kernel.js';
+import { PG_dirty, PG_locked } from '../page.js';
+import type { Task } from '../task.js';
+import { pagesOf, removeFromPageCache, trylockPage, unlockPage } from '../mm/filemap.js';
+import { exitMmap } from '../mm/mmap.js';
+
+export function finalState(k: Kernel, sync: Task): void {
+  for (let m = 0; m < k.nrMms; m++) exitMmap(k, sync, k.mms[m]!);
+  for (let f = 0; f < k.nrInodes; f++) {
+    const inode = k.inodes[f]!;
+    for (let index = 0; index < inode.pages.length; index++) {
+      const page = inode.pages[index];
+      if (!page) continue;
+      if (page.flags & PG_locked) {
+        const held = page.lockOwner?.holding(page);
+        const by = page.lockOwner === null ? '' : ` by ${page.lockOwner.name}${held ? ` (taken in ${held.fn} <- ${held.caller})` : ''}`;
+        k.fail('final-state', null, `page ${page.name} left locked${by} after every task finished`);
+      }
+      if (page.count !== 1) k.fail('final-state', null, `page ${page.name} has ${page.count - 1} leaked reference(s) after every task finished`);
+      if (index >= pagesOf(k, inode.iSize)) k.fail('final-state', null, `page ${page.name} is cached past i_size ${inode.iSize}`);
+    }
+  }
+  // sync; echo 3 > /proc/sys/vm/drop_caches
+  for (let f = 0; f < k.nrInodes; f++) {
+    const inode = k.inodes[f]!;
+    for (let index = 0; index < inode.pages.length; index++) {
+      const page = inode.pages[index];
+      if (!page) continue;
+      trylockPage(k, sync, page);
+      if (page.flags & PG_dirty) {
+        k.paths.writepage(k, sync, page);
+        trylockPage(k, sync, page);
+      }
+      removeFromPageCache(k, sync, page);
+      unlockPage(k, sync, page);
+      k.freePage(page);
+    }
+  }
+  // Re-read every file from disk, a hole as ZERO.
+  const zeroes = k.mem.allocFrame();
+  const zeroOff = k.mem.frameOff(zeroes);
+  k.mem.cells.fill(ZERO, zeroOff, zeroOff + k.pageCells);
+  for (let f = 0; f < k.nrInodes; f++) {
+    const inode = k.inodes[f]!;
+    for (let o = 0; o < inode.iSize; o += k.blockCells) {
+      const n = Math.min(k.blockCells, inode.iSize - o);
+      const block = inode.blocks[o / k.blockCells]!;
+      const off = block >= 0 ? k.mem.blockOff(block) : zeroOff;
+      const i = k.legality.firstIllegal(inode.id, k.mem.cells, off, o, n, k.step, k.step);
+      if (i >= 0) {
+        k.fail('final-state', null, `after sync and drop_caches, ${inode.name} offset ${o + i} holds ${describeCell(k.mem.cells[off + i]!)}, which no linearization of the completed writes and truncates leaves`);
+      }
+    }
+  }
+  k.mem.freeFrame(zeroes);
+}

@@ -1,0 +1,47 @@
+import type { Inode } from './inode.js';
+import type { Task } from './task.js';
+
+/** Page flags (page->flags). */
+export const PG_locked = 1;
+export const PG_uptodate = 2;
+export const PG_dirty = 4;
+/** The one extra flag a strategy may use (excl-flag's PG_writing). */
+export const PG_extra = 8;
+
+/** Buffer state bits (struct buffer_head's b_state), one byte per block of the page. */
+export const BH_Mapped = 1;
+export const BH_New = 2;
+export const BH_Uptodate = 4;
+export const BH_Dirty = 8;
+
+export const BUFFERS_PER_PAGE_MAX = 4;
+
+/** A page-cache page (struct page). Pages are pooled and reused across runs. */
+export class Page {
+  readonly id: number;
+  inUse = false;
+  /** page->mapping: the file it caches, or null once truncated or freed. */
+  mapping: Inode | null = null;
+  index = 0;
+  frame = -1;
+  flags = 0;
+  /** References: the page cache holds one, each PTE one, each get_page one. */
+  count = 0;
+  mapcount = 0;
+  /** Who holds PG_locked (its held-lock record says where it was taken). */
+  lockOwner: Task | null = null;
+  /** Who set PG_extra. */
+  extraOwner: Task | null = null;
+  readonly bh = new Uint8Array(BUFFERS_PER_PAGE_MAX);
+  /** Disk block of each buffer, valid while BH_Mapped. */
+  readonly blocknr = new Int32Array(BUFFERS_PER_PAGE_MAX);
+
+  constructor(id: number) {
+    this.id = id;
+  }
+
+  /** How the page is named in traces and reports: `f0:1` is file 0's page 1. */
+  get name(): string {
+    return this.mapping !== null ? `${this.mapping.name}:${this.index}` : `page#${this.id}(index ${this.index}, truncated)`;
+  }
+}

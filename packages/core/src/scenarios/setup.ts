@@ -1,0 +1,81 @@
+/** What scenarios build from: files with data and holes, mappings, user tasks. */
+import { data } from '../cell.js';
+import { EV_DATA, EV_ZERO, OFFSET_INF, TIME_INITIAL } from '../history.js';
+import type { Inode } from '../inode.js';
+import type { Kernel } from '../kernel.js';
+import { VMA_ANON, VMA_FILE, type Mm } from '../mm.js';
+import { runProgram, type Op } from '../program.js';
+import type { Task } from '../task.js';
+
+/** A page of a new file: on disk with fresh DATA, or a hole. */
+export type PageInit = 'data' | 'hole';
+
+/** The user address of cell `off` of virtual page `vpage`. */
+export function userAddr(k: Kernel, vpage: number, off = 0): number {
+  return vpage * k.pageCells + off;
+}
+
+/**
+ * A file whose pages are data or holes, with i_size `size` (default: all of
+ * them); nothing is cached. Its history starts with what it holds.
+ */
+export function createFile(k: Kernel, pages: readonly PageInit[], size = pages.length * k.pageCells): Inode {
+  const inode = k.createInode();
+  inode.iSize = size;
+  const buf = k.newBuf();
+  const h = inode.history;
+  const cells = k.mem.cells;
+  for (let p = 0; p < pages.length; p++) {
+    for (let i = 0; i < k.blocksPerPage; i++) {
+      const b = p * k.blocksPerPage + i;
+      const from = b * k.blockCells;
+      if (from >= size) break;
+      const n = Math.min(k.blockCells, size - from);
+      if (pages[p] === 'hole') {
+        h.add(EV_ZERO, from, n, TIME_INITIAL, 0, -1, 0);
+        continue;
+      }
+      const block = k.mem.allocBlock();
+      inode.blocks[b] = block;
+      const off = k.mem.blockOff(block);
+      fillData(cells, off, data(buf, from), n);
+      cells.fill(0, off + n, off + k.blockCells); // past EOF a block holds zeroes
+      h.add(EV_DATA, from, n, TIME_INITIAL, data(buf, from), -1, 0);
+    }
+  }
+  h.add(EV_ZERO, size, OFFSET_INF, TIME_INITIAL, 0, -1, 0);
+  return inode;
+}
+
+/** Consecutive DATA tags: set up once per run, so a plain loop. */
+function fillData(cells: Uint32Array, off: number, first: number, n: number): void {
+  for (let i = 0; i < n; i++) cells[off + i] = first + i;
+}
+
+/** An anonymous buffer of `npages` at `vpage`, holding a fresh buffer's DATA; present, or swapped out. */
+export function mapAnon(k: Kernel, mm: Mm, vpage: number, npages: number, swapped = false): void {
+  const buf = k.newBuf();
+  mm.addVma(vpage, vpage + npages, VMA_ANON, null, 0, buf);
+  for (let p = 0; p < npages; p++) {
+    const frame = k.mem.allocFrame();
+    const off = k.mem.frameOff(frame);
+    fillData(k.mem.cells, off, data(buf, p * k.pageCells), k.pageCells);
+    if (swapped) {
+      const slot = k.mem.allocSlot();
+      k.mem.cells.copyWithin(k.mem.slotOff(slot), off, off + k.pageCells);
+      k.mem.freeFrame(frame);
+      mm.swapSlot[vpage + p] = slot;
+    } else {
+      mm.pte[vpage + p] = frame;
+    }
+  }
+}
+
+/** A shared mapping of `npages` of the file from page `pgoff`, at `vpage`; nothing faulted in yet. */
+export function mapFile(mm: Mm, vpage: number, inode: Inode, pgoff: number, npages: number): void {
+  mm.addVma(vpage, vpage + npages, VMA_FILE, inode, pgoff);
+}
+
+export function userTask(k: Kernel, name: string, mm: Mm, ops: readonly Op[]): Task {
+  return k.createTask(name, mm, (t) => runProgram(k, t, ops));
+}

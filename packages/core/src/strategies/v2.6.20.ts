@@ -1,0 +1,96 @@
+/**
+ * v2.6.20: generic_file_buffered_write + filemap_copy_from_user, as Linux
+ * 2.6.20 shipped them (mm/filemap.c, mm/filemap.h).
+ *
+ * Prefault the source, lock the destination page, prepare_write, copy with
+ * page faults disabled (on x86 the uncopied tail is zero-filled); on a short
+ * copy do the faulting copy *while holding the page lock*; commit_write the
+ * full length whatever was copied.
+ *
+ * The thread's charges against it: the faulting copy takes mmap_sem and,
+ * when the source is a mapping of a page that is not uptodate, that page's
+ * lock: a self deadlock when it is the destination page, an ABBA deadlock
+ * across two writers; readers see the zeroes between the two copies; and a
+ * zero-filled tail is committed after a real EFAULT.
+ */
+import { ZERO } from '../cell.js';
+import type { Gen } from '../gen.js';
+import type { Inode } from '../inode.js';
+import type { Kernel } from '../kernel.js';
+import { PG_locked, type Page } from '../page.js';
+import type { Task } from '../task.js';
+import { blockPrepareWrite, genericCommitWrite } from '../fs/buffer.js';
+import { grabCachePage, pageCacheRelease, unlockPage } from '../mm/filemap.js';
+import type { IovIter } from '../mm/iov.js';
+import { copyFromUser, copyFromUserAtomic, faultInPagesReadable } from '../mm/memory.js';
+import { EFAULT } from '../oracles/bad-return.js';
+import { PATHS_2_6_20 } from '../paths.js';
+import type { Strategy } from './strategy.js';
+
+function* genericFileBufferedWrite(k: Kernel, t: Task, inode: Inode, pos: number, it: IovIter): Gen<number> {
+  t.enter('generic_file_buffered_write');
+  let written = 0;
+  let status = 0;
+  do {
+    const offset = pos & (k.pageCells - 1);
+    const index = pos >>> k.pageShift;
+    const bytes = Math.min(k.pageCells - offset, it.count);
+
+    // Bring in the user page that we will copy from _first_. Otherwise
+    // there's a nasty deadlock on copying from the same page as we're
+    // writing to, without it being marked up-to-date.
+    yield* faultInPagesReadable(k, t, it.addrAt(0), Math.min(it.singleSegCount(), bytes));
+    yield;
+
+    const page = yield* grabCachePage(k, t, inode, index);
+    yield* blockPrepareWrite(k, t, page, offset, offset + bytes, true);
+    yield;
+    const copied = yield* filemapCopyFromUser(k, t, page, offset, it, bytes);
+    genericCommitWrite(k, t, page, offset, offset + bytes);
+    k.costs.pagesWritten++;
+    status = 0;
+    if (copied > 0) {
+      status = copied;
+      written += copied;
+      it.advance(copied);
+      pos += copied;
+    }
+    if (copied !== bytes) status = EFAULT;
+    unlockPage(k, t, page);
+    pageCacheRelease(k, t, page);
+    if (status < 0) break;
+    yield; // balance_dirty_pages_ratelimited, cond_resched
+  } while (it.count > 0);
+  t.leave();
+  return written > 0 ? written : status;
+}
+
+/**
+ * filemap_copy_from_user: the atomic copy under kmap_atomic; if it comes up
+ * short, the slow copy under kmap, which takes page faults while the caller
+ * holds the destination page's lock.
+ */
+function* filemapCopyFromUser(k: Kernel, t: Task, page: Page, offset: number, it: IovIter, bytes: number): Gen<number> {
+  t.enter('filemap_copy_from_user');
+  if (!(page.flags & PG_locked) || page.lockOwner !== t) k.bug(t, `copy into ${page.name} without its page lock`);
+  const dst = k.mem.frameOff(page.frame) + offset;
+  let copied = copyFromUserAtomic(k, t, dst, it, 0, bytes);
+  if (copied < bytes) {
+    // __copy_from_user_inatomic_nocache zero-fills what it could not copy (x86).
+    k.mem.cells.fill(ZERO, dst + copied, dst + bytes);
+    if (k.tracing) k.event(t, `atomic copy short: ${copied} of ${bytes}, tail zero-filled`);
+    yield; // kunmap_atomic: preemptible again
+    // Do it the slow way.
+    copied = yield* copyFromUser(k, t, dst, it, 0, bytes);
+    if (copied < bytes) k.mem.cells.fill(ZERO, dst + copied, dst + bytes);
+  }
+  t.leave();
+  return copied;
+}
+
+export const v2_6_20: Strategy = {
+  id: 'v2.6.20',
+  description: 'Linux 2.6.20 generic_file_buffered_write: the faulting copy runs under the destination page lock',
+  paths: PATHS_2_6_20,
+  performWrite: genericFileBufferedWrite,
+};

@@ -1,0 +1,131 @@
+import { LIMITS } from './config.js';
+import { HeldLock, type Mutex, type RwSem } from './locks.js';
+import type { Mm } from './mm.js';
+import type { Page } from './page.js';
+
+export const WAIT_NONE = 0;
+export const WAIT_PAGE_LOCK = 1;
+export const WAIT_PAGE_EXTRA = 2;
+export const WAIT_MUTEX = 3;
+export const WAIT_RWSEM = 4;
+
+export type TaskBody = Generator<void, void, void>;
+
+/**
+ * A user thread or a kernel thread, run as a coroutine that yields at every
+ * preemption point. Its kernel stack of function names gives every event and
+ * every wait a site that reads like a kernel backtrace.
+ */
+export class Task {
+  readonly id: number;
+  inUse = false;
+  name = '';
+  kthread = false;
+  mm: Mm | null = null;
+  body: TaskBody | null = null;
+  done = false;
+  steps = 0;
+  /** What it is blocked on; the scheduler skips it until that is free. */
+  waitKind = WAIT_NONE;
+  waitPage: Page | null = null;
+  waitLock: Mutex | RwSem | null = null;
+  /** The primitive it sleeps in: lock_page, down_read, … */
+  waitFn = '';
+  readonly held: HeldLock[] = [];
+  nrHeld = 0;
+  private readonly stack: string[] = [];
+  depth = 0;
+  /** PCT priority: higher runs first. */
+  priority = 0;
+  /** A fault in the current syscall found no mapping (a real EFAULT). */
+  efaultSeen = false;
+  /** What each operation of its program returned, in order. */
+  readonly returns: number[] = [];
+
+  constructor(id: number) {
+    this.id = id;
+    for (let i = 0; i < LIMITS.heldLocksMax; i++) this.held.push(new HeldLock());
+    for (let i = 0; i < LIMITS.stackDepthMax; i++) this.stack.push('');
+  }
+
+  reset(): void {
+    this.inUse = false;
+    this.name = '';
+    this.kthread = false;
+    this.mm = null;
+    this.body = null;
+    this.done = false;
+    this.steps = 0;
+    this.waitKind = WAIT_NONE;
+    this.waitPage = null;
+    this.waitLock = null;
+    for (let i = 0; i < this.nrHeld; i++) this.held[i]!.lock = null;
+    this.nrHeld = 0;
+    this.depth = 0;
+    this.priority = 0;
+    this.efaultSeen = false;
+    this.returns.length = 0;
+  }
+
+  /** Enter a kernel function: its name becomes the innermost frame of the site. */
+  enter(fn: string): void {
+    if (this.depth === this.stack.length) throw new Error(`${this.name}: kernel stack deeper than LIMITS.stackDepthMax`);
+    this.stack[this.depth++] = fn;
+  }
+
+  leave(): void {
+    this.depth--;
+  }
+
+  /** The innermost function. */
+  get fn(): string {
+    return this.depth > 0 ? this.stack[this.depth - 1]! : 'user';
+  }
+
+  /** The site as a backtrace, innermost first: `filemap_nopage <- do_page_fault <- …`. */
+  where(frames = this.depth): string {
+    const parts: string[] = [];
+    for (let i = this.depth - 1; i >= 0 && parts.length < frames; i--) parts.push(this.stack[i]!);
+    return parts.length > 0 ? parts.join(' <- ') : 'user';
+  }
+
+  hold(cls: number, lock: object, mode: number): void {
+    if (this.nrHeld === this.held.length) throw new Error(`${this.name}: holds more than LIMITS.heldLocksMax locks`);
+    const h = this.held[this.nrHeld++]!;
+    h.cls = cls;
+    h.lock = lock;
+    h.mode = mode;
+    h.fn = this.fn;
+    h.caller = this.depth > 1 ? this.stack[this.depth - 2]! : 'user';
+  }
+
+  /** The record of a held lock, or null. */
+  holding(lock: object): HeldLock | null {
+    for (let i = this.nrHeld - 1; i >= 0; i--) if (this.held[i]!.lock === lock) return this.held[i]!;
+    return null;
+  }
+
+  release(lock: object): void {
+    for (let i = this.nrHeld - 1; i >= 0; i--) {
+      if (this.held[i]!.lock !== lock) continue;
+      const h = this.held[i]!;
+      for (let j = i; j < this.nrHeld - 1; j++) this.held[j] = this.held[j + 1]!;
+      this.held[--this.nrHeld] = h;
+      h.lock = null;
+      return;
+    }
+  }
+
+  waitOn(kind: number, fn: string, page: Page | null, lock: Mutex | RwSem | null): void {
+    this.waitKind = kind;
+    this.waitFn = fn;
+    this.waitPage = page;
+    this.waitLock = lock;
+  }
+
+  clearWait(): void {
+    this.waitKind = WAIT_NONE;
+    this.waitPage = null;
+    this.waitLock = null;
+  }
+}
