@@ -12,10 +12,12 @@ export interface RunConfig {
   scenario: string;
   /** Scheduler; default `pct`. */
   scheduler?: SchedulerId;
-  /** PCT bug depth d: d-1 priority change points; default 3. */
+  /** PCT bug depth d: d-1 priority change points; default 4. */
   pctDepth?: number;
-  /** PCT's guess at a run's length, the range its change points are drawn from; default 64. */
+  /** PCT's guess at a run's length in user-task steps, the range its change points are drawn from; default: the scenario's estimate. */
   pctStepsEstimate?: number;
+  /** PCT: at each step, one chance in this many that a runnable kernel thread (reclaim) preempts; default 2. */
+  pctDaemonOneIn?: number;
   /** Steps (preemption points) a run may take in all before it is a livelock; default 20000. */
   stepsMax?: number;
   /** Steps one task may take, once reclaim is done, before it is a livelock; default 4000. */
@@ -36,6 +38,7 @@ export interface ResolvedConfig {
   scheduler: SchedulerId;
   pctDepth: number;
   pctStepsEstimate: number;
+  pctDaemonOneIn: number;
   stepsMax: number;
   taskStepsMax: number;
   reclaimActionsMax: number;
@@ -46,8 +49,9 @@ export interface ResolvedConfig {
 
 export const DEFAULTS: Omit<ResolvedConfig, 'strategy' | 'scenario'> = {
   scheduler: 'pct',
-  pctDepth: 3,
-  pctStepsEstimate: 64,
+  pctDepth: 4,
+  pctStepsEstimate: 0,
+  pctDaemonOneIn: 2,
   stepsMax: 20_000,
   taskStepsMax: 4_000,
   reclaimActionsMax: 12,
@@ -120,7 +124,9 @@ export function resolveConfig(config: RunConfig, strategies: readonly string[], 
     scenario: config.scenario,
     scheduler,
     pctDepth: positiveInt('pctDepth', config.pctDepth ?? DEFAULTS.pctDepth, 1, 16),
-    pctStepsEstimate: positiveInt('pctStepsEstimate', config.pctStepsEstimate ?? DEFAULTS.pctStepsEstimate, 1, 1_000_000),
+    // 0 until the model fills in the scenario's own estimate.
+    pctStepsEstimate: config.pctStepsEstimate === undefined ? 0 : positiveInt('pctStepsEstimate', config.pctStepsEstimate, 1, 1_000_000),
+    pctDaemonOneIn: positiveInt('pctDaemonOneIn', config.pctDaemonOneIn ?? DEFAULTS.pctDaemonOneIn, 2, 1_000_000),
     stepsMax: positiveInt('stepsMax', config.stepsMax ?? DEFAULTS.stepsMax, 1, 100_000_000),
     taskStepsMax: positiveInt('taskStepsMax', config.taskStepsMax ?? DEFAULTS.taskStepsMax, 1, 100_000_000),
     reclaimActionsMax: positiveInt('reclaimActionsMax', config.reclaimActionsMax ?? DEFAULTS.reclaimActionsMax, 0, 1_000_000),

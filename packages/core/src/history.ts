@@ -34,6 +34,11 @@ export class History {
   /** EV_MAPPED: the source file and the source offset at `pos`. */
   readonly srcInode: Int32Array;
   readonly srcPos: Int32Array;
+  /**
+   * A weak event may be seen but hides nothing: a store past i_size into the
+   * last page, which writeback zeroes (the file never really held it).
+   */
+  readonly weak: Uint8Array;
   n = 0;
 
   constructor(readonly eventsMax: number) {
@@ -45,13 +50,14 @@ export class History {
     this.base = new Uint32Array(eventsMax);
     this.srcInode = new Int32Array(eventsMax);
     this.srcPos = new Int32Array(eventsMax);
+    this.weak = new Uint8Array(eventsMax);
   }
 
   reset(): void {
     this.n = 0;
   }
 
-  add(kind: number, pos: number, len: number, start: number, base: number, srcInode: number, srcPos: number): number {
+  add(kind: number, pos: number, len: number, start: number, base: number, srcInode: number, srcPos: number, weak = false): number {
     if (this.n === this.eventsMax) throw new Error('file history full: raise LIMITS.historyEventsMax');
     const e = this.n++;
     this.kind[e] = kind;
@@ -62,6 +68,7 @@ export class History {
     this.base[e] = base;
     this.srcInode[e] = srcInode;
     this.srcPos[e] = srcPos;
+    this.weak[e] = weak ? 1 : 0;
     return e;
   }
 
@@ -164,7 +171,7 @@ function hidden(h: History, e: number, o: number, rs: number): boolean {
   const end = h.end[e]!;
   if (end >= rs) return false;
   for (let e2 = 0; e2 < h.n; e2++) {
-    if (e2 !== e && h.end[e2]! < rs && end < h.start[e2]! && covers(h, e2, o)) return true;
+    if (e2 !== e && h.weak[e2] === 0 && h.end[e2]! < rs && end < h.start[e2]! && covers(h, e2, o)) return true;
   }
   return false;
 }

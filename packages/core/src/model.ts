@@ -64,6 +64,7 @@ export class Model {
     const strategy = strategies.get(this.config.strategy)!;
     this.kernel = new Kernel(this.config, strategy, { ...strategy.paths, ...options.paths });
     this.scenario = scenarios.get(this.config.scenario)!;
+    if (this.config.pctStepsEstimate === 0) this.config.pctStepsEstimate = this.scenario.stepsEstimate;
     this.scheduler = createScheduler(this.config.scheduler);
     this.sync.name = 'sync';
   }

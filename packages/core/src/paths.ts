@@ -18,16 +18,20 @@ export interface KernelPaths {
   writepage(k: Kernel, t: Task, page: Page): void;
   /** vm_ops->nopage / ->fault: the page with a reference (2.6.24: locked), or null for SIGBUS. */
   nopage(k: Kernel, t: Task, vma: Vma, pgoff: number): Gen<Page | null>;
+  /** Whether nopage returns the page locked (2.6.24's VM_FAULT_LOCKED), for the fault handler to unlock once mapped. */
+  nopageLocks: boolean;
 }
 
 export const PATHS_2_6_20: KernelPaths = {
   readpage: blockReadFullPage,
   writepage: blockWriteFullPage,
   nopage: filemapNopage,
+  nopageLocks: false,
 };
 
 export const PATHS_2_6_24: KernelPaths = {
   readpage: blockReadFullPage,
   writepage: blockWriteFullPage,
   nopage: filemapFault,
+  nopageLocks: true,
 };

@@ -107,8 +107,10 @@ function* userLoad(k: Kernel, t: Task, addr: number, len: number): Gen<number> {
     const n = Math.min(len - done, k.pageCells - poff);
     const vma = mm.findVma(vpage)!;
     if (vma.kind === VMA_FILE) {
+      // Past i_size the last page's tail is not the file's: only what lies inside is judged.
       const fileOff = (vma.pgoff + vpage - vma.start) * k.pageCells + poff;
-      checkUserRead(k, t, vma.inode!, k.mem.cells, k.mem.frameOff(frame) + poff, fileOff, n, k.step, 'load');
+      const inside = Math.min(n, vma.inode!.iSize - fileOff);
+      if (inside > 0) checkUserRead(k, t, vma.inode!, k.mem.cells, k.mem.frameOff(frame) + poff, fileOff, inside, k.step, 'load');
     }
     done += n;
     yield;
@@ -132,8 +134,12 @@ function* userStore(k: Kernel, t: Task, addr: number, len: number): Gen<number> 
     const vma = vpage < mm.pte.length ? mm.findVma(vpage) : null;
     if (vma === null || vma.kind === VMA_ANON) break;
     const n = Math.min(len - done, vma.end * k.pageCells - (addr + done));
+    const inode = vma.inode!;
     const fileOff = vma.pgoff * k.pageCells + (addr + done - vma.start * k.pageCells);
-    events.push({ inode: vma.inode!, e: vma.inode!.history.add(EV_DATA, fileOff, n, k.step, data(buf, done), -1, 0), from: done });
+    // Past i_size a store lands in the page but not in the file: weak.
+    const inside = Math.max(0, Math.min(n, inode.iSize - fileOff));
+    if (inside > 0) events.push({ inode, e: inode.history.add(EV_DATA, fileOff, inside, k.step, data(buf, done), -1, 0), from: done });
+    if (inside < n) events.push({ inode, e: inode.history.add(EV_DATA, fileOff + inside, n - inside, k.step, data(buf, done + inside), -1, 0, true), from: done + inside });
     done += n;
   }
   let done = 0;

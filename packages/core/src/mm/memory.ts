@@ -9,7 +9,7 @@ import type { Inode } from '../inode.js';
 import type { Kernel } from '../kernel.js';
 import { downRead, upRead } from '../locking.js';
 import { VMA_ANON, type Mm } from '../mm.js';
-import { PG_locked, type Page } from '../page.js';
+import type { Page } from '../page.js';
 import type { Task } from '../task.js';
 import { pageCacheRelease, unlockPage } from './filemap.js';
 import type { IovIter } from './iov.js';
@@ -52,14 +52,14 @@ export function* handleMmFault(k: Kernel, t: Task, addr: number): Gen<boolean> {
     }
     if (mm.pte[vpage]! >= 0) {
       // Another thread of this mm mapped it while we slept.
-      if (page.flags & PG_locked && page.lockOwner === t) unlockPage(k, t, page);
+      if (k.paths.nopageLocks) unlockPage(k, t, page);
       pageCacheRelease(k, t, page);
     } else {
       // The reference nopage took becomes the PTE's.
       mm.pte[vpage] = page.frame;
       page.mapcount++;
       if (k.tracing) k.event(t, `map ${page.name} at ${mm.name} page ${vpage}`);
-      if (page.flags & PG_locked && page.lockOwner === t) unlockPage(k, t, page);
+      if (k.paths.nopageLocks) unlockPage(k, t, page);
     }
     upRead(k, t, mm.mmapSem);
     return true;

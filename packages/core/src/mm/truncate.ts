@@ -19,7 +19,9 @@ import { tryToUnmap, unmapMappingRange } from './memory.js';
 export function* doTruncate(k: Kernel, t: Task, inode: Inode, size: number, withIMutex: boolean): Gen<number> {
   t.enter(withIMutex ? 'do_truncate' : 'vmtruncate');
   if (withIMutex) yield* mutexLock(k, t, inode.iMutex);
-  if (size < inode.iSize) {
+  // As vmtruncate: only growing the file skips the page work (do_expand); a
+  // truncate to the same size still zeroes the tail of the last page.
+  if (size <= inode.iSize) {
     inode.iSize = size;
     if (k.tracing) k.event(t, `i_size ${inode.name} = ${size}`);
     yield;

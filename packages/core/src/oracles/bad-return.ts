@@ -22,14 +22,30 @@ export function checkWriteReturn(k: Kernel, t: Task, inode: Inode, pos: number, 
     if (ret < len) k.fail('bad-return', t, `${call} returned ${ret} though every source page was mapped`);
   }
   const written = Math.max(ret, 0);
+  checkLanded(k, t, inode, call, ret, pos, Math.min(pos + written, inode.iSize));
   if (written < len) checkTail(k, t, inode, call, pos + written, Math.min(pos + len, inode.iSize), since);
   if (inode.iSize > Math.max(iSizeBefore, pos + written) && !othersRan(inode, since, evFirst, evEnd)) {
     k.fail('bad-return', t, `${call} returned ${ret} but left i_size at ${inode.iSize}, past the ${written} cells it wrote`);
   }
 }
 
-/** Cells past the returned count, in uptodate buffers of cached pages, must still hold legal values. */
-function checkTail(k: Kernel, t: Task, inode: Inode, call: string, from: number, to: number, since: number): void {
+/**
+ * Up to the returned count the write must have landed: just after it
+ * returns, each cell (in uptodate buffers of cached pages) holds its data or
+ * that of a write or truncate that overlapped it, never what it overwrote.
+ */
+function checkLanded(k: Kernel, t: Task, inode: Inode, call: string, ret: number, from: number, to: number): void {
+  const i = firstIllegalCached(k, inode, from, to, k.step + 1);
+  if (i >= 0) k.fail('bad-return', t, `${call} returned ${ret}, but offset ${i} does not hold what it wrote: ${describeCell(cellAt(k, inode, i))}`);
+}
+
+function cellAt(k: Kernel, inode: Inode, o: number): number {
+  const page = inode.pages[o >>> k.pageShift]!;
+  return k.mem.cells[k.mem.frameOff(page.frame) + (o & (k.pageCells - 1))]!;
+}
+
+/** The first file offset in [from, to), among uptodate buffers of cached pages, illegal over [since, now]; or -1. */
+function firstIllegalCached(k: Kernel, inode: Inode, from: number, to: number, since: number): number {
   const cells = k.mem.cells;
   for (let o = from; o < to; ) {
     const index = o >>> k.pageShift;
@@ -42,13 +58,20 @@ function checkTail(k: Kernel, t: Task, inode: Inode, call: string, from: number,
         const bStart = Math.max(o, index * k.pageCells + b * k.blockCells);
         const bEnd = Math.min(pageEnd, index * k.pageCells + (b + 1) * k.blockCells);
         if (bStart >= bEnd) continue;
-        const i = k.legality.firstIllegal(inode.id, cells, base + bStart, bStart, bEnd - bStart, since, k.step);
-        if (i >= 0) {
-          k.fail('bad-return', t, `${call} returned short, yet offset ${bStart + i}, past the returned count, now holds ${describeCell(cells[base + bStart + i]!)}, which no write could have left there`);
-        }
+        const i = k.legality.firstIllegal(inode.id, cells, base + bStart, bStart, bEnd - bStart, since, Math.max(since, k.step));
+        if (i >= 0) return bStart + i;
       }
     }
     o = pageEnd;
+  }
+  return -1;
+}
+
+/** Cells past the returned count, in uptodate buffers of cached pages, must still hold legal values. */
+function checkTail(k: Kernel, t: Task, inode: Inode, call: string, from: number, to: number, since: number): void {
+  const i = firstIllegalCached(k, inode, from, to, since);
+  if (i >= 0) {
+    k.fail('bad-return', t, `${call} returned short, yet offset ${i}, past the returned count, now holds ${describeCell(cellAt(k, inode, i))}, which no write could have left there`);
   }
 }
 

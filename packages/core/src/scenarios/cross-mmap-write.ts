@@ -9,6 +9,7 @@ import { createFile, mapFile, userAddr, userTask } from './setup.js';
 export const crossMmapWrite: Scenario = {
   id: 'cross-mmap-write',
   description: "two processes each write their file from a mapping of the other's (ABBA)",
+  stepsEstimate: 12,
   setup(k) {
     const a = createFile(k, ['data']);
     const b = createFile(k, ['data']);

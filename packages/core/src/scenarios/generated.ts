@@ -19,6 +19,7 @@ const FILE_MAP_PAGES = 4;
 export const generated: Scenario = {
   id: 'generated',
   description: 'files, tasks and operations drawn from the choice stream, small values first',
+  stepsEstimate: 32,
   setup(k) {
     const c = k.choice;
     const pc = k.pageCells;

@@ -11,6 +11,7 @@ import { createFile, mapAnon, mapFile, userAddr, userTask } from './setup.js';
 export const holeFillVsRead: Scenario = {
   id: 'hole-fill-vs-read',
   description: 'a write fills a hole from an anonymous buffer while readers use read() and loads',
+  stepsEstimate: 16,
   setup(k) {
     const file = createFile(k, ['data', 'hole']);
     const mmW = k.createMm();

@@ -10,6 +10,7 @@ import { createFile, mapAnon, mapFile, userAddr, userTask } from './setup.js';
 export const overwriteVsRead: Scenario = {
   id: 'overwrite-vs-read',
   description: 'existing data overwritten from a buffer straddling two pages while readers read',
+  stepsEstimate: 16,
   setup(k) {
     const file = createFile(k, ['data']);
     const mmW = k.createMm();

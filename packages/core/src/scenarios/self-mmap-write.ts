@@ -10,6 +10,7 @@ import { createFile, mapFile, userAddr, userTask } from './setup.js';
 export const selfMmapWrite: Scenario = {
   id: 'self-mmap-write',
   description: 'a process writes file pages from a shared mapping of the same pages',
+  stepsEstimate: 12,
   setup(k) {
     const file = createFile(k, ['data', 'data']);
     const mm = k.createMm();

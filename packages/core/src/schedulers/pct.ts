@@ -5,14 +5,22 @@ import type { Scheduler } from './scheduler.js';
 /**
  * pct: Probabilistic Concurrency Testing (Burckhardt et al., ASPLOS 2010).
  * Tasks get random distinct priorities; the highest-priority runnable task
- * runs; at d-1 change points, drawn over the first pctStepsEstimate steps, the
+ * runs; at d-1 change points, drawn over the first pctStepsEstimate user steps, the
  * running task drops below every initial priority. A bug of depth d is found
  * with probability at least 1/(n * k^(d-1)).
+ *
+ * Kernel threads (reclaim) are daemons, not ranked tasks: memory pressure is
+ * ambient in a real kernel (kswapd, direct reclaim in any allocation), and a
+ * ranked reclaim thread would run its whole budget in one burst, before or
+ * after every window that matters. At each step where one is runnable beside
+ * a user task, one choice in pctDaemonOneIn lets it preempt (0: it does not).
  */
 export class PctScheduler implements Scheduler {
   readonly id = 'pct' as const;
   private readonly changeAt: number[] = [];
   private nextChange = 0;
+  /** PCT's clock: steps of ranked (user) tasks only; daemon steps do not dilute the change points. */
+  private userSteps = 0;
 
   start(k: Kernel): void {
     const n = k.nrTasks;
@@ -27,16 +35,28 @@ export class PctScheduler implements Scheduler {
     for (let i = 0; i < depth - 1; i++) this.changeAt.push(1 + k.choice.choose(k.cfg.pctStepsEstimate));
     this.changeAt.sort((a, b) => a - b);
     this.nextChange = 0;
+    this.userSteps = 0;
   }
 
   next(k: Kernel, runnable: readonly Task[], n: number, current: Task | null): Task {
-    while (this.nextChange < this.changeAt.length && this.changeAt[this.nextChange]! <= k.step) {
+    let daemon: Task | null = null;
+    let users = 0;
+    for (let i = 0; i < n; i++) {
+      if (runnable[i]!.kthread) daemon ??= runnable[i]!;
+      else users++;
+    }
+    if (daemon !== null && (users === 0 || k.choice.choose(k.cfg.pctDaemonOneIn) === k.cfg.pctDaemonOneIn - 1)) return daemon;
+    while (this.nextChange < this.changeAt.length && this.changeAt[this.nextChange]! <= this.userSteps) {
       // Below every initial priority, and below earlier change points.
       if (current !== null) current.priority = k.cfg.pctDepth - 1 - this.nextChange;
       this.nextChange++;
     }
-    let best = runnable[0]!;
-    for (let i = 1; i < n; i++) if (runnable[i]!.priority > best.priority) best = runnable[i]!;
-    return best;
+    let best: Task | null = null;
+    for (let i = 0; i < n; i++) {
+      const t = runnable[i]!;
+      if (!t.kthread && (best === null || t.priority > best.priority)) best = t;
+    }
+    this.userSteps++;
+    return best!;
   }
 }

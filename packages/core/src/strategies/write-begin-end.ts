@@ -11,6 +11,14 @@
  *
  * Its only hazard: the retry loop spins as long as something keeps taking
  * the source page away (a reclaim that never stops).
+ *
+ * A zero-progress copy past i_size leaves a block allocated beyond EOF whose
+ * disk contents are STALE (writeback skips pages wholly past EOF). Unless it
+ * is trimmed at once, a later extending write maps it as an old block and
+ * reads the STALE tail in; a mapped copy of that tail then lands inside the
+ * file. Like the filesystems' later write_failed handlers, the path trims
+ * (vmtruncate to i_size) right after such a write_end. The model finds the
+ * stale-data path without the trim.
  */
 import type { Gen } from '../gen.js';
 import type { Inode } from '../inode.js';
@@ -20,6 +28,7 @@ import type { Task } from '../task.js';
 import { blockWriteBegin, genericWriteEnd } from '../fs/buffer.js';
 import type { IovIter } from '../mm/iov.js';
 import { copyFromUserAtomic, faultInPagesReadable } from '../mm/memory.js';
+import { doTruncate } from '../mm/truncate.js';
 import { EFAULT } from '../oracles/bad-return.js';
 import { PATHS_2_6_24 } from '../paths.js';
 import type { Strategy } from './strategy.js';
@@ -49,6 +58,8 @@ function* genericPerformWrite(k: Kernel, t: Task, inode: Inode, pos: number, it:
       if (k.tracing && copied < bytes) k.event(t, `atomic copy short: ${copied} of ${bytes}`);
       copied = genericWriteEnd(k, t, page, pos, bytes, copied);
       k.costs.pagesWritten++;
+      // write_begin may have instantiated blocks outside i_size: trim these off again.
+      if (copied === 0 && pos + bytes > inode.iSize) yield* doTruncate(k, t, inode, inode.iSize, false);
       yield; // cond_resched
       it.advance(copied);
       if (copied === 0) {

@@ -1,0 +1,125 @@
+import { DEFAULTS, DESCRIPTIONS, formatEvent, Model, SCENARIOS, SCHEDULERS, STRATEGIES, type Outcome, type RunConfig, type SchedulerId } from '@pcfarm/core';
+import { asUsage, checkOptions, choiceList, scenarioOf, schedulerOf, strategyOf, UsageError, wholeNumber, type Parsed } from './args.js';
+
+export interface Io {
+  out(line: string): void;
+  now(): number;
+}
+
+const RUNS_DEFAULT = 1000;
+
+/** The command that replays a run, as the user can paste it. */
+export function replayCommand(config: RunConfig, seed: number): string {
+  const scheduler = config.scheduler && config.scheduler !== DEFAULTS.scheduler ? ` --scheduler ${config.scheduler}` : '';
+  return `npx pnpm@10 pcfarm replay --strategy ${config.strategy} --scenario ${config.scenario}${scheduler} --seed ${seed}`;
+}
+
+function configOf(p: Parsed, strategy: string, scenario: string): RunConfig {
+  const scheduler = schedulerOf(p) as SchedulerId | undefined;
+  const config: RunConfig = { strategy, scenario };
+  if (scheduler !== undefined) config.scheduler = scheduler;
+  if (p.options.has('pct-depth')) config.pctDepth = wholeNumber('pct-depth', p.options.get('pct-depth'), 0, 1, 16);
+  return config;
+}
+
+function describeFailure(o: Outcome, io: Io): void {
+  const f = o.failure!;
+  io.out(`FAIL ${f.kind} at step ${f.step} in ${f.task}`);
+  io.out(`  ${f.message}`);
+  for (const d of f.details) io.out(`  ${d}`);
+  if (f.site !== 'kernel') io.out(`  site: ${f.site}`);
+}
+
+/** pcfarm fuzz: run seeds in-process until the first failure. Exit 1 on a failure, 0 when clean. */
+export function fuzz(p: Parsed, io: Io): number {
+  checkOptions(p, ['strategy', 'scenario', 'runs', 'seed-start', 'scheduler', 'pct-depth']);
+  const strategies = strategyOf(p) !== undefined ? [strategyOf(p)!] : STRATEGIES;
+  const scenarios = scenarioOf(p) !== undefined ? [scenarioOf(p)!] : SCENARIOS;
+  const runs = wholeNumber('runs', p.options.get('runs'), RUNS_DEFAULT, 1);
+  const start = wholeNumber('seed-start', p.options.get('seed-start'), 0);
+  let failed = false;
+  for (const strategy of strategies) {
+    for (const scenario of scenarios) {
+      const config = configOf(p, strategy, scenario);
+      let model: Model;
+      try {
+        model = new Model(config);
+      } catch (e) {
+        asUsage(e);
+      }
+      const t0 = io.now();
+      let found: Outcome | null = null;
+      let done = 0;
+      for (let seed = start; seed < start + runs; seed++) {
+        const o = model.run({ seed });
+        done++;
+        if (!o.ok) {
+          found = o;
+          break;
+        }
+      }
+      const s = Math.max(io.now() - t0, 1) / 1000;
+      const rate = `${done} runs in ${s.toFixed(2)} s (${Math.round(done / s).toLocaleString('en-US')} runs/s)`;
+      io.out(`${strategy} x ${scenario} (${model.config.scheduler}, seeds ${start}..${start + runs - 1})`);
+      if (found === null) {
+        io.out(`  clean: ${rate}`);
+        continue;
+      }
+      failed = true;
+      describeFailure(found, io);
+      io.out(`  seed=${found.seed} after ${rate}`);
+      io.out(`  replay: ${replayCommand(config, found.seed!)}`);
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+/** pcfarm replay: run one seed (or a choice list) with the trace on and print the verdict and trace. */
+export function replay(p: Parsed, io: Io): number {
+  checkOptions(p, ['strategy', 'scenario', 'seed', 'choices', 'scheduler', 'pct-depth']);
+  const strategy = strategyOf(p);
+  const scenario = scenarioOf(p);
+  if (strategy === undefined) throw new UsageError(`replay needs --strategy (one of ${STRATEGIES.join(', ')})`);
+  if (scenario === undefined) throw new UsageError(`replay needs --scenario (one of ${SCENARIOS.join(', ')})`);
+  const hasSeed = p.options.has('seed');
+  const hasChoices = p.options.has('choices');
+  if (hasSeed === hasChoices) throw new UsageError('replay needs exactly one of --seed N or --choices LIST');
+  const config = { ...configOf(p, strategy, scenario), trace: true };
+  let o: Outcome;
+  try {
+    const model = new Model(config);
+    o = hasSeed ? model.run({ seed: wholeNumber('seed', p.options.get('seed'), 0) }) : model.run({ choices: choiceList(p.options.get('choices')!) });
+  } catch (e) {
+    asUsage(e);
+  }
+  io.out(`${strategy} x ${scenario} (${config.scheduler ?? DEFAULTS.scheduler}), ${hasSeed ? `seed ${o.seed}` : `${o.choices.length} choices`}`);
+  io.out(' step  task     event  @ site  [locks held]');
+  for (const e of o.trace!) io.out(formatEvent(e));
+  io.out('');
+  if (o.ok) io.out(`ok: every task finished and every oracle passed, in ${o.steps} steps`);
+  else describeFailure(o, io);
+  io.out(`choices: ${o.choices.join(',')}`);
+  io.out(`trace hash: ${o.traceHash}`);
+  return o.ok ? 0 : 1;
+}
+
+export function list(io: Io): number {
+  io.out('strategies:');
+  for (const s of STRATEGIES) io.out(`  ${s.padEnd(24)} ${DESCRIPTIONS[s]}`);
+  io.out('scenarios:');
+  for (const s of SCENARIOS) io.out(`  ${s.padEnd(24)} ${DESCRIPTIONS[s]}`);
+  io.out(`schedulers: ${SCHEDULERS.join(', ')} (default ${DEFAULTS.scheduler})`);
+  return 0;
+}
+
+export const USAGE = `pcfarm: fuzz Linux page-cache write paths for the hazards of the 2007 write-deadlock debate
+
+usage:
+  pcfarm fuzz [--strategy S] [--scenario X] [--runs N] [--seed-start N] [--scheduler pct|random] [--pct-depth D]
+      run seeds until the first failure of each strategy x scenario (all of them by default);
+      exit 1 when a failure was found, 0 when clean
+  pcfarm replay --strategy S --scenario X (--seed N | --choices 0,3,1,...) [--scheduler ...]
+      run one seed or choice list with the trace on: one line per event
+  pcfarm list
+      the strategies, scenarios and schedulers
+`;
