@@ -42,6 +42,6 @@ export class Page {
 
   /** How the page is named in traces and reports: `f0:1` is file 0's page 1. */
   get name(): string {
-    return this.mapping !== null ? `${this.mapping.name}:${this.index}` : `page#${this.id}(index ${this.index}, truncated)`;
+    return this.mapping !== null ? `${this.mapping.name}:${this.index}` : `page#${this.id}(was index ${this.index}, out of the cache)`;
   }
 }

@@ -47,6 +47,8 @@ export function* sysWrite(k: Kernel, t: Task, inode: Inode, pos: number, segs: r
     len += segs[i + 1]!;
   }
   const evEnd = h.n;
+  let sourced = 0;
+  for (let e = evFirst; e < evEnd && h.pos[e] === pos + sourced; e++) sourced += h.len[e]!;
   const iSizeBefore = inode.iSize;
   t.efaultSeen = false;
   yield* mutexLock(k, t, inode.iMutex);
@@ -56,7 +58,7 @@ export function* sysWrite(k: Kernel, t: Task, inode: Inode, pos: number, segs: r
   mutexUnlock(k, t, inode.iMutex);
   const end = pos + Math.max(ret, 0);
   for (let e = evFirst; e < evEnd; e++) h.finish(e, k.step, Math.max(0, Math.min(h.len[e]!, end - h.pos[e]!)));
-  checkWriteReturn(k, t, inode, pos, len, ret, iSizeBefore, since, evFirst, evEnd);
+  checkWriteReturn(k, t, inode, pos, len, ret, iSizeBefore, since, evFirst, evEnd, sourced);
   t.leave();
   return ret;
 }

@@ -16,6 +16,7 @@ import { handleMmFault } from './memory.js';
 
 export function* lockPage(k: Kernel, t: Task, page: Page): Gen {
   lockdepAcquire(k, t, CLASS_PAGE_LOCK);
+  if (k.tracing && page.flags & PG_locked) k.event(t, `lock_page(${page.name}): sleeps, held by ${page.lockOwner?.name ?? 'nobody'}`);
   while (page.flags & PG_locked) {
     t.waitOn(WAIT_PAGE_LOCK, 'lock_page', page, null);
     yield;

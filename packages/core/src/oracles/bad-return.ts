@@ -12,8 +12,12 @@ import { TIME_INF } from '../history.js';
 
 export const EFAULT = -14;
 
-/** Judge write(inode, pos, len) returning `ret`; its history events are [evFirst, evEnd). */
-export function checkWriteReturn(k: Kernel, t: Task, inode: Inode, pos: number, len: number, ret: number, iSizeBefore: number, since: number, evFirst: number, evEnd: number): void {
+/**
+ * Judge write(inode, pos, len) returning `ret`: its history events are
+ * [evFirst, evEnd), and `sourced` cells from pos on had a mapped source when
+ * it began.
+ */
+export function checkWriteReturn(k: Kernel, t: Task, inode: Inode, pos: number, len: number, ret: number, iSizeBefore: number, since: number, evFirst: number, evEnd: number, sourced: number): void {
   const call = `write(${inode.name}, ${pos}, ${len})`;
   if (ret > len) k.fail('bad-return', t, `${call} returned ${ret}, more than it was asked to write`);
   if (ret < 0 && ret !== EFAULT) k.fail('bad-return', t, `${call} returned ${ret}, an error no path of the model can give`);
@@ -22,6 +26,7 @@ export function checkWriteReturn(k: Kernel, t: Task, inode: Inode, pos: number, 
     if (ret < len) k.fail('bad-return', t, `${call} returned ${ret} though every source page was mapped`);
   }
   const written = Math.max(ret, 0);
+  if (written > sourced) k.fail('bad-return', t, `${call} returned ${ret}, but only its first ${sourced} source cells were mapped: the rest cannot have been written`);
   checkLanded(k, t, inode, call, ret, pos, Math.min(pos + written, inode.iSize));
   if (written < len) checkTail(k, t, inode, call, pos + written, Math.min(pos + len, inode.iSize), since);
   if (inode.iSize > Math.max(iSizeBefore, pos + written) && !othersRan(inode, since, evFirst, evEnd)) {

@@ -1,0 +1,74 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+function pcfarm(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('pcfarm fuzz', () => {
+  it('finds the v2.6.20 self deadlock, prints its kind, seed and replay command, and exits 1', () => {
+    const r = pcfarm('fuzz', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--runs', '1000');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/FAIL deadlock at step \d+ in writer/);
+    const seed = /seed=(\d+)/.exec(r.stdout)![1];
+    expect(r.stdout).toContain(`replay: npx pnpm@10 pcfarm replay --strategy v2.6.20 --scenario self-mmap-write --seed ${seed}`);
+    expect(r.stdout).toMatch(/runs\/s\)/);
+  });
+
+  it('is clean on write-begin-end, prints runs per second and exits 0', () => {
+    const r = pcfarm('fuzz', '--strategy', 'write-begin-end', '--scenario', 'hole-fill-vs-read', '--runs', '300');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/clean: 300 runs in [\d.]+ s \([\d,]+ runs\/s\)/);
+  });
+
+  it('rejects an unknown strategy with exit 2, listing the valid ones', () => {
+    const r = pcfarm('fuzz', '--strategy', 'v2.6.2');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('unknown strategy "v2.6.2"; valid strategies: v2.6.20, write-begin-end');
+  });
+
+  it('rejects a malformed number and an unknown option with exit 2', () => {
+    expect(pcfarm('fuzz', '--runs', '12x').stderr).toContain('--runs must be a whole number, not "12x"');
+    const r = pcfarm('fuzz', '--seeds', '5');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/unknown option --seeds for 'fuzz'; it takes --strategy, --scenario, --runs/);
+  });
+});
+
+describe('pcfarm replay', () => {
+  it('prints a trace line per event and the verdict, and replays the seed fuzz found bit for bit', () => {
+    const seed = /seed=(\d+)/.exec(pcfarm('fuzz', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write').stdout)![1]!;
+    const a = pcfarm('replay', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--seed', seed);
+    const b = pcfarm('replay', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--seed', seed);
+    expect(a.status).toBe(1);
+    expect(a.stdout).toEqual(b.stdout);
+    expect(a.stdout).toMatch(/^\s+\d+\s+writer\s+lock_page\(f0:\d\)\s+@ __grab_cache_page <- generic_file_buffered_write <- sys_write\s+\[holds i_mutex\(f0\), page_lock\(f0:\d\)\]$/m);
+    expect(a.stdout).toMatch(/FAIL deadlock/);
+    const choices = /^choices: (.*)$/m.exec(a.stdout)![1]!;
+    const c = pcfarm('replay', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--choices', choices);
+    expect(/^trace hash: (\w+)$/m.exec(c.stdout)![1]).toBe(/^trace hash: (\w+)$/m.exec(a.stdout)![1]);
+  });
+
+  it('says ok and exits 0 for a clean run', () => {
+    const r = pcfarm('replay', '--strategy', 'write-begin-end', '--scenario', 'self-mmap-write', '--seed', '1');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/ok: every task finished and every oracle passed/);
+  });
+
+  it('needs exactly one of --seed and --choices, and a well-formed choice list', () => {
+    expect(pcfarm('replay', '--strategy', 'v2.6.20', '--scenario', 'generated').stderr).toContain('exactly one of --seed N or --choices LIST');
+    const r = pcfarm('replay', '--strategy', 'v2.6.20', '--scenario', 'generated', '--choices', '1,x,3');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--choices: item 2 is "x", not a whole number');
+  });
+
+  it('an unknown command lists the commands', () => {
+    const r = pcfarm('frobnicate');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('unknown command "frobnicate"; commands: fuzz, replay, list, help');
+  });
+});
