@@ -48,6 +48,12 @@ export interface Failure {
   step: number;
   /** The cycle, the offending cells, the earlier lock orders: one line each. */
   details: string[];
+  /**
+   * What the failure is, as kernel sites and categories with no seed, step,
+   * offset, page or task name in them: the same bug reached from any seed has
+   * the same sites, so a signature is its kind, strategy and sites.
+   */
+  sites: string[];
 }
 
 /** One line of a replay trace. */
@@ -209,19 +215,19 @@ export class Kernel {
   }
 
   /** An oracle's verdict: record it and unwind the run. */
-  fail(kind: FailureKind, t: Task | null, message: string, details: string[] = []): never {
-    this.failure ??= { kind, message, task: t?.name ?? 'kernel', site: t?.where() ?? 'kernel', step: this.step, details };
+  fail(kind: FailureKind, t: Task | null, message: string, details: string[] = [], sites: string[] = t !== null ? [t.where(4)] : []): never {
+    this.failure ??= { kind, message, task: t?.name ?? 'kernel', site: t?.where() ?? 'kernel', step: this.step, details, sites };
     throw FAILED;
   }
 
-  /** A BUG_ON of the model. */
-  bug(t: Task, message: string): never {
-    return this.fail('kernel-bug', t, `BUG: ${message}`);
+  /** A BUG_ON of the model: `what` names it without numbers or names of pages. */
+  bug(t: Task, what: string, message: string): never {
+    return this.fail('kernel-bug', t, `BUG: ${message}`, [], [`${what} in ${t.where(4)}`]);
   }
 
   /** A finding that does not stop the run (lockdep): reported if nothing worse happens. */
-  defer(kind: FailureKind, t: Task, message: string, details: string[]): void {
-    this.deferred ??= { kind, message, task: t.name, site: t.where(), step: this.step, details };
+  defer(kind: FailureKind, t: Task, message: string, details: string[], sites: string[]): void {
+    this.deferred ??= { kind, message, task: t.name, site: t.where(), step: this.step, details, sites };
   }
 
   /** Record a trace event (replay mode only; callers check `tracing` before building text). */

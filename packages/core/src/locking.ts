@@ -6,7 +6,7 @@ import { WAIT_MUTEX, WAIT_RWSEM, type Task } from './task.js';
 /** Tell lockdep about a blocking acquisition; an unsafe order is a deferred `lock-order` finding. */
 export function lockdepAcquire(k: Kernel, t: Task, cls: number): void {
   const report = k.lockdep.acquire(t, cls);
-  if (report !== null) k.defer('lock-order', t, report.message, report.details);
+  if (report !== null) k.defer('lock-order', t, report.message, report.details, report.sites);
 }
 
 export function* mutexLock(k: Kernel, t: Task, m: Mutex): Gen {
@@ -22,7 +22,7 @@ export function* mutexLock(k: Kernel, t: Task, m: Mutex): Gen {
 }
 
 export function mutexUnlock(k: Kernel, t: Task, m: Mutex): void {
-  if (m.owner !== t) k.bug(t, `mutex_unlock(${m.name}) by a task that does not hold it`);
+  if (m.owner !== t) k.bug(t, 'mutex_unlock by a non-owner', `mutex_unlock(${m.name}) by a task that does not hold it`);
   m.owner = null;
   t.release(m);
   if (k.tracing) k.event(t, `mutex_unlock(${m.name})`);
@@ -45,7 +45,7 @@ export function* downRead(k: Kernel, t: Task, sem: RwSem): Gen {
 
 export function upRead(k: Kernel, t: Task, sem: RwSem): void {
   const i = sem.readers.indexOf(t);
-  if (i < 0) k.bug(t, `up_read(${sem.name}) by a task that does not hold it`);
+  if (i < 0) k.bug(t, 'up_read by a non-holder', `up_read(${sem.name}) by a task that does not hold it`);
   sem.readers.splice(i, 1);
   t.release(sem);
   if (k.tracing) k.event(t, `up_read(${sem.name})`);
@@ -68,7 +68,7 @@ export function* downWrite(k: Kernel, t: Task, sem: RwSem): Gen {
 }
 
 export function upWrite(k: Kernel, t: Task, sem: RwSem): void {
-  if (sem.writer !== t) k.bug(t, `up_write(${sem.name}) by a task that does not hold it`);
+  if (sem.writer !== t) k.bug(t, 'up_write by a non-owner', `up_write(${sem.name}) by a task that does not hold it`);
   sem.writer = null;
   t.release(sem);
   if (k.tracing) k.event(t, `up_write(${sem.name})`);

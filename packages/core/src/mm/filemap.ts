@@ -41,10 +41,10 @@ function setPageLocked(k: Kernel, t: Task, page: Page): void {
 }
 
 export function unlockPage(k: Kernel, t: Task, page: Page): void {
-  if (!(page.flags & PG_locked)) k.bug(t, `unlock_page of unlocked page ${page.name}`);
+  if (!(page.flags & PG_locked)) k.bug(t, 'unlock_page of an unlocked page', `unlock_page of unlocked page ${page.name}`);
   if (page.flags & PG_uptodate) {
     const bad = firstUninit(k, page);
-    if (bad >= 0) k.bug(t, `page ${page.name} unlocked uptodate while cell ${bad} holds UNINIT`);
+    if (bad >= 0) k.bug(t, 'uptodate page holding UNINIT unlocked', `page ${page.name} unlocked uptodate while cell ${bad} holds UNINIT`);
   }
   page.flags &= ~PG_locked;
   page.lockOwner?.release(page);
@@ -90,7 +90,7 @@ export function* findLockPage(k: Kernel, t: Task, inode: Inode, index: number): 
 
 /** add_to_page_cache: insert a new page, locked (SetPageLocked, not lock_page), with the cache's reference. */
 export function addToPageCache(k: Kernel, t: Task, page: Page, inode: Inode, index: number): void {
-  if (inode.pages[index] !== null) k.bug(t, `add_to_page_cache: ${inode.name}:${index} is already cached`);
+  if (inode.pages[index] !== null) k.bug(t, 'add_to_page_cache of a cached index', `add_to_page_cache: ${inode.name}:${index} is already cached`);
   page.mapping = inode;
   page.index = index;
   page.count++;
@@ -99,10 +99,10 @@ export function addToPageCache(k: Kernel, t: Task, page: Page, inode: Inode, ind
 }
 
 export function pageCacheRelease(k: Kernel, t: Task, page: Page): void {
-  if (page.count <= 0) k.bug(t, `page_cache_release of free page ${page.name}`);
+  if (page.count <= 0) k.bug(t, 'page_cache_release of a free page', `page_cache_release of free page ${page.name}`);
   if (--page.count > 0) return;
-  if (page.flags & PG_locked) k.bug(t, `freeing locked page ${page.name}`);
-  if (page.mapcount > 0) k.bug(t, `freeing mapped page ${page.name}`);
+  if (page.flags & PG_locked) k.bug(t, 'freeing a locked page', `freeing locked page ${page.name}`);
+  if (page.mapcount > 0) k.bug(t, 'freeing a mapped page', `freeing mapped page ${page.name}`);
   k.freePage(page);
 }
 

@@ -19,18 +19,18 @@ export const EFAULT = -14;
  */
 export function checkWriteReturn(k: Kernel, t: Task, inode: Inode, pos: number, len: number, ret: number, iSizeBefore: number, since: number, evFirst: number, evEnd: number, sourced: number): void {
   const call = `write(${inode.name}, ${pos}, ${len})`;
-  if (ret > len) k.fail('bad-return', t, `${call} returned ${ret}, more than it was asked to write`);
-  if (ret < 0 && ret !== EFAULT) k.fail('bad-return', t, `${call} returned ${ret}, an error no path of the model can give`);
+  if (ret > len) k.fail('bad-return', t, `${call} returned ${ret}, more than it was asked to write`, [], ['write returned more than asked']);
+  if (ret < 0 && ret !== EFAULT) k.fail('bad-return', t, `${call} returned ${ret}, an error no path of the model can give`, [], ['write returned an impossible error']);
   if (!t.efaultSeen) {
-    if (ret === EFAULT) k.fail('bad-return', t, `${call} returned EFAULT though every source page was mapped`);
-    if (ret < len) k.fail('bad-return', t, `${call} returned ${ret} though every source page was mapped`);
+    if (ret === EFAULT) k.fail('bad-return', t, `${call} returned EFAULT though every source page was mapped`, [], ['EFAULT from a mapped source']);
+    if (ret < len) k.fail('bad-return', t, `${call} returned ${ret} though every source page was mapped`, [], ['short write from a mapped source']);
   }
   const written = Math.max(ret, 0);
-  if (written > sourced) k.fail('bad-return', t, `${call} returned ${ret}, but only its first ${sourced} source cells were mapped: the rest cannot have been written`);
+  if (written > sourced) k.fail('bad-return', t, `${call} returned ${ret}, but only its first ${sourced} source cells were mapped: the rest cannot have been written`, [], ['count past the mapped source']);
   checkLanded(k, t, inode, call, ret, pos, Math.min(pos + written, inode.iSize));
   if (written < len) checkTail(k, t, inode, call, pos + written, Math.min(pos + len, inode.iSize), since);
   if (inode.iSize > Math.max(iSizeBefore, pos + written) && !othersRan(inode, since, evFirst, evEnd)) {
-    k.fail('bad-return', t, `${call} returned ${ret} but left i_size at ${inode.iSize}, past the ${written} cells it wrote`);
+    k.fail('bad-return', t, `${call} returned ${ret} but left i_size at ${inode.iSize}, past the ${written} cells it wrote`, [], ['i_size raised past the cells written']);
   }
 }
 
@@ -41,7 +41,7 @@ export function checkWriteReturn(k: Kernel, t: Task, inode: Inode, pos: number, 
  */
 function checkLanded(k: Kernel, t: Task, inode: Inode, call: string, ret: number, from: number, to: number): void {
   const i = firstIllegalCached(k, inode, from, to, k.step + 1);
-  if (i >= 0) k.fail('bad-return', t, `${call} returned ${ret}, but offset ${i} does not hold what it wrote: ${describeCell(cellAt(k, inode, i))}`);
+  if (i >= 0) k.fail('bad-return', t, `${call} returned ${ret}, but offset ${i} does not hold what it wrote: ${describeCell(cellAt(k, inode, i))}`, [], ['returned count did not land']);
 }
 
 function cellAt(k: Kernel, inode: Inode, o: number): number {
@@ -76,7 +76,7 @@ function firstIllegalCached(k: Kernel, inode: Inode, from: number, to: number, s
 function checkTail(k: Kernel, t: Task, inode: Inode, call: string, from: number, to: number, since: number): void {
   const i = firstIllegalCached(k, inode, from, to, since);
   if (i >= 0) {
-    k.fail('bad-return', t, `${call} returned short, yet offset ${i}, past the returned count, now holds ${describeCell(cellAt(k, inode, i))}, which no write could have left there`);
+    k.fail('bad-return', t, `${call} returned short, yet offset ${i}, past the returned count, now holds ${describeCell(cellAt(k, inode, i))}, which no write could have left there`, [], ['file changed past the returned count']);
   }
 }
 
@@ -93,5 +93,5 @@ function othersRan(inode: Inode, since: number, evFirst: number, evEnd: number):
 
 /** Judge read(inode, pos, len) returning `ret`. */
 export function checkReadReturn(k: Kernel, t: Task, inode: Inode, pos: number, len: number, ret: number): void {
-  if (ret > len || ret < 0) k.fail('bad-return', t, `read(${inode.name}, ${pos}, ${len}) returned ${ret}`);
+  if (ret > len || ret < 0) k.fail('bad-return', t, `read(${inode.name}, ${pos}, ${len}) returned ${ret}`, [], ['read returned out of range']);
 }

@@ -4,7 +4,7 @@
  * that no running task will ever end.
  */
 import { lockName, type Kernel } from '../kernel.js';
-import { CLASS_I_MUTEX, CLASS_MMAP_SEM, CLASS_PAGE_LOCK, CLASS_PG_EXTRA, RwSem } from '../locks.js';
+import { CLASS_I_MUTEX, CLASS_MMAP_SEM, CLASS_PAGE_LOCK, CLASS_PG_EXTRA, LOCK_CLASSES, RwSem } from '../locks.js';
 import { WAIT_MUTEX, WAIT_PAGE_EXTRA, WAIT_PAGE_LOCK, WAIT_RWSEM, type Task } from '../task.js';
 
 export function deadlock(k: Kernel): never {
@@ -75,19 +75,27 @@ function describeWait(t: Task, owner: Task | null): string {
   return `${wants}, held by ${owner === t ? 'itself' : owner.name}${since}${owner.done ? ', which has exited' : ''}`;
 }
 
+/** `lock_page in filemap_nopage <- do_page_fault <- copy_from_user, held from __grab_cache_page`: a wait with no names in it. */
+function waitSite(t: Task, owner: Task | null): string {
+  const held = owner?.holding(waitLockObject(t)) ?? null;
+  const from = held !== null ? `, held from ${held.fn} <- ${held.caller}` : '';
+  return `${t.waitFn} ${LOCK_CLASSES[waitClass(t)]} in ${t.where(3)}${from}`;
+}
+
 function cycle(k: Kernel, tasks: Task[]): never {
   const details = tasks.map((t) => describeWait(t, ownerOf(t)));
+  const sites = [tasks.length === 1 ? 'self' : `cycle of ${tasks.length}`, ...tasks.map((t) => waitSite(t, ownerOf(t))).sort()];
   const head = tasks[0]!;
   const name = lockName(waitClass(head), waitLockObject(head));
   const message =
     tasks.length === 1
       ? `${head.name} waits in ${head.waitFn} <- ${head.where(6)} for ${name}, which it holds itself (self deadlock)`
       : `ABBA deadlock: ${tasks.map((t) => `${t.name} waits for ${lockName(waitClass(t), waitLockObject(t))}`).join(', ')}; each held by the next`;
-  k.fail('deadlock', head, message, details);
+  k.fail('deadlock', head, message, details, sites);
 }
 
 function lostWakeup(k: Kernel, t: Task, owner: Task | null): never {
   const name = lockName(waitClass(t), waitLockObject(t));
   const who = owner === null ? 'no task holds it' : `${owner.name} took it and exited`;
-  k.fail('deadlock', t, `lost wakeup: ${t.name} waits in ${t.waitFn} for ${name}, but ${who}, so nothing will ever release it`, [describeWait(t, owner)]);
+  k.fail('deadlock', t, `lost wakeup: ${t.name} waits in ${t.waitFn} for ${name}, but ${who}, so nothing will ever release it`, [describeWait(t, owner)], [owner === null ? 'lost wakeup' : 'owner exited', waitSite(t, owner)]);
 }

@@ -4,7 +4,7 @@
  * the completed writes and truncates leaves; no page may be left locked, past
  * i_size, or with a leaked reference.
  */
-import { describeCell, ZERO } from '../cell.js';
+import { cellKind, describeCell, ZERO } from '../cell.js';
 import type { Kernel } from '../kernel.js';
 import { PG_dirty, PG_locked } from '../page.js';
 import type { Task } from '../task.js';
@@ -21,10 +21,10 @@ export function finalState(k: Kernel, sync: Task): void {
       if (page.flags & PG_locked) {
         const held = page.lockOwner?.holding(page);
         const by = page.lockOwner === null ? '' : ` by ${page.lockOwner.name}${held ? ` (taken in ${held.fn} <- ${held.caller})` : ''}`;
-        k.fail('final-state', null, `page ${page.name} left locked${by} after every task finished`);
+        k.fail('final-state', null, `page ${page.name} left locked${by} after every task finished`, [], [`page left locked, taken in ${held ? `${held.fn} <- ${held.caller}` : 'an exited task'}`]);
       }
-      if (page.count !== 1) k.fail('final-state', null, `page ${page.name} has ${page.count - 1} leaked reference(s) after every task finished`);
-      if (index >= pagesOf(k, inode.iSize)) k.fail('final-state', null, `page ${page.name} is cached past i_size ${inode.iSize}`);
+      if (page.count !== 1) k.fail('final-state', null, `page ${page.name} has ${page.count - 1} leaked reference(s) after every task finished`, [], ['leaked page reference']);
+      if (index >= pagesOf(k, inode.iSize)) k.fail('final-state', null, `page ${page.name} is cached past i_size ${inode.iSize}`, [], ['page cached past i_size']);
     }
   }
   // sync; echo 3 > /proc/sys/vm/drop_caches
@@ -55,7 +55,8 @@ export function finalState(k: Kernel, sync: Task): void {
       const off = block >= 0 ? k.mem.blockOff(block) : zeroOff;
       const i = k.legality.firstIllegal(inode.id, k.mem.cells, off, o, n, k.step, k.step);
       if (i >= 0) {
-        k.fail('final-state', null, `after sync and drop_caches, ${inode.name} offset ${o + i} holds ${describeCell(k.mem.cells[off + i]!)}, which no linearization of the completed writes and truncates leaves`);
+        const v = k.mem.cells[off + i]!;
+        k.fail('final-state', null, `after sync and drop_caches, ${inode.name} offset ${o + i} holds ${describeCell(v)}, which no linearization of the completed writes and truncates leaves`, [], [`${cellKind(v)} on disk after sync`]);
       }
     }
   }

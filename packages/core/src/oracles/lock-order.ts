@@ -18,7 +18,7 @@ export class Lockdep {
   }
 
   /** Record taking `cls` in task `t`; returns a report when the order is unsafe, else null. */
-  acquire(t: Task, cls: number): { message: string; details: string[] } | null {
+  acquire(t: Task, cls: number): { message: string; details: string[]; sites: string[] } | null {
     for (let i = 0; i < t.nrHeld; i++) {
       const h = t.held[i]!;
       const a = h.cls;
@@ -27,15 +27,16 @@ export class Lockdep {
       if (a === cls) {
         // Page locks nest only through a bug: nothing orders two pages.
         const what = cls === CLASS_PAGE_LOCK ? 'page lock taken while holding another page lock' : `${LOCK_CLASSES[cls]} taken while holding ${LOCK_CLASSES[cls]}`;
-        return { message: `possible recursive locking: ${what}`, details: [`${t.name}: ${site()}`] };
+        return { message: `possible recursive locking: ${what}`, details: [`${t.name}: ${site()}`], sites: [`recursive ${LOCK_CLASSES[cls]}: taken in ${t.where(3)} while held from ${h.fn}`] };
       }
       if (this.edge[a * N + cls] === 1) continue;
       const path = this.path(cls, a);
       if (path !== null) {
         const details = [`${t.name}: ${site()}`];
         for (let j = 0; j + 1 < path.length; j++) details.push(`earlier: ${this.edgeSite[path[j]! * N + path[j + 1]!]}`);
-        const cycle = [LOCK_CLASSES[a], ...path.map((c) => LOCK_CLASSES[c])].join(' -> ');
-        return { message: `possible circular locking dependency: ${cycle}`, details };
+        const classes = [a, ...path];
+        const cycle = classes.map((c) => LOCK_CLASSES[c]).join(' -> ');
+        return { message: `possible circular locking dependency: ${cycle}`, details, sites: [`cycle ${canonicalCycle(classes)}`] };
       }
       this.edge[a * N + cls] = 1;
       this.edgeSite[a * N + cls] = `${t.name}: ${site()}`;
@@ -64,4 +65,13 @@ export class Lockdep {
     }
     return null;
   }
+}
+
+/** A cycle a -> b -> … -> a written from its smallest class, so every rotation reads the same. */
+function canonicalCycle(classes: number[]): string {
+  const ring = classes.slice(0, -1);
+  let best = 0;
+  for (let i = 1; i < ring.length; i++) if (ring[i]! < ring[best]!) best = i;
+  const rotated = [...ring.slice(best), ...ring.slice(0, best)];
+  return [...rotated, rotated[0]!].map((c) => LOCK_CLASSES[c]).join(' -> ');
 }

@@ -72,7 +72,7 @@ function* genericFileBufferedWrite(k: Kernel, t: Task, inode: Inode, pos: number
  */
 function* filemapCopyFromUser(k: Kernel, t: Task, page: Page, offset: number, it: IovIter, bytes: number): Gen<number> {
   t.enter('filemap_copy_from_user');
-  if (!(page.flags & PG_locked) || page.lockOwner !== t) k.bug(t, `copy into ${page.name} without its page lock`);
+  if (!(page.flags & PG_locked) || page.lockOwner !== t) k.bug(t, 'writing a page without its lock', `copy into ${page.name} without its page lock`);
   const dst = k.mem.frameOff(page.frame) + offset;
   let copied = copyFromUserAtomic(k, t, dst, it, 0, bytes);
   if (copied < bytes) {

@@ -52,7 +52,7 @@ function* genericPerformWrite(k: Kernel, t: Task, inode: Inode, pos: number, it:
       yield;
       const page = yield* blockWriteBegin(k, t, inode, pos, bytes);
       yield;
-      if (!(page.flags & PG_locked) || page.lockOwner !== t) k.bug(t, `copy into ${page.name} without its page lock`);
+      if (!(page.flags & PG_locked) || page.lockOwner !== t) k.bug(t, 'writing a page without its lock', `copy into ${page.name} without its page lock`);
       // pagefault_disable(): a missing source PTE ends the copy short.
       let copied = copyFromUserAtomic(k, t, k.mem.frameOff(page.frame) + offset, it, 0, bytes);
       if (k.tracing && copied < bytes) k.event(t, `atomic copy short: ${copied} of ${bytes}`);
