@@ -109,6 +109,8 @@ export class Kernel {
   private readonly pagePool: Page[] = [];
   /** Frame -> the page-cache page using it, for rmap and reclaim. */
   readonly frameToPage: (Page | null)[];
+  /** Frame -> get_user_pages pins: a pinned anonymous frame is not swapped out. */
+  readonly framePins: Int32Array;
   readonly choice = new ChoiceStream();
   readonly lockdep = new Lockdep();
   readonly legality: Legality;
@@ -136,6 +138,7 @@ export class Kernel {
     this.tracing = cfg.trace;
     this.mem = new Memory(LIMITS.framesMax, cfg.pageCells, LIMITS.diskPagesMax * cfg.blocksPerPage, this.blockCells, LIMITS.swapSlotsMax);
     this.frameToPage = new Array<Page | null>(LIMITS.framesMax).fill(null);
+    this.framePins = new Int32Array(LIMITS.framesMax);
     for (let i = 0; i < LIMITS.inodesMax; i++) this.inodes.push(new Inode(i, LIMITS.filePagesMax, cfg.blocksPerPage, LIMITS.historyEventsMax));
     for (let i = 0; i < LIMITS.tasksMax; i++) this.mms.push(new Mm(i, LIMITS.vpagesMax, 8));
     for (let i = 0; i < LIMITS.tasksMax; i++) this.tasks.push(new Task(i));
@@ -154,6 +157,7 @@ export class Kernel {
     this.nrTasks = 0;
     for (const page of this.pagePool) resetPage(page);
     this.frameToPage.fill(null);
+    this.framePins.fill(0);
     this.lockdep.reset();
     this.costs.reset();
     this.step = 0;
@@ -253,6 +257,7 @@ function resetPage(page: Page): void {
 /** A lock's name as reports print it. */
 export function lockName(cls: number, lock: object | null): string {
   if (lock instanceof Page) return `${LOCK_CLASSES[cls]}(${lock.name})`;
+  if (lock !== null && 'page' in lock) return `${LOCK_CLASSES[cls]}(${(lock as { page: Page }).page.name})`;
   return (lock as { name?: string } | null)?.name ?? LOCK_CLASSES[cls]!;
 }
 

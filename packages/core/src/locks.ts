@@ -5,7 +5,7 @@ export const CLASS_PAGE_LOCK = 0;
 export const CLASS_I_MUTEX = 1;
 export const CLASS_MMAP_SEM = 2;
 export const CLASS_PG_EXTRA = 3;
-export const LOCK_CLASSES = ['page_lock', 'i_mutex', 'mmap_sem', 'PG_extra'] as const;
+export const LOCK_CLASSES = ['page_lock', 'i_mutex', 'mmap_sem', 'PG_writing'] as const;
 
 export const MODE_READ = 0;
 export const MODE_WRITE = 1;

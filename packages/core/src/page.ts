@@ -32,12 +32,15 @@ export class Page {
   lockOwner: Task | null = null;
   /** Who set PG_extra. */
   extraOwner: Task | null = null;
+  /** The identity of PG_extra as a lock, for held-lock records and reports. */
+  readonly extraBit: { readonly page: Page };
   readonly bh = new Uint8Array(BUFFERS_PER_PAGE_MAX);
   /** Disk block of each buffer, valid while BH_Mapped. */
   readonly blocknr = new Int32Array(BUFFERS_PER_PAGE_MAX);
 
   constructor(id: number) {
     this.id = id;
+    this.extraBit = { page: this };
   }
 
   /** How the page is named in traces and reports: `f0:1` is file 0's page 1. */

@@ -7,10 +7,10 @@ import type { Gen } from '../gen.js';
 import type { Inode } from '../inode.js';
 import type { Kernel } from '../kernel.js';
 import { lockdepAcquire } from '../locking.js';
-import { CLASS_PAGE_LOCK, MODE_WRITE } from '../locks.js';
+import { CLASS_PAGE_LOCK, CLASS_PG_EXTRA, MODE_WRITE } from '../locks.js';
 import type { Vma } from '../mm.js';
-import { BH_Dirty, PG_dirty, PG_locked, PG_uptodate, type Page } from '../page.js';
-import { WAIT_PAGE_LOCK, type Task } from '../task.js';
+import { BH_Dirty, PG_dirty, PG_extra, PG_locked, PG_uptodate, type Page } from '../page.js';
+import { WAIT_PAGE_EXTRA, WAIT_PAGE_LOCK, type Task } from '../task.js';
 import { checkUserRead } from '../oracles/user-data.js';
 import { handleMmFault } from './memory.js';
 
@@ -40,6 +40,11 @@ function setPageLocked(k: Kernel, t: Task, page: Page): void {
   if (k.tracing) k.event(t, `lock_page(${page.name})`);
 }
 
+/** BUG_ON(!PageLocked(page)) before writing into a page-cache page. */
+export function assertPageLocked(k: Kernel, t: Task, page: Page): void {
+  if (!(page.flags & PG_locked) || page.lockOwner !== t) k.bug(t, 'writing a page without its lock', `copy into ${page.name} without its page lock`);
+}
+
 export function unlockPage(k: Kernel, t: Task, page: Page): void {
   if (!(page.flags & PG_locked)) k.bug(t, 'unlock_page of an unlocked page', `unlock_page of unlocked page ${page.name}`);
   if (page.flags & PG_uptodate) {
@@ -66,6 +71,47 @@ export function* waitOnPageLocked(t: Task, page: Page): Gen {
     yield;
   }
   t.clearWait();
+}
+
+/**
+ * PG_writing (the strategy flag, PG_extra): set under the page lock by a
+ * writer that unlocks the page for a slow copy (excl-flag). Only that
+ * strategy sets it; every readpage caller and truncate honour it.
+ */
+export function setPageWriting(k: Kernel, t: Task, page: Page): void {
+  // Setting a bit never waits, so it adds no lockdep edge; holding it does.
+  page.flags |= PG_extra;
+  page.extraOwner = t;
+  t.hold(CLASS_PG_EXTRA, page.extraBit, MODE_WRITE);
+  if (k.tracing) k.event(t, `SetPageWriting(${page.name})`);
+}
+
+export function endPageWriting(k: Kernel, t: Task, page: Page): void {
+  page.flags &= ~PG_extra;
+  page.extraOwner = null;
+  t.release(page.extraBit);
+  if (k.tracing) k.event(t, `end_page_writing(${page.name}): wake_up_bit`);
+}
+
+/** wait_on_bit(PG_writing): sleep until the writer clears it; lockdep sees the wait as taking it. */
+export function* waitOnPageWriting(k: Kernel, t: Task, page: Page): Gen {
+  lockdepAcquire(k, t, CLASS_PG_EXTRA);
+  if (k.tracing && page.flags & PG_extra) k.event(t, `wait_on_bit(PG_writing, ${page.name}): sleeps, set by ${page.extraOwner?.name ?? 'nobody'}`);
+  while (page.flags & PG_extra) {
+    t.waitOn(WAIT_PAGE_EXTRA, 'wait_on_bit', page, null);
+    yield;
+  }
+  t.clearWait();
+}
+
+/**
+ * A readpage caller holding the page lock found PG_writing set: unlock, wait
+ * for the bit, drop the reference; the caller looks the page up again.
+ */
+export function* backOffPageWriting(k: Kernel, t: Task, page: Page): Gen {
+  unlockPage(k, t, page);
+  yield* waitOnPageWriting(k, t, page);
+  pageCacheRelease(k, t, page);
 }
 
 /** find_get_page: the cached page with a reference taken, or null. */
@@ -174,6 +220,10 @@ export function* filemapNopage(k: Kernel, t: Task, vma: Vma, pgoff: number): Gen
         unlockPage(k, t, page);
         return page;
       }
+      if (page.flags & PG_extra) {
+        yield* backOffPageWriting(k, t, page);
+        continue;
+      }
       yield* k.paths.readpage(k, t, page);
       yield* waitOnPageLocked(t, page);
       if (page.flags & PG_uptodate) return page;
@@ -200,6 +250,10 @@ export function* filemapFault(k: Kernel, t: Task, vma: Vma, pgoff: number): Gen<
         continue;
       }
       if (!(page.flags & PG_uptodate)) {
+        if (page.flags & PG_extra) {
+          yield* backOffPageWriting(k, t, page);
+          continue;
+        }
         yield* k.paths.readpage(k, t, page);
         yield* waitOnPageLocked(t, page);
         pageCacheRelease(k, t, page);
@@ -248,6 +302,10 @@ export function* doGenericFileRead(k: Kernel, t: Task, inode: Inode, pos: number
         if (page.mapping === null) {
           unlockPage(k, t, page);
           pageCacheRelease(k, t, page);
+          continue;
+        }
+        if (page.flags & PG_extra && !(page.flags & PG_uptodate)) {
+          yield* backOffPageWriting(k, t, page);
           continue;
         }
         if (page.flags & PG_uptodate) unlockPage(k, t, page);

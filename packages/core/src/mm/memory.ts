@@ -25,29 +25,36 @@ export function* handleMmFault(k: Kernel, t: Task, addr: number): Gen<boolean> {
     k.costs.faults++;
     yield;
     yield* downRead(k, t, mm.mmapSem);
+    const ok = yield* handleMmFaultLocked(k, t, addr);
+    upRead(k, t, mm.mmapSem);
+    return ok;
+  } finally {
+    t.leave();
+  }
+}
+
+/** handle_mm_fault proper: the caller holds mmap_sem for reading (do_page_fault, get_user_pages). */
+export function* handleMmFaultLocked(k: Kernel, t: Task, addr: number): Gen<boolean> {
+  const mm = t.mm!;
+  t.enter('handle_mm_fault');
+  try {
     const vpage = addr >>> k.pageShift;
     const vma = vpage < mm.pte.length ? mm.findVma(vpage) : null;
     if (vma === null) {
       if (k.tracing) k.event(t, `fault at ${addr}: no mapping, EFAULT`);
       t.efaultSeen = true;
-      upRead(k, t, mm.mmapSem);
       return false;
     }
-    if (mm.pte[vpage]! >= 0) {
-      upRead(k, t, mm.mmapSem);
-      return true;
-    }
+    if (mm.pte[vpage]! >= 0) return true;
     if (vma.kind === VMA_ANON) {
       doAnonymousPage(k, mm, vpage);
       if (k.tracing) k.event(t, `anonymous fault: ${mm.name} page ${vpage} -> frame ${mm.pte[vpage]}`);
-      upRead(k, t, mm.mmapSem);
       return true;
     }
     const page = yield* k.paths.nopage(k, t, vma, vma.pgoff + (vpage - vma.start));
     if (page === null) {
       if (k.tracing) k.event(t, `fault at ${addr}: past end of ${vma.inode!.name}, SIGBUS`);
       t.efaultSeen = true;
-      upRead(k, t, mm.mmapSem);
       return false;
     }
     if (mm.pte[vpage]! >= 0) {
@@ -61,7 +68,6 @@ export function* handleMmFault(k: Kernel, t: Task, addr: number): Gen<boolean> {
       if (k.tracing) k.event(t, `map ${page.name} at ${mm.name} page ${vpage}`);
       if (k.paths.nopageLocks) unlockPage(k, t, page);
     }
-    upRead(k, t, mm.mmapSem);
     return true;
   } finally {
     t.leave();

@@ -77,7 +77,7 @@ function collect(k: Kernel): void {
     for (let i = 0; i < mm.nrVmas; i++) {
       const vma = mm.vmas[i]!;
       if (vma.kind !== VMA_ANON) continue;
-      for (let v = vma.start; v < vma.end; v++) if (mm.pte[v]! >= 0) candidates.push(SWAPOUT, m, v);
+      for (let v = vma.start; v < vma.end; v++) if (mm.pte[v]! >= 0 && k.framePins[mm.pte[v]!] === 0) candidates.push(SWAPOUT, m, v);
     }
   }
 }

@@ -61,6 +61,7 @@ function waitClass(t: Task): number {
 }
 
 function waitLockObject(t: Task): object {
+  if (t.waitKind === WAIT_PAGE_EXTRA) return t.waitPage!.extraBit;
   return t.waitPage ?? t.waitLock!;
 }
 

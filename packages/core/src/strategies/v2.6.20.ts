@@ -17,10 +17,10 @@ import { ZERO } from '../cell.js';
 import type { Gen } from '../gen.js';
 import type { Inode } from '../inode.js';
 import type { Kernel } from '../kernel.js';
-import { PG_locked, type Page } from '../page.js';
+import type { Page } from '../page.js';
 import type { Task } from '../task.js';
 import { blockPrepareWrite, genericCommitWrite } from '../fs/buffer.js';
-import { grabCachePage, pageCacheRelease, unlockPage } from '../mm/filemap.js';
+import { assertPageLocked, grabCachePage, pageCacheRelease, unlockPage } from '../mm/filemap.js';
 import type { IovIter } from '../mm/iov.js';
 import { copyFromUser, copyFromUserAtomic, faultInPagesReadable } from '../mm/memory.js';
 import { EFAULT } from '../oracles/bad-return.js';
@@ -72,7 +72,7 @@ function* genericFileBufferedWrite(k: Kernel, t: Task, inode: Inode, pos: number
  */
 function* filemapCopyFromUser(k: Kernel, t: Task, page: Page, offset: number, it: IovIter, bytes: number): Gen<number> {
   t.enter('filemap_copy_from_user');
-  if (!(page.flags & PG_locked) || page.lockOwner !== t) k.bug(t, 'writing a page without its lock', `copy into ${page.name} without its page lock`);
+  assertPageLocked(k, t, page);
   const dst = k.mem.frameOff(page.frame) + offset;
   let copied = copyFromUserAtomic(k, t, dst, it, 0, bytes);
   if (copied < bytes) {

@@ -23,9 +23,9 @@
 import type { Gen } from '../gen.js';
 import type { Inode } from '../inode.js';
 import type { Kernel } from '../kernel.js';
-import { PG_locked } from '../page.js';
 import type { Task } from '../task.js';
 import { blockWriteBegin, genericWriteEnd } from '../fs/buffer.js';
+import { assertPageLocked } from '../mm/filemap.js';
 import type { IovIter } from '../mm/iov.js';
 import { copyFromUserAtomic, faultInPagesReadable } from '../mm/memory.js';
 import { doTruncate } from '../mm/truncate.js';
@@ -52,7 +52,7 @@ function* genericPerformWrite(k: Kernel, t: Task, inode: Inode, pos: number, it:
       yield;
       const page = yield* blockWriteBegin(k, t, inode, pos, bytes);
       yield;
-      if (!(page.flags & PG_locked) || page.lockOwner !== t) k.bug(t, 'writing a page without its lock', `copy into ${page.name} without its page lock`);
+      assertPageLocked(k, t, page);
       // pagefault_disable(): a missing source PTE ends the copy short.
       let copied = copyFromUserAtomic(k, t, k.mem.frameOff(page.frame) + offset, it, 0, bytes);
       if (k.tracing && copied < bytes) k.event(t, `atomic copy short: ${copied} of ${bytes}`);

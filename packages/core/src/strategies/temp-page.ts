@@ -1,0 +1,89 @@
+/**
+ * temp-page: Anton Altaparmakov, 4 Feb 2007 10:59, "[patch 9/9] mm: fix
+ * pagecache write deadlocks".
+ *
+ * As 2.6.20 up to the atomic copy. On a short copy, unlock the destination
+ * page (keeping a reference), copy the source into a temporary page (which
+ * may fault: no page lock is held), relock, copy the temporary page in and
+ * commit_write.
+ *
+ * What the thread says it gets wrong: while it is unlocked the page is not
+ * uptodate and prepare_write has already allocated its blocks, whose disk
+ * contents are another file's deleted data; a reader's readpage reads them
+ * (stale blocks). Truncate can also run in the window; the page's mapping is
+ * rechecked after relocking.
+ */
+import type { Gen } from '../gen.js';
+import type { Inode } from '../inode.js';
+import type { Kernel } from '../kernel.js';
+import type { Task } from '../task.js';
+import { blockPrepareWrite, genericCommitWrite } from '../fs/buffer.js';
+import { assertPageLocked, endPageWriting, grabCachePage, lockPage, pageCacheRelease, setPageWriting, unlockPage } from '../mm/filemap.js';
+import type { IovIter } from '../mm/iov.js';
+import { copyFromUser, copyFromUserAtomic, faultInPagesReadable } from '../mm/memory.js';
+import { EFAULT } from '../oracles/bad-return.js';
+import { PATHS_2_6_20 } from '../paths.js';
+import type { Strategy } from './strategy.js';
+
+/** The temp-page write path; with `pageWriting`, excl-flag's: PG_writing is set across the unlocked window. */
+export function tempPageWrite(pageWriting: boolean) {
+  return function* genericFileBufferedWrite(k: Kernel, t: Task, inode: Inode, pos: number, it: IovIter): Gen<number> {
+    t.enter('generic_file_buffered_write');
+    let written = 0;
+    let status = 0;
+    do {
+      const offset = pos & (k.pageCells - 1);
+      const index = pos >>> k.pageShift;
+      const bytes = Math.min(k.pageCells - offset, it.count);
+      yield* faultInPagesReadable(k, t, it.addrAt(0), Math.min(it.singleSegCount(), bytes));
+      yield;
+      const page = yield* grabCachePage(k, t, inode, index);
+      yield* blockPrepareWrite(k, t, page, offset, offset + bytes, true);
+      yield;
+      assertPageLocked(k, t, page);
+      const dst = k.mem.frameOff(page.frame) + offset;
+      let copied = copyFromUserAtomic(k, t, dst, it, 0, bytes);
+      if (copied < bytes) {
+        // The source must be faulted in, which cannot happen under the page lock.
+        if (k.tracing) k.event(t, `atomic copy short: ${copied} of ${bytes}, copying through a temporary page`);
+        if (pageWriting) setPageWriting(k, t, page);
+        unlockPage(k, t, page);
+        const tmp = k.mem.allocFrame();
+        const tmpOff = k.mem.frameOff(tmp);
+        copied = yield* copyFromUser(k, t, tmpOff, it, 0, bytes);
+        yield* lockPage(k, t, page);
+        if (pageWriting) endPageWriting(k, t, page);
+        if (page.mapping === null) {
+          // Truncated in the window: start this page again.
+          k.mem.freeFrame(tmp);
+          unlockPage(k, t, page);
+          pageCacheRelease(k, t, page);
+          continue;
+        }
+        k.mem.cells.copyWithin(dst, tmpOff, tmpOff + copied);
+        k.mem.freeFrame(tmp);
+      }
+      if (copied > 0) genericCommitWrite(k, t, page, offset, offset + copied);
+      k.costs.pagesWritten++;
+      unlockPage(k, t, page);
+      pageCacheRelease(k, t, page);
+      it.advance(copied);
+      pos += copied;
+      written += copied;
+      if (copied < bytes) {
+        status = EFAULT;
+        break;
+      }
+      yield;
+    } while (it.count > 0);
+    t.leave();
+    return written > 0 ? written : status;
+  };
+}
+
+export const tempPage: Strategy = {
+  id: 'temp-page',
+  description: 'Altaparmakov 4 Feb 10:59: on a short copy unlock the page and copy through a temporary page',
+  paths: PATHS_2_6_20,
+  performWrite: tempPageWrite(false),
+};
