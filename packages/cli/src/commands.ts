@@ -120,6 +120,8 @@ usage:
       exit 1 when a failure was found, 0 when clean
   pcfarm replay --strategy S --scenario X (--seed N | --choices 0,3,1,...) [--scheduler ...]
       run one seed or choice list with the trace on: one line per event
+  pcfarm matrix [--runs N] [--json]
+      every strategy x scenario: the first failure and the runs it took, or clean; then the fault-free costs
   pcfarm list
       the strategies, scenarios and schedulers
 `;

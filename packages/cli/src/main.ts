@@ -2,6 +2,7 @@
 import { performance } from 'node:perf_hooks';
 import { parseArgs, UsageError } from './args.js';
 import { fuzz, list, replay, USAGE, type Io } from './commands.js';
+import { matrix } from './matrix.js';
 
 const io: Io = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -9,7 +10,7 @@ const io: Io = {
 };
 
 function main(argv: readonly string[]): number {
-  const p = parseArgs(argv, new Set(['help']));
+  const p = parseArgs(argv, new Set(['help', 'json']));
   switch (p.command) {
     case 'fuzz':
       return fuzz(p, io);
@@ -17,13 +18,15 @@ function main(argv: readonly string[]): number {
       return replay(p, io);
     case 'list':
       return list(io);
+    case 'matrix':
+      return matrix(p, io);
     case 'help':
     case '--help':
     case '-h':
       process.stdout.write(USAGE);
       return 0;
     default:
-      throw new UsageError(`unknown command ${JSON.stringify(p.command)}; commands: fuzz, replay, list, help`);
+      throw new UsageError(`unknown command ${JSON.stringify(p.command)}; commands: fuzz, replay, matrix, list, help`);
   }
 }
 

@@ -28,7 +28,7 @@ describe('pcfarm fuzz', () => {
   it('rejects an unknown strategy with exit 2, listing the valid ones', () => {
     const r = pcfarm('fuzz', '--strategy', 'v2.6.2');
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('unknown strategy "v2.6.2"; valid strategies: v2.6.20, write-begin-end');
+    expect(r.stderr).toContain('unknown strategy "v2.6.2"; valid strategies: v2.6.20, gup-pin, temp-page, zero-retry, zero-retry-not-uptodate, excl-flag, two-copy, write-begin-end');
   });
 
   it('rejects a malformed number and an unknown option with exit 2', () => {
@@ -69,6 +69,6 @@ describe('pcfarm replay', () => {
   it('an unknown command lists the commands', () => {
     const r = pcfarm('frobnicate');
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('unknown command "frobnicate"; commands: fuzz, replay, list, help');
+    expect(r.stderr).toContain('unknown command "frobnicate"; commands: fuzz, replay, matrix, list, help');
   });
 });

@@ -85,9 +85,17 @@ export class History {
  * that keep matching the same event.
  */
 export class Legality {
-  /** After a legal verdict: the EV_DATA/EV_ZERO event that matched, or -1. */
+  /**
+   * After a legal verdict, the linear (EV_DATA/EV_ZERO) event that matched,
+   * perhaps down a chain of mapped copies: its file, its index, the offset
+   * delta from the judged file to it, and the offset in its file up to which
+   * the events covering it stay the same. -1 when no linear event matched.
+   */
+  private matchIno = -1;
   private matchEv = -1;
-  /** After a verdict: the next offset at which the set of covering events may change. */
+  private matchDelta = 0;
+  private matchSegEnd = 0;
+  /** After a verdict: the next offset of the judged file at which the events covering it may change. */
   private segEnd = 0;
 
   constructor(private readonly histories: readonly History[]) {}
@@ -98,25 +106,32 @@ export class Legality {
    * -1 when all are legal.
    */
   firstIllegal(ino: number, cells: Uint32Array, off: number, o0: number, n: number, rs: number, re: number): number {
-    const h = this.histories[ino]!;
+    let h: History | null = null;
     let ev = -1;
+    let delta = 0;
     let segEnd = -1;
+    let innerEnd = -1;
     for (let i = 0; i < n; i++) {
       const o = o0 + i;
       const v = cells[off + i]!;
-      if (ev >= 0 && o < segEnd) {
-        const expect = h.kind[ev] === EV_ZERO ? ZERO : (h.base[ev]! + (o - h.pos[ev]!)) >>> 0;
+      // While neither the judged file's nor the matched file's covering events
+      // change, the event that matched the last cell decides the next one.
+      if (h !== null && o < segEnd && o + delta < innerEnd) {
+        const expect = h.kind[ev] === EV_ZERO ? ZERO : (h.base[ev]! + (o + delta - h.pos[ev]!)) >>> 0;
         if (v === expect) continue;
       }
-      if (!this.legalCell(ino, o, v, rs, re, 0)) return i;
+      if (!this.legalCell(ino, o, v, rs, re, 0, 0)) return i;
+      h = this.matchEv >= 0 ? this.histories[this.matchIno]! : null;
       ev = this.matchEv;
+      delta = this.matchDelta;
+      innerEnd = this.matchSegEnd;
       segEnd = this.segEnd;
     }
     return -1;
   }
 
   /** Whether file `ino` could show `v` at offset `o` at some instant of [rs, re]. */
-  legalCell(ino: number, o: number, v: number, rs: number, re: number, depth: number): boolean {
+  legalCell(ino: number, o: number, v: number, rs: number, re: number, depth = 0, delta = 0): boolean {
     const h = this.histories[ino]!;
     const n = h.n;
     let segEnd = OFFSET_INF;
@@ -126,38 +141,39 @@ export class Legality {
       if (p > o && p < segEnd) segEnd = p;
       if (q > o && q < segEnd) segEnd = q;
     }
-    this.segEnd = segEnd;
-    this.matchEv = -1;
+    if (depth === 0) {
+      this.segEnd = segEnd;
+      this.matchEv = -1;
+    }
     let mapped = false;
     for (let e = 0; e < n; e++) {
       if (!covers(h, e, o) || h.start[e]! > re || hidden(h, e, o, rs)) continue;
       const kind = h.kind[e];
-      if (kind === EV_ZERO) {
-        if (v === ZERO) return this.matched(e);
-      } else if (kind === EV_DATA) {
-        if (v === (h.base[e]! + (o - h.pos[e]!)) >>> 0) return this.matched(e);
-      } else {
-        mapped = true;
+      const linear = kind === EV_ZERO ? v === ZERO : kind === EV_DATA ? v === (h.base[e]! + (o - h.pos[e]!)) >>> 0 : false;
+      if (linear) {
+        this.matchIno = ino;
+        this.matchEv = e;
+        this.matchDelta = delta;
+        this.matchSegEnd = segEnd;
+        return true;
       }
+      if (kind === EV_MAPPED) mapped = true;
     }
     if (!mapped) return false;
     // A write from a shared mapping copied whatever its source held while it ran.
     if (depth >= MAPPED_DEPTH_MAX) return v === ZERO || isData(v);
     for (let e = 0; e < n; e++) {
       if (h.kind[e] !== EV_MAPPED || !covers(h, e, o) || h.start[e]! > re || hidden(h, e, o, rs)) continue;
+      const shift = h.srcPos[e]! - h.pos[e]!;
       const srcEnd = Math.min(h.end[e]!, re);
-      if (this.legalCell(h.srcInode[e]!, h.srcPos[e]! + (o - h.pos[e]!), v, h.start[e]!, srcEnd, depth + 1)) {
-        this.matchEv = -1;
+      if (this.legalCell(h.srcInode[e]!, o + shift, v, h.start[e]!, srcEnd, depth + 1, delta + shift)) {
+        // The chain holds only while this file's covering events do too.
+        // (this file's offset x is the matched file's x - delta + matchDelta)
+        if (this.matchEv >= 0) this.matchSegEnd = Math.min(this.matchSegEnd, segEnd - delta + this.matchDelta);
         return true;
       }
     }
-    this.matchEv = -1;
     return false;
-  }
-
-  private matched(e: number): boolean {
-    this.matchEv = e;
-    return true;
   }
 }
 

@@ -8,6 +8,8 @@ export { FAILURE_KINDS, type Failure, type FailureKind, type TraceEvent } from '
 export { Model, runOne, type ModelOptions, type Outcome, type RunInput } from './model.js';
 export { formatEvent } from './trace.js';
 export { describeCell } from './cell.js';
+export { costProfiles, type CostProfile } from './costs.js';
+export { matrixCell, verdictMatrix, type MatrixCell } from './matrix.js';
 export type { Strategy } from './strategies/strategy.js';
 export type { Scenario } from './scenarios/scenario.js';
 import { SCENARIO_TABLE } from './scenarios/index.js';

@@ -82,11 +82,14 @@ export class Model {
       k.choice.replay(input.choices);
     }
     let scheduleHash = 0x811c9dc5;
+    let costs: Outcome['costs'] | null = null;
     try {
       this.scenario.setup(k);
       k.createTask('kswapd', null, (t) => kswapd(k, t));
       this.scheduler.start(k);
       scheduleHash = this.loop(scheduleHash);
+      // What the run's tasks cost, before the final-state check adds its own sync.
+      costs = { ...k.costs };
       finalState(k, this.sync);
       if (k.deferred !== null) k.failure = k.deferred;
     } catch (e) {
@@ -105,7 +108,7 @@ export class Model {
       scheduleHash: hex(scheduleHash),
       trace: k.tracing ? k.trace.slice() : null,
       traceHash: traceText === null ? null : hex(fnv(traceText)),
-      costs: { ...k.costs },
+      costs: costs ?? { ...k.costs },
     };
   }
 

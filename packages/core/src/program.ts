@@ -12,7 +12,7 @@ import type { Task, TaskBody } from './task.js';
 import { sysRead, sysWrite } from './fs/read_write.js';
 import { doFsync } from './fs/sync.js';
 import { setPageDirty } from './mm/filemap.js';
-import { handleMmFault } from './mm/memory.js';
+import { userFrame } from './mm/memory.js';
 import { doMunmap } from './mm/mmap.js';
 import { doTruncate } from './mm/truncate.js';
 import { checkUserRead } from './oracles/user-data.js';
@@ -97,12 +97,9 @@ function* userLoad(k: Kernel, t: Task, addr: number, len: number): Gen<number> {
   let done = 0;
   while (done < len) {
     const a = addr + done;
+    const frame = yield* userFrame(k, t, a);
+    if (frame < 0) break;
     const vpage = a >>> k.pageShift;
-    const frame = vpage < mm.pte.length ? mm.pte[vpage]! : -1;
-    if (frame < 0) {
-      if (!(yield* handleMmFault(k, t, a))) break;
-      continue;
-    }
     const poff = a & (k.pageCells - 1);
     const n = Math.min(len - done, k.pageCells - poff);
     const vma = mm.findVma(vpage)!;
@@ -145,12 +142,8 @@ function* userStore(k: Kernel, t: Task, addr: number, len: number): Gen<number> 
   let done = 0;
   while (done < len) {
     const a = addr + done;
-    const vpage = a >>> k.pageShift;
-    const frame = vpage < mm.pte.length ? mm.pte[vpage]! : -1;
-    if (frame < 0) {
-      if (!(yield* handleMmFault(k, t, a))) break;
-      continue;
-    }
+    const frame = yield* userFrame(k, t, a);
+    if (frame < 0) break;
     const poff = a & (k.pageCells - 1);
     const n = Math.min(len - done, k.pageCells - poff);
     const cells = k.mem.cells;

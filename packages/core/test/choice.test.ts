@@ -57,7 +57,7 @@ describe('the choice stream', () => {
 
 describe('bad input gets a clear error naming what was wrong', () => {
   it('an unknown strategy lists the valid ones', () => {
-    expect(() => new Model({ strategy: 'v2.6.2', scenario: 'generated' })).toThrow(/unknown strategy "v2.6.2"; valid strategies: v2.6.20, write-begin-end/);
+    expect(() => new Model({ strategy: 'v2.6.2', scenario: 'generated' })).toThrow(/unknown strategy "v2.6.2"; valid strategies: v2.6.20, gup-pin, temp-page, zero-retry, zero-retry-not-uptodate, excl-flag, two-copy, write-begin-end/);
   });
   it('an unknown scenario lists the valid ones', () => {
     expect(() => new Model({ strategy: 'v2.6.20', scenario: 'nope' })).toThrow(/unknown scenario "nope"; valid scenarios: self-mmap-write, /);

@@ -12,7 +12,7 @@ import type { Vma } from '../mm.js';
 import { BH_Dirty, PG_dirty, PG_extra, PG_locked, PG_uptodate, type Page } from '../page.js';
 import { WAIT_PAGE_EXTRA, WAIT_PAGE_LOCK, type Task } from '../task.js';
 import { checkUserRead } from '../oracles/user-data.js';
-import { handleMmFault } from './memory.js';
+import { userFrame } from './memory.js';
 
 export function* lockPage(k: Kernel, t: Task, page: Page): Gen {
   lockdepAcquire(k, t, CLASS_PAGE_LOCK);
@@ -344,17 +344,12 @@ export function* doGenericFileRead(k: Kernel, t: Task, inode: Inode, pos: number
  */
 function* fileReadActor(k: Kernel, t: Task, inode: Inode, page: Page, offset: number, n: number, dst: number, readStart: number): Gen<number> {
   t.enter('file_read_actor');
-  const mm = t.mm!;
   const cells = k.mem.cells;
   let done = 0;
   while (done < n) {
     const addr = dst + done;
-    const vpage = addr >>> k.pageShift;
-    const frame = vpage < mm.pte.length ? mm.pte[vpage]! : -1;
-    if (frame < 0) {
-      if (!(yield* handleMmFault(k, t, addr))) break;
-      continue;
-    }
+    const frame = yield* userFrame(k, t, addr);
+    if (frame < 0) break;
     const poff = addr & (k.pageCells - 1);
     const m = Math.min(n - done, k.pageCells - poff);
     const src = k.mem.frameOff(page.frame) + offset + done;

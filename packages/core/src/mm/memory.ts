@@ -152,10 +152,21 @@ export function* faultInPagesReadable(k: Kernel, t: Task, addr: number, len: num
 }
 
 function* touch(k: Kernel, t: Task, addr: number): Gen<boolean> {
+  return (yield* userFrame(k, t, addr)) >= 0;
+}
+
+/**
+ * The frame behind user address `addr` (get_user / put_user): faulted in
+ * if its PTE is not present, again if it goes while the fault sleeps; -1 for
+ * EFAULT. The caller uses it before its next preemption point.
+ */
+export function* userFrame(k: Kernel, t: Task, addr: number): Gen<number> {
   const pte = t.mm!.pte;
   const vpage = addr >>> k.pageShift;
-  if (vpage < pte.length && pte[vpage]! >= 0) return true;
-  return yield* handleMmFault(k, t, addr);
+  while (vpage >= pte.length || pte[vpage]! < 0) {
+    if (!(yield* handleMmFault(k, t, addr))) return -1;
+  }
+  return pte[vpage]!;
 }
 
 /** Zap one PTE of a file page: the mapping's reference goes. */

@@ -80,7 +80,8 @@ function describeWait(t: Task, owner: Task | null): string {
 function waitSite(t: Task, owner: Task | null): string {
   const held = owner?.holding(waitLockObject(t)) ?? null;
   const from = held !== null ? `, held from ${held.fn} <- ${held.caller}` : '';
-  return `${t.waitFn} ${LOCK_CLASSES[waitClass(t)]} in ${t.where(3)}${from}`;
+  // Deep enough to tell a fault under the write's copy from one in its prefault.
+  return `${t.waitFn} ${LOCK_CLASSES[waitClass(t)]} in ${t.where(6)}${from}`;
 }
 
 function cycle(k: Kernel, tasks: Task[]): never {
@@ -91,7 +92,7 @@ function cycle(k: Kernel, tasks: Task[]): never {
   const message =
     tasks.length === 1
       ? `${head.name} waits in ${head.waitFn} <- ${head.where(6)} for ${name}, which it holds itself (self deadlock)`
-      : `ABBA deadlock: ${tasks.map((t) => `${t.name} waits for ${lockName(waitClass(t), waitLockObject(t))}`).join(', ')}; each held by the next`;
+      : `${tasks.length === 2 ? 'ABBA deadlock' : `deadlock cycle of ${tasks.length} tasks`}: ${tasks.map((t) => `${t.name} waits for ${lockName(waitClass(t), waitLockObject(t))}`).join(', ')}; each held by the next`;
   k.fail('deadlock', head, message, details, sites);
 }
 

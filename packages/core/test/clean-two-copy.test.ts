@@ -1,0 +1,3 @@
+import { staysClean } from './clean.js';
+
+staysClean('two-copy');
