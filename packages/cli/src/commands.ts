@@ -1,4 +1,21 @@
-import { DEFAULTS, DESCRIPTIONS, formatEvent, Model, SCENARIOS, SCHEDULERS, STRATEGIES, type Outcome, type RunConfig, type SchedulerId } from '@pcfarm/core';
+import {
+  decodeReproducer,
+  DEFAULTS,
+  DESCRIPTIONS,
+  encodeReproducer,
+  formatEvent,
+  MINIMIZE_DEFAULTS,
+  Model,
+  reproducerOf,
+  SCENARIOS,
+  SCHEDULERS,
+  signatureOf,
+  STRATEGIES,
+  type Outcome,
+  type Reproducer,
+  type RunConfig,
+  type SchedulerId,
+} from '@pcfarm/core';
 import { asUsage, checkOptions, choiceList, scenarioOf, schedulerOf, strategyOf, UsageError, wholeNumber, type Parsed } from './args.js';
 
 export interface Io {
@@ -7,6 +24,8 @@ export interface Io {
 }
 
 const RUNS_DEFAULT = 1000;
+/** The wall-clock budget of `pcfarm minimize`; the core counts runs, only the CLI has a clock. */
+export const MINIMIZE_TIME_MS_DEFAULT = 20_000;
 
 /** The command that replays a run, as the user can paste it. */
 export function replayCommand(config: RunConfig, seed: number): string {
@@ -14,7 +33,39 @@ export function replayCommand(config: RunConfig, seed: number): string {
   return `npx pnpm@10 pcfarm replay --strategy ${config.strategy} --scenario ${config.scenario}${scheduler} --seed ${seed}`;
 }
 
-function configOf(p: Parsed, strategy: string, scenario: string): RunConfig {
+/** The command that minimizes a failing seed, as the user can paste it. */
+export function minimizeCommandLine(config: RunConfig, seed: number): string {
+  return replayCommand(config, seed).replace(' replay ', ' minimize ');
+}
+
+/** The reproducer string of a run of `config` that made `choices`. */
+export function reproducerString(config: RunConfig, choices: readonly number[]): string {
+  return encodeReproducer(reproducerOf(config, choices));
+}
+
+/** The command that replays a reproducer, as the user can paste it. */
+export function replayReproducerCommand(reproducer: string): string {
+  return `npx pnpm@10 pcfarm replay ${reproducer}`;
+}
+
+/**
+ * The reproducer given as the command's one positional argument, or null.
+ * It says what to run, so the options in `exclusive` may not come with it; a
+ * bad string is a usage error saying what is wrong with it.
+ */
+export function positionalReproducer(p: Parsed, exclusive: readonly string[]): Reproducer | null {
+  if (p.positionals.length === 0) return null;
+  if (p.positionals.length > 1) throw new UsageError(`'${p.command}' takes one reproducer, not ${p.positionals.length} arguments: ${p.positionals.join(' ')}`);
+  const clash = exclusive.filter((o) => p.options.has(o));
+  if (clash.length > 0) throw new UsageError(`a reproducer says what to run: drop ${clash.map((o) => `--${o}`).join(', ')}`);
+  try {
+    return decodeReproducer(p.positionals[0]!);
+  } catch (e) {
+    asUsage(e);
+  }
+}
+
+export function configOf(p: Parsed, strategy: string, scenario: string): RunConfig {
   const scheduler = schedulerOf(p) as SchedulerId | undefined;
   const config: RunConfig = { strategy, scenario };
   if (scheduler !== undefined) config.scheduler = scheduler;
@@ -28,6 +79,7 @@ function describeFailure(o: Outcome, io: Io): void {
   io.out(`  ${f.message}`);
   for (const d of f.details) io.out(`  ${d}`);
   if (f.site !== 'kernel') io.out(`  site: ${f.site}`);
+  io.out(`  signature: ${signatureOf(o)!.title}`);
 }
 
 /** pcfarm fuzz: run seeds in-process until the first failure. Exit 1 on a failure, 0 when clean. */
@@ -69,14 +121,18 @@ export function fuzz(p: Parsed, io: Io): number {
       describeFailure(found, io);
       io.out(`  seed=${found.seed} after ${rate}`);
       io.out(`  replay: ${replayCommand(config, found.seed!)}`);
+      io.out(`  minimize: ${minimizeCommandLine(config, found.seed!)}`);
+      io.out(`  reproducer: ${reproducerString(config, found.choices)}`);
     }
   }
   return failed ? 1 : 0;
 }
 
-/** pcfarm replay: run one seed (or a choice list) with the trace on and print the verdict and trace. */
+/** pcfarm replay: run one seed, choice list or reproducer with the trace on and print the verdict and trace. */
 export function replay(p: Parsed, io: Io): number {
   checkOptions(p, ['strategy', 'scenario', 'seed', 'choices', 'scheduler', 'pct-depth']);
+  const given = positionalReproducer(p, ['strategy', 'scenario', 'seed', 'choices', 'scheduler', 'pct-depth']);
+  if (given !== null) return replayReproducer(given, io);
   const strategy = strategyOf(p);
   const scenario = scenarioOf(p);
   if (strategy === undefined) throw new UsageError(`replay needs --strategy (one of ${STRATEGIES.join(', ')})`);
@@ -99,6 +155,27 @@ export function replay(p: Parsed, io: Io): number {
   if (o.ok) io.out(`ok: every task finished and every oracle passed, in ${o.steps} steps`);
   else describeFailure(o, io);
   io.out(`choices: ${o.choices.join(',')}`);
+  if (!o.ok) io.out(`reproducer: ${reproducerString(config, o.choices)}`);
+  io.out(`trace hash: ${o.traceHash}`);
+  return o.ok ? 0 : 1;
+}
+
+/** Replay a decoded reproducer: the same trace and verdict output as a seed. */
+function replayReproducer(r: Reproducer, io: Io): number {
+  const config = { ...r.config, trace: true };
+  let o: Outcome;
+  try {
+    o = new Model(config).run({ choices: r.choices });
+  } catch (e) {
+    asUsage(e);
+  }
+  io.out(`${config.strategy} x ${config.scenario} (${config.scheduler ?? DEFAULTS.scheduler}), reproducer of model ${r.modelVersion}, ${r.choices.length} choices`);
+  io.out(' step  task     event  @ site  [locks held]');
+  for (const e of o.trace!) io.out(formatEvent(e));
+  io.out('');
+  if (o.ok) io.out(`ok: every task finished and every oracle passed, in ${o.steps} steps`);
+  else describeFailure(o, io);
+  io.out(`choices: ${r.choices.join(',')}`);
   io.out(`trace hash: ${o.traceHash}`);
   return o.ok ? 0 : 1;
 }
@@ -119,7 +196,12 @@ usage:
       run seeds until the first failure of each strategy x scenario (all of them by default);
       exit 1 when a failure was found, 0 when clean
   pcfarm replay --strategy S --scenario X (--seed N | --choices 0,3,1,...) [--scheduler ...]
-      run one seed or choice list with the trace on: one line per event
+  pcfarm replay REPRODUCER
+      run one seed, choice list or reproducer (pcfarm1:...) with the trace on: one line per event
+  pcfarm minimize (--strategy S --scenario X --seed N [--scheduler ...] | REPRODUCER) [--runs-max N] [--time-ms N]
+      shrink a failing run to the smallest choice list that fails with the same signature and
+      print its reproducer; stops at a fixpoint or after --runs-max runs (default ${MINIMIZE_DEFAULTS.runsMax})
+      or --time-ms milliseconds (default ${MINIMIZE_TIME_MS_DEFAULT})
   pcfarm matrix [--runs N] [--json]
       every strategy x scenario: the first failure and the runs it took, or clean; then the fault-free costs
   pcfarm list

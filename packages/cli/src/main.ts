@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs, UsageError } from './args.js';
 import { fuzz, list, replay, USAGE, type Io } from './commands.js';
 import { matrix } from './matrix.js';
+import { minimizeCommand } from './minimize.js';
 
 const io: Io = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -16,6 +17,8 @@ function main(argv: readonly string[]): number {
       return fuzz(p, io);
     case 'replay':
       return replay(p, io);
+    case 'minimize':
+      return minimizeCommand(p, io);
     case 'list':
       return list(io);
     case 'matrix':
@@ -26,7 +29,7 @@ function main(argv: readonly string[]): number {
       process.stdout.write(USAGE);
       return 0;
     default:
-      throw new UsageError(`unknown command ${JSON.stringify(p.command)}; commands: fuzz, replay, matrix, list, help`);
+      throw new UsageError(`unknown command ${JSON.stringify(p.command)}; commands: fuzz, replay, minimize, matrix, list, help`);
   }
 }
 

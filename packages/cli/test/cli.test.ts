@@ -69,6 +69,78 @@ describe('pcfarm replay', () => {
   it('an unknown command lists the commands', () => {
     const r = pcfarm('frobnicate');
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('unknown command "frobnicate"; commands: fuzz, replay, matrix, list, help');
+    expect(r.stderr).toMatch(/unknown command "frobnicate"; commands: fuzz, replay, minimize, .*list, help/);
+  });
+});
+
+const SIGNATURE_SELF = 'deadlock in v2.6.20: self; lock_page page_lock in filemap_nopage <- handle_mm_fault <- do_page_fault <- copy_from_user <- filemap_copy_from_user <- generic_file_buffered_write, held from __grab_cache_page <- generic_file_buffered_write';
+
+describe('signatures and reproducers in fuzz and replay', () => {
+  it('fuzz prints the signature, the minimize command and a reproducer that replays to the same failure', () => {
+    const r = pcfarm('fuzz', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write');
+    expect(r.stdout).toContain(`  signature: ${SIGNATURE_SELF}`);
+    const seed = /seed=(\d+)/.exec(r.stdout)![1];
+    expect(r.stdout).toContain(`minimize: npx pnpm@10 pcfarm minimize --strategy v2.6.20 --scenario self-mmap-write --seed ${seed}`);
+    const reproducer = /reproducer: (pcfarm1:\S+)/.exec(r.stdout)![1]!;
+    const a = pcfarm('replay', reproducer);
+    const b = pcfarm('replay', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--seed', seed!);
+    expect(a.status).toBe(1);
+    expect(a.stdout).toContain(`signature: ${SIGNATURE_SELF}`);
+    expect(/^trace hash: (\w+)$/m.exec(a.stdout)![1]).toBe(/^trace hash: (\w+)$/m.exec(b.stdout)![1]);
+    expect(b.stdout).toContain(`reproducer: ${reproducer}`);
+  });
+
+  it('replay rejects a cut or mistyped reproducer with exit 2, saying what is wrong', () => {
+    const reproducer = /reproducer: (pcfarm1:\S+)/.exec(pcfarm('fuzz', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write').stdout)![1]!;
+    const cut = pcfarm('replay', reproducer.slice(0, -6));
+    expect(cut.status).toBe(2);
+    expect(cut.stderr).toMatch(/^pcfarm: bad reproducer: truncated: /);
+    const typo = pcfarm('replay', reproducer.slice(0, 20) + (reproducer[20] === 'x' ? 'y' : 'x') + reproducer.slice(21));
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toContain('pcfarm: bad reproducer: checksum mismatch: the string was altered or mistyped');
+  });
+
+  it('replay takes a reproducer or --strategy/--scenario/--seed, not both', () => {
+    const reproducer = /reproducer: (pcfarm1:\S+)/.exec(pcfarm('fuzz', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write').stdout)![1]!;
+    const r = pcfarm('replay', reproducer, '--seed', '3');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('a reproducer says what to run: drop --seed');
+  });
+});
+
+describe('pcfarm minimize', () => {
+  it('shrinks a failing seed, reports the sizes before and after, and prints a reproducer that replays to the same signature', () => {
+    const r = pcfarm('minimize', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--seed', '1');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`signature: ${SIGNATURE_SELF}`);
+    const before = /^before: (\d+) choices \(\d+ not 0\), (\d+) context switches, \d+ steps$/m.exec(r.stdout)!;
+    const after = /^after: {2}(\d+) choices \(\d+ not 0\), (\d+) context switches, \d+ steps$/m.exec(r.stdout)!;
+    expect(Number(after[1])).toBeLessThan(Number(before[1]));
+    expect(r.stdout).toMatch(/^\d+ runs in [\d.]+ s, at a fixpoint: minimizing it again changes nothing$/m);
+    const reproducer = /^reproducer: (pcfarm1:\S+)$/m.exec(r.stdout)![1]!;
+    expect(r.stdout).toContain(`replay: npx pnpm@10 pcfarm replay ${reproducer}`);
+    const replayed = pcfarm('replay', reproducer);
+    expect(replayed.status).toBe(1);
+    expect(replayed.stdout).toMatch(/^v2\.6\.20 x self-mmap-write \(pct\), reproducer of model core-\d+, \d+ choices$/m);
+    expect(replayed.stdout).toContain(`signature: ${SIGNATURE_SELF}`);
+    // Minimizing the reproducer again changes nothing.
+    const again = pcfarm('minimize', reproducer);
+    expect(again.status).toBe(0);
+    expect(/^reproducer: (\S+)$/m.exec(again.stdout)![1]).toBe(reproducer);
+  });
+
+  it('stops at --runs-max and says so', () => {
+    const r = pcfarm('minimize', '--strategy', 'v2.6.20', '--scenario', 'generated', '--seed', '1', '--runs-max', '3');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^3 runs in [\d.]+ s, stopped by the run budget \(--runs-max 3\): minimizing it again may shrink it further$/m);
+  });
+
+  it('refuses a seed that passes, and an incomplete command, with exit 2', () => {
+    const clean = pcfarm('minimize', '--strategy', 'write-begin-end', '--scenario', 'self-mmap-write', '--seed', '1');
+    expect(clean.status).toBe(2);
+    expect(clean.stderr).toContain('pcfarm: nothing to minimize: seed 1 of write-begin-end x self-mmap-write passes');
+    const partial = pcfarm('minimize', '--strategy', 'v2.6.20', '--seed', '1');
+    expect(partial.status).toBe(2);
+    expect(partial.stderr).toContain('minimize needs --strategy S --scenario X --seed N, or a reproducer');
   });
 });

@@ -8,6 +8,10 @@ export { FAILURE_KINDS, type Failure, type FailureKind, type TraceEvent } from '
 export { Model, runOne, type ModelOptions, type Outcome, type RunInput } from './model.js';
 export { formatEvent } from './trace.js';
 export { describeCell } from './cell.js';
+export { MODEL_VERSION } from './version.js';
+export { signatureOf, signatureTitle, type Signature } from './signature.js';
+export { minimize, trimZeros, MINIMIZE_DEFAULTS, type MinimizeOptions, type MinimizeResult, type MinimizeStop, type RunSize } from './minimize.js';
+export { CONFIG_FIELDS, decodeReproducer, encodeReproducer, reproducerOf, REPRODUCER_PREFIX, type Reproducer } from './reproducer.js';
 export { costProfiles, type CostProfile } from './costs.js';
 export { matrixCell, verdictMatrix, type MatrixCell } from './matrix.js';
 export type { Strategy } from './strategies/strategy.js';

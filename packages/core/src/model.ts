@@ -26,6 +26,8 @@ export interface Outcome {
   failure: Failure | null;
   /** Preemption points passed. */
   steps: number;
+  /** Context switches: steps that ran a different task from the step before (what a minimized reproducer has fewest of). */
+  switches: number;
   /** Every choice the run made: replaying them gives this run again. */
   choices: number[];
   /** A hash of the schedule (which task ran at each step): equal runs have equal hashes. */
@@ -54,6 +56,7 @@ export class Model {
   private readonly scheduler: Scheduler;
   private readonly runnable: Task[] = [];
   private readonly sync = new Task(-1);
+  private switches = 0;
 
   constructor(config: RunConfig, options: ModelOptions = {}) {
     const strategies = new Map(STRATEGY_TABLE);
@@ -83,6 +86,7 @@ export class Model {
     }
     let scheduleHash = 0x811c9dc5;
     let costs: Outcome['costs'] | null = null;
+    this.switches = 0;
     try {
       this.scenario.setup(k);
       k.createTask('kswapd', null, (t) => kswapd(k, t));
@@ -104,6 +108,7 @@ export class Model {
       ok: k.failure === null,
       failure: k.failure,
       steps: k.step,
+      switches: this.switches,
       choices: k.choice.choices(),
       scheduleHash: hex(scheduleHash),
       trace: k.tracing ? k.trace.slice() : null,
@@ -130,6 +135,7 @@ export class Model {
       if (n === 0) deadlock(k);
       const t = this.scheduler.next(k, this.runnable, n, current);
       if (k.step >= stepsMax) livelock(k, t, `is still running after the run's ${stepsMax} steps`);
+      if (current !== null && t !== current) this.switches++;
       current = t;
       k.step++;
       t.steps++;

@@ -1,0 +1,59 @@
+/** `pcfarm minimize`: shrink a failing seed or reproducer to its smallest reproducer. */
+import { ConfigError, DEFAULTS, minimize, MINIMIZE_DEFAULTS, Model, type MinimizeResult, type RunConfig, type RunInput, type RunSize } from '@pcfarm/core';
+import { checkOptions, scenarioOf, strategyOf, UsageError, wholeNumber, type Parsed } from './args.js';
+import { configOf, MINIMIZE_TIME_MS_DEFAULT, positionalReproducer, replayReproducerCommand, reproducerString, type Io } from './commands.js';
+
+function size(s: RunSize): string {
+  return `${s.choices} choices (${s.nonZero} not 0), ${s.switches} context switches, ${s.steps} steps`;
+}
+
+/**
+ * pcfarm minimize: shrink a failing seed (or reproducer) to the smallest
+ * choice list with the same signature, within a run budget and a time budget
+ * (the core counts runs; the clock is the CLI's, asked between runs), and
+ * print its reproducer. Exit 0 with a reproducer; 2 when the run passes.
+ */
+export function minimizeCommand(p: Parsed, io: Io): number {
+  checkOptions(p, ['strategy', 'scenario', 'seed', 'scheduler', 'pct-depth', 'runs-max', 'time-ms']);
+  const runsMax = wholeNumber('runs-max', p.options.get('runs-max'), MINIMIZE_DEFAULTS.runsMax, 1);
+  const timeMs = wholeNumber('time-ms', p.options.get('time-ms'), MINIMIZE_TIME_MS_DEFAULT, 1);
+  const given = positionalReproducer(p, ['strategy', 'scenario', 'seed', 'scheduler', 'pct-depth']);
+  let config: RunConfig;
+  let input: RunInput;
+  if (given !== null) {
+    config = given.config;
+    input = { choices: given.choices };
+  } else {
+    const strategy = strategyOf(p);
+    const scenario = scenarioOf(p);
+    if (strategy === undefined || scenario === undefined || !p.options.has('seed')) {
+      throw new UsageError('minimize needs --strategy S --scenario X --seed N, or a reproducer');
+    }
+    config = configOf(p, strategy, scenario);
+    input = { seed: wholeNumber('seed', p.options.get('seed'), 0) };
+  }
+  const t0 = io.now();
+  let r: MinimizeResult;
+  try {
+    r = minimize(new Model(config), input, { runsMax, shouldStop: () => io.now() - t0 >= timeMs });
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(e.message);
+    throw e;
+  }
+  const s = (io.now() - t0) / 1000;
+  const from = 'seed' in input ? `seed ${input.seed}` : `a reproducer of ${input.choices.length} choices`;
+  io.out(`${config.strategy} x ${config.scenario} (${config.scheduler ?? DEFAULTS.scheduler}), ${from}`);
+  io.out(`signature: ${r.signature.title}`);
+  io.out(`before: ${size(r.before)}`);
+  io.out(`after:  ${size(r.after)}`);
+  const why =
+    r.stoppedBy === 'fixpoint'
+      ? 'at a fixpoint: minimizing it again changes nothing'
+      : `stopped by the ${r.stoppedBy === 'runs' ? `run budget (--runs-max ${runsMax})` : `time budget (--time-ms ${timeMs})`}: minimizing it again may shrink it further`;
+  io.out(`${r.runs} runs in ${s.toFixed(2)} s, ${why}`);
+  const text = reproducerString(config, r.choices);
+  io.out(`choices: ${r.choices.join(',')}`);
+  io.out(`reproducer: ${text}`);
+  io.out(`replay: ${replayReproducerCommand(text)}`);
+  return 0;
+}
