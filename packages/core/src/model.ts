@@ -56,6 +56,7 @@ export class Model {
   private readonly scheduler: Scheduler;
   private readonly runnable: Task[] = [];
   private readonly sync = new Task(-1);
+  private scheduleHash = 0;
   private switches = 0;
 
   constructor(config: RunConfig, options: ModelOptions = {}) {
@@ -84,14 +85,15 @@ export class Model {
     } else {
       k.choice.replay(input.choices);
     }
-    let scheduleHash = 0x811c9dc5;
+    // Kept in a field: a failure unwinds the loop mid-run, and its schedule counts too.
+    this.scheduleHash = 0x811c9dc5;
     let costs: Outcome['costs'] | null = null;
     this.switches = 0;
     try {
       this.scenario.setup(k);
       k.createTask('kswapd', null, (t) => kswapd(k, t));
       this.scheduler.start(k);
-      scheduleHash = this.loop(scheduleHash);
+      this.loop();
       // What the run's tasks cost, before the final-state check adds its own sync.
       costs = { ...k.costs };
       finalState(k, this.sync);
@@ -110,15 +112,15 @@ export class Model {
       steps: k.step,
       switches: this.switches,
       choices: k.choice.choices(),
-      scheduleHash: hex(scheduleHash),
+      scheduleHash: hex(this.scheduleHash),
       trace: k.tracing ? k.trace.slice() : null,
       traceHash: traceText === null ? null : hex(fnv(traceText)),
       costs: costs ?? { ...k.costs },
     };
   }
 
-  /** Run tasks until all finish; returns the schedule hash. */
-  private loop(hash: number): number {
+  /** Run tasks until all finish, hashing which task ran at each step. */
+  private loop(): void {
     const k = this.kernel;
     const { stepsMax, taskStepsMax } = this.config;
     let current: Task | null = null;
@@ -131,7 +133,7 @@ export class Model {
         live++;
         if (canRun(t)) this.runnable[n++] = t;
       }
-      if (live === 0) return hash;
+      if (live === 0) return;
       if (n === 0) deadlock(k);
       const t = this.scheduler.next(k, this.runnable, n, current);
       if (k.step >= stepsMax) livelock(k, t, `is still running after the run's ${stepsMax} steps`);
@@ -140,7 +142,7 @@ export class Model {
       k.step++;
       t.steps++;
       if (t.steps > taskStepsMax && k.reclaimDone && !t.kthread) livelock(k, t, `passed its ${taskStepsMax}-step budget after reclaim finished`);
-      hash = Math.imul(hash ^ (t.id + 1), 16777619);
+      this.scheduleHash = Math.imul(this.scheduleHash ^ (t.id + 1), 16777619);
       if (t.body!.next().done) t.done = true;
     }
   }

@@ -55,6 +55,20 @@ describe('determinism: a seed or a choice list replays bit for bit', () => {
     });
   }
 
+  it('failing runs hash their schedules too: different failing seeds have different schedule hashes', () => {
+    const model = new Model({ strategy: 'v2.6.20', scenario: 'self-mmap-write' });
+    const hashes = new Set<string>();
+    let failing = 0;
+    for (let seed = 0; seed < 200; seed++) {
+      const o = model.run({ seed });
+      if (o.ok) continue;
+      failing++;
+      hashes.add(`${o.scheduleHash}/${o.choices.join()}`);
+    }
+    expect(failing).toBeGreaterThan(10);
+    expect(new Set([...hashes].map((h) => h.split('/')[0])).size).toBeGreaterThan(failing / 2);
+  });
+
   it('a choice list that ends early replays, answering 0 from there on', () => {
     const model = new Model({ strategy: 'v2.6.20', scenario: 'generated', trace: true });
     const long = model.run({ seed: 7 });
