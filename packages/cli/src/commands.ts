@@ -23,7 +23,8 @@ export interface Io {
   now(): number;
 }
 
-const RUNS_DEFAULT = 1000;
+/** Seeds `pcfarm fuzz` runs per cell when --runs is not given. */
+export const FUZZ_RUNS_DEFAULT = 1000;
 /** The wall-clock budget of `pcfarm minimize`; the core counts runs, only the CLI has a clock. */
 export const MINIMIZE_TIME_MS_DEFAULT = 20_000;
 
@@ -87,7 +88,7 @@ export function fuzz(p: Parsed, io: Io): number {
   checkOptions(p, ['strategy', 'scenario', 'runs', 'seed-start', 'scheduler', 'pct-depth']);
   const strategies = strategyOf(p) !== undefined ? [strategyOf(p)!] : STRATEGIES;
   const scenarios = scenarioOf(p) !== undefined ? [scenarioOf(p)!] : SCENARIOS;
-  const runs = wholeNumber('runs', p.options.get('runs'), RUNS_DEFAULT, 1);
+  const runs = wholeNumber('runs', p.options.get('runs'), FUZZ_RUNS_DEFAULT, 1);
   const start = wholeNumber('seed-start', p.options.get('seed-start'), 0);
   let failed = false;
   for (const strategy of strategies) {
@@ -204,6 +205,11 @@ usage:
       or --time-ms milliseconds (default ${MINIMIZE_TIME_MS_DEFAULT})
   pcfarm matrix [--runs N] [--json]
       every strategy x scenario: the first failure and the runs it took, or clean; then the fault-free costs
+  pcfarm bench [--quick | --smoke] [--threads N] [--json]
+      runs per second of every strategy x scenario on one core; the copy loop and a preemption
+      point beside their bare JavaScript baselines; 1 and N worker threads (default: every core);
+      time and runs to each failing cell's first failure; peak memory; and the targets met or not.
+      The full run takes a few minutes, --quick under 30 s, --smoke (for tests) a few seconds
   pcfarm list
       the strategies, scenarios and schedulers
 `;

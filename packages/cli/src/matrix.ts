@@ -9,7 +9,8 @@ function cellText(c: MatrixCell): string {
   return c.kind === 'clean' ? `clean (${c.runs})` : `${c.kind} @${c.runs}`;
 }
 
-function table(header: string[], rows: string[][]): string[] {
+/** Rows as a Markdown table, columns padded to their widest cell. */
+export function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)];

@@ -28,3 +28,4 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = Object.fromEntries
   ...[...STRATEGY_TABLE.values()].map((s) => [s.id, s.description]),
   ...[...SCENARIO_TABLE.values()].map((s) => [s.id, s.description]),
 ]);
+export { copyBench, stepBench, type CopyBench, type CopyCase, type StepBench } from './bench-hooks.js';

@@ -1,0 +1,82 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { FAILURE_KINDS, Model, SCENARIOS, STRATEGIES } from '@pcfarm/core';
+import { describe, expect, it } from 'vitest';
+
+const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+function pcfarm(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const positive = (x: unknown): boolean => typeof x === 'number' && Number.isFinite(x) && x > 0;
+
+// Timings are never asserted: speed is what BENCHMARKS.md records, not what tests check.
+describe('pcfarm bench', () => {
+  it('--smoke --json reports every figure, every cell, and first failures only for failing cells', () => {
+    const r = pcfarm('bench', '--smoke', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.mode).toBe('smoke');
+    for (const key of ['copyRatio', 'stepRatio', 'threadScaling', 'nodeStartMs', 'cliStartMs']) expect(positive(report[key]), key).toBe(true);
+    for (const key of ['peakRssMB', 'modelMB', 'workerPeakMB']) expect(positive(report.memory[key]), key).toBe(true);
+    for (const key of ['modelStepNs', 'bareResumeNs', 'realStepNsMedian']) expect(positive(report.step[key]), key).toBe(true);
+    expect(report.copy.map((c: { case: string }) => c.case)).toEqual(['page', 'split', 'writev']);
+    for (const c of report.copy) expect([c.loopCellsPerSecond, c.bareCellsPerSecond, c.ratio].every(positive)).toBe(true);
+    expect(positive(report.threads.one) && positive(report.threads.all)).toBe(true);
+
+    expect(report.cells).toHaveLength(STRATEGIES.length * SCENARIOS.length);
+    for (const strategy of STRATEGIES) {
+      for (const scenario of SCENARIOS) {
+        const c = report.cells.find((x: { strategy: string; scenario: string }) => x.strategy === strategy && x.scenario === scenario);
+        expect(c, `${strategy} x ${scenario}`).toBeDefined();
+        expect([c.runsPerSecond, c.stepsPerRun, c.seedsScanned].every(positive)).toBe(true);
+      }
+    }
+
+    // Each entry is that cell's first failure; every other cell passed every seed it ran.
+    const failing = new Map<string, { kind: string; seed: number; runs: number; warmMs: number; coldProcessMs: number }>();
+    for (const f of report.firstFailure) failing.set(`${f.strategy} x ${f.scenario}`, f);
+    expect(failing.size).toBe(report.firstFailure.length);
+    expect(failing.has('v2.6.20 x self-mmap-write')).toBe(true);
+    for (const c of report.cells) {
+      const model = new Model({ strategy: c.strategy, scenario: c.scenario });
+      const f = failing.get(`${c.strategy} x ${c.scenario}`);
+      const clean = f === undefined ? c.seedsScanned : f.seed;
+      for (let seed = 0; seed < clean; seed++) expect(model.run({ seed }).ok, `${c.strategy} x ${c.scenario} seed ${seed}`).toBe(true);
+      if (f === undefined) continue;
+      expect(FAILURE_KINDS).toContain(f.kind);
+      expect(f.runs).toBe(f.seed + 1);
+      expect(model.run({ seed: f.seed }).failure?.kind).toBe(f.kind);
+      expect(positive(f.warmMs) && positive(f.coldProcessMs)).toBe(true);
+    }
+
+    expect(report.targets.map((t: { name: string }) => t.name)).toEqual(['copyRatio', 'stepRatio', 'threadScaling', 'coldFirstFailureMs (worst cell)', 'workerModelMB (peak)']);
+  });
+
+  it('prints tables without --json', () => {
+    const r = pcfarm('bench', '--smoke', '--threads', '1');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^\| scenario +\| v2\.6\.20 /m);
+    expect(r.stdout).toMatch(/^\| copyRatio +\| >= 0\.8 /m);
+    // One thread on either side: nothing to scale, so no verdict.
+    expect(r.stdout).toMatch(/^\| threadScaling +\| >= 1\.8 on 2 cores \| n\/a +\| n\/a /m);
+  });
+
+  it('rejects bad flags with exit 2 and says what was wrong', () => {
+    const cases: [string[], string][] = [
+      [['--quick', '--smoke'], 'bench takes one of --quick and --smoke, not both'],
+      [['--threads', '0'], '--threads must be from 1 to 256, not 0'],
+      [['--threads', 'all'], '--threads must be a whole number, not "all"'],
+      [['--runs', '5'], "unknown option --runs for 'bench'; it takes --quick, --smoke, --threads, --json"],
+      [['fast'], "'bench' takes no arguments, not fast"],
+    ];
+    for (const [args, message] of cases) {
+      const r = pcfarm('bench', ...args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain(message);
+    }
+  });
+});
