@@ -20,8 +20,12 @@ export const TIME_INF = 0x7fffffff;
 export const TIME_INITIAL = -1;
 export const OFFSET_INF = 0x3fffffff;
 
-/** Mapped sources copy what another file held, which may itself be a mapped copy: judge that deep. */
-const MAPPED_DEPTH_MAX = 3;
+/**
+ * Mapped sources copy what another file held, which may itself be a mapped
+ * copy: judge that deep, then accept any DATA (never a ZERO: zeroes come from
+ * real holes, truncates and EOF, all EV_ZERO events found on the way).
+ */
+const MAPPED_DEPTH_MAX = 4;
 
 export class History {
   readonly kind: Uint8Array;
@@ -131,7 +135,7 @@ export class Legality {
   }
 
   /** Whether file `ino` could show `v` at offset `o` at some instant of [rs, re]. */
-  legalCell(ino: number, o: number, v: number, rs: number, re: number, depth = 0, delta = 0): boolean {
+  legalCell(ino: number, o: number, v: number, rs: number, re: number, depth = 0, delta = 0, exclude = -1): boolean {
     const h = this.histories[ino]!;
     const n = h.n;
     let segEnd = OFFSET_INF;
@@ -147,7 +151,7 @@ export class Legality {
     }
     let mapped = false;
     for (let e = 0; e < n; e++) {
-      if (!covers(h, e, o) || h.start[e]! > re || hidden(h, e, o, rs)) continue;
+      if (e === exclude || !covers(h, e, o) || h.start[e]! > re || hidden(h, e, o, rs)) continue;
       const kind = h.kind[e];
       const linear = kind === EV_ZERO ? v === ZERO : kind === EV_DATA ? v === (h.base[e]! + (o - h.pos[e]!)) >>> 0 : false;
       if (linear) {
@@ -161,12 +165,14 @@ export class Legality {
     }
     if (!mapped) return false;
     // A write from a shared mapping copied whatever its source held while it ran.
-    if (depth >= MAPPED_DEPTH_MAX) return v === ZERO || isData(v);
+    if (depth >= MAPPED_DEPTH_MAX) return isData(v);
     for (let e = 0; e < n; e++) {
-      if (h.kind[e] !== EV_MAPPED || !covers(h, e, o) || h.start[e]! > re || hidden(h, e, o, rs)) continue;
+      if (e === exclude || h.kind[e] !== EV_MAPPED || !covers(h, e, o) || h.start[e]! > re || hidden(h, e, o, rs)) continue;
       const shift = h.srcPos[e]! - h.pos[e]!;
       const srcEnd = Math.min(h.end[e]!, re);
-      if (this.legalCell(h.srcInode[e]!, o + shift, v, h.start[e]!, srcEnd, depth + 1, delta + shift)) {
+      // Copying a cell onto itself adds no value: its source is what else the cell held.
+      const self = h.srcInode[e] === ino && shift === 0 ? e : -1;
+      if (this.legalCell(h.srcInode[e]!, o + shift, v, h.start[e]!, srcEnd, depth + 1, delta + shift, self)) {
         // The chain holds only while this file's covering events do too.
         // (this file's offset x is the matched file's x - delta + matchDelta)
         if (this.matchEv >= 0) this.matchSegEnd = Math.min(this.matchSegEnd, segEnd - delta + this.matchDelta);
