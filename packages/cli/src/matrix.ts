@@ -1,4 +1,4 @@
-import { costProfiles, matrixCell, SCENARIOS, STRATEGIES, type CostProfile, type MatrixCell } from '@pcfarm/core';
+import { costProfiles, SCENARIOS, STRATEGIES, verdictMatrix, type CostProfile, type MatrixCell } from '@pcfarm/core';
 import { checkOptions, wholeNumber, type Parsed } from './args.js';
 import type { Io } from './commands.js';
 
@@ -28,8 +28,7 @@ function costRows(costs: CostProfile[]): string[][] {
 export function matrix(p: Parsed, io: Io): number {
   checkOptions(p, ['runs', 'json']);
   const runs = wholeNumber('runs', p.options.get('runs'), RUNS_DEFAULT, 1);
-  const cells: MatrixCell[] = [];
-  for (const strategy of STRATEGIES) for (const scenario of SCENARIOS) cells.push(matrixCell(strategy, scenario, runs));
+  const cells = verdictMatrix(runs);
   const costs = STRATEGIES.flatMap((s) => costProfiles(s));
   if (p.options.has('json')) {
     io.out(JSON.stringify({ runs, cells: cells.map(({ strategy, scenario, kind, runs: n, seed }) => ({ strategy, scenario, kind, runs: n, seed })), costs }, null, 2));

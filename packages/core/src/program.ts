@@ -4,7 +4,7 @@
  */
 import { data } from './cell.js';
 import type { Gen } from './gen.js';
-import { EV_DATA } from './history.js';
+import { EV_DATA, EV_ZERO, OFFSET_INF } from './history.js';
 import type { Inode } from './inode.js';
 import type { Kernel } from './kernel.js';
 import { VMA_ANON, VMA_FILE } from './mm.js';
@@ -84,7 +84,7 @@ function* runOp(k: Kernel, t: Task, op: Op): Gen<number> {
 
 function* truncateOp(k: Kernel, t: Task, inode: Inode, size: number, iMutex: boolean): Gen<number> {
   const h = inode.history;
-  const e = h.add(1 /* EV_ZERO */, size, 0x3fffffff, k.step, 0, -1, 0);
+  const e = h.add(EV_ZERO, size, OFFSET_INF, k.step, 0, -1, 0);
   const ret = yield* doTruncate(k, t, inode, size, iMutex);
   h.finish(e, k.step, h.len[e]!);
   return ret;

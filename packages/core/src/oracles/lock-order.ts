@@ -1,4 +1,4 @@
-import { CLASS_PAGE_LOCK, LOCK_CLASSES } from '../locks.js';
+import { CLASS_PAGE_LOCK, LOCK_CLASSES, type HeldLock } from '../locks.js';
 import type { Task } from '../task.js';
 
 const N = LOCK_CLASSES.length;
@@ -22,24 +22,22 @@ export class Lockdep {
     for (let i = 0; i < t.nrHeld; i++) {
       const h = t.held[i]!;
       const a = h.cls;
-      // Strings are built only for a report or a new edge: at most N*N per run.
-      const site = (): string => `${LOCK_CLASSES[a]} (taken in ${h.fn} <- ${h.caller}) -> ${LOCK_CLASSES[cls]} (in ${t.where(4)})`;
       if (a === cls) {
         // Page locks nest only through a bug: nothing orders two pages.
         const what = cls === CLASS_PAGE_LOCK ? 'page lock taken while holding another page lock' : `${LOCK_CLASSES[cls]} taken while holding ${LOCK_CLASSES[cls]}`;
-        return { message: `possible recursive locking: ${what}`, details: [`${t.name}: ${site()}`], sites: [`recursive ${LOCK_CLASSES[cls]}: taken in ${t.where(3)} while held from ${h.fn}`] };
+        return { message: `possible recursive locking: ${what}`, details: [`${t.name}: ${describeEdge(t, h, cls)}`], sites: [`recursive ${LOCK_CLASSES[cls]}: taken in ${t.where(3)} while held from ${h.fn}`] };
       }
       if (this.edge[a * N + cls] === 1) continue;
       const path = this.path(cls, a);
       if (path !== null) {
-        const details = [`${t.name}: ${site()}`];
+        const details = [`${t.name}: ${describeEdge(t, h, cls)}`];
         for (let j = 0; j + 1 < path.length; j++) details.push(`earlier: ${this.edgeSite[path[j]! * N + path[j + 1]!]}`);
         const classes = [a, ...path];
         const cycle = classes.map((c) => LOCK_CLASSES[c]).join(' -> ');
         return { message: `possible circular locking dependency: ${cycle}`, details, sites: [`cycle ${canonicalCycle(classes)}`] };
       }
       this.edge[a * N + cls] = 1;
-      this.edgeSite[a * N + cls] = `${t.name}: ${site()}`;
+      this.edgeSite[a * N + cls] = `${t.name}: ${describeEdge(t, h, cls)}`;
     }
     return null;
   }
@@ -74,4 +72,9 @@ function canonicalCycle(classes: number[]): string {
   for (let i = 1; i < ring.length; i++) if (ring[i]! < ring[best]!) best = i;
   const rotated = [...ring.slice(best), ...ring.slice(0, best)];
   return [...rotated, rotated[0]!].map((c) => LOCK_CLASSES[c]).join(' -> ');
+}
+
+/** `page_lock (taken in f <- g) -> mmap_sem (in …)`: built only for a report or a new edge, at most N*N a run. */
+function describeEdge(t: Task, h: HeldLock, cls: number): string {
+  return `${LOCK_CLASSES[h.cls]} (taken in ${h.fn} <- ${h.caller}) -> ${LOCK_CLASSES[cls]} (in ${t.where(4)})`;
 }
