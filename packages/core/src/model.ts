@@ -58,6 +58,14 @@ export class Model {
   private readonly sync = new Task(-1);
   private scheduleHash = 0;
   private switches = 0;
+  /**
+   * Interleaving coverage, when a caller sets it: each context switch adds a
+   * hash of (the function the task preempted stopped in, the one the task
+   * resumed stops in). The hash is of the names, so every model instance on
+   * every machine gives the same numbers.
+   */
+  coverage: Set<number> | null = null;
+  private readonly siteHashes = new Map<string, number>();
 
   constructor(config: RunConfig, options: ModelOptions = {}) {
     const strategies = new Map(STRATEGY_TABLE);
@@ -119,6 +127,12 @@ export class Model {
     };
   }
 
+  private siteHash(fn: string): number {
+    let h = this.siteHashes.get(fn);
+    if (h === undefined) this.siteHashes.set(fn, (h = fnv(fn)));
+    return h;
+  }
+
   /** Run tasks until all finish, hashing which task ran at each step. */
   private loop(): void {
     const k = this.kernel;
@@ -137,7 +151,10 @@ export class Model {
       if (n === 0) deadlock(k);
       const t = this.scheduler.next(k, this.runnable, n, current);
       if (k.step >= stepsMax) livelock(k, t, `is still running after the run's ${stepsMax} steps`);
-      if (current !== null && t !== current) this.switches++;
+      if (current !== null && t !== current) {
+        this.switches++;
+        if (this.coverage !== null) this.coverage.add((Math.imul(this.siteHash(current.fn), 31) ^ this.siteHash(t.fn)) >>> 0);
+      }
       current = t;
       k.step++;
       t.steps++;

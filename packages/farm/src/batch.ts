@@ -1,0 +1,129 @@
+/**
+ * Running one batch: every seed of its range through one reused Model, the
+ * failures grouped by signature with a few example seeds, and the coverage
+ * the runs reached. Pure CPU work: the pool's threads and the BullMQ
+ * workers both call it.
+ */
+import { Model, signatureOf, type FailureKind } from '@pcfarm/core';
+import { batchConfig, CAMPAIGN_LIMITS, type Batch } from './campaign.js';
+import { PayloadReader } from './payload.js';
+
+/** One bucket's share of a batch. */
+export interface BucketHit {
+  /** The signature title: the bucket's key. */
+  title: string;
+  kind: FailureKind;
+  strategy: string;
+  scenario: string;
+  sites: string[];
+  count: number;
+  /** The first failing seeds of the range, at most the batch's examplesPerBucket. */
+  examples: number[];
+}
+
+/** What a batch came to. */
+export interface BatchResult {
+  campaignId: string;
+  index: number;
+  strategy: string;
+  scenario: string;
+  seedStart: number;
+  runs: number;
+  /** Preemption points passed in all. */
+  steps: number;
+  failures: BucketHit[];
+  /** The distinct interleaving-coverage hashes the batch reached, ascending (see Model.coverage), already mixed with its cell. */
+  coverage: number[];
+  /** Wall time the batch took, in milliseconds (the only figure that is not deterministic). */
+  elapsedMs: number;
+}
+
+/**
+ * Runs batches on Models kept per cell, so a worker builds each cell's model
+ * once and reuses it for every batch of that cell.
+ */
+export class BatchRunner {
+  private readonly models = new Map<string, Model>();
+  private readonly coverage = new Set<number>();
+
+  /** The model of a cell, built on first use. */
+  model(b: Pick<Batch, 'strategy' | 'scenario' | 'scheduler' | 'pctDepth'>): Model {
+    const key = `${b.strategy}\0${b.scenario}\0${b.scheduler}\0${b.pctDepth}`;
+    let m = this.models.get(key);
+    if (m === undefined) {
+      m = new Model(batchConfig(b));
+      this.models.set(key, m);
+    }
+    return m;
+  }
+
+  /** Run a checked batch; `now` is a millisecond clock for elapsedMs. */
+  run(b: Batch, now: () => number): BatchResult {
+    const t0 = now();
+    const model = this.model(b);
+    const hits = new Map<string, BucketHit>();
+    this.coverage.clear();
+    model.coverage = this.coverage;
+    let steps = 0;
+    try {
+      for (let seed = b.seedStart; seed < b.seedStart + b.seedCount; seed++) {
+        const o = model.run({ seed });
+        steps += o.steps;
+        if (o.ok) continue;
+        const sig = signatureOf(o)!;
+        let hit = hits.get(sig.title);
+        if (hit === undefined) {
+          hit = { title: sig.title, kind: sig.kind, strategy: b.strategy, scenario: b.scenario, sites: [...sig.sites], count: 0, examples: [] };
+          hits.set(sig.title, hit);
+        }
+        hit.count++;
+        if (hit.examples.length < b.examplesPerBucket) hit.examples.push(seed);
+      }
+    } finally {
+      model.coverage = null;
+    }
+    const cell = cellHash(b.strategy, b.scenario);
+    const coverage = [...this.coverage].map((h) => (Math.imul(h ^ cell, 0x9e3779b1) >>> 0)).sort((x, y) => x - y);
+    return {
+      campaignId: b.campaignId,
+      index: b.index,
+      strategy: b.strategy,
+      scenario: b.scenario,
+      seedStart: b.seedStart,
+      runs: b.seedCount,
+      steps,
+      failures: [...hits.values()].sort((x, y) => (x.title < y.title ? -1 : x.title > y.title ? 1 : 0)),
+      coverage,
+      elapsedMs: now() - t0,
+    };
+  }
+}
+
+function cellHash(strategy: string, scenario: string): number {
+  const text = `${strategy}\0${scenario}`;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h;
+}
+
+/**
+ * A batch from a job payload that came over a queue or a thread boundary,
+ * checked field by field: a malformed one is an EBADJOB naming the field,
+ * one made by another model version an EMODELVERSION.
+ */
+export function checkBatch(payload: unknown): Batch {
+  const r = new PayloadReader(payload, 'batch job');
+  const modelVersion = r.modelVersion();
+  return {
+    campaignId: r.str('campaignId'),
+    index: r.whole('index', 0, Number.MAX_SAFE_INTEGER),
+    strategy: r.strategy(),
+    scenario: r.scenario(),
+    scheduler: r.scheduler(),
+    pctDepth: r.whole('pctDepth', 1, CAMPAIGN_LIMITS.pctDepthMax),
+    seedStart: r.whole('seedStart', 0, Number.MAX_SAFE_INTEGER),
+    seedCount: r.whole('seedCount', 1, CAMPAIGN_LIMITS.batchSeedsMax),
+    examplesPerBucket: r.whole('examplesPerBucket', 1, CAMPAIGN_LIMITS.examplesPerBucketMax),
+    modelVersion,
+  };
+}

@@ -1,0 +1,265 @@
+/**
+ * The embedded store: campaigns and results in memory, every change
+ * appended to one journal file under the results directory as a line of
+ * JSON. Appends are synchronous, so when recordBatch returns the batch
+ * survives a kill of the process; reopening replays the journal. A journal
+ * that does not parse is an EBADRESULTS naming the file and line, and the
+ * file is left exactly as it was.
+ */
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BatchResult } from './batch.js';
+import { newCampaign, type Campaign, type CampaignSpec, type CampaignState } from './campaign.js';
+import { FarmError } from './errors.js';
+import type { Minimized } from './minimize-job.js';
+import { CampaignResults, type Bucket, type CampaignSnapshot, type CampaignSummary, type RecordOutcome, type Sample } from './results.js';
+import { WORKER_SILENT_MS, type Store, type WorkerInfo } from './store.js';
+
+/** The journal's name under a results directory. */
+export const RESULTS_FILE = 'results.jsonl';
+/** Its first line. */
+export const RESULTS_FORMAT = { format: 'pcfarm-results', version: 1 } as const;
+
+/** One journal line after the header. */
+export type JournalEntry =
+  | { type: 'campaign'; campaign: Campaign }
+  | { type: 'state'; id: string; state: CampaignState; runningMs: number }
+  | { type: 'batch'; at: number; runningMs: number; result: BatchResult }
+  | { type: 'minimized'; id: string; bucket: string; minimized: Minimized }
+  | { type: 'delete'; id: string }
+  | { type: 'snapshot'; snapshot: CampaignSnapshot };
+
+export interface EmbeddedStoreOptions {
+  /** Only read: another process writes the journal; each query first reads what it appended. */
+  readOnly?: boolean;
+  /** Epoch-millisecond clock; tests pass their own. */
+  now?: () => number;
+}
+
+export class EmbeddedStore implements Store {
+  readonly kind = 'embedded';
+  readonly file: string;
+  /** What opening had to repair: a last line cut short by a kill, dropped. */
+  readonly repairs: string[] = [];
+  private readonly campaigns = new Map<string, CampaignResults>();
+  private readonly workerInfo = new Map<string, WorkerInfo>();
+  private readonly readOnly: boolean;
+  private readonly now: () => number;
+  /** Bytes of the journal already applied (read-only mode follows the writer from here). */
+  private offset = 0;
+  private line = 0;
+
+  private constructor(dir: string, options: EmbeddedStoreOptions) {
+    this.file = join(dir, RESULTS_FILE);
+    this.readOnly = options.readOnly ?? false;
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Open (or, unless read-only, create) the store of a results directory.
+   * EBADRESULTS when its journal is not one.
+   */
+  static open(dir: string, options: EmbeddedStoreOptions = {}): EmbeddedStore {
+    const s = new EmbeddedStore(dir, options);
+    if (!existsSync(s.file)) {
+      if (s.readOnly) throw new FarmError('EBADRESULTS', `${s.file} does not exist: no campaign has been run with this results directory`);
+      mkdirSync(dir, { recursive: true });
+      appendFileSync(s.file, `${JSON.stringify(RESULTS_FORMAT)}\n`);
+    }
+    s.follow(true);
+    return s;
+  }
+
+  /** Apply what the journal gained since the last read. */
+  private follow(opening: boolean): void {
+    const fd = openSync(this.file, 'r');
+    let text: string;
+    try {
+      const size = fstatSync(fd).size;
+      if (size === this.offset) return;
+      if (size < this.offset) throw new FarmError('EBADRESULTS', `${this.file} shrank while it was open: another program changed it`);
+      const buf = Buffer.alloc(size - this.offset);
+      readSync(fd, buf, 0, buf.length, this.offset);
+      text = buf.toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+    const end = text.lastIndexOf('\n') + 1;
+    const tail = text.slice(end);
+    if (tail !== '' && opening && !this.readOnly) {
+      // A kill during an append leaves a last line without its newline; that record never counted.
+      let torn = true;
+      try {
+        JSON.parse(tail);
+        torn = false;
+      } catch {
+        /* torn, as expected */
+      }
+      if (!torn) throw this.corrupt(this.line + text.slice(0, end).split('\n').length, 'the last line has no newline after it');
+      truncateSync(this.file, this.offset + Buffer.byteLength(text.slice(0, end)));
+      this.repairs.push(`dropped an unfinished last line (${tail.length} characters) that a kill cut short`);
+    }
+    for (const raw of text.slice(0, end).split('\n')) {
+      if (raw === '' && this.line > 0) continue;
+      this.line++;
+      let entry: unknown;
+      try {
+        entry = JSON.parse(raw);
+      } catch {
+        throw this.corrupt(this.line, 'it is not JSON');
+      }
+      if (this.line === 1) {
+        const h = entry as { format?: unknown; version?: unknown };
+        if (h?.format !== RESULTS_FORMAT.format) throw this.corrupt(1, `it is not a pcfarm results file (no ${JSON.stringify(RESULTS_FORMAT)} header)`);
+        if (h.version !== RESULTS_FORMAT.version) throw this.corrupt(1, `it has format version ${JSON.stringify(h.version)}; this pcfarm reads version ${RESULTS_FORMAT.version}`);
+        continue;
+      }
+      try {
+        this.apply(entry as JournalEntry);
+      } catch (e) {
+        if (e instanceof FarmError && e.code === 'EBADRESULTS') throw e;
+        throw this.corrupt(this.line, `its record does not apply (${(e as Error).message})`);
+      }
+    }
+    this.offset += Buffer.byteLength(text.slice(0, end));
+  }
+
+  private corrupt(line: number, why: string): FarmError {
+    return new FarmError('EBADRESULTS', `${this.file} line ${line} is corrupt: ${why}. The file was left as it is; move it away or use another results directory.`);
+  }
+
+  private apply(e: JournalEntry): void {
+    switch (e.type) {
+      case 'campaign':
+        this.campaigns.set(e.campaign.id, new CampaignResults(e.campaign));
+        return;
+      case 'state': {
+        const c = this.results(e.id).campaign;
+        c.state = e.state;
+        c.runningMs = e.runningMs;
+        return;
+      }
+      case 'batch':
+        this.results(e.result.campaignId).apply(e.result, e.at, e.runningMs);
+        return;
+      case 'minimized': {
+        const b = this.results(e.id).buckets.get(e.bucket);
+        if (b === undefined) throw new Error(`no bucket ${e.bucket}`);
+        b.minimized ??= e.minimized;
+        return;
+      }
+      case 'delete':
+        this.campaigns.delete(e.id);
+        return;
+      case 'snapshot':
+        this.campaigns.set(e.snapshot.campaign.id, CampaignResults.fromSnapshot(e.snapshot));
+        return;
+      default:
+        throw new Error(`unknown record type ${JSON.stringify((e as { type: unknown }).type)}`);
+    }
+  }
+
+  /** Append and apply: the line is on disk before memory changes. */
+  private write(e: JournalEntry): void {
+    if (this.readOnly) throw new FarmError('ESTATE', `${this.file} is open read-only: start or change campaigns in the process that runs them`);
+    const text = `${JSON.stringify(e)}\n`;
+    appendFileSync(this.file, text);
+    this.offset += Buffer.byteLength(text);
+    this.line++;
+    this.apply(e);
+  }
+
+  private results(id: string): CampaignResults {
+    const r = this.campaigns.get(id);
+    if (r === undefined) throw new FarmError('ENOCAMPAIGN', `no campaign ${JSON.stringify(id)} in ${this.file}`);
+    return r;
+  }
+
+  private read(id: string): CampaignResults {
+    if (this.readOnly) this.follow(false);
+    return this.results(id);
+  }
+
+  async createCampaign(spec: CampaignSpec): Promise<Campaign> {
+    const c = newCampaign(randomBytes(4).toString('hex'), spec, this.now());
+    this.write({ type: 'campaign', campaign: c });
+    return this.results(c.id).campaign;
+  }
+
+  async listCampaigns(): Promise<Campaign[]> {
+    if (this.readOnly) this.follow(false);
+    return [...this.campaigns.values()].map((r) => r.campaign).sort((a, b) => b.createdAt - a.createdAt);
+  }
+
+  async getCampaign(id: string): Promise<Campaign> {
+    return this.read(id).campaign;
+  }
+
+  async setState(id: string, state: CampaignState, runningMs?: number): Promise<Campaign> {
+    const c = this.results(id).campaign;
+    this.write({ type: 'state', id, state, runningMs: runningMs ?? c.runningMs });
+    return c;
+  }
+
+  async deleteCampaign(id: string): Promise<void> {
+    this.results(id);
+    this.write({ type: 'delete', id });
+  }
+
+  async recordBatch(result: BatchResult, runningMs: number): Promise<RecordOutcome> {
+    const r = this.results(result.campaignId);
+    if (r.done.has(result.index)) return { recorded: false, newBuckets: [] };
+    const before = new Set(r.buckets.keys());
+    this.write({ type: 'batch', at: this.now(), runningMs, result });
+    return { recorded: true, newBuckets: [...r.buckets.values()].filter((b) => !before.has(b.id)) };
+  }
+
+  async doneBatches(id: string): Promise<number[]> {
+    return [...this.read(id).done].sort((a, b) => a - b);
+  }
+
+  async summary(id: string): Promise<CampaignSummary> {
+    return this.read(id).summary();
+  }
+
+  async samples(id: string): Promise<Sample[]> {
+    return this.read(id).samples.slice();
+  }
+
+  async buckets(id: string): Promise<Bucket[]> {
+    return [...this.read(id).buckets.values()];
+  }
+
+  async bucket(id: string, bucketId: string): Promise<Bucket | null> {
+    return this.read(id).buckets.get(bucketId) ?? null;
+  }
+
+  async recordMinimized(id: string, bucketId: string, m: Minimized): Promise<void> {
+    const b = this.results(id).buckets.get(bucketId);
+    if (b === undefined) throw new FarmError('ENOCAMPAIGN', `campaign ${id} has no bucket ${bucketId}`);
+    if (b.minimized !== null) return;
+    this.write({ type: 'minimized', id, bucket: bucketId, minimized: m });
+  }
+
+  async snapshot(id: string): Promise<CampaignSnapshot> {
+    return structuredClone(this.read(id).snapshot());
+  }
+
+  async importSnapshot(s: CampaignSnapshot): Promise<Campaign> {
+    if (this.campaigns.has(s.campaign.id)) throw new FarmError('ESTATE', `campaign ${s.campaign.id} is already in ${this.file}; delete it first to import it again`);
+    this.write({ type: 'snapshot', snapshot: s });
+    return this.results(s.campaign.id).campaign;
+  }
+
+  async workers(): Promise<WorkerInfo[]> {
+    const now = this.now();
+    return [...this.workerInfo.values()].filter((w) => now - w.seenAt < WORKER_SILENT_MS);
+  }
+
+  async reportWorker(w: WorkerInfo): Promise<void> {
+    this.workerInfo.set(w.id, { ...w });
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,223 @@
+/**
+ * The campaign engine: hands a campaign's batches to an executor, records
+ * each result once, starts one minimization per new bucket, and stops at the
+ * end of the seed range, the time budget, or when asked. It keeps no state
+ * the store does not have: resuming is running it again on the same store.
+ */
+import { hostname } from 'node:os';
+import type { BatchResult } from './batch.js';
+import { batchAt, type Batch, type Campaign } from './campaign.js';
+import { FarmError } from './errors.js';
+import { InfraError, type Executor } from './executor.js';
+import { MINIMIZE_RUNS_MAX_DEFAULT, type MinimizeJob } from './minimize-job.js';
+import type { Bucket, CampaignSummary } from './results.js';
+import type { Store } from './store.js';
+
+export interface EngineOptions {
+  /** Minimize each new bucket in the background; default true. */
+  minimize?: boolean;
+  /** Model runs per minimization; default MINIMIZE_RUNS_MAX_DEFAULT. */
+  minimizeRunsMax?: number;
+  /** Jobs kept in flight per unit of executor concurrency, so a thread never waits on the main thread; default 2. */
+  inflightPerSlot?: number;
+  /** Times a job lost to the infrastructure is run again before the campaign stops; default 3. */
+  infraRetriesMax?: number;
+  /** Aborting stops the campaign: no new job starts, jobs in flight finish and count. */
+  signal?: AbortSignal;
+  /** Called after every recorded batch and minimization. */
+  onProgress?(p: Progress): void;
+  /** Epoch-millisecond clock; tests pass their own. */
+  now?: () => number;
+}
+
+/** What the engine reports as it goes. */
+export interface Progress {
+  campaign: Campaign;
+  /** Runs recorded, over the whole campaign (earlier sessions included). */
+  runs: number;
+  failures: number;
+  buckets: number;
+  coverage: number;
+  batchesDone: number;
+  batchesTotal: number | null;
+  /** Minimizations waiting or running. */
+  minimizing: number;
+  /** Running time of the campaign, all sessions. */
+  runningMs: number;
+  /** The bucket a batch just created, when it did. */
+  newBuckets: Bucket[];
+}
+
+/** How a session of a campaign ended. */
+export interface EngineResult {
+  summary: CampaignSummary;
+  /** done: the seed range or time budget is used up; stopped: the signal; */
+  endedBy: 'done' | 'stopped';
+}
+
+/**
+ * Run (or resume) a campaign until it is done or the signal stops it. An
+ * operational error (a job the executor cannot run, a store that fails)
+ * rejects after the campaign is marked stopped, so it can be resumed.
+ */
+export async function runCampaign(store: Store, campaignId: string, executor: Executor, options: EngineOptions = {}): Promise<EngineResult> {
+  const now = options.now ?? Date.now;
+  const minimizeOn = options.minimize ?? true;
+  const runsMax = options.minimizeRunsMax ?? MINIMIZE_RUNS_MAX_DEFAULT;
+  const inflightMax = executor.concurrency * (options.inflightPerSlot ?? 2);
+  const retriesMax = options.infraRetriesMax ?? 3;
+  const signal = options.signal;
+
+  let campaign = await store.getCampaign(campaignId);
+  const startedAt = now();
+  const baseMs = campaign.runningMs;
+  const runningMs = () => baseMs + (now() - startedAt);
+  const workerId = `local-${hostname()}-${process.pid}`;
+  if (campaign.state === 'done') return { summary: await store.summary(campaignId), endedBy: 'done' };
+  campaign = await store.setState(campaignId, 'running', baseMs);
+
+  const done = new Set(await store.doneBatches(campaignId));
+  const minimizeQueue: MinimizeJob[] = [];
+  if (minimizeOn) for (const b of await store.buckets(campaignId)) if (b.minimized === null) minimizeQueue.push(minimizeJobOf(campaign, b, runsMax));
+  let nextIndex = 0;
+  let exhausted = false;
+  let inflight = 0;
+  let failure: Error | null = null;
+  const retries = new Map<number, number>();
+  const retryQueue: Batch[] = [];
+  let sessionRuns = 0;
+  let lastReport = 0;
+
+  const budgetLeft = () => campaign.spec.timeBudgetMs === null || runningMs() < campaign.spec.timeBudgetMs;
+  const stopping = () => failure !== null || signal?.aborted === true;
+
+  function nextBatch(): Batch | null {
+    const again = retryQueue.shift();
+    if (again !== undefined) return again;
+    if (exhausted || !budgetLeft()) return null;
+    for (;;) {
+      const b = batchAt(campaign, nextIndex++);
+      if (b === null) {
+        exhausted = true;
+        return null;
+      }
+      if (!done.has(b.index)) return b;
+    }
+  }
+
+  async function progress(newBuckets: Bucket[]): Promise<void> {
+    const t = now();
+    if (t - lastReport >= 1000) {
+      lastReport = t;
+      const elapsedS = Math.max((t - startedAt) / 1000, 0.001);
+      await store.reportWorker({ id: workerId, host: hostname(), pid: process.pid, concurrency: executor.concurrency, runs: sessionRuns, runsPerSec: sessionRuns / elapsedS, seenAt: t });
+    }
+    if (options.onProgress === undefined) return;
+    const s = await store.summary(campaignId);
+    options.onProgress({
+      campaign: s.campaign,
+      runs: s.runs,
+      failures: s.failures,
+      buckets: s.buckets,
+      coverage: s.coverage,
+      batchesDone: s.batchesDone,
+      batchesTotal: s.batchesTotal,
+      minimizing: minimizeQueue.length + minimizingNow,
+      runningMs: runningMs(),
+      newBuckets,
+    });
+  }
+
+  let minimizingNow = 0;
+  let wake: () => void = () => {};
+
+  async function runOneBatch(b: Batch): Promise<void> {
+    let r: BatchResult;
+    try {
+      r = await executor.runBatch(b);
+    } catch (e) {
+      if (e instanceof InfraError && (retries.get(b.index) ?? 0) < retriesMax) {
+        retries.set(b.index, (retries.get(b.index) ?? 0) + 1);
+        retryQueue.push(b);
+        return;
+      }
+      throw e;
+    }
+    sessionRuns += r.runs;
+    done.add(b.index);
+    const rec = await store.recordBatch(r, runningMs());
+    if (minimizeOn) for (const bucket of rec.newBuckets) minimizeQueue.push(minimizeJobOf(campaign, bucket, runsMax));
+    await progress(rec.newBuckets);
+  }
+
+  async function runOneMinimization(job: MinimizeJob): Promise<void> {
+    minimizingNow++;
+    try {
+      const m = await executor.minimize(job);
+      await store.recordMinimized(job.campaignId, job.bucketId, m);
+    } catch (e) {
+      // A minimization lost to the infrastructure is simply tried on the next resume.
+      if (!(e instanceof InfraError)) throw e;
+    } finally {
+      minimizingNow--;
+    }
+    await progress([]);
+  }
+
+  function start(work: Promise<void>): void {
+    inflight++;
+    work
+      .catch((e: unknown) => {
+        failure ??= e instanceof Error ? e : new Error(String(e));
+      })
+      .finally(() => {
+        inflight--;
+        wake();
+      });
+  }
+
+  const onAbort = () => wake();
+  signal?.addEventListener('abort', onAbort);
+  try {
+    for (;;) {
+      while (!stopping() && inflight < inflightMax) {
+        // Batches first: a minimization waits for a free slot, so it never delays the count.
+        const b = nextBatch();
+        if (b !== null) {
+          start(runOneBatch(b));
+          continue;
+        }
+        const job = minimizeQueue.shift();
+        if (job === undefined) break;
+        start(runOneMinimization(job));
+      }
+      if (inflight === 0) break;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+
+  const finished = failure === null && signal?.aborted !== true && retryQueue.length === 0 && (exhausted || !budgetLeft()) && minimizeQueue.length === 0;
+  await store.setState(campaignId, finished ? 'done' : 'stopped', runningMs());
+  if (failure !== null) throw failure;
+  return { summary: await store.summary(campaignId), endedBy: finished ? 'done' : 'stopped' };
+}
+
+/** The minimization job of a bucket: its first example. */
+export function minimizeJobOf(campaign: Campaign, b: Bucket, runsMax: number): MinimizeJob {
+  const ex = b.examples[0];
+  if (ex === undefined) throw new FarmError('ESTATE', `bucket ${b.id} of campaign ${campaign.id} has no example to minimize`);
+  return {
+    campaignId: campaign.id,
+    bucketId: b.id,
+    title: b.title,
+    strategy: b.strategy,
+    scenario: ex.scenario,
+    scheduler: campaign.spec.scheduler,
+    pctDepth: campaign.spec.pctDepth,
+    seed: ex.seed,
+    runsMax,
+    modelVersion: campaign.modelVersion,
+  };
+}

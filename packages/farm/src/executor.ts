@@ -1,0 +1,23 @@
+import type { BatchResult } from './batch.js';
+import type { Batch } from './campaign.js';
+import type { Minimized, MinimizeJob } from './minimize-job.js';
+
+/**
+ * What runs a campaign's jobs: the local pool of worker threads, or (for a
+ * test) anything else that turns a batch into its result. A job's promise
+ * rejects with an InfraError when the executor lost it (a thread died) and
+ * it may be run again; any other rejection is a bug that running it again
+ * would only repeat.
+ */
+export interface Executor {
+  /** Jobs it runs at once. */
+  readonly concurrency: number;
+  runBatch(b: Batch): Promise<BatchResult>;
+  minimize(job: MinimizeJob): Promise<Minimized>;
+  close(): Promise<void>;
+}
+
+/** A job lost to the infrastructure, not failed by its own content: running it again is right. */
+export class InfraError extends Error {
+  override readonly name = 'InfraError';
+}

@@ -1,0 +1,16 @@
+/**
+ * @pcfarm/farm: campaigns cut into batches, the engine that runs them on a
+ * pool of worker threads (or, for the farm, BullMQ workers), and the stores
+ * that keep their results.
+ */
+export { FarmError, type FarmErrorCode } from './errors.js';
+export { batchAt, batchConfig, batchCount, CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, campaignSpec, newCampaign, seedCount, type Batch, type Campaign, type CampaignSpec, type CampaignState } from './campaign.js';
+export { BatchRunner, checkBatch, type BatchResult, type BucketHit } from './batch.js';
+export { checkMinimizeJob, MINIMIZE_RUNS_MAX_DEFAULT, MINIMIZE_RUNS_MAX_LIMIT, runMinimize, type Minimized, type MinimizeJob } from './minimize-job.js';
+export { PayloadReader } from './payload.js';
+export { addSample, bucketId, CampaignResults, mergeExamples, SAMPLE_LIMITS, type Bucket, type CampaignSnapshot, type CampaignSummary, type Example, type RecordOutcome, type Sample } from './results.js';
+export { WORKER_SILENT_MS, type Store, type WorkerInfo } from './store.js';
+export { EmbeddedStore, RESULTS_FILE, RESULTS_FORMAT, type EmbeddedStoreOptions, type JournalEntry } from './embedded-store.js';
+export { InfraError, type Executor } from './executor.js';
+export { ThreadPool, THREADS_MAX, type ThreadPoolOptions } from './thread-pool.js';
+export { minimizeJobOf, runCampaign, type EngineOptions, type EngineResult, type Progress } from './engine.js';

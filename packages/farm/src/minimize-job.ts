@@ -1,0 +1,85 @@
+/**
+ * Minimizing a bucket: its first example seed shrunk to the smallest
+ * reproducer with the same signature. Each new bucket gets one such job,
+ * run in the background beside the batches.
+ */
+import { encodeReproducer, minimize, MINIMIZE_DEFAULTS, reproducerOf, type MinimizeStop } from '@pcfarm/core';
+import { batchConfig, CAMPAIGN_LIMITS, type Batch } from './campaign.js';
+import type { BatchRunner } from './batch.js';
+import { PayloadReader } from './payload.js';
+
+export interface MinimizeJob {
+  campaignId: string;
+  bucketId: string;
+  /** The bucket's signature title: the minimized run must keep it. */
+  title: string;
+  strategy: string;
+  scenario: string;
+  scheduler: Batch['scheduler'];
+  pctDepth: number;
+  seed: number;
+  /** Model runs the minimizer may make. */
+  runsMax: number;
+  modelVersion: string;
+}
+
+/** A bucket's minimized reproducer. */
+export interface Minimized {
+  /** `pcfarm1:…`: replays the failure on any machine with this model version. */
+  reproducer: string;
+  /** The example it was minimized from. */
+  seed: number;
+  scenario: string;
+  /** Size of the result: choices in the reproducer, context switches and steps of its run. */
+  choices: number;
+  switches: number;
+  steps: number;
+  /** Runs the minimizer made, and why it stopped (`fixpoint`: it cannot shrink further). */
+  runs: number;
+  stoppedBy: MinimizeStop;
+  /** Epoch milliseconds. */
+  at: number;
+}
+
+/** Runs the minimizer may make per bucket by default. */
+export const MINIMIZE_RUNS_MAX_DEFAULT = MINIMIZE_DEFAULTS.runsMax;
+/** The most runs a minimization job may ask for. */
+export const MINIMIZE_RUNS_MAX_LIMIT = 1_000_000;
+
+/** Minimize a checked job on the runner's model of its cell. */
+export function runMinimize(runner: BatchRunner, job: MinimizeJob, now: () => number, shouldStop?: () => boolean): Minimized {
+  const model = runner.model(job);
+  const r = minimize(model, { seed: job.seed }, shouldStop === undefined ? { runsMax: job.runsMax } : { runsMax: job.runsMax, shouldStop });
+  if (r.signature.title !== job.title) {
+    throw new Error(`farm bug: seed ${job.seed} of ${job.strategy} x ${job.scenario} fails as "${r.signature.title}", not as its bucket "${job.title}"`);
+  }
+  return {
+    reproducer: encodeReproducer(reproducerOf(batchConfig(job), r.choices)),
+    seed: job.seed,
+    scenario: job.scenario,
+    choices: r.after.choices,
+    switches: r.after.switches,
+    steps: r.after.steps,
+    runs: r.runs,
+    stoppedBy: r.stoppedBy,
+    at: now(),
+  };
+}
+
+/** A minimization job from a payload, checked like checkBatch. */
+export function checkMinimizeJob(payload: unknown): MinimizeJob {
+  const r = new PayloadReader(payload, 'minimization job');
+  const modelVersion = r.modelVersion();
+  return {
+    campaignId: r.str('campaignId'),
+    bucketId: r.str('bucketId'),
+    title: r.str('title'),
+    strategy: r.strategy(),
+    scenario: r.scenario(),
+    scheduler: r.scheduler(),
+    pctDepth: r.whole('pctDepth', 1, CAMPAIGN_LIMITS.pctDepthMax),
+    seed: r.whole('seed', 0, Number.MAX_SAFE_INTEGER),
+    runsMax: r.whole('runsMax', 1, MINIMIZE_RUNS_MAX_LIMIT),
+    modelVersion,
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * Checking a job payload that crossed a queue or a thread boundary: each
+ * getter names the field that is wrong, and a payload from another model
+ * version is refused, not run differently.
+ */
+import { MODEL_VERSION, SCENARIOS, STRATEGIES } from '@pcfarm/core';
+import { FarmError } from './errors.js';
+
+export class PayloadReader {
+  private readonly p: Record<string, unknown>;
+
+  /** `what` names the job in messages: "batch job", "minimization job". */
+  constructor(payload: unknown, private readonly what: string) {
+    if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) this.bad(`expected an object, got ${JSON.stringify(payload) ?? String(payload)}`);
+    this.p = payload as Record<string, unknown>;
+  }
+
+  bad(m: string): never {
+    throw new FarmError('EBADJOB', `malformed ${this.what}: ${m}`);
+  }
+
+  str(f: string): string {
+    const v = this.p[f];
+    return typeof v === 'string' && v !== '' ? v : this.bad(`${f} must be a non-empty string, not ${JSON.stringify(v) ?? 'undefined'}`);
+  }
+
+  whole(f: string, min: number, max: number): number {
+    const v = this.p[f];
+    return typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max ? v : this.bad(`${f} must be a whole number from ${min} to ${max}, not ${JSON.stringify(v) ?? 'undefined'}`);
+  }
+
+  /** The job's model version, which must be this worker's. */
+  modelVersion(): string {
+    const v = this.str('modelVersion');
+    if (v !== MODEL_VERSION) {
+      throw new FarmError('EMODELVERSION', `${this.what} for campaign ${JSON.stringify(this.p.campaignId)} was made by model ${v}; this worker runs model ${MODEL_VERSION} and would run it differently, so it refuses it`);
+    }
+    return v;
+  }
+
+  strategy(): string {
+    const v = this.str('strategy');
+    return STRATEGIES.includes(v) ? v : this.bad(`unknown strategy ${JSON.stringify(v)}`);
+  }
+
+  scenario(): string {
+    const v = this.str('scenario');
+    return SCENARIOS.includes(v) ? v : this.bad(`unknown scenario ${JSON.stringify(v)}`);
+  }
+
+  scheduler(): 'pct' | 'random' {
+    const v = this.str('scheduler');
+    return v === 'pct' || v === 'random' ? v : this.bad(`scheduler must be pct or random, not ${JSON.stringify(v)}`);
+  }
+}

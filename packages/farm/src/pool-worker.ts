@@ -1,0 +1,25 @@
+/**
+ * A thread of the local pool: one BatchRunner (one Model per cell, reused)
+ * running the jobs the main thread posts, one at a time.
+ */
+import { performance } from 'node:perf_hooks';
+import { parentPort } from 'node:worker_threads';
+import { BatchRunner, checkBatch } from './batch.js';
+import { FarmError } from './errors.js';
+import { checkMinimizeJob, runMinimize } from './minimize-job.js';
+import type { FromPoolWorker, ToPoolWorker } from './thread-pool.js';
+
+const port = parentPort!;
+const runner = new BatchRunner();
+
+port.on('message', (m: ToPoolWorker) => {
+  let reply: FromPoolWorker;
+  try {
+    const result = m.type === 'batch' ? runner.run(checkBatch(m.job), () => performance.now()) : runMinimize(runner, checkMinimizeJob(m.job), Date.now);
+    reply = { id: m.id, ok: true, result };
+  } catch (e) {
+    const err = e as Error;
+    reply = { id: m.id, ok: false, code: e instanceof FarmError ? e.code : null, message: err.message, stack: err.stack ?? '' };
+  }
+  port.postMessage(reply);
+});

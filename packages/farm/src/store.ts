@@ -1,0 +1,60 @@
+/**
+ * Where campaigns and their results live. Two implementations with one
+ * contract: the embedded store (a file under a results directory, for the
+ * laptop) and the Redis store (for the farm). Every method is async because
+ * one of them talks to a server.
+ */
+import type { BatchResult } from './batch.js';
+import type { Campaign, CampaignSpec, CampaignState } from './campaign.js';
+import type { Minimized } from './minimize-job.js';
+import type { Bucket, CampaignSnapshot, CampaignSummary, RecordOutcome, Sample } from './results.js';
+
+/** A worker as the dashboard shows it. */
+export interface WorkerInfo {
+  /** Unique per worker process (or the local pool). */
+  id: string;
+  host: string;
+  pid: number;
+  /** Batches it runs at once. */
+  concurrency: number;
+  /** Runs it has made since it started, and its recent rate. */
+  runs: number;
+  runsPerSec: number;
+  /** Epoch milliseconds of its last report: a worker silent for long is dead. */
+  seenAt: number;
+}
+
+export interface Store {
+  readonly kind: 'embedded' | 'redis';
+  /** Create a campaign from a checked spec (see campaignSpec). */
+  createCampaign(spec: CampaignSpec): Promise<Campaign>;
+  /** Every campaign, newest first. */
+  listCampaigns(): Promise<Campaign[]>;
+  /** A campaign; ENOCAMPAIGN when there is none with that id. */
+  getCampaign(id: string): Promise<Campaign>;
+  /** Move a campaign to `state`; `runningMs` (when given) is its running time so far. */
+  setState(id: string, state: CampaignState, runningMs?: number): Promise<Campaign>;
+  deleteCampaign(id: string): Promise<void>;
+  /** Record a batch's result exactly once per (campaign, batch index). */
+  recordBatch(result: BatchResult, runningMs: number): Promise<RecordOutcome>;
+  /** Indexes of the batches recorded, ascending. */
+  doneBatches(id: string): Promise<number[]>;
+  summary(id: string): Promise<CampaignSummary>;
+  samples(id: string): Promise<Sample[]>;
+  buckets(id: string): Promise<Bucket[]>;
+  /** A bucket, or null. */
+  bucket(id: string, bucketId: string): Promise<Bucket | null>;
+  /** Keep a bucket's minimized reproducer (the first one kept wins). */
+  recordMinimized(id: string, bucketId: string, m: Minimized): Promise<void>;
+  /** Everything of one campaign, as export writes it. */
+  snapshot(id: string): Promise<CampaignSnapshot>;
+  /** Add an exported campaign; an id already present is an ESTATE error. */
+  importSnapshot(s: CampaignSnapshot): Promise<Campaign>;
+  /** Workers that reported lately. */
+  workers(): Promise<WorkerInfo[]>;
+  reportWorker(w: WorkerInfo): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A worker that has not reported for this long is shown as gone. */
+export const WORKER_SILENT_MS = 15_000;
