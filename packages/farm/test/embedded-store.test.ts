@@ -1,0 +1,93 @@
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BatchRunner, batchAt, campaignSpec, EmbeddedStore, FarmError, RESULTS_FILE } from '../dist/index.js';
+import { comparable, tempDir } from './helpers.js';
+
+async function storeWithBatches(dir: string, batches: number) {
+  const store = EmbeddedStore.open(dir);
+  const c = await store.createCampaign(campaignSpec({ strategies: ['v2.6.20'], scenarios: ['self-mmap-write', 'generated'], seedsPerCell: 200, batchSeeds: 50 }));
+  const runner = new BatchRunner();
+  for (let i = 0; i < batches; i++) await store.recordBatch(runner.run(batchAt(c, i)!, () => 0), i);
+  return { store, id: c.id, runner, campaign: c };
+}
+
+function expectCode(f: () => unknown, code: string, message: RegExp): void {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(FarmError);
+    expect((e as FarmError).code).toBe(code);
+    expect((e as Error).message).toMatch(message);
+    return;
+  }
+  throw new Error('expected a FarmError');
+}
+
+describe('the embedded store', () => {
+  it('records a batch once: the same result again changes nothing', async () => {
+    const { store, id, runner, campaign } = await storeWithBatches(tempDir(), 3);
+    const before = await comparable(store, id);
+    const again = await store.recordBatch(runner.run(batchAt(campaign, 1)!, () => 0), 5);
+    expect(again).toEqual({ recorded: false, newBuckets: [] });
+    expect(await comparable(store, id)).toEqual(before);
+  });
+
+  it('reopened, holds exactly what it held', async () => {
+    const dir = tempDir();
+    const { store, id } = await storeWithBatches(dir, 5);
+    expect(await comparable(EmbeddedStore.open(dir), id)).toEqual(await comparable(store, id));
+  });
+
+  it('reports a corrupt results file with its line, and leaves it untouched', async () => {
+    const dir = tempDir();
+    await storeWithBatches(dir, 4);
+    const file = join(dir, RESULTS_FILE);
+    const lines = readFileSync(file, 'utf8').split('\n');
+    lines[3] = lines[3]!.slice(0, 40);
+    const corrupt = lines.join('\n');
+    writeFileSync(file, corrupt);
+    expectCode(() => EmbeddedStore.open(dir), 'EBADRESULTS', /results\.jsonl line 4 is corrupt: it is not JSON\. The file was left as it is/);
+    expect(readFileSync(file, 'utf8')).toBe(corrupt);
+  });
+
+  it('refuses a file that is not a pcfarm results file, and leaves it untouched', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, RESULTS_FILE), '{"hello":1}\n');
+    expectCode(() => EmbeddedStore.open(dir), 'EBADRESULTS', /line 1 is corrupt: it is not a pcfarm results file/);
+    expect(readFileSync(join(dir, RESULTS_FILE), 'utf8')).toBe('{"hello":1}\n');
+  });
+
+  it('reports a record that does not apply (a batch of an unknown campaign)', async () => {
+    const dir = tempDir();
+    await storeWithBatches(dir, 1);
+    appendFileSync(join(dir, RESULTS_FILE), '{"type":"batch","at":0,"runningMs":0,"result":{"campaignId":"nope","index":0}}\n');
+    expectCode(() => EmbeddedStore.open(dir), 'EBADRESULTS', /line 4 is corrupt: its record does not apply \(no campaign "nope"/);
+  });
+
+  it('drops a last line a kill cut short, and keeps every whole one', async () => {
+    const dir = tempDir();
+    const { store, id } = await storeWithBatches(dir, 3);
+    const before = await comparable(store, id);
+    appendFileSync(join(dir, RESULTS_FILE), '{"type":"batch","at":0,"runn');
+    const reopened = EmbeddedStore.open(dir);
+    expect(reopened.repairs).toEqual([expect.stringMatching(/dropped an unfinished last line/)]);
+    expect(await comparable(reopened, id)).toEqual(before);
+    expect(readFileSync(join(dir, RESULTS_FILE), 'utf8').endsWith('\n')).toBe(true);
+  });
+
+  it('read-only, follows what another process appends', async () => {
+    const dir = tempDir();
+    const { store, id, runner, campaign } = await storeWithBatches(dir, 2);
+    const reader = EmbeddedStore.open(dir, { readOnly: true });
+    expect((await reader.summary(id)).batchesDone).toBe(2);
+    await store.recordBatch(runner.run(batchAt(campaign, 2)!, () => 0), 3);
+    expect((await reader.summary(id)).batchesDone).toBe(3);
+    await expect(reader.setState(id, 'stopped')).rejects.toThrow(/open read-only/);
+  });
+
+  it('names an unknown campaign', async () => {
+    const { store } = await storeWithBatches(tempDir(), 0);
+    await expect(store.getCampaign('feed')).rejects.toMatchObject({ code: 'ENOCAMPAIGN', message: expect.stringMatching(/no campaign "feed"/) });
+  });
+});

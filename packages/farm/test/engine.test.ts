@@ -1,0 +1,119 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { campaignSpec, EmbeddedStore, RESULTS_FILE, runCampaign, ThreadPool, type CampaignSpec, type Progress } from '../dist/index.js';
+import { comparable, tempDir } from './helpers.js';
+
+const RUNNER = fileURLToPath(new URL('./fixtures/run-campaign.mjs', import.meta.url));
+
+/** Small, but with buckets in several cells: v2.6.20 and zero-retry fail in many ways. */
+const SPEC: Partial<CampaignSpec> = {
+  strategies: ['v2.6.20', 'zero-retry', 'write-begin-end'],
+  scenarios: ['self-mmap-write', 'multi-segment', 'overwrite-vs-read', 'generated'],
+  seedsPerCell: 600,
+  batchSeeds: 50,
+};
+
+async function runEmbedded(spec: Partial<CampaignSpec>, threads: number, minimize = false) {
+  const store = EmbeddedStore.open(tempDir());
+  const c = await store.createCampaign(campaignSpec(spec));
+  const pool = new ThreadPool({ threads });
+  try {
+    const r = await runCampaign(store, c.id, pool, { minimize });
+    return { store, id: c.id, result: r };
+  } finally {
+    await pool.close();
+  }
+}
+
+describe('the local campaign engine', () => {
+  it('finds the same buckets with the same counts on 1 thread and on 3', async () => {
+    const one = await runEmbedded(SPEC, 1);
+    const three = await runEmbedded(SPEC, 3);
+    const a = await comparable(one.store, one.id);
+    const b = await comparable(three.store, three.id);
+    expect(a.runs).toBe(3 * 4 * 600);
+    expect(a.buckets.length).toBeGreaterThan(5);
+    expect(a.coverage).toBeGreaterThan(0);
+    expect(b).toEqual(a);
+    expect(one.result.endedBy).toBe('done');
+    expect((await one.store.getCampaign(one.id)).state).toBe('done');
+  });
+
+  it('minimizes every new bucket once, to a reproducer of the same signature', async () => {
+    const { store, id } = await runEmbedded({ strategies: ['v2.6.20'], scenarios: ['self-mmap-write', 'multi-segment'], seedsPerCell: 200, batchSeeds: 50 }, 2, true);
+    const buckets = await store.buckets(id);
+    expect(buckets.length).toBeGreaterThan(0);
+    for (const b of buckets) {
+      expect(b.minimized, b.title).not.toBeNull();
+      expect(b.minimized!.reproducer).toMatch(/^pcfarm1:/);
+      expect(b.minimized!.seed).toBe(b.examples[0]!.seed);
+    }
+    expect((await store.summary(id)).minimized).toBe(buckets.length);
+  });
+
+  it('stops when aborted, keeps what finished, and a resume ends with the counts of an uninterrupted run', async () => {
+    const whole = await runEmbedded(SPEC, 2);
+    const store = EmbeddedStore.open(tempDir());
+    const c = await store.createCampaign(campaignSpec(SPEC));
+    const pool = new ThreadPool({ threads: 2 });
+    const stop = new AbortController();
+    const seen: Progress[] = [];
+    const first = await runCampaign(store, c.id, pool, {
+      minimize: false,
+      signal: stop.signal,
+      onProgress: (p) => {
+        seen.push(p);
+        if (p.batchesDone === 10) stop.abort();
+      },
+    });
+    expect(first.endedBy).toBe('stopped');
+    expect((await store.getCampaign(c.id)).state).toBe('stopped');
+    expect(first.summary.batchesDone).toBeGreaterThanOrEqual(10);
+    expect(first.summary.batchesDone).toBeLessThan(first.summary.batchesTotal!);
+    const second = await runCampaign(store, c.id, pool, { minimize: false });
+    await pool.close();
+    expect(second.endedBy).toBe('done');
+    expect(await comparable(store, c.id)).toEqual(await comparable(whole.store, whole.id));
+  });
+
+  it('a campaign killed with SIGKILL mid-way and resumed ends with exactly the counts of an uninterrupted one', async () => {
+    const spec = { ...SPEC, seedsPerCell: 2000 };
+    const whole = await runEmbedded(spec, 2);
+    const dir = tempDir();
+    const store = EmbeddedStore.open(dir);
+    const c = await store.createCampaign(campaignSpec(spec));
+    const child = spawn(process.execPath, [RUNNER, dir, c.id, '2'], { stdio: 'inherit' });
+    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    const batchLines = () => readFileSync(join(dir, RESULTS_FILE), 'utf8').split('\n').filter((l) => l.startsWith('{"type":"batch"')).length;
+    while (batchLines() < 20) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGKILL');
+    await exited;
+    const reopened = EmbeddedStore.open(dir);
+    const partial = await reopened.summary(c.id);
+    expect(partial.batchesDone).toBeGreaterThanOrEqual(20);
+    expect(partial.batchesDone).toBeLessThan(partial.batchesTotal!);
+    // It died running: resuming is running it again.
+    expect(partial.campaign.state).toBe('running');
+    const pool = new ThreadPool({ threads: 2 });
+    await runCampaign(reopened, c.id, pool, { minimize: false });
+    await pool.close();
+    expect(await comparable(reopened, c.id)).toEqual(await comparable(whole.store, whole.id));
+  });
+
+  it('runs a time-budget campaign until its budget is spent, counting running time across resumes', async () => {
+    let clock = 0;
+    const store = EmbeddedStore.open(tempDir());
+    const c = await store.createCampaign(campaignSpec({ strategies: ['gup-pin'], scenarios: ['generated'], timeBudgetMs: 10, batchSeeds: 20 }));
+    const pool = new ThreadPool({ threads: 1 });
+    // Each recorded batch moves the fake clock 1 ms: the budget of 10 ms is about 10 batches.
+    const r = await runCampaign(store, c.id, pool, { minimize: false, now: () => clock, onProgress: () => void clock++ });
+    await pool.close();
+    expect(r.endedBy).toBe('done');
+    expect(r.summary.batchesDone).toBeGreaterThanOrEqual(10);
+    expect(r.summary.batchesDone).toBeLessThan(20);
+    expect(r.summary.campaign.runningMs).toBeGreaterThanOrEqual(10);
+  });
+});

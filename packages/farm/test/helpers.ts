@@ -1,0 +1,38 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EmbeddedStore, type Bucket, type CampaignSummary, type Store } from '../dist/index.js';
+
+/** A fresh results directory. */
+export function tempDir(prefix = 'pcfarm-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** What must be equal between two runs of one campaign: everything but times and ids. */
+export interface Comparable {
+  runs: number;
+  steps: number;
+  failures: number;
+  coverage: number;
+  batchesDone: number;
+  buckets: { title: string; count: number; scenarios: string[]; examples: string[] }[];
+}
+
+export async function comparable(store: Store, id: string): Promise<Comparable> {
+  const s: CampaignSummary = await store.summary(id);
+  const buckets: Bucket[] = await store.buckets(id);
+  return {
+    runs: s.runs,
+    steps: s.steps,
+    failures: s.failures,
+    coverage: s.coverage,
+    batchesDone: s.batchesDone,
+    buckets: buckets
+      .map((b) => ({ title: b.title, count: b.count, scenarios: b.scenarios, examples: b.examples.map((e) => `${e.scenario}:${e.seed}@${e.batch}`) }))
+      .sort((a, b) => (a.title < b.title ? -1 : 1)),
+  };
+}
+
+export function openStore(dir: string): EmbeddedStore {
+  return EmbeddedStore.open(dir);
+}
