@@ -333,7 +333,7 @@ function benchFirstFailures(failures: readonly CellFailure[], s: BenchSizes, now
     const cold: number[] = [];
     for (let i = 0; i < s.coldSpawns; i++) {
       const c0 = now();
-      const r = spawnSync(process.execPath, [main, 'fuzz', '--strategy', strategy, '--scenario', scenario], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [main, 'fuzz', '--first-failure', '--strategy', strategy, '--scenario', scenario], { encoding: 'utf8' });
       cold.push(now() - c0);
       // fuzz runs seeds from 0 too, so it must find the same failure: exit 1.
       if (r.status !== 1) throw new Error(`bench: pcfarm fuzz --strategy ${strategy} --scenario ${scenario} exited ${r.status}, not 1 (a failure): ${r.stderr}`);

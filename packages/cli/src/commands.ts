@@ -83,9 +83,13 @@ function describeFailure(o: Outcome, io: Io): void {
   io.out(`  signature: ${signatureOf(o)!.title}`);
 }
 
-/** pcfarm fuzz: run seeds in-process until the first failure. Exit 1 on a failure, 0 when clean. */
-export function fuzz(p: Parsed, io: Io): number {
-  checkOptions(p, ['strategy', 'scenario', 'runs', 'seed-start', 'scheduler', 'pct-depth']);
+/**
+ * pcfarm fuzz --first-failure: run seeds in-process, one cell after another,
+ * until each cell's first failure; no threads, no results directory. Exit 1
+ * on a failure, 0 when clean.
+ */
+export function fuzzFirstFailure(p: Parsed, io: Io): number {
+  checkOptions(p, ['first-failure', 'strategy', 'scenario', 'runs', 'seed-start', 'scheduler', 'pct-depth']);
   const strategies = strategyOf(p) !== undefined ? [strategyOf(p)!] : STRATEGIES;
   const scenarios = scenarioOf(p) !== undefined ? [scenarioOf(p)!] : SCENARIOS;
   const runs = wholeNumber('runs', p.options.get('runs'), FUZZ_RUNS_DEFAULT, 1);
@@ -193,9 +197,16 @@ export function list(io: Io): number {
 export const USAGE = `pcfarm: fuzz Linux page-cache write paths for the hazards of the 2007 write-deadlock debate
 
 usage:
-  pcfarm fuzz [--strategy S] [--scenario X] [--runs N] [--seed-start N] [--scheduler pct|random] [--pct-depth D]
-      run seeds until the first failure of each strategy x scenario (all of them by default);
-      exit 1 when a failure was found, 0 when clean
+  pcfarm fuzz [--strategy S,S...] [--scenario X,X...] [--seeds N] [--time-s T] [--seed-start N]
+             [--batch-seeds N] [--scheduler pct|random] [--pct-depth D] [--threads N]
+             [--results DIR] [--resume ID | --new] [--no-minimize]
+      a campaign: every strategy x every scenario by default, N seeds per cell (default 2000)
+      or for T seconds, on N worker threads (default: every core); failures bucketed by
+      signature and each bucket minimized; results kept in DIR (default ./pcfarm-results).
+      Ctrl-C stops it with a summary; the same command resumes it. Exit 1 when it found
+      buckets, 0 when clean, 130 when stopped
+  pcfarm fuzz --first-failure [--strategy S] [--scenario X] [--runs N] [--seed-start N] [--scheduler ...]
+      run seeds in this process until the first failure of each strategy x scenario, and print it
   pcfarm replay --strategy S --scenario X (--seed N | --choices 0,3,1,...) [--scheduler ...]
   pcfarm replay REPRODUCER
       run one seed, choice list or reproducer (pcfarm1:...) with the trace on: one line per event

@@ -2,7 +2,8 @@
 import { performance } from 'node:perf_hooks';
 import { parseArgs, UsageError } from './args.js';
 import { bench } from './bench.js';
-import { fuzz, list, replay, USAGE, type Io } from './commands.js';
+import { list, replay, USAGE, type Io } from './commands.js';
+import { fuzz, type Terminal } from './fuzz.js';
 import { matrix } from './matrix.js';
 import { minimizeCommand } from './minimize.js';
 
@@ -11,11 +12,30 @@ const io: Io = {
   now: () => performance.now(),
 };
 
+const term: Terminal = {
+  ...io,
+  live: process.stdout.isTTY ? (line) => process.stdout.write(`\r\x1b[K${line.slice(0, (process.stdout.columns || 120) - 1)}`) : null,
+  onInterrupt(stop) {
+    // The first Ctrl-C stops at the next batch boundary and prints the summary; a second one quits now.
+    const first = () => {
+      process.stdout.write('\nstopping: finishing the batches in flight (Ctrl-C again to quit now)\n');
+      stop();
+      process.once('SIGINT', () => process.exit(130));
+    };
+    process.once('SIGINT', first);
+    process.once('SIGTERM', stop);
+    return () => {
+      process.removeListener('SIGINT', first);
+      process.removeListener('SIGTERM', stop);
+    };
+  },
+};
+
 function main(argv: readonly string[]): number | Promise<number> {
-  const p = parseArgs(argv, new Set(['help', 'json', 'quick', 'smoke']));
+  const p = parseArgs(argv, new Set(['help', 'json', 'quick', 'smoke', 'first-failure', 'new', 'no-minimize']));
   switch (p.command) {
     case 'fuzz':
-      return fuzz(p, io);
+      return fuzz(p, term);
     case 'replay':
       return replay(p, io);
     case 'minimize':
@@ -44,7 +64,7 @@ function usageFailure(e: unknown): void {
 
 try {
   const status = main(process.argv.slice(2));
-  // bench waits for its worker threads; every other command is synchronous.
+  // fuzz and bench wait for worker threads; every other command is synchronous.
   if (typeof status === 'number') process.exitCode = status;
   else status.then((s) => (process.exitCode = s), usageFailure);
 } catch (e) {

@@ -33,15 +33,18 @@ describe('pcfarm fuzz', () => {
 
   it('rejects a malformed number and an unknown option with exit 2', () => {
     expect(pcfarm('fuzz', '--runs', '12x').stderr).toContain('--runs must be a whole number, not "12x"');
-    const r = pcfarm('fuzz', '--seeds', '5');
+    const r = pcfarm('fuzz', '--first-failure', '--seeds', '5');
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/unknown option --seeds for 'fuzz'; it takes --strategy, --scenario, --runs/);
+    expect(r.stderr).toMatch(/unknown option --seeds for 'fuzz'; it takes --first-failure, --strategy, --scenario, --runs/);
+    const c = pcfarm('fuzz', '--seeds', '5', '--frobs', '2');
+    expect(c.status).toBe(2);
+    expect(c.stderr).toMatch(/unknown option --frobs for 'fuzz'; it takes --strategy, --scenario, --seeds/);
   });
 });
 
 describe('pcfarm replay', () => {
   it('prints a trace line per event and the verdict, and replays the seed fuzz found bit for bit', () => {
-    const seed = /seed=(\d+)/.exec(pcfarm('fuzz', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write').stdout)![1]!;
+    const seed = /seed=(\d+)/.exec(pcfarm('fuzz', '--first-failure', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write').stdout)![1]!;
     const a = pcfarm('replay', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--seed', seed);
     const b = pcfarm('replay', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--seed', seed);
     expect(a.status).toBe(1);
@@ -77,7 +80,7 @@ const SIGNATURE_SELF = 'deadlock in v2.6.20: self; lock_page page_lock in filema
 
 describe('signatures and reproducers in fuzz and replay', () => {
   it('fuzz prints the signature, the minimize command and a reproducer that replays to the same failure', () => {
-    const r = pcfarm('fuzz', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write');
+    const r = pcfarm('fuzz', '--first-failure', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write');
     expect(r.stdout).toContain(`  signature: ${SIGNATURE_SELF}`);
     const seed = /seed=(\d+)/.exec(r.stdout)![1];
     expect(r.stdout).toContain(`minimize: npx pnpm@10 pcfarm minimize --strategy v2.6.20 --scenario self-mmap-write --seed ${seed}`);
@@ -91,7 +94,7 @@ describe('signatures and reproducers in fuzz and replay', () => {
   });
 
   it('replay rejects a cut or mistyped reproducer with exit 2, saying what is wrong', () => {
-    const reproducer = /reproducer: (pcfarm1:\S+)/.exec(pcfarm('fuzz', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write').stdout)![1]!;
+    const reproducer = /reproducer: (pcfarm1:\S+)/.exec(pcfarm('fuzz', '--first-failure', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write').stdout)![1]!;
     const cut = pcfarm('replay', reproducer.slice(0, -6));
     expect(cut.status).toBe(2);
     expect(cut.stderr).toMatch(/^pcfarm: bad reproducer: truncated: /);
@@ -101,7 +104,7 @@ describe('signatures and reproducers in fuzz and replay', () => {
   });
 
   it('replay takes a reproducer or --strategy/--scenario/--seed, not both', () => {
-    const reproducer = /reproducer: (pcfarm1:\S+)/.exec(pcfarm('fuzz', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write').stdout)![1]!;
+    const reproducer = /reproducer: (pcfarm1:\S+)/.exec(pcfarm('fuzz', '--first-failure', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write').stdout)![1]!;
     const r = pcfarm('replay', reproducer, '--seed', '3');
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('a reproducer says what to run: drop --seed');

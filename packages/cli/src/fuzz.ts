@@ -1,0 +1,193 @@
+/**
+ * `pcfarm fuzz`: the main job. A campaign of strategies x scenarios on a pool
+ * of worker threads (one per core), results kept in a results directory and
+ * resumed after Ctrl-C or a kill, a live progress line, each new bucket
+ * minimized in the background, and at the end a table of the buckets with
+ * their reproducers and replay commands.
+ */
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { SCENARIOS, signatureTitle, STRATEGIES } from '@pcfarm/core';
+import { batchCount, campaignSpec, EmbeddedStore, FarmError, runCampaign, ThreadPool, THREADS_MAX, type Bucket, type Campaign, type CampaignSpec, type CampaignSummary, type Progress, type Store } from '@pcfarm/farm';
+import { checkOptions, UsageError, wholeNumber, type Parsed } from './args.js';
+import { fuzzFirstFailure, replayCommand, replayReproducerCommand, type Io } from './commands.js';
+
+/** Where results go when --results is not given (relative to the working directory). */
+export const RESULTS_DIR_DEFAULT = 'pcfarm-results';
+/** How often the progress line is printed when stdout is not a terminal. */
+export const PROGRESS_PLAIN_INTERVAL_MS = 5000;
+/** The window runs per second are measured over. */
+export const RATE_WINDOW_MS = 3000;
+
+/** Characters of a bucket's sites the summary table shows. */
+const SITES_COLUMN_MAX = 72;
+
+const CAMPAIGN_OPTIONS = ['strategy', 'scenario', 'seeds', 'seed-start', 'time-s', 'batch-seeds', 'scheduler', 'pct-depth', 'threads', 'results', 'resume', 'new', 'no-minimize'];
+
+/** The terminal a campaign reports to. */
+export interface Terminal extends Io {
+  /** Rewrite the one status line; null when the output is not a terminal (progress is then printed as lines, now and then). */
+  live: ((line: string) => void) | null;
+  /** Ctrl-C: the campaign stops at the next batch boundary. */
+  onInterrupt(stop: () => void): () => void;
+}
+
+/** pcfarm fuzz: a campaign; `--first-failure` keeps the old quick hunt. Exit 1 when it found buckets, 0 when clean, 130 when interrupted. */
+export async function fuzz(p: Parsed, term: Terminal): Promise<number> {
+  if (p.options.has('first-failure') || p.options.has('runs')) return fuzzFirstFailure(p, term);
+  checkOptions(p, CAMPAIGN_OPTIONS);
+  if (p.positionals.length > 0) throw new UsageError(`'fuzz' takes no arguments, only options: ${p.positionals.join(' ')}`);
+  const spec = specOf(p);
+  const threads = wholeNumber('threads', p.options.get('threads'), availableParallelism(), 1, THREADS_MAX);
+  const dir = resolve(p.options.get('results') ?? RESULTS_DIR_DEFAULT);
+  let store: EmbeddedStore;
+  try {
+    store = EmbeddedStore.open(dir);
+  } catch (e) {
+    if (e instanceof FarmError) throw new UsageError(e.message);
+    throw e;
+  }
+  for (const r of store.repairs) term.out(`results: ${r}`);
+  const campaign = await campaignToRun(store, spec, p);
+  const pool = new ThreadPool({ threads });
+  const stop = new AbortController();
+  const off = term.onInterrupt(() => stop.abort());
+  const progress = progressLine(term, campaign);
+  let result;
+  try {
+    result = await runCampaign(store, campaign.id, pool, { signal: stop.signal, minimize: !p.options.has('no-minimize'), onProgress: progress });
+  } finally {
+    off();
+    await pool.close();
+  }
+  term.live?.('');
+  await printSummary(store, result.summary, term, dir, result.endedBy === 'stopped');
+  if (result.endedBy === 'stopped') return 130;
+  return result.summary.buckets > 0 ? 1 : 0;
+}
+
+function listOption(p: Parsed, name: string, plural: string, known: readonly string[]): string[] | undefined {
+  const raw = p.options.get(name);
+  if (raw === undefined) return undefined;
+  const items = raw.split(',').map((s) => s.trim());
+  for (const s of items) if (!known.includes(s)) throw new UsageError(`unknown ${name} ${JSON.stringify(s)}; valid ${plural}: ${known.join(', ')}`);
+  return items;
+}
+
+function specOf(p: Parsed): CampaignSpec {
+  const input: Partial<CampaignSpec> = {};
+  const strategies = listOption(p, 'strategy', 'strategies', STRATEGIES);
+  const scenarios = listOption(p, 'scenario', 'scenarios', SCENARIOS);
+  if (strategies) input.strategies = strategies;
+  if (scenarios) input.scenarios = scenarios;
+  const scheduler = p.options.get('scheduler');
+  if (scheduler !== undefined) input.scheduler = scheduler as CampaignSpec['scheduler'];
+  if (p.options.has('pct-depth')) input.pctDepth = wholeNumber('pct-depth', p.options.get('pct-depth'), 0, 1, 16);
+  if (p.options.has('seed-start')) input.seedStart = wholeNumber('seed-start', p.options.get('seed-start'), 0);
+  if (p.options.has('seeds')) input.seedsPerCell = wholeNumber('seeds', p.options.get('seeds'), 0, 1);
+  if (p.options.has('time-s')) {
+    input.timeBudgetMs = wholeNumber('time-s', p.options.get('time-s'), 0, 1, Number.MAX_SAFE_INTEGER / 1000) * 1000;
+    if (!p.options.has('seeds')) input.seedsPerCell = null;
+  }
+  if (p.options.has('batch-seeds')) input.batchSeeds = wholeNumber('batch-seeds', p.options.get('batch-seeds'), 0, 1);
+  input.name = [input.strategies?.join(',') ?? 'every strategy', input.scenarios?.join(',') ?? 'every scenario'].join(' x ');
+  try {
+    return campaignSpec(input);
+  } catch (e) {
+    if (e instanceof FarmError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+/** --resume ID, or the unfinished campaign of the same spec (the last one), or a new one. */
+async function campaignToRun(store: Store, spec: CampaignSpec, p: Parsed): Promise<Campaign> {
+  const id = p.options.get('resume');
+  if (id !== undefined) {
+    try {
+      return await store.getCampaign(id);
+    } catch (e) {
+      if (e instanceof FarmError) throw new UsageError(e.message);
+      throw e;
+    }
+  }
+  if (!p.options.has('new')) {
+    const same = (await store.listCampaigns()).find((c) => c.state !== 'done' && JSON.stringify(c.spec) === JSON.stringify(spec));
+    if (same !== undefined) return same;
+  }
+  return store.createCampaign(spec);
+}
+
+function n(x: number): string {
+  return Math.round(x).toLocaleString('en-US');
+}
+
+function duration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}
+
+/** The onProgress callback: new buckets as lines, and the live status line. */
+function progressLine(term: Terminal, campaign: Campaign): (p: Progress) => void {
+  const window: { t: number; runs: number }[] = [];
+  let lastPlain = -Infinity;
+  let announced = false;
+  return (p) => {
+    const t = term.now();
+    if (!announced) {
+      announced = true;
+      const total = batchCount(campaign.spec);
+      const resumed = p.batchesDone > 1 ? `, resumed at batch ${p.batchesDone}` : '';
+      term.out(`campaign ${campaign.id}: ${campaign.spec.name}${total === null ? `, for ${duration(campaign.spec.timeBudgetMs!)}` : `, ${n(total)} batches of ${n(campaign.spec.batchSeeds)} seeds`}${resumed}`);
+    }
+    for (const b of p.newBuckets) term.out(`  new bucket ${b.id}: ${b.title}  (${b.examples[0]!.scenario}, seed ${b.examples[0]!.seed})`);
+    window.push({ t, runs: p.runs });
+    while (window.length > 2 && t - window[0]!.t > RATE_WINDOW_MS) window.shift();
+    const first = window[0]!;
+    const rate = t > first.t ? ((p.runs - first.runs) * 1000) / (t - first.t) : 0;
+    const budget = p.campaign.spec.timeBudgetMs;
+    const done = p.batchesTotal !== null ? `batches ${n(p.batchesDone)}/${n(p.batchesTotal)} (${Math.floor((100 * p.batchesDone) / p.batchesTotal)}%)` : `${duration(p.runningMs)} of ${duration(budget!)}`;
+    const line = `runs ${n(p.runs)}  ${n(rate)} runs/s  buckets ${p.buckets}  coverage ${n(p.coverage)}  ${done}${p.minimizing > 0 ? `  minimizing ${p.minimizing}` : ''}`;
+    if (term.live !== null) term.live(line);
+    else if (t - lastPlain >= PROGRESS_PLAIN_INTERVAL_MS) {
+      lastPlain = t;
+      term.out(line);
+    }
+  };
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
+}
+
+/** The end of a campaign: totals, the bucket table, and how to replay each bucket. */
+export async function printSummary(store: Store, s: CampaignSummary, io: Io, dir: string, interrupted: boolean): Promise<void> {
+  const c = s.campaign;
+  const rate = c.runningMs > 0 ? ` (${n((s.runs * 1000) / c.runningMs)} runs/s)` : '';
+  const state = interrupted ? `stopped; run the same command again to resume it (or --resume ${c.id})` : c.state;
+  io.out(`campaign ${c.id} ${state}`);
+  io.out(`  ${n(s.runs)} runs in ${duration(c.runningMs)}${rate}, ${n(s.failures)} failing, coverage ${n(s.coverage)}, ${s.buckets} buckets (${s.minimized} minimized)`);
+  io.out(`  results: ${dir}`);
+  const buckets: Bucket[] = (await store.buckets(c.id)).sort((a, b) => (a.strategy < b.strategy ? -1 : a.strategy > b.strategy ? 1 : b.count - a.count));
+  if (buckets.length === 0) {
+    io.out('  no failures: every run passed every oracle');
+    return;
+  }
+  io.out('');
+  const rows = [['bucket', 'count', 'kind', 'strategy', 'scenarios', 'minimized', 'sites']];
+  for (const b of buckets) {
+    const m = b.minimized === null ? 'no' : `${b.minimized.choices} choices, ${b.minimized.switches} switches`;
+    const sites = signatureTitle(b.kind, b.strategy, b.sites).replace(`${b.kind} in ${b.strategy}: `, '');
+    // The whole title follows the table, with the bucket's replay command.
+    rows.push([b.id, n(b.count), b.kind, b.strategy, b.scenarios.join(','), m, sites.length > SITES_COLUMN_MAX ? `${sites.slice(0, SITES_COLUMN_MAX - 1)}…` : sites]);
+  }
+  for (const line of table(rows)) io.out(line);
+  io.out('');
+  for (const b of buckets) {
+    io.out(`${b.id}  ${b.title}`);
+    const ex = b.examples[0]!;
+    if (b.minimized !== null) io.out(`  replay: ${replayReproducerCommand(b.minimized.reproducer)}`);
+    else io.out('  not minimized yet: run the campaign again to minimize it');
+    io.out(`  seed:   ${replayCommand({ strategy: b.strategy, scenario: ex.scenario, scheduler: c.spec.scheduler, pctDepth: c.spec.pctDepth }, ex.seed)}`);
+  }
+}
