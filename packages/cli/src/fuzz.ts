@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { SCENARIOS, signatureTitle, STRATEGIES } from '@pcfarm/core';
 import { batchCount, campaignSpec, EmbeddedStore, FarmError, runCampaign, ThreadPool, THREADS_MAX, type Bucket, type Campaign, type CampaignSpec, type CampaignSummary, type Progress, type Store } from '@pcfarm/farm';
 import { checkOptions, UsageError, wholeNumber, type Parsed } from './args.js';
-import { fuzzFirstFailure, replayCommand, replayReproducerCommand, type Io } from './commands.js';
+import { replayCommand, replayReproducerCommand, type Io } from './commands.js';
 
 /** Where results go when --results is not given (relative to the working directory). */
 export const RESULTS_DIR_DEFAULT = 'pcfarm-results';
@@ -32,9 +32,8 @@ export interface Terminal extends Io {
   onInterrupt(stop: () => void): () => void;
 }
 
-/** pcfarm fuzz: a campaign; `--first-failure` keeps the old quick hunt. Exit 1 when it found buckets, 0 when clean, 130 when interrupted. */
+/** pcfarm fuzz: a campaign (`--first-failure` is fuzzFirstFailure). Exit 1 when it found buckets, 0 when clean, 130 when interrupted. */
 export async function fuzz(p: Parsed, term: Terminal): Promise<number> {
-  if (p.options.has('first-failure') || p.options.has('runs')) return fuzzFirstFailure(p, term);
   checkOptions(p, CAMPAIGN_OPTIONS);
   if (p.positionals.length > 0) throw new UsageError(`'fuzz' takes no arguments, only options: ${p.positionals.join(' ')}`);
   const spec = specOf(p);

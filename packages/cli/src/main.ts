@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 import { performance } from 'node:perf_hooks';
 import { parseArgs, UsageError } from './args.js';
-import { bench } from './bench.js';
-import { list, replay, USAGE, type Io } from './commands.js';
-import { fuzz, type Terminal } from './fuzz.js';
+import { fuzzFirstFailure, list, replay, USAGE, type Io } from './commands.js';
+import type { Terminal } from './fuzz.js';
 import { matrix } from './matrix.js';
 import { minimizeCommand } from './minimize.js';
 
@@ -35,7 +34,9 @@ function main(argv: readonly string[]): number | Promise<number> {
   const p = parseArgs(argv, new Set(['help', 'json', 'quick', 'smoke', 'first-failure', 'new', 'no-minimize']));
   switch (p.command) {
     case 'fuzz':
-      return fuzz(p, term);
+      // The campaign pulls in the farm and its threads; the quick hunt loads only the core, for a fast cold start.
+      if (p.options.has('first-failure') || p.options.has('runs')) return fuzzFirstFailure(p, io);
+      return import('./fuzz.js').then((m) => m.fuzz(p, term));
     case 'replay':
       return replay(p, io);
     case 'minimize':
@@ -45,7 +46,7 @@ function main(argv: readonly string[]): number | Promise<number> {
     case 'matrix':
       return matrix(p, io);
     case 'bench':
-      return bench(p, io);
+      return import('./bench.js').then((m) => m.bench(p, io));
     case 'help':
     case '--help':
     case '-h':
