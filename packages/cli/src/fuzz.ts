@@ -128,7 +128,8 @@ function duration(ms: number): string {
 /** The onProgress callback: new buckets as lines, and the live status line. */
 function progressLine(term: Terminal, campaign: Campaign): (p: Progress) => void {
   const window: { t: number; runs: number }[] = [];
-  let lastPlain = -Infinity;
+  // Plain output waits one interval for its first line: a rate needs two points.
+  let lastPlain = term.now();
   let announced = false;
   return (p) => {
     const t = term.now();
