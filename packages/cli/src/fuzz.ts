@@ -46,6 +46,14 @@ export async function fuzz(p: Parsed, term: Terminal): Promise<number> {
     if (e instanceof FarmError) throw new UsageError(e.message);
     throw e;
   }
+  try {
+    return await runFuzz(p, term, store, spec, threads, dir);
+  } finally {
+    await store.close();
+  }
+}
+
+async function runFuzz(p: Parsed, term: Terminal, store: EmbeddedStore, spec: CampaignSpec, threads: number, dir: string): Promise<number> {
   for (const r of store.repairs) term.out(`results: ${r}`);
   const campaign = await campaignToRun(store, spec, p);
   const pool = new ThreadPool({ threads });

@@ -7,7 +7,7 @@
  * file is left exactly as it was.
  */
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, truncateSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BatchResult } from './batch.js';
 import { newCampaign, type Campaign, type CampaignSpec, type CampaignState } from './campaign.js';
@@ -18,6 +18,8 @@ import { WORKER_SILENT_MS, type Store, type WorkerInfo } from './store.js';
 
 /** The journal's name under a results directory. */
 export const RESULTS_FILE = 'results.jsonl';
+/** The lock a writer holds beside it: the writer's pid. */
+export const LOCK_FILE = 'results.lock';
 /** Its first line. */
 export const RESULTS_FORMAT = { format: 'pcfarm-results', version: 1 } as const;
 
@@ -40,6 +42,8 @@ export interface EmbeddedStoreOptions {
 export class EmbeddedStore implements Store {
   readonly kind = 'embedded';
   readonly file: string;
+  private readonly lockFile: string;
+  private locked = false;
   /** What opening had to repair: a last line cut short by a kill, dropped. */
   readonly repairs: string[] = [];
   private readonly campaigns = new Map<string, CampaignResults>();
@@ -52,13 +56,15 @@ export class EmbeddedStore implements Store {
 
   private constructor(dir: string, options: EmbeddedStoreOptions) {
     this.file = join(dir, RESULTS_FILE);
+    this.lockFile = join(dir, LOCK_FILE);
     this.readOnly = options.readOnly ?? false;
     this.now = options.now ?? Date.now;
   }
 
   /**
    * Open (or, unless read-only, create) the store of a results directory.
-   * EBADRESULTS when its journal is not one.
+   * EBADRESULTS when its journal is not one; ELOCKED when another live
+   * process has it open for writing (two writers would interleave lines).
    */
   static open(dir: string, options: EmbeddedStoreOptions = {}): EmbeddedStore {
     const s = new EmbeddedStore(dir, options);
@@ -67,8 +73,39 @@ export class EmbeddedStore implements Store {
       mkdirSync(dir, { recursive: true });
       appendFileSync(s.file, `${JSON.stringify(RESULTS_FORMAT)}\n`);
     }
-    s.follow(true);
+    if (!s.readOnly) s.lock();
+    try {
+      s.follow(true);
+    } catch (e) {
+      s.unlock();
+      throw e;
+    }
     return s;
+  }
+
+  /** Take the writer's lock; a lock whose process is gone (killed) is taken over. */
+  private lock(): void {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        writeFileSync(this.lockFile, String(process.pid), { flag: 'wx' });
+        this.locked = true;
+        return;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      const pid = Number(readFileSync(this.lockFile, 'utf8'));
+      if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+        throw new FarmError('ELOCKED', `${this.file} is open for writing by process ${pid}: stop it, or open the directory read-only`);
+      }
+      rmSync(this.lockFile, { force: true });
+    }
+    throw new FarmError('ELOCKED', `${this.file}: could not take ${this.lockFile}`);
+  }
+
+  private unlock(): void {
+    if (!this.locked) return;
+    this.locked = false;
+    rmSync(this.lockFile, { force: true });
   }
 
   /** Apply what the journal gained since the last read. */
@@ -261,5 +298,17 @@ export class EmbeddedStore implements Store {
     this.workerInfo.set(w.id, { ...w });
   }
 
-  async close(): Promise<void> {}
+  /** Release the writer's lock. */
+  async close(): Promise<void> {
+    this.unlock();
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

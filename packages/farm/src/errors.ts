@@ -24,5 +24,7 @@ export type FarmErrorCode =
   | 'EBADJOB'
   /** A job made by another MODEL_VERSION: this worker would run it differently. */
   | 'EMODELVERSION'
+  /** A results directory another live process has open for writing. */
+  | 'ELOCKED'
   /** A campaign in a state that does not allow the request (e.g. resume a finished one). */
   | 'ESTATE';

@@ -10,7 +10,7 @@ export { checkMinimizeJob, MINIMIZE_RUNS_MAX_DEFAULT, MINIMIZE_RUNS_MAX_LIMIT, r
 export { PayloadReader } from './payload.js';
 export { addSample, bucketId, CampaignResults, mergeExamples, SAMPLE_LIMITS, type Bucket, type CampaignSnapshot, type CampaignSummary, type Example, type RecordOutcome, type Sample } from './results.js';
 export { WORKER_SILENT_MS, type Store, type WorkerInfo } from './store.js';
-export { EmbeddedStore, RESULTS_FILE, RESULTS_FORMAT, type EmbeddedStoreOptions, type JournalEntry } from './embedded-store.js';
+export { EmbeddedStore, LOCK_FILE, RESULTS_FILE, RESULTS_FORMAT, type EmbeddedStoreOptions, type JournalEntry } from './embedded-store.js';
 export { InfraError, type Executor } from './executor.js';
 export { ThreadPool, THREADS_MAX, type ThreadPoolOptions } from './thread-pool.js';
 export { minimizeJobOf, runCampaign, type EngineOptions, type EngineResult, type Progress } from './engine.js';

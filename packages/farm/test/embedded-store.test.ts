@@ -1,7 +1,8 @@
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BatchRunner, batchAt, campaignSpec, EmbeddedStore, FarmError, RESULTS_FILE } from '../dist/index.js';
+import { BatchRunner, batchAt, campaignSpec, EmbeddedStore, FarmError, LOCK_FILE, RESULTS_FILE } from '../dist/index.js';
 import { comparable, tempDir } from './helpers.js';
 
 async function storeWithBatches(dir: string, batches: number) {
@@ -84,6 +85,22 @@ describe('the embedded store', () => {
     await store.recordBatch(runner.run(batchAt(campaign, 2)!, () => 0), 3);
     expect((await reader.summary(id)).batchesDone).toBe(3);
     await expect(reader.setState(id, 'stopped')).rejects.toThrow(/open read-only/);
+  });
+
+  it('refuses a second writer while the first process lives, and takes over the lock of a dead one', async () => {
+    const dir = tempDir();
+    const { store } = await storeWithBatches(dir, 1);
+    await store.close();
+    // Our parent (the test runner) is alive and is not us: its lock stands.
+    writeFileSync(join(dir, LOCK_FILE), String(process.ppid));
+    expectCode(() => EmbeddedStore.open(dir), 'ELOCKED', new RegExp(`open for writing by process ${process.ppid}: stop it, or open the directory read-only`));
+    expect(() => EmbeddedStore.open(dir, { readOnly: true })).not.toThrow();
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    writeFileSync(join(dir, LOCK_FILE), dead);
+    const taken = EmbeddedStore.open(dir);
+    expect(readFileSync(join(dir, LOCK_FILE), 'utf8')).toBe(String(process.pid));
+    await taken.close();
+    expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
   });
 
   it('names an unknown campaign', async () => {
