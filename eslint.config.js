@@ -26,6 +26,11 @@ export default tseslint.config(
     },
   },
   {
+    // Plain scripts (the bundler, test fixtures) run on Node.
+    files: ['**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', URL: 'readonly', console: 'readonly', Buffer: 'readonly' } },
+  },
+  {
     files: ['packages/core/src/**/*.ts'],
     rules: {
       'no-restricted-globals': ['error', ...impure],

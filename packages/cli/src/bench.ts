@@ -89,7 +89,7 @@ export interface FirstFailure {
   seed: number;
   /** In this process, JIT warm: a new Model and seeds from 0 to the failure. */
   warmMs: number;
-  /** `node dist/main.js fuzz --strategy S --scenario X` from spawn to exit (median). */
+  /** `node dist/pcfarm.mjs fuzz --first-failure --strategy S --scenario X` (the bundled command) from spawn to exit (median). */
   coldProcessMs: number;
 }
 
@@ -323,7 +323,7 @@ async function benchThreads(count: number, s: BenchSizes): Promise<{ runsPerSeco
 
 /** Each failing cell: time to its first failure warm in this process (a new Model, seeds from 0), and cold as a `pcfarm fuzz` process. */
 function benchFirstFailures(failures: readonly CellFailure[], s: BenchSizes, now: () => number): FirstFailure[] {
-  const main = fileURLToPath(new URL('./main.js', import.meta.url));
+  const main = fileURLToPath(new URL('./pcfarm.mjs', import.meta.url));
   return failures.map(({ strategy, scenario, kind, seed }) => {
     progress(`first failure: ${strategy} x ${scenario}`);
     const t0 = now();
@@ -401,7 +401,7 @@ async function runBench(mode: BenchReport['mode'], threads: number, now: () => n
   const all = threads === 1 ? one : await benchThreads(threads, s);
   const firstFailure = benchFirstFailures(failures, s, now);
   const nodeStart = spawnMs(['-e', ''], s, now);
-  const cliStart = spawnMs([fileURLToPath(new URL('./main.js', import.meta.url)), 'help'], s, now);
+  const cliStart = spawnMs([fileURLToPath(new URL('./pcfarm.mjs', import.meta.url)), 'help'], s, now);
   const modelMB = round(modelBytes() / MB, 1);
   progress('');
   if (process.stderr.isTTY) process.stderr.write('\r');
