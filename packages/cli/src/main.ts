@@ -11,9 +11,22 @@ const io: Io = {
   now: () => performance.now(),
 };
 
+/** Whether the status line is on screen: a printed line must clear it first. */
+let liveShown = false;
+
 const term: Terminal = {
-  ...io,
-  live: process.stdout.isTTY ? (line) => process.stdout.write(`\r\x1b[K${line.slice(0, (process.stdout.columns || 120) - 1)}`) : null,
+  now: io.now,
+  out(line) {
+    if (liveShown) process.stdout.write('\r\x1b[K');
+    liveShown = false;
+    io.out(line);
+  },
+  live: process.stdout.isTTY
+    ? (line) => {
+        process.stdout.write(`\r\x1b[K${line.slice(0, (process.stdout.columns || 120) - 1)}`);
+        liveShown = line !== '';
+      }
+    : null,
   onInterrupt(stop) {
     // The first Ctrl-C stops at the next batch boundary and prints the summary; a second one quits now.
     const first = () => {
@@ -31,7 +44,7 @@ const term: Terminal = {
 };
 
 function main(argv: readonly string[]): number | Promise<number> {
-  const p = parseArgs(argv, new Set(['help', 'json', 'quick', 'smoke', 'first-failure', 'new', 'no-minimize']));
+  const p = parseArgs(argv, new Set(['help', 'json', 'quick', 'smoke', 'first-failure', 'new', 'no-minimize', 'read-only']));
   switch (p.command) {
     case 'fuzz':
       // The campaign pulls in the farm and its threads; the quick hunt loads only the core, for a fast cold start.
@@ -47,13 +60,16 @@ function main(argv: readonly string[]): number | Promise<number> {
       return matrix(p, io);
     case 'bench':
       return import('./bench.js').then((m) => m.bench(p, io));
+    case 'dashboard':
+      // The server and its dependencies load only for this command.
+      return import('./dashboard-command.js').then((m) => m.dashboardCommand(p, io));
     case 'help':
     case '--help':
     case '-h':
       process.stdout.write(USAGE);
       return 0;
     default:
-      throw new UsageError(`unknown command ${JSON.stringify(p.command)}; commands: fuzz, replay, minimize, matrix, bench, list, help`);
+      throw new UsageError(`unknown command ${JSON.stringify(p.command)}; commands: fuzz, replay, minimize, matrix, bench, dashboard, list, help`);
   }
 }
 

@@ -18,6 +18,8 @@ export interface EngineOptions {
   minimize?: boolean;
   /** Model runs per minimization; default MINIMIZE_RUNS_MAX_DEFAULT. */
   minimizeRunsMax?: number;
+  /** Minimizations that run beside the batches while batches remain; default 1. */
+  minimizeSlots?: number;
   /** Jobs kept in flight per unit of executor concurrency, so a thread never waits on the main thread; default 2. */
   inflightPerSlot?: number;
   /** Times a job lost to the infrastructure is run again before the campaign stops; default 3. */
@@ -66,6 +68,7 @@ export async function runCampaign(store: Store, campaignId: string, executor: Ex
   const runsMax = options.minimizeRunsMax ?? MINIMIZE_RUNS_MAX_DEFAULT;
   const inflightMax = executor.concurrency * (options.inflightPerSlot ?? 2);
   const retriesMax = options.infraRetriesMax ?? 3;
+  const minimizeSlots = options.minimizeSlots ?? 1;
   const signal = options.signal;
 
   let campaign = await store.getCampaign(campaignId);
@@ -181,8 +184,9 @@ export async function runCampaign(store: Store, campaignId: string, executor: Ex
   try {
     for (;;) {
       while (!stopping() && inflight < inflightMax) {
-        // Batches first: a minimization waits for a free slot, so it never delays the count.
-        const b = nextBatch();
+        // Up to minimizeSlots minimizations run beside the batches, so a long campaign gets its
+        // reproducers as it goes; when the batches are done, every slot minimizes.
+        const b = minimizingNow < minimizeSlots && minimizeQueue.length > 0 ? null : nextBatch();
         if (b !== null) {
           start(runOneBatch(b));
           continue;

@@ -85,10 +85,19 @@ describe('the local campaign engine', () => {
     const dir = tempDir();
     const store = EmbeddedStore.open(dir);
     const c = await store.createCampaign(campaignSpec(spec));
+    // The child is the directory's writer now.
+    await store.close();
     const child = spawn(process.execPath, [RUNNER, dir, c.id, '2'], { stdio: 'inherit' });
-    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    let running = true;
+    const exited = new Promise<void>((resolve) => child.on('exit', () => {
+      running = false;
+      resolve();
+    }));
     const batchLines = () => readFileSync(join(dir, RESULTS_FILE), 'utf8').split('\n').filter((l) => l.startsWith('{"type":"batch"')).length;
-    while (batchLines() < 20) await new Promise((r) => setTimeout(r, 20));
+    while (batchLines() < 20) {
+      expect(running, 'the child exited before it recorded 20 batches').toBe(true);
+      await new Promise((r) => setTimeout(r, 20));
+    }
     child.kill('SIGKILL');
     await exited;
     const reopened = EmbeddedStore.open(dir);
