@@ -27,4 +27,6 @@ export type FarmErrorCode =
   /** A results directory another live process has open for writing. */
   | 'ELOCKED'
   /** A campaign in a state that does not allow the request (e.g. resume a finished one). */
-  | 'ESTATE';
+  | 'ESTATE'
+  /** Redis cannot be reached (or refuses us): the message names the URL. */
+  | 'EREDIS';

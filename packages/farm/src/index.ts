@@ -14,3 +14,11 @@ export { EmbeddedStore, LOCK_FILE, RESULTS_FILE, RESULTS_FORMAT, type EmbeddedSt
 export { InfraError, type Executor } from './executor.js';
 export { ThreadPool, THREADS_MAX, type ThreadPoolOptions } from './thread-pool.js';
 export { minimizeJobOf, runCampaign, type EngineOptions, type EngineResult, type Progress } from './engine.js';
+export { AUDIT_ONE_IN_DEFAULT, auditDiff, auditRecordOf, auditSelected, type AuditRecord, type PendingAudit } from './audit.js';
+export { connectRedis, redactedUrl, REDIS_CONNECT_MS_DEFAULT, REDIS_URL_DEFAULT, type RedisConnectOptions } from './redis-connection.js';
+export { FARM_BUGS_MAX, REDIS_PREFIX_DEFAULT, RedisStore, type AuditSummary, type CampaignProgress, type FarmBug, type RedisStoreOptions } from './redis-store.js';
+export { checkSnapshot } from './snapshot-check.js';
+export { auditJobId, batchJobId, batchQueueName, minimizeJobId, minimizeQueueName, REFUSED_MODEL_VERSION, type AuditJobData, type BatchJobName } from './farm-queues.js';
+export { Coordinator, COORDINATOR_DEFAULTS, type CoordinatorOptions } from './coordinator.js';
+export { AUDIT_DEFER_MS, AUDIT_DEFERRALS_MAX, FARM_WORKER_DEFAULTS, FarmWorker, type FarmWorkerOptions } from './farm-worker.js';
+export { freePort, RedisServer, type RedisServerOptions } from './redis-server.js';

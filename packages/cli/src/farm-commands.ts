@@ -1,0 +1,363 @@
+/**
+ * The distributed farm's commands: `pcfarm coordinator` and `pcfarm worker`
+ * (the two long-running roles, on any machine that reaches the farm's
+ * Redis), and `pcfarm campaign ...`, which only changes the store: the
+ * coordinator notices and acts. Redis is REDIS_URL, or --redis.
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import {
+  batchCount,
+  campaignSpec,
+  checkSnapshot,
+  connectRedis,
+  Coordinator,
+  COORDINATOR_DEFAULTS,
+  EmbeddedStore,
+  FARM_WORKER_DEFAULTS,
+  FarmError,
+  FarmWorker,
+  MINIMIZE_RUNS_MAX_DEFAULT,
+  MINIMIZE_RUNS_MAX_LIMIT,
+  redactedUrl,
+  REDIS_CONNECT_MS_DEFAULT,
+  REDIS_PREFIX_DEFAULT,
+  REDIS_URL_DEFAULT,
+  RedisStore,
+  RESULTS_FORMAT,
+  THREADS_MAX,
+  type CampaignSnapshot,
+  type JournalEntry,
+  type Store,
+} from '@pcfarm/farm';
+import { checkOptions, UsageError, wholeNumber, type Parsed } from './args.js';
+import type { Io } from './commands.js';
+import { printSummary, specOf } from './fuzz.js';
+
+const REDIS_OPTIONS = ['redis', 'prefix', 'connect-ms'];
+const SPEC_OPTIONS = ['name', 'strategy', 'scenario', 'seeds', 'seed-start', 'time-s', 'batch-seeds', 'scheduler', 'pct-depth'];
+
+function redisUrl(p: Parsed): string {
+  return p.options.get('redis') ?? process.env.REDIS_URL ?? REDIS_URL_DEFAULT;
+}
+
+function prefixOf(p: Parsed): string {
+  const prefix = p.options.get('prefix') ?? REDIS_PREFIX_DEFAULT;
+  if (!/^[\w.-]+$/.test(prefix)) throw new UsageError(`--prefix must be letters, digits, '.', '_' or '-', not ${JSON.stringify(prefix)}`);
+  return prefix;
+}
+
+const connectMsOf = (p: Parsed, fallback: number): number => wholeNumber('connect-ms', p.options.get('connect-ms'), fallback, 1, 3_600_000);
+
+/** A log line of a long-running role: the time, the role, the line. */
+function logger(role: string, io: Io): (line: string) => void {
+  return (line) => io.out(`${new Date().toISOString().slice(11, 23)} ${role}: ${line}`);
+}
+
+/** An operational error (Redis unreachable, no such campaign, a bad file) is a message and exit status 1, not a stack. */
+async function reported(run: () => Promise<number>): Promise<number> {
+  try {
+    return await run();
+  } catch (e) {
+    if (!(e instanceof FarmError)) throw e;
+    process.stderr.write(`pcfarm: ${e.message}\n`);
+    return 1;
+  }
+}
+
+/** Resolves at the first SIGINT or SIGTERM; a second one quits at once. */
+function untilSignal(log: (line: string) => void): Promise<void> {
+  return new Promise((done) => {
+    const first = (sig: NodeJS.Signals) => {
+      process.off('SIGINT', first);
+      process.off('SIGTERM', first);
+      log(`${sig}: finishing the jobs in hand (again to quit now)`);
+      process.once('SIGINT', () => process.exit(130));
+      process.once('SIGTERM', () => process.exit(143));
+      done();
+    };
+    process.on('SIGINT', first);
+    process.on('SIGTERM', first);
+  });
+}
+
+/**
+ * pcfarm coordinator: cut running campaigns into batch jobs, record their
+ * results, queue minimizations and audits, until SIGINT or SIGTERM.
+ */
+export function coordinatorCommand(p: Parsed, io: Io): Promise<number> {
+  checkOptions(p, [...REDIS_OPTIONS, 'queued-per-worker', 'audit-one-in', 'lease-ms', 'reconcile-ms', 'progress-ms', 'tick-ms', 'infra-retries-max', 'minimize-runs-max']);
+  if (p.positionals.length > 0) throw new UsageError(`'coordinator' takes only options, not ${p.positionals.join(' ')}`);
+  const d = COORDINATOR_DEFAULTS;
+  const opt = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) => wholeNumber(name, p.options.get(name), fallback, min, max);
+  const options = {
+    prefix: prefixOf(p),
+    queuedPerWorker: opt('queued-per-worker', d.queuedPerWorker, 1, 1000),
+    auditOneIn: opt('audit-one-in', d.auditOneIn, 0),
+    leaseMs: opt('lease-ms', d.leaseMs, 100),
+    reconcileMs: opt('reconcile-ms', d.reconcileMs, 100),
+    progressMs: opt('progress-ms', d.progressMs, 100),
+    tickMs: opt('tick-ms', d.tickMs, 10, 60_000),
+    infraRetriesMax: opt('infra-retries-max', d.infraRetriesMax, 0, 100),
+    minimizeRunsMax: opt('minimize-runs-max', MINIMIZE_RUNS_MAX_DEFAULT, 1, MINIMIZE_RUNS_MAX_LIMIT),
+  };
+  const url = redisUrl(p);
+  const connectMs = connectMsOf(p, REDIS_CONNECT_MS_DEFAULT);
+  const log = logger('coordinator', io);
+  return reported(async () => {
+    const redis = await connectRedis(url, { connectMs, log });
+    const c = await Coordinator.start(redis, { ...options, log });
+    log(`${c.id} on ${redactedUrl(url)}: ${options.queuedPerWorker} batches queued per worker slot, audit 1 batch in ${options.auditOneIn || 'none'}`);
+    await untilSignal(log);
+    await c.close();
+    await redis.quit().catch(() => redis.disconnect());
+    return 0;
+  });
+}
+
+/** pcfarm worker: run the farm's batch and minimization jobs on every core (or --concurrency), until SIGINT or SIGTERM. */
+export function workerCommand(p: Parsed, io: Io): Promise<number> {
+  checkOptions(p, [...REDIS_OPTIONS, 'concurrency', 'lock-ms', 'stalled-check-ms', 'stalled-retries-max', 'heartbeat-ms', 'id']);
+  if (p.positionals.length > 0) throw new UsageError(`'worker' takes only options, not ${p.positionals.join(' ')}`);
+  const d = FARM_WORKER_DEFAULTS;
+  const opt = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) => wholeNumber(name, p.options.get(name), fallback, min, max);
+  const id = p.options.get('id');
+  if (id !== undefined && !/^[\w.-]+$/.test(id)) throw new UsageError(`--id must be letters, digits, '.', '_' or '-', not ${JSON.stringify(id)}`);
+  const options = {
+    prefix: prefixOf(p),
+    concurrency: opt('concurrency', availableParallelism(), 1, THREADS_MAX),
+    lockMs: opt('lock-ms', d.lockMs, 100),
+    stalledCheckMs: opt('stalled-check-ms', d.stalledCheckMs, 100),
+    stalledRetriesMax: opt('stalled-retries-max', d.stalledRetriesMax, 0, 100),
+    heartbeatMs: opt('heartbeat-ms', d.heartbeatMs, 100),
+    ...(id === undefined ? {} : { id }),
+  };
+  const url = redisUrl(p);
+  // A worker may start before Redis does (a compose stack, a machine joining): it waits longer for it.
+  const connectMs = connectMsOf(p, 6 * REDIS_CONNECT_MS_DEFAULT);
+  return reported(async () => {
+    let log = logger('worker', io);
+    const redis = await connectRedis(url, { connectMs, log: (line) => log(line) });
+    const w = await FarmWorker.start(redis, { ...options, log: (line) => log(line) });
+    log = logger(`worker ${w.id}`, io);
+    log(`on ${redactedUrl(url)}, ${w.concurrency} batch(es) at a time`);
+    await untilSignal(log);
+    await w.close();
+    log(`stopped after ${w.runsDone} runs`);
+    await redis.quit().catch(() => redis.disconnect());
+    return 0;
+  });
+}
+
+const CAMPAIGN_SUBCOMMANDS = ['start', 'list', 'show', 'stop', 'resume', 'delete', 'export', 'import'];
+
+/**
+ * pcfarm campaign start|list|show|stop|resume|delete|export|import: change
+ * or read the farm's campaigns in Redis (export and import also read and
+ * write the embedded store's results files).
+ */
+export function campaignCommand(p: Parsed, io: Io): Promise<number> {
+  const [sub, ...args] = p.positionals;
+  const one = (what: string): string => {
+    if (args.length !== 1) throw new UsageError(`'campaign ${sub}' takes one ${what}, not ${args.length === 0 ? 'none' : args.join(' ')}`);
+    return args[0]!;
+  };
+  switch (sub) {
+    case 'start': {
+      checkOptions(p, [...REDIS_OPTIONS, ...SPEC_OPTIONS, 'json']);
+      if (args.length > 0) throw new UsageError(`'campaign start' takes only options, not ${args.join(' ')}`);
+      const name = p.options.get('name');
+      let spec = specOf(p);
+      if (name !== undefined) {
+        try {
+          spec = campaignSpec({ ...spec, name });
+        } catch (e) {
+          throw new UsageError((e as Error).message);
+        }
+      }
+      return withRedis(p, async (store) => {
+        const c = await store.createCampaign(spec);
+        if (p.options.has('json')) io.out(JSON.stringify(c));
+        else {
+          const total = batchCount(c.spec);
+          io.out(`campaign ${c.id} started: ${c.spec.strategies.length} strategies x ${c.spec.scenarios.length} scenarios, ${total === null ? `for ${c.spec.timeBudgetMs! / 1000} s` : `${total} batches of ${c.spec.batchSeeds} seeds`}`);
+          io.out(`  the coordinator queues it now; follow it with: pcfarm campaign show ${c.id}`);
+        }
+        return 0;
+      });
+    }
+    case 'list':
+      checkOptions(p, [...REDIS_OPTIONS, 'json']);
+      if (args.length > 0) throw new UsageError(`'campaign list' takes no arguments, not ${args.join(' ')}`);
+      return withRedis(p, (store) => listCampaigns(store, p.options.has('json'), io));
+    case 'show': {
+      checkOptions(p, [...REDIS_OPTIONS, 'json']);
+      const id = one('campaign id');
+      return withRedis(p, async (store) => {
+        const s = await store.summary(id);
+        const audit = await store.auditSummary(id);
+        if (p.options.has('json')) {
+          io.out(JSON.stringify({ summary: s, buckets: await store.buckets(id), audit, workers: await store.workers() }, null, 2));
+          return 0;
+        }
+        await printSummary(store, s, io, `Redis at ${redactedUrl(redisUrl(p))} (prefix ${store.prefix})`, false);
+        io.out('');
+        io.out(`batches ${s.batchesDone}/${s.batchesTotal ?? '?'}; determinism audit: ${audit.passed} agreed, ${audit.failed} disagreed, ${audit.pending} pending`);
+        for (const b of audit.bugs) io.out(`FARM BUG (${b.kind}): ${b.message}${b.details.map((x) => `\n  ${x}`).join('')}`);
+        return 0;
+      });
+    }
+    case 'stop': {
+      checkOptions(p, REDIS_OPTIONS);
+      const id = one('campaign id');
+      return withRedis(p, async (store) => {
+        const c = await store.getCampaign(id);
+        if (c.state === 'done') throw new FarmError('ESTATE', `campaign ${id} is done: there is nothing to stop`);
+        await store.setState(id, 'stopped');
+        io.out(`campaign ${id} stopped: no new batch starts, the ones running finish and count; 'pcfarm campaign resume ${id}' goes on`);
+        return 0;
+      });
+    }
+    case 'resume': {
+      checkOptions(p, REDIS_OPTIONS);
+      const id = one('campaign id');
+      return withRedis(p, async (store) => {
+        await store.resume(id);
+        io.out(`campaign ${id} running again`);
+        return 0;
+      });
+    }
+    case 'delete': {
+      checkOptions(p, REDIS_OPTIONS);
+      const id = one('campaign id');
+      return withRedis(p, async (store) => {
+        await store.deleteCampaign(id);
+        io.out(`campaign ${id} deleted with its results; its queued batches are dropped`);
+        return 0;
+      });
+    }
+    case 'export': {
+      checkOptions(p, [...REDIS_OPTIONS, 'out', 'results']);
+      const id = one('campaign id');
+      const out = p.options.get('out');
+      if (out === undefined) throw new UsageError("'campaign export' needs --out FILE");
+      const results = p.options.get('results');
+      const write = async (store: Store) => {
+        const n = exportTo(resolve(out), await store.snapshot(id));
+        io.out(`campaign ${id} exported to ${resolve(out)} (${n} bytes); 'pcfarm campaign import ${out} --results DIR' puts it in a results directory`);
+        return 0;
+      };
+      if (results === undefined) return withRedis(p, write);
+      return reported(async () => {
+        const store = EmbeddedStore.open(resolve(results), { readOnly: true });
+        try {
+          return await write(store);
+        } finally {
+          await store.close();
+        }
+      });
+    }
+    case 'import': {
+      checkOptions(p, [...REDIS_OPTIONS, 'results']);
+      const file = resolve(one('file'));
+      const results = p.options.get('results');
+      const put = async (store: Store, where: string) => {
+        for (const s of readExport(file)) {
+          const c = await store.importSnapshot(s);
+          io.out(`campaign ${c.id} (${c.spec.name}, ${s.done.length} batches done, ${s.buckets.length} buckets) imported into ${where}, ${c.state}`);
+        }
+        return 0;
+      };
+      if (results === undefined) return withRedis(p, (store) => put(store, `Redis at ${redactedUrl(redisUrl(p))}`));
+      return reported(async () => {
+        const store = EmbeddedStore.open(resolve(results));
+        try {
+          return await put(store, resolve(results));
+        } finally {
+          await store.close();
+        }
+      });
+    }
+    case undefined:
+      throw new UsageError(`'campaign' needs a subcommand: ${CAMPAIGN_SUBCOMMANDS.join(', ')}`);
+    default:
+      throw new UsageError(`unknown campaign subcommand ${JSON.stringify(sub)}; subcommands: ${CAMPAIGN_SUBCOMMANDS.join(', ')}`);
+  }
+}
+
+async function withRedis(p: Parsed, run: (store: RedisStore) => Promise<number>): Promise<number> {
+  const prefix = prefixOf(p);
+  const connectMs = connectMsOf(p, REDIS_CONNECT_MS_DEFAULT);
+  return reported(async () => {
+    const store = await RedisStore.connect(redisUrl(p), { prefix, connectMs });
+    try {
+      return await run(store);
+    } finally {
+      await store.close();
+    }
+  });
+}
+
+async function listCampaigns(store: RedisStore, json: boolean, io: Io): Promise<number> {
+  const summaries = await Promise.all((await store.listCampaigns()).map((c) => store.summary(c.id)));
+  if (json) {
+    io.out(JSON.stringify(summaries, null, 2));
+    return 0;
+  }
+  if (summaries.length === 0) {
+    io.out("no campaigns: start one with 'pcfarm campaign start'");
+    return 0;
+  }
+  const rows = [['id', 'state', 'batches', 'runs', 'failures', 'buckets', 'minimized', 'coverage', 'name']];
+  for (const s of summaries) {
+    const c = s.campaign;
+    rows.push([c.id, c.state, `${s.batchesDone}/${s.batchesTotal ?? '?'}`, String(s.runs), String(s.failures), String(s.buckets), String(s.minimized), String(s.coverage), c.spec.name]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) io.out(r.map((x, i) => (i === r.length - 1 ? x : x.padEnd(widths[i]!))).join('  '));
+  return 0;
+}
+
+/** Write a campaign as the embedded store's results file: the header line and one snapshot line. Returns its size. */
+function exportTo(file: string, s: CampaignSnapshot): number {
+  const entry: JournalEntry = { type: 'snapshot', snapshot: s };
+  const text = `${JSON.stringify(RESULTS_FORMAT)}\n${JSON.stringify(entry)}\n`;
+  // Written beside and renamed: a reader never sees half a file.
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+  return Buffer.byteLength(text);
+}
+
+/** The snapshots of an exported file, each checked; EBADRESULTS naming the line otherwise. */
+function readExport(file: string): CampaignSnapshot[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new FarmError('EBADRESULTS', `cannot read ${file}: ${(e as Error).message}`);
+  }
+  const lines = text.split('\n');
+  const parse = (i: number): unknown => {
+    try {
+      return JSON.parse(lines[i]!);
+    } catch {
+      throw new FarmError('EBADRESULTS', `${file} line ${i + 1} is not JSON: is this a file that 'pcfarm campaign export' wrote?`);
+    }
+  };
+  const head = parse(0) as { format?: unknown; version?: unknown } | null;
+  if (head?.format !== RESULTS_FORMAT.format) throw new FarmError('EBADRESULTS', `${file} line 1: not a pcfarm results file (no ${JSON.stringify(RESULTS_FORMAT)} header)`);
+  if (head.version !== RESULTS_FORMAT.version) throw new FarmError('EBADRESULTS', `${file} line 1: format version ${JSON.stringify(head.version)}; this pcfarm reads version ${RESULTS_FORMAT.version}`);
+  const out: CampaignSnapshot[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    if (lines[i] === '') continue;
+    const e = parse(i) as { type?: unknown; snapshot?: unknown } | null;
+    if (e?.type !== 'snapshot') {
+      throw new FarmError('EBADRESULTS', `${file} line ${i + 1} is a ${JSON.stringify(e?.type)} record: this is a results journal, not an export; export a campaign of it with 'pcfarm campaign export ID --results DIR --out FILE'`);
+    }
+    out.push(checkSnapshot(e.snapshot, `${file} line ${i + 1}`));
+  }
+  if (out.length === 0) throw new FarmError('EBADRESULTS', `${file} holds no campaign`);
+  return out;
+}

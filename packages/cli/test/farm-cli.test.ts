@@ -1,0 +1,185 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EmbeddedStore, freePort, RedisServer, RESULTS_FILE } from '@pcfarm/farm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const MAIN = fileURLToPath(new URL('../dist/pcfarm.mjs', import.meta.url));
+
+let server: RedisServer;
+let url: string;
+const dirs: string[] = [];
+const children: ChildProcess[] = [];
+
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'pcfarm-farm-cli-'));
+  dirs.push(d);
+  return d;
+}
+
+/** `pcfarm ARGS...` against the test's Redis (REDIS_URL), to the end. */
+function pcfarm(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, REDIS_URL: url } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A long-running `pcfarm ARGS...` (coordinator, worker), killed after the tests. */
+function background(...args: string[]): ChildProcess {
+  const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, REDIS_URL: url }, stdio: 'ignore' });
+  children.push(child);
+  return child;
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const json = <T>(r: { stdout: string }): T => JSON.parse(r.stdout) as T;
+const idOf = (r: { stdout: string }) => /^campaign (\w+) started/m.exec(r.stdout)![1]!;
+const SMALL = ['--strategy', 'v2.6.20', '--scenario', 'self-mmap-write,hole-fill-vs-read', '--seeds', '200', '--batch-seeds', '50'];
+
+beforeAll(async () => {
+  // The farm's own tests install redis-server where it is missing; this one only needs it there.
+  if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) {
+    spawnSync('apt-get', ['install', '-y', 'redis-server'], { stdio: 'ignore', timeout: 300_000 });
+  }
+  server = await RedisServer.start({ dir: tempDir() });
+  url = server.url;
+});
+
+afterAll(async () => {
+  for (const c of children) c.kill('SIGKILL');
+  await server?.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('pcfarm campaign', () => {
+  it('start, list, stop, resume and delete change the store (no coordinator needed)', () => {
+    const started = pcfarm('campaign', 'start', '--prefix', 'states', '--name', 'mine', ...SMALL);
+    expect(started.status, started.stderr).toBe(0);
+    expect(started.stdout).toMatch(/^campaign \w{8} started: 1 strategies x 2 scenarios, 8 batches of 50 seeds$/m);
+    const id = idOf(started);
+    const list = pcfarm('campaign', 'list', '--prefix', 'states');
+    expect(list.stdout).toMatch(new RegExp(`^${id} +running +0/8 +0 +0 +0 +0 +0 +mine$`, 'm'));
+    expect(pcfarm('campaign', 'stop', id, '--prefix', 'states').stdout).toContain(`campaign ${id} stopped`);
+    expect(json<{ campaign: { state: string } }[]>(pcfarm('campaign', 'list', '--prefix', 'states', '--json'))[0]!.campaign.state).toBe('stopped');
+    expect(pcfarm('campaign', 'resume', id, '--prefix', 'states').stdout).toContain(`campaign ${id} running again`);
+    expect(pcfarm('campaign', 'delete', id, '--prefix', 'states').status).toBe(0);
+    expect(pcfarm('campaign', 'list', '--prefix', 'states').stdout).toContain('no campaigns');
+    const gone = pcfarm('campaign', 'stop', id, '--prefix', 'states');
+    expect(gone.status).toBe(1);
+    expect(gone.stderr).toBe(`pcfarm: no campaign "${id}" in Redis (prefix states)\n`);
+  });
+
+  it('runs on a coordinator and a worker; export writes a results file a laptop replays, and import reads it back', async () => {
+    background('coordinator', '--prefix', 'run', '--tick-ms', '100');
+    background('worker', '--prefix', 'run', '--concurrency', '1');
+    const id = idOf(pcfarm('campaign', 'start', '--prefix', 'run', ...SMALL));
+    await until('the campaign to finish', () => json<{ summary: { campaign: { state: string } } }>(pcfarm('campaign', 'show', id, '--prefix', 'run', '--json')).summary.campaign.state === 'done');
+    const show = pcfarm('campaign', 'show', id, '--prefix', 'run');
+    expect(show.stdout).toMatch(new RegExp(`^campaign ${id} done$`, 'm'));
+    expect(show.stdout).toMatch(/^batches 8\/8; determinism audit: \d+ agreed, 0 disagreed, 0 pending$/m);
+    const farmed = json<{ summary: { runs: number; failures: number; buckets: number; coverage: number } }>(pcfarm('campaign', 'show', id, '--prefix', 'run', '--json')).summary;
+
+    // Export, then import into a results directory: the laptop's store has the same campaign.
+    const file = join(tempDir(), 'export.jsonl');
+    const exported = pcfarm('campaign', 'export', id, '--prefix', 'run', '--out', file);
+    expect(exported.status, exported.stderr).toBe(0);
+    expect(readFileSync(file, 'utf8').split('\n')[0]).toBe('{"format":"pcfarm-results","version":1}');
+    const laptop = tempDir();
+    const imported = pcfarm('campaign', 'import', file, '--results', laptop);
+    expect(imported.stdout).toContain(`campaign ${id} (`);
+    const store = EmbeddedStore.open(laptop, { readOnly: true });
+    const s = await store.summary(id);
+    expect({ runs: s.runs, failures: s.failures, buckets: s.buckets, coverage: s.coverage }).toEqual({ runs: farmed.runs, failures: farmed.failures, buckets: farmed.buckets, coverage: farmed.coverage });
+    const bucket = (await store.buckets(id)).find((b) => b.minimized !== null)!;
+    await store.close();
+    // The laptop replays what the farm found, bit for bit.
+    const replay = pcfarm('replay', bucket.minimized!.reproducer);
+    expect(replay.status).toBe(1);
+    expect(replay.stdout).toContain(`signature: ${bucket.title}`);
+
+    // And back into the farm, under another prefix: the same campaign; importing it twice is refused.
+    expect(pcfarm('campaign', 'import', file, '--prefix', 'copy').status).toBe(0);
+    const copy = json<{ runs: number; campaign: { id: string; state: string } }[]>(pcfarm('campaign', 'list', '--prefix', 'copy', '--json'));
+    expect(copy.map((c) => [c.campaign.id, c.campaign.state, c.runs])).toEqual([[id, 'done', farmed.runs]]);
+    const twice = pcfarm('campaign', 'import', file, '--prefix', 'copy');
+    expect(twice.status).toBe(1);
+    expect(twice.stderr).toContain(`campaign ${id} is already in Redis (prefix copy); delete it first`);
+    // From the laptop's directory too.
+    const again = join(tempDir(), 'again.jsonl');
+    expect(pcfarm('campaign', 'export', id, '--results', laptop, '--out', again).status).toBe(0);
+    expect(pcfarm('campaign', 'import', again, '--prefix', 'copy2').status).toBe(0);
+  });
+
+  it('refuses a file that is not an export, naming the file and line', () => {
+    const dir = tempDir();
+    const journal = join(dir, RESULTS_FILE);
+    writeFileSync(journal, '{"format":"pcfarm-results","version":1}\n{"type":"campaign","campaign":{}}\n');
+    const r = pcfarm('campaign', 'import', journal);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${journal} line 2 is a "campaign" record: this is a results journal, not an export`);
+    const broken = join(dir, 'broken.jsonl');
+    writeFileSync(broken, '{"format":"pcfarm-results","version":1}\n{"type":"snapshot","snapshot":{"campaign":{"id":"x"}}}\n');
+    expect(pcfarm('campaign', 'import', broken).stderr).toMatch(/broken\.jsonl line 2: campaign\.spec must be an object/);
+    writeFileSync(broken, 'hello\n');
+    expect(pcfarm('campaign', 'import', broken).stderr).toMatch(/broken\.jsonl line 1 is not JSON/);
+  });
+});
+
+describe('pcfarm farm errors', () => {
+  it('an unreachable Redis is an error naming its URL, for every farm command', async () => {
+    const port = await freePort();
+    for (const args of [['campaign', 'list'], ['worker'], ['coordinator']]) {
+      const r = spawnSync(process.execPath, [MAIN, ...args, '--redis', `redis://127.0.0.1:${port}`, '--connect-ms', '300'], { encoding: 'utf8' });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`^pcfarm: cannot reach Redis at redis://127\\.0\\.0\\.1:${port} within 300 ms \\(.*ECONNREFUSED.*\\); start redis-server there`));
+    }
+    const bad = pcfarm('campaign', 'list', '--redis', 'http://nowhere');
+    expect(bad.stderr).toContain('pcfarm: http://nowhere is not a Redis URL');
+  });
+
+  it('bad flags are usage errors (exit 2) naming the flag', () => {
+    const cases: [string[], string][] = [
+      [['worker', '--concurrency', '0'], '--concurrency must be from 1 to'],
+      [['worker', '--lock-ms', 'soon'], '--lock-ms must be a whole number, not "soon"'],
+      [['coordinator', '--queued-per-worker', '0'], '--queued-per-worker must be from 1 to'],
+      [['coordinator', '--frob', '1'], "unknown option --frob for 'coordinator'"],
+      [['campaign'], "'campaign' needs a subcommand: start, list, show, stop, resume, delete, export, import"],
+      [['campaign', 'frob'], 'unknown campaign subcommand "frob"'],
+      [['campaign', 'start', '--strategy', 'nope'], 'unknown strategy "nope"'],
+      [['campaign', 'stop'], "'campaign stop' takes one campaign id, not none"],
+      [['campaign', 'export', 'abc'], "'campaign export' needs --out FILE"],
+      [['worker', '--prefix', 'a:b'], "--prefix must be letters, digits, '.', '_' or '-'"],
+    ];
+    for (const [args, message] of cases) {
+      const r = pcfarm(...args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain(message);
+    }
+  });
+});
+
+describe('pcfarm bench --farm', () => {
+  it('--smoke --json reports the pool and the farm with 1 and 2 workers, the overhead and the targets', () => {
+    const r = pcfarm('bench', '--farm', '--smoke', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { runs: { mode: string; slots: number; runs: number; runsPerSecond: number }[]; farmOverPool: number; workerScaling: number; overheadUsPerSeed: number; targets: unknown[] };
+    expect(report.runs.map((x) => [x.mode, x.slots])).toEqual([
+      ['embedded pool', 1],
+      ['embedded pool', 2],
+      ['farm', 1],
+      ['farm', 2],
+    ]);
+    // Every mode ran the whole campaign.
+    expect(new Set(report.runs.map((x) => x.runs)).size).toBe(1);
+    for (const x of report.runs) expect(x.runsPerSecond).toBeGreaterThan(0);
+    expect(report.targets).toHaveLength(2);
+  });
+});

@@ -1,0 +1,86 @@
+/**
+ * Connecting to the farm's Redis: one ioredis client per process, shared by
+ * the store and the BullMQ queues. Once connected it reconnects forever and
+ * holds commands until Redis is back (a restarted Redis must not crash a
+ * worker or the coordinator); only the first connection has a deadline, so
+ * a wrong REDIS_URL is an error naming it rather than a silent hang.
+ */
+import { Redis } from 'ioredis';
+import { FarmError } from './errors.js';
+
+/** Where the farm's Redis is when neither REDIS_URL nor --redis says. */
+export const REDIS_URL_DEFAULT = 'redis://127.0.0.1:6379';
+/** How long the first connection may take before it is an EREDIS error, in milliseconds. */
+export const REDIS_CONNECT_MS_DEFAULT = 5_000;
+/** Longest pause between reconnection attempts, in milliseconds. */
+export const REDIS_RECONNECT_MS_MAX = 2_000;
+
+export interface RedisConnectOptions {
+  /** Deadline of the first connection; default REDIS_CONNECT_MS_DEFAULT. */
+  connectMs?: number;
+  /** Told when an established connection drops and when it is back (long-running roles print it). */
+  log?: (line: string) => void;
+}
+
+/** A Redis URL with its password replaced, fit for a message or a log. */
+export function redactedUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password === '') return url;
+    u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * A ready client for `url`, or an EREDIS error naming the URL and why (not a
+ * URL, refused, no answer within connectMs, a password Redis rejects).
+ */
+export async function connectRedis(url: string, options: RedisConnectOptions = {}): Promise<Redis> {
+  const shown = redactedUrl(url);
+  let protocol: string;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    throw new FarmError('EREDIS', `${JSON.stringify(url)} is not a Redis URL; expected redis://host:port (set REDIS_URL or --redis)`);
+  }
+  if (protocol !== 'redis:' && protocol !== 'rediss:') throw new FarmError('EREDIS', `${shown} is not a Redis URL; expected redis://host:port or rediss://host:port`);
+  const connectMs = options.connectMs ?? REDIS_CONNECT_MS_DEFAULT;
+  // maxRetriesPerRequest null: a command waits for the reconnection instead of failing (BullMQ's workers require it too).
+  // disconnectTimeout: a socket that never connected does not hold the process for ioredis's default 2 s after we give up.
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null, disconnectTimeout: 200, retryStrategy: (times) => Math.min(100 * times, REDIS_RECONNECT_MS_MAX) });
+  let lastError: Error | null = null;
+  let connected = false;
+  let down = false;
+  redis.on('error', (e: Error) => {
+    lastError = e;
+    if (connected && !down) {
+      down = true;
+      options.log?.(`lost Redis at ${shown} (${e.message}); reconnecting`);
+    }
+  });
+  redis.on('ready', () => {
+    if (connected && down) options.log?.(`Redis at ${shown} is back`);
+    down = false;
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const ready = await Promise.race([
+    new Promise<boolean>((resolve) => redis.once('ready', () => resolve(true))),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), connectMs))),
+    // The first attempt's rejection is only an 'error' event as well: ioredis keeps retrying until the deadline.
+    redis.connect().then(
+      () => true,
+      () => new Promise<boolean>(() => {}),
+    ),
+  ]);
+  clearTimeout(timer);
+  if (!ready) {
+    redis.disconnect();
+    const why = (lastError as Error | null)?.message ?? 'no answer';
+    throw new FarmError('EREDIS', `cannot reach Redis at ${shown} within ${connectMs} ms (${why}); start redis-server there, or point REDIS_URL or --redis at one that runs`);
+  }
+  connected = true;
+  return redis;
+}

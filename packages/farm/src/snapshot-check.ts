@@ -1,0 +1,88 @@
+/**
+ * Checking an exported campaign before it is imported: a file moves between
+ * machines and people, and a store must not take in a snapshot it would
+ * then misread. Every error names the file, its line and the field.
+ */
+import { FAILURE_KINDS } from '@pcfarm/core';
+import { campaignSpec, type Campaign } from './campaign.js';
+import { FarmError } from './errors.js';
+import type { Bucket, CampaignSnapshot, Example, Sample } from './results.js';
+
+type Obj = Record<string, unknown>;
+
+/**
+ * A snapshot from parsed JSON, checked field by field; `where` says where
+ * it came from ("export.jsonl line 2"). EBADRESULTS naming the field when
+ * it is not a campaign snapshot.
+ */
+export function checkSnapshot(value: unknown, where: string): CampaignSnapshot {
+  const bad = (path: string, what: string, v: unknown): never => {
+    throw new FarmError('EBADRESULTS', `${where}: ${path} must be ${what}, not ${JSON.stringify(v)?.slice(0, 80) ?? 'undefined'}`);
+  };
+  const obj = (v: unknown, path: string): Obj => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : bad(path, 'an object', v));
+  const arr = (v: unknown, path: string): unknown[] => (Array.isArray(v) ? v : bad(path, 'a list', v));
+  const whole = (v: unknown, path: string): number => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : bad(path, 'a whole number', v));
+  const str = (v: unknown, path: string): string => (typeof v === 'string' && v !== '' ? v : bad(path, 'a non-empty string', v));
+  const strs = (v: unknown, path: string): string[] => arr(v, path).map((x, i) => str(x, `${path}[${i}]`));
+
+  const s = obj(value, 'snapshot');
+  const c = obj(s.campaign, 'campaign');
+  let spec;
+  try {
+    spec = campaignSpec(obj(c.spec, 'campaign.spec'));
+  } catch (e) {
+    throw new FarmError('EBADRESULTS', `${where}: campaign.spec: ${(e as Error).message}`);
+  }
+  const state = c.state;
+  if (state !== 'running' && state !== 'stopped' && state !== 'done') bad('campaign.state', 'running, stopped or done', state);
+  const id = str(c.id, 'campaign.id');
+  if (!/^[\w.-]+$/.test(id)) bad('campaign.id', "letters, digits, '.', '_' or '-'", id);
+  const campaign: Campaign = {
+    id,
+    spec,
+    modelVersion: str(c.modelVersion, 'campaign.modelVersion'),
+    state: state as Campaign['state'],
+    createdAt: whole(c.createdAt, 'campaign.createdAt'),
+    runningMs: whole(c.runningMs, 'campaign.runningMs'),
+  };
+  const examplesMax = spec.examplesPerBucket;
+  const buckets: Bucket[] = arr(s.buckets, 'buckets').map((raw, i) => {
+    const p = `buckets[${i}]`;
+    const b = obj(raw, p);
+    if (!FAILURE_KINDS.includes(b.kind as never)) bad(`${p}.kind`, `one of ${FAILURE_KINDS.join(', ')}`, b.kind);
+    const examples: Example[] = arr(b.examples, `${p}.examples`).map((x, j) => {
+      const e = obj(x, `${p}.examples[${j}]`);
+      return { seed: whole(e.seed, `${p}.examples[${j}].seed`), scenario: str(e.scenario, `${p}.examples[${j}].scenario`), batch: whole(e.batch, `${p}.examples[${j}].batch`) };
+    });
+    if (examples.length > examplesMax) bad(`${p}.examples`, `at most ${examplesMax} examples`, examples.length);
+    const m = b.minimized;
+    if (m !== null) {
+      const mo = obj(m, `${p}.minimized`);
+      str(mo.reproducer, `${p}.minimized.reproducer`);
+      whole(mo.seed, `${p}.minimized.seed`);
+    }
+    return {
+      id: str(b.id, `${p}.id`),
+      title: str(b.title, `${p}.title`),
+      kind: b.kind as Bucket['kind'],
+      strategy: str(b.strategy, `${p}.strategy`),
+      sites: strs(b.sites, `${p}.sites`),
+      scenarios: strs(b.scenarios, `${p}.scenarios`),
+      count: whole(b.count, `${p}.count`),
+      examples,
+      firstSeenAt: whole(b.firstSeenAt, `${p}.firstSeenAt`),
+      lastSeenAt: whole(b.lastSeenAt, `${p}.lastSeenAt`),
+      minimized: m as Bucket['minimized'],
+    };
+  });
+  if (new Set(buckets.map((b) => b.id)).size !== buckets.length) bad('buckets', 'a list with each bucket id once', buckets.length);
+  const samples: Sample[] = arr(s.samples, 'samples').map((raw, i) => {
+    const x = obj(raw, `samples[${i}]`);
+    const f = (k: keyof Sample) => whole(x[k], `samples[${i}].${k}`);
+    return { at: f('at'), runningMs: f('runningMs'), runs: f('runs'), failures: f('failures'), coverage: f('coverage'), buckets: f('buckets') };
+  });
+  const done = arr(s.done, 'done').map((x, i) => whole(x, `done[${i}]`));
+  if (new Set(done).size !== done.length) bad('done', 'a list with each batch index once', done.length);
+  const coverage = arr(s.coverage, 'coverage').map((x, i) => (typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0xffffffff ? x : bad(`coverage[${i}]`, 'a 32-bit hash', x)));
+  return { campaign, done, runs: whole(s.runs, 'runs'), steps: whole(s.steps, 'steps'), failures: whole(s.failures, 'failures'), coverage, buckets, samples };
+}

@@ -1,0 +1,220 @@
+import { MODEL_VERSION } from '@pcfarm/core';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  auditDiff,
+  auditJobId,
+  auditRecordOf,
+  auditSelected,
+  batchAt,
+  batchQueueName,
+  BatchRunner,
+  campaignSpec,
+  Coordinator,
+  FarmWorker,
+  InfraError,
+  ThreadPool,
+  type AuditJobData,
+  type Executor,
+  type CampaignSnapshot,
+} from '../dist/index.js';
+import { embeddedReference, expectSameAsReference, killAll, pcfarm, waitFor, type Proc } from './farm-helpers.js';
+import { startRedis, type TestRedis } from './redis-server.js';
+
+const SPEC = campaignSpec({ name: 'farm', strategies: ['v2.6.20', 'temp-page'], scenarios: ['self-mmap-write', 'hole-fill-vs-read'], seedsPerCell: 400, batchSeeds: 50 });
+const PREFIX = 'farm';
+
+let redis: TestRedis;
+let client: Redis;
+let coordinator: Coordinator;
+let reference: CampaignSnapshot;
+let workers: Proc[];
+const logs: string[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+  client = new Redis(redis.url, { maxRetriesPerRequest: null });
+  // The worker processes start (and warm up) while the reference runs.
+  workers = ['wa', 'wb'].map((id) => pcfarm(redis.url, 'worker', '--prefix', PREFIX, '--concurrency', '1', '--id', id, '--heartbeat-ms', '500'));
+  reference = await embeddedReference(SPEC);
+  coordinator = await Coordinator.start(client, { prefix: PREFIX, auditOneIn: 3, tickMs: 100, log: (line) => logs.push(line) });
+  await waitFor('two workers', async () => (await coordinator.store.workers()).length === 2);
+}, 90_000);
+
+afterAll(async () => {
+  await coordinator?.close();
+  await killAll();
+  client?.disconnect();
+  await redis?.close();
+});
+
+describe('the farm: a coordinator and two worker processes', () => {
+  it('finds exactly the buckets and counts of the same campaign run embedded, and its audits agree', async () => {
+    const c = await coordinator.store.createCampaign(SPEC);
+    await waitFor('the campaign to finish', async () => (await coordinator.store.getCampaign(c.id)).state === 'done');
+    await expectSameAsReference(coordinator.store, c.id, reference);
+    const audit = await coordinator.store.auditSummary(c.id);
+    const audited = Array.from({ length: 32 }, (_, i) => i).filter((i) => auditSelected(i, 3)).length;
+    expect(audit).toEqual({ passed: audited, failed: 0, pending: 0, bugs: [] });
+    // Both workers took batches (as their heartbeats say), and nothing is left in the queues.
+    await waitFor('both workers to report runs', async () => (await coordinator.store.workers()).every((w) => w.runs > 0));
+    const counts = await coordinator.batches.getJobCounts();
+    expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(0);
+    await waitFor('the coordinator to say so', () => logs.some((l) => l.startsWith(`campaign ${c.id} done:`)));
+  });
+
+  it('fails a malformed job, and a job of another model version, with a clear reason and nothing else', async () => {
+    const q = new Queue(batchQueueName(PREFIX), { connection: client });
+    await q.add('batch', { strategy: 'v2.6.20', seedCount: 'lots' }, { jobId: 'junk-1' });
+    const old = { ...batchAt({ id: 'elsewhere', spec: SPEC, modelVersion: 'core-0', state: 'running', createdAt: 0, runningMs: 0 }, 0)! };
+    await q.add('batch', old, { jobId: 'old-1', attempts: 3 });
+    const junk = await waitFor('the malformed job to fail', async () => ((await q.getJobState('junk-1')) === 'failed' ? q.getJob('junk-1') : null));
+    expect(junk!.failedReason).toMatch(/^EBADJOB: malformed batch job: /);
+    const refused = await waitFor('the old job to be refused', async () => ((await q.getJobState('old-1')) === 'failed' ? q.getJob('old-1') : null));
+    // Refused once for good: not retried as if the infrastructure had lost it.
+    expect(refused!.attemptsMade).toBe(1);
+    expect(refused!.failedReason).toBe(
+      `EMODELVERSION: batch job for campaign "elsewhere" was made by model core-0; this worker runs model ${MODEL_VERSION} and would run it differently, so it refuses it`,
+    );
+    const said = workers.map((w) => w.output()).join('');
+    expect(said).toContain('refused batch job old-1: EMODELVERSION: batch job for campaign "elsewhere" was made by model core-0');
+    expect(said).toMatch(/refused batch job junk-1: EBADJOB: malformed batch job: /);
+    await waitFor('the coordinator to report them', () => logs.some((l) => /^job old-1 on farm-batches failed: EMODELVERSION.*left in the failed set/.test(l)));
+    // Nothing else: both workers are alive and the next campaign runs to the same end.
+    for (const w of workers) expect(w.child.exitCode).toBeNull();
+    const c = await coordinator.store.createCampaign(SPEC);
+    await waitFor('the next campaign to finish', async () => (await coordinator.store.getCampaign(c.id)).state === 'done');
+    await expectSameAsReference(coordinator.store, c.id, reference);
+    expect((await q.getJobs(['failed'])).map((j) => j.id).sort()).toEqual(['junk-1', 'old-1']);
+    await q.close();
+  });
+
+  it('a campaign of another model version: every worker refuses its batches and the coordinator says so, offering them again', async () => {
+    const store = coordinator.store;
+    const imported = await store.importSnapshot({
+      campaign: { id: 'oldmodel', spec: SPEC, modelVersion: 'core-0', state: 'stopped', createdAt: 1, runningMs: 0 },
+      done: [],
+      runs: 0,
+      steps: 0,
+      failures: 0,
+      coverage: [],
+      buckets: [],
+      samples: [],
+    });
+    await store.resume(imported.id);
+    await waitFor('a refusal report', () => logs.find((l) => /^worker w[ab] refused batch \d+ of campaign oldmodel: EMODELVERSION: .*Offered again in \d+ ms; upgrade that worker$/.test(l)));
+    expect((await store.summary('oldmodel')).runs).toBe(0);
+    await store.setState('oldmodel', 'stopped');
+  });
+
+  it('a determinism audit that disagrees is recorded and reported as a farm bug', async () => {
+    const store = coordinator.store;
+    const c = await store.createCampaign(campaignSpec({ strategies: ['v2.6.20'], scenarios: ['self-mmap-write'], seedsPerCell: 100, batchSeeds: 50 }));
+    // Plant a tampered first result of batch 0 (one step more; the coordinator audits other batches itself) and ask for its audit rerun.
+    expect(auditSelected(0, 3)).toBe(false);
+    const truth = new BatchRunner().run(batchAt(c, 0)!, () => 0);
+    const tampered = { ...auditRecordOf(truth), steps: truth.steps + 1 };
+    await store.addPendingAudit(c.id, 0, { worker: 'planted', record: tampered });
+    const q = new Queue(batchQueueName(PREFIX), { connection: client });
+    const data: AuditJobData = { ...batchAt(c, 0)!, auditOf: 'planted' };
+    await q.add('audit', data, { jobId: auditJobId(c.id, 0) });
+    await waitFor('the campaign to finish', async () => (await store.getCampaign(c.id)).state === 'done');
+    const a = await store.auditSummary(c.id);
+    expect(a.failed).toBe(1);
+    expect(a.bugs[0]).toMatchObject({ kind: 'determinism', batch: 0, details: [`steps: ${truth.steps + 1} then ${truth.steps}`] });
+    expect(a.bugs[0]!.message).toMatch(/came out differently on planted and on w[ab]: the farm is not deterministic/);
+    expect(logs.some((l) => l.startsWith(`FARM BUG: batch 0 of campaign ${c.id}`))).toBe(true);
+    await q.close();
+  });
+});
+
+describe('campaign states, as the CLI sets them', () => {
+  it('a stopped campaign starts no new batch; resumed, it ends with exact counts; deleted, its queued jobs go', async () => {
+    const store = coordinator.store;
+    const c = await store.createCampaign(SPEC);
+    await waitFor('a few batches', async () => (await store.summary(c.id)).batchesDone >= 4, 60_000, 5);
+    await store.setState(c.id, 'stopped');
+    // The batches in flight finish and count (recorded: no completed job left); nothing waits in the queue any more.
+    await waitFor('its waiting jobs to go', async () => (await coordinator.batches.getJobs(['waiting', 'prioritized', 'delayed', 'active', 'completed'])).length === 0);
+    const stoppedAt = (await store.summary(c.id)).batchesDone;
+    await new Promise((r) => setTimeout(r, 600));
+    expect((await store.summary(c.id)).batchesDone).toBe(stoppedAt);
+    expect(stoppedAt).toBeLessThan(32);
+    await store.resume(c.id);
+    await waitFor('the resumed campaign to finish', async () => (await store.getCampaign(c.id)).state === 'done');
+    await expectSameAsReference(store, c.id, reference);
+
+    const d = await store.createCampaign(SPEC);
+    await waitFor('a batch', async () => (await store.summary(d.id)).batchesDone >= 1, 60_000, 5);
+    await store.deleteCampaign(d.id);
+    await waitFor('its jobs to go', async () => (await coordinator.batches.getJobs(['waiting', 'prioritized', 'delayed', 'active', 'completed'])).length === 0);
+    expect(await client.keys(`${PREFIX}:c:${d.id}*`)).toEqual([]);
+  });
+});
+
+describe('a farm worker', () => {
+  it('lets BullMQ retry a batch lost to the infrastructure, and fails at once one whose run throws', async () => {
+    const prefix = 'infra';
+    const pool = new ThreadPool({ threads: 1 });
+    let lost = 0;
+    const executor: Executor = {
+      concurrency: 1,
+      async runBatch(b) {
+        if (b.index === 0 && lost++ === 0) throw new InfraError('a worker thread died');
+        if (b.index === 1) throw new Error('the model threw: a bug, not a finding');
+        return pool.runBatch(b);
+      },
+      minimize: (job) => pool.minimize(job),
+      close: () => pool.close(),
+    };
+    const own = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const w = await FarmWorker.start(own, { prefix, concurrency: 1, executor, id: 'flaky' });
+    const q = new Queue(batchQueueName(prefix), { connection: client });
+    try {
+      const c = { id: 'c1', spec: SPEC, modelVersion: MODEL_VERSION, state: 'running' as const, createdAt: 0, runningMs: 0 };
+      const opts = { attempts: 4, backoff: { type: 'fixed', delay: 50 } };
+      await q.add('batch', batchAt(c, 0)!, { ...opts, jobId: 'c1-0' });
+      await q.add('batch', batchAt(c, 1)!, { ...opts, jobId: 'c1-1' });
+      const done = await waitFor('the lost batch to run again', async () => ((await q.getJobState('c1-0')) === 'completed' ? q.getJob('c1-0') : null));
+      expect(done!.attemptsMade).toBe(2);
+      expect(done!.returnvalue).toMatchObject({ campaignId: 'c1', index: 0, runs: 50 });
+      const failed = await waitFor('the throwing batch to fail', async () => ((await q.getJobState('c1-1')) === 'failed' ? q.getJob('c1-1') : null));
+      expect(failed!.attemptsMade).toBe(1);
+      expect(failed!.failedReason).toBe('the model threw: a bug, not a finding');
+    } finally {
+      await w.close();
+      await q.close();
+      own.disconnect();
+    }
+  });
+});
+
+describe('auditDiff', () => {
+  it('is empty for equal results and names each difference of a tampered one', () => {
+    const c = { id: 'x', spec: SPEC, modelVersion: 'core-2', state: 'running' as const, createdAt: 0, runningMs: 0 };
+    const r = new BatchRunner().run(batchAt(c, 0)!, () => 0);
+    const again = new BatchRunner().run(batchAt(c, 0)!, () => 5);
+    expect(auditDiff(auditRecordOf(r), auditRecordOf(again))).toEqual([]);
+    const hit = r.failures[0]!;
+    const tampered = {
+      ...auditRecordOf(r),
+      runs: r.runs - 1,
+      coverage: [...r.coverage.slice(1), 12345],
+      failures: [{ ...hit, count: hit.count + 1 }, ...r.failures.slice(1), { ...hit, title: 'made up' }],
+    };
+    const d = auditDiff(auditRecordOf(r), tampered);
+    expect(d).toContain(`runs: ${r.runs} then ${r.runs - 1}`);
+    expect(d).toContain(`coverage: ${r.coverage.length} hashes then ${r.coverage.length} (1 only in the first run, 1 only in the rerun)`);
+    expect(d.some((x) => x.startsWith(`bucket ${hit.title}: ${hit.count} failures`))).toBe(true);
+    expect(d).toContain(`bucket only in the rerun: made up (${hit.count} failures)`);
+  });
+
+  it('samples about one batch in auditOneIn, none at 0, all at 1', () => {
+    const picked = Array.from({ length: 10_000 }, (_, i) => i).filter((i) => auditSelected(i, 50)).length;
+    expect(picked).toBeGreaterThan(150);
+    expect(picked).toBeLessThan(250);
+    expect(auditSelected(7, 0)).toBe(false);
+    expect(auditSelected(7, 1)).toBe(true);
+  });
+});

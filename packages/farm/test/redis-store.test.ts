@@ -1,0 +1,268 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  batchAt,
+  batchCount,
+  BatchRunner,
+  campaignSpec,
+  checkSnapshot,
+  EmbeddedStore,
+  FarmError,
+  RedisStore,
+  SAMPLE_LIMITS,
+  type BatchResult,
+  type Bucket,
+  type Campaign,
+  type CampaignSummary,
+  type Minimized,
+} from '../dist/index.js';
+import { startRedis, type TestRedis } from './redis-server.js';
+
+let redis: TestRedis;
+let client: Redis;
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+  client = new Redis(redis.url, { maxRetriesPerRequest: null });
+});
+
+afterAll(async () => {
+  client.disconnect();
+  await redis.close();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'pcfarm-store-'));
+  dirs.push(d);
+  return d;
+}
+
+/** A clock that moves `stepMs` per read, so two stores given the same calls see the same times. */
+function clock(stepMs: number): () => number {
+  let t = 1_700_000_000_000;
+  return () => (t += stepMs);
+}
+
+const SPEC = campaignSpec({ name: 'store', strategies: ['v2.6.20', 'temp-page'], scenarios: ['self-mmap-write', 'hole-fill-vs-read'], seedsPerCell: 200, batchSeeds: 50, examplesPerBucket: 3 });
+
+/** Every batch result of a campaign of SPEC, run in this process. */
+function results(c: Campaign): BatchResult[] {
+  const runner = new BatchRunner();
+  const out: BatchResult[] = [];
+  for (let i = 0; i < batchCount(c.spec)!; i++) out.push(runner.run(batchAt(c, i)!, () => 0));
+  return out;
+}
+
+const forCampaign = (rs: readonly BatchResult[], id: string): BatchResult[] => rs.map((r) => ({ ...r, campaignId: id }));
+const timeless = (b: Bucket) => ({ ...b, firstSeenAt: 0, lastSeenAt: 0 });
+const sameSummary = (s: CampaignSummary) => ({ ...s, campaign: { ...s.campaign, id: '', createdAt: 0, runningMs: 0 } });
+const byId = (a: Bucket, b: Bucket) => (a.id < b.id ? -1 : 1);
+
+describe('RedisStore keeps what EmbeddedStore keeps', () => {
+  it('the same batch results, in another order and some twice, give the same summary, buckets, coverage and done set', async () => {
+    const emb = EmbeddedStore.open(tempDir());
+    const red = new RedisStore(client, { prefix: 'eq' });
+    const ce = await emb.createCampaign(SPEC);
+    const cr = await red.createCampaign(SPEC);
+    const rs = results(ce);
+    expect(rs.some((r) => r.failures.length > 0)).toBe(true);
+    for (const r of rs) expect((await emb.recordBatch(r, 10)).recorded).toBe(true);
+    // Reverse order, every third one again: counts must not change.
+    const again = [...forCampaign(rs, cr.id)].reverse();
+    let recorded = 0;
+    const newBuckets: string[] = [];
+    for (const [i, r] of again.entries()) {
+      const o = await red.recordBatch(r, 10);
+      if (o.recorded) recorded++;
+      newBuckets.push(...o.newBuckets.map((b) => b.id));
+      if (i % 3 === 0) expect(await red.recordBatch(r, 10)).toEqual({ recorded: false, newBuckets: [] });
+    }
+    expect(recorded).toBe(rs.length);
+    expect(sameSummary(await red.summary(cr.id))).toEqual(sameSummary(await emb.summary(ce.id)));
+    const eb = (await emb.buckets(ce.id)).map(timeless).sort(byId);
+    expect((await red.buckets(cr.id)).map(timeless).sort(byId)).toEqual(eb);
+    expect(newBuckets.sort()).toEqual(eb.map((b) => b.id).sort());
+    const [se, sr] = [await emb.snapshot(ce.id), await red.snapshot(cr.id)];
+    expect(sr.coverage).toEqual(se.coverage);
+    expect(sr.done).toEqual(se.done);
+    expect(await red.doneBatches(cr.id)).toEqual(await emb.doneBatches(ce.id));
+    const one = eb[0]!;
+    expect(timeless((await red.bucket(cr.id, one.id))!)).toEqual(one);
+    expect(await red.bucket(cr.id, 'nosuchbucket')).toBeNull();
+    await emb.close();
+  });
+
+  it('samples: with the same clock and order, the same history, thinned the same way past samplesMax', async () => {
+    const emb = EmbeddedStore.open(tempDir(), { now: clock(SAMPLE_LIMITS.intervalMs / 2 + 1) });
+    const red = new RedisStore(client, { prefix: 'samples', now: clock(SAMPLE_LIMITS.intervalMs / 2 + 1) });
+    const spec = campaignSpec({ strategies: ['v2.6.20'], scenarios: ['generated'], seedsPerCell: null, timeBudgetMs: 1000, batchSeeds: 1 });
+    const ce = await emb.createCampaign(spec);
+    const cr = await red.createCampaign(spec);
+    // Every other record lands within the sampling interval of the last (replaced), the rest append.
+    const n = SAMPLE_LIMITS.samplesMax * 2 + 50;
+    for (let i = 0; i < n; i++) {
+      const r: BatchResult = { campaignId: ce.id, index: i, strategy: 'v2.6.20', scenario: 'generated', seedStart: i, runs: 1, steps: 3, failures: [], coverage: [i % 500], elapsedMs: 1 };
+      await emb.recordBatch(r, i);
+      await red.recordBatch({ ...r, campaignId: cr.id }, i);
+    }
+    const se = await emb.samples(ce.id);
+    expect(se.length).toBeLessThanOrEqual(SAMPLE_LIMITS.samplesMax);
+    expect(se.length).toBeGreaterThan(SAMPLE_LIMITS.samplesMax / 2);
+    expect(await red.samples(cr.id)).toEqual(se);
+    await emb.close();
+  }, 60_000);
+
+  it('records a batch once when two processes record it at the same time, and every batch when they record different ones', async () => {
+    const other = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const a = new RedisStore(client, { prefix: 'race' });
+    const b = new RedisStore(other, { prefix: 'race' });
+    const c = await a.createCampaign(SPEC);
+    const rs = forCampaign(results(c), c.id);
+    const outcomes = await Promise.all(rs.flatMap((r) => [a.recordBatch(r, 5), b.recordBatch(r, 5)]));
+    expect(outcomes.filter((o) => o.recorded).length).toBe(rs.length);
+    const emb = EmbeddedStore.open(tempDir());
+    const ce = await emb.createCampaign(SPEC);
+    for (const r of rs) await emb.recordBatch({ ...r, campaignId: ce.id }, 5);
+    expect(sameSummary(await a.summary(c.id))).toEqual(sameSummary(await emb.summary(ce.id)));
+    expect((await b.buckets(c.id)).map(timeless).sort(byId)).toEqual((await emb.buckets(ce.id)).map(timeless).sort(byId));
+    // Each new bucket was reported by exactly one of the recorders.
+    const reported = outcomes.flatMap((o) => o.newBuckets.map((x) => x.id)).sort();
+    expect(reported).toEqual((await emb.buckets(ce.id)).map((x) => x.id).sort());
+    other.disconnect();
+    await emb.close();
+  });
+});
+
+describe('RedisStore campaigns', () => {
+  const store = () => new RedisStore(client, { prefix: 'crud' });
+
+  it('creates, lists newest first, changes state, and deletes every key of a campaign', async () => {
+    const s = new RedisStore(client, { prefix: 'crud', now: clock(1000) });
+    const c1 = await s.createCampaign(SPEC);
+    const c2 = await s.createCampaign({ ...SPEC, name: 'second' });
+    expect((await s.listCampaigns()).map((c) => c.id)).toEqual([c2.id, c1.id]);
+    expect(await s.getCampaign(c1.id)).toEqual(c1);
+    expect((await s.setState(c1.id, 'stopped', 1234)).runningMs).toBe(1234);
+    expect((await s.getCampaign(c1.id)).state).toBe('stopped');
+    expect(await s.addRunningMs(c1.id, 100)).toBeNull();
+    await s.resume(c1.id);
+    expect(await s.addRunningMs(c1.id, 100)).toBe(1334);
+    await s.recordBatch(results(c1)[0]!, 10);
+    await s.deleteCampaign(c1.id);
+    expect(await client.keys(`crud:c:${c1.id}*`)).toEqual([]);
+    await expect(s.getCampaign(c1.id)).rejects.toMatchObject({ code: 'ENOCAMPAIGN' });
+    await expect(s.summary(c1.id)).rejects.toMatchObject({ code: 'ENOCAMPAIGN' });
+    await expect(s.recordBatch(results(c1)[1]!, 10)).rejects.toMatchObject({ code: 'ENOCAMPAIGN' });
+    await expect(s.deleteCampaign(c1.id)).rejects.toThrow(/no campaign/);
+    expect(await s.finish(c2.id)).toBe(true);
+    await expect(s.resume(c2.id)).rejects.toMatchObject({ code: 'ESTATE' });
+  });
+
+  it('keeps the first minimized reproducer of a bucket and refuses one for a bucket it does not have', async () => {
+    const s = store();
+    const c = await s.createCampaign(SPEC);
+    const r = results(c).find((x) => x.failures.length > 0)!;
+    const { newBuckets } = await s.recordBatch(r, 1);
+    const m = (seed: number): Minimized => ({ reproducer: `pcfarm1:x${seed}`, seed, scenario: r.scenario, choices: 3, switches: 1, steps: 9, runs: 10, stoppedBy: 'fixpoint', at: 1 });
+    await s.recordMinimized(c.id, newBuckets[0]!.id, m(1));
+    await s.recordMinimized(c.id, newBuckets[0]!.id, m(2));
+    expect((await s.bucket(c.id, newBuckets[0]!.id))!.minimized).toEqual(m(1));
+    expect((await s.summary(c.id)).minimized).toBe(1);
+    await expect(s.recordMinimized(c.id, 'nosuchbucket', m(3))).rejects.toMatchObject({ code: 'ENOCAMPAIGN' });
+  });
+
+  it('hands out batch indexes in order, skipping recorded ones, only while the campaign runs', async () => {
+    const s = store();
+    const c = await s.createCampaign(SPEC);
+    const rs = results(c);
+    await s.recordBatch(rs[1]!, 1);
+    await s.recordBatch(rs[2]!, 1);
+    expect(await s.claimBatches(c.id, 3, 16)).toEqual({ indexes: [0, 3, 4], cursor: 5 });
+    expect(await s.queuedBatches(c.id)).toEqual([0, 3, 4]);
+    await s.recordBatch(rs[3]!, 1);
+    expect(await s.queuedBatches(c.id)).toEqual([0, 4]);
+    expect((await s.progress(c.id)).queued).toBe(2);
+    await s.setState(c.id, 'stopped');
+    expect(await s.claimBatches(c.id, 3, 16)).toBeNull();
+    await s.setState(c.id, 'running');
+    expect((await s.claimBatches(c.id, 100, 16))!.indexes).toEqual([5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+    expect(await s.claimBatches(c.id, 5, 16)).toEqual({ indexes: [], cursor: 16 });
+  });
+
+  it('reports workers until they leave, and gives the coordinator lease to one holder at a time', async () => {
+    const s = store();
+    const w = { id: 'w1', host: 'h', pid: 1, concurrency: 2, runs: 5, runsPerSec: 1, seenAt: 1 };
+    await s.reportWorker(w);
+    expect(await s.workers()).toEqual([w]);
+    await s.dropWorker('w1');
+    expect(await s.workers()).toEqual([]);
+    expect(await s.holdLease('a', 5000)).toBe(true);
+    expect(await s.holdLease('b', 5000)).toBe(false);
+    expect(await s.holdLease('a', 5000)).toBe(true);
+    await s.releaseLease('b');
+    expect(await s.holdLease('b', 5000)).toBe(false);
+    await s.releaseLease('a');
+    expect(await s.holdLease('b', 5000)).toBe(true);
+  });
+
+  it('settles an audit once, keeping a disagreement as a farm bug', async () => {
+    const s = store();
+    const c = await s.createCampaign(SPEC);
+    const record = { runs: 1, steps: 2, failures: [], coverage: [1] };
+    await s.addPendingAudit(c.id, 4, { worker: 'w1', record });
+    await s.addPendingAudit(c.id, 5, { worker: 'w1', record });
+    expect([...(await s.pendingAudits(c.id)).keys()].sort()).toEqual([4, 5]);
+    expect(await s.settleAudit(c.id, 4, null)).toBe(true);
+    expect(await s.settleAudit(c.id, 4, null)).toBe(false);
+    const bug = { at: 1, kind: 'determinism' as const, batch: 5, bucketId: null, message: 'differs', details: ['steps: 2 then 3'] };
+    expect(await s.settleAudit(c.id, 5, bug)).toBe(true);
+    expect(await s.auditSummary(c.id)).toEqual({ passed: 1, failed: 1, pending: 0, bugs: [bug] });
+  });
+});
+
+describe('export and import', () => {
+  it('a snapshot goes from Redis to an embedded store and back unchanged (a running one comes in stopped)', async () => {
+    const red = new RedisStore(client, { prefix: 'exp' });
+    const c = await red.createCampaign(SPEC);
+    const rs = results(c);
+    for (const r of rs.slice(0, 10)) await red.recordBatch(r, 7);
+    const b = (await red.buckets(c.id))[0]!;
+    await red.recordMinimized(c.id, b.id, { reproducer: 'pcfarm1:abc', seed: 1, scenario: 'generated', choices: 1, switches: 0, steps: 4, runs: 2, stoppedBy: 'fixpoint', at: 3 });
+    const snap = checkSnapshot(JSON.parse(JSON.stringify(await red.snapshot(c.id))), 'test');
+    const emb = EmbeddedStore.open(tempDir());
+    await emb.importSnapshot(snap);
+    expect(await emb.snapshot(c.id)).toEqual(snap);
+    const back = new RedisStore(client, { prefix: 'imp' });
+    const imported = await back.importSnapshot(await emb.snapshot(c.id));
+    expect(imported.state).toBe('stopped');
+    expect({ ...(await back.snapshot(c.id)), campaign: null }).toEqual({ ...snap, campaign: null });
+    expect((await back.summary(c.id)).minimized).toBe(1);
+    await expect(back.importSnapshot(snap)).rejects.toMatchObject({ code: 'ESTATE' });
+    // Resumed on the farm, it hands out only what it lacks.
+    await back.resume(c.id);
+    expect((await back.claimBatches(c.id, 100, batchCount(SPEC)))!.indexes).toEqual([10, 11, 12, 13, 14, 15]);
+    await emb.close();
+  });
+
+  it('checkSnapshot names the field that is wrong', () => {
+    const good = { campaign: { id: 'ab12', spec: SPEC, modelVersion: 'core-2', state: 'done', createdAt: 1, runningMs: 2 }, done: [0], runs: 1, steps: 1, failures: 0, coverage: [5], buckets: [], samples: [] };
+    expect(checkSnapshot(good, 'f').campaign.id).toBe('ab12');
+    const bad = (patch: object) => () => checkSnapshot({ ...good, ...patch }, 'x.jsonl line 2');
+    expect(bad({ runs: -1 })).toThrow('x.jsonl line 2: runs must be a whole number, not -1');
+    expect(bad({ coverage: ['a'] })).toThrow('coverage[0] must be a 32-bit hash');
+    expect(bad({ campaign: { ...good.campaign, spec: { ...SPEC, strategies: ['nope'] } } })).toThrow(/campaign.spec: unknown strategy "nope"/);
+    expect(bad({ buckets: [{ id: 'x' }] })).toThrow(/buckets\[0\].kind must be one of/);
+    expect(bad({ done: [1, 1] })).toThrow(/done must be a list with each batch index once/);
+    try {
+      bad({ campaign: null })();
+    } catch (e) {
+      expect(e).toBeInstanceOf(FarmError);
+      expect((e as FarmError).code).toBe('EBADRESULTS');
+    }
+  });
+});
