@@ -1,0 +1,131 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EmbeddedStore, RedisServer } from '@pcfarm/farm';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const MAIN = fileURLToPath(new URL('../dist/pcfarm.mjs', import.meta.url));
+
+const tempDir = (): string => mkdtempSync(join(tmpdir(), 'pcfarm-cli-dash-'));
+
+interface Served {
+  proc: ChildProcess;
+  url: string;
+  out: () => string;
+}
+
+const running: ChildProcess[] = [];
+
+afterEach(() => {
+  for (const p of running.splice(0)) if (p.exitCode === null) p.kill('SIGKILL');
+});
+
+/** `pcfarm dashboard ARGS` until it prints its address. */
+async function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Served> {
+  const proc = spawn(process.execPath, [MAIN, 'dashboard', '--port', '0', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.push(proc);
+  let out = '';
+  let err = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (err += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no address within 20 s; stdout: ${out}; stderr: ${err}`)), 20_000);
+    proc.stdout!.on('data', () => {
+      const m = /pcfarm dashboard: (http:\S+)/.exec(out);
+      if (m !== null) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited ${code}: ${err}`));
+    });
+  });
+  return { proc, url, out: () => out };
+}
+
+async function stop(s: Served): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => s.proc.once('exit', (code) => resolve(code)));
+  s.proc.kill('SIGINT');
+  return exited;
+}
+
+const json = async (r: Response): Promise<Record<string, unknown>> => (await r.json()) as Record<string, unknown>;
+
+describe('pcfarm dashboard', () => {
+  it('serves a results directory and runs its campaigns in-process; Ctrl-C stops it with 0', async () => {
+    const s = await serve(['--results', tempDir(), '--threads', '1']);
+    expect(s.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(await json(await fetch(`${s.url}api/info`))).toMatchObject({ store: 'embedded', control: 'local', readOnly: false });
+    const created = await fetch(`${s.url}api/campaigns`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ strategies: ['v2.6.20'], scenarios: ['self-mmap-write'], seedsPerCell: 200, batchSeeds: 100 }),
+    });
+    expect(created.status).toBe(201);
+    const id = ((await json(created)).campaign as { id: string }).id;
+    for (let i = 0; ; i++) {
+      const v = await json(await fetch(`${s.url}api/campaigns/${id}`));
+      if ((v.campaign as { state: string }).state === 'done') {
+        expect(v.runs).toBe(200);
+        break;
+      }
+      if (i > 300) throw new Error('the campaign did not finish');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(await stop(s)).toBe(0);
+    expect(s.out()).toContain('stopping');
+  });
+
+  it('follows a results directory another process writes, read-only', async () => {
+    const dir = tempDir();
+    // This test process holds the writer's lock, as a running `pcfarm fuzz` would.
+    const writer = EmbeddedStore.open(dir);
+    try {
+      const s = await serve(['--results', dir]);
+      expect(await json(await fetch(`${s.url}api/info`))).toMatchObject({ control: 'store', readOnly: true });
+      expect(s.out()).toContain('read-only');
+      const r = await fetch(`${s.url}api/campaigns`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect(r.status).toBe(409);
+      expect(await stop(s)).toBe(0);
+    } finally {
+      await writer.close();
+    }
+  });
+
+  it("serves the farm's Redis", async () => {
+    const redis = await RedisServer.start({ dir: tempDir() });
+    try {
+      const s = await serve(['--redis', redis.url]);
+      expect(await json(await fetch(`${s.url}api/info`))).toMatchObject({ store: 'redis', control: 'store' });
+      expect(await stop(s)).toBe(0);
+    } finally {
+      await redis.stop();
+    }
+  });
+
+  it('refuses to listen beyond loopback without a token, and takes one from PCFARM_TOKEN', async () => {
+    const r = spawnSync(process.execPath, [MAIN, 'dashboard', '--results', tempDir(), '--host', '0.0.0.0', '--port', '0'], { encoding: 'utf8', env: { ...process.env, PCFARM_TOKEN: '' } });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/give it a token \(--token or PCFARM_TOKEN\)/);
+    const s = await serve(['--results', tempDir(), '--host', '0.0.0.0'], { PCFARM_TOKEN: 'tok' });
+    const refused = await fetch(`${s.url}api/campaigns`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(refused.status).toBe(401);
+    expect(await stop(s)).toBe(0);
+  });
+
+  it('rejects unknown options and mixed stores with exit 2', () => {
+    const a = spawnSync(process.execPath, [MAIN, 'dashboard', '--prot', '8080'], { encoding: 'utf8' });
+    expect(a.status).toBe(2);
+    expect(a.stderr).toMatch(/unknown option --prot for 'dashboard'/);
+    const b = spawnSync(process.execPath, [MAIN, 'dashboard', '--redis', 'redis://x', '--results', 'r'], { encoding: 'utf8' });
+    expect(b.status).toBe(2);
+    expect(b.stderr).toMatch(/give --redis or --results, not both/);
+    const c = spawnSync(process.execPath, [MAIN, 'dashboard', '--port', '70000'], { encoding: 'utf8' });
+    expect(c.status).toBe(2);
+    expect(c.stderr).toMatch(/--port must be from 0 to 65535/);
+  });
+});

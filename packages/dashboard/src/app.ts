@@ -1,0 +1,130 @@
+/**
+ * The dashboard's Fastify app: the JSON API under /api, server-sent events,
+ * and the web UI, over any Store and CampaignControl.
+ */
+import type { Store } from '@pcfarm/farm';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { guard, isLoopback } from './auth.js';
+import type { RouteContext } from './context.js';
+import type { CampaignControl } from './control.js';
+import { errorHandler } from './errors.js';
+import { LiveHub } from './live.js';
+import { MatrixCache } from './matrix.js';
+import bucketRoutes from './routes/buckets.js';
+import campaignRoutes from './routes/campaigns.js';
+import eventRoutes from './routes/events.js';
+import matrixRoutes from './routes/matrix.js';
+import replayRoutes from './routes/replay.js';
+import staticRoutes from './static.js';
+
+export interface AppOptions {
+  store: Store;
+  control: CampaignControl;
+  /** When set, requests that change anything must carry it. */
+  token?: string | undefined;
+  /** Another process runs the campaigns (a results directory it writes): the page only watches. */
+  readOnly?: boolean;
+  /** Refuse Host headers that are not loopback (what a loopback-bound server does); default true. */
+  loopbackOnly?: boolean;
+  /** Milliseconds between polls of the store for live events; default 1000. */
+  pollMs?: number;
+  /** What to log (pino, JSON lines to stdout): a level; default 'warn' (a failed request, a store that stopped answering). */
+  logLevel?: 'silent' | 'error' | 'warn' | 'info' | 'debug';
+  /** Epoch-millisecond clock; tests pass their own. */
+  now?: () => number;
+  /** Shared between apps of one process (the matrix is the model's, not a store's); default a new one. */
+  matrix?: MatrixCache;
+}
+
+const hubs = new WeakMap<FastifyInstance, LiveHub>();
+
+/** The live hub of an app built here: how many listen, for tests and diagnostics. */
+export function liveHubOf(app: FastifyInstance): LiveHub | undefined {
+  return hubs.get(app);
+}
+
+/** Body size limit: a campaign spec or a reproducer is a few kilobytes at most. */
+const BODY_LIMIT = 256 * 1024;
+
+/** Build the app without listening: for tests through inject, and for startDashboard. */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const now = options.now ?? Date.now;
+  const app = Fastify({
+    logger: { level: options.logLevel ?? 'warn' },
+    bodyLimit: BODY_LIMIT,
+    // Closing drops every connection: a page's live stream or a browser's kept-alive socket must not hold a shutdown up.
+    forceCloseConnections: true,
+    // An unknown field in a spec is a typo to report, not to drop silently; one list of
+    // allowed types per field ("integer or null") is clearer than oneOf.
+    ajv: { customOptions: { removeAdditional: false, allowUnionTypes: true } },
+    // A URL that does not decode ('/%') never reaches a route: answer it in the one error shape too.
+    frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
+  });
+  const hub = new LiveHub(options.store, { pollMs: options.pollMs ?? 1000, now, activity: (id) => options.control.activity(id), onError: (e) => app.log.warn({ err: e }, 'live poll failed') });
+  hubs.set(app, hub);
+  const ctx: RouteContext = {
+    store: options.store,
+    control: options.control,
+    hub,
+    matrix: options.matrix ?? new MatrixCache(),
+    tokenRequired: options.token !== undefined,
+    readOnly: options.readOnly ?? false,
+    now,
+  };
+  // Every route states what it answers: one without a response schema is a mistake, caught at start-up.
+  app.addHook('onRoute', (route) => {
+    if (route.schema?.response === undefined) throw new Error(`route ${String(route.method)} ${route.url} has no response schema`);
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({ error: 'ENOTFOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` });
+  });
+  app.addHook('onRequest', guard({ token: options.token, loopbackOnly: options.loopbackOnly ?? true }));
+  app.addHook('onClose', async () => hub.close());
+  await app.register(campaignRoutes, ctx);
+  await app.register(bucketRoutes, ctx);
+  await app.register(replayRoutes, ctx);
+  await app.register(matrixRoutes, ctx);
+  await app.register(eventRoutes, ctx);
+  await app.register(staticRoutes, {});
+  return app;
+}
+
+/** Where the dashboard listens: loopback by default, any free port unless one is given. */
+export interface DashboardOptions extends Omit<AppOptions, 'loopbackOnly'> {
+  host?: string;
+  /** 0 takes any free port. */
+  port?: number;
+}
+
+export interface Dashboard {
+  /** The page's address, e.g. http://127.0.0.1:43121/ */
+  url: string;
+  app: FastifyInstance;
+  /** Stop listening and end the live streams (the store and control are the caller's to close). */
+  close(): Promise<void>;
+}
+
+/** Refusal to serve beyond this machine with nobody able to tell who changes campaigns. */
+export class DashboardError extends Error {
+  override readonly name = 'DashboardError';
+}
+
+/**
+ * Serve the dashboard. Bound anywhere but loopback it needs a token, or
+ * anyone who reaches the port could start and stop campaigns.
+ */
+export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
+  const host = options.host ?? '127.0.0.1';
+  const loopback = isLoopback(host);
+  if (!loopback && (options.token === undefined || options.token === '')) {
+    throw new DashboardError(`the dashboard would listen on ${host}, beyond this machine: give it a token (--token or PCFARM_TOKEN) so only its holders can start and stop campaigns`);
+  }
+  const app = await buildApp({ ...options, loopbackOnly: loopback });
+  await app.listen({ host, port: options.port ?? 0 });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port ?? 0;
+  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const url = `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}/`;
+  return { url, app, close: () => app.close() };
+}

@@ -1,0 +1,27 @@
+/**
+ * What every route group is given: the store, the control, the live hub
+ * and the matrix cache. Routes depend on the Store and CampaignControl
+ * interfaces only, so one set of routes serves the embedded store and Redis.
+ */
+import type { Store } from '@pcfarm/farm';
+import type { CampaignControl } from './control.js';
+import type { LiveHub } from './live.js';
+import type { MatrixCache } from './matrix.js';
+
+export interface RouteContext {
+  store: Store;
+  control: CampaignControl;
+  hub: LiveHub;
+  matrix: MatrixCache;
+  /** Whether requests that change anything need a token (for the page to ask for one). */
+  tokenRequired: boolean;
+  /** Campaigns are another process's to change: create, stop and resume answer 409. */
+  readOnly: boolean;
+  /** Epoch-millisecond clock. */
+  now: () => number;
+}
+
+/** Route config: a POST that changes nothing (replay), so it needs no token. */
+export interface RouteFlags {
+  readOnly?: boolean;
+}

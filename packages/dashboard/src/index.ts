@@ -1,0 +1,18 @@
+/**
+ * @pcfarm/dashboard: the Fastify JSON API, live updates over server-sent
+ * events and the web UI, over the embedded store or Redis.
+ */
+export { buildApp, DashboardError, liveHubOf, startDashboard, type AppOptions, type Dashboard, type DashboardOptions } from './app.js';
+export { isLoopback } from './auth.js';
+export { LocalControl, StoreControl, type CampaignActivity, type CampaignControl, type LocalControlOptions } from './control.js';
+export { errorAnswer, HttpError, type ErrorBody } from './errors.js';
+export { LiveHub, RATE_WINDOW_MS, WORKER_LATE_MS, workerViews, type BucketEvent, type LiveEvent, type StatsEvent, type WorkersEvent, type WorkerView } from './live.js';
+export { MATRIX_RUNS, MatrixCache, type Matrix } from './matrix.js';
+export { REPLAY_LIMITS, replayReproducer, replayReproducerCommand, replaySeed, type ReplayResult } from './replay.js';
+export { exampleReplayCommand, selectBuckets, type BucketQuery } from './routes/buckets.js';
+export { sampleViews, type CampaignView, type SampleView } from './routes/campaigns.js';
+export { PUBLIC_DIR } from './static.js';
+export { parseLocks, timelineOf, type EventKind, type Hold, type Timeline, type TimelineEvent } from './timeline.js';
+
+/** The port `pcfarm dashboard` listens on when --port is not given. */
+export const DASHBOARD_PORT_DEFAULT = 8080;

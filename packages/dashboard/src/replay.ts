@@ -1,0 +1,104 @@
+/**
+ * Replaying a run on the server with the trace on: a reproducer as given,
+ * or a bucket's minimized reproducer or first example seed. A replay is one
+ * model run, bounded by the run's own step limit; a reproducer may raise
+ * that limit, so the dashboard refuses one that would let a single request
+ * run (and trace) for long.
+ */
+import { decodeReproducer, DEFAULTS, encodeReproducer, MODEL_VERSION, reproducerOf, runOne, signatureOf, type Outcome, type RunConfig } from '@pcfarm/core';
+import { HttpError } from './errors.js';
+import { timelineOf, type Timeline } from './timeline.js';
+
+export const REPLAY_LIMITS = {
+  /** The most steps a replayed run may be allowed (the core's default is 20 000). */
+  stepsMax: 100_000,
+  /** Trace events sent with a replay: the last ones, where the failure is. */
+  eventsMax: 5000,
+  /** The longest reproducer string accepted. */
+  reproducerLengthMax: 100_000,
+} as const;
+
+/** A replayed run, its timeline and how to replay it at home. */
+export interface ReplayResult extends Timeline {
+  source: 'reproducer' | 'minimized' | 'example';
+  strategy: string;
+  scenario: string;
+  scheduler: string;
+  seed: number | null;
+  modelVersion: string;
+  ok: boolean;
+  steps: number;
+  switches: number;
+  /** Choices the run made. */
+  choices: number;
+  traceHash: string | null;
+  failure: Outcome['failure'];
+  signature: string | null;
+  matchesBucket: boolean | null;
+  reproducer: string | null;
+  replayCommand: string | null;
+}
+
+/**
+ * The command that replays a reproducer, as the user can paste it. The same
+ * text as the CLI's replayReproducerCommand (packages/cli/src/commands.ts):
+ * the dashboard may not import the CLI, which sits above it.
+ */
+export function replayReproducerCommand(reproducer: string): string {
+  return `npx pnpm@10 pcfarm replay ${reproducer}`;
+}
+
+function checkSteps(config: RunConfig): void {
+  const steps = config.stepsMax ?? DEFAULTS.stepsMax;
+  if (steps > REPLAY_LIMITS.stepsMax) {
+    throw new HttpError(400, 'ETOOLONG', `this reproducer allows its run ${steps} steps; the dashboard replays at most ${REPLAY_LIMITS.stepsMax}: replay it with the CLI`);
+  }
+}
+
+function result(source: ReplayResult['source'], config: RunConfig, o: Outcome, reproducer: string | null, bucketTitle: string | null): ReplayResult {
+  const sig = signatureOf(o);
+  return {
+    source,
+    strategy: o.strategy,
+    scenario: o.scenario,
+    scheduler: o.scheduler,
+    seed: o.seed,
+    modelVersion: MODEL_VERSION,
+    ok: o.ok,
+    steps: o.steps,
+    switches: o.switches,
+    choices: o.choices.length,
+    traceHash: o.traceHash,
+    failure: o.failure,
+    signature: sig?.title ?? null,
+    matchesBucket: bucketTitle === null ? null : sig?.title === bucketTitle,
+    reproducer: reproducer ?? (o.ok ? null : encodeReproducer(reproducerOf(config, o.choices))),
+    replayCommand: null,
+    ...timelineOf(o.trace ?? [], o.failure, REPLAY_LIMITS.eventsMax),
+  };
+}
+
+function withCommand(r: ReplayResult): ReplayResult {
+  r.replayCommand = r.reproducer === null ? null : replayReproducerCommand(r.reproducer);
+  return r;
+}
+
+/**
+ * Replay a reproducer string. A malformed one, one of another model version
+ * or one this model cannot run is the core's ConfigError (a 400).
+ */
+export function replayReproducer(text: string, source: 'reproducer' | 'minimized' = 'reproducer', bucketTitle: string | null = null): ReplayResult {
+  const r = decodeReproducer(text);
+  checkSteps(r.config);
+  const config: RunConfig = { ...r.config, trace: true };
+  const o = runOne(config, { choices: r.choices });
+  // A passing reproducer still replays with its own string: the user asked for that one.
+  return withCommand(result(source, r.config, o, text.replace(/\s+/g, ''), bucketTitle));
+}
+
+/** Replay one seed of a configuration (a bucket's example). */
+export function replaySeed(config: RunConfig, seed: number, bucketTitle: string | null = null): ReplayResult {
+  checkSteps(config);
+  const o = runOne({ ...config, trace: true }, { seed });
+  return withCommand(result('example', config, o, null, bucketTitle));
+}

@@ -1,0 +1,131 @@
+/**
+ * A campaign's buckets: the list (filtered and sorted), one bucket with its
+ * examples and minimized reproducer, and its replayed trace.
+ */
+import { DEFAULTS, MODEL_VERSION, type RunConfig } from '@pcfarm/core';
+import { FarmError, type Bucket, type Campaign } from '@pcfarm/farm';
+import type { FastifyInstance } from 'fastify';
+import type { RouteContext } from '../context.js';
+import { HttpError } from '../errors.js';
+import { replayReproducer, replayReproducerCommand, replaySeed } from '../replay.js';
+import { BUCKET_SORTS, bucketListQuery, bucketParams, bucketSchema, campaignParams, errorResponses, noQuery, replaySchema } from '../schemas.js';
+
+export interface BucketQuery {
+  kind?: string;
+  strategy?: string;
+  scenario?: string;
+  minimized?: boolean;
+  q?: string;
+  sort: (typeof BUCKET_SORTS)[number];
+  order?: 'asc' | 'desc';
+  limit: number;
+  offset: number;
+}
+
+/** Filter and sort buckets as the table asks. Times and counts sort largest first unless asked otherwise, text A to Z. */
+export function selectBuckets(all: readonly Bucket[], q: BucketQuery): { total: number; buckets: Bucket[] } {
+  const needle = q.q?.toLowerCase();
+  const kept = all.filter(
+    (b) =>
+      (q.kind === undefined || b.kind === q.kind) &&
+      (q.strategy === undefined || b.strategy === q.strategy) &&
+      (q.scenario === undefined || b.scenarios.includes(q.scenario)) &&
+      (q.minimized === undefined || (b.minimized !== null) === q.minimized) &&
+      (needle === undefined || b.title.toLowerCase().includes(needle)),
+  );
+  const key = q.sort;
+  const numeric = key === 'count' || key === 'firstSeenAt' || key === 'lastSeenAt';
+  const dir = (q.order ?? (numeric ? 'desc' : 'asc')) === 'asc' ? 1 : -1;
+  kept.sort((a, b) => {
+    const x = a[key];
+    const y = b[key];
+    const c = x < y ? -1 : x > y ? 1 : 0;
+    // Ties by title, so a page of the list is stable between requests.
+    return c * dir || (a.title < b.title ? -1 : a.title > b.title ? 1 : 0);
+  });
+  return { total: kept.length, buckets: kept.slice(q.offset, q.offset + q.limit) };
+}
+
+/** The run config of a bucket's example: the bucket's strategy in the example's scenario, as the campaign ran it. */
+export function exampleConfig(c: Campaign, b: Bucket, scenario: string): RunConfig {
+  return { strategy: b.strategy, scenario, scheduler: c.spec.scheduler, pctDepth: c.spec.pctDepth };
+}
+
+/** The command that replays an example seed, as the user can paste it (options the CLI's replay takes). */
+export function exampleReplayCommand(config: RunConfig, seed: number): string {
+  const scheduler = config.scheduler !== undefined && config.scheduler !== DEFAULTS.scheduler ? ` --scheduler ${config.scheduler}` : '';
+  const depth = config.pctDepth !== undefined && config.pctDepth !== DEFAULTS.pctDepth ? ` --pct-depth ${config.pctDepth}` : '';
+  return `npx pnpm@10 pcfarm replay --strategy ${config.strategy} --scenario ${config.scenario}${scheduler}${depth} --seed ${seed}`;
+}
+
+type BucketParams = { Params: { id: string; bucketId: string } };
+
+export default async function bucketRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+  const { store } = ctx;
+
+  async function find(id: string, bucketId: string): Promise<{ campaign: Campaign; bucket: Bucket }> {
+    const campaign = await store.getCampaign(id);
+    const bucket = await store.bucket(id, bucketId);
+    if (bucket === null) throw new HttpError(404, 'ENOBUCKET', `campaign ${id} has no bucket ${bucketId}`);
+    return { campaign, bucket };
+  }
+
+  app.get<{ Params: { id: string }; Querystring: BucketQuery }>(
+    '/api/campaigns/:id/buckets',
+    {
+      schema: {
+        params: campaignParams,
+        querystring: bucketListQuery,
+        response: { 200: { type: 'object', properties: { total: { type: 'integer' }, buckets: { type: 'array', items: bucketSchema } } }, ...errorResponses },
+      },
+    },
+    async (request) => selectBuckets(await store.buckets(request.params.id), request.query),
+  );
+
+  app.get<BucketParams>(
+    '/api/campaigns/:id/buckets/:bucketId',
+    {
+      schema: {
+        params: bucketParams,
+        querystring: noQuery,
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              bucket: bucketSchema,
+              campaign: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, scheduler: { type: 'string' }, pctDepth: { type: 'integer' }, modelVersion: { type: 'string' } } },
+              replayCommand: { type: ['string', 'null'] },
+              examples: { type: 'array', items: { type: 'object', properties: { seed: { type: 'integer' }, scenario: { type: 'string' }, batch: { type: 'integer' }, replayCommand: { type: 'string' } } } },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { campaign, bucket } = await find(request.params.id, request.params.bucketId);
+      return {
+        bucket,
+        campaign: { id: campaign.id, name: campaign.spec.name, scheduler: campaign.spec.scheduler, pctDepth: campaign.spec.pctDepth, modelVersion: campaign.modelVersion },
+        replayCommand: bucket.minimized === null ? null : replayReproducerCommand(bucket.minimized.reproducer),
+        examples: bucket.examples.map((e) => ({ ...e, replayCommand: exampleReplayCommand(exampleConfig(campaign, bucket, e.scenario), e.seed) })),
+      };
+    },
+  );
+
+  app.get<BucketParams>(
+    '/api/campaigns/:id/buckets/:bucketId/trace',
+    { schema: { params: bucketParams, querystring: noQuery, response: { 200: replaySchema, ...errorResponses } } },
+    async (request) => {
+      const { campaign, bucket } = await find(request.params.id, request.params.bucketId);
+      if (campaign.modelVersion !== MODEL_VERSION) {
+        throw new FarmError('EMODELVERSION', `campaign ${campaign.id} was run by model ${campaign.modelVersion}; this dashboard runs ${MODEL_VERSION}, whose runs of its seeds differ`);
+      }
+      // The minimized reproducer when there is one: it is what the timeline is for, short and to the point.
+      if (bucket.minimized !== null) return replayReproducer(bucket.minimized.reproducer, 'minimized', bucket.title);
+      const ex = bucket.examples[0];
+      if (ex === undefined) throw new HttpError(409, 'ENOEXAMPLE', `bucket ${bucket.id} has no example seed to replay`);
+      return replaySeed(exampleConfig(campaign, bucket, ex.scenario), ex.seed, bucket.title);
+    },
+  );
+}

@@ -1,0 +1,158 @@
+/**
+ * Campaigns: list, create, one, stop, resume, their numbers over time; the
+ * workers; and what the page needs to know to draw its form (/api/info).
+ */
+import { DESCRIPTIONS, FAILURE_KINDS, MODEL_VERSION, SCENARIOS, STRATEGIES } from '@pcfarm/core';
+import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, campaignSpec, FarmError, type CampaignSpec, type CampaignSummary, type Sample } from '@pcfarm/farm';
+import type { FastifyInstance } from 'fastify';
+import type { RouteContext } from '../context.js';
+import { HttpError } from '../errors.js';
+import { workerViews } from '../live.js';
+import { MATRIX_RUNS } from '../matrix.js';
+import { REPLAY_LIMITS } from '../replay.js';
+import { campaignParams, campaignViewSchema, createCampaignBody, errorResponses, noQuery, sampleSchema, strictBody, tokenQuery, workerSchema } from '../schemas.js';
+
+/** A campaign as the API shows it: its summary and what this process does with it. */
+export type CampaignView = CampaignSummary & { activity: string | null };
+
+/** A sample with the rate since the one before it, in runs per second of running time. */
+export type SampleView = Sample & { runsPerSec: number };
+
+/** Rates between samples: running time, not wall time, so a stop and a resume leave no dip. */
+export function sampleViews(samples: readonly Sample[]): SampleView[] {
+  return samples.map((s, i) => {
+    const prev = i === 0 ? { runs: 0, runningMs: 0 } : samples[i - 1]!;
+    const ms = s.runningMs - prev.runningMs;
+    return { ...s, runsPerSec: ms > 0 ? ((s.runs - prev.runs) * 1000) / ms : 0 };
+  });
+}
+
+type IdParams = { Params: { id: string } };
+
+export default async function campaignRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+  const { store, control } = ctx;
+  const writable = (): void => {
+    if (ctx.readOnly) throw new HttpError(409, 'EREADONLY', 'this dashboard follows results another process writes: start and stop campaigns there');
+  };
+  const view = async (id: string): Promise<CampaignView> => ({ ...(await store.summary(id)), activity: control.activity(id) });
+
+  app.get(
+    '/api/info',
+    {
+      schema: {
+        querystring: noQuery,
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              store: { type: 'string' },
+              control: { type: 'string' },
+              modelVersion: { type: 'string' },
+              tokenRequired: { type: 'boolean' },
+              readOnly: { type: 'boolean' },
+              strategies: { type: 'array', items: { type: 'string' } },
+              scenarios: { type: 'array', items: { type: 'string' } },
+              schedulers: { type: 'array', items: { type: 'string' } },
+              failureKinds: { type: 'array', items: { type: 'string' } },
+              descriptions: { type: 'object', additionalProperties: { type: 'string' } },
+              defaults: {
+                type: 'object',
+                properties: { scheduler: { type: 'string' }, pctDepth: { type: 'integer' }, seedStart: { type: 'integer' }, seedsPerCell: { type: 'integer' }, batchSeeds: { type: 'integer' }, examplesPerBucket: { type: 'integer' } },
+              },
+              limits: {
+                type: 'object',
+                properties: { batchSeedsMax: { type: 'integer' }, examplesPerBucketMax: { type: 'integer' }, pctDepthMax: { type: 'integer' }, nameLengthMax: { type: 'integer' }, replayStepsMax: { type: 'integer' }, matrixRunsMax: { type: 'integer' }, matrixRunsDefault: { type: 'integer' } },
+              },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async () => ({
+      store: store.kind,
+      control: control.kind,
+      modelVersion: MODEL_VERSION,
+      tokenRequired: ctx.tokenRequired,
+      readOnly: ctx.readOnly,
+      strategies: STRATEGIES,
+      scenarios: SCENARIOS,
+      schedulers: ['pct', 'random'],
+      failureKinds: FAILURE_KINDS,
+      descriptions: DESCRIPTIONS,
+      defaults: CAMPAIGN_DEFAULTS,
+      limits: { ...CAMPAIGN_LIMITS, replayStepsMax: REPLAY_LIMITS.stepsMax, matrixRunsMax: MATRIX_RUNS.max, matrixRunsDefault: MATRIX_RUNS.default },
+    }),
+  );
+
+  app.get(
+    '/api/campaigns',
+    { schema: { querystring: noQuery, response: { 200: { type: 'object', properties: { campaigns: { type: 'array', items: campaignViewSchema } } }, ...errorResponses } } },
+    async () => {
+      const campaigns = await store.listCampaigns();
+      const views: CampaignView[] = [];
+      for (const c of campaigns) {
+        try {
+          views.push(await view(c.id));
+        } catch (e) {
+          // Deleted between the list and its summary (another process): not an error of this request.
+          if (!(e instanceof FarmError && e.code === 'ENOCAMPAIGN')) throw e;
+        }
+      }
+      return { campaigns: views };
+    },
+  );
+
+  app.post<{ Body: Partial<CampaignSpec> }>(
+    '/api/campaigns',
+    { preValidation: strictBody(createCampaignBody), schema: { querystring: tokenQuery, body: createCampaignBody, response: { 201: campaignViewSchema, ...errorResponses } } },
+    async (request, reply) => {
+      writable();
+      // The schema checked the shape; campaignSpec checks the rest and fills in the defaults.
+      const spec = campaignSpec(request.body ?? {});
+      const c = await store.createCampaign(spec);
+      await control.start(c.id);
+      return reply.status(201).send(await view(c.id));
+    },
+  );
+
+  app.get<IdParams>('/api/campaigns/:id', { schema: { params: campaignParams, querystring: noQuery, response: { 200: campaignViewSchema, ...errorResponses } } }, async (request) => view(request.params.id));
+
+  app.post<IdParams>('/api/campaigns/:id/stop', { schema: { params: campaignParams, querystring: tokenQuery, response: { 200: campaignViewSchema, ...errorResponses } } }, async (request) => {
+    writable();
+    const c = await store.getCampaign(request.params.id);
+    if (c.state === 'done') throw new FarmError('ESTATE', `campaign ${c.id} is done already`);
+    await control.stop(c.id);
+    return view(c.id);
+  });
+
+  app.post<IdParams>('/api/campaigns/:id/resume', { schema: { params: campaignParams, querystring: tokenQuery, response: { 200: campaignViewSchema, ...errorResponses } } }, async (request) => {
+    writable();
+    // The control refuses a finished campaign (ESTATE, a 409).
+    await control.start(request.params.id);
+    return view(request.params.id);
+  });
+
+  app.get<IdParams>(
+    '/api/campaigns/:id/stats',
+    {
+      schema: {
+        params: campaignParams,
+        querystring: noQuery,
+        response: {
+          200: { type: 'object', properties: { campaign: campaignViewSchema, samples: { type: 'array', items: sampleSchema }, workers: { type: 'array', items: workerSchema } } },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const id = request.params.id;
+      const campaign = await view(id);
+      return { campaign, samples: sampleViews(await store.samples(id)), workers: workerViews(await store.workers(), ctx.now()) };
+    },
+  );
+
+  app.get('/api/workers', { schema: { querystring: noQuery, response: { 200: { type: 'object', properties: { workers: { type: 'array', items: workerSchema } } }, ...errorResponses } } }, async () => ({
+    workers: workerViews(await store.workers(), ctx.now()),
+  }));
+}

@@ -1,0 +1,71 @@
+/**
+ * Server-sent events: GET /api/events follows every running campaign (the
+ * campaign list), GET /api/events?campaign=ID one campaign (its page).
+ * Events: `stats` (runs, runs per second, coverage, buckets, progress,
+ * workers), `bucket` (a new bucket, whole) and `workers` (every tick, so a
+ * page knows the farm's health even when nothing runs). A comment line is
+ * sent every 15 s so proxies keep the connection, and the listener is
+ * dropped when the client goes.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { RouteContext } from '../context.js';
+import type { LiveEvent } from '../live.js';
+import { bucketEventSchema, errorResponses, idSchema, statsEventSchema, workersEventSchema } from '../schemas.js';
+
+/** Seconds between keep-alive comments. */
+export const HEARTBEAT_MS = 15_000;
+
+export default async function eventRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+  const streams = new Set<() => void>();
+  // An open stream would keep close() waiting for ever: end them all first.
+  app.addHook('preClose', async () => {
+    for (const end of [...streams]) end();
+  });
+
+  app.get<{ Querystring: { campaign?: string } }>(
+    '/api/events',
+    {
+      schema: {
+        querystring: { type: 'object', additionalProperties: false, properties: { campaign: idSchema, token: { type: 'string' } } },
+        response: { 200: { type: 'string', description: 'text/event-stream of stats, bucket and workers events' }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const campaign = request.query.campaign;
+      // An unknown campaign is a 404 now, not a stream that never says anything.
+      if (campaign !== undefined) await ctx.store.getCampaign(campaign);
+      const serialize = {
+        stats: reply.compileSerializationSchema(statsEventSchema),
+        bucket: reply.compileSerializationSchema(bucketEventSchema),
+        workers: reply.compileSerializationSchema(workersEventSchema),
+      };
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      res.write('retry: 2000\n\n');
+      const send = (e: LiveEvent): void => {
+        res.write(`event: ${e.type}\ndata: ${serialize[e.type](e as unknown as Record<string, unknown>)}\n\n`);
+      };
+      const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+      const unsubscribe = ctx.hub.subscribe(campaign ?? '*', send);
+      let ended = false;
+      const end = (): void => {
+        if (ended) return;
+        ended = true;
+        clearInterval(heartbeat);
+        unsubscribe();
+        streams.delete(end);
+        res.end();
+      };
+      streams.add(end);
+      request.raw.on('close', end);
+      res.on('close', end);
+      res.on('error', end);
+    },
+  );
+}

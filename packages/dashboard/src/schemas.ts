@@ -1,0 +1,328 @@
+/**
+ * JSON schemas of the API: request schemas are what Fastify validates
+ * (a failure is a 400 naming the field), response schemas are what it
+ * serializes with (fields not listed never leave the server). Kept in one
+ * file so a route's shape and the UI's expectations are read side by side.
+ */
+import { FAILURE_KINDS, SCENARIOS, STRATEGIES } from '@pcfarm/core';
+import { CAMPAIGN_LIMITS } from '@pcfarm/farm';
+import { HttpError } from './errors.js';
+
+const str = { type: 'string' } as const;
+const int = { type: 'integer' } as const;
+const num = { type: 'number' } as const;
+const bool = { type: 'boolean' } as const;
+const intOrNull = { type: ['integer', 'null'] } as const;
+const strOrNull = { type: ['string', 'null'] } as const;
+const strings = { type: 'array', items: str } as const;
+
+export const errorSchema = {
+  type: 'object',
+  required: ['error', 'message'],
+  properties: { error: str, message: str },
+} as const;
+
+/** Every route answers its errors in the one shape. */
+export const errorResponses = { '4xx': errorSchema, '5xx': errorSchema } as const;
+
+/** Campaign and bucket ids: short, and never anything a path or a key could trip over. */
+export const idSchema = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' } as const;
+
+/** A route that takes no query parameters: an unknown one is a typo to report. */
+export const noQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
+
+/** A route that changes something takes only the token (for a link; a header is better). */
+export const tokenQuery = { type: 'object', additionalProperties: false, properties: { token: { type: 'string' } } } as const;
+
+export const campaignParams = {
+  type: 'object',
+  required: ['id'],
+  additionalProperties: false,
+  properties: { id: idSchema },
+} as const;
+
+export const bucketParams = {
+  type: 'object',
+  required: ['id', 'bucketId'],
+  additionalProperties: false,
+  properties: { id: idSchema, bucketId: idSchema },
+} as const;
+
+const specProperties = {
+  name: str,
+  strategies: strings,
+  scenarios: strings,
+  scheduler: str,
+  pctDepth: int,
+  seedStart: int,
+  seedsPerCell: intOrNull,
+  timeBudgetMs: intOrNull,
+  batchSeeds: int,
+  examplesPerBucket: int,
+} as const;
+
+/**
+ * A new campaign: a partial CampaignSpec. The schema catches the shape
+ * (types, known names, ranges); campaignSpec() then checks what a schema
+ * cannot say (a seed range or a time budget, at least one).
+ */
+export const createCampaignBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', maxLength: CAMPAIGN_LIMITS.nameLengthMax },
+    strategies: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: [...STRATEGIES] } },
+    scenarios: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: [...SCENARIOS] } },
+    scheduler: { type: 'string', enum: ['pct', 'random'] },
+    pctDepth: { type: 'integer', minimum: 1, maximum: CAMPAIGN_LIMITS.pctDepthMax },
+    seedStart: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+    seedsPerCell: { type: ['integer', 'null'], minimum: 1, maximum: CAMPAIGN_LIMITS.seedsPerCellMax },
+    timeBudgetMs: { type: ['integer', 'null'], minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+    batchSeeds: { type: 'integer', minimum: 1, maximum: CAMPAIGN_LIMITS.batchSeedsMax },
+    examplesPerBucket: { type: 'integer', minimum: 1, maximum: CAMPAIGN_LIMITS.examplesPerBucketMax },
+  },
+} as const;
+
+export const campaignSchema = {
+  type: 'object',
+  properties: {
+    id: str,
+    spec: { type: 'object', properties: specProperties },
+    modelVersion: str,
+    state: { type: 'string', enum: ['running', 'stopped', 'done'] },
+    createdAt: num,
+    runningMs: num,
+  },
+} as const;
+
+/** A campaign with its totals, and what this dashboard's process does with it. */
+export const campaignViewSchema = {
+  type: 'object',
+  properties: {
+    campaign: campaignSchema,
+    runs: num,
+    steps: num,
+    failures: num,
+    batchesDone: int,
+    batchesTotal: intOrNull,
+    seedsTotal: { type: ['number', 'null'] },
+    coverage: int,
+    buckets: int,
+    minimized: int,
+    /** `running`/`queued`/`idle` when this process runs campaigns (embedded); null when a coordinator elsewhere does. */
+    activity: strOrNull,
+  },
+} as const;
+
+export const workerSchema = {
+  type: 'object',
+  properties: {
+    id: str,
+    host: str,
+    pid: int,
+    concurrency: int,
+    runs: num,
+    runsPerSec: num,
+    seenAt: num,
+    ageMs: num,
+    /** ok: reported lately; late: quiet for a while but not yet given up on. */
+    health: { type: 'string', enum: ['ok', 'late'] },
+  },
+} as const;
+
+export const sampleSchema = {
+  type: 'object',
+  properties: { at: num, runningMs: num, runs: num, failures: num, coverage: int, buckets: int, runsPerSec: num },
+} as const;
+
+const minimizedSchema = {
+  type: ['object', 'null'],
+  properties: { reproducer: str, seed: int, scenario: str, choices: int, switches: int, steps: int, runs: int, stoppedBy: str, at: num },
+} as const;
+
+export const bucketSchema = {
+  type: 'object',
+  properties: {
+    id: str,
+    title: str,
+    kind: str,
+    strategy: str,
+    sites: strings,
+    scenarios: strings,
+    count: num,
+    examples: { type: 'array', items: { type: 'object', properties: { seed: int, scenario: str, batch: int } } },
+    firstSeenAt: num,
+    lastSeenAt: num,
+    minimized: minimizedSchema,
+  },
+} as const;
+
+/** Bucket sort keys. */
+export const BUCKET_SORTS = ['count', 'firstSeenAt', 'lastSeenAt', 'title', 'kind', 'strategy'] as const;
+
+export const bucketListQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    kind: { type: 'string', enum: [...FAILURE_KINDS] },
+    strategy: { type: 'string', enum: [...STRATEGIES] },
+    scenario: { type: 'string', enum: [...SCENARIOS] },
+    minimized: bool,
+    /** A piece of the signature, any case. */
+    q: { type: 'string', maxLength: 200 },
+    sort: { type: 'string', enum: [...BUCKET_SORTS], default: 'count' },
+    order: { type: 'string', enum: ['asc', 'desc'] },
+    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 200 },
+    offset: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 },
+  },
+} as const;
+
+const failureSchema = {
+  type: ['object', 'null'],
+  properties: { kind: str, message: str, task: str, site: str, step: int, details: strings, sites: strings },
+} as const;
+
+/** A replayed run, its trace and the timeline drawn from it. */
+export const replaySchema = {
+  type: 'object',
+  properties: {
+    /** reproducer: as given; minimized: a bucket's minimized reproducer; example: a bucket's first example seed. */
+    source: { type: 'string', enum: ['reproducer', 'minimized', 'example'] },
+    strategy: str,
+    scenario: str,
+    scheduler: str,
+    seed: intOrNull,
+    modelVersion: str,
+    ok: bool,
+    steps: int,
+    switches: int,
+    choices: int,
+    traceHash: strOrNull,
+    failure: failureSchema,
+    signature: strOrNull,
+    /** For a bucket's replay: whether the run still fails with the bucket's signature. */
+    matchesBucket: { type: ['boolean', 'null'] },
+    /** The reproducer of this run (null when it passed) and the command that replays it. */
+    reproducer: strOrNull,
+    replayCommand: strOrNull,
+    tasks: strings,
+    eventsTotal: int,
+    /** The index of the first event sent: a long trace is cut to its last events, where the failure is. */
+    eventsFrom: int,
+    events: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          i: int,
+          step: int,
+          task: str,
+          site: str,
+          what: str,
+          locks: strings,
+          kind: { type: 'string', enum: ['acquire', 'release', 'wait', 'event'] },
+        },
+      },
+    },
+    holds: {
+      type: 'array',
+      items: { type: 'object', properties: { task: str, lock: str, from: int, to: int, open: bool } },
+    },
+    failureEvent: intOrNull,
+  },
+} as const;
+
+export const matrixSchema = {
+  type: 'object',
+  properties: {
+    runs: int,
+    computedAt: num,
+    computeMs: num,
+    strategies: strings,
+    scenarios: strings,
+    cells: {
+      type: 'array',
+      items: { type: 'object', properties: { strategy: str, scenario: str, kind: str, runs: int, seed: intOrNull, message: strOrNull } },
+    },
+    costs: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { strategy: str, case: str, pageTableWalks: num, mmapSemAcquisitions: num, pageLockRoundTrips: num, kmaps: num, cellsCopied: num },
+      },
+    },
+  },
+} as const;
+
+/** Server-sent events, each serialized with its schema. */
+export const statsEventSchema = {
+  type: 'object',
+  properties: {
+    type: { type: 'string', enum: ['stats'] },
+    campaign: str,
+    state: str,
+    activity: strOrNull,
+    runs: num,
+    runsPerSec: num,
+    failures: num,
+    coverage: int,
+    buckets: int,
+    minimized: int,
+    batchesDone: int,
+    batchesTotal: intOrNull,
+    runningMs: num,
+    at: num,
+    workers: { type: 'array', items: workerSchema },
+  },
+} as const;
+
+export const bucketEventSchema = {
+  type: 'object',
+  properties: { type: { type: 'string', enum: ['bucket'] }, campaign: str, bucket: bucketSchema },
+} as const;
+
+export const workersEventSchema = {
+  type: 'object',
+  properties: { type: { type: 'string', enum: ['workers'] }, at: num, workers: { type: 'array', items: workerSchema } },
+} as const;
+
+type JsonType = 'string' | 'integer' | 'number' | 'boolean' | 'null' | 'array' | 'object';
+
+function isType(t: JsonType, v: unknown): boolean {
+  switch (t) {
+    case 'string':
+      return typeof v === 'string';
+    case 'integer':
+      return typeof v === 'number' && Number.isInteger(v);
+    case 'number':
+      return typeof v === 'number';
+    case 'boolean':
+      return typeof v === 'boolean';
+    case 'null':
+      return v === null;
+    case 'array':
+      return Array.isArray(v);
+    case 'object':
+      return v !== null && typeof v === 'object' && !Array.isArray(v);
+  }
+}
+
+/**
+ * A preValidation hook that holds a JSON body's fields to their exact types.
+ * Fastify's validator coerces types (what a query string needs: "5" is 5),
+ * and would take `{"name": 7}` as "7" or `{"strategies": "v2.6.20"}` as a
+ * list of one; in a JSON body that is a mistake to report. Only the fields
+ * of a flat object schema are checked; the validator does the rest.
+ */
+export function strictBody(schema: { properties: Record<string, { type: JsonType | readonly JsonType[] }> }): (request: { body: unknown }) => Promise<void> {
+  return async (request) => {
+    const body = request.body;
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) return;
+    for (const [field, value] of Object.entries(body)) {
+      const spec = schema.properties[field];
+      if (spec === undefined) continue;
+      const types = typeof spec.type === 'string' ? [spec.type] : spec.type;
+      if (!types.some((t) => isType(t as JsonType, value))) throw new HttpError(400, 'EBADREQUEST', `body/${field} must be ${types.join(' or ')}, not ${JSON.stringify(value)}`);
+    }
+  };
+}

@@ -1,0 +1,53 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { batchAt, BatchRunner, campaignSpec, minimizeJobOf, runMinimize, type Bucket, type CampaignSpec, type Store } from '@pcfarm/farm';
+
+/** A fresh results directory. */
+export function tempDir(prefix = 'pcfarm-dash-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Poll until `check` returns something other than undefined, or fail after `ms`. */
+export async function waitFor<T>(check: () => T | undefined | Promise<T | undefined>, ms = 10_000, what = 'the condition'): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export const SELF_DEADLOCK = 'deadlock in v2.6.20: self;';
+
+export interface Seeded {
+  id: string;
+  buckets: Bucket[];
+  /** The bucket that was minimized (v2.6.20's self deadlock). */
+  minimized: Bucket;
+}
+
+/**
+ * A campaign with real results, made without threads: its batches run
+ * in-process on a BatchRunner and are recorded as a worker would, and the
+ * self-deadlock bucket is minimized. The same on any store.
+ */
+export async function seedCampaign(store: Store, spec: Partial<CampaignSpec> = {}): Promise<Seeded> {
+  const c = await store.createCampaign(campaignSpec({ name: 'seeded', strategies: ['v2.6.20'], scenarios: ['self-mmap-write', 'cross-mmap-write'], seedsPerCell: 120, batchSeeds: 60, ...spec }));
+  const runner = new BatchRunner();
+  let ms = 0;
+  for (let i = 0; ; i++) {
+    const b = batchAt(c, i);
+    if (b === null) break;
+    const r = runner.run(b, Date.now);
+    ms += 10;
+    await store.recordBatch(r, ms);
+  }
+  const buckets = await store.buckets(c.id);
+  const target = buckets.find((b) => b.title.startsWith(SELF_DEADLOCK));
+  if (target === undefined) throw new Error(`seeded campaign has no self deadlock: ${buckets.map((b) => b.title).join(' | ')}`);
+  await store.recordMinimized(c.id, target.id, runMinimize(runner, minimizeJobOf(c, target, 2000), Date.now));
+  await store.reportWorker({ id: 'test-worker', host: 'test', pid: 1, concurrency: 2, runs: 240, runsPerSec: 1000, seenAt: Date.now() });
+  return { id: c.id, buckets: await store.buckets(c.id), minimized: (await store.bucket(c.id, target.id))! };
+}

@@ -1,0 +1,143 @@
+import { batchAt, BatchRunner, campaignSpec, EmbeddedStore, type Campaign } from '@pcfarm/farm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { liveHubOf, LiveHub, startDashboard, StoreControl, WORKER_LATE_MS, type LiveEvent } from '../dist/index.js';
+import { tempDir, waitFor } from './helpers.js';
+
+const runner = new BatchRunner();
+
+async function record(store: EmbeddedStore, c: Campaign, index: number, runningMs: number): Promise<void> {
+  await store.recordBatch(runner.run(batchAt(c, index)!, Date.now), runningMs);
+}
+
+describe('the live hub', () => {
+  let hub: LiveHub | null = null;
+  afterEach(() => hub?.close());
+
+  it('sends stats with runs per second, each new bucket once, and the workers with their health', async () => {
+    let now = 1_000_000;
+    const store = EmbeddedStore.open(tempDir(), { now: () => now });
+    const c = await store.createCampaign(campaignSpec({ strategies: ['v2.6.20'], scenarios: ['self-mmap-write'], seedsPerCell: 400, batchSeeds: 100 }));
+    const other = await store.createCampaign(campaignSpec({ strategies: ['gup-pin'], scenarios: ['generated'], seedsPerCell: 10 }));
+    await store.setState(other.id, 'stopped');
+    // A poll far in the future: the test ticks by hand.
+    hub = new LiveHub(store, { pollMs: 1e9, now: () => now });
+    const one: LiveEvent[] = [];
+    const all: LiveEvent[] = [];
+    hub.subscribe(c.id, (e) => one.push(e));
+    hub.subscribe('*', (e) => all.push(e));
+
+    await hub.tick();
+    expect(one.map((e) => e.type)).toEqual(['workers', 'stats']);
+    expect(one[1]).toMatchObject({ type: 'stats', campaign: c.id, runs: 0, runsPerSec: 0, buckets: 0, batchesTotal: 4 });
+    // Every running campaign, and a stopped one once (its state is news to the hub).
+    expect(all.filter((e) => e.type === 'stats').map((e) => (e as { campaign: string }).campaign).sort()).toEqual([c.id, other.id].sort());
+
+    one.length = 0;
+    all.length = 0;
+    await record(store, c, 0, 100);
+    await store.reportWorker({ id: 'w1', host: 'h', pid: 2, concurrency: 4, runs: 100, runsPerSec: 50, seenAt: now });
+    await store.reportWorker({ id: 'w2', host: 'h', pid: 3, concurrency: 4, runs: 100, runsPerSec: 50, seenAt: now - WORKER_LATE_MS - 1 });
+    now += 2000;
+    await hub.tick();
+    const stats = one.find((e) => e.type === 'stats')!;
+    expect(stats).toMatchObject({ runs: 100, runsPerSec: 50, batchesDone: 1 });
+    const fresh = one.filter((e) => e.type === 'bucket');
+    expect(fresh.length).toBeGreaterThan(0);
+    expect(fresh.length).toBe((stats as { buckets: number }).buckets);
+    const workers = (one.find((e) => e.type === 'workers') as { workers: { id: string; health: string }[] }).workers;
+    expect(workers.map((w) => [w.id, w.health])).toEqual([
+      ['w1', 'ok'],
+      ['w2', 'late'],
+    ]);
+    // The list page follows numbers, not buckets; and a stopped campaign is not sent again.
+    expect(all.some((e) => e.type === 'bucket')).toBe(false);
+    expect(all.filter((e) => e.type === 'stats').map((e) => (e as { campaign: string }).campaign)).toEqual([c.id]);
+
+    one.length = 0;
+    now += 1000;
+    await hub.tick();
+    expect(one.filter((e) => e.type === 'bucket')).toEqual([]);
+    await store.close();
+  });
+
+  it('polls only while someone listens', async () => {
+    const store = EmbeddedStore.open(tempDir());
+    hub = new LiveHub(store, { pollMs: 10 });
+    const seen: LiveEvent[] = [];
+    const off = hub.subscribe('*', (e) => seen.push(e));
+    await waitFor(() => (seen.length >= 2 ? true : undefined), 5000, 'two ticks');
+    off();
+    expect(hub.listening).toBe(0);
+    const n = seen.length;
+    await new Promise((r) => setTimeout(r, 80));
+    expect(seen.length).toBe(n);
+    await store.close();
+  });
+});
+
+/** Read server-sent events from a stream until `until` says stop. */
+async function readEvents(res: Response, until: (events: { event: string; data: unknown }[]) => boolean, ms = 15_000): Promise<{ event: string; data: unknown }[]> {
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  const events: { event: string; data: unknown }[] = [];
+  let text = '';
+  const deadline = Date.now() + ms;
+  while (!until(events)) {
+    if (Date.now() > deadline) throw new Error(`no such events within ${ms} ms; got ${events.map((e) => e.event).join(', ')}`);
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+    let cut: number;
+    while ((cut = text.indexOf('\n\n')) >= 0) {
+      const block = text.slice(0, cut);
+      text = text.slice(cut + 2);
+      const event = /^event: (.*)$/m.exec(block)?.[1];
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      if (event !== undefined && data !== undefined) events.push({ event, data: JSON.parse(data) });
+    }
+  }
+  await reader.cancel();
+  return events;
+}
+
+describe('GET /api/events', () => {
+  it('streams a new bucket live, and lets go of the listener when the client goes', async () => {
+    const store = EmbeddedStore.open(tempDir());
+    const c = await store.createCampaign(campaignSpec({ strategies: ['v2.6.20'], scenarios: ['self-mmap-write'], seedsPerCell: 200, batchSeeds: 100 }));
+    const d = await startDashboard({ store, control: new StoreControl(store), pollMs: 50 });
+    try {
+      const abort = new AbortController();
+      const res = await fetch(`${d.url}api/events?campaign=${c.id}`, { signal: abort.signal });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      const hub = liveHubOf(d.app)!;
+      await waitFor(() => (hub.listening === 1 ? true : undefined), 5000, 'the listener');
+      // The hub knows the campaign (no buckets) before the batch lands, so its buckets are news.
+      setTimeout(() => void record(store, c, 0, 50), 200);
+      const events = await readEvents(res, (es) => es.some((e) => e.event === 'bucket'));
+      const bucket = events.find((e) => e.event === 'bucket')!.data as { campaign: string; bucket: { title: string; count: number; examples: unknown[] } };
+      expect(bucket.campaign).toBe(c.id);
+      expect(bucket.bucket.count).toBeGreaterThan(0);
+      expect(bucket.bucket.examples.length).toBeGreaterThan(0);
+      expect(events.some((e) => e.event === 'stats' && (e.data as { runs: number }).runs === 100)).toBe(true);
+      expect(events.some((e) => e.event === 'workers')).toBe(true);
+      abort.abort();
+      await waitFor(() => (hub.listening === 0 ? true : undefined), 5000, 'the listener to go');
+    } finally {
+      await d.close();
+      await store.close();
+    }
+  });
+
+  it('does not keep close() waiting on an open stream', async () => {
+    const store = EmbeddedStore.open(tempDir());
+    const d = await startDashboard({ store, control: new StoreControl(store), pollMs: 50 });
+    const res = await fetch(`${d.url}api/events`);
+    expect(res.status).toBe(200);
+    await waitFor(() => (liveHubOf(d.app)!.listening === 1 ? true : undefined), 5000, 'the listener');
+    const t0 = Date.now();
+    await d.close();
+    expect(Date.now() - t0).toBeLessThan(3000);
+    await store.close();
+  });
+});

@@ -1,0 +1,353 @@
+/**
+ * Every route through inject, on any Store: the same suite runs on the
+ * embedded store and on Redis, which is what "the same dashboard serves
+ * both" means. The control is the store-only one (what the farm uses), so
+ * nothing runs in the background and every answer is deterministic.
+ */
+import { decodeReproducer, encodeReproducer, MODEL_VERSION, runOne, STRATEGIES } from '@pcfarm/core';
+import type { Store } from '@pcfarm/farm';
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, MatrixCache, replayReproducerCommand, StoreControl } from '../dist/index.js';
+import { seedCampaign, SELF_DEADLOCK, type Seeded } from './helpers.js';
+
+/** One matrix for every suite of the process: it is the model's, not a store's. */
+const matrix = new MatrixCache();
+
+type Inject = FastifyInstance['inject'];
+
+export function routeSuite(label: string, open: () => Promise<Store>): void {
+  describe(`routes on the ${label}`, () => {
+    let store: Store;
+    let app: FastifyInstance;
+    let seeded: Seeded;
+    let inject: Inject;
+
+    beforeAll(async () => {
+      store = await open();
+      seeded = await seedCampaign(store);
+      app = await buildApp({ store, control: new StoreControl(store), matrix });
+      inject = app.inject.bind(app) as Inject;
+    });
+
+    afterAll(async () => {
+      await app?.close();
+      await store?.close();
+    });
+
+    it('GET /api/info says what the form needs', async () => {
+      const r = await inject({ url: '/api/info' });
+      expect(r.statusCode).toBe(200);
+      const info = r.json();
+      expect(info.store).toBe(store.kind);
+      expect(info.control).toBe('store');
+      expect(info.modelVersion).toBe(MODEL_VERSION);
+      expect(info.strategies).toEqual(STRATEGIES);
+      expect(info.tokenRequired).toBe(false);
+      expect(info.descriptions['v2.6.20']).toMatch(/2\.6\.20/);
+      expect(info.defaults.batchSeeds).toBeGreaterThan(0);
+    });
+
+    it('GET /api/campaigns lists campaigns with their totals', async () => {
+      const r = await inject({ url: '/api/campaigns' });
+      expect(r.statusCode).toBe(200);
+      const c = r.json().campaigns.find((x: { campaign: { id: string } }) => x.campaign.id === seeded.id);
+      expect(c.runs).toBe(240);
+      expect(c.batchesDone).toBe(4);
+      expect(c.batchesTotal).toBe(4);
+      expect(c.buckets).toBe(seeded.buckets.length);
+      expect(c.minimized).toBe(1);
+      expect(c.activity).toBeNull();
+    });
+
+    it('POST /api/campaigns creates a campaign from a partial spec', async () => {
+      const r = await inject({ method: 'POST', url: '/api/campaigns', payload: { name: 'made here', strategies: ['gup-pin'], scenarios: ['generated'], seedsPerCell: 50 } });
+      expect(r.statusCode).toBe(201);
+      const v = r.json();
+      expect(v.campaign.spec).toMatchObject({ name: 'made here', strategies: ['gup-pin'], scenarios: ['generated'], seedsPerCell: 50, scheduler: 'pct' });
+      expect(v.campaign.state).toBe('running');
+      expect((await store.getCampaign(v.campaign.id)).spec.name).toBe('made here');
+    });
+
+    it.each([
+      ['an unknown field', { strategies: ['v2.6.20'], seedPerCell: 5 }, /body must NOT have additional properties: "seedPerCell"/],
+      ['an unknown strategy', { strategies: ['v2.6.2'] }, /body\/strategies\/0 must be equal to one of the allowed values: .*"v2\.6\.20"/],
+      ['an empty list', { scenarios: [] }, /body\/scenarios must NOT have fewer than 1 items/],
+      ['a fraction', { seedsPerCell: 1.5 }, /body\/seedsPerCell must be integer/],
+      ['a string for a list', { strategies: 'v2.6.20' }, /body\/strategies must be array/],
+      ['neither seeds nor a budget', { seedsPerCell: null }, /needs seedsPerCell, timeBudgetMs or both/],
+      ['a batch too large', { batchSeeds: 10_000_000 }, /body\/batchSeeds must be <= 100000/],
+      ['a scheduler campaigns do not run', { scheduler: 'replay' }, /body\/scheduler must be equal to one of the allowed values/],
+    ])('POST /api/campaigns refuses %s with a 400 naming it', async (_what, payload, message) => {
+      const r = await inject({ method: 'POST', url: '/api/campaigns', payload });
+      expect(r.statusCode).toBe(400);
+      expect(r.json().message).toMatch(message);
+      expect(r.json().error).toMatch(/^EBAD/);
+    });
+
+    it('POST /api/campaigns refuses a body that is not JSON, or not an object', async () => {
+      for (const [body, type, status] of [
+        ['{"strategies": [', 'application/json', 400],
+        ['name=x', 'application/x-www-form-urlencoded', 415],
+        ['[1, 2]', 'application/json', 400],
+        ['"text"', 'application/json', 400],
+        ['', 'application/json', 400],
+      ] as const) {
+        const r = await inject({ method: 'POST', url: '/api/campaigns', payload: body, headers: { 'content-type': type } });
+        expect(r.statusCode, `${type} ${body}`).toBe(status);
+        expect(typeof r.json().message).toBe('string');
+      }
+      const big = await inject({ method: 'POST', url: '/api/campaigns', payload: JSON.stringify({ name: 'x'.repeat(400_000) }), headers: { 'content-type': 'application/json' } });
+      expect(big.statusCode).toBe(413);
+    });
+
+    it('GET /api/campaigns/:id answers one campaign, 404 for none, 400 for a malformed id', async () => {
+      const ok = await inject({ url: `/api/campaigns/${seeded.id}` });
+      expect(ok.statusCode).toBe(200);
+      expect(ok.json().campaign.id).toBe(seeded.id);
+      const none = await inject({ url: '/api/campaigns/nosuch' });
+      expect(none.statusCode).toBe(404);
+      expect(none.json()).toMatchObject({ error: 'ENOCAMPAIGN' });
+      for (const bad of ['a%20b', 'x'.repeat(65), '%E2%9C%93']) {
+        const r = await inject({ url: `/api/campaigns/${bad}` });
+        expect(r.statusCode, bad).toBe(400);
+        expect(r.json().message).toMatch(/params\/id must/);
+      }
+    });
+
+    it('POST stop and resume change the state; a finished campaign refuses both with 409', async () => {
+      const created = (await inject({ method: 'POST', url: '/api/campaigns', payload: { strategies: ['gup-pin'], scenarios: ['generated'], seedsPerCell: 10 } })).json();
+      const id = created.campaign.id;
+      const stopped = await inject({ method: 'POST', url: `/api/campaigns/${id}/stop` });
+      expect(stopped.statusCode).toBe(200);
+      expect(stopped.json().campaign.state).toBe('stopped');
+      const resumed = await inject({ method: 'POST', url: `/api/campaigns/${id}/resume` });
+      expect(resumed.statusCode).toBe(200);
+      expect(resumed.json().campaign.state).toBe('running');
+      await store.setState(id, 'done');
+      for (const action of ['stop', 'resume']) {
+        const r = await inject({ method: 'POST', url: `/api/campaigns/${id}/${action}` });
+        expect(r.statusCode, action).toBe(409);
+        expect(r.json().error).toBe('ESTATE');
+      }
+      for (const action of ['stop', 'resume']) expect((await inject({ method: 'POST', url: `/api/campaigns/nosuch/${action}` })).statusCode).toBe(404);
+    });
+
+    it('GET /api/campaigns/:id/stats gives samples with their rates, and the workers', async () => {
+      const r = await inject({ url: `/api/campaigns/${seeded.id}/stats` });
+      expect(r.statusCode).toBe(200);
+      const s = r.json();
+      expect(s.campaign.runs).toBe(240);
+      expect(s.samples.length).toBeGreaterThan(0);
+      const last = s.samples[s.samples.length - 1];
+      expect(last.runs).toBe(240);
+      expect(last.coverage).toBe(s.campaign.coverage);
+      for (const p of s.samples) expect(p.runsPerSec).toBeGreaterThanOrEqual(0);
+      expect(s.workers.map((w: { id: string }) => w.id)).toContain('test-worker');
+      expect(s.workers[0]).toMatchObject({ health: 'ok', concurrency: 2 });
+      expect((await inject({ url: '/api/campaigns/nosuch/stats' })).statusCode).toBe(404);
+    });
+
+    it('GET /api/workers lists the workers that reported lately', async () => {
+      const r = await inject({ url: '/api/workers' });
+      expect(r.statusCode).toBe(200);
+      expect(r.json().workers.find((w: { id: string }) => w.id === 'test-worker')).toMatchObject({ host: 'test', pid: 1, health: 'ok' });
+    });
+
+    it('GET buckets sorts by count by default, filters, sorts and pages', async () => {
+      const url = `/api/campaigns/${seeded.id}/buckets`;
+      const all = (await inject({ url })).json();
+      expect(all.total).toBe(seeded.buckets.length);
+      const counts = all.buckets.map((b: { count: number }) => b.count);
+      expect(counts).toEqual([...counts].sort((a, b) => b - a));
+
+      const deadlocks = (await inject({ url: `${url}?kind=deadlock` })).json();
+      expect(deadlocks.buckets.length).toBeGreaterThan(0);
+      expect(deadlocks.buckets.every((b: { kind: string }) => b.kind === 'deadlock')).toBe(true);
+
+      const min = (await inject({ url: `${url}?minimized=true` })).json();
+      expect(min.buckets.map((b: { id: string }) => b.id)).toEqual([seeded.minimized.id]);
+      expect((await inject({ url: `${url}?minimized=false` })).json().total).toBe(seeded.buckets.length - 1);
+
+      const q = (await inject({ url: `${url}?q=${encodeURIComponent('SELF; LOCK_PAGE')}` })).json();
+      expect(q.buckets.map((b: { id: string }) => b.id)).toEqual([seeded.minimized.id]);
+
+      const cross = (await inject({ url: `${url}?scenario=cross-mmap-write` })).json();
+      expect(cross.buckets.every((b: { scenarios: string[] }) => b.scenarios.includes('cross-mmap-write'))).toBe(true);
+      expect((await inject({ url: `${url}?strategy=gup-pin` })).json().total).toBe(0);
+
+      const byTitle = (await inject({ url: `${url}?sort=title` })).json().buckets.map((b: { title: string }) => b.title);
+      expect(byTitle).toEqual([...byTitle].sort());
+      const byTitleDesc = (await inject({ url: `${url}?sort=title&order=desc` })).json().buckets.map((b: { title: string }) => b.title);
+      expect(byTitleDesc).toEqual([...byTitle].reverse());
+
+      const page = (await inject({ url: `${url}?sort=title&limit=1&offset=1` })).json();
+      expect(page.total).toBe(seeded.buckets.length);
+      expect(page.buckets.map((b: { title: string }) => b.title)).toEqual([byTitle[1]]);
+    });
+
+    it.each([
+      ['?sort=seed', /querystring\/sort must be equal to one of the allowed values/],
+      ['?kind=oops', /querystring\/kind must be equal to one of the allowed values/],
+      ['?limit=0', /querystring\/limit must be >= 1/],
+      ['?limit=x', /querystring\/limit must be integer/],
+      ['?minimized=maybe', /querystring\/minimized must be boolean/],
+      ['?order=up', /querystring\/order must be equal to one of the allowed values/],
+      ['?colour=red', /querystring must NOT have additional properties: "colour"/],
+    ])('GET buckets%s is a 400 naming the parameter', async (query, message) => {
+      const r = await inject({ url: `/api/campaigns/${seeded.id}/buckets${query}` });
+      expect(r.statusCode).toBe(400);
+      expect(r.json().message).toMatch(message);
+    });
+
+    it('GET one bucket gives its examples with their replay commands and the minimized reproducer with its command', async () => {
+      const b = seeded.minimized;
+      const r = await inject({ url: `/api/campaigns/${seeded.id}/buckets/${b.id}` });
+      expect(r.statusCode).toBe(200);
+      const d = r.json();
+      expect(d.bucket.title).toBe(b.title);
+      expect(d.bucket.minimized.reproducer).toMatch(/^pcfarm1:/);
+      expect(d.replayCommand).toBe(`npx pnpm@10 pcfarm replay ${b.minimized!.reproducer}`);
+      expect(d.examples.length).toBe(b.examples.length);
+      expect(d.examples[0].replayCommand).toBe(`npx pnpm@10 pcfarm replay --strategy v2.6.20 --scenario ${b.examples[0]!.scenario} --seed ${b.examples[0]!.seed}`);
+      const other = seeded.buckets.find((x) => x.minimized === null)!;
+      expect((await inject({ url: `/api/campaigns/${seeded.id}/buckets/${other.id}` })).json().replayCommand).toBeNull();
+      const none = await inject({ url: `/api/campaigns/${seeded.id}/buckets/000000000000` });
+      expect(none.statusCode).toBe(404);
+      expect(none.json().error).toBe('ENOBUCKET');
+      expect((await inject({ url: `/api/campaigns/nosuch/buckets/${b.id}` })).statusCode).toBe(404);
+      expect((await inject({ url: `/api/campaigns/${seeded.id}/buckets/a$b` })).statusCode).toBe(400);
+    });
+
+    it('GET a bucket trace replays its minimized reproducer: the failure, its timeline, its command', async () => {
+      const b = seeded.minimized;
+      const r = await inject({ url: `/api/campaigns/${seeded.id}/buckets/${b.id}/trace` });
+      expect(r.statusCode).toBe(200);
+      const t = r.json();
+      expect(t.source).toBe('minimized');
+      expect(t.ok).toBe(false);
+      expect(t.failure.kind).toBe('deadlock');
+      expect(t.signature).toBe(b.title);
+      expect(t.matchesBucket).toBe(true);
+      expect(t.reproducer).toBe(b.minimized!.reproducer);
+      expect(t.replayCommand).toBe(replayReproducerCommand(b.minimized!.reproducer));
+      expect(t.tasks).toContain('writer');
+      expect(t.events.length).toBe(t.eventsTotal);
+      expect(t.failureEvent).not.toBeNull();
+      expect(t.events[t.failureEvent].task).toBe('writer');
+      // The self deadlock: the writer still holds the page lock it waits for when the run ends.
+      expect(t.holds.some((h: { task: string; lock: string; open: boolean }) => h.task === 'writer' && h.open && h.lock.startsWith('page_lock('))).toBe(true);
+      // The same run as the CLI's replay: its trace hash.
+      const rep = decodeReproducer(b.minimized!.reproducer);
+      expect(t.traceHash).toBe(runOne({ ...rep.config, trace: true }, { choices: rep.choices }).traceHash);
+    });
+
+    it('GET a bucket trace replays the first example seed when the bucket is not minimized', async () => {
+      const b = seeded.buckets.find((x) => x.minimized === null)!;
+      const t = (await inject({ url: `/api/campaigns/${seeded.id}/buckets/${b.id}/trace` })).json();
+      expect(t.source).toBe('example');
+      expect(t.seed).toBe(b.examples[0]!.seed);
+      expect(t.signature).toBe(b.title);
+      expect(t.matchesBucket).toBe(true);
+      expect(t.replayCommand).toMatch(/^npx pnpm@10 pcfarm replay pcfarm1:/);
+      expect((await inject({ url: `/api/campaigns/${seeded.id}/buckets/000000000000/trace` })).statusCode).toBe(404);
+    });
+
+    it('POST /api/replay replays a reproducer and refuses what is not one with a 400 saying why', async () => {
+      const repro = seeded.minimized.minimized!.reproducer;
+      const ok = await inject({ method: 'POST', url: '/api/replay', payload: { reproducer: `  ${repro.slice(0, 20)}\n${repro.slice(20)} ` } });
+      expect(ok.statusCode).toBe(200);
+      expect(ok.json()).toMatchObject({ source: 'reproducer', ok: false, reproducer: repro, matchesBucket: null });
+      expect(ok.json().signature.startsWith(SELF_DEADLOCK)).toBe(true);
+
+      const cases: [unknown, number, RegExp][] = [
+        [{ reproducer: 'pcfarm1:AAAA' }, 400, /truncated|checksum/],
+        [{ reproducer: 'hello' }, 400, /not a pcfarm reproducer/],
+        [{ reproducer: `${repro.slice(0, -2)}xx` }, 400, /checksum|altered/],
+        [{ reproducer: encodeReproducer({ modelVersion: 'core-0', config: { strategy: 'v2.6.20', scenario: 'self-mmap-write' }, choices: [1] }) }, 400, /made by model core-0/],
+        [{ reproducer: encodeReproducer({ modelVersion: MODEL_VERSION, config: { strategy: 'v2.6.20', scenario: 'self-mmap-write', stepsMax: 50_000_000 }, choices: [] }) }, 400, /allows its run 50000000 steps/],
+        [{}, 400, /must have required property 'reproducer'/],
+        [{ reproducer: '' }, 400, /must NOT have fewer than 1 characters/],
+        [{ reproducer: 'x'.repeat(100_001) }, 400, /must NOT have more than 100000 characters/],
+        [{ reproducer: 5 }, 400, /must be string/],
+      ];
+      for (const [payload, status, message] of cases) {
+        const r = await inject({ method: 'POST', url: '/api/replay', payload: payload as object });
+        expect(r.statusCode, JSON.stringify(payload).slice(0, 80)).toBe(status);
+        expect(r.json().message).toMatch(message);
+      }
+    });
+
+    it('GET /api/matrix gives every strategy x scenario and the costs, computed once and kept', async () => {
+      const r = await inject({ url: '/api/matrix?runs=3' });
+      expect(r.statusCode).toBe(200);
+      const m = r.json();
+      expect(m.runs).toBe(3);
+      expect(m.cells.length).toBe(m.strategies.length * m.scenarios.length);
+      expect(m.cells.find((c: { strategy: string; scenario: string }) => c.strategy === 'v2.6.20' && c.scenario === 'self-mmap-write')).toMatchObject({ kind: 'deadlock', seed: 1, runs: 2 });
+      expect(m.costs.length).toBe(2 * m.strategies.length);
+      const again = (await inject({ url: '/api/matrix?runs=3' })).json();
+      expect(again.computedAt).toBe(m.computedAt);
+      for (const bad of ['runs=0', 'runs=x', 'runs=5001', 'runs=1.5', 'seeds=3']) {
+        const b = await inject({ url: `/api/matrix?${bad}` });
+        expect(b.statusCode, bad).toBe(400);
+      }
+    });
+
+    it('GET /api/events refuses an unknown or malformed campaign before streaming', async () => {
+      const none = await inject({ url: '/api/events?campaign=nosuch' });
+      expect(none.statusCode).toBe(404);
+      expect(none.json().error).toBe('ENOCAMPAIGN');
+      expect((await inject({ url: '/api/events?campaign=a$b' })).statusCode).toBe(400);
+      expect((await inject({ url: '/api/events?campaigns=x' })).statusCode).toBe(400);
+    });
+
+    it('serves the page and its files, and 404s anything else', async () => {
+      const page = await inject({ url: '/' });
+      expect(page.statusCode).toBe(200);
+      expect(page.headers['content-type']).toMatch(/text\/html/);
+      expect(page.body).toContain('<script type="module" src="app.js">');
+      const js = await inject({ url: '/app.js' });
+      expect(js.statusCode).toBe(200);
+      expect(js.headers['content-type']).toMatch(/javascript/);
+      for (const url of ['/nope.js', '/..%2Fpackage.json', '/api/nope', '/api/campaigns/x/y/z']) {
+        const r = await inject({ url });
+        expect(r.statusCode, url).toBe(404);
+        expect(typeof r.json().message).toBe('string');
+      }
+    });
+
+    it('answers no bad request with a 500', async () => {
+      const id = seeded.id;
+      const bid = seeded.minimized.id;
+      const bad: { method: 'GET' | 'POST' | 'DELETE' | 'PUT'; url: string; payload?: unknown; headers?: Record<string, string> }[] = [
+        { method: 'GET', url: '/api/campaigns?x=1' },
+        { method: 'POST', url: '/api/campaigns', payload: 'null', headers: { 'content-type': 'application/json' } },
+        { method: 'POST', url: '/api/campaigns', payload: { timeBudgetMs: -1 } },
+        { method: 'POST', url: '/api/campaigns', payload: { seedStart: 2 ** 60 } },
+        { method: 'POST', url: '/api/campaigns', payload: { name: 7 } },
+        { method: 'POST', url: '/api/campaigns', payload: { strategies: ['v2.6.20', 'v2.6.20'] } },
+        { method: 'PUT', url: '/api/campaigns' },
+        { method: 'DELETE', url: `/api/campaigns/${id}` },
+        { method: 'GET', url: `/api/campaigns/${'%'}` },
+        { method: 'POST', url: `/api/campaigns/${id}/stop`, payload: '{', headers: { 'content-type': 'application/json' } },
+        { method: 'POST', url: `/api/campaigns/${id}/explode` },
+        { method: 'GET', url: `/api/campaigns/${id}/stats?since=now` },
+        { method: 'GET', url: `/api/campaigns/${id}/buckets?offset=-1` },
+        { method: 'GET', url: `/api/campaigns/${id}/buckets?q=${'x'.repeat(300)}` },
+        { method: 'GET', url: `/api/campaigns/${id}/buckets/${bid}/trace?x=1` },
+        { method: 'POST', url: '/api/replay', payload: 'pcfarm1:abc', headers: { 'content-type': 'text/plain' } },
+        { method: 'POST', url: '/api/replay', payload: { reproducer: 'pcfarm9:abc' } },
+        { method: 'POST', url: '/api/replay', payload: { reproducer: 'pcfarm1:!!!!' } },
+        { method: 'GET', url: '/api/matrix?runs=-3' },
+        { method: 'GET', url: '/api/events?campaign=' },
+      ];
+      for (const req of bad) {
+        const r = await inject(req as InjectOptions);
+        expect(r.statusCode, `${req.method} ${req.url.slice(0, 80)}: ${r.body.slice(0, 200)}`).toBeGreaterThanOrEqual(400);
+        expect(r.statusCode, `${req.method} ${req.url.slice(0, 80)}: ${r.body.slice(0, 200)}`).toBeLessThan(500);
+        expect(Object.keys(r.json()).sort()).toEqual(['error', 'message']);
+      }
+    });
+  });
+}
