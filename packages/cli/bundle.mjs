@@ -16,5 +16,5 @@ const bundle = await rolldown({
   logLevel: 'warn',
   external: (id) => !id.startsWith('.') && !id.startsWith('/') && id !== '@pcfarm/core',
 });
-await bundle.write({ dir: dist, format: 'esm', entryFileNames: 'pcfarm.mjs', chunkFileNames: 'pcfarm-[name]-[hash].mjs' });
+await bundle.write({ dir: dist, format: 'esm', entryFileNames: 'pcfarm.mjs', chunkFileNames: 'pcfarm.[name].[hash].mjs' });
 await bundle.close();

@@ -31,7 +31,9 @@ export const MINIMIZE_TIME_MS_DEFAULT = 20_000;
 /** The command that replays a run, as the user can paste it. */
 export function replayCommand(config: RunConfig, seed: number): string {
   const scheduler = config.scheduler && config.scheduler !== DEFAULTS.scheduler ? ` --scheduler ${config.scheduler}` : '';
-  return `npx pnpm@10 pcfarm replay --strategy ${config.strategy} --scenario ${config.scenario}${scheduler} --seed ${seed}`;
+  // A seed replays the same run only under the same PCT depth.
+  const depth = config.pctDepth !== undefined && config.pctDepth !== DEFAULTS.pctDepth ? ` --pct-depth ${config.pctDepth}` : '';
+  return `npx pnpm@10 pcfarm replay --strategy ${config.strategy} --scenario ${config.scenario}${scheduler}${depth} --seed ${seed}`;
 }
 
 /** The command that minimizes a failing seed, as the user can paste it. */
@@ -199,12 +201,13 @@ export const USAGE = `pcfarm: fuzz Linux page-cache write paths for the hazards 
 usage:
   pcfarm fuzz [--strategy S,S...] [--scenario X,X...] [--seeds N] [--time-s T] [--seed-start N]
              [--batch-seeds N] [--scheduler pct|random] [--pct-depth D] [--threads N]
-             [--results DIR] [--resume ID | --new] [--no-minimize]
+             [--results DIR] [--resume ID | --new] [--no-minimize] [--port P | --no-dashboard]
       a campaign: every strategy x every scenario by default, N seeds per cell (default 2000)
       or for T seconds, on N worker threads (default: every core); failures bucketed by
-      signature and each bucket minimized; results kept in DIR (default ./pcfarm-results).
-      Ctrl-C stops it with a summary; the same command resumes it. Exit 1 when it found
-      buckets, 0 when clean, 130 when stopped
+      signature and each bucket minimized; results kept in DIR (default ./pcfarm-results);
+      the dashboard served on http://127.0.0.1:P/ while it runs (default 8080, or any free
+      port when that is taken). Ctrl-C stops it with a summary; the same command resumes it.
+      Exit 1 when it found buckets, 0 when clean, 130 when stopped
   pcfarm fuzz --first-failure [--strategy S] [--scenario X] [--runs N] [--seed-start N] [--scheduler ...]
       run seeds in this process until the first failure of each strategy x scenario, and print it
   pcfarm replay --strategy S --scenario X (--seed N | --choices 0,3,1,...) [--scheduler ...]
@@ -223,4 +226,27 @@ usage:
       The full run takes a few minutes, --quick under 30 s, --smoke (for tests) a few seconds
   pcfarm list
       the strategies, scenarios and schedulers
+  pcfarm dashboard [--port P] [--host H] [--token T] [--redis URL [--prefix P] | --results DIR [--read-only] [--threads N]]
+      serve the web dashboard (default http://127.0.0.1:8080/) until Ctrl-C: over the farm's Redis
+      (--redis or REDIS_URL), or over a results directory, running its campaigns in this process
+      (or following it read-only when another process writes it). Bound beyond loopback (--host),
+      changes need the token (--token or PCFARM_TOKEN)
+  pcfarm coordinator [--queued-per-worker N] [--audit-one-in N] [--lease-ms N] [--redis URL] [--prefix P]
+      the farm's coordinator: cuts running campaigns into batch jobs in Redis (BullMQ), records each
+      result once, queues a minimization per new bucket, keeps N batches (default 2) queued per
+      worker slot, and reruns 1 batch in N (default 50) on another worker as a determinism audit.
+      Redis is --redis or REDIS_URL (default redis://127.0.0.1:6379)
+  pcfarm worker [--concurrency N] [--lock-ms N] [--redis URL] [--prefix P]
+      a farm worker, on any machine that reaches the farm's Redis: N batches at a time on worker
+      threads (default: every core)
+  pcfarm campaign start [--strategy S,S...] [--scenario X,X...] [--seeds N | --time-s T] [--batch-seeds N] [--name NAME]
+  pcfarm campaign list | show ID | stop ID | resume ID | delete ID   [--json for list and show]
+  pcfarm campaign export ID --out FILE [--results DIR]
+  pcfarm campaign import FILE [--results DIR]
+      the farm's campaigns in Redis; the coordinator acts on what these change. export writes a
+      campaign as a results file of the embedded store (from Redis, or from --results DIR);
+      import reads one into Redis or into --results DIR: a laptop replays what the farm found
+  pcfarm bench --farm [--quick | --smoke] [--workers N] [--batch-seeds N] [--json] [--redis URL]
+      farm runs/s with 1 and N (default 2) worker processes beside the embedded pool on the same
+      cores, and the queue's overhead per seed (starts its own redis-server unless --redis is given)
 `;

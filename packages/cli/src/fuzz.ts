@@ -8,7 +8,8 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { SCENARIOS, signatureTitle, STRATEGIES } from '@pcfarm/core';
-import { batchCount, campaignSpec, EmbeddedStore, FarmError, runCampaign, ThreadPool, THREADS_MAX, type Bucket, type Campaign, type CampaignSpec, type CampaignSummary, type Progress, type Store } from '@pcfarm/farm';
+import { DASHBOARD_PORT_DEFAULT, LocalControl, startDashboard, type CampaignControl, type Dashboard } from '@pcfarm/dashboard';
+import { batchCount, campaignSpec, EmbeddedStore, FarmError, ThreadPool, type EngineResult, THREADS_MAX, type Bucket, type Campaign, type CampaignSpec, type CampaignSummary, type Progress, type Store } from '@pcfarm/farm';
 import { checkOptions, UsageError, wholeNumber, type Parsed } from './args.js';
 import { replayCommand, replayReproducerCommand, type Io } from './commands.js';
 
@@ -22,7 +23,7 @@ export const RATE_WINDOW_MS = 3000;
 /** Characters of a bucket's sites the summary table shows. */
 const SITES_COLUMN_MAX = 72;
 
-const CAMPAIGN_OPTIONS = ['strategy', 'scenario', 'seeds', 'seed-start', 'time-s', 'batch-seeds', 'scheduler', 'pct-depth', 'threads', 'results', 'resume', 'new', 'no-minimize'];
+const CAMPAIGN_OPTIONS = ['strategy', 'scenario', 'seeds', 'seed-start', 'time-s', 'batch-seeds', 'scheduler', 'pct-depth', 'threads', 'results', 'resume', 'new', 'no-minimize', 'port', 'no-dashboard'];
 
 /** The terminal a campaign reports to. */
 export interface Terminal extends Io {
@@ -57,20 +58,48 @@ async function runFuzz(p: Parsed, term: Terminal, store: EmbeddedStore, spec: Ca
   for (const r of store.repairs) term.out(`results: ${r}`);
   const campaign = await campaignToRun(store, spec, p);
   const pool = new ThreadPool({ threads });
-  const stop = new AbortController();
-  const off = term.onInterrupt(() => stop.abort());
-  const progress = progressLine(term, campaign);
-  let result;
+  let failure: Error | null = null;
+  // The dashboard can stop this campaign too; both go through the one control.
+  const control = new LocalControl(store, {
+    executor: pool,
+    engine: { minimize: !p.options.has('no-minimize'), onProgress: progressLine(term, campaign) },
+    onError: (_id, e) => (failure = e),
+  });
+  let dashboard: Dashboard | null = null;
+  const off = term.onInterrupt(() => void control.stop(campaign.id));
+  let result: EngineResult | null;
   try {
-    result = await runCampaign(store, campaign.id, pool, { signal: stop.signal, minimize: !p.options.has('no-minimize'), onProgress: progress });
+    if (!p.options.has('no-dashboard')) dashboard = await openDashboard(store, control, p, term, campaign.id);
+    result = await control.run(campaign.id);
   } finally {
     off();
+    await dashboard?.close();
+    await control.close();
     await pool.close();
   }
+  if (failure !== null) throw failure;
+  if (result === null) throw new Error(`farm bug: campaign ${campaign.id} never ran`);
   term.live?.('');
   await printSummary(store, result.summary, term, dir, result.endedBy === 'stopped');
+  if (dashboard !== null) term.out(`  browse it: npx pnpm@10 pcfarm dashboard --results ${dir}`);
   if (result.endedBy === 'stopped') return 130;
   return result.summary.buckets > 0 ? 1 : 0;
+}
+
+/** Serve the dashboard on --port (default DASHBOARD_PORT_DEFAULT, or any free port when that one is taken). */
+async function openDashboard(store: Store, control: CampaignControl, p: Parsed, term: Terminal, id: string): Promise<Dashboard> {
+  const asked = p.options.has('port');
+  const port = wholeNumber('port', p.options.get('port'), DASHBOARD_PORT_DEFAULT, 0, 65535);
+  let dashboard: Dashboard;
+  try {
+    dashboard = await startDashboard({ store, control, port });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+    if (asked) throw new UsageError(`port ${port} is taken: choose another with --port (0 takes any free one), or --no-dashboard`);
+    dashboard = await startDashboard({ store, control, port: 0 });
+  }
+  term.out(`dashboard: ${dashboard.url}#/campaigns/${id}`);
+  return dashboard;
 }
 
 function listOption(p: Parsed, name: string, plural: string, known: readonly string[]): string[] | undefined {
@@ -81,7 +110,8 @@ function listOption(p: Parsed, name: string, plural: string, known: readonly str
   return items;
 }
 
-function specOf(p: Parsed): CampaignSpec {
+/** The campaign spec the options ask for (`pcfarm campaign start` takes the same ones). */
+export function specOf(p: Parsed): CampaignSpec {
   const input: Partial<CampaignSpec> = {};
   const strategies = listOption(p, 'strategy', 'strategies', STRATEGIES);
   const scenarios = listOption(p, 'scenario', 'scenarios', SCENARIOS);

@@ -11,6 +11,12 @@ const io: Io = {
   now: () => performance.now(),
 };
 
+// `pcfarm fuzz | head` closes the pipe early: that is the reader's choice, not a crash.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+  process.exit(process.exitCode ?? 0);
+});
+
 /** Whether the status line is on screen: a printed line must clear it first. */
 let liveShown = false;
 
@@ -44,7 +50,7 @@ const term: Terminal = {
 };
 
 function main(argv: readonly string[]): number | Promise<number> {
-  const p = parseArgs(argv, new Set(['help', 'json', 'quick', 'smoke', 'first-failure', 'new', 'no-minimize', 'read-only']));
+  const p = parseArgs(argv, new Set(['help', 'json', 'quick', 'smoke', 'first-failure', 'new', 'no-minimize', 'no-dashboard', 'read-only', 'farm']));
   switch (p.command) {
     case 'fuzz':
       // The campaign pulls in the farm and its threads; the quick hunt loads only the core, for a fast cold start.
@@ -59,7 +65,14 @@ function main(argv: readonly string[]): number | Promise<number> {
     case 'matrix':
       return matrix(p, io);
     case 'bench':
+      if (p.options.has('farm')) return import('./farm-throughput.js').then((m) => m.benchFarm(p, io));
       return import('./bench.js').then((m) => m.bench(p, io));
+    case 'coordinator':
+      return import('./farm-commands.js').then((m) => m.coordinatorCommand(p, io));
+    case 'worker':
+      return import('./farm-commands.js').then((m) => m.workerCommand(p, io));
+    case 'campaign':
+      return import('./farm-commands.js').then((m) => m.campaignCommand(p, io));
     case 'dashboard':
       // The server and its dependencies load only for this command.
       return import('./dashboard-command.js').then((m) => m.dashboardCommand(p, io));
@@ -69,7 +82,7 @@ function main(argv: readonly string[]): number | Promise<number> {
       process.stdout.write(USAGE);
       return 0;
     default:
-      throw new UsageError(`unknown command ${JSON.stringify(p.command)}; commands: fuzz, replay, minimize, matrix, bench, dashboard, list, help`);
+      throw new UsageError(`unknown command ${JSON.stringify(p.command)}; commands: fuzz, replay, minimize, matrix, bench, dashboard, coordinator, worker, campaign, list, help`);
   }
 }
 

@@ -19,6 +19,15 @@ describe('pcfarm fuzz', () => {
     expect(r.stdout).toMatch(/runs\/s\)/);
   });
 
+  it('prints a replay command that keeps a non-default PCT depth, so the seed replays the same run', () => {
+    const r = pcfarm('fuzz', '--first-failure', '--strategy', 'v2.6.20', '--scenario', 'cross-mmap-write', '--pct-depth', '2');
+    expect(r.status).toBe(1);
+    const command = /replay: npx pnpm@10 pcfarm replay (.*--pct-depth 2 --seed \d+)$/m.exec(r.stdout)![1]!;
+    const signature = /signature: (.*)$/m.exec(r.stdout)![1]!;
+    const replay = pcfarm('replay', ...command.split(' '));
+    expect(replay.stdout).toContain(`signature: ${signature}`);
+  });
+
   it('is clean on write-begin-end, prints runs per second and exits 0', () => {
     const r = pcfarm('fuzz', '--strategy', 'write-begin-end', '--scenario', 'hole-fill-vs-read', '--runs', '300');
     expect(r.status).toBe(0);

@@ -44,19 +44,29 @@ describe('pcfarm fuzz (a campaign)', () => {
     expect(r.stdout).toContain('no failures: every run passed every oracle');
   });
 
-  it('stops on Ctrl-C with a summary, and the same command resumes it to the counts of an uninterrupted run', async () => {
+  it('serves the running campaign on its dashboard, stops on Ctrl-C with a summary, and the same command resumes it to the counts of an uninterrupted run', async () => {
     const args = ['--strategy', 'v2.6.20,zero-retry', '--scenario', 'generated', '--seeds', '12000', '--batch-seeds', '200', '--threads', '2', '--no-minimize'];
-    const whole = pcfarm('fuzz', '--results', results(), ...args);
+    const whole = pcfarm('fuzz', '--results', results(), '--no-dashboard', ...args);
     expect(whole.status).toBe(1);
+    expect(whole.stdout).not.toContain('dashboard:');
     const dir = results();
-    const child = spawn(process.execPath, [MAIN, 'fuzz', '--results', dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN, 'fuzz', '--results', dir, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
+    let seen: Promise<{ id: string; activity: string; runs: number }[]> | null = null;
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
-      if (stdout.includes('new bucket') && !child.killed) child.kill('SIGINT');
+      if (seen === null && stdout.includes('new bucket')) {
+        const url = /^dashboard: (http:\/\/127\.0\.0\.1:\d+\/)#\/campaigns\/(\w+)$/m.exec(stdout)![1]!;
+        seen = fetch(`${url}api/campaigns`)
+          .then((r) => r.json() as Promise<{ campaigns: { campaign: { id: string }; activity: string; runs: number }[] }>)
+          .then((b) => b.campaigns.map((c) => ({ id: c.campaign.id, activity: c.activity, runs: c.runs })))
+          .finally(() => child.kill('SIGINT'));
+      }
     });
     expect(await exited).toBe(130);
+    const id = /^dashboard: \S+#\/campaigns\/(\w+)$/m.exec(stdout)![1]!;
+    expect(await seen).toEqual([{ id, activity: 'running', runs: expect.any(Number) }]);
     expect(stdout).toMatch(/stopped; run the same command again to resume it \(or --resume \w+\)/);
     const again = pcfarm('fuzz', '--results', dir, ...args);
     expect(again.status).toBe(1);
