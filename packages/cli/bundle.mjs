@@ -14,7 +14,8 @@ const bundle = await rolldown({
   input: `${dist}main.js`,
   platform: 'node',
   logLevel: 'warn',
-  external: (id) => !id.startsWith('.') && !id.startsWith('/') && id !== '@pcfarm/core',
+  // The replay commands are inlined too: loaded from the farm package they would bring a second core.
+  external: (id) => !id.startsWith('.') && !id.startsWith('/') && id !== '@pcfarm/core' && id !== '@pcfarm/farm/replay-commands',
 });
 await bundle.write({ dir: dist, format: 'esm', entryFileNames: 'pcfarm.mjs', chunkFileNames: 'pcfarm.[name].[hash].mjs' });
 await bundle.close();

@@ -16,6 +16,7 @@ import {
   type RunConfig,
   type SchedulerId,
 } from '@pcfarm/core';
+import { replayCommand, replayReproducerCommand } from '@pcfarm/farm/replay-commands';
 import { asUsage, checkOptions, choiceList, scenarioOf, schedulerOf, strategyOf, UsageError, wholeNumber, type Parsed } from './args.js';
 
 export interface Io {
@@ -28,13 +29,7 @@ export const FUZZ_RUNS_DEFAULT = 1000;
 /** The wall-clock budget of `pcfarm minimize`; the core counts runs, only the CLI has a clock. */
 export const MINIMIZE_TIME_MS_DEFAULT = 20_000;
 
-/** The command that replays a run, as the user can paste it. */
-export function replayCommand(config: RunConfig, seed: number): string {
-  const scheduler = config.scheduler && config.scheduler !== DEFAULTS.scheduler ? ` --scheduler ${config.scheduler}` : '';
-  // A seed replays the same run only under the same PCT depth.
-  const depth = config.pctDepth !== undefined && config.pctDepth !== DEFAULTS.pctDepth ? ` --pct-depth ${config.pctDepth}` : '';
-  return `npx pnpm@10 pcfarm replay --strategy ${config.strategy} --scenario ${config.scenario}${scheduler}${depth} --seed ${seed}`;
-}
+export { replayCommand, replayReproducerCommand };
 
 /** The command that minimizes a failing seed, as the user can paste it. */
 export function minimizeCommandLine(config: RunConfig, seed: number): string {
@@ -46,10 +41,6 @@ export function reproducerString(config: RunConfig, choices: readonly number[]):
   return encodeReproducer(reproducerOf(config, choices));
 }
 
-/** The command that replays a reproducer, as the user can paste it. */
-export function replayReproducerCommand(reproducer: string): string {
-  return `npx pnpm@10 pcfarm replay ${reproducer}`;
-}
 
 /**
  * The reproducer given as the command's one positional argument, or null.

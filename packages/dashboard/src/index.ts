@@ -8,8 +8,8 @@ export { LocalControl, StoreControl, type CampaignActivity, type CampaignControl
 export { errorAnswer, HttpError, type ErrorBody } from './errors.js';
 export { LiveHub, RATE_WINDOW_MS, WORKER_LATE_MS, workerViews, type BucketEvent, type LiveEvent, type StatsEvent, type WorkersEvent, type WorkerView } from './live.js';
 export { MATRIX_RUNS, MatrixCache, type Matrix } from './matrix.js';
-export { REPLAY_LIMITS, replayReproducer, replayReproducerCommand, replaySeed, type ReplayResult } from './replay.js';
-export { exampleReplayCommand, selectBuckets, type BucketQuery } from './routes/buckets.js';
+export { REPLAY_LIMITS, replayReproducer, replaySeed, type ReplayResult } from './replay.js';
+export { selectBuckets, type BucketQuery } from './routes/buckets.js';
 export { sampleViews, type CampaignView, type SampleView } from './routes/campaigns.js';
 export { PUBLIC_DIR } from './static.js';
 export { parseLocks, timelineOf, type EventKind, type Hold, type Timeline, type TimelineEvent } from './timeline.js';

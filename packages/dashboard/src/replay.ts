@@ -6,6 +6,7 @@
  * run (and trace) for long.
  */
 import { decodeReproducer, DEFAULTS, encodeReproducer, MODEL_VERSION, reproducerOf, runOne, signatureOf, type Outcome, type RunConfig } from '@pcfarm/core';
+import { replayReproducerCommand } from '@pcfarm/farm/replay-commands';
 import { HttpError } from './errors.js';
 import { timelineOf, type Timeline } from './timeline.js';
 
@@ -39,14 +40,6 @@ export interface ReplayResult extends Timeline {
   replayCommand: string | null;
 }
 
-/**
- * The command that replays a reproducer, as the user can paste it. The same
- * text as the CLI's replayReproducerCommand (packages/cli/src/commands.ts):
- * the dashboard may not import the CLI, which sits above it.
- */
-export function replayReproducerCommand(reproducer: string): string {
-  return `npx pnpm@10 pcfarm replay ${reproducer}`;
-}
 
 function checkSteps(config: RunConfig): void {
   const steps = config.stepsMax ?? DEFAULTS.stepsMax;

@@ -8,7 +8,8 @@ import { decodeReproducer, encodeReproducer, MODEL_VERSION, runOne, STRATEGIES }
 import type { Store } from '@pcfarm/farm';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, MatrixCache, replayReproducerCommand, StoreControl } from '../dist/index.js';
+import { replayReproducerCommand } from '@pcfarm/farm/replay-commands';
+import { buildApp, MatrixCache, StoreControl } from '../dist/index.js';
 import { seedCampaign, SELF_DEADLOCK, type Seeded } from './helpers.js';
 
 /** One matrix for every suite of the process: it is the model's, not a store's. */

@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { encodeReproducer, minimize, Model, reproducerOf, runOne, type Failure, type TraceEvent } from '@pcfarm/core';
 import { describe, expect, it } from 'vitest';
-import { exampleReplayCommand, parseLocks, replayReproducer, replayReproducerCommand, replaySeed, sampleViews, timelineOf } from '../dist/index.js';
+import { replayCommand, replayReproducerCommand } from '@pcfarm/farm/replay-commands';
+import { parseLocks, replayReproducer, replaySeed, sampleViews, timelineOf } from '../dist/index.js';
 
 const ev = (step: number, task: string, what: string, locks = ''): TraceEvent => ({ step, task, site: 'site', what, locks });
 
@@ -85,7 +86,7 @@ describe('replays', () => {
     };
     const seedConfig = { strategy: 'v2.6.20', scenario: 'cross-mmap-write', scheduler: 'random' as const, pctDepth: 2 };
     const bySeed = replaySeed(seedConfig, 3);
-    const seedCommand = exampleReplayCommand(seedConfig, 3);
+    const seedCommand = replayCommand(seedConfig, 3);
     expect(seedCommand).toBe('npx pnpm@10 pcfarm replay --strategy v2.6.20 --scenario cross-mmap-write --scheduler random --pct-depth 2 --seed 3');
     expect(cli(seedCommand)).toContain(`trace hash: ${bySeed.traceHash}`);
 

@@ -2,12 +2,13 @@
  * A campaign's buckets: the list (filtered and sorted), one bucket with its
  * examples and minimized reproducer, and its replayed trace.
  */
-import { DEFAULTS, MODEL_VERSION, type RunConfig } from '@pcfarm/core';
+import { MODEL_VERSION, type RunConfig } from '@pcfarm/core';
 import { FarmError, type Bucket, type Campaign } from '@pcfarm/farm';
+import { replayCommand, replayReproducerCommand } from '@pcfarm/farm/replay-commands';
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../context.js';
 import { HttpError } from '../errors.js';
-import { replayReproducer, replayReproducerCommand, replaySeed } from '../replay.js';
+import { replayReproducer, replaySeed } from '../replay.js';
 import { BUCKET_SORTS, bucketListQuery, bucketParams, bucketSchema, campaignParams, errorResponses, noQuery, replaySchema } from '../schemas.js';
 
 export interface BucketQuery {
@@ -51,12 +52,6 @@ export function exampleConfig(c: Campaign, b: Bucket, scenario: string): RunConf
   return { strategy: b.strategy, scenario, scheduler: c.spec.scheduler, pctDepth: c.spec.pctDepth };
 }
 
-/** The command that replays an example seed, as the user can paste it (options the CLI's replay takes). */
-export function exampleReplayCommand(config: RunConfig, seed: number): string {
-  const scheduler = config.scheduler !== undefined && config.scheduler !== DEFAULTS.scheduler ? ` --scheduler ${config.scheduler}` : '';
-  const depth = config.pctDepth !== undefined && config.pctDepth !== DEFAULTS.pctDepth ? ` --pct-depth ${config.pctDepth}` : '';
-  return `npx pnpm@10 pcfarm replay --strategy ${config.strategy} --scenario ${config.scenario}${scheduler}${depth} --seed ${seed}`;
-}
 
 type BucketParams = { Params: { id: string; bucketId: string } };
 
@@ -108,7 +103,7 @@ export default async function bucketRoutes(app: FastifyInstance, ctx: RouteConte
         bucket,
         campaign: { id: campaign.id, name: campaign.spec.name, scheduler: campaign.spec.scheduler, pctDepth: campaign.spec.pctDepth, modelVersion: campaign.modelVersion },
         replayCommand: bucket.minimized === null ? null : replayReproducerCommand(bucket.minimized.reproducer),
-        examples: bucket.examples.map((e) => ({ ...e, replayCommand: exampleReplayCommand(exampleConfig(campaign, bucket, e.scenario), e.seed) })),
+        examples: bucket.examples.map((e) => ({ ...e, replayCommand: replayCommand(exampleConfig(campaign, bucket, e.scenario), e.seed) })),
       };
     },
   );
