@@ -85,6 +85,9 @@ export async function runCampaign(store: Store, campaignId: string, executor: Ex
   let nextIndex = 0;
   let exhausted = false;
   let inflight = 0;
+  let minimizingNow = 0;
+  /** Resolves the main loop's wait: a job ended, or the signal fired. */
+  let wake: () => void = () => {};
   let failure: Error | null = null;
   const retries = new Map<number, number>();
   const retryQueue: Batch[] = [];
@@ -130,9 +133,6 @@ export async function runCampaign(store: Store, campaignId: string, executor: Ex
       newBuckets,
     });
   }
-
-  let minimizingNow = 0;
-  let wake: () => void = () => {};
 
   async function runOneBatch(b: Batch): Promise<void> {
     let r: BatchResult;
