@@ -199,12 +199,16 @@ export class EmbeddedStore implements Store {
 
   /** Append and apply: the line is on disk before memory changes. */
   private write(e: JournalEntry): void {
+    this.append(e);
+    this.apply(e);
+  }
+
+  private append(e: JournalEntry): void {
     if (this.readOnly) throw new FarmError('ESTATE', `${this.file} is open read-only: start or change campaigns in the process that runs them`);
     const text = `${JSON.stringify(e)}\n`;
     appendFileSync(this.file, text);
     this.offset += Buffer.byteLength(text);
     this.line++;
-    this.apply(e);
   }
 
   private results(id: string): CampaignResults {
@@ -247,9 +251,10 @@ export class EmbeddedStore implements Store {
   async recordBatch(result: BatchResult, runningMs: number): Promise<RecordOutcome> {
     const r = this.results(result.campaignId);
     if (r.done.has(result.index)) return { recorded: false, newBuckets: [] };
-    const before = new Set(r.buckets.keys());
-    this.write({ type: 'batch', at: this.now(), runningMs, result });
-    return { recorded: true, newBuckets: [...r.buckets.values()].filter((b) => !before.has(b.id)) };
+    const at = this.now();
+    this.append({ type: 'batch', at, runningMs, result });
+    // What apply() does for this record on a reopen, and it says which buckets are new.
+    return r.apply(result, at, runningMs);
   }
 
   async doneBatches(id: string): Promise<number[]> {
