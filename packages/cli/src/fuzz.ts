@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { SCENARIOS, signatureTitle, STRATEGIES } from '@pcfarm/core';
 import { DASHBOARD_PORT_DEFAULT, LocalControl, startDashboard, type CampaignControl, type Dashboard } from '@pcfarm/dashboard';
 import { batchCount, campaignSpec, EmbeddedStore, FarmError, ThreadPool, type EngineResult, THREADS_MAX, type Bucket, type Campaign, type CampaignSpec, type CampaignSummary, type Progress, type Store } from '@pcfarm/farm';
-import { checkOptions, UsageError, wholeNumber, type Parsed } from './args.js';
+import { checkOptions, oneOf, UsageError, wholeNumber, type Parsed } from './args.js';
 import { replayCommand, replayReproducerCommand, type Io } from './commands.js';
 
 /** Where results go when --results is not given (relative to the working directory). */
@@ -105,9 +105,7 @@ async function openDashboard(store: Store, control: CampaignControl, p: Parsed, 
 function listOption(p: Parsed, name: string, plural: string, known: readonly string[]): string[] | undefined {
   const raw = p.options.get(name);
   if (raw === undefined) return undefined;
-  const items = raw.split(',').map((s) => s.trim());
-  for (const s of items) if (!known.includes(s)) throw new UsageError(`unknown ${name} ${JSON.stringify(s)}; valid ${plural}: ${known.join(', ')}`);
-  return items;
+  return raw.split(',').map((s) => oneOf(name, plural, s.trim(), known)!);
 }
 
 /** The campaign spec the options ask for (`pcfarm campaign start` takes the same ones). */
