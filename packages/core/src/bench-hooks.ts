@@ -111,7 +111,7 @@ export interface StepBench {
 export function stepBench(tasks = 2, stepsPerTask = 50_000): StepBench {
   const scenario = spinScenario(tasks, stepsPerTask);
   const model = new Model(
-    { strategy: 'v2.6.20', scenario: scenario.id, reclaimActionsMax: 0, stepsMax: 100_000_000, taskStepsMax: 100_000_000 },
+    { strategy: 'v2.6.20', scenario: scenario.id, reclaimActionsMax: 0, stepsMax: 100_000_000, stallStepsMax: 100_000_000 },
     { scenarios: [scenario] },
   );
   const stepsPerRun = model.run({ seed: 0 }).steps;

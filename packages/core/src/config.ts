@@ -20,9 +20,9 @@ export interface RunConfig {
   pctDaemonOneIn?: number;
   /** Steps (preemption points) a run may take in all before it is a livelock; default 20000. */
   stepsMax?: number;
-  /** Steps one task may take, once reclaim is done, before it is a livelock; default 4000. */
-  taskStepsMax?: number;
-  /** Iterations of the reclaim thread, each taking at most one action; default 12. */
+  /** Steps a user task may take without forward progress (cells written or read, an operation finished) before it is a livelock; default 2000. */
+  stallStepsMax?: number;
+  /** Iterations of the reclaim thread, each taking at most one action, in scenarios whose reclaim stops; default 12. */
   reclaimActionsMax?: number;
   /** Disk blocks per page: 1, 2 or 4 (sub-page buffers); default 1. */
   blocksPerPage?: number;
@@ -40,7 +40,7 @@ export interface ResolvedConfig {
   pctStepsEstimate: number;
   pctDaemonOneIn: number;
   stepsMax: number;
-  taskStepsMax: number;
+  stallStepsMax: number;
   reclaimActionsMax: number;
   blocksPerPage: number;
   pageCells: number;
@@ -53,7 +53,7 @@ export const DEFAULTS: Omit<ResolvedConfig, 'strategy' | 'scenario'> = {
   pctStepsEstimate: 0,
   pctDaemonOneIn: 2,
   stepsMax: 20_000,
-  taskStepsMax: 4_000,
+  stallStepsMax: 2_000,
   reclaimActionsMax: 12,
   blocksPerPage: 1,
   pageCells: 4096,
@@ -71,7 +71,7 @@ export const LIMITS = {
   /** Pages a file may have. */
   filePagesMax: 8,
   /** Virtual pages of one process's address space. */
-  vpagesMax: 16,
+  vpagesMax: 24,
   /** Files in a scenario. */
   inodesMax: 4,
   /** Tasks in a scenario, reclaim included. */
@@ -128,7 +128,7 @@ export function resolveConfig(config: RunConfig, strategies: readonly string[], 
     pctStepsEstimate: config.pctStepsEstimate === undefined ? 0 : positiveInt('pctStepsEstimate', config.pctStepsEstimate, 1, 1_000_000),
     pctDaemonOneIn: positiveInt('pctDaemonOneIn', config.pctDaemonOneIn ?? DEFAULTS.pctDaemonOneIn, 2, 1_000_000),
     stepsMax: positiveInt('stepsMax', config.stepsMax ?? DEFAULTS.stepsMax, 1, 100_000_000),
-    taskStepsMax: positiveInt('taskStepsMax', config.taskStepsMax ?? DEFAULTS.taskStepsMax, 1, 100_000_000),
+    stallStepsMax: positiveInt('stallStepsMax', config.stallStepsMax ?? DEFAULTS.stallStepsMax, 1, 100_000_000),
     reclaimActionsMax: positiveInt('reclaimActionsMax', config.reclaimActionsMax ?? DEFAULTS.reclaimActionsMax, 0, 1_000_000),
     blocksPerPage,
     pageCells,

@@ -16,6 +16,23 @@ export const EV_DATA = 0;
 export const EV_ZERO = 1;
 export const EV_MAPPED = 2;
 
+/** What an operation of the file's history was: its events and its effect on i_size. */
+export const OP_INITIAL = 0;
+export const OP_WRITE = 1;
+export const OP_TRUNCATE = 2;
+export const OP_STORE = 3;
+/** An O_DIRECT write not under i_mutex (fs/direct-io.ts). */
+export const OP_DIRECT = 4;
+
+/**
+ * Whether an operation is serialized against writes and truncates (they all
+ * take i_mutex): a store or an O_DIRECT write without i_mutex is atomic
+ * against them only cell by cell.
+ */
+export function serialized(kind: number): boolean {
+  return kind !== OP_STORE && kind !== OP_DIRECT;
+}
+
 export const TIME_INF = 0x7fffffff;
 export const TIME_INITIAL = -1;
 export const OFFSET_INF = 0x3fffffff;
@@ -44,6 +61,20 @@ export class History {
    */
   readonly weak: Uint8Array;
   n = 0;
+  /** The operation (system call, store, or the file's creation) each event belongs to. */
+  readonly op: Int32Array;
+  /**
+   * Operations: their kind, real-time interval and effect on i_size (a
+   * truncate's new size, a write's end once it returns, -1 for none). The
+   * whole-file check linearizes operations, not events: a write's events
+   * land together or not at all in any order the check may pick.
+   */
+  readonly opKind: Uint8Array;
+  readonly opStart: Int32Array;
+  readonly opEnd: Int32Array;
+  readonly opSize: Int32Array;
+  nOps = 0;
+  private curOp = -1;
 
   constructor(readonly eventsMax: number) {
     this.kind = new Uint8Array(eventsMax);
@@ -55,10 +86,41 @@ export class History {
     this.srcInode = new Int32Array(eventsMax);
     this.srcPos = new Int32Array(eventsMax);
     this.weak = new Uint8Array(eventsMax);
+    this.op = new Int32Array(eventsMax);
+    this.opKind = new Uint8Array(eventsMax);
+    this.opStart = new Int32Array(eventsMax);
+    this.opEnd = new Int32Array(eventsMax);
+    this.opSize = new Int32Array(eventsMax);
   }
 
   reset(): void {
     this.n = 0;
+    this.nOps = 0;
+    this.curOp = -1;
+  }
+
+  /** An operation starts at `start`: the events added until the next one are its. */
+  beginOp(kind: number, start: number, size = -1): number {
+    if (this.nOps === this.eventsMax) throw new Error('file history full: raise LIMITS.historyEventsMax');
+    const op = this.nOps++;
+    this.opKind[op] = kind;
+    this.opStart[op] = start;
+    this.opEnd[op] = start === TIME_INITIAL ? TIME_INITIAL : TIME_INF;
+    this.opSize[op] = size;
+    this.curOp = op;
+    return op;
+  }
+
+  /** The operation returned at `end`, leaving i_size at least `size` (-1: no effect). */
+  endOp(op: number, end: number, size: number): void {
+    this.opEnd[op] = end;
+    this.opSize[op] = size;
+  }
+
+  /** Whether some operation is still running. */
+  busy(): boolean {
+    for (let op = 0; op < this.nOps; op++) if (this.opEnd[op] === TIME_INF) return true;
+    return false;
   }
 
   add(kind: number, pos: number, len: number, start: number, base: number, srcInode: number, srcPos: number, weak = false): number {
@@ -73,6 +135,7 @@ export class History {
     this.srcInode[e] = srcInode;
     this.srcPos[e] = srcPos;
     this.weak[e] = weak ? 1 : 0;
+    this.op[e] = this.curOp;
     return e;
   }
 

@@ -4,16 +4,16 @@
  * judged by oracles, explored from seeds, replayed bit for bit.
  */
 export { ConfigError, DEFAULTS, LIMITS, SCHEDULERS, type RunConfig, type ResolvedConfig, type SchedulerId } from './config.js';
-export { FAILURE_KINDS, type Failure, type FailureKind, type TraceEvent } from './kernel.js';
+export { FAILURE_KINDS, severityOf, type Failure, type FailureKind, type Severity, type TraceEvent } from './kernel.js';
 export { Model, runOne, type ModelOptions, type Outcome, type RunInput } from './model.js';
 export { formatEvent } from './trace.js';
 export { describeCell } from './cell.js';
 export { MODEL_VERSION } from './version.js';
-export { signatureOf, signatureTitle, type Signature } from './signature.js';
+export { findingSignature, signatureOf, signatureTitle, type Signature } from './signature.js';
 export { minimize, trimZeros, MINIMIZE_DEFAULTS, type MinimizeOptions, type MinimizeResult, type MinimizeStop, type RunSize } from './minimize.js';
 export { CONFIG_FIELDS, decodeReproducer, encodeReproducer, reproducerOf, REPRODUCER_PREFIX, type Reproducer } from './reproducer.js';
 export { costProfiles, type CostProfile } from './costs.js';
-export { matrixCell, verdictMatrix, type MatrixCell } from './matrix.js';
+export { BLOCKS_PER_PAGE, matrixCell, verdictMatrix, type MatrixCell } from './matrix.js';
 export type { Strategy } from './strategies/strategy.js';
 export type { Scenario } from './scenarios/scenario.js';
 import { SCENARIO_TABLE } from './scenarios/index.js';

@@ -1,5 +1,5 @@
 import { History } from './history.js';
-import { Mutex } from './locks.js';
+import { CLASS_I_MUTEX, lockKey, Mutex } from './locks.js';
 import type { Page } from './page.js';
 
 /** A file: i_size, its block map, i_mutex and its page cache (address_space). */
@@ -21,7 +21,7 @@ export class Inode {
     this.id = id;
     this.name = `f${id}`;
     this.blocks = new Int32Array(filePagesMax * blocksPerPage).fill(-1);
-    this.iMutex = new Mutex(`i_mutex(${this.name})`);
+    this.iMutex = new Mutex(`i_mutex(${this.name})`, lockKey(CLASS_I_MUTEX, id));
     this.pages = new Array<Page | null>(filePagesMax).fill(null);
     this.history = new History(historyEventsMax);
   }

@@ -23,18 +23,36 @@ export type FailureKind =
   | 'bad-return'
   | 'kernel-bug';
 
+/**
+ * Every kind, most severe first: what a cell's verdict is when its runs found
+ * several. A deadlock hangs the machine; the data kinds hand a user data that
+ * is not theirs or lose theirs (stale-data, uninit-data, bad-data,
+ * transient-zero, final-state); bad-return lies about what landed; a
+ * kernel-bug is a BUG_ON of the model; a livelock spins without progress; a
+ * lock-order failure is a cycle whose lock instances can meet, a deadlock this
+ * run did not happen to close. A warning (a class-only lock-order cycle) is
+ * less severe than any failure.
+ */
 export const FAILURE_KINDS: readonly FailureKind[] = [
   'deadlock',
-  'lock-order',
   'stale-data',
   'uninit-data',
-  'transient-zero',
   'bad-data',
-  'livelock',
+  'transient-zero',
   'final-state',
   'bad-return',
   'kernel-bug',
+  'livelock',
+  'lock-order',
 ];
+
+/** A finding's rank in FAILURE_KINDS: lower is more severe. */
+export function severityOf(kind: FailureKind): number {
+  return FAILURE_KINDS.indexOf(kind);
+}
+
+/** Whether a finding fails the run or only warns (a class-only lock-order cycle). */
+export type Severity = 'failure' | 'warning';
 
 /** How a run failed: the oracle's kind, what it saw, and where. */
 export interface Failure {
@@ -54,6 +72,10 @@ export interface Failure {
    * the same sites, so a signature is its kind, strategy and sites.
    */
   sites: string[];
+  /** `failure`, or `warning` for a finding that cannot happen in this scenario as it stands. */
+  severity: Severity;
+  /** For a warning: a scenario where the instances do meet, to run to see it happen; else null. */
+  witness: string | null;
 }
 
 /** One line of a replay trace. */
@@ -122,9 +144,12 @@ export class Kernel {
   failure: Failure | null = null;
   /** A lock-order finding: the run goes on, as the kernel does after a lockdep splat. */
   deferred: Failure | null = null;
+  /** Findings that do not fail the run (class-only lock-order cycles), in the order found. */
+  readonly warnings: Failure[] = [];
   readonly tracing: boolean;
   readonly trace: TraceEvent[] = [];
-  reclaimDone = true;
+  /** The scenario's reclaim never stops (Scenario.reclaimForever). */
+  reclaimForever = false;
   private nextBuf = 1;
 
   constructor(cfg: ResolvedConfig, strategy: Strategy, paths: KernelPaths) {
@@ -163,8 +188,9 @@ export class Kernel {
     this.step = 0;
     this.failure = null;
     this.deferred = null;
+    this.warnings.length = 0;
     this.trace.length = 0;
-    this.reclaimDone = true;
+    this.reclaimForever = false;
     this.nextBuf = 1;
   }
 
@@ -220,18 +246,13 @@ export class Kernel {
 
   /** An oracle's verdict: record it and unwind the run. */
   fail(kind: FailureKind, t: Task | null, message: string, details: string[] = [], sites: string[] = t !== null ? [t.where(4)] : []): never {
-    this.failure ??= { kind, message, task: t?.name ?? 'kernel', site: t?.where() ?? 'kernel', step: this.step, details, sites };
+    this.failure ??= { kind, message, task: t?.name ?? 'kernel', site: t?.where() ?? 'kernel', step: this.step, details, sites, severity: 'failure', witness: null };
     throw FAILED;
   }
 
   /** A BUG_ON of the model: `what` names it without numbers or names of pages. */
   bug(t: Task, what: string, message: string): never {
     return this.fail('kernel-bug', t, `BUG: ${message}`, [], [`${what} in ${t.where(4)}`]);
-  }
-
-  /** A finding that does not stop the run (lockdep): reported if nothing worse happens. */
-  defer(kind: FailureKind, t: Task, message: string, details: string[], sites: string[]): void {
-    this.deferred ??= { kind, message, task: t.name, site: t.where(), step: this.step, details, sites };
   }
 
   /** Record a trace event (replay mode only; callers check `tracing` before building text). */
@@ -244,6 +265,7 @@ function resetPage(page: Page): void {
   page.inUse = false;
   page.mapping = null;
   page.index = 0;
+  page.ino = -1;
   page.frame = -1;
   page.flags = 0;
   page.count = 0;

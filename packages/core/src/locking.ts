@@ -3,21 +3,22 @@ import type { Kernel } from './kernel.js';
 import { CLASS_I_MUTEX, CLASS_MMAP_SEM, MODE_READ, MODE_WRITE, type Mutex, type RwSem } from './locks.js';
 import { WAIT_MUTEX, WAIT_RWSEM, type Task } from './task.js';
 
-/** Tell lockdep about a blocking acquisition; an unsafe order is a deferred `lock-order` finding. */
-export function lockdepAcquire(k: Kernel, t: Task, cls: number): void {
-  const report = k.lockdep.acquire(t, cls);
-  if (report !== null) k.defer('lock-order', t, report.message, report.details, report.sites);
+/** Tell lockdep about a blocking acquisition of lock instance `key`; it judges the order when the run ends. */
+export function lockdepAcquire(k: Kernel, t: Task, cls: number, key: number, mode: number): void {
+  if (t.nrHeld === 0) return;
+  k.lockdep.acquire(t, cls, key, mode);
+  k.lockdep.stamp(k.step);
 }
 
 export function* mutexLock(k: Kernel, t: Task, m: Mutex): Gen {
-  lockdepAcquire(k, t, CLASS_I_MUTEX);
+  lockdepAcquire(k, t, CLASS_I_MUTEX, m.key, MODE_WRITE);
   while (m.owner !== null) {
     t.waitOn(WAIT_MUTEX, 'mutex_lock', null, m);
     yield;
   }
   t.clearWait();
   m.owner = t;
-  t.hold(CLASS_I_MUTEX, m, MODE_WRITE);
+  t.hold(CLASS_I_MUTEX, m, m.key, MODE_WRITE);
   if (k.tracing) k.event(t, `mutex_lock(${m.name})`);
 }
 
@@ -29,7 +30,7 @@ export function mutexUnlock(k: Kernel, t: Task, m: Mutex): void {
 }
 
 export function* downRead(k: Kernel, t: Task, sem: RwSem): Gen {
-  lockdepAcquire(k, t, CLASS_MMAP_SEM);
+  lockdepAcquire(k, t, CLASS_MMAP_SEM, sem.key, MODE_READ);
   k.costs.mmapSemAcquisitions++;
   // A queued writer blocks new readers, as in Linux.
   if (sem.writer === null && sem.queue.length === 0) {
@@ -53,11 +54,11 @@ export function upRead(k: Kernel, t: Task, sem: RwSem): void {
 }
 
 export function* downWrite(k: Kernel, t: Task, sem: RwSem): Gen {
-  lockdepAcquire(k, t, CLASS_MMAP_SEM);
+  lockdepAcquire(k, t, CLASS_MMAP_SEM, sem.key, MODE_WRITE);
   k.costs.mmapSemAcquisitions++;
   if (sem.writer === null && sem.readers.length === 0 && sem.queue.length === 0) {
     sem.writer = t;
-    t.hold(CLASS_MMAP_SEM, sem, MODE_WRITE);
+    t.hold(CLASS_MMAP_SEM, sem, sem.key, MODE_WRITE);
   } else {
     sem.queue.push(t);
     sem.queueMode.push(MODE_WRITE);
@@ -77,7 +78,7 @@ export function upWrite(k: Kernel, t: Task, sem: RwSem): void {
 
 function grantRead(sem: RwSem, t: Task): void {
   sem.readers.push(t);
-  t.hold(CLASS_MMAP_SEM, sem, MODE_READ);
+  t.hold(CLASS_MMAP_SEM, sem, sem.key, MODE_READ);
 }
 
 /** Hand the semaphore to the head of the queue: one writer, or every reader up to the next writer. */
@@ -89,7 +90,7 @@ function wake(sem: RwSem): void {
       sem.queue.shift();
       sem.queueMode.shift();
       sem.writer = head;
-      head.hold(CLASS_MMAP_SEM, sem, MODE_WRITE);
+      head.hold(CLASS_MMAP_SEM, sem, sem.key, MODE_WRITE);
       head.clearWait();
       return;
     }

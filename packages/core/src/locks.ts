@@ -10,10 +10,42 @@ export const LOCK_CLASSES = ['page_lock', 'i_mutex', 'mmap_sem', 'PG_writing'] a
 export const MODE_READ = 0;
 export const MODE_WRITE = 1;
 
+/**
+ * A lock instance as lockdep's instance edges name it: class * 1024 + id,
+ * where the id is the file for i_mutex, the mm for mmap_sem, and file * 64 +
+ * index for a page's lock or PG_writing (the page of the file, whichever
+ * struct page holds it now).
+ */
+export function lockKey(cls: number, id: number): number {
+  return cls * 1024 + id;
+}
+
+/** The key's id of a file page. */
+export function pageId(ino: number, index: number): number {
+  return ino * 64 + index;
+}
+
+/** `page_lock(f0:1)`, `mmap_sem(mm0)`, `i_mutex(f0)`: a lock instance as reports print it. */
+export function lockKeyName(key: number): string {
+  const cls = Math.floor(key / 1024);
+  const id = key % 1024;
+  switch (cls) {
+    case CLASS_I_MUTEX:
+      return `i_mutex(f${id})`;
+    case CLASS_MMAP_SEM:
+      return `mmap_sem(mm${id})`;
+    default:
+      return `${LOCK_CLASSES[cls]}(f${Math.floor(id / 64)}:${id % 64})`;
+  }
+}
+
 /** A sleeping mutex (i_mutex). */
 export class Mutex {
   owner: Task | null = null;
-  constructor(readonly name: string) {}
+  constructor(
+    readonly name: string,
+    readonly key: number,
+  ) {}
   reset(): void {
     this.owner = null;
   }
@@ -29,8 +61,14 @@ export class RwSem {
   readonly readers: Task[] = [];
   readonly queue: Task[] = [];
   readonly queueMode: number[] = [];
-  constructor(readonly name: string) {}
+  /** Tasks whose programs may take it for writing (munmap): what lets two readers block each other. */
+  writersPossible = 0;
+  constructor(
+    readonly name: string,
+    readonly key: number,
+  ) {}
   reset(): void {
+    this.writersPossible = 0;
     this.writer = null;
     this.readers.length = 0;
     this.queue.length = 0;
@@ -42,6 +80,8 @@ export class RwSem {
 export class HeldLock {
   cls = 0;
   lock: object | null = null;
+  /** The instance, by lockKey. */
+  key = 0;
   mode = MODE_WRITE;
   /** The function that took it and its caller, innermost first. */
   fn = '';

@@ -5,7 +5,7 @@ import { stale, uninit } from './cell.js';
  * so that every copy in the model (page to page, disk to page, page to swap)
  * is a `copyWithin` on one array, with no view or buffer allocated.
  *
- *   [ frames: framesMax pages | disk: blocksMax blocks | swap: slotsMax pages ]
+ *   [ frames: framesMax pages | disk: blocksMax blocks | swap: slotsMax pages | a page of zeroes ]
  */
 export class Memory {
   readonly cells: Uint32Array;
@@ -16,11 +16,17 @@ export class Memory {
   readonly slotsMax: number;
   readonly diskBase: number;
   readonly swapBase: number;
+  /** A page of ZERO cells nothing writes: what a hole reads as. */
+  readonly zeroOff: number;
   private readonly freeFrames: Int32Array;
   private nrFreeFrames = 0;
   private readonly freeBlocks: Int32Array;
   private nrFreeBlocks = 0;
   private readonly slotUsed: Uint8Array;
+  /** Blocks a run may still allocate before the filesystem is full (ENOSPC); -1: no limit. */
+  blocksFree = -1;
+  /** Disk blocks whose reads fail (a bad sector): 1 each. */
+  readonly badBlock: Uint8Array;
 
   constructor(framesMax: number, pageCells: number, blocksMax: number, blockCells: number, slotsMax: number) {
     this.framesMax = framesMax;
@@ -30,10 +36,12 @@ export class Memory {
     this.slotsMax = slotsMax;
     this.diskBase = framesMax * pageCells;
     this.swapBase = this.diskBase + blocksMax * blockCells;
-    this.cells = new Uint32Array(this.swapBase + slotsMax * pageCells);
+    this.zeroOff = this.swapBase + slotsMax * pageCells;
+    this.cells = new Uint32Array(this.zeroOff + pageCells);
     this.freeFrames = new Int32Array(framesMax);
     this.freeBlocks = new Int32Array(blocksMax);
     this.slotUsed = new Uint8Array(slotsMax);
+    this.badBlock = new Uint8Array(blocksMax);
     this.reset();
   }
 
@@ -45,6 +53,8 @@ export class Memory {
     for (let i = 0; i < this.blocksMax; i++) this.freeBlocks[i] = this.blocksMax - 1 - i;
     this.nrFreeBlocks = this.blocksMax;
     this.slotUsed.fill(0);
+    this.blocksFree = -1;
+    this.badBlock.fill(0);
   }
 
   frameOff(frame: number): number {
@@ -76,8 +86,10 @@ export class Memory {
     return this.framesMax - this.nrFreeFrames;
   }
 
-  /** A block just allocated to a file holds STALE(block): another file's deleted data. */
+  /** A block just allocated to a file holds STALE(block): another file's deleted data; -1 when the filesystem is full (ENOSPC). */
   allocBlock(): number {
+    if (this.blocksFree === 0) return -1;
+    if (this.blocksFree > 0) this.blocksFree--;
     if (this.nrFreeBlocks === 0) throw new Error('out of disk blocks: raise LIMITS.diskPagesMax');
     const block = this.freeBlocks[--this.nrFreeBlocks]!;
     const off = this.blockOff(block);
@@ -86,6 +98,8 @@ export class Memory {
   }
 
   freeBlock(block: number): void {
+    if (this.blocksFree >= 0) this.blocksFree++;
+    this.badBlock[block] = 0;
     this.freeBlocks[this.nrFreeBlocks++] = block;
   }
 

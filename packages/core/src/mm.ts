@@ -1,5 +1,5 @@
 import type { Inode } from './inode.js';
-import { RwSem } from './locks.js';
+import { CLASS_MMAP_SEM, lockKey, RwSem } from './locks.js';
 
 export const VMA_ANON = 0;
 export const VMA_FILE = 1;
@@ -11,6 +11,8 @@ export class Vma {
   kind = VMA_ANON;
   inode: Inode | null = null;
   pgoff = 0;
+  /** A MAP_PRIVATE file mapping: reads share the page-cache page, a write copies it (do_wp_page). */
+  private = false;
   /** Anonymous: the user buffer whose DATA tags it holds (cell i of page p is DATA(buf, p * pageCells + i)). */
   buf = 0;
 }
@@ -20,6 +22,8 @@ export class Mm {
   readonly id: number;
   readonly name: string;
   inUse = false;
+  /** The kernel's own address space (a kernel thread's buffers under set_fs(KERNEL_DS)): never reclaimed, never faults. */
+  kernel = false;
   readonly vmas: Vma[] = [];
   nrVmas = 0;
   /** The page table: virtual page -> frame, or -1 when the PTE is not present. */
@@ -34,11 +38,12 @@ export class Mm {
     this.pte = new Int32Array(vpagesMax).fill(-1);
     this.swapSlot = new Int32Array(vpagesMax).fill(-1);
     for (let i = 0; i < vmasMax; i++) this.vmas.push(new Vma());
-    this.mmapSem = new RwSem(`mmap_sem(${this.name})`);
+    this.mmapSem = new RwSem(`mmap_sem(${this.name})`, lockKey(CLASS_MMAP_SEM, id));
   }
 
   reset(): void {
     this.inUse = false;
+    this.kernel = false;
     this.nrVmas = 0;
     this.pte.fill(-1);
     this.swapSlot.fill(-1);
@@ -54,7 +59,7 @@ export class Mm {
     return null;
   }
 
-  addVma(start: number, end: number, kind: number, inode: Inode | null, pgoff: number, buf = 0): Vma {
+  addVma(start: number, end: number, kind: number, inode: Inode | null, pgoff: number, buf = 0, isPrivate = false): Vma {
     if (this.nrVmas === this.vmas.length) throw new Error(`${this.name}: too many VMAs`);
     if (end > this.pte.length) throw new Error(`${this.name}: mapping past LIMITS.vpagesMax`);
     const vma = this.vmas[this.nrVmas++]!;
@@ -64,6 +69,7 @@ export class Mm {
     vma.inode = inode;
     vma.pgoff = pgoff;
     vma.buf = buf;
+    vma.private = isPrivate;
     return vma;
   }
 

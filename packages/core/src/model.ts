@@ -36,6 +36,8 @@ export interface Outcome {
   trace: TraceEvent[] | null;
   traceHash: string | null;
   costs: Omit<Costs, 'reset'>;
+  /** Findings that do not fail the run (class-only lock-order cycles), each at most once. */
+  warnings: Failure[];
 }
 
 /** Test hooks: extra strategies and scenarios, and kernel paths replaced to plant a bug. */
@@ -98,6 +100,7 @@ export class Model {
     let costs: Outcome['costs'] | null = null;
     this.switches = 0;
     try {
+      k.reclaimForever = this.scenario.reclaimForever === true;
       this.scenario.setup(k);
       k.createTask('kswapd', null, (t) => kswapd(k, t));
       this.scheduler.start(k);
@@ -105,10 +108,12 @@ export class Model {
       // What the run's tasks cost, before the final-state check adds its own sync.
       costs = { ...k.costs };
       finalState(k, this.sync);
-      if (k.deferred !== null) k.failure = k.deferred;
     } catch (e) {
       if (e !== FAILED) throw e;
     }
+    // Lock order is judged on the whole run; a failure found meanwhile is more severe.
+    k.lockdep.judge(k, this.scenario.witness ?? null);
+    if (k.failure === null && k.deferred !== null) k.failure = k.deferred;
     const traceText = k.tracing ? k.trace.map(formatEvent).join('\n') : null;
     return {
       strategy: this.config.strategy,
@@ -124,6 +129,7 @@ export class Model {
       trace: k.tracing ? k.trace.slice() : null,
       traceHash: traceText === null ? null : hex(fnv(traceText)),
       costs: costs ?? { ...k.costs },
+      warnings: k.warnings.slice(),
     };
   }
 
@@ -133,24 +139,34 @@ export class Model {
     return h;
   }
 
-  /** Run tasks until all finish, hashing which task ran at each step. */
+  /**
+   * Run tasks until every user task finishes, hashing which task ran at each
+   * step. Kernel threads (reclaim) keep nobody's run alive and hold no lock
+   * across a preemption point, so they can neither end a wait nor be
+   * waited for: when no user task can run, the run is a deadlock, whatever
+   * reclaim could still do.
+   */
   private loop(): void {
     const k = this.kernel;
-    const { stepsMax, taskStepsMax } = this.config;
+    const { stepsMax, stallStepsMax } = this.config;
     let current: Task | null = null;
     for (;;) {
       let n = 0;
       let live = 0;
+      let users = 0;
       for (let i = 0; i < k.nrTasks; i++) {
         const t = k.tasks[i]!;
         if (t.done) continue;
-        live++;
-        if (canRun(t)) this.runnable[n++] = t;
+        if (!t.kthread) live++;
+        if (canRun(t)) {
+          this.runnable[n++] = t;
+          if (!t.kthread) users++;
+        }
       }
       if (live === 0) return;
-      if (n === 0) deadlock(k);
+      if (users === 0) deadlock(k);
       const t = this.scheduler.next(k, this.runnable, n, current);
-      if (k.step >= stepsMax) livelock(k, t, `is still running after the run's ${stepsMax} steps`);
+      if (k.step >= stepsMax) livelock(k, leastProgress(k), `made no progress the run could finish in: the run passed its ${stepsMax} steps`);
       if (current !== null && t !== current) {
         this.switches++;
         if (this.coverage !== null) this.coverage.add((Math.imul(this.siteHash(current.fn), 31) ^ this.siteHash(t.fn)) >>> 0);
@@ -158,11 +174,22 @@ export class Model {
       current = t;
       k.step++;
       t.steps++;
-      if (t.steps > taskStepsMax && k.reclaimDone && !t.kthread) livelock(k, t, `passed its ${taskStepsMax}-step budget after reclaim finished`);
+      if (t.steps - t.progressAt > stallStepsMax && !t.kthread) livelock(k, t, `took ${stallStepsMax} steps of its own without writing, reading or finishing anything`);
       this.scheduleHash = Math.imul(this.scheduleHash ^ (t.id + 1), 16777619);
       if (t.body!.next().done) t.done = true;
     }
   }
+}
+
+/** The live user task that has gone longest without progress: the one to blame when the run outlasts stepsMax. */
+function leastProgress(k: Kernel): Task {
+  let worst: Task | null = null;
+  for (let i = 0; i < k.nrTasks; i++) {
+    const t = k.tasks[i]!;
+    if (t.done || t.kthread) continue;
+    if (worst === null || t.steps - t.progressAt > worst.steps - worst.progressAt) worst = t;
+  }
+  return worst!;
 }
 
 /** Whether what the task waits for is free now (rwsem waiters are woken by hand-off). */

@@ -23,6 +23,8 @@ export class Page {
   /** page->mapping: the file it caches, or null once truncated or freed. */
   mapping: Inode | null = null;
   index = 0;
+  /** The file it was added to, kept once truncate clears `mapping`: its lock's instance for lockdep. */
+  ino = -1;
   frame = -1;
   flags = 0;
   /** References: the page cache holds one, each PTE one, each get_page one. */

@@ -4,19 +4,21 @@
  */
 import { data } from './cell.js';
 import type { Gen } from './gen.js';
-import { EV_DATA, EV_ZERO, OFFSET_INF } from './history.js';
+import { EV_DATA, EV_ZERO, OFFSET_INF, OP_STORE, OP_TRUNCATE } from './history.js';
+import { checkFileNow } from './oracles/file-state.js';
 import type { Inode } from './inode.js';
 import type { Kernel } from './kernel.js';
-import { VMA_ANON, VMA_FILE } from './mm.js';
+import { VMA_FILE } from './mm.js';
 import type { Task, TaskBody } from './task.js';
 import { sysRead, sysWrite } from './fs/read_write.js';
 import { doFsync } from './fs/sync.js';
+import { sysDirectWrite } from './fs/direct-io.js';
 import { setPageDirty } from './mm/filemap.js';
-import { userFrame } from './mm/memory.js';
+import { userFrame, userFrameWrite } from './mm/memory.js';
 import { doMunmap } from './mm/mmap.js';
 import { doTruncate } from './mm/truncate.js';
 import { checkUserRead } from './oracles/user-data.js';
-import { EFAULT } from './oracles/bad-return.js';
+import { EFAULT } from './errno.js';
 
 export type Op =
   /** writev(file, pos, iov): iov is [addr, len, addr, len, …] in user memory. */
@@ -27,6 +29,8 @@ export type Op =
   /** Store a fresh user buffer's DATA into [addr, addr + len) of a shared file mapping. */
   | { op: 'store'; addr: number; len: number }
   | { op: 'truncate'; file: Inode; size: number; iMutex: boolean }
+  /** An O_DIRECT write of [addr, addr + len), not under i_mutex (fs/direct-io.ts). */
+  | { op: 'direct-write'; file: Inode; pos: number; addr: number; len: number }
   | { op: 'fsync'; file: Inode }
   | { op: 'munmap'; addr: number; len: number };
 
@@ -46,6 +50,8 @@ export function describeOp(op: Op): string {
       return `store(${op.addr}, ${op.len})`;
     case 'truncate':
       return `truncate(${op.file.name}, ${op.size}${op.iMutex ? '' : ', without i_mutex'})`;
+    case 'direct-write':
+      return `write(${op.file.name}, ${op.pos}, [${op.addr}+${op.len}], O_DIRECT)`;
     case 'fsync':
       return `fsync(${op.file.name})`;
     case 'munmap':
@@ -58,6 +64,7 @@ export function* runProgram(k: Kernel, t: Task, ops: readonly Op[]): TaskBody {
     yield;
     if (k.tracing) k.event(t, describeOp(op));
     const ret = yield* runOp(k, t, op);
+    t.progress();
     t.returns.push(ret);
     if (k.tracing) k.event(t, `${describeOp(op)} = ${ret}`);
   }
@@ -75,6 +82,8 @@ function* runOp(k: Kernel, t: Task, op: Op): Gen<number> {
       return yield* userStore(k, t, op.addr, op.len);
     case 'truncate':
       return yield* truncateOp(k, t, op.file, op.size, op.iMutex);
+    case 'direct-write':
+      return yield* sysDirectWrite(k, t, op.file, op.pos, op.addr, op.len);
     case 'fsync':
       return yield* doFsync(k, t, op.file);
     case 'munmap':
@@ -84,9 +93,12 @@ function* runOp(k: Kernel, t: Task, op: Op): Gen<number> {
 
 function* truncateOp(k: Kernel, t: Task, inode: Inode, size: number, iMutex: boolean): Gen<number> {
   const h = inode.history;
+  const op = h.beginOp(OP_TRUNCATE, k.step, size);
   const e = h.add(EV_ZERO, size, OFFSET_INF, k.step, 0, -1, 0);
   const ret = yield* doTruncate(k, t, inode, size, iMutex);
   h.finish(e, k.step, h.len[e]!);
+  h.endOp(op, k.step, size);
+  checkFileNow(k, t, inode, `truncate(${inode.name}, ${size})`);
   return ret;
 }
 
@@ -103,13 +115,15 @@ function* userLoad(k: Kernel, t: Task, addr: number, len: number): Gen<number> {
     const poff = a & (k.pageCells - 1);
     const n = Math.min(len - done, k.pageCells - poff);
     const vma = mm.findVma(vpage)!;
-    if (vma.kind === VMA_FILE) {
+    // A private mapping's own copy (after do_wp_page) is not the file's: only a page-cache page is judged.
+    if (vma.kind === VMA_FILE && !(vma.private && k.frameToPage[frame] === null)) {
       // Past i_size the last page's tail is not the file's: only what lies inside is judged.
       const fileOff = (vma.pgoff + vpage - vma.start) * k.pageCells + poff;
       const inside = Math.min(n, vma.inode!.iSize - fileOff);
       if (inside > 0) checkUserRead(k, t, vma.inode!, k.mem.cells, k.mem.frameOff(frame) + poff, fileOff, inside, k.step, 'load');
     }
     done += n;
+    t.progress();
     yield;
   }
   t.leave();
@@ -119,33 +133,34 @@ function* userLoad(k: Kernel, t: Task, addr: number, len: number): Gen<number> {
 /**
  * A user store into a shared file mapping: cells of a fresh user buffer,
  * written page by page (a store is the one place the model writes cells one
- * by one: they come from registers, not from another page).
+ * by one: they come from registers, not from another page). A store is no
+ * system call: nothing serializes it against a write or a truncate, so each
+ * page's part is its own operation in the file's history, recorded in the
+ * step it lands. Past i_size a store lands in the page but not in the file:
+ * weak. Anonymous memory and a private mapping's copy change no file.
  */
 function* userStore(k: Kernel, t: Task, addr: number, len: number): Gen<number> {
   t.enter('user store');
   const mm = t.mm!;
   const buf = k.newBuf();
-  const events: { inode: Inode; e: number; from: number }[] = [];
-  for (let done = 0; done < len; ) {
-    const vpage = (addr + done) >>> k.pageShift;
-    const vma = vpage < mm.pte.length ? mm.findVma(vpage) : null;
-    if (vma === null || vma.kind === VMA_ANON) break;
-    const n = Math.min(len - done, vma.end * k.pageCells - (addr + done));
-    const inode = vma.inode!;
-    const fileOff = vma.pgoff * k.pageCells + (addr + done - vma.start * k.pageCells);
-    // Past i_size a store lands in the page but not in the file: weak.
-    const inside = Math.max(0, Math.min(n, inode.iSize - fileOff));
-    if (inside > 0) events.push({ inode, e: inode.history.add(EV_DATA, fileOff, inside, k.step, data(buf, done), -1, 0), from: done });
-    if (inside < n) events.push({ inode, e: inode.history.add(EV_DATA, fileOff + inside, n - inside, k.step, data(buf, done + inside), -1, 0, true), from: done + inside });
-    done += n;
-  }
   let done = 0;
   while (done < len) {
     const a = addr + done;
-    const frame = yield* userFrame(k, t, a);
+    const frame = yield* userFrameWrite(k, t, a);
     if (frame < 0) break;
     const poff = a & (k.pageCells - 1);
     const n = Math.min(len - done, k.pageCells - poff);
+    const vma = mm.findVma(a >>> k.pageShift)!;
+    if (vma.kind === VMA_FILE && !vma.private) {
+      const inode = vma.inode!;
+      const h = inode.history;
+      const fileOff = vma.pgoff * k.pageCells + (a - vma.start * k.pageCells);
+      const inside = Math.max(0, Math.min(n, inode.iSize - fileOff));
+      const op = h.beginOp(OP_STORE, k.step);
+      if (inside > 0) h.finish(h.add(EV_DATA, fileOff, inside, k.step, data(buf, done), -1, 0), k.step, inside);
+      if (inside < n) h.finish(h.add(EV_DATA, fileOff + inside, n - inside, k.step, data(buf, done + inside), -1, 0, true), k.step, n - inside);
+      h.endOp(op, k.step, -1);
+    }
     const cells = k.mem.cells;
     const off = k.mem.frameOff(frame) + poff;
     const first = data(buf, done);
@@ -153,9 +168,9 @@ function* userStore(k: Kernel, t: Task, addr: number, len: number): Gen<number> 
     const page = k.frameToPage[frame];
     if (page) setPageDirty(k, page);
     done += n;
+    t.progress();
     yield;
   }
-  for (const { inode, e, from } of events) inode.history.finish(e, k.step, Math.max(0, Math.min(inode.history.len[e]!, done - from)));
   t.leave();
   return done === len ? len : EFAULT;
 }

@@ -43,7 +43,7 @@ export interface Reproducer {
 type Field = Exclude<keyof RunConfig, 'strategy' | 'scenario' | 'trace'>;
 
 /** The config fields a reproducer can carry; a field's tag is its index, so only ever append. */
-export const CONFIG_FIELDS: readonly Field[] = ['scheduler', 'pctDepth', 'pctStepsEstimate', 'pctDaemonOneIn', 'stepsMax', 'taskStepsMax', 'reclaimActionsMax', 'blocksPerPage', 'pageCells'];
+export const CONFIG_FIELDS: readonly Field[] = ['scheduler', 'pctDepth', 'pctStepsEstimate', 'pctDaemonOneIn', 'stepsMax', 'stallStepsMax', 'reclaimActionsMax', 'blocksPerPage', 'pageCells'];
 
 /** The reproducer of a run of `config` that made `choices`, by this model. */
 export function reproducerOf(config: RunConfig, choices: readonly number[]): Reproducer {

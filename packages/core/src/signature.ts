@@ -4,11 +4,12 @@
  * same bug reached from any seed (or scenario) lands in one bucket and no two
  * different (kind, strategy, sites) ever share a title.
  */
-import type { Failure, FailureKind } from './kernel.js';
+import type { Failure, FailureKind, Severity } from './kernel.js';
 
-/** A failure's bucket. */
+/** A failure's bucket (or a warning's: its sites say `class only`, so the two never share a title). */
 export interface Signature {
   kind: FailureKind;
+  severity: Severity;
   strategy: string;
   /** Failure.sites: no seed, step, offset, page or task name in them. */
   sites: readonly string[];
@@ -23,8 +24,12 @@ export interface Signature {
 /** The signature of a run's failure, or null when it passed. */
 export function signatureOf(outcome: { strategy: string; failure: Failure | null }): Signature | null {
   const f = outcome.failure;
-  if (f === null) return null;
-  return { kind: f.kind, strategy: outcome.strategy, sites: f.sites.slice(), title: signatureTitle(f.kind, outcome.strategy, f.sites) };
+  return f === null ? null : findingSignature(outcome.strategy, f);
+}
+
+/** The signature of one finding of a run: its failure or one of its warnings. */
+export function findingSignature(strategy: string, f: Failure): Signature {
+  return { kind: f.kind, severity: f.severity, strategy, sites: f.sites.slice(), title: signatureTitle(f.kind, strategy, f.sites) };
 }
 
 /**

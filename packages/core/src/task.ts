@@ -25,6 +25,8 @@ export class Task {
   body: TaskBody | null = null;
   done = false;
   steps = 0;
+  /** `steps` when it last made forward progress: wrote or read cells, or finished an operation. */
+  progressAt = 0;
   /** What it is blocked on; the scheduler skips it until that is free. */
   waitKind = WAIT_NONE;
   waitPage: Page | null = null;
@@ -37,8 +39,8 @@ export class Task {
   depth = 0;
   /** PCT priority: higher runs first. */
   priority = 0;
-  /** A fault in the current syscall found no mapping (a real EFAULT). */
-  efaultSeen = false;
+  /** The errors its current system call met (errno.ts MET_* bits): the only ones it may return. */
+  met = 0;
   /** What each operation of its program returned, in order. */
   readonly returns: number[] = [];
 
@@ -56,6 +58,7 @@ export class Task {
     this.body = null;
     this.done = false;
     this.steps = 0;
+    this.progressAt = 0;
     this.waitKind = WAIT_NONE;
     this.waitPage = null;
     this.waitLock = null;
@@ -63,8 +66,13 @@ export class Task {
     this.nrHeld = 0;
     this.depth = 0;
     this.priority = 0;
-    this.efaultSeen = false;
+    this.met = 0;
     this.returns.length = 0;
+  }
+
+  /** Forward progress: the livelock oracle counts steps from here. */
+  progress(): void {
+    this.progressAt = this.steps;
   }
 
   /** Enter a kernel function: its name becomes the innermost frame of the site. */
@@ -89,11 +97,12 @@ export class Task {
     return parts.length > 0 ? parts.join(' <- ') : 'user';
   }
 
-  hold(cls: number, lock: object, mode: number): void {
+  hold(cls: number, lock: object, key: number, mode: number): void {
     if (this.nrHeld === this.held.length) throw new Error(`${this.name}: holds more than LIMITS.heldLocksMax locks`);
     const h = this.held[this.nrHeld++]!;
     h.cls = cls;
     h.lock = lock;
+    h.key = key;
     h.mode = mode;
     h.fn = this.fn;
     h.caller = this.depth > 1 ? this.stack[this.depth - 2]! : 'user';

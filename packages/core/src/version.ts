@@ -5,4 +5,4 @@
  * a changed default): a reproducer made by another version then says so when
  * it is replayed, instead of silently replaying some other run.
  */
-export const MODEL_VERSION = 'core-2';
+export const MODEL_VERSION = 'core-3';

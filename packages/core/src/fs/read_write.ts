@@ -5,7 +5,8 @@
  */
 import { data } from '../cell.js';
 import type { Gen } from '../gen.js';
-import { EV_DATA, EV_MAPPED } from '../history.js';
+import { EV_DATA, EV_MAPPED, OP_WRITE } from '../history.js';
+import { checkFileNow } from '../oracles/file-state.js';
 import type { Inode } from '../inode.js';
 import type { Kernel } from '../kernel.js';
 import { mutexLock, mutexUnlock } from '../locking.js';
@@ -40,6 +41,7 @@ export function* sysWrite(k: Kernel, t: Task, inode: Inode, pos: number, segs: r
   t.enter('sys_write');
   const since = k.step;
   const h = inode.history;
+  const op = h.beginOp(OP_WRITE, k.step);
   const evFirst = h.n;
   let len = 0;
   for (let i = 0; i < segs.length; i += 2) {
@@ -50,15 +52,18 @@ export function* sysWrite(k: Kernel, t: Task, inode: Inode, pos: number, segs: r
   let sourced = 0;
   for (let e = evFirst; e < evEnd && h.pos[e] === pos + sourced; e++) sourced += h.len[e]!;
   const iSizeBefore = inode.iSize;
-  t.efaultSeen = false;
+  t.met = 0;
   yield* mutexLock(k, t, inode.iMutex);
   const it = new IovIter(segs.length / 2);
   it.init(segs);
+  it.owner = t;
   const ret = yield* k.strategy.performWrite(k, t, inode, pos, it);
   mutexUnlock(k, t, inode.iMutex);
   const end = pos + Math.max(ret, 0);
   for (let e = evFirst; e < evEnd; e++) h.finish(e, k.step, Math.max(0, Math.min(h.len[e]!, end - h.pos[e]!)));
+  h.endOp(op, k.step, ret > 0 ? end : -1);
   checkWriteReturn(k, t, inode, pos, len, ret, iSizeBefore, since, evFirst, evEnd, sourced);
+  checkFileNow(k, t, inode, `write(${inode.name}, ${pos}, ${len}) = ${ret}`);
   t.leave();
   return ret;
 }
@@ -66,7 +71,7 @@ export function* sysWrite(k: Kernel, t: Task, inode: Inode, pos: number, segs: r
 /** read(2): do_generic_file_read into the user buffer at `dst`. */
 export function* sysRead(k: Kernel, t: Task, inode: Inode, pos: number, len: number, dst: number): Gen<number> {
   t.enter('sys_read');
-  t.efaultSeen = false;
+  t.met = 0;
   const ret = yield* doGenericFileRead(k, t, inode, pos, len, dst, k.step);
   checkReadReturn(k, t, inode, pos, len, ret);
   t.leave();

@@ -7,15 +7,21 @@ import type { Gen } from '../gen.js';
 import type { Inode } from '../inode.js';
 import type { Kernel } from '../kernel.js';
 import { lockdepAcquire } from '../locking.js';
-import { CLASS_PAGE_LOCK, CLASS_PG_EXTRA, MODE_WRITE } from '../locks.js';
+import { CLASS_PAGE_LOCK, CLASS_PG_EXTRA, lockKey, MODE_WRITE, pageId } from '../locks.js';
 import type { Vma } from '../mm.js';
 import { BH_Dirty, PG_dirty, PG_extra, PG_locked, PG_uptodate, type Page } from '../page.js';
 import { WAIT_PAGE_EXTRA, WAIT_PAGE_LOCK, type Task } from '../task.js';
 import { checkUserRead } from '../oracles/user-data.js';
-import { userFrame } from './memory.js';
+import { EIO } from '../errno.js';
+import { userFrameWrite } from './memory.js';
+
+/** The lockdep instance of a page's lock or PG_writing: the file page, whichever struct page it is now. */
+function pageKey(cls: number, page: Page): number {
+  return lockKey(cls, pageId(page.ino, page.index));
+}
 
 export function* lockPage(k: Kernel, t: Task, page: Page): Gen {
-  lockdepAcquire(k, t, CLASS_PAGE_LOCK);
+  lockdepAcquire(k, t, CLASS_PAGE_LOCK, pageKey(CLASS_PAGE_LOCK, page), MODE_WRITE);
   if (k.tracing && page.flags & PG_locked) k.event(t, `lock_page(${page.name}): sleeps, held by ${page.lockOwner?.name ?? 'nobody'}`);
   while (page.flags & PG_locked) {
     t.waitOn(WAIT_PAGE_LOCK, 'lock_page', page, null);
@@ -35,7 +41,7 @@ export function trylockPage(k: Kernel, t: Task, page: Page): boolean {
 function setPageLocked(k: Kernel, t: Task, page: Page): void {
   page.flags |= PG_locked;
   page.lockOwner = t;
-  t.hold(CLASS_PAGE_LOCK, page, MODE_WRITE);
+  t.hold(CLASS_PAGE_LOCK, page, pageKey(CLASS_PAGE_LOCK, page), MODE_WRITE);
   k.costs.pageLockRoundTrips++;
   if (k.tracing) k.event(t, `lock_page(${page.name})`);
 }
@@ -82,7 +88,7 @@ export function setPageWriting(k: Kernel, t: Task, page: Page): void {
   // Setting a bit never waits, so it adds no lockdep edge; holding it does.
   page.flags |= PG_extra;
   page.extraOwner = t;
-  t.hold(CLASS_PG_EXTRA, page.extraBit, MODE_WRITE);
+  t.hold(CLASS_PG_EXTRA, page.extraBit, pageKey(CLASS_PG_EXTRA, page), MODE_WRITE);
   if (k.tracing) k.event(t, `SetPageWriting(${page.name})`);
 }
 
@@ -95,7 +101,7 @@ export function endPageWriting(k: Kernel, t: Task, page: Page): void {
 
 /** wait_on_bit(PG_writing): sleep until the writer clears it; lockdep sees the wait as taking it. */
 export function* waitOnPageWriting(k: Kernel, t: Task, page: Page): Gen {
-  lockdepAcquire(k, t, CLASS_PG_EXTRA);
+  lockdepAcquire(k, t, CLASS_PG_EXTRA, pageKey(CLASS_PG_EXTRA, page), MODE_WRITE);
   if (k.tracing && page.flags & PG_extra) k.event(t, `wait_on_bit(PG_writing, ${page.name}): sleeps, set by ${page.extraOwner?.name ?? 'nobody'}`);
   while (page.flags & PG_extra) {
     t.waitOn(WAIT_PAGE_EXTRA, 'wait_on_bit', page, null);
@@ -139,6 +145,7 @@ export function addToPageCache(k: Kernel, t: Task, page: Page, inode: Inode, ind
   if (inode.pages[index] !== null) k.bug(t, 'add_to_page_cache of a cached index', `add_to_page_cache: ${inode.name}:${index} is already cached`);
   page.mapping = inode;
   page.index = index;
+  page.ino = inode.id;
   page.count++;
   inode.pages[index] = page;
   setPageLocked(k, t, page);
@@ -193,8 +200,9 @@ function* pageCacheRead(k: Kernel, t: Task, inode: Inode, index: number): Gen {
 
 /**
  * filemap_nopage (2.6.20): an uptodate page is mapped without its lock; one
- * that is not uptodate is locked, rechecked and read. Returns the page with a
- * reference for the PTE, or null for SIGBUS.
+ * that is not uptodate is locked, rechecked and read; a read that fails is
+ * tried once more, then it is SIGBUS. Returns the page with a reference for
+ * the PTE, or null for SIGBUS.
  */
 export function* filemapNopage(k: Kernel, t: Task, vma: Vma, pgoff: number): Gen<Page | null> {
   const inode = vma.inode!;
@@ -209,25 +217,32 @@ export function* filemapNopage(k: Kernel, t: Task, vma: Vma, pgoff: number): Gen
         continue;
       }
       if (page.flags & PG_uptodate) return page;
-      // page_not_uptodate:
-      yield* lockPage(k, t, page);
-      if (page.mapping === null) {
-        unlockPage(k, t, page);
-        pageCacheRelease(k, t, page);
-        continue;
+      // page_not_uptodate: read it, and on an error "try to re-read it _once_".
+      let retry = false;
+      for (let attempt = 0; attempt < 2 && !retry; attempt++) {
+        yield* lockPage(k, t, page);
+        if (page.mapping === null) {
+          unlockPage(k, t, page);
+          pageCacheRelease(k, t, page);
+          retry = true;
+          break;
+        }
+        if (page.flags & PG_uptodate) {
+          unlockPage(k, t, page);
+          return page;
+        }
+        if (page.flags & PG_extra) {
+          yield* backOffPageWriting(k, t, page);
+          retry = true;
+          break;
+        }
+        yield* k.paths.readpage(k, t, page);
+        yield* waitOnPageLocked(t, page);
+        if (page.flags & PG_uptodate) return page;
       }
-      if (page.flags & PG_uptodate) {
-        unlockPage(k, t, page);
-        return page;
-      }
-      if (page.flags & PG_extra) {
-        yield* backOffPageWriting(k, t, page);
-        continue;
-      }
-      yield* k.paths.readpage(k, t, page);
-      yield* waitOnPageLocked(t, page);
-      if (page.flags & PG_uptodate) return page;
+      if (retry) continue;
       pageCacheRelease(k, t, page);
+      return null;
     }
   } finally {
     t.leave();
@@ -236,7 +251,8 @@ export function* filemapNopage(k: Kernel, t: Task, vma: Vma, pgoff: number): Gen
 
 /**
  * filemap_fault (2.6.24): find_lock_page always, read it if not uptodate, and
- * return it locked (VM_FAULT_LOCKED); null for SIGBUS.
+ * return it locked (VM_FAULT_LOCKED); null for SIGBUS, past EOF or when the
+ * read fails.
  */
 export function* filemapFault(k: Kernel, t: Task, vma: Vma, pgoff: number): Gen<Page | null> {
   const inode = vma.inode!;
@@ -254,9 +270,12 @@ export function* filemapFault(k: Kernel, t: Task, vma: Vma, pgoff: number): Gen<
           yield* backOffPageWriting(k, t, page);
           continue;
         }
+        // page_not_uptodate:
         yield* k.paths.readpage(k, t, page);
         yield* waitOnPageLocked(t, page);
+        const failed = !(page.flags & PG_uptodate) && page.mapping !== null;
         pageCacheRelease(k, t, page);
+        if (failed) return null;
         continue;
       }
       // The size may have shrunk while we slept.
@@ -312,11 +331,20 @@ export function* doGenericFileRead(k: Kernel, t: Task, inode: Inode, pos: number
         else yield* k.paths.readpage(k, t, page);
       }
       if (!(page.flags & PG_uptodate)) {
-        // Truncated under us, or readpage failed: look again.
-        pageCacheRelease(k, t, page);
-        if (inode.pages[index] === null && pos + copied >= inode.iSize) break;
-        yield;
-        continue;
+        // readpage did not bring it uptodate: truncated under us (look again), or an I/O error.
+        yield* lockPage(k, t, page);
+        if (!(page.flags & PG_uptodate)) {
+          const truncated = page.mapping === null;
+          unlockPage(k, t, page);
+          pageCacheRelease(k, t, page);
+          if (truncated) {
+            yield;
+            continue;
+          }
+          // readpage_error:
+          return copied > 0 ? copied : EIO;
+        }
+        unlockPage(k, t, page);
       }
       // page_ok: i_size is read again now, after the page is uptodate.
       const isize = inode.iSize;
@@ -348,7 +376,7 @@ function* fileReadActor(k: Kernel, t: Task, inode: Inode, page: Page, offset: nu
   let done = 0;
   while (done < n) {
     const addr = dst + done;
-    const frame = yield* userFrame(k, t, addr);
+    const frame = yield* userFrameWrite(k, t, addr);
     if (frame < 0) break;
     const poff = addr & (k.pageCells - 1);
     const m = Math.min(n - done, k.pageCells - poff);
@@ -356,6 +384,7 @@ function* fileReadActor(k: Kernel, t: Task, inode: Inode, page: Page, offset: nu
     checkUserRead(k, t, inode, cells, src, page.index * k.pageCells + offset + done, m, readStart);
     cells.copyWithin(k.mem.frameOff(frame) + poff, src, src + m);
     done += m;
+    t.progress();
   }
   t.leave();
   return done;

@@ -3,8 +3,12 @@
  * pairs) and how far the copy has got. `skip` arguments address the cell that
  * many cells past the current position without moving it.
  */
+import type { Task } from '../task.js';
+
 export class IovIter {
   private readonly segs: Int32Array;
+  /** The writer: each advance is forward progress for the livelock oracle. */
+  owner: Task | null = null;
   nrSegs = 0;
   seg = 0;
   segOff = 0;
@@ -59,6 +63,7 @@ export class IovIter {
 
   /** iov_iter_advance */
   advance(n: number): void {
+    if (n > 0) this.owner?.progress();
     this.count -= n;
     this.segOff += n;
     this.skipEmpty();

@@ -4,6 +4,7 @@
  * one cell array, no allocation, no per-cell loop.
  */
 import { ZERO } from '../cell.js';
+import { MET_EFAULT } from '../errno.js';
 import type { Gen } from '../gen.js';
 import type { Inode } from '../inode.js';
 import type { Kernel } from '../kernel.js';
@@ -42,7 +43,7 @@ export function* handleMmFaultLocked(k: Kernel, t: Task, addr: number): Gen<bool
     const vma = vpage < mm.pte.length ? mm.findVma(vpage) : null;
     if (vma === null) {
       if (k.tracing) k.event(t, `fault at ${addr}: no mapping, EFAULT`);
-      t.efaultSeen = true;
+      t.met |= MET_EFAULT;
       return false;
     }
     if (mm.pte[vpage]! >= 0) return true;
@@ -54,7 +55,7 @@ export function* handleMmFaultLocked(k: Kernel, t: Task, addr: number): Gen<bool
     const page = yield* k.paths.nopage(k, t, vma, vma.pgoff + (vpage - vma.start));
     if (page === null) {
       if (k.tracing) k.event(t, `fault at ${addr}: past end of ${vma.inode!.name}, SIGBUS`);
-      t.efaultSeen = true;
+      t.met |= MET_EFAULT;
       return false;
     }
     if (mm.pte[vpage]! >= 0) {
@@ -169,6 +170,42 @@ export function* userFrame(k: Kernel, t: Task, addr: number): Gen<number> {
   return pte[vpage]!;
 }
 
+/**
+ * A write to user address `addr` (put_user, copy_to_user): the frame behind
+ * it, faulted in, and in a MAP_PRIVATE file mapping copied first if it still
+ * is the page-cache page (do_wp_page: the private copy is anonymous memory).
+ * -1 for EFAULT.
+ */
+export function* userFrameWrite(k: Kernel, t: Task, addr: number): Gen<number> {
+  const frame = yield* userFrame(k, t, addr);
+  if (frame < 0) return frame;
+  const mm = t.mm!;
+  const vpage = addr >>> k.pageShift;
+  const page = k.frameToPage[frame];
+  const vma = mm.findVma(vpage)!;
+  if (!vma.private || page === null) return frame;
+  const copy = k.mem.allocFrame();
+  const off = k.mem.frameOff(copy);
+  k.mem.cells.copyWithin(off, k.mem.frameOff(frame), k.mem.frameOff(frame) + k.pageCells);
+  zapFilePte(k, t, mm, vpage, page!);
+  mm.pte[vpage] = copy;
+  if (k.tracing) k.event(t, `do_wp_page: ${mm.name} page ${vpage} copied from ${page!.name} to frame ${copy}`);
+  return copy;
+}
+
+/** Zap one PTE of a file mapping: a page-cache page loses the mapping's reference; a private copy is freed. */
+export function zapPte(k: Kernel, t: Task, mm: Mm, vpage: number): void {
+  const frame = mm.pte[vpage]!;
+  if (frame < 0) return;
+  const page = k.frameToPage[frame];
+  if (page) {
+    zapFilePte(k, t, mm, vpage, page);
+  } else {
+    k.mem.freeFrame(frame);
+    mm.pte[vpage] = -1;
+  }
+}
+
 /** Zap one PTE of a file page: the mapping's reference goes. */
 export function zapFilePte(k: Kernel, t: Task, mm: Mm, vpage: number, page: Page): void {
   mm.pte[vpage] = -1;
@@ -184,17 +221,19 @@ export function tryToUnmap(k: Kernel, t: Task, page: Page): void {
   }
 }
 
-/** unmap_mapping_range: zap every PTE that maps page `fromIndex` or later of the file. */
-export function unmapMappingRange(k: Kernel, t: Task, inode: Inode, fromIndex: number): void {
+/**
+ * unmap_mapping_range: zap every PTE that maps pages [fromIndex, toIndex) of
+ * the file, private copies too (truncate's even_cows).
+ */
+export function unmapMappingRange(k: Kernel, t: Task, inode: Inode, fromIndex: number, toIndex = Infinity): void {
   for (let m = 0; m < k.nrMms; m++) {
     const mm = k.mms[m]!;
     for (let i = 0; i < mm.nrVmas; i++) {
       const vma = mm.vmas[i]!;
       if (vma.inode !== inode) continue;
       for (let v = vma.start; v < vma.end; v++) {
-        const frame = mm.pte[v]!;
-        if (frame < 0 || vma.pgoff + (v - vma.start) < fromIndex) continue;
-        zapFilePte(k, t, mm, v, k.frameToPage[frame]!);
+        const index = vma.pgoff + (v - vma.start);
+        if (index >= fromIndex && index < toIndex) zapPte(k, t, mm, v);
       }
     }
   }

@@ -4,7 +4,7 @@ import type { Kernel } from '../kernel.js';
 import { downWrite, upWrite } from '../locking.js';
 import { VMA_ANON, type Mm } from '../mm.js';
 import type { Task } from '../task.js';
-import { zapFilePte } from './memory.js';
+import { zapPte } from './memory.js';
 
 export function* doMunmap(k: Kernel, t: Task, addr: number, len: number): Gen<number> {
   const mm = t.mm!;
@@ -41,8 +41,8 @@ function unmapOne(k: Kernel, t: Task, mm: Mm, v: number): void {
     mm.pte[v] = -1;
     if (mm.swapSlot[v]! >= 0) k.mem.freeSlot(mm.swapSlot[v]!);
     mm.swapSlot[v] = -1;
-  } else if (frame >= 0) {
-    zapFilePte(k, t, mm, v, k.frameToPage[frame]!);
+  } else {
+    zapPte(k, t, mm, v);
   }
 }
 

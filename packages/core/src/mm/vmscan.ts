@@ -44,8 +44,7 @@ const candidates = new ReclaimCandidates();
 
 export function* kswapd(k: Kernel, t: Task): Gen {
   t.enter('kswapd');
-  k.reclaimDone = false;
-  for (let i = 0; i < k.cfg.reclaimActionsMax; i++) {
+  for (let i = 0; k.reclaimForever || i < k.cfg.reclaimActionsMax; i++) {
     collect(k);
     const c = k.choice.choose(candidates.n + 1);
     if (c > 0) {
@@ -55,7 +54,6 @@ export function* kswapd(k: Kernel, t: Task): Gen {
     }
     yield;
   }
-  k.reclaimDone = true;
   t.leave();
 }
 
@@ -74,6 +72,7 @@ function collect(k: Kernel): void {
   }
   for (let m = 0; m < k.nrMms; m++) {
     const mm = k.mms[m]!;
+    if (mm.kernel) continue;
     for (let i = 0; i < mm.nrVmas; i++) {
       const vma = mm.vmas[i]!;
       if (vma.kind !== VMA_ANON) continue;

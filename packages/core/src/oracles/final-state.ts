@@ -1,19 +1,34 @@
 /**
  * final-state: after every task finishes, write back, drop caches and re-read
  * from disk. Every cell inside i_size must be a value some linearization of
- * the completed writes and truncates leaves; no page may be left locked, with
- * a leaked reference, or past i_size holding data, dirt or blocks.
+ * the completed writes and truncates leaves, and so must the file as a whole
+ * (file-state.ts, which also judges it each time a write or truncate
+ * returns); no page may be left locked, with a leaked reference, or past
+ * i_size holding data, dirt or blocks.
  */
 import { cellKind, describeCell, ZERO } from '../cell.js';
+import { checkFileOnDisk } from './file-state.js';
 import type { Kernel } from '../kernel.js';
-import { PG_dirty, PG_locked, PG_uptodate, type Page } from '../page.js';
+import { BH_Dirty, BH_Mapped, PG_dirty, PG_locked, PG_uptodate, type Page } from '../page.js';
 import type { Task } from '../task.js';
 import { pagesOf, removeFromPageCache, trylockPage, unlockPage } from '../mm/filemap.js';
 import { exitMmap } from '../mm/mmap.js';
 
+/**
+ * Whether a page past i_size could ever matter: dirty, holding blocks, or
+ * uptodate with something other than zeroes (a later extension of the file
+ * would show it). A page that holds none of these is harmless cache: 2.6.24's
+ * filemap_fault leaves one behind when a fault races truncate (it reads the
+ * page in, finds i_size has shrunk and returns SIGBUS), and
+ * generic_perform_write_2copy leaves an empty one when its copy fails.
+ */
 function holdsSomething(k: Kernel, page: Page): boolean {
-  if (page.flags & (PG_uptodate | PG_dirty)) return true;
-  for (let i = 0; i < k.blocksPerPage; i++) if (page.bh[i] !== 0) return true;
+  if (page.flags & PG_dirty) return true;
+  for (let i = 0; i < k.blocksPerPage; i++) if (page.bh[i]! & (BH_Mapped | BH_Dirty)) return true;
+  if (!(page.flags & PG_uptodate)) return false;
+  const cells = k.mem.cells;
+  const off = k.mem.frameOff(page.frame);
+  for (let i = 0; i < k.pageCells; i++) if (cells[off + i] !== ZERO) return true;
   return false;
 }
 
@@ -30,10 +45,7 @@ export function finalState(k: Kernel, sync: Task): void {
         k.fail('final-state', null, `page ${page.name} left locked${by} after every task finished`, [], [`page left locked, taken in ${held ? `${held.fn} <- ${held.caller}` : 'an exited task'}`]);
       }
       if (page.count !== 1) k.fail('final-state', null, `page ${page.name} has ${page.count - 1} leaked reference(s) after every task finished`, [], ['leaked page reference']);
-      // A page past i_size that never held anything (left by a write that
-      // failed before prepare_write, as generic_perform_write_2copy leaves it)
-      // is harmless cache; one with data, dirt or blocks is what truncate
-      // should have removed.
+      // One with data, dirt or blocks is what truncate should have removed.
       if (index >= pagesOf(k, inode.iSize) && holdsSomething(k, page)) k.fail('final-state', null, `page ${page.name} is cached past i_size ${inode.iSize}`, [], ['page cached past i_size']);
     }
   }
@@ -53,10 +65,8 @@ export function finalState(k: Kernel, sync: Task): void {
       k.freePage(page);
     }
   }
-  // Re-read every file from disk, a hole as ZERO.
-  const zeroes = k.mem.allocFrame();
-  const zeroOff = k.mem.frameOff(zeroes);
-  k.mem.cells.fill(ZERO, zeroOff, zeroOff + k.pageCells);
+  // Re-read every file from disk, a hole as ZERO: each cell alone, then the file as a whole.
+  const zeroOff = k.mem.zeroOff;
   for (let f = 0; f < k.nrInodes; f++) {
     const inode = k.inodes[f]!;
     for (let o = 0; o < inode.iSize; o += k.blockCells) {
@@ -69,6 +79,6 @@ export function finalState(k: Kernel, sync: Task): void {
         k.fail('final-state', null, `after sync and drop_caches, ${inode.name} offset ${o + i} holds ${describeCell(v)}, which no linearization of the completed writes and truncates leaves`, [], [`${cellKind(v)} on disk after sync`]);
       }
     }
+    checkFileOnDisk(k, inode);
   }
-  k.mem.freeFrame(zeroes);
 }

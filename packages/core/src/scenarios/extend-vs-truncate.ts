@@ -1,27 +1,37 @@
 import type { Scenario } from './scenario.js';
-import { createFile, mapAnon, userAddr, userTask } from './setup.js';
+import { createFile, mapAnon, mapFile, userAddr, userTask } from './setup.js';
 
 /**
- * extend-vs-truncate: a writer extends the file page by page from a buffer
- * reclaim may swap out, while one truncate (holding i_mutex) shrinks it into
- * its first page and another (without i_mutex, as some truncate paths run)
- * cuts it mid-way through the second; a reader reads it all.
+ * extend-vs-truncate: a write that overwrites the second half of a file's only
+ * page and extends it by two more, against what changes a file's size or
+ * pages the way 2.6.20 did: truncates under i_mutex (shrinking into the first
+ * page, then extending again) and an O_DIRECT write of the first page's first
+ * half, whose invalidate_inode_pages2 removes the page without i_mutex (the
+ * real path behind "not all truncates hold i_mutex"). A reader reads every
+ * page and a loader touches every page through a shared mapping.
  */
 export const extendVsTruncate: Scenario = {
   id: 'extend-vs-truncate',
-  description: 'writes that extend the file against truncates, with and without i_mutex',
-  stepsEstimate: 24,
+  description: 'an extending write against truncates under i_mutex and an O_DIRECT write that invalidates pages without it, readers over every page',
+  stepsEstimate: 40,
   setup(k) {
-    const file = createFile(k, ['data']);
     const pc = k.pageCells;
+    const file = createFile(k, ['data']);
     const mmW = k.createMm();
-    mapAnon(k, mmW, 0, 2);
+    mapAnon(k, mmW, 0, 3);
     const mmT = k.createMm();
+    const mmD = k.createMm();
+    mapAnon(k, mmD, 0, 1);
     const mmR = k.createMm();
-    mapAnon(k, mmR, 0, 1);
-    userTask(k, 'writer', mmW, [{ op: 'write', file, pos: pc, iov: [userAddr(k, 0), 2 * pc] }]);
-    userTask(k, 'truncate', mmT, [{ op: 'truncate', file, size: pc / 2, iMutex: true }]);
-    userTask(k, 'vmtruncate', mmT, [{ op: 'truncate', file, size: pc + pc / 2, iMutex: false }]);
-    userTask(k, 'reader', mmR, [{ op: 'read', file, pos: 0, len: pc, dst: userAddr(k, 0) }]);
+    mapAnon(k, mmR, 0, 3);
+    mapFile(mmR, 4, file, 0, 3);
+    userTask(k, 'writer', mmW, [{ op: 'write', file, pos: pc / 2, iov: [userAddr(k, 0, pc / 2), 2 * pc] }]);
+    userTask(k, 'truncate', mmT, [
+      { op: 'truncate', file, size: pc / 2, iMutex: true },
+      { op: 'truncate', file, size: 2 * pc, iMutex: true },
+    ]);
+    userTask(k, 'direct', mmD, [{ op: 'direct-write', file, pos: 0, addr: userAddr(k, 0), len: pc / 2 }]);
+    userTask(k, 'reader', mmR, [{ op: 'read', file, pos: 0, len: 3 * pc, dst: userAddr(k, 0) }]);
+    userTask(k, 'loader', mmR, [{ op: 'load', addr: userAddr(k, 4), len: 3 * pc }]);
   },
 };

@@ -7,6 +7,18 @@ export interface Scenario {
   readonly description: string;
   /** User-task steps of a typical run: PCT's default step estimate k for this workload. */
   readonly stepsEstimate: number;
+  /**
+   * Reclaim that never stops (the retry livelock's adversary): kswapd keeps
+   * choosing actions for as long as any user task runs. Default: it stops
+   * after reclaimActionsMax iterations.
+   */
+  readonly reclaimForever?: boolean;
+  /**
+   * A scenario whose lock instances meet where this one's do not: offered
+   * with this scenario's class-only lock-order warnings, as the run that
+   * shows the hazard happen.
+   */
+  readonly witness?: string;
   /** Build the run's files, mms and tasks (drawing any parameters from k.choice). */
   setup(k: Kernel): void;
 }

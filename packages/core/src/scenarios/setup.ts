@@ -1,6 +1,6 @@
 /** What scenarios build from: files with data and holes, mappings, user tasks. */
 import { data } from '../cell.js';
-import { EV_DATA, EV_ZERO, OFFSET_INF, TIME_INITIAL } from '../history.js';
+import { EV_DATA, EV_ZERO, OFFSET_INF, OP_INITIAL, TIME_INITIAL } from '../history.js';
 import type { Inode } from '../inode.js';
 import type { Kernel } from '../kernel.js';
 import { VMA_ANON, VMA_FILE, type Mm } from '../mm.js';
@@ -24,6 +24,7 @@ export function createFile(k: Kernel, pages: readonly PageInit[], size = pages.l
   inode.iSize = size;
   const buf = k.newBuf();
   const h = inode.history;
+  h.beginOp(OP_INITIAL, TIME_INITIAL, size);
   const cells = k.mem.cells;
   for (let p = 0; p < pages.length; p++) {
     for (let i = 0; i < k.blocksPerPage; i++) {
@@ -71,11 +72,24 @@ export function mapAnon(k: Kernel, mm: Mm, vpage: number, npages: number, swappe
   }
 }
 
-/** A shared mapping of `npages` of the file from page `pgoff`, at `vpage`; nothing faulted in yet. */
-export function mapFile(mm: Mm, vpage: number, inode: Inode, pgoff: number, npages: number): void {
-  mm.addVma(vpage, vpage + npages, VMA_FILE, inode, pgoff);
+/** A mapping of `npages` of the file from page `pgoff`, at `vpage`, shared or MAP_PRIVATE; nothing faulted in yet. */
+export function mapFile(mm: Mm, vpage: number, inode: Inode, pgoff: number, npages: number, isPrivate = false): void {
+  mm.addVma(vpage, vpage + npages, VMA_FILE, inode, pgoff, 0, isPrivate);
+}
+
+/**
+ * The kernel's address space for a kernel thread that writes from a kernel
+ * buffer (set_fs(KERNEL_DS): nfsd, the loop driver): its buffers are present
+ * and reclaim never takes them.
+ */
+export function kernelMm(k: Kernel): Mm {
+  const mm = k.createMm();
+  mm.kernel = true;
+  return mm;
 }
 
 export function userTask(k: Kernel, name: string, mm: Mm, ops: readonly Op[]): Task {
+  // A task that may munmap can queue a writer on mmap_sem: what lets two of its readers block each other (lockdep's judge).
+  if (ops.some((op) => op.op === 'munmap')) mm.mmapSem.writersPossible++;
   return k.createTask(name, mm, (t) => runProgram(k, t, ops));
 }

@@ -11,7 +11,8 @@
  *
  * What the thread says it gets wrong (Andrew Morton): the cost, an mmap_sem
  * acquisition and a page-table walk for every page that is not uptodate; a
- * writer with no mm; holding two kmaps at once from a bounded pool.
+ * writer with no mm (a kernel thread writing a kernel buffer: current->mm is
+ * NULL, a kernel-bug here); holding two kmaps at once from a bounded pool.
  */
 import type { Gen } from '../gen.js';
 import type { Inode } from '../inode.js';
@@ -20,10 +21,11 @@ import { downRead, upRead } from '../locking.js';
 import { PG_uptodate } from '../page.js';
 import type { Task } from '../task.js';
 import { blockPrepareWrite, genericCommitWrite } from '../fs/buffer.js';
+import { doTruncate } from '../mm/truncate.js';
 import { assertPageLocked, grabCachePage, lockPage, pageCacheRelease, unlockPage } from '../mm/filemap.js';
 import type { IovIter } from '../mm/iov.js';
 import { copyFromUserAtomic, faultInPagesReadable, handleMmFaultLocked } from '../mm/memory.js';
-import { EFAULT } from '../oracles/bad-return.js';
+import { EFAULT } from '../errno.js';
 import { PATHS_2_6_20 } from '../paths.js';
 import type { Strategy } from './strategy.js';
 
@@ -114,6 +116,8 @@ function* genericFileBufferedWrite(k: Kernel, t: Task, inode: Inode, pos: number
     if (!(page.flags & PG_uptodate)) {
       // A short copy cannot be taken into this page: pin the source first.
       unlockPage(k, t, page);
+      // down_read(&current->mm->mmap_sem): a kernel thread writing from a kernel buffer has no mm.
+      if (t.mm!.kernel) k.bug(t, 'get_user_pages with no mm', `${t.name} is a kernel thread (current->mm is NULL): down_read(&current->mm->mmap_sem) oopses`);
       yield* downRead(k, t, t.mm!.mmapSem);
       const ok = yield* getUserPages(k, t, it, bytes, pinned);
       upRead(k, t, t.mm!.mmapSem);
@@ -130,7 +134,15 @@ function* genericFileBufferedWrite(k: Kernel, t: Task, inode: Inode, pos: number
         continue;
       }
     }
-    yield* blockPrepareWrite(k, t, page, offset, offset + bytes, true);
+    status = yield* blockPrepareWrite(k, t, page, offset, offset + bytes, true);
+    if (status < 0) {
+      unpin(k, t, pinned);
+      unlockPage(k, t, page);
+      pageCacheRelease(k, t, page);
+      // prepare_write() may have instantiated a few blocks outside i_size. Trim these off again.
+      if (pos + bytes > inode.iSize) yield* doTruncate(k, t, inode, inode.iSize, false);
+      break;
+    }
     yield;
     assertPageLocked(k, t, page);
     const dst = k.mem.frameOff(page.frame) + offset;

@@ -5,6 +5,7 @@ import { tempPage } from './temp-page.js';
 import { twoCopy } from './two-copy.js';
 import { v2_6_20 } from './v2.6.20.js';
 import { writeBeginEnd } from './write-begin-end.js';
+import { writeBeginEndTrim } from './write-begin-end-trim.js';
 import { zeroRetryNotUptodate } from './zero-retry-not-uptodate.js';
 import { zeroRetry } from './zero-retry.js';
 
@@ -12,5 +13,5 @@ export type { Strategy } from './strategy.js';
 
 /** Every write-path strategy, by id, in the order the thread met them. */
 export const STRATEGY_TABLE: ReadonlyMap<string, Strategy> = new Map(
-  [v2_6_20, gupPin, tempPage, zeroRetry, zeroRetryNotUptodate, exclFlag, twoCopy, writeBeginEnd].map((s) => [s.id, s]),
+  [v2_6_20, gupPin, tempPage, zeroRetry, zeroRetryNotUptodate, exclFlag, twoCopy, writeBeginEnd, writeBeginEndTrim].map((s) => [s.id, s]),
 );

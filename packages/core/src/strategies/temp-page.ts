@@ -1,11 +1,14 @@
 /**
  * temp-page: Anton Altaparmakov, 4 Feb 2007 10:59, "[patch 9/9] mm: fix
- * pagecache write deadlocks".
+ * pagecache write deadlocks": "leaving the existing code with the following
+ * minor modifications".
  *
  * As 2.6.20 up to the atomic copy. On a short copy, unlock the destination
  * page (keeping a reference), copy the source into a temporary page (which
- * may fault: no page lock is held), relock, copy the temporary page in and
- * commit_write.
+ * may fault: no page lock is held; a real EFAULT pads the rest with zeroes,
+ * as __copy_from_user does), relock, copy the temporary page in and, as the
+ * existing code does, commit_write the whole range and say EFAULT if the
+ * copy came up short.
  *
  * What the thread says it gets wrong: while it is unlocked the page is not
  * uptodate and prepare_write has already allocated its blocks, whose disk
@@ -17,11 +20,13 @@ import type { Gen } from '../gen.js';
 import type { Inode } from '../inode.js';
 import type { Kernel } from '../kernel.js';
 import type { Task } from '../task.js';
+import { ZERO } from '../cell.js';
 import { blockPrepareWrite, genericCommitWrite } from '../fs/buffer.js';
+import { doTruncate } from '../mm/truncate.js';
 import { assertPageLocked, endPageWriting, grabCachePage, lockPage, pageCacheRelease, setPageWriting, unlockPage } from '../mm/filemap.js';
 import type { IovIter } from '../mm/iov.js';
 import { copyFromUser, copyFromUserAtomic, faultInPagesReadable } from '../mm/memory.js';
-import { EFAULT } from '../oracles/bad-return.js';
+import { EFAULT } from '../errno.js';
 import { PATHS_2_6_20 } from '../paths.js';
 import type { Strategy } from './strategy.js';
 
@@ -38,7 +43,14 @@ export function tempPageWrite(pageWriting: boolean) {
       yield* faultInPagesReadable(k, t, it.addrAt(0), Math.min(it.singleSegCount(), bytes));
       yield;
       const page = yield* grabCachePage(k, t, inode, index);
-      yield* blockPrepareWrite(k, t, page, offset, offset + bytes, true);
+      status = yield* blockPrepareWrite(k, t, page, offset, offset + bytes, true);
+      if (status < 0) {
+        unlockPage(k, t, page);
+        pageCacheRelease(k, t, page);
+        // prepare_write() may have instantiated a few blocks outside i_size. Trim these off again.
+        if (pos + bytes > inode.iSize) yield* doTruncate(k, t, inode, inode.iSize, false);
+        break;
+      }
       yield;
       assertPageLocked(k, t, page);
       const dst = k.mem.frameOff(page.frame) + offset;
@@ -51,6 +63,8 @@ export function tempPageWrite(pageWriting: boolean) {
         const tmp = k.mem.allocFrame();
         const tmpOff = k.mem.frameOff(tmp);
         copied = yield* copyFromUser(k, t, tmpOff, it, 0, bytes);
+        // __copy_from_user pads what a fault could not copy with zeroes.
+        if (copied < bytes) k.mem.cells.fill(ZERO, tmpOff + copied, tmpOff + bytes);
         yield* lockPage(k, t, page);
         if (pageWriting) endPageWriting(k, t, page);
         if (page.mapping === null) {
@@ -60,10 +74,11 @@ export function tempPageWrite(pageWriting: boolean) {
           pageCacheRelease(k, t, page);
           continue;
         }
-        k.mem.cells.copyWithin(dst, tmpOff, tmpOff + copied);
+        k.mem.cells.copyWithin(dst, tmpOff, tmpOff + bytes);
         k.mem.freeFrame(tmp);
       }
-      if (copied > 0) genericCommitWrite(k, t, page, offset, offset + copied);
+      // The existing code: commit_write of the whole range, whatever was copied.
+      genericCommitWrite(k, t, page, offset, offset + bytes);
       k.costs.pagesWritten++;
       unlockPage(k, t, page);
       pageCacheRelease(k, t, page);

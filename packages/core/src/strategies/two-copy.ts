@@ -17,10 +17,11 @@ import type { Kernel } from '../kernel.js';
 import { PG_uptodate } from '../page.js';
 import type { Task } from '../task.js';
 import { blockPrepareWrite, genericCommitWrite } from '../fs/buffer.js';
+import { doTruncate } from '../mm/truncate.js';
 import { assertPageLocked, grabCachePage, lockPage, pageCacheRelease, unlockPage } from '../mm/filemap.js';
 import type { IovIter } from '../mm/iov.js';
 import { copyFromUser, copyFromUserAtomic, faultInPagesReadable } from '../mm/memory.js';
-import { EFAULT } from '../oracles/bad-return.js';
+import { EFAULT } from '../errno.js';
 import { PATHS_2_6_24 } from '../paths.js';
 import type { Strategy } from './strategy.js';
 
@@ -65,7 +66,18 @@ function* genericPerformWrite2copy(k: Kernel, t: Task, inode: Inode, pos: number
         continue;
       }
     }
-    yield* blockPrepareWrite(k, t, page, offset, offset + bytes, true);
+    // 2.6.24's block_prepare_write: the 2.6.24 buffer rules, and the page not uptodate after an error.
+    status = yield* blockPrepareWrite(k, t, page, offset, offset + bytes, false);
+    if (status < 0) {
+      page.flags &= ~PG_uptodate;
+      // fs_write_aop_error:
+      unlockPage(k, t, page);
+      pageCacheRelease(k, t, page);
+      if (srcFrame >= 0) k.mem.freeFrame(srcFrame);
+      // prepare_write() may have instantiated a few blocks outside i_size. Trim these off again.
+      if (pos + bytes > inode.iSize) yield* doTruncate(k, t, inode, inode.iSize, false);
+      break;
+    }
     assertPageLocked(k, t, page);
     const dst = k.mem.frameOff(page.frame) + offset;
     if (srcFrame < 0) {

@@ -2,16 +2,21 @@
  * v2.6.20: generic_file_buffered_write + filemap_copy_from_user, as Linux
  * 2.6.20 shipped them (mm/filemap.c, mm/filemap.h).
  *
- * Prefault the source, lock the destination page, prepare_write, copy with
- * page faults disabled (on x86 the uncopied tail is zero-filled); on a short
- * copy do the faulting copy *while holding the page lock*; commit_write the
- * full length whatever was copied.
+ * Prefault the source, lock the destination page, prepare_write (on an error:
+ * unlock, and vmtruncate the blocks it may have instantiated past i_size),
+ * copy with __copy_from_user_inatomic_nocache, which leaves what it could not
+ * copy as it was (Neil Brown, 2006: "Prepare for __copy_from_user_inatomic to
+ * not zero missed bytes"; the NOTE in mm/filemap.h says why: a zeroed tail
+ * is "neither the data before the write, nor the data after"); on a short
+ * copy do the faulting __copy_from_user_nocache *while holding the page
+ * lock*, which pads what it could not copy with zeroes; commit_write the full
+ * length whatever was copied.
  *
  * The thread's charges against it: the faulting copy takes mmap_sem and,
  * when the source is a mapping of a page that is not uptodate, that page's
  * lock: a self deadlock when it is the destination page, an ABBA deadlock
- * across two writers; readers see the zeroes between the two copies; and a
- * zero-filled tail is committed after a real EFAULT.
+ * across two writers, a three-way one through a queued munmap; and a
+ * zero-padded tail is committed after a real EFAULT.
  */
 import { ZERO } from '../cell.js';
 import type { Gen } from '../gen.js';
@@ -20,10 +25,11 @@ import type { Kernel } from '../kernel.js';
 import type { Page } from '../page.js';
 import type { Task } from '../task.js';
 import { blockPrepareWrite, genericCommitWrite } from '../fs/buffer.js';
+import { doTruncate } from '../mm/truncate.js';
 import { assertPageLocked, grabCachePage, pageCacheRelease, unlockPage } from '../mm/filemap.js';
 import type { IovIter } from '../mm/iov.js';
 import { copyFromUser, copyFromUserAtomic, faultInPagesReadable } from '../mm/memory.js';
-import { EFAULT } from '../oracles/bad-return.js';
+import { EFAULT } from '../errno.js';
 import { PATHS_2_6_20 } from '../paths.js';
 import type { Strategy } from './strategy.js';
 
@@ -43,7 +49,14 @@ function* genericFileBufferedWrite(k: Kernel, t: Task, inode: Inode, pos: number
     yield;
 
     const page = yield* grabCachePage(k, t, inode, index);
-    yield* blockPrepareWrite(k, t, page, offset, offset + bytes, true);
+    status = yield* blockPrepareWrite(k, t, page, offset, offset + bytes, true);
+    if (status < 0) {
+      unlockPage(k, t, page);
+      pageCacheRelease(k, t, page);
+      // prepare_write() may have instantiated a few blocks outside i_size. Trim these off again.
+      if (pos + bytes > inode.iSize) yield* doTruncate(k, t, inode, inode.iSize, false);
+      break;
+    }
     yield;
     const copied = yield* filemapCopyFromUser(k, t, page, offset, it, bytes);
     genericCommitWrite(k, t, page, offset, offset + bytes);
@@ -76,12 +89,12 @@ function* filemapCopyFromUser(k: Kernel, t: Task, page: Page, offset: number, it
   const dst = k.mem.frameOff(page.frame) + offset;
   let copied = copyFromUserAtomic(k, t, dst, it, 0, bytes);
   if (copied < bytes) {
-    // __copy_from_user_inatomic_nocache zero-fills what it could not copy (x86).
-    k.mem.cells.fill(ZERO, dst + copied, dst + bytes);
-    if (k.tracing) k.event(t, `atomic copy short: ${copied} of ${bytes}, tail zero-filled`);
+    // The uncopied tail is left as it was: no zeroes for a reader to see between the two copies.
+    if (k.tracing) k.event(t, `atomic copy short: ${copied} of ${bytes}`);
     yield; // kunmap_atomic: preemptible again
     // Do it the slow way.
     copied = yield* copyFromUser(k, t, dst, it, 0, bytes);
+    // __copy_from_user_nocache pads what a fault could not copy with zeroes.
     if (copied < bytes) k.mem.cells.fill(ZERO, dst + copied, dst + bytes);
   }
   t.leave();

@@ -1,13 +1,18 @@
 /**
- * zero-retry-not-uptodate: Andrew Morton's variant of zero-retry.
+ * zero-retry-not-uptodate: Andrew Morton's variant of zero-retry, 4 Feb
+ * 2007: "(Actually, perhaps we can prevent it by not marking the page
+ * uptodate in this case. But that'll cause a read()er to try to bring it
+ * uptodate...)"
  *
- * As zero-retry, but a short copy into a page that is not uptodate commits
- * only what was copied and does not mark the page uptodate, so no zeroes
- * ever become visible.
+ * As zero-retry: zero the uncopied part, commit_write the range (dirty,
+ * i_size raised) and retry; but neither the range's buffers nor the page are
+ * marked uptodate, so the zeroes are never shown as the page's contents.
  *
- * What the thread says it gets wrong: the page is left not uptodate over
- * blocks prepare_write allocated, so the next readpage reads their stale
- * disk contents into it, which also destroys the part that was written.
+ * What the thread says it gets wrong (Anton Altaparmakov: "that causes the
+ * problem of a concurrent readpage reading uninitialized disk blocks that
+ * prepare_write allocated"): the page is left not uptodate over new blocks,
+ * so a reader's readpage reads their stale disk contents into it, which also
+ * destroys the part that was written.
  */
 import { PATHS_2_6_20 } from '../paths.js';
 import type { Strategy } from './strategy.js';

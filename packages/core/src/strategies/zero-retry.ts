@@ -1,33 +1,40 @@
 /**
- * zero-retry: Andrew Morton's proposal in the February 2007 thread.
+ * zero-retry: Andrew Morton's proposal in the February 2007 thread (4 Feb,
+ * replying to Anton Altaparmakov): "zero out the uncopied part of the page
+ * (if it wasn't uptodate), then run commit_write(), then retry the whole
+ * thing."
  *
  * No fault under the page lock: copy atomically; on a short copy into a page
  * that is not uptodate, zero the part that was not copied, commit_write the
  * whole range (the page becomes uptodate), unlock, fault the source in and
- * retry the rest.
+ * retry the rest. prepare_write errors are 2.6.20's (unlock, vmtruncate).
  *
- * What the thread says it gets wrong: for a moment the page is uptodate with
- * zeroes where the file held data, visible to read() and to mmap (transient
- * zeroes); and if the retry gives up (a real EFAULT) the zeroes stay, on disk.
+ * What the thread says it gets wrong (Nick Piggin: "Data corruption,
+ * transient zeroes"): for a moment the page is uptodate with zeroes where the
+ * file held data, visible to read() and to mmap; Morton: "the kernel used to
+ * do that anyway for a long time (years) until someone noticed"; and if the
+ * retry gives up (a real EFAULT) the zeroes stay, on disk.
  */
 import { ZERO } from '../cell.js';
 import type { Gen } from '../gen.js';
 import type { Inode } from '../inode.js';
 import type { Kernel } from '../kernel.js';
-import { PG_dirty, PG_uptodate } from '../page.js';
+import { PG_uptodate } from '../page.js';
 import type { Task } from '../task.js';
-import { blockPrepareWrite, genericCommitWrite } from '../fs/buffer.js';
+import { blockCommitWrite, blockPrepareWrite, genericCommitWrite } from '../fs/buffer.js';
 import { assertPageLocked, grabCachePage, pageCacheRelease, unlockPage } from '../mm/filemap.js';
 import type { IovIter } from '../mm/iov.js';
 import { copyFromUserAtomic, faultInPagesReadable } from '../mm/memory.js';
-import { EFAULT } from '../oracles/bad-return.js';
+import { doTruncate } from '../mm/truncate.js';
+import { EFAULT } from '../errno.js';
 import { PATHS_2_6_20 } from '../paths.js';
 import type { Strategy } from './strategy.js';
 
 /**
- * The zero-retry write path. With `keepNotUptodate` (the variant): a short
- * copy into a page that is not uptodate commits only what was copied (i_size
- * and the dirty bit) without zeroing and without marking anything uptodate.
+ * The zero-retry write path. With `keepNotUptodate` (Morton's aside: "perhaps
+ * we can prevent it by not marking the page uptodate in this case"), the
+ * zeroed range is committed, dirty and raising i_size, but neither its
+ * buffers nor the page become uptodate.
  */
 export function zeroRetryWrite(keepNotUptodate: boolean) {
   return function* genericFileBufferedWrite(k: Kernel, t: Task, inode: Inode, pos: number, it: IovIter): Gen<number> {
@@ -44,7 +51,14 @@ export function zeroRetryWrite(keepNotUptodate: boolean) {
       }
       yield;
       const page = yield* grabCachePage(k, t, inode, index);
-      yield* blockPrepareWrite(k, t, page, offset, offset + bytes, true);
+      status = yield* blockPrepareWrite(k, t, page, offset, offset + bytes, true);
+      if (status < 0) {
+        unlockPage(k, t, page);
+        pageCacheRelease(k, t, page);
+        // prepare_write() may have instantiated a few blocks outside i_size. Trim these off again.
+        if (pos + bytes > inode.iSize) yield* doTruncate(k, t, inode, inode.iSize, false);
+        break;
+      }
       yield;
       assertPageLocked(k, t, page);
       const dst = k.mem.frameOff(page.frame) + offset;
@@ -52,16 +66,17 @@ export function zeroRetryWrite(keepNotUptodate: boolean) {
       if (copied === bytes || page.flags & PG_uptodate) {
         // An uptodate page takes the whole range: its other cells are valid.
         genericCommitWrite(k, t, page, offset, offset + bytes);
-      } else if (!keepNotUptodate) {
-        // Zero what was not copied, so the page can be marked uptodate.
+      } else {
+        // Zero out the uncopied part of the page, then commit_write().
         k.mem.cells.fill(ZERO, dst + copied, dst + bytes);
-        if (k.tracing) k.event(t, `atomic copy short: ${copied} of ${bytes}, tail zeroed and committed`);
-        genericCommitWrite(k, t, page, offset, offset + bytes);
-      } else if (copied > 0) {
-        // Commit only what was copied: the page stays not uptodate.
-        if (k.tracing) k.event(t, `atomic copy short: ${copied} of ${bytes}, committed without uptodate`);
-        page.flags |= PG_dirty;
-        if (pos + copied > inode.iSize) inode.iSize = pos + copied;
+        if (!keepNotUptodate) {
+          if (k.tracing) k.event(t, `atomic copy short: ${copied} of ${bytes}, tail zeroed and committed`);
+          genericCommitWrite(k, t, page, offset, offset + bytes);
+        } else {
+          if (k.tracing) k.event(t, `atomic copy short: ${copied} of ${bytes}, tail zeroed and committed without uptodate`);
+          blockCommitWrite(k, page, offset, offset + bytes, false);
+          if (pos + bytes > inode.iSize) inode.iSize = pos + bytes;
+        }
       }
       k.costs.pagesWritten++;
       unlockPage(k, t, page);
@@ -69,7 +84,7 @@ export function zeroRetryWrite(keepNotUptodate: boolean) {
       it.advance(copied);
       pos += copied;
       written += copied;
-      // Fault the rest in (no page lock is held now) and go round again.
+      // Then retry the whole thing: fault the rest in (no page lock is held now) and go round again.
       yield;
     } while (it.count > 0);
     t.leave();
