@@ -56,7 +56,7 @@ describe('determinism: a seed or a choice list replays bit for bit', () => {
   for (const [strategy, scenario] of [
     ['v2.6.20', 'self-mmap-write'],
     ['v2.6.20', 'cross-mmap-write'],
-    ['v2.6.20', 'overwrite-vs-read'],
+    ['zero-retry', 'overwrite-vs-read'],
     ['v2.6.20', 'generated'],
   ] as const) {
     it(`replaying the recorded choices of failing ${strategy} x ${scenario} seeds gives the same failure at the same step`, () => {

@@ -14,7 +14,8 @@ import { copyFromUserAtomic, faultInPagesReadable } from '../src/mm/memory.js';
 import type { Vma } from '../src/mm.js';
 import { PG_dirty, type Page } from '../src/page.js';
 import { PATHS_2_6_24 } from '../src/paths.js';
-import { EFAULT } from '../src/oracles/bad-return.js';
+import { EFAULT } from '../src/errno.js';
+import { lockKey, pageId } from '../src/locks.js';
 import { createFile, mapAnon, mapFile, userAddr, userTask } from '../src/scenarios/setup.js';
 import type { Scenario } from '../src/scenarios/scenario.js';
 import type { Strategy } from '../src/strategies/strategy.js';
@@ -44,6 +45,7 @@ function plantedWrite(id: string, plant: Plant): Strategy {
       if (!plant.noPrefault && !(yield* faultInPagesReadable(k, t, it.addrAt(0), bytes))) break;
       yield;
       const page = yield* blockWriteBegin(k, t, inode, pos, bytes);
+      if (typeof page === 'number') break;
       if (plant.beforeCopy) yield* plant.beforeCopy(k, t, page, offset, bytes);
       let copied = copyFromUserAtomic(k, t, k.mem.frameOff(page.frame) + offset, it, 0, bytes);
       copied = plant.writeEnd ? plant.writeEnd(k, t, page, pos, bytes, copied) : genericWriteEnd(k, t, page, pos, bytes, copied);
@@ -92,7 +94,7 @@ function trylock(k: Kernel, t: Task, page: Page): boolean {
   if (page.flags & 1) return false;
   page.flags |= 1;
   page.lockOwner = t;
-  t.hold(0, page, 1);
+  t.hold(0, page, lockKey(0, pageId(page.ino, page.index)), 1);
   void k;
   return true;
 }
@@ -166,6 +168,46 @@ export const halfMappedSource: Scenario = {
     mapFile(reader, 2, file, 0, 2);
     userTask(k, 'writer', mm, [{ op: 'write', file, pos: 0, iov: [userAddr(k, 0), 2 * k.pageCells] }]);
     userTask(k, 'reader', reader, [{ op: 'read', file, pos: 0, len: 2 * k.pageCells, dst: userAddr(k, 0) }]);
+  },
+};
+
+/**
+ * The extend-vs-truncate of model core-2: a truncate that changes i_size
+ * without i_mutex, which no 2.6.20 path does. Kept as a planted bug: it tears
+ * an extending write, and only the whole-file check can say so.
+ */
+export const extendVsUnlockedTruncate: Scenario = {
+  id: 'extend-vs-unlocked-truncate',
+  description: 'writes that extend the file against a truncate without i_mutex',
+  stepsEstimate: 24,
+  setup(k) {
+    const file = createFile(k, ['data']);
+    const pc = k.pageCells;
+    const mmW = k.createMm();
+    mapAnon(k, mmW, 0, 2);
+    const mmT = k.createMm();
+    const mmR = k.createMm();
+    mapAnon(k, mmR, 0, 1);
+    userTask(k, 'writer', mmW, [{ op: 'write', file, pos: pc, iov: [userAddr(k, 0), 2 * pc] }]);
+    userTask(k, 'truncate', mmT, [{ op: 'truncate', file, size: pc / 2, iMutex: true }]);
+    userTask(k, 'vmtruncate', mmT, [{ op: 'truncate', file, size: pc + pc / 2, iMutex: false }]);
+    userTask(k, 'reader', mmR, [{ op: 'read', file, pos: 0, len: pc, dst: userAddr(k, 0) }]);
+  },
+};
+
+/** A load of a file's second page racing a truncate to one page: the fault may read the page and find it is past EOF. */
+export const faultRacesTruncate: Scenario = {
+  id: 'fault-races-truncate',
+  description: 'a load of page 1 racing a truncate that removes it',
+  stepsEstimate: 12,
+  setup(k) {
+    const file = createFile(k, ['data', 'data']);
+    const pc = k.pageCells;
+    const mm = k.createMm();
+    mapFile(mm, 0, file, 0, 2);
+    const mmT = k.createMm();
+    userTask(k, 'loader', mm, [{ op: 'load', addr: userAddr(k, 1), len: pc }]);
+    userTask(k, 'truncate', mmT, [{ op: 'truncate', file, size: pc, iMutex: true }]);
   },
 };
 

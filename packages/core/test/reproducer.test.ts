@@ -33,7 +33,7 @@ describe('reproducers: the round trip', () => {
       'every config field set',
       {
         modelVersion: MODEL_VERSION,
-        config: { strategy: 'write-begin-end', scenario: 'generated', scheduler: 'random', pctDepth: 7, pctStepsEstimate: 300, pctDaemonOneIn: 5, stepsMax: 123456, taskStepsMax: 999, reclaimActionsMax: 0, blocksPerPage: 4, pageCells: 64 },
+        config: { strategy: 'write-begin-end', scenario: 'generated', scheduler: 'random', pctDepth: 7, pctStepsEstimate: 300, pctDaemonOneIn: 5, stepsMax: 123456, stallStepsMax: 999, reclaimActionsMax: 0, blocksPerPage: 4, pageCells: 64 },
         choices: [3, 1, 4, 1, 5],
       },
     ],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { costProfiles } from '../src/index.js';
-import { firstFailure } from './helpers.js';
+import { firstFailure, kindsIn } from './helpers.js';
 
 describe('what each design of the thread missed (MODEL.md §8)', () => {
   it('temp-page exposes stale blocks on hole-fill-vs-read: a reader readpages the blocks allocated before the page was unlocked', () => {
@@ -31,10 +31,31 @@ describe('what each design of the thread missed (MODEL.md §8)', () => {
     }
   });
 
-  it('v2.6.20 commits a zero-filled tail after a real EFAULT (partly-invalid-iovec): the file changes past the count returned', () => {
+  it('v2.6.20 commits a zero-padded tail after a real EFAULT (partly-invalid-iovec): the file loses its data past the count returned', () => {
     const o = firstFailure({ strategy: 'v2.6.20', scenario: 'partly-invalid-iovec' }, 10);
-    expect(o!.failure!.kind).toBe('bad-return');
-    expect(o!.failure!.message).toMatch(/returned short, yet offset \d+, past the returned count, now holds ZERO/);
+    expect(o!.failure!.kind).toBe('bad-data');
+    expect(o!.failure!.message).toMatch(/returned short, yet offset \d+, past the returned count, now holds ZERO, .*: the file's data there is lost/);
+  });
+
+  it('temp-page and excl-flag, as Altaparmakov wrote them, commit the whole range after a real EFAULT as 2.6.20 does: data lost past the count, no UNINIT committed', () => {
+    for (const blocksPerPage of [1, 4]) {
+      for (const strategy of ['temp-page', 'excl-flag']) {
+        const kinds = kindsIn({ strategy, scenario: 'partly-invalid-iovec', blocksPerPage }, 200);
+        expect(Object.keys(kinds), `${strategy} at ${blocksPerPage} blocks a page`).toEqual(['bad-data']);
+      }
+    }
+  });
+
+  it('zero-retry loses the write when the source maps the destination: the retry copies the zeroes it committed onto themselves (bad-data, not bad-return)', () => {
+    const o = firstFailure({ strategy: 'zero-retry', scenario: 'self-mmap-write' }, 10);
+    expect(o!.seed).toBe(1);
+    expect(o!.failure!.kind).toBe('bad-data');
+    expect(o!.failure!.message).toMatch(/returned \d+, but offset \d+ holds ZERO, not what it wrote: the write is lost/);
+  });
+
+  it('gup-pin oopses on a kernel thread writing a kernel buffer: it takes current->mm->mmap_sem, and a kernel thread has no mm', () => {
+    const o = firstFailure({ strategy: 'gup-pin', scenario: 'generated' }, 200, undefined, 'kernel-bug');
+    expect(o!.failure!.message).toMatch(/^BUG: kwriter\d is a kernel thread \(current->mm is NULL\)/);
   });
 });
 
