@@ -13,6 +13,8 @@ export interface AuditRecord {
   runs: number;
   steps: number;
   failures: BucketHit[];
+  warnings: BucketHit[];
+  warningRuns: number;
   coverage: number[];
 }
 
@@ -27,7 +29,7 @@ export interface PendingAudit {
 export const AUDIT_ONE_IN_DEFAULT = 50;
 
 export function auditRecordOf(r: BatchResult): AuditRecord {
-  return { runs: r.runs, steps: r.steps, failures: r.failures, coverage: r.coverage };
+  return { runs: r.runs, steps: r.steps, failures: r.failures, warnings: r.warnings, warningRuns: r.warningRuns, coverage: r.coverage };
 }
 
 /**
@@ -46,6 +48,7 @@ export function auditDiff(original: AuditRecord, rerun: AuditRecord): string[] {
   const out: string[] = [];
   if (original.runs !== rerun.runs) out.push(`runs: ${original.runs} then ${rerun.runs}`);
   if (original.steps !== rerun.steps) out.push(`steps: ${original.steps} then ${rerun.steps}`);
+  if (original.warningRuns !== rerun.warningRuns) out.push(`runs that warned: ${original.warningRuns} then ${rerun.warningRuns}`);
   const cov = (a: readonly number[], b: readonly number[]): number[] => {
     const other = new Set(b);
     return a.filter((h) => !other.has(h));
@@ -56,15 +59,17 @@ export function auditDiff(original: AuditRecord, rerun: AuditRecord): string[] {
     out.push(`coverage: ${original.coverage.length} hashes then ${rerun.coverage.length} (${lost.length} only in the first run, ${gained.length} only in the rerun)`);
   }
   const byTitle = (hits: readonly BucketHit[]) => new Map(hits.map((h) => [h.title, h]));
-  const a = byTitle(original.failures);
-  const b = byTitle(rerun.failures);
+  // Failure and warning titles never meet: one comparison covers both.
+  const a = byTitle([...original.failures, ...original.warnings]);
+  const b = byTitle([...rerun.failures, ...rerun.warnings]);
+  const runs = (h: BucketHit) => `${h.count} ${h.severity === 'warning' ? 'warnings' : 'failures'}`;
   for (const [title, h] of a) {
     const g = b.get(title);
-    if (g === undefined) out.push(`bucket only in the first run: ${title} (${h.count} failures)`);
+    if (g === undefined) out.push(`bucket only in the first run: ${title} (${runs(h)})`);
     else if (h.count !== g.count || h.examples.join(',') !== g.examples.join(',')) {
-      out.push(`bucket ${title}: ${h.count} failures (seeds ${h.examples.join(',')}) then ${g.count} (seeds ${g.examples.join(',')})`);
+      out.push(`bucket ${title}: ${runs(h)} (seeds ${h.examples.join(',')}) then ${g.count} (seeds ${g.examples.join(',')})`);
     }
   }
-  for (const [title, g] of b) if (!a.has(title)) out.push(`bucket only in the rerun: ${title} (${g.count} failures)`);
+  for (const [title, g] of b) if (!a.has(title)) out.push(`bucket only in the rerun: ${title} (${runs(g)})`);
   return out;
 }

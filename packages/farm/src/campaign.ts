@@ -1,11 +1,11 @@
 /**
- * The campaign model (DESIGN.md, farm): strategies x scenarios, a scheduler
- * and its parameters, a seed range or a time budget, cut into batches. A
- * batch is one seed range of one strategy x scenario; its index says which,
+ * The campaign model (DESIGN.md, farm): strategies x scenarios x blocks per
+ * page, a scheduler and its parameters, a seed range or a time budget, cut
+ * into batches. A batch is one seed range of one cell; its index says which,
  * so any process can rebuild it, and "recorded once per index" is what makes
  * a result count exactly once.
  */
-import { DEFAULTS, MODEL_VERSION, SCENARIOS, SCHEDULERS, STRATEGIES, type RunConfig, type SchedulerId } from '@pcfarm/core';
+import { BLOCKS_PER_PAGE, DEFAULTS, MODEL_VERSION, SCENARIOS, SCHEDULERS, STRATEGIES, type RunConfig, type SchedulerId } from '@pcfarm/core';
 import { FarmError } from './errors.js';
 
 /** What a campaign asks; every field has a default (CAMPAIGN_DEFAULTS). */
@@ -14,12 +14,17 @@ export interface CampaignSpec {
   name: string;
   strategies: string[];
   scenarios: string[];
+  /**
+   * Disk blocks per page, each a cell axis: 1 is whole-page buffers, 2 and 4
+   * sub-page buffers, where a page is partly uptodate, partly new.
+   */
+  blocksPerPage: number[];
   scheduler: Exclude<SchedulerId, 'replay'>;
   /** PCT bug depth; ignored by the random scheduler. */
   pctDepth: number;
   /** The first seed of every cell. */
   seedStart: number;
-  /** Seeds per strategy x scenario cell; null runs until the time budget is spent. */
+  /** Seeds per strategy x scenario x blocks-per-page cell; null runs until the time budget is spent. */
   seedsPerCell: number | null;
   /** Running time the campaign may take, in milliseconds; null runs the whole seed range. */
   timeBudgetMs: number | null;
@@ -30,6 +35,8 @@ export interface CampaignSpec {
 }
 
 export const CAMPAIGN_DEFAULTS = {
+  /** Every value the model takes: a bug of sub-page buffers is found without asking for it. */
+  blocksPerPage: BLOCKS_PER_PAGE,
   scheduler: 'pct',
   pctDepth: DEFAULTS.pctDepth,
   seedStart: 0,
@@ -62,13 +69,14 @@ export interface Campaign {
   runningMs: number;
 }
 
-/** One job: a seed range of one strategy x scenario of one campaign. */
+/** One job: a seed range of one strategy x scenario x blocks per page of one campaign. */
 export interface Batch {
   campaignId: string;
   /** The batch's place in the campaign's order; its identity. */
   index: number;
   strategy: string;
   scenario: string;
+  blocksPerPage: number;
   scheduler: Exclude<SchedulerId, 'replay'>;
   pctDepth: number;
   seedStart: number;
@@ -94,6 +102,14 @@ export function campaignSpec(input: Partial<CampaignSpec>): CampaignSpec {
     if (new Set(v).size !== v.length) bad(`${field} lists one twice`);
     return [...v];
   };
+  const blocksPerPage = (): number[] => {
+    const v: unknown = input.blocksPerPage ?? [...CAMPAIGN_DEFAULTS.blocksPerPage];
+    const known = BLOCKS_PER_PAGE.join(', ');
+    if (!Array.isArray(v) || v.length === 0) bad(`blocksPerPage must be a non-empty list of ${known}, not ${JSON.stringify(v)}`);
+    for (const x of v as unknown[]) if (!BLOCKS_PER_PAGE.includes(x as number)) bad(`blocksPerPage must list only ${known} (disk blocks per page), not ${JSON.stringify(x)}`);
+    if (new Set(v as number[]).size !== (v as number[]).length) bad('blocksPerPage lists one twice');
+    return [...(v as number[])];
+  };
   const whole = (field: keyof CampaignSpec, v: unknown, min: number, max: number): number => {
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) bad(`${field} must be a whole number from ${min} to ${max}, not ${JSON.stringify(v)}`);
     return v as number;
@@ -112,6 +128,7 @@ export function campaignSpec(input: Partial<CampaignSpec>): CampaignSpec {
     name,
     strategies: list('strategies', STRATEGIES),
     scenarios: list('scenarios', SCENARIOS),
+    blocksPerPage: blocksPerPage(),
     scheduler: scheduler as CampaignSpec['scheduler'],
     pctDepth: whole('pctDepth', input.pctDepth ?? CAMPAIGN_DEFAULTS.pctDepth, 1, CAMPAIGN_LIMITS.pctDepthMax),
     seedStart: whole('seedStart', input.seedStart ?? CAMPAIGN_DEFAULTS.seedStart, 0, Number.MAX_SAFE_INTEGER),
@@ -127,37 +144,59 @@ export function newCampaign(id: string, spec: CampaignSpec, now: number): Campai
   return { id, spec, modelVersion: MODEL_VERSION, state: 'running', createdAt: now, runningMs: 0 };
 }
 
+/**
+ * A spec as an earlier pcfarm stored it: before blocks per page was an axis,
+ * every campaign ran whole-page buffers (the model's default of 1), which a
+ * missing field must not turn into the axis' default.
+ */
+export function upgradeSpec<S extends Partial<CampaignSpec>>(spec: S): S {
+  return spec.blocksPerPage === undefined ? { ...spec, blocksPerPage: [DEFAULTS.blocksPerPage] } : spec;
+}
+
+/** A stored campaign, upgraded (see upgradeSpec). */
+export function upgradeCampaign(c: Campaign): Campaign {
+  return c.spec.blocksPerPage === undefined ? { ...c, spec: upgradeSpec(c.spec) } : c;
+}
+
+/** The cells of a campaign: strategies x scenarios x blocks per page. */
+export function cellCount(spec: CampaignSpec): number {
+  return spec.strategies.length * spec.scenarios.length * spec.blocksPerPage.length;
+}
+
 /** The batches a campaign has in all, or null when only its time budget ends it. */
 export function batchCount(spec: CampaignSpec): number | null {
   if (spec.seedsPerCell === null) return null;
-  return spec.strategies.length * spec.scenarios.length * Math.ceil(spec.seedsPerCell / spec.batchSeeds);
+  return cellCount(spec) * Math.ceil(spec.seedsPerCell / spec.batchSeeds);
 }
 
 /** The seeds a campaign runs in all, or null when only its time budget ends it. */
 export function seedCount(spec: CampaignSpec): number | null {
-  return spec.seedsPerCell === null ? null : spec.strategies.length * spec.scenarios.length * spec.seedsPerCell;
+  return spec.seedsPerCell === null ? null : cellCount(spec) * spec.seedsPerCell;
 }
 
 /**
  * Batch `index` of a campaign. Batches go round the cells (every strategy x
- * scenario gets its first batch before any gets its second), so a campaign's
- * first seconds touch every cell and a time budget spreads evenly. Null past
- * the last batch.
+ * scenario x blocks per page gets its first batch before any gets its
+ * second), so a campaign's first seconds touch every cell and a time budget
+ * spreads evenly. Null past the last batch.
  */
 export function batchAt(campaign: Campaign, index: number): Batch | null {
   const spec = campaign.spec;
-  const cells = spec.strategies.length * spec.scenarios.length;
+  const cells = cellCount(spec);
   const total = batchCount(spec);
   if (!Number.isSafeInteger(index) || index < 0 || (total !== null && index >= total)) return null;
   const cell = index % cells;
   const round = (index - cell) / cells;
   const offset = round * spec.batchSeeds;
   const seedCount = spec.seedsPerCell === null ? spec.batchSeeds : Math.min(spec.batchSeeds, spec.seedsPerCell - offset);
+  // Cells in the matrix's order: strategy, then scenario, then blocks per page.
+  const bpps = spec.blocksPerPage.length;
   return {
     campaignId: campaign.id,
     index,
-    strategy: spec.strategies[Math.floor(cell / spec.scenarios.length)]!,
-    scenario: spec.scenarios[cell % spec.scenarios.length]!,
+    strategy: spec.strategies[Math.floor(cell / (spec.scenarios.length * bpps))]!,
+    scenario: spec.scenarios[Math.floor(cell / bpps) % spec.scenarios.length]!,
+    blocksPerPage: spec.blocksPerPage[cell % bpps]!,
     scheduler: spec.scheduler,
     pctDepth: spec.pctDepth,
     seedStart: spec.seedStart + offset,
@@ -168,6 +207,6 @@ export function batchAt(campaign: Campaign, index: number): Batch | null {
 }
 
 /** The run config of a batch's cell. */
-export function batchConfig(b: Pick<Batch, 'strategy' | 'scenario' | 'scheduler' | 'pctDepth'>): RunConfig {
-  return { strategy: b.strategy, scenario: b.scenario, scheduler: b.scheduler, pctDepth: b.pctDepth };
+export function batchConfig(b: Pick<Batch, 'strategy' | 'scenario' | 'blocksPerPage' | 'scheduler' | 'pctDepth'>): RunConfig {
+  return { strategy: b.strategy, scenario: b.scenario, blocksPerPage: b.blocksPerPage, scheduler: b.scheduler, pctDepth: b.pctDepth };
 }

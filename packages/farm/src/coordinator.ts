@@ -3,7 +3,7 @@
  * BullMQ queue, keeps only a few of them waiting per live worker slot
  * (backpressure: a campaign stopped or deleted has little queued to take
  * back, and a new one starts at once), records each finished batch exactly
- * once, queues a minimization for each new bucket on its own queue, audits a
+ * once, queues a minimization for each new failure bucket on its own queue, audits a
  * sample of batches for determinism, and marks a campaign done when nothing
  * of it is left.
  *
@@ -26,7 +26,7 @@ import type { Redis } from 'ioredis';
 import { AUDIT_ONE_IN_DEFAULT, auditDiff, auditRecordOf, auditSelected } from './audit.js';
 import type { BatchResult } from './batch.js';
 import { batchAt, batchCount, type Batch, type Campaign } from './campaign.js';
-import { minimizeJobOf } from './engine.js';
+import { minimizeJobOf, needsMinimizing } from './engine.js';
 import { FarmError } from './errors.js';
 import { auditJobId, batchJobId, batchQueueName, minimizeJobId, minimizeQueueName, REFUSED_MODEL_VERSION, type AuditJobData } from './farm-queues.js';
 import { MINIMIZE_RUNS_MAX_DEFAULT, type Minimized, type MinimizeJob } from './minimize-job.js';
@@ -54,7 +54,7 @@ export interface CoordinatorOptions {
   retryBackoffMs?: number;
   /** Delay before a job a worker refused for its model version is offered again, in ms; default 5_000. */
   refusedRetryMs?: number;
-  /** Minimize each new bucket; default true. */
+  /** Minimize each new failure bucket; default true. */
   minimize?: boolean;
   /** Model runs per minimization; default MINIMIZE_RUNS_MAX_DEFAULT. */
   minimizeRunsMax?: number;
@@ -357,7 +357,8 @@ export class Coordinator {
   private async batchCompleted(job: Job): Promise<void> {
     const r = job.returnvalue as BatchResult | null;
     const d = job.data as Partial<Batch>;
-    if (!this.ours(job) || r === null || typeof r !== 'object' || r.campaignId !== d.campaignId || r.index !== d.index || !Array.isArray(r.failures) || !Array.isArray(r.coverage)) {
+    const itsBatch = r !== null && typeof r === 'object' && r.campaignId === d.campaignId && r.index === d.index && r.blocksPerPage === d.blocksPerPage;
+    if (!this.ours(job) || !itsBatch || !Array.isArray(r.failures) || !Array.isArray(r.warnings) || !Array.isArray(r.coverage)) {
       this.log(`job ${job.id} finished with a result that is not its batch's: dropped`);
       await job.remove();
       return;
@@ -383,8 +384,8 @@ export class Coordinator {
     }
     if (rec.recorded) {
       for (const b of rec.newBuckets) {
-        this.log(`campaign ${c.id}: new bucket ${b.id}: ${b.title}`);
-        if (this.o.minimize) await this.queueMinimize(c, b);
+        this.log(`campaign ${c.id}: new ${b.severity === 'warning' ? 'warning ' : ''}bucket ${b.id}: ${b.title}`);
+        if (this.o.minimize && needsMinimizing(b)) await this.queueMinimize(c, b);
       }
       if (auditSelected(r.index, this.o.auditOneIn)) {
         const worker = job.processedBy ?? 'unknown';
@@ -515,7 +516,7 @@ export class Coordinator {
     }
     if (this.o.minimize) {
       const [buckets, failed] = await Promise.all([this.store.buckets(c.id), this.store.minimizeFailures(c.id)]);
-      const todo = buckets.filter((b) => b.minimized === null && failed[b.id] === undefined);
+      const todo = buckets.filter((b) => needsMinimizing(b) && failed[b.id] === undefined);
       const st = await Promise.all(todo.map((b) => this.minimizations.getJobState(minimizeJobId(c.id, b.id))));
       for (const [k, b] of todo.entries()) if (st[k] === 'unknown') await this.queueMinimize(c, b);
     }
@@ -581,7 +582,7 @@ export class Coordinator {
 
   /**
    * Done: no batch left to hand out (or the time budget spent), none
-   * outstanding, no audit pending, every bucket minimized or given up. Only
+   * outstanding, no audit pending, every failure bucket minimized or given up. Only
    * a full round asks the store about a campaign with batches still to hand out.
    */
   private async finishIfDone(c: Campaign, full: boolean): Promise<void> {
@@ -595,7 +596,8 @@ export class Coordinator {
     const s = await this.store.summary(c.id);
     const a = await this.store.auditSummary(c.id);
     this.log(
-      `campaign ${c.id} done: ${s.runs} runs, ${s.failures} failures in ${s.buckets} buckets (${s.minimized} minimized), coverage ${s.coverage}, ` +
+      `campaign ${c.id} done: ${s.runs} runs, ${s.failures} failures in ${s.buckets} buckets (${s.minimized} minimized), ` +
+        `${s.warnings} warning runs in ${s.warningBuckets} warning buckets, coverage ${s.coverage}, ` +
         `audits ${a.passed} agreed${a.failed > 0 ? `, ${a.failed} FARM BUG(S)` : ''}`,
     );
   }
@@ -610,7 +612,7 @@ export class Coordinator {
       const slots = await this.liveSlots();
       this.log(
         `campaign ${c.id}: ${s.batchesDone}/${s.batchesTotal ?? '?'} batches, ${s.runs} runs${rate === null ? '' : ` (${Math.round(rate)} runs/s)`}, ` +
-          `${s.failures} failures in ${s.buckets} buckets, ${s.minimized} minimized, coverage ${s.coverage}; ${slots} worker slot(s)`,
+          `${s.failures} failures in ${s.buckets} buckets, ${s.minimized} minimized, ${s.warningBuckets} warning buckets, coverage ${s.coverage}; ${slots} worker slot(s)`,
       );
     }
   }

@@ -4,16 +4,17 @@
  * JSON. Appends are synchronous, so when recordBatch returns the batch
  * survives a kill of the process; reopening replays the journal. A journal
  * that does not parse is an EBADRESULTS naming the file and line, and the
- * file is left exactly as it was.
+ * file is left exactly as it was. A journal an earlier pcfarm wrote reads
+ * as it meant then (see the upgrade functions of results.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BatchResult } from './batch.js';
-import { newCampaign, type Campaign, type CampaignSpec, type CampaignState } from './campaign.js';
+import { newCampaign, upgradeCampaign, type Campaign, type CampaignSpec, type CampaignState } from './campaign.js';
 import { FarmError } from './errors.js';
 import type { Minimized } from './minimize-job.js';
-import { CampaignResults, type Bucket, type CampaignSnapshot, type CampaignSummary, type RecordOutcome, type Sample } from './results.js';
+import { CampaignResults, upgradeBatchResult, upgradeMinimized, type Bucket, type CampaignSnapshot, type CampaignSummary, type RecordOutcome, type Sample } from './results.js';
 import { WORKER_SILENT_MS, type Store, type WorkerInfo } from './store.js';
 
 /** The journal's name under a results directory. */
@@ -169,7 +170,7 @@ export class EmbeddedStore implements Store {
   private apply(e: JournalEntry): void {
     switch (e.type) {
       case 'campaign':
-        this.campaigns.set(e.campaign.id, new CampaignResults(e.campaign));
+        this.campaigns.set(e.campaign.id, new CampaignResults(upgradeCampaign(e.campaign)));
         return;
       case 'state': {
         const c = this.results(e.id).campaign;
@@ -178,12 +179,12 @@ export class EmbeddedStore implements Store {
         return;
       }
       case 'batch':
-        this.results(e.result.campaignId).apply(e.result, e.at, e.runningMs);
+        this.results(e.result.campaignId).apply(upgradeBatchResult(e.result), e.at, e.runningMs);
         return;
       case 'minimized': {
         const b = this.results(e.id).buckets.get(e.bucket);
         if (b === undefined) throw new Error(`no bucket ${e.bucket}`);
-        b.minimized ??= e.minimized;
+        b.minimized ??= upgradeMinimized(e.minimized);
         return;
       }
       case 'delete':

@@ -1,8 +1,9 @@
 /**
  * The campaign engine: hands a campaign's batches to an executor, records
- * each result once, starts one minimization per new bucket, and stops at the
- * end of the seed range, the time budget, or when asked. It keeps no state
- * the store does not have: resuming is running it again on the same store.
+ * each result once, starts one minimization per new failure bucket, and
+ * stops at the end of the seed range, the time budget, or when asked. It
+ * keeps no state the store does not have: resuming is running it again on
+ * the same store.
  */
 import { hostname } from 'node:os';
 import type { BatchResult } from './batch.js';
@@ -14,7 +15,7 @@ import type { Bucket, CampaignSummary } from './results.js';
 import type { Store } from './store.js';
 
 export interface EngineOptions {
-  /** Minimize each new bucket in the background; default true. */
+  /** Minimize each new failure bucket in the background; default true. */
   minimize?: boolean;
   /** Model runs per minimization; default MINIMIZE_RUNS_MAX_DEFAULT. */
   minimizeRunsMax?: number;
@@ -37,8 +38,12 @@ export interface Progress {
   campaign: Campaign;
   /** Runs recorded, over the whole campaign (earlier sessions included). */
   runs: number;
+  /** Runs that failed, and runs that warned. */
   failures: number;
+  warnings: number;
+  /** Failure buckets, and warning buckets. */
   buckets: number;
+  warningBuckets: number;
   coverage: number;
   batchesDone: number;
   batchesTotal: number | null;
@@ -46,7 +51,7 @@ export interface Progress {
   minimizing: number;
   /** Running time of the campaign, all sessions. */
   runningMs: number;
-  /** The bucket a batch just created, when it did. */
+  /** The buckets a batch just created (failures and warnings), when it did. */
   newBuckets: Bucket[];
 }
 
@@ -81,7 +86,7 @@ export async function runCampaign(store: Store, campaignId: string, executor: Ex
 
   const done = new Set(await store.doneBatches(campaignId));
   const minimizeQueue: MinimizeJob[] = [];
-  if (minimizeOn) for (const b of await store.buckets(campaignId)) if (b.minimized === null) minimizeQueue.push(minimizeJobOf(campaign, b, runsMax));
+  if (minimizeOn) for (const b of await store.buckets(campaignId)) if (needsMinimizing(b)) minimizeQueue.push(minimizeJobOf(campaign, b, runsMax));
   let nextIndex = 0;
   let exhausted = false;
   let inflight = 0;
@@ -124,7 +129,9 @@ export async function runCampaign(store: Store, campaignId: string, executor: Ex
       campaign: s.campaign,
       runs: s.runs,
       failures: s.failures,
+      warnings: s.warnings,
       buckets: s.buckets,
+      warningBuckets: s.warningBuckets,
       coverage: s.coverage,
       batchesDone: s.batchesDone,
       batchesTotal: s.batchesTotal,
@@ -149,7 +156,7 @@ export async function runCampaign(store: Store, campaignId: string, executor: Ex
     sessionRuns += r.runs;
     done.add(b.index);
     const rec = await store.recordBatch(r, runningMs());
-    if (minimizeOn) for (const bucket of rec.newBuckets) minimizeQueue.push(minimizeJobOf(campaign, bucket, runsMax));
+    if (minimizeOn) for (const bucket of rec.newBuckets) if (needsMinimizing(bucket)) minimizeQueue.push(minimizeJobOf(campaign, bucket, runsMax));
     await progress(rec.newBuckets);
   }
 
@@ -208,8 +215,14 @@ export async function runCampaign(store: Store, campaignId: string, executor: Ex
   return { summary: await store.summary(campaignId), endedBy: finished ? 'done' : 'stopped' };
 }
 
-/** The minimization job of a bucket: its first example. */
+/** Whether a bucket still wants its reproducer: a failure bucket not yet minimized (a warning has no failure to keep). */
+export function needsMinimizing(b: Bucket): boolean {
+  return b.severity === 'failure' && b.minimized === null;
+}
+
+/** The minimization job of a failure bucket: its first example. */
 export function minimizeJobOf(campaign: Campaign, b: Bucket, runsMax: number): MinimizeJob {
+  if (b.severity !== 'failure') throw new FarmError('ESTATE', `bucket ${b.id} of campaign ${campaign.id} is a warning: its runs did not fail, so there is nothing to minimize (its witness scenario is the run to look at)`);
   const ex = b.examples[0];
   if (ex === undefined) throw new FarmError('ESTATE', `bucket ${b.id} of campaign ${campaign.id} has no example to minimize`);
   return {
@@ -218,6 +231,7 @@ export function minimizeJobOf(campaign: Campaign, b: Bucket, runsMax: number): M
     title: b.title,
     strategy: b.strategy,
     scenario: ex.scenario,
+    blocksPerPage: ex.blocksPerPage,
     scheduler: campaign.spec.scheduler,
     pctDepth: campaign.spec.pctDepth,
     seed: ex.seed,

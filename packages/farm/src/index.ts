@@ -4,16 +4,16 @@
  * that keep their results.
  */
 export { FarmError, type FarmErrorCode } from './errors.js';
-export { batchAt, batchConfig, batchCount, CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, campaignSpec, newCampaign, seedCount, type Batch, type Campaign, type CampaignSpec, type CampaignState } from './campaign.js';
+export { batchAt, batchConfig, batchCount, CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, campaignSpec, cellCount, newCampaign, seedCount, upgradeCampaign, upgradeSpec, type Batch, type Campaign, type CampaignSpec, type CampaignState } from './campaign.js';
 export { BatchRunner, checkBatch, type BatchResult, type BucketHit } from './batch.js';
 export { checkMinimizeJob, MINIMIZE_RUNS_MAX_DEFAULT, MINIMIZE_RUNS_MAX_LIMIT, runMinimize, type Minimized, type MinimizeJob } from './minimize-job.js';
 export { PayloadReader } from './payload.js';
-export { addSample, bucketId, CampaignResults, mergeExamples, SAMPLE_LIMITS, type Bucket, type CampaignSnapshot, type CampaignSummary, type Example, type RecordOutcome, type Sample } from './results.js';
+export { addSample, bucketId, CampaignResults, leastWitness, mergeExamples, SAMPLE_LIMITS, upgradeBatchResult, upgradeBucket, upgradeMinimized, upgradeSnapshot, type Bucket, type CampaignSnapshot, type CampaignSummary, type Example, type RecordOutcome, type Sample } from './results.js';
 export { WORKER_SILENT_MS, type Store, type WorkerInfo } from './store.js';
 export { EmbeddedStore, LOCK_FILE, RESULTS_FILE, RESULTS_FORMAT, type EmbeddedStoreOptions, type JournalEntry } from './embedded-store.js';
 export { InfraError, type Executor } from './executor.js';
 export { ThreadPool, THREADS_MAX, type ThreadPoolOptions } from './thread-pool.js';
-export { minimizeJobOf, runCampaign, type EngineOptions, type EngineResult, type Progress } from './engine.js';
+export { minimizeJobOf, needsMinimizing, runCampaign, type EngineOptions, type EngineResult, type Progress } from './engine.js';
 export { AUDIT_ONE_IN_DEFAULT, auditDiff, auditRecordOf, auditSelected, type AuditRecord, type PendingAudit } from './audit.js';
 export { connectRedis, redactedUrl, REDIS_CONNECT_MS_DEFAULT, REDIS_URL_DEFAULT, type RedisConnectOptions } from './redis-connection.js';
 export { FARM_BUGS_MAX, REDIS_PREFIX_DEFAULT, RedisStore, type AuditSummary, type CampaignProgress, type FarmBug, type RedisStoreOptions } from './redis-store.js';

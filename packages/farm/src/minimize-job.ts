@@ -1,7 +1,9 @@
 /**
  * Minimizing a bucket: its first example seed shrunk to the smallest
- * reproducer with the same signature. Each new bucket gets one such job,
- * run in the background beside the batches.
+ * reproducer with the same signature. Each new failure bucket gets one such
+ * job, run in the background beside the batches; a warning bucket gets none
+ * (its run did not fail: there is no failure to keep, and its witness
+ * scenario is the run worth looking at).
  */
 import { encodeReproducer, minimize, MINIMIZE_DEFAULTS, reproducerOf, type MinimizeStop } from '@pcfarm/core';
 import { batchConfig, CAMPAIGN_LIMITS, type Batch } from './campaign.js';
@@ -15,6 +17,7 @@ export interface MinimizeJob {
   title: string;
   strategy: string;
   scenario: string;
+  blocksPerPage: number;
   scheduler: Batch['scheduler'];
   pctDepth: number;
   seed: number;
@@ -30,6 +33,7 @@ export interface Minimized {
   /** The example it was minimized from. */
   seed: number;
   scenario: string;
+  blocksPerPage: number;
   /** Size of the result: choices in the reproducer, context switches and steps of its run. */
   choices: number;
   switches: number;
@@ -57,6 +61,7 @@ export function runMinimize(runner: BatchRunner, job: MinimizeJob, now: () => nu
     reproducer: encodeReproducer(reproducerOf(batchConfig(job), r.choices)),
     seed: job.seed,
     scenario: job.scenario,
+    blocksPerPage: job.blocksPerPage,
     choices: r.after.choices,
     switches: r.after.switches,
     steps: r.after.steps,
@@ -76,6 +81,7 @@ export function checkMinimizeJob(payload: unknown): MinimizeJob {
     title: r.str('title'),
     strategy: r.strategy(),
     scenario: r.scenario(),
+    blocksPerPage: r.blocksPerPage(),
     scheduler: r.scheduler(),
     pctDepth: r.whole('pctDepth', 1, CAMPAIGN_LIMITS.pctDepthMax),
     seed: r.whole('seed', 0, Number.MAX_SAFE_INTEGER),

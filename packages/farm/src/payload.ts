@@ -3,7 +3,7 @@
  * getter names the field that is wrong, and a payload from another model
  * version is refused, not run differently.
  */
-import { MODEL_VERSION, SCENARIOS, STRATEGIES } from '@pcfarm/core';
+import { BLOCKS_PER_PAGE, MODEL_VERSION, SCENARIOS, STRATEGIES } from '@pcfarm/core';
 import { FarmError } from './errors.js';
 
 export class PayloadReader {
@@ -46,6 +46,12 @@ export class PayloadReader {
   scenario(): string {
     const v = this.str('scenario');
     return SCENARIOS.includes(v) ? v : this.bad(`unknown scenario ${JSON.stringify(v)}`);
+  }
+
+  /** Disk blocks per page: part of the cell, so a job without it would run another cell. */
+  blocksPerPage(): number {
+    const v = this.p.blocksPerPage;
+    return BLOCKS_PER_PAGE.includes(v as number) ? (v as number) : this.bad(`blocksPerPage must be one of ${BLOCKS_PER_PAGE.join(', ')}, not ${JSON.stringify(v) ?? 'undefined'}`);
   }
 
   scheduler(): 'pct' | 'random' {

@@ -12,7 +12,8 @@
  * reply, the second write is a no-op.
  *
  * Keys, under `${prefix}:`: `campaigns` (zset id -> createdAt), and per
- * campaign `c:ID` (hash: meta, state, runningMs, runs, steps, failures, rev,
+ * campaign `c:ID` (hash: meta, state, runningMs, runs, steps, failures,
+ * warnings, warningBuckets (how many of the buckets are warnings), rev,
  * cursor, audit counts), `c:ID:done` and `c:ID:cov` (sets: batch indexes,
  * coverage hashes, so coverage is exact), `c:ID:buckets` and `c:ID:min`
  * (hashes bucket id -> JSON; a minimized reproducer is kept apart so the
@@ -20,17 +21,18 @@
  * `c:ID:queued` (batches handed to the queue, not yet recorded), `c:ID:audit`
  * (pending audits), `c:ID:minfail` (minimizations that failed) and
  * `c:ID:bugs` (farm bugs). Workers: `workers` (set) and `w:ID` (JSON with a
- * TTL, so a dead worker disappears by itself).
+ * TTL, so a dead worker disappears by itself). What an earlier pcfarm
+ * stored reads as it meant then (see the upgrade functions of results.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { PendingAudit } from './audit.js';
 import type { BatchResult } from './batch.js';
-import { batchCount, newCampaign, seedCount, type Campaign, type CampaignSpec, type CampaignState } from './campaign.js';
+import { batchCount, newCampaign, seedCount, upgradeCampaign, type Campaign, type CampaignSpec, type CampaignState } from './campaign.js';
 import { FarmError } from './errors.js';
 import type { Minimized } from './minimize-job.js';
 import { connectRedis, type RedisConnectOptions } from './redis-connection.js';
-import { addSample, bucketId as bucketIdOf, CampaignResults, SAMPLE_LIMITS, type Bucket, type CampaignSnapshot, type CampaignSummary, type RecordOutcome, type Sample } from './results.js';
+import { addSample, bucketId as bucketIdOf, CampaignResults, SAMPLE_LIMITS, upgradeBucket, type Bucket, type CampaignSnapshot, type CampaignSummary, type RecordOutcome, type Sample } from './results.js';
 import { WORKER_SILENT_MS, type Store, type WorkerInfo } from './store.js';
 
 /** The key prefix (and queue name prefix) of a farm when none is given. */
@@ -75,7 +77,7 @@ export interface CampaignProgress {
   /** Batches handed out and not yet recorded. */
   queued: number;
   auditsPending: number;
-  /** Buckets neither minimized nor given up on. */
+  /** Failure buckets neither minimized nor given up on. */
   bucketsUnminimized: number;
 }
 
@@ -102,7 +104,7 @@ class LuaScript {
 // sample needs, the last sample, the touched buckets, and how many of the hashes are new.
 const READ_FOR_RECORD = new LuaScript(`
 local out = {}
-out[1] = redis.call('HMGET', KEYS[1], 'meta', 'state', 'runningMs', 'runs', 'failures', 'rev')
+out[1] = redis.call('HMGET', KEYS[1], 'meta', 'state', 'runningMs', 'runs', 'failures', 'rev', 'warningBuckets')
 out[2] = redis.call('SISMEMBER', KEYS[2], ARGV[1])
 out[3] = redis.call('SCARD', KEYS[3])
 out[4] = redis.call('HLEN', KEYS[4])
@@ -121,7 +123,7 @@ return out
 `);
 
 // KEYS: campaign, done, queued, coverage, buckets, samples.
-// ARGV: rev, index, runs, steps, failures, runningMs, sample op (push|set), sample,
+// ARGV: rev, index, runs, steps, failures, warnings (runs), new warning buckets, runningMs, sample op (push|set), sample,
 //       thin-from (0: none), thinned count, thinned samples..., bucket count, (id, json)..., coverage hashes...
 // Returns -2: no such campaign, -1: the campaign changed since the read (fold again), 0: already recorded, 1: recorded.
 const RECORD = new LuaScript(`
@@ -133,11 +135,13 @@ redis.call('SADD', KEYS[2], ARGV[2])
 redis.call('HINCRBY', KEYS[1], 'runs', ARGV[3])
 redis.call('HINCRBY', KEYS[1], 'steps', ARGV[4])
 redis.call('HINCRBY', KEYS[1], 'failures', ARGV[5])
-if tonumber(ARGV[6]) > tonumber(redis.call('HGET', KEYS[1], 'runningMs') or '0') then redis.call('HSET', KEYS[1], 'runningMs', ARGV[6]) end
-if ARGV[7] == 'set' then redis.call('LSET', KEYS[6], -1, ARGV[8]) else redis.call('RPUSH', KEYS[6], ARGV[8]) end
-local keep = tonumber(ARGV[9])
-local thinned = tonumber(ARGV[10])
-local i = 11
+redis.call('HINCRBY', KEYS[1], 'warnings', ARGV[6])
+redis.call('HINCRBY', KEYS[1], 'warningBuckets', ARGV[7])
+if tonumber(ARGV[8]) > tonumber(redis.call('HGET', KEYS[1], 'runningMs') or '0') then redis.call('HSET', KEYS[1], 'runningMs', ARGV[8]) end
+if ARGV[9] == 'set' then redis.call('LSET', KEYS[6], -1, ARGV[10]) else redis.call('RPUSH', KEYS[6], ARGV[10]) end
+local keep = tonumber(ARGV[11])
+local thinned = tonumber(ARGV[12])
+local i = 13
 if keep > 0 then
   redis.call('LTRIM', KEYS[6], keep, -1)
   for j = i + thinned - 1, i, -1 do redis.call('LPUSH', KEYS[6], ARGV[j]) end
@@ -227,14 +231,15 @@ return 0
 `);
 
 // KEYS: campaigns, campaign, done, coverage, buckets, minimized, samples, the campaigns' rev.
-// ARGV: id, createdAt, meta, state, runningMs, runs, steps, failures,
+// ARGV: id, createdAt, meta, state, runningMs, runs, steps, failures, warnings, warning buckets,
 //       then counted lists: done, coverage, (bucket id, json), (bucket id, minimized json), samples.
 const IMPORT = new LuaScript(`
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('INCR', KEYS[8])
-redis.call('HSET', KEYS[2], 'meta', ARGV[3], 'state', ARGV[4], 'runningMs', ARGV[5], 'runs', ARGV[6], 'steps', ARGV[7], 'failures', ARGV[8], 'rev', 0, 'cursor', 0)
-local i = 9
+redis.call('HSET', KEYS[2], 'meta', ARGV[3], 'state', ARGV[4], 'runningMs', ARGV[5], 'runs', ARGV[6], 'steps', ARGV[7], 'failures', ARGV[8],
+  'warnings', ARGV[9], 'warningBuckets', ARGV[10], 'rev', 0, 'cursor', 0)
+local i = 11
 local function counted(each)
   local n = tonumber(ARGV[i])
   i = i + 1
@@ -299,7 +304,7 @@ export class RedisStore implements Store {
   private campaignOf(id: string, fields: (string | null)[]): Campaign {
     const [meta, state, runningMs] = fields;
     if (meta == null || state == null) throw this.noCampaign(id);
-    return { ...(JSON.parse(meta) as CampaignMeta), state: state as CampaignState, runningMs: num(runningMs) };
+    return upgradeCampaign({ ...(JSON.parse(meta) as CampaignMeta), state: state as CampaignState, runningMs: num(runningMs) });
   }
 
   async createCampaign(spec: CampaignSpec): Promise<Campaign> {
@@ -307,7 +312,7 @@ export class RedisStore implements Store {
     const meta: CampaignMeta = { id: c.id, spec: c.spec, modelVersion: c.modelVersion, createdAt: c.createdAt };
     await this.redis
       .multi()
-      .hset(this.ckey(c.id), { meta: JSON.stringify(meta), state: c.state, runningMs: 0, runs: 0, steps: 0, failures: 0, rev: 0, cursor: 0 })
+      .hset(this.ckey(c.id), { meta: JSON.stringify(meta), state: c.state, runningMs: 0, runs: 0, steps: 0, failures: 0, warnings: 0, warningBuckets: 0, rev: 0, cursor: 0 })
       .zadd(this.key('campaigns'), c.createdAt, c.id)
       .incr(this.key('campaigns', 'rev'))
       .exec();
@@ -379,7 +384,7 @@ export class RedisStore implements Store {
   async recordBatch(result: BatchResult, runningMs: number): Promise<RecordOutcome> {
     const id = result.campaignId;
     const keys = [this.ckey(id), this.ckey(id, 'done'), this.ckey(id, 'queued'), this.ckey(id, 'cov'), this.ckey(id, 'buckets'), this.ckey(id, 'samples')];
-    const touched = [...new Set(result.failures.map((h) => bucketIdOf(h.title)))];
+    const touched = [...new Set([...result.failures, ...result.warnings].map((h) => bucketIdOf(h.title)))];
     for (let attempt = 0; attempt < RECORD_ATTEMPTS_MAX; attempt++) {
       // One script: a consistent view of everything the fold reads, with the rev it must still hold at the write.
       const rows = (await READ_FOR_RECORD.run(this.redis, [keys[0]!, keys[1]!, keys[3]!, keys[4]!, keys[5]!], [result.index, touched.length, ...touched, ...result.coverage])) as unknown[];
@@ -390,7 +395,8 @@ export class RedisStore implements Store {
         return { recorded: false, newBuckets: [] };
       }
       const campaign = this.campaignOf(id, fields);
-      const [coverageBefore, bucketsBefore, samplesBefore] = [rows[2] as number, rows[3] as number, rows[4] as number];
+      // A sample counts failure buckets: every bucket but the warnings.
+      const [coverageBefore, bucketsBefore, samplesBefore] = [rows[2] as number, (rows[3] as number) - num(fields[6]), rows[4] as number];
       const lastSample = rows[5] === null ? null : (JSON.parse(rows[5] as string) as Sample);
       const stored = rows[6] as (string | null)[];
       const coverageNew = rows[7] as number;
@@ -399,18 +405,19 @@ export class RedisStore implements Store {
       const part = new CampaignResults(campaign);
       stored.forEach((json) => {
         if (json === null) return;
-        const b = JSON.parse(json) as StoredBucket;
-        part.buckets.set(b.id, { ...b, minimized: null });
+        const b = upgradeBucket({ ...(JSON.parse(json) as StoredBucket), minimized: null });
+        part.buckets.set(b.id, b);
       });
       const at = this.now();
       const outcome = part.apply(result, at, runningMs);
+      const newWarningBuckets = outcome.newBuckets.filter((b) => b.severity === 'warning').length;
       const sample: Sample = {
         at,
         runningMs: part.campaign.runningMs,
         runs: num(fields[3]) + result.runs,
         failures: num(fields[4]) + part.failures,
         coverage: coverageBefore + coverageNew,
-        buckets: bucketsBefore + outcome.newBuckets.length,
+        buckets: bucketsBefore + outcome.newBuckets.length - newWarningBuckets,
       };
       // addSample decides between replacing the last sample and appending one, and thins a full history.
       const window = lastSample === null ? [] : [lastSample];
@@ -437,6 +444,8 @@ export class RedisStore implements Store {
           result.runs,
           result.steps,
           part.failures,
+          part.warnings,
+          newWarningBuckets,
           Math.round(runningMs),
           op,
           JSON.stringify(written),
@@ -464,7 +473,7 @@ export class RedisStore implements Store {
     const rows = execResults(
       await this.redis
         .multi()
-        .hmget(this.ckey(id), 'meta', 'state', 'runningMs', 'runs', 'steps', 'failures')
+        .hmget(this.ckey(id), 'meta', 'state', 'runningMs', 'runs', 'steps', 'failures', 'warnings', 'warningBuckets')
         .scard(this.ckey(id, 'done'))
         .scard(this.ckey(id, 'cov'))
         .hlen(this.ckey(id, 'buckets'))
@@ -473,16 +482,19 @@ export class RedisStore implements Store {
     );
     const f = rows[0] as (string | null)[];
     const campaign = this.campaignOf(id, f);
+    const warningBuckets = num(f[7]);
     return {
       campaign,
       runs: num(f[3]),
       steps: num(f[4]),
       failures: num(f[5]),
+      warnings: num(f[6]),
       batchesDone: rows[1] as number,
       batchesTotal: batchCount(campaign.spec),
       seedsTotal: seedCount(campaign.spec),
       coverage: rows[2] as number,
-      buckets: rows[3] as number,
+      buckets: (rows[3] as number) - warningBuckets,
+      warningBuckets,
       minimized: rows[4] as number,
     };
   }
@@ -501,7 +513,7 @@ export class RedisStore implements Store {
   async bucket(id: string, bucketId: string): Promise<Bucket | null> {
     const [b, m] = await this.redis.multi().hget(this.ckey(id, 'buckets'), bucketId).hget(this.ckey(id, 'min'), bucketId).exec().then(execResults);
     if (b === null) return null;
-    return { ...(JSON.parse(b as string) as StoredBucket), minimized: m === null ? null : (JSON.parse(m as string) as Minimized) };
+    return upgradeBucket({ ...(JSON.parse(b as string) as StoredBucket), minimized: m === null ? null : (JSON.parse(m as string) as Minimized) });
   }
 
   async recordMinimized(id: string, bucketId: string, m: Minimized): Promise<void> {
@@ -513,7 +525,7 @@ export class RedisStore implements Store {
     const rows = execResults(
       await this.redis
         .multi()
-        .hmget(this.ckey(id), 'meta', 'state', 'runningMs', 'runs', 'steps', 'failures')
+        .hmget(this.ckey(id), 'meta', 'state', 'runningMs', 'runs', 'steps', 'failures', 'warnings')
         .smembers(this.ckey(id, 'done'))
         .smembers(this.ckey(id, 'cov'))
         .hgetall(this.ckey(id, 'buckets'))
@@ -529,6 +541,7 @@ export class RedisStore implements Store {
       runs: num(f[3]),
       steps: num(f[4]),
       failures: num(f[5]),
+      warnings: num(f[6]),
       coverage: ints(rows[2]),
       buckets: bucketsOf(rows[3] as Record<string, string>, rows[4] as Record<string, string>),
       samples: (rows[5] as string[]).map((s) => JSON.parse(s) as Sample),
@@ -544,7 +557,8 @@ export class RedisStore implements Store {
     const c = s.campaign;
     const meta: CampaignMeta = { id: c.id, spec: c.spec, modelVersion: c.modelVersion, createdAt: c.createdAt };
     const state: CampaignState = c.state === 'running' ? 'stopped' : c.state;
-    const args: (string | number)[] = [c.id, c.createdAt, JSON.stringify(meta), state, c.runningMs, s.runs, s.steps, s.failures];
+    const warningBuckets = s.buckets.filter((b) => b.severity === 'warning').length;
+    const args: (string | number)[] = [c.id, c.createdAt, JSON.stringify(meta), state, c.runningMs, s.runs, s.steps, s.failures, s.warnings, warningBuckets];
     args.push(s.done.length, ...s.done, s.coverage.length, ...s.coverage);
     args.push(s.buckets.length);
     for (const b of s.buckets) {
@@ -602,7 +616,7 @@ export class RedisStore implements Store {
     const rows = execResults(
       await this.redis
         .multi()
-        .hget(this.ckey(id), 'cursor')
+        .hmget(this.ckey(id), 'cursor', 'warningBuckets')
         .scard(this.ckey(id, 'queued'))
         .hlen(this.ckey(id, 'audit'))
         .hlen(this.ckey(id, 'buckets'))
@@ -610,7 +624,10 @@ export class RedisStore implements Store {
         .hlen(this.ckey(id, 'minfail'))
         .exec(),
     );
-    return { cursor: num(rows[0] as string | null), queued: rows[1] as number, auditsPending: rows[2] as number, bucketsUnminimized: (rows[3] as number) - (rows[4] as number) - (rows[5] as number) };
+    const [cursor, warningBuckets] = rows[0] as (string | null)[];
+    // Warnings are never minimized: only failure buckets are waited for.
+    const failureBuckets = (rows[3] as number) - num(warningBuckets);
+    return { cursor: num(cursor), queued: rows[1] as number, auditsPending: rows[2] as number, bucketsUnminimized: failureBuckets - (rows[4] as number) - (rows[5] as number) };
   }
 
   /** Remember a minimization that failed for good, so the campaign can finish without it (resume clears these). */
@@ -693,7 +710,7 @@ function bucketsOf(stored: Record<string, string>, minimized: Record<string, str
     .map((json) => {
       const b = JSON.parse(json) as StoredBucket;
       const m = minimized[b.id];
-      return { ...b, minimized: m === undefined ? null : (JSON.parse(m) as Minimized) };
+      return upgradeBucket({ ...b, minimized: m === undefined ? null : (JSON.parse(m) as Minimized) });
     })
     .sort((a, b) => a.firstSeenAt - b.firstSeenAt || (a.title < b.title ? -1 : a.title > b.title ? 1 : 0));
 }

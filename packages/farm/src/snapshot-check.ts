@@ -1,10 +1,12 @@
 /**
  * Checking an exported campaign before it is imported: a file moves between
  * machines and people, and a store must not take in a snapshot it would
- * then misread. Every error names the file, its line and the field.
+ * then misread. Every error names the file, its line and the field. An
+ * export of an earlier pcfarm reads as it meant then: no severity is a
+ * failure, no blocks per page is whole-page buffers (see results.ts).
  */
-import { FAILURE_KINDS } from '@pcfarm/core';
-import { campaignSpec, type Campaign } from './campaign.js';
+import { BLOCKS_PER_PAGE, DEFAULTS, FAILURE_KINDS, SCENARIOS } from '@pcfarm/core';
+import { campaignSpec, upgradeSpec, type Campaign } from './campaign.js';
 import { FarmError } from './errors.js';
 import type { Bucket, CampaignSnapshot, Example, Sample } from './results.js';
 
@@ -24,12 +26,13 @@ export function checkSnapshot(value: unknown, where: string): CampaignSnapshot {
   const whole = (v: unknown, path: string): number => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : bad(path, 'a whole number', v));
   const str = (v: unknown, path: string): string => (typeof v === 'string' && v !== '' ? v : bad(path, 'a non-empty string', v));
   const strs = (v: unknown, path: string): string[] => arr(v, path).map((x, i) => str(x, `${path}[${i}]`));
+  const bpp = (v: unknown, path: string): number => (v === undefined ? DEFAULTS.blocksPerPage : BLOCKS_PER_PAGE.includes(v as number) ? (v as number) : bad(path, `one of ${BLOCKS_PER_PAGE.join(', ')}`, v));
 
   const s = obj(value, 'snapshot');
   const c = obj(s.campaign, 'campaign');
   let spec;
   try {
-    spec = campaignSpec(obj(c.spec, 'campaign.spec'));
+    spec = campaignSpec(upgradeSpec(obj(c.spec, 'campaign.spec')));
   } catch (e) {
     throw new FarmError('EBADRESULTS', `${where}: campaign.spec: ${(e as Error).message}`);
   }
@@ -50,29 +53,41 @@ export function checkSnapshot(value: unknown, where: string): CampaignSnapshot {
     const p = `buckets[${i}]`;
     const b = obj(raw, p);
     if (!FAILURE_KINDS.includes(b.kind as never)) bad(`${p}.kind`, `one of ${FAILURE_KINDS.join(', ')}`, b.kind);
+    const severity = b.severity ?? 'failure';
+    if (severity !== 'failure' && severity !== 'warning') bad(`${p}.severity`, 'failure or warning', severity);
+    const witness = b.witness ?? null;
+    if (witness !== null && !SCENARIOS.includes(witness as string)) bad(`${p}.witness`, 'null or a scenario', witness);
     const examples: Example[] = arr(b.examples, `${p}.examples`).map((x, j) => {
       const e = obj(x, `${p}.examples[${j}]`);
-      return { seed: whole(e.seed, `${p}.examples[${j}].seed`), scenario: str(e.scenario, `${p}.examples[${j}].scenario`), batch: whole(e.batch, `${p}.examples[${j}].batch`) };
+      const q = `${p}.examples[${j}]`;
+      return { seed: whole(e.seed, `${q}.seed`), scenario: str(e.scenario, `${q}.scenario`), blocksPerPage: bpp(e.blocksPerPage, `${q}.blocksPerPage`), batch: whole(e.batch, `${q}.batch`) };
     });
     if (examples.length > examplesMax) bad(`${p}.examples`, `at most ${examplesMax} examples`, examples.length);
     const m = b.minimized;
+    let minimized: Bucket['minimized'] = null;
     if (m !== null) {
+      if (severity === 'warning') bad(`${p}.minimized`, 'null for a warning (a warning is never minimized)', m);
       const mo = obj(m, `${p}.minimized`);
       str(mo.reproducer, `${p}.minimized.reproducer`);
       whole(mo.seed, `${p}.minimized.seed`);
+      minimized = { ...(mo as unknown as NonNullable<Bucket['minimized']>), blocksPerPage: bpp(mo.blocksPerPage, `${p}.minimized.blocksPerPage`) };
     }
+    const blocksPerPage = b.blocksPerPage === undefined ? [DEFAULTS.blocksPerPage] : arr(b.blocksPerPage, `${p}.blocksPerPage`).map((x, j) => bpp(x, `${p}.blocksPerPage[${j}]`));
     return {
       id: str(b.id, `${p}.id`),
       title: str(b.title, `${p}.title`),
       kind: b.kind as Bucket['kind'],
+      severity: severity as Bucket['severity'],
       strategy: str(b.strategy, `${p}.strategy`),
       sites: strs(b.sites, `${p}.sites`),
       scenarios: strs(b.scenarios, `${p}.scenarios`),
+      blocksPerPage,
       count: whole(b.count, `${p}.count`),
       examples,
       firstSeenAt: whole(b.firstSeenAt, `${p}.firstSeenAt`),
       lastSeenAt: whole(b.lastSeenAt, `${p}.lastSeenAt`),
-      minimized: m as Bucket['minimized'],
+      minimized,
+      witness: witness as string | null,
     };
   });
   if (new Set(buckets.map((b) => b.id)).size !== buckets.length) bad('buckets', 'a list with each bucket id once', buckets.length);
@@ -84,5 +99,6 @@ export function checkSnapshot(value: unknown, where: string): CampaignSnapshot {
   const done = arr(s.done, 'done').map((x, i) => whole(x, `done[${i}]`));
   if (new Set(done).size !== done.length) bad('done', 'a list with each batch index once', done.length);
   const coverage = arr(s.coverage, 'coverage').map((x, i) => (typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0xffffffff ? x : bad(`coverage[${i}]`, 'a 32-bit hash', x)));
-  return { campaign, done, runs: whole(s.runs, 'runs'), steps: whole(s.steps, 'steps'), failures: whole(s.failures, 'failures'), coverage, buckets, samples };
+  const warnings = s.warnings === undefined ? 0 : whole(s.warnings, 'warnings');
+  return { campaign, done, runs: whole(s.runs, 'runs'), steps: whole(s.steps, 'steps'), failures: whole(s.failures, 'failures'), warnings, coverage, buckets, samples };
 }

@@ -103,6 +103,33 @@ describe('the embedded store', () => {
     expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
   });
 
+  it('reads a journal of an earlier pcfarm (no severity, no blocks per page) as failures at whole-page buffers', async () => {
+    const dir = tempDir();
+    const { store, id, campaign } = await storeWithBatches(dir, 0);
+    await store.close();
+    const runner = new BatchRunner();
+    // Batch 0 of a campaign of whole-page buffers, written the way the journal's first version wrote it.
+    const { blocksPerPage: _spec, ...oldSpec } = campaign.spec;
+    const r = runner.run(batchAt({ ...campaign, spec: { ...campaign.spec, blocksPerPage: [1] } }, 0)!, () => 0);
+    expect(r.failures.length).toBeGreaterThan(0);
+    const { blocksPerPage: _bpp, warnings: _w, warningRuns: _wr, ...oldResult } = r;
+    const oldHits = r.failures.map(({ severity: _s, witness: _x, ...h }) => h);
+    const lines = readFileSync(join(dir, RESULTS_FILE), 'utf8').split('\n');
+    lines[1] = JSON.stringify({ type: 'campaign', campaign: { ...campaign, spec: oldSpec } });
+    lines.splice(2, 0, JSON.stringify({ type: 'batch', at: 1, runningMs: 1, result: { ...oldResult, failures: oldHits } }));
+    writeFileSync(join(dir, RESULTS_FILE), lines.join('\n'));
+    const old = EmbeddedStore.open(dir);
+    const c = await old.getCampaign(id);
+    expect(c.spec.blocksPerPage).toEqual([1]);
+    const s = await old.summary(id);
+    expect({ warnings: s.warnings, warningBuckets: s.warningBuckets, buckets: s.buckets, batchesTotal: s.batchesTotal }).toEqual({ warnings: 0, warningBuckets: 0, buckets: r.failures.length, batchesTotal: 8 });
+    for (const b of await old.buckets(id)) {
+      expect({ severity: b.severity, blocksPerPage: b.blocksPerPage, witness: b.witness }).toEqual({ severity: 'failure', blocksPerPage: [1], witness: null });
+      for (const e of b.examples) expect(e.blocksPerPage).toBe(1);
+    }
+    await old.close();
+  });
+
   it('names an unknown campaign', async () => {
     const { store } = await storeWithBatches(tempDir(), 0);
     await expect(store.getCampaign('feed')).rejects.toMatchObject({ code: 'ENOCAMPAIGN', message: expect.stringMatching(/no campaign "feed"/) });

@@ -13,9 +13,10 @@ export interface Comparable {
   runs: number;
   steps: number;
   failures: number;
+  warnings: number;
   coverage: number;
   batchesDone: number;
-  buckets: { title: string; count: number; scenarios: string[]; examples: string[] }[];
+  buckets: { title: string; severity: string; count: number; scenarios: string[]; blocksPerPage: number[]; witness: string | null; examples: string[] }[];
 }
 
 export async function comparable(store: Store, id: string): Promise<Comparable> {
@@ -25,10 +26,19 @@ export async function comparable(store: Store, id: string): Promise<Comparable> 
     runs: s.runs,
     steps: s.steps,
     failures: s.failures,
+    warnings: s.warnings,
     coverage: s.coverage,
     batchesDone: s.batchesDone,
     buckets: buckets
-      .map((b) => ({ title: b.title, count: b.count, scenarios: b.scenarios, examples: b.examples.map((e) => `${e.scenario}:${e.seed}@${e.batch}`) }))
+      .map((b) => ({
+        title: b.title,
+        severity: b.severity,
+        count: b.count,
+        scenarios: b.scenarios,
+        blocksPerPage: b.blocksPerPage,
+        witness: b.witness,
+        examples: b.examples.map((e) => `${e.scenario}/${e.blocksPerPage}:${e.seed}@${e.batch}`),
+      }))
       .sort((a, b) => (a.title < b.title ? -1 : 1)),
   };
 }

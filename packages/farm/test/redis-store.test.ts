@@ -48,7 +48,10 @@ function clock(stepMs: number): () => number {
   return () => (t += stepMs);
 }
 
-const SPEC = campaignSpec({ name: 'store', strategies: ['v2.6.20', 'temp-page'], scenarios: ['self-mmap-write', 'hole-fill-vs-read'], seedsPerCell: 200, batchSeeds: 50, examplesPerBucket: 3 });
+/** Failures in every cell but temp-page x self-mmap-write, and warnings (v2.6.20 x hole-fill-vs-read); whole-page buffers. */
+const SPEC = campaignSpec({ name: 'store', strategies: ['v2.6.20', 'temp-page'], scenarios: ['self-mmap-write', 'hole-fill-vs-read'], blocksPerPage: [1], seedsPerCell: 200, batchSeeds: 50, examplesPerBucket: 3 });
+/** The same over every blocks per page. */
+const AXIS = campaignSpec({ ...SPEC, blocksPerPage: [1, 2, 4] });
 
 /** Every batch result of a campaign of SPEC, run in this process. */
 function results(c: Campaign): BatchResult[] {
@@ -64,13 +67,14 @@ const sameSummary = (s: CampaignSummary) => ({ ...s, campaign: { ...s.campaign, 
 const byId = (a: Bucket, b: Bucket) => (a.id < b.id ? -1 : 1);
 
 describe('RedisStore keeps what EmbeddedStore keeps', () => {
-  it('the same batch results, in another order and some twice, give the same summary, buckets, coverage and done set', async () => {
+  it('the same batch results, in another order and some twice, give the same summary, buckets (failures and warnings), coverage and done set', async () => {
     const emb = EmbeddedStore.open(tempDir());
     const red = new RedisStore(client, { prefix: 'eq' });
-    const ce = await emb.createCampaign(SPEC);
-    const cr = await red.createCampaign(SPEC);
+    const ce = await emb.createCampaign(AXIS);
+    const cr = await red.createCampaign(AXIS);
     const rs = results(ce);
     expect(rs.some((r) => r.failures.length > 0)).toBe(true);
+    expect(rs.some((r) => r.warnings.length > 0)).toBe(true);
     for (const r of rs) expect((await emb.recordBatch(r, 10)).recorded).toBe(true);
     // Reverse order, every third one again: counts must not change.
     const again = [...forCampaign(rs, cr.id)].reverse();
@@ -84,6 +88,12 @@ describe('RedisStore keeps what EmbeddedStore keeps', () => {
     }
     expect(recorded).toBe(rs.length);
     expect(sameSummary(await red.summary(cr.id))).toEqual(sameSummary(await emb.summary(ce.id)));
+    const summary = await red.summary(cr.id);
+    expect(summary.warningBuckets).toBeGreaterThan(0);
+    expect(summary.warnings).toBeGreaterThan(0);
+    expect(summary.buckets + summary.warningBuckets).toBe((await red.buckets(cr.id)).length);
+    // Only failure buckets wait for a reproducer: the warnings are not counted as unminimized.
+    expect((await red.progress(cr.id)).bucketsUnminimized).toBe(summary.buckets);
     const eb = (await emb.buckets(ce.id)).map(timeless).sort(byId);
     expect((await red.buckets(cr.id)).map(timeless).sort(byId)).toEqual(eb);
     expect(newBuckets.sort()).toEqual(eb.map((b) => b.id).sort());
@@ -106,7 +116,7 @@ describe('RedisStore keeps what EmbeddedStore keeps', () => {
     // Every other record lands within the sampling interval of the last (replaced), the rest append.
     const n = SAMPLE_LIMITS.samplesMax * 2 + 50;
     for (let i = 0; i < n; i++) {
-      const r: BatchResult = { campaignId: ce.id, index: i, strategy: 'v2.6.20', scenario: 'generated', seedStart: i, runs: 1, steps: 3, failures: [], coverage: [i % 500], elapsedMs: 1 };
+      const r: BatchResult = { campaignId: ce.id, index: i, strategy: 'v2.6.20', scenario: 'generated', blocksPerPage: 1, seedStart: i, runs: 1, steps: 3, failures: [], warnings: [], warningRuns: 0, coverage: [i % 500], elapsedMs: 1 };
       await emb.recordBatch(r, i);
       await red.recordBatch({ ...r, campaignId: cr.id }, i);
     }
@@ -168,7 +178,7 @@ describe('RedisStore campaigns', () => {
     const c = await s.createCampaign(SPEC);
     const r = results(c).find((x) => x.failures.length > 0)!;
     const { newBuckets } = await s.recordBatch(r, 1);
-    const m = (seed: number): Minimized => ({ reproducer: `pcfarm1:x${seed}`, seed, scenario: r.scenario, choices: 3, switches: 1, steps: 9, runs: 10, stoppedBy: 'fixpoint', at: 1 });
+    const m = (seed: number): Minimized => ({ reproducer: `pcfarm1:x${seed}`, seed, scenario: r.scenario, blocksPerPage: 1, choices: 3, switches: 1, steps: 9, runs: 10, stoppedBy: 'fixpoint', at: 1 });
     await s.recordMinimized(c.id, newBuckets[0]!.id, m(1));
     await s.recordMinimized(c.id, newBuckets[0]!.id, m(2));
     expect((await s.bucket(c.id, newBuckets[0]!.id))!.minimized).toEqual(m(1));
@@ -213,7 +223,7 @@ describe('RedisStore campaigns', () => {
   it('settles an audit once, keeping a disagreement as a farm bug', async () => {
     const s = store();
     const c = await s.createCampaign(SPEC);
-    const record = { runs: 1, steps: 2, failures: [], coverage: [1] };
+    const record = { runs: 1, steps: 2, failures: [], warnings: [], warningRuns: 0, coverage: [1] };
     await s.addPendingAudit(c.id, 4, { worker: 'w1', record });
     await s.addPendingAudit(c.id, 5, { worker: 'w1', record });
     expect([...(await s.pendingAudits(c.id)).keys()].sort()).toEqual([4, 5]);
@@ -232,8 +242,10 @@ describe('export and import', () => {
     const rs = results(c);
     for (const r of rs.slice(0, 10)) await red.recordBatch(r, 7);
     const b = (await red.buckets(c.id))[0]!;
-    await red.recordMinimized(c.id, b.id, { reproducer: 'pcfarm1:abc', seed: 1, scenario: 'generated', choices: 1, switches: 0, steps: 4, runs: 2, stoppedBy: 'fixpoint', at: 3 });
+    await red.recordMinimized(c.id, b.id, { reproducer: 'pcfarm1:abc', seed: 1, scenario: 'generated', blocksPerPage: 1, choices: 1, switches: 0, steps: 4, runs: 2, stoppedBy: 'fixpoint', at: 3 });
     const snap = checkSnapshot(JSON.parse(JSON.stringify(await red.snapshot(c.id))), 'test');
+    expect(snap.buckets.some((x) => x.severity === 'warning')).toBe(true);
+    expect(snap.warnings).toBeGreaterThan(0);
     const emb = EmbeddedStore.open(tempDir());
     await emb.importSnapshot(snap);
     expect(await emb.snapshot(c.id)).toEqual(snap);
@@ -242,11 +254,27 @@ describe('export and import', () => {
     expect(imported.state).toBe('stopped');
     expect({ ...(await back.snapshot(c.id)), campaign: null }).toEqual({ ...snap, campaign: null });
     expect((await back.summary(c.id)).minimized).toBe(1);
+    // Counts and all: warnings and warning buckets come across too.
+    expect({ ...(await back.summary(c.id)), campaign: null }).toEqual({ ...(await red.summary(c.id)), campaign: null });
     await expect(back.importSnapshot(snap)).rejects.toMatchObject({ code: 'ESTATE' });
     // Resumed on the farm, it hands out only what it lacks.
     await back.resume(c.id);
     expect((await back.claimBatches(c.id, 100, batchCount(SPEC)))!.indexes).toEqual([10, 11, 12, 13, 14, 15]);
     await emb.close();
+  });
+
+  it('an export of an earlier pcfarm (no severity, no blocks per page, no warnings) reads as failures at whole-page buffers', () => {
+    const { blocksPerPage: _dropped, ...oldSpec } = SPEC;
+    const bucket = { id: 'b1', title: 'deadlock in v2.6.20: self', kind: 'deadlock', strategy: 'v2.6.20', sites: ['self'], scenarios: ['self-mmap-write'], count: 2, examples: [{ seed: 1, scenario: 'self-mmap-write', batch: 0 }], firstSeenAt: 1, lastSeenAt: 2, minimized: null };
+    const old = { campaign: { id: 'ab12', spec: oldSpec, modelVersion: 'core-2', state: 'done', createdAt: 1, runningMs: 2 }, done: [0], runs: 50, steps: 1, failures: 2, coverage: [5], buckets: [bucket], samples: [] };
+    const s = checkSnapshot(old, 'old.jsonl line 2');
+    expect(s.campaign.spec.blocksPerPage).toEqual([1]);
+    expect(s.warnings).toBe(0);
+    expect(s.buckets[0]).toMatchObject({ severity: 'failure', blocksPerPage: [1], witness: null, examples: [{ seed: 1, scenario: 'self-mmap-write', blocksPerPage: 1, batch: 0 }] });
+    const bad = (patch: object) => () => checkSnapshot({ ...old, buckets: [{ ...bucket, ...patch }] }, 'x');
+    expect(bad({ severity: 'info' })).toThrow('x: buckets[0].severity must be failure or warning, not "info"');
+    expect(bad({ severity: 'warning', minimized: { reproducer: 'pcfarm1:x', seed: 1 } })).toThrow(/buckets\[0\]\.minimized must be null for a warning/);
+    expect(bad({ blocksPerPage: [3] })).toThrow('x: buckets[0].blocksPerPage[0] must be one of 1, 2, 4, not 3');
   });
 
   it('checkSnapshot names the field that is wrong', () => {
