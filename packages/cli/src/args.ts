@@ -1,4 +1,4 @@
-import { ConfigError, SCENARIOS, SCHEDULERS, STRATEGIES } from '@pcfarm/core';
+import { BLOCKS_PER_PAGE, ConfigError, SCENARIOS, SCHEDULERS, STRATEGIES } from '@pcfarm/core';
 
 /** A usage error: exit status 2 and a message naming what was wrong. */
 export class UsageError extends Error {}
@@ -57,6 +57,27 @@ export function oneOf(name: string, plural: string, raw: string | undefined, val
 export const strategyOf = (p: Parsed): string | undefined => oneOf('strategy', 'strategies', p.options.get('strategy'), STRATEGIES);
 export const scenarioOf = (p: Parsed): string | undefined => oneOf('scenario', 'scenarios', p.options.get('scenario'), SCENARIOS);
 export const schedulerOf = (p: Parsed): string | undefined => oneOf('scheduler', 'schedulers', p.options.get('scheduler'), SCHEDULERS);
+
+function blocksPerPage(raw: string): number {
+  const b = Number(raw.trim());
+  if (!BLOCKS_PER_PAGE.includes(b) || !/^\d+$/.test(raw.trim())) throw new UsageError(`--blocks-per-page must be ${BLOCKS_PER_PAGE.join(', ')} (disk blocks per page), not ${JSON.stringify(raw.trim())}`);
+  return b;
+}
+
+/** --blocks-per-page B, for a command that runs one cell (replay, minimize). */
+export function blocksPerPageOf(p: Parsed): number | undefined {
+  const raw = p.options.get('blocks-per-page');
+  return raw === undefined ? undefined : blocksPerPage(raw);
+}
+
+/** --blocks-per-page B,B...: the blocks-per-page axis of a campaign, the matrix or a hunt. */
+export function blocksPerPageList(p: Parsed): number[] | undefined {
+  const raw = p.options.get('blocks-per-page');
+  if (raw === undefined) return undefined;
+  const list = raw.split(',').map(blocksPerPage);
+  if (new Set(list).size !== list.length) throw new UsageError(`--blocks-per-page lists one twice: ${raw}`);
+  return list;
+}
 
 /** A comma-separated choice list, as printed by replay and minimize. */
 export function choiceList(raw: string): number[] {

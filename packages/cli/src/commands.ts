@@ -1,4 +1,5 @@
 import {
+  BLOCKS_PER_PAGE,
   decodeReproducer,
   DEFAULTS,
   DESCRIPTIONS,
@@ -9,15 +10,16 @@ import {
   reproducerOf,
   SCENARIOS,
   SCHEDULERS,
-  signatureOf,
+  findingSignature,
   STRATEGIES,
+  type Failure,
   type Outcome,
   type Reproducer,
   type RunConfig,
   type SchedulerId,
 } from '@pcfarm/core';
-import { replayCommand, replayReproducerCommand } from '@pcfarm/farm/replay-commands';
-import { asUsage, checkOptions, choiceList, scenarioOf, schedulerOf, strategyOf, UsageError, wholeNumber, type Parsed } from './args.js';
+import { minimizeCommand, replayCommand, replayReproducerCommand, witnessCommand } from '@pcfarm/farm/replay-commands';
+import { asUsage, blocksPerPageList, blocksPerPageOf, checkOptions, choiceList, scenarioOf, schedulerOf, strategyOf, UsageError, wholeNumber, type Parsed } from './args.js';
 
 export interface Io {
   out(line: string): void;
@@ -26,15 +28,12 @@ export interface Io {
 
 /** Seeds `pcfarm fuzz` runs per cell when --runs is not given. */
 export const FUZZ_RUNS_DEFAULT = 1000;
+/** Seeds `pcfarm matrix` runs per cell when --runs is not given. */
+export const MATRIX_RUNS_DEFAULT = 1000;
 /** The wall-clock budget of `pcfarm minimize`; the core counts runs, only the CLI has a clock. */
 export const MINIMIZE_TIME_MS_DEFAULT = 20_000;
 
-export { replayCommand, replayReproducerCommand };
-
-/** The command that minimizes a failing seed, as the user can paste it. */
-export function minimizeCommandLine(config: RunConfig, seed: number): string {
-  return replayCommand(config, seed).replace(' replay ', ' minimize ');
-}
+export { minimizeCommand, replayCommand, replayReproducerCommand, witnessCommand };
 
 /** The reproducer string of a run of `config` that made `choices`. */
 export function reproducerString(config: RunConfig, choices: readonly number[]): string {
@@ -59,68 +58,109 @@ export function positionalReproducer(p: Parsed, exclusive: readonly string[]): R
   }
 }
 
-export function configOf(p: Parsed, strategy: string, scenario: string): RunConfig {
+/** The run config the options ask for: --scheduler, --pct-depth, and `blocksPerPage` (or --blocks-per-page). */
+export function configOf(p: Parsed, strategy: string, scenario: string, blocksPerPage = blocksPerPageOf(p)): RunConfig {
   const scheduler = schedulerOf(p) as SchedulerId | undefined;
   const config: RunConfig = { strategy, scenario };
   if (scheduler !== undefined) config.scheduler = scheduler;
   if (p.options.has('pct-depth')) config.pctDepth = wholeNumber('pct-depth', p.options.get('pct-depth'), 0, 1, 16);
+  if (blocksPerPage !== undefined && blocksPerPage !== DEFAULTS.blocksPerPage) config.blocksPerPage = blocksPerPage;
   return config;
 }
 
-function describeFailure(o: Outcome, io: Io): void {
-  const f = o.failure!;
-  io.out(`FAIL ${f.kind} at step ${f.step} in ${f.task}`);
+/** What a cell header says of its config beyond strategy x scenario: the scheduler, and the blocks per page when not 1. */
+export function configLabel(config: RunConfig): string {
+  const bpp = config.blocksPerPage ?? DEFAULTS.blocksPerPage;
+  return `${config.scheduler ?? DEFAULTS.scheduler}${bpp === DEFAULTS.blocksPerPage ? '' : `, ${bpp} blocks per page`}`;
+}
+
+function describeFinding(f: Failure, strategy: string, io: Io): void {
+  io.out(`${f.severity === 'warning' ? 'WARN' : 'FAIL'} ${f.kind} at step ${f.step} in ${f.task}${f.severity === 'warning' ? ' (a warning, not a failure)' : ''}`);
   io.out(`  ${f.message}`);
   for (const d of f.details) io.out(`  ${d}`);
   if (f.site !== 'kernel') io.out(`  site: ${f.site}`);
-  io.out(`  signature: ${signatureOf(o)!.title}`);
+  io.out(`  signature: ${findingSignature(strategy, f).title}`);
+}
+
+function describeFailure(o: Outcome, io: Io): void {
+  describeFinding(o.failure!, o.strategy, io);
+}
+
+/**
+ * A run's warnings, each with the command that runs its witness: the
+ * scenario where the warned-of lock instances do meet.
+ */
+function describeWarnings(o: Outcome, config: RunConfig, io: Io): void {
+  for (const w of o.warnings) {
+    describeFinding(w, o.strategy, io);
+    io.out(`  witness: ${w.witness === null ? `none: ${o.scenario} names no scenario where these instances meet` : witnessCommand({ ...config, scenario: w.witness })}`);
+  }
 }
 
 /**
  * pcfarm fuzz --first-failure: run seeds in-process, one cell after another,
- * until each cell's first failure; no threads, no results directory. Exit 1
- * on a failure, 0 when clean.
+ * until each cell's first failure; no threads, no results directory. A cell
+ * whose runs only warned says so, with its first warning. Exit 1 on a
+ * failure, 0 when every cell was clean or only warned.
  */
 export function fuzzFirstFailure(p: Parsed, io: Io): number {
-  checkOptions(p, ['first-failure', 'strategy', 'scenario', 'runs', 'seed-start', 'scheduler', 'pct-depth']);
+  checkOptions(p, ['first-failure', 'strategy', 'scenario', 'blocks-per-page', 'runs', 'seed-start', 'scheduler', 'pct-depth']);
   const strategies = strategyOf(p) !== undefined ? [strategyOf(p)!] : STRATEGIES;
   const scenarios = scenarioOf(p) !== undefined ? [scenarioOf(p)!] : SCENARIOS;
+  // The quick hunt stays quick: whole-page buffers unless asked (a campaign covers every value).
+  const bpps = blocksPerPageList(p) ?? [DEFAULTS.blocksPerPage];
   const runs = wholeNumber('runs', p.options.get('runs'), FUZZ_RUNS_DEFAULT, 1);
   const start = wholeNumber('seed-start', p.options.get('seed-start'), 0);
   let failed = false;
   for (const strategy of strategies) {
     for (const scenario of scenarios) {
-      const config = configOf(p, strategy, scenario);
-      let model: Model;
-      try {
-        model = new Model(config);
-      } catch (e) {
-        asUsage(e);
-      }
-      const t0 = io.now();
-      let found: Outcome | null = null;
-      let done = 0;
-      for (let seed = start; seed < start + runs; seed++) {
-        const o = model.run({ seed });
-        done++;
-        if (!o.ok) {
-          found = o;
-          break;
+      for (const bpp of bpps) {
+        const config = configOf(p, strategy, scenario, bpp);
+        let model: Model;
+        try {
+          model = new Model(config);
+        } catch (e) {
+          asUsage(e);
         }
+        const t0 = io.now();
+        let found: Outcome | null = null;
+        let warned: Outcome | null = null;
+        let warnedRuns = 0;
+        let done = 0;
+        for (let seed = start; seed < start + runs; seed++) {
+          const o = model.run({ seed });
+          done++;
+          if (o.warnings.length > 0) {
+            warnedRuns++;
+            warned ??= o;
+          }
+          if (!o.ok) {
+            found = o;
+            break;
+          }
+        }
+        const s = Math.max(io.now() - t0, 1) / 1000;
+        const rate = `${done} runs in ${s.toFixed(2)} s (${Math.round(done / s).toLocaleString('en-US')} runs/s)`;
+        io.out(`${strategy} x ${scenario} (${configLabel(config)}, seeds ${start}..${start + runs - 1})`);
+        if (found === null) {
+          if (warned === null) {
+            io.out(`  clean: ${rate}`);
+            continue;
+          }
+          io.out(`  clean, with warnings: ${rate}, ${warnedRuns} of them warned; the first:`);
+          describeWarnings(warned, config, io);
+          io.out(`  seed=${warned.seed}`);
+          io.out(`  replay: ${replayCommand(config, warned.seed!)}`);
+          continue;
+        }
+        failed = true;
+        describeFailure(found, io);
+        describeWarnings(found, config, io);
+        io.out(`  seed=${found.seed} after ${rate}`);
+        io.out(`  replay: ${replayCommand(config, found.seed!)}`);
+        io.out(`  minimize: ${minimizeCommand(config, found.seed!)}`);
+        io.out(`  reproducer: ${reproducerString(config, found.choices)}`);
       }
-      const s = Math.max(io.now() - t0, 1) / 1000;
-      const rate = `${done} runs in ${s.toFixed(2)} s (${Math.round(done / s).toLocaleString('en-US')} runs/s)`;
-      io.out(`${strategy} x ${scenario} (${model.config.scheduler}, seeds ${start}..${start + runs - 1})`);
-      if (found === null) {
-        io.out(`  clean: ${rate}`);
-        continue;
-      }
-      failed = true;
-      describeFailure(found, io);
-      io.out(`  seed=${found.seed} after ${rate}`);
-      io.out(`  replay: ${replayCommand(config, found.seed!)}`);
-      io.out(`  minimize: ${minimizeCommandLine(config, found.seed!)}`);
-      io.out(`  reproducer: ${reproducerString(config, found.choices)}`);
     }
   }
   return failed ? 1 : 0;
@@ -128,8 +168,8 @@ export function fuzzFirstFailure(p: Parsed, io: Io): number {
 
 /** pcfarm replay: run one seed, choice list or reproducer with the trace on and print the verdict and trace. */
 export function replay(p: Parsed, io: Io): number {
-  checkOptions(p, ['strategy', 'scenario', 'seed', 'choices', 'scheduler', 'pct-depth']);
-  const given = positionalReproducer(p, ['strategy', 'scenario', 'seed', 'choices', 'scheduler', 'pct-depth']);
+  checkOptions(p, ['strategy', 'scenario', 'seed', 'choices', 'scheduler', 'pct-depth', 'blocks-per-page']);
+  const given = positionalReproducer(p, ['strategy', 'scenario', 'seed', 'choices', 'scheduler', 'pct-depth', 'blocks-per-page']);
   if (given !== null) return replayReproducer(given, io);
   const strategy = strategyOf(p);
   const scenario = scenarioOf(p);
@@ -146,16 +186,22 @@ export function replay(p: Parsed, io: Io): number {
   } catch (e) {
     asUsage(e);
   }
-  io.out(`${strategy} x ${scenario} (${config.scheduler ?? DEFAULTS.scheduler}), ${hasSeed ? `seed ${o.seed}` : `${o.choices.length} choices`}`);
+  io.out(`${strategy} x ${scenario} (${configLabel(config)}), ${hasSeed ? `seed ${o.seed}` : `${o.choices.length} choices`}`);
   io.out(' step  task     event  @ site  [locks held]');
   for (const e of o.trace!) io.out(formatEvent(e));
   io.out('');
-  if (o.ok) io.out(`ok: every task finished and every oracle passed, in ${o.steps} steps`);
-  else describeFailure(o, io);
+  verdict(o, config, io);
   io.out(`choices: ${o.choices.join(',')}`);
   if (!o.ok) io.out(`reproducer: ${reproducerString(config, o.choices)}`);
   io.out(`trace hash: ${o.traceHash}`);
   return o.ok ? 0 : 1;
+}
+
+/** A replayed run's verdict: ok or its failure, then its warnings (which never fail it). */
+function verdict(o: Outcome, config: RunConfig, io: Io): void {
+  if (o.ok) io.out(`ok: every task finished and every oracle passed, in ${o.steps} steps${o.warnings.length > 0 ? `, with ${o.warnings.length} warning(s):` : ''}`);
+  else describeFailure(o, io);
+  describeWarnings(o, config, io);
 }
 
 /** Replay a decoded reproducer: the same trace and verdict output as a seed. */
@@ -167,12 +213,11 @@ function replayReproducer(r: Reproducer, io: Io): number {
   } catch (e) {
     asUsage(e);
   }
-  io.out(`${config.strategy} x ${config.scenario} (${config.scheduler ?? DEFAULTS.scheduler}), reproducer of model ${r.modelVersion}, ${r.choices.length} choices`);
+  io.out(`${config.strategy} x ${config.scenario} (${configLabel(config)}), reproducer of model ${r.modelVersion}, ${r.choices.length} choices`);
   io.out(' step  task     event  @ site  [locks held]');
   for (const e of o.trace!) io.out(formatEvent(e));
   io.out('');
-  if (o.ok) io.out(`ok: every task finished and every oracle passed, in ${o.steps} steps`);
-  else describeFailure(o, io);
+  verdict(o, r.config, io);
   io.out(`choices: ${r.choices.join(',')}`);
   io.out(`trace hash: ${o.traceHash}`);
   return o.ok ? 0 : 1;
@@ -190,26 +235,31 @@ export function list(io: Io): number {
 export const USAGE = `pcfarm: fuzz Linux page-cache write paths for the hazards of the 2007 write-deadlock debate
 
 usage:
-  pcfarm fuzz [--strategy S,S...] [--scenario X,X...] [--seeds N] [--time-s T] [--seed-start N]
-             [--batch-seeds N] [--scheduler pct|random] [--pct-depth D] [--threads N]
+  pcfarm fuzz [--strategy S,S...] [--scenario X,X...] [--blocks-per-page B,B...] [--seeds N] [--time-s T]
+             [--seed-start N] [--batch-seeds N] [--scheduler pct|random] [--pct-depth D] [--threads N]
              [--results DIR] [--resume ID | --new] [--no-minimize] [--port P | --no-dashboard]
-      a campaign: every strategy x every scenario by default, N seeds per cell (default 2000)
-      or for T seconds, on N worker threads (default: every core); failures bucketed by
-      signature and each bucket minimized; results kept in DIR (default ./pcfarm-results);
-      the dashboard served on http://127.0.0.1:P/ while it runs (default 8080, or any free
-      port when that is taken). Ctrl-C stops it with a summary; the same command resumes it.
-      Exit 1 when it found buckets, 0 when clean, 130 when stopped
-  pcfarm fuzz --first-failure [--strategy S] [--scenario X] [--runs N] [--seed-start N] [--scheduler ...]
-      run seeds in this process until the first failure of each strategy x scenario, and print it
-  pcfarm replay --strategy S --scenario X (--seed N | --choices 0,3,1,...) [--scheduler ...]
+      a campaign: every strategy x every scenario x blocks per page (default ${BLOCKS_PER_PAGE.join(',')}), N seeds
+      per cell (default 2000) or for T seconds, on N worker threads (default: every core); failures
+      bucketed by signature and each bucket minimized, warnings (class-only lock-order cycles, each
+      with a witness scenario where their instances meet) bucketed apart; results kept in DIR (default
+      ./pcfarm-results); the dashboard served on http://127.0.0.1:P/ while it runs (default 8080, or
+      any free port when that is taken). Ctrl-C stops it with a summary; the same command resumes it.
+      Exit 1 when it found failures, 0 when clean or only warned, 130 when stopped
+  pcfarm fuzz --first-failure [--strategy S] [--scenario X] [--blocks-per-page B,B...] [--runs N] [--seed-start N] [--scheduler ...]
+      run seeds in this process until the first failure of each strategy x scenario (x blocks per
+      page, default 1), and print it with its warnings; a cell that only warned says so. Exit 1 on a failure
+  pcfarm replay --strategy S --scenario X (--seed N | --choices 0,3,1,...) [--scheduler ...] [--blocks-per-page B]
   pcfarm replay REPRODUCER
-      run one seed, choice list or reproducer (pcfarm1:...) with the trace on: one line per event
-  pcfarm minimize (--strategy S --scenario X --seed N [--scheduler ...] | REPRODUCER) [--runs-max N] [--time-ms N]
+      run one seed, choice list or reproducer (pcfarm1:...) with the trace on: one line per event,
+      then the failure (exit 1) or ok (exit 0), and the run's warnings
+  pcfarm minimize (--strategy S --scenario X --seed N [--scheduler ...] [--blocks-per-page B] | REPRODUCER) [--runs-max N] [--time-ms N]
       shrink a failing run to the smallest choice list that fails with the same signature and
       print its reproducer; stops at a fixpoint or after --runs-max runs (default ${MINIMIZE_DEFAULTS.runsMax})
       or --time-ms milliseconds (default ${MINIMIZE_TIME_MS_DEFAULT})
-  pcfarm matrix [--runs N] [--json]
-      every strategy x scenario: the first failure and the runs it took, or clean; then the fault-free costs
+  pcfarm matrix [--runs N] [--blocks-per-page B,B...] [--json]
+      every strategy x scenario x blocks per page (default ${BLOCKS_PER_PAGE.join(',')}), every seed 0..N-1 (default
+      ${MATRIX_RUNS_DEFAULT}): the most severe kind any run failed with and how many did, or clean, and the
+      runs that warned; then the fault-free costs
   pcfarm bench [--quick | --smoke] [--threads N] [--json]
       runs per second of every strategy x scenario on one core; the copy loop and a preemption
       point beside their bare JavaScript baselines; 1 and N worker threads (default: every core);
@@ -230,7 +280,7 @@ usage:
   pcfarm worker [--concurrency N] [--lock-ms N] [--redis URL] [--prefix P]
       a farm worker, on any machine that reaches the farm's Redis: N batches at a time on worker
       threads (default: every core)
-  pcfarm campaign start [--strategy S,S...] [--scenario X,X...] [--seeds N | --time-s T] [--batch-seeds N] [--name NAME]
+  pcfarm campaign start [--strategy S,S...] [--scenario X,X...] [--blocks-per-page B,B...] [--seeds N | --time-s T] [--batch-seeds N] [--name NAME]
   pcfarm campaign list | show ID | stop ID | resume ID | delete ID   [--json for list and show]
   pcfarm campaign export ID --out FILE [--results DIR]
   pcfarm campaign import FILE [--results DIR]

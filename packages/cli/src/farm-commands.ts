@@ -36,7 +36,7 @@ import type { Io } from './commands.js';
 import { printSummary, specOf } from './fuzz.js';
 
 const REDIS_OPTIONS = ['redis', 'prefix', 'connect-ms'];
-const SPEC_OPTIONS = ['name', 'strategy', 'scenario', 'seeds', 'seed-start', 'time-s', 'batch-seeds', 'scheduler', 'pct-depth'];
+const SPEC_OPTIONS = ['name', 'strategy', 'scenario', 'blocks-per-page', 'seeds', 'seed-start', 'time-s', 'batch-seeds', 'scheduler', 'pct-depth'];
 
 function redisUrl(p: Parsed): string {
   return p.options.get('redis') ?? process.env.REDIS_URL ?? REDIS_URL_DEFAULT;
@@ -181,7 +181,8 @@ export function campaignCommand(p: Parsed, io: Io): Promise<number> {
         if (p.options.has('json')) io.out(JSON.stringify(c));
         else {
           const total = batchCount(c.spec);
-          io.out(`campaign ${c.id} started: ${c.spec.strategies.length} strategies x ${c.spec.scenarios.length} scenarios, ${total === null ? `for ${c.spec.timeBudgetMs! / 1000} s` : `${total} batches of ${c.spec.batchSeeds} seeds`}`);
+          const cells = `${c.spec.strategies.length} strategies x ${c.spec.scenarios.length} scenarios x blocks per page ${c.spec.blocksPerPage.join(',')}`;
+          io.out(`campaign ${c.id} started: ${cells}, ${total === null ? `for ${c.spec.timeBudgetMs! / 1000} s` : `${total} batches of ${c.spec.batchSeeds} seeds`}`);
           io.out(`  the coordinator queues it now; follow it with: pcfarm campaign show ${c.id}`);
         }
         return 0;
@@ -309,10 +310,10 @@ async function listCampaigns(store: RedisStore, json: boolean, io: Io): Promise<
     io.out("no campaigns: start one with 'pcfarm campaign start'");
     return 0;
   }
-  const rows = [['id', 'state', 'batches', 'runs', 'failures', 'buckets', 'minimized', 'coverage', 'name']];
+  const rows = [['id', 'state', 'batches', 'runs', 'failures', 'buckets', 'minimized', 'warnings', 'coverage', 'name']];
   for (const s of summaries) {
     const c = s.campaign;
-    rows.push([c.id, c.state, `${s.batchesDone}/${s.batchesTotal ?? '?'}`, String(s.runs), String(s.failures), String(s.buckets), String(s.minimized), String(s.coverage), c.spec.name]);
+    rows.push([c.id, c.state, `${s.batchesDone}/${s.batchesTotal ?? '?'}`, String(s.runs), String(s.failures), String(s.buckets), String(s.minimized), String(s.warningBuckets), String(s.coverage), c.spec.name]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) io.out(r.map((x, i) => (i === r.length - 1 ? x : x.padEnd(widths[i]!))).join('  '));

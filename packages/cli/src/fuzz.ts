@@ -1,17 +1,18 @@
 /**
- * `pcfarm fuzz`: the main job. A campaign of strategies x scenarios on a pool
- * of worker threads (one per core), results kept in a results directory and
- * resumed after Ctrl-C or a kill, a live progress line, each new bucket
- * minimized in the background, and at the end a table of the buckets with
- * their reproducers and replay commands.
+ * `pcfarm fuzz`: the main job. A campaign of strategies x scenarios x blocks
+ * per page on a pool of worker threads (one per core), results kept in a
+ * results directory and resumed after Ctrl-C or a kill, a live progress
+ * line, each new failure bucket minimized in the background, and at the end
+ * a table of the failure buckets with their reproducers and replay commands,
+ * then the warnings apart, each with its witness.
  */
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { SCENARIOS, signatureTitle, STRATEGIES } from '@pcfarm/core';
+import { SCENARIOS, severityOf, signatureTitle, STRATEGIES } from '@pcfarm/core';
 import { DASHBOARD_PORT_DEFAULT, LocalControl, startDashboard, type CampaignControl, type Dashboard } from '@pcfarm/dashboard';
-import { batchCount, campaignSpec, EmbeddedStore, FarmError, ThreadPool, type EngineResult, THREADS_MAX, type Bucket, type Campaign, type CampaignSpec, type CampaignSummary, type Progress, type Store } from '@pcfarm/farm';
-import { checkOptions, oneOf, UsageError, wholeNumber, type Parsed } from './args.js';
-import { replayCommand, replayReproducerCommand, type Io } from './commands.js';
+import { batchCount, CAMPAIGN_DEFAULTS, campaignSpec, EmbeddedStore, FarmError, ThreadPool, type EngineResult, THREADS_MAX, type Bucket, type Campaign, type CampaignSpec, type CampaignSummary, type Example, type Progress, type Store } from '@pcfarm/farm';
+import { blocksPerPageList, checkOptions, oneOf, UsageError, wholeNumber, type Parsed } from './args.js';
+import { replayCommand, replayReproducerCommand, witnessCommand, type Io } from './commands.js';
 
 /** Where results go when --results is not given (relative to the working directory). */
 export const RESULTS_DIR_DEFAULT = 'pcfarm-results';
@@ -23,7 +24,7 @@ export const RATE_WINDOW_MS = 3000;
 /** Characters of a bucket's sites the summary table shows. */
 const SITES_COLUMN_MAX = 72;
 
-const CAMPAIGN_OPTIONS = ['strategy', 'scenario', 'seeds', 'seed-start', 'time-s', 'batch-seeds', 'scheduler', 'pct-depth', 'threads', 'results', 'resume', 'new', 'no-minimize', 'port', 'no-dashboard'];
+const CAMPAIGN_OPTIONS = ['strategy', 'scenario', 'blocks-per-page', 'seeds', 'seed-start', 'time-s', 'batch-seeds', 'scheduler', 'pct-depth', 'threads', 'results', 'resume', 'new', 'no-minimize', 'port', 'no-dashboard'];
 
 /** The terminal a campaign reports to. */
 export interface Terminal extends Io {
@@ -33,7 +34,11 @@ export interface Terminal extends Io {
   onInterrupt(stop: () => void): () => void;
 }
 
-/** pcfarm fuzz: a campaign (`--first-failure` is fuzzFirstFailure). Exit 1 when it found buckets, 0 when clean, 130 when interrupted. */
+/**
+ * pcfarm fuzz: a campaign (`--first-failure` is fuzzFirstFailure). Exit 1
+ * when it found failures, 0 when clean or when it found only warnings, 130
+ * when interrupted.
+ */
 export async function fuzz(p: Parsed, term: Terminal): Promise<number> {
   checkOptions(p, CAMPAIGN_OPTIONS);
   if (p.positionals.length > 0) throw new UsageError(`'fuzz' takes no arguments, only options: ${p.positionals.join(' ')}`);
@@ -80,9 +85,10 @@ async function runFuzz(p: Parsed, term: Terminal, store: EmbeddedStore, spec: Ca
   if (failure !== null) throw failure;
   if (result === null) throw new Error(`farm bug: campaign ${campaign.id} never ran`);
   term.live?.('');
-  await printSummary(store, result.summary, term, dir, result.endedBy === 'stopped');
-  if (dashboard !== null) term.out(`  browse it: npx pnpm@10 pcfarm dashboard --results ${dir}`);
+  const browse = dashboard === null ? null : `npx pnpm@10 pcfarm dashboard --results ${dir}`;
+  await printSummary(store, result.summary, term, dir, result.endedBy === 'stopped', browse);
   if (result.endedBy === 'stopped') return 130;
+  // Warnings fail nothing: a campaign that found only warnings passed.
   return result.summary.buckets > 0 ? 1 : 0;
 }
 
@@ -113,8 +119,10 @@ export function specOf(p: Parsed): CampaignSpec {
   const input: Partial<CampaignSpec> = {};
   const strategies = listOption(p, 'strategy', 'strategies', STRATEGIES);
   const scenarios = listOption(p, 'scenario', 'scenarios', SCENARIOS);
+  const bpps = blocksPerPageList(p);
   if (strategies) input.strategies = strategies;
   if (scenarios) input.scenarios = scenarios;
+  if (bpps) input.blocksPerPage = bpps;
   const scheduler = p.options.get('scheduler');
   if (scheduler !== undefined) input.scheduler = scheduler as CampaignSpec['scheduler'];
   if (p.options.has('pct-depth')) input.pctDepth = wholeNumber('pct-depth', p.options.get('pct-depth'), 0, 1, 16);
@@ -125,7 +133,7 @@ export function specOf(p: Parsed): CampaignSpec {
     if (!p.options.has('seeds')) input.seedsPerCell = null;
   }
   if (p.options.has('batch-seeds')) input.batchSeeds = wholeNumber('batch-seeds', p.options.get('batch-seeds'), 0, 1);
-  input.name = [input.strategies?.join(',') ?? 'every strategy', input.scenarios?.join(',') ?? 'every scenario'].join(' x ');
+  input.name = [input.strategies?.join(',') ?? 'every strategy', input.scenarios?.join(',') ?? 'every scenario', `bpp ${(input.blocksPerPage ?? CAMPAIGN_DEFAULTS.blocksPerPage).join(',')}`].join(' x ');
   try {
     return campaignSpec(input);
   } catch (e) {
@@ -175,14 +183,15 @@ function progressLine(term: Terminal, campaign: Campaign): (p: Progress) => void
       const resumed = p.batchesDone > 1 ? `, resumed at batch ${p.batchesDone}` : '';
       term.out(`campaign ${campaign.id}: ${campaign.spec.name}${total === null ? `, for ${duration(campaign.spec.timeBudgetMs!)}` : `, ${n(total)} batches of ${n(campaign.spec.batchSeeds)} seeds`}${resumed}`);
     }
-    for (const b of p.newBuckets) term.out(`  new bucket ${b.id}: ${b.title}  (${b.examples[0]!.scenario}, seed ${b.examples[0]!.seed})`);
+    for (const b of p.newBuckets) term.out(`  new ${b.severity === 'warning' ? 'warning ' : ''}bucket ${b.id}: ${b.title}  (${exampleLabel(b.examples[0]!)})`);
     window.push({ t, runs: p.runs });
     while (window.length > 2 && t - window[0]!.t > RATE_WINDOW_MS) window.shift();
     const first = window[0]!;
     const rate = t > first.t ? ((p.runs - first.runs) * 1000) / (t - first.t) : 0;
     const budget = p.campaign.spec.timeBudgetMs;
     const done = p.batchesTotal !== null ? `batches ${n(p.batchesDone)}/${n(p.batchesTotal)} (${Math.floor((100 * p.batchesDone) / p.batchesTotal)}%)` : `${duration(p.runningMs)} of ${duration(budget!)}`;
-    const line = `runs ${n(p.runs)}  ${n(rate)} runs/s  buckets ${p.buckets}  coverage ${n(p.coverage)}  ${done}${p.minimizing > 0 ? `  minimizing ${p.minimizing}` : ''}`;
+    const warned = p.warningBuckets > 0 ? `  warnings ${p.warningBuckets}` : '';
+    const line = `runs ${n(p.runs)}  ${n(rate)} runs/s  buckets ${p.buckets}${warned}  coverage ${n(p.coverage)}  ${done}${p.minimizing > 0 ? `  minimizing ${p.minimizing}` : ''}`;
     if (term.live !== null) term.live(line);
     else if (t - lastPlain >= PROGRESS_PLAIN_INTERVAL_MS) {
       lastPlain = t;
@@ -191,39 +200,84 @@ function progressLine(term: Terminal, campaign: Campaign): (p: Progress) => void
   };
 }
 
+/** Where an example was found: its scenario, its blocks per page when not 1, its seed. */
+function exampleLabel(e: Example): string {
+  return `${e.scenario}${e.blocksPerPage === 1 ? '' : `, bpp ${e.blocksPerPage}`}, seed ${e.seed}`;
+}
+
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
 }
 
-/** The end of a campaign: totals, the bucket table, and how to replay each bucket. */
-export async function printSummary(store: Store, s: CampaignSummary, io: Io, dir: string, interrupted: boolean): Promise<void> {
+/** A bucket's sites as the table shows them: its title without kind and strategy, cut to the column. */
+function sitesColumn(b: Bucket): string {
+  const sites = signatureTitle(b.kind, b.strategy, b.sites).replace(`${b.kind} in ${b.strategy}: `, '');
+  return sites.length > SITES_COLUMN_MAX ? `${sites.slice(0, SITES_COLUMN_MAX - 1)}…` : sites;
+}
+
+/** What a campaign came to, as its last line says it: failures decide the exit status, warnings never do. */
+export function verdictLine(s: CampaignSummary): string {
+  const warnings = `${s.warningBuckets} warning bucket(s)`;
+  if (s.buckets > 0) return `${s.buckets} failure bucket(s)${s.warningBuckets > 0 ? `; ${warnings}` : ''}`;
+  return s.warningBuckets > 0 ? `no failures; ${warnings}` : 'no failures: every run passed every oracle';
+}
+
+/**
+ * The end of a campaign: totals, the failure buckets and how to replay
+ * each, then the warning buckets apart with the witness of each, and last
+ * the verdict line. `browse` is the command that serves it on the dashboard.
+ */
+export async function printSummary(store: Store, s: CampaignSummary, io: Io, dir: string, interrupted: boolean, browse: string | null = null): Promise<void> {
   const c = s.campaign;
   const rate = c.runningMs > 0 ? ` (${n((s.runs * 1000) / c.runningMs)} runs/s)` : '';
   const state = interrupted ? `stopped; run the same command again to resume it (or --resume ${c.id})` : c.state;
   io.out(`campaign ${c.id} ${state}`);
-  io.out(`  ${n(s.runs)} runs in ${duration(c.runningMs)}${rate}, ${n(s.failures)} failing, coverage ${n(s.coverage)}, ${s.buckets} buckets (${s.minimized} minimized)`);
+  const warned = s.warnings > 0 || s.warningBuckets > 0 ? `; ${n(s.warnings)} runs warned, ${s.warningBuckets} warning buckets` : '';
+  io.out(`  ${n(s.runs)} runs in ${duration(c.runningMs)}${rate}, ${n(s.failures)} failing, coverage ${n(s.coverage)}, ${s.buckets} buckets (${s.minimized} minimized)${warned}`);
   io.out(`  results: ${dir}`);
-  const buckets: Bucket[] = (await store.buckets(c.id)).sort((a, b) => (a.strategy < b.strategy ? -1 : a.strategy > b.strategy ? 1 : b.count - a.count));
-  if (buckets.length === 0) {
-    io.out('  no failures: every run passed every oracle');
-    return;
-  }
-  io.out('');
-  const rows = [['bucket', 'count', 'kind', 'strategy', 'scenarios', 'minimized', 'sites']];
-  for (const b of buckets) {
-    const m = b.minimized === null ? 'no' : `${b.minimized.choices} choices, ${b.minimized.switches} switches`;
-    const sites = signatureTitle(b.kind, b.strategy, b.sites).replace(`${b.kind} in ${b.strategy}: `, '');
-    // The whole title follows the table, with the bucket's replay command.
-    rows.push([b.id, n(b.count), b.kind, b.strategy, b.scenarios.join(','), m, sites.length > SITES_COLUMN_MAX ? `${sites.slice(0, SITES_COLUMN_MAX - 1)}…` : sites]);
-  }
-  for (const line of table(rows)) io.out(line);
-  io.out('');
-  for (const b of buckets) {
-    io.out(`${b.id}  ${b.title}`);
+  if (browse !== null) io.out(`  browse it: ${browse}`);
+  const all = await store.buckets(c.id);
+  // By strategy, then the most severe kind first, then the most runs.
+  const order = (a: Bucket, b: Bucket) => (a.strategy < b.strategy ? -1 : a.strategy > b.strategy ? 1 : severityOf(a.kind) - severityOf(b.kind) || b.count - a.count);
+  const failures = all.filter((b) => b.severity === 'failure').sort(order);
+  const warnings = all.filter((b) => b.severity === 'warning').sort(order);
+  const seedCommand = (b: Bucket): string => {
     const ex = b.examples[0]!;
-    if (b.minimized !== null) io.out(`  replay: ${replayReproducerCommand(b.minimized.reproducer)}`);
-    else io.out('  not minimized yet: run the campaign again to minimize it');
-    io.out(`  seed:   ${replayCommand({ strategy: b.strategy, scenario: ex.scenario, scheduler: c.spec.scheduler, pctDepth: c.spec.pctDepth }, ex.seed)}`);
+    return replayCommand({ strategy: b.strategy, scenario: ex.scenario, blocksPerPage: ex.blocksPerPage, scheduler: c.spec.scheduler, pctDepth: c.spec.pctDepth }, ex.seed);
+  };
+  if (failures.length > 0) {
+    io.out('');
+    const rows = [['bucket', 'count', 'kind', 'strategy', 'scenarios', 'bpp', 'minimized', 'sites']];
+    for (const b of failures) {
+      const m = b.minimized === null ? 'no' : `${b.minimized.choices} choices, ${b.minimized.switches} switches`;
+      // The whole title follows the table, with the bucket's replay command.
+      rows.push([b.id, n(b.count), b.kind, b.strategy, b.scenarios.join(','), b.blocksPerPage.join(','), m, sitesColumn(b)]);
+    }
+    for (const line of table(rows)) io.out(line);
+    io.out('');
+    for (const b of failures) {
+      io.out(`${b.id}  ${b.title}`);
+      if (b.minimized !== null) io.out(`  replay: ${replayReproducerCommand(b.minimized.reproducer)}`);
+      else io.out('  not minimized yet: run the campaign again to minimize it');
+      io.out(`  seed:   ${seedCommand(b)}`);
+    }
   }
+  if (warnings.length > 0) {
+    io.out('');
+    io.out('warnings (not failures): lock-order cycles of lock classes whose instances never meet in these scenarios; each witness is a scenario where they do, run to its first failure');
+    const rows = [['bucket', 'count', 'kind', 'strategy', 'scenarios', 'bpp', 'sites']];
+    for (const b of warnings) rows.push([b.id, n(b.count), b.kind, b.strategy, b.scenarios.join(','), b.blocksPerPage.join(','), sitesColumn(b)]);
+    for (const line of table(rows)) io.out(line);
+    io.out('');
+    for (const b of warnings) {
+      io.out(`${b.id}  ${b.title}`);
+      const ex = b.examples[0]!;
+      const witness = b.witness === null ? `none: ${b.scenarios.join(', ')} names no scenario where these instances meet` : witnessCommand({ strategy: b.strategy, scenario: b.witness, blocksPerPage: ex.blocksPerPage, scheduler: c.spec.scheduler, pctDepth: c.spec.pctDepth });
+      io.out(`  witness: ${witness}`);
+      io.out(`  seed:    ${seedCommand(b)}`);
+    }
+  }
+  io.out('');
+  io.out(verdictLine(s));
 }

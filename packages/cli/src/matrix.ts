@@ -1,12 +1,24 @@
-import { costProfiles, SCENARIOS, STRATEGIES, verdictMatrix, type CostProfile, type MatrixCell } from '@pcfarm/core';
-import { checkOptions, wholeNumber, type Parsed } from './args.js';
-import type { Io } from './commands.js';
+import { BLOCKS_PER_PAGE, costProfiles, FAILURE_KINDS, SCENARIOS, STRATEGIES, verdictMatrix, type CostProfile, type MatrixCell } from '@pcfarm/core';
+import { blocksPerPageList, checkOptions, wholeNumber, type Parsed } from './args.js';
+import { MATRIX_RUNS_DEFAULT, type Io } from './commands.js';
 
-const RUNS_DEFAULT = 1000;
+/**
+ * What a cell says: `clean`, or its verdict and how many runs failed with
+ * that kind (`deadlock ×34`); then `; warns lock-order ×N` when N runs
+ * warned. Other kinds the cell failed with are in --json's `kinds`.
+ */
+export function cellText(c: MatrixCell): string {
+  const verdict = c.verdict === 'clean' ? 'clean' : `${c.verdict} ×${c.kinds[c.verdict]}`;
+  const warns = FAILURE_KINDS.filter((k) => c.warnings[k] !== undefined).map((k) => `${k} ×${c.warnings[k]}`);
+  return warns.length === 0 ? verdict : `${verdict}; warns ${warns.join(', ')}`;
+}
 
-/** What a cell says: the first failure's kind and the runs it took, or clean. */
-function cellText(c: MatrixCell): string {
-  return c.kind === 'clean' ? `clean (${c.runs})` : `${c.kind} @${c.runs}`;
+/** The legend above the table: what a cell's text means. */
+export function matrixLegend(runs: number): string[] {
+  return [
+    `Each cell: clean, or VERDICT ×COUNT: the most severe kind any of its ${runs} runs (every seed 0..${runs - 1}) failed with, and how many runs failed with it; then "; warns lock-order ×N" when N runs warned (a class-only lock-order cycle: not a failure).`,
+    `Most severe first: ${FAILURE_KINDS.join(', ')}.`,
+  ];
 }
 
 /** Rows as a Markdown table, columns padded to their widest cell. */
@@ -21,23 +33,26 @@ function costRows(costs: CostProfile[]): string[][] {
 }
 
 /**
- * pcfarm matrix: every strategy x scenario, each cell the first failure kind
- * and the runs it took (or clean in N runs), then each strategy's costs in
- * the fault-free case. Markdown tables, or JSON with --json.
+ * pcfarm matrix: every strategy x scenario x blocks per page, each cell run
+ * over all its seeds, then each strategy's costs in the fault-free case.
+ * Markdown tables (a row per scenario and blocks per page, a column per
+ * strategy), or with --json `{runs, cells, costs}`, each cell a MatrixCell.
  */
 export function matrix(p: Parsed, io: Io): number {
-  checkOptions(p, ['runs', 'json']);
-  const runs = wholeNumber('runs', p.options.get('runs'), RUNS_DEFAULT, 1);
-  const cells = verdictMatrix(runs);
+  checkOptions(p, ['runs', 'blocks-per-page', 'json']);
+  const runs = wholeNumber('runs', p.options.get('runs'), MATRIX_RUNS_DEFAULT, 1);
+  const bpps = blocksPerPageList(p) ?? BLOCKS_PER_PAGE;
+  const cells = verdictMatrix(runs, bpps);
   const costs = STRATEGIES.flatMap((s) => costProfiles(s));
   if (p.options.has('json')) {
-    io.out(JSON.stringify({ runs, cells: cells.map(({ strategy, scenario, kind, runs: n, seed }) => ({ strategy, scenario, kind, runs: n, seed })), costs }, null, 2));
+    io.out(JSON.stringify({ runs, cells, costs }, null, 2));
     return 0;
   }
-  io.out(`First failure in seeds 0..${runs - 1} (kind @ runs it took), or clean:`);
+  for (const line of matrixLegend(runs)) io.out(line);
   io.out('');
-  const rows = SCENARIOS.map((scenario) => [scenario, ...STRATEGIES.map((strategy) => cellText(cells.find((c) => c.strategy === strategy && c.scenario === scenario)!))]);
-  for (const line of table(['scenario', ...STRATEGIES], rows)) io.out(line);
+  const byCell = new Map(cells.map((c) => [`${c.strategy}\0${c.scenario}\0${c.blocksPerPage}`, c]));
+  const rows = SCENARIOS.flatMap((scenario) => bpps.map((bpp) => [scenario, String(bpp), ...STRATEGIES.map((strategy) => cellText(byCell.get(`${strategy}\0${scenario}\0${bpp}`)!))]));
+  for (const line of table(['scenario', 'bpp', ...STRATEGIES], rows)) io.out(line);
   io.out('');
   io.out('Fault-free cost per page written (append: new pages, not uptodate; overwrite: cached, uptodate):');
   io.out('');

@@ -1,7 +1,7 @@
 /** `pcfarm minimize`: shrink a failing seed or reproducer to its smallest reproducer. */
-import { ConfigError, DEFAULTS, minimize, MINIMIZE_DEFAULTS, Model, type MinimizeResult, type RunConfig, type RunInput, type RunSize } from '@pcfarm/core';
+import { ConfigError, minimize, MINIMIZE_DEFAULTS, Model, type MinimizeResult, type RunConfig, type RunInput, type RunSize } from '@pcfarm/core';
 import { checkOptions, scenarioOf, strategyOf, UsageError, wholeNumber, type Parsed } from './args.js';
-import { configOf, MINIMIZE_TIME_MS_DEFAULT, positionalReproducer, replayReproducerCommand, reproducerString, type Io } from './commands.js';
+import { configLabel, configOf, MINIMIZE_TIME_MS_DEFAULT, positionalReproducer, replayReproducerCommand, reproducerString, type Io } from './commands.js';
 
 function size(s: RunSize): string {
   return `${s.choices} choices (${s.nonZero} not 0), ${s.switches} context switches, ${s.steps} steps`;
@@ -14,10 +14,10 @@ function size(s: RunSize): string {
  * print its reproducer. Exit 0 with a reproducer; 2 when the run passes.
  */
 export function minimizeCommand(p: Parsed, io: Io): number {
-  checkOptions(p, ['strategy', 'scenario', 'seed', 'scheduler', 'pct-depth', 'runs-max', 'time-ms']);
+  checkOptions(p, ['strategy', 'scenario', 'seed', 'scheduler', 'pct-depth', 'blocks-per-page', 'runs-max', 'time-ms']);
   const runsMax = wholeNumber('runs-max', p.options.get('runs-max'), MINIMIZE_DEFAULTS.runsMax, 1);
   const timeMs = wholeNumber('time-ms', p.options.get('time-ms'), MINIMIZE_TIME_MS_DEFAULT, 1);
-  const given = positionalReproducer(p, ['strategy', 'scenario', 'seed', 'scheduler', 'pct-depth']);
+  const given = positionalReproducer(p, ['strategy', 'scenario', 'seed', 'scheduler', 'pct-depth', 'blocks-per-page']);
   let config: RunConfig;
   let input: RunInput;
   if (given !== null) {
@@ -42,7 +42,7 @@ export function minimizeCommand(p: Parsed, io: Io): number {
   }
   const s = (io.now() - t0) / 1000;
   const from = 'seed' in input ? `seed ${input.seed}` : `a reproducer of ${input.choices.length} choices`;
-  io.out(`${config.strategy} x ${config.scenario} (${config.scheduler ?? DEFAULTS.scheduler}), ${from}`);
+  io.out(`${config.strategy} x ${config.scenario} (${configLabel(config)}), ${from}`);
   io.out(`signature: ${r.signature.title}`);
   io.out(`before: ${size(r.before)}`);
   io.out(`after:  ${size(r.after)}`);

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { FAILURE_KINDS, runOne, SCENARIOS, STRATEGIES, type MatrixCell } from '@pcfarm/core';
 import { describe, expect, it } from 'vitest';
 
 const MAIN = fileURLToPath(new URL('../dist/pcfarm.mjs', import.meta.url));
@@ -20,7 +21,7 @@ describe('pcfarm fuzz', () => {
   });
 
   it('prints a replay command that keeps a non-default PCT depth, so the seed replays the same run', () => {
-    const r = pcfarm('fuzz', '--first-failure', '--strategy', 'v2.6.20', '--scenario', 'cross-mmap-write', '--pct-depth', '2');
+    const r = pcfarm('fuzz', '--first-failure', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--pct-depth', '2');
     expect(r.status).toBe(1);
     const command = /replay: npx pnpm@10 pcfarm replay (.*--pct-depth 2 --seed \d+)$/m.exec(r.stdout)![1]!;
     const signature = /signature: (.*)$/m.exec(r.stdout)![1]!;
@@ -37,17 +38,17 @@ describe('pcfarm fuzz', () => {
   it('rejects an unknown strategy with exit 2, listing the valid ones', () => {
     const r = pcfarm('fuzz', '--strategy', 'v2.6.2');
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('unknown strategy "v2.6.2"; valid strategies: v2.6.20, gup-pin, temp-page, zero-retry, zero-retry-not-uptodate, excl-flag, two-copy, write-begin-end');
+    expect(r.stderr).toContain('unknown strategy "v2.6.2"; valid strategies: v2.6.20, gup-pin, temp-page, zero-retry, zero-retry-not-uptodate, excl-flag, two-copy, write-begin-end, write-begin-end-trim');
   });
 
   it('rejects a malformed number and an unknown option with exit 2', () => {
     expect(pcfarm('fuzz', '--runs', '12x').stderr).toContain('--runs must be a whole number, not "12x"');
     const r = pcfarm('fuzz', '--first-failure', '--seeds', '5');
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/unknown option --seeds for 'fuzz'; it takes --first-failure, --strategy, --scenario, --runs/);
+    expect(r.stderr).toMatch(/unknown option --seeds for 'fuzz'; it takes --first-failure, --strategy, --scenario, --blocks-per-page, --runs/);
     const c = pcfarm('fuzz', '--seeds', '5', '--frobs', '2');
     expect(c.status).toBe(2);
-    expect(c.stderr).toMatch(/unknown option --frobs for 'fuzz'; it takes --strategy, --scenario, --seeds/);
+    expect(c.stderr).toMatch(/unknown option --frobs for 'fuzz'; it takes --strategy, --scenario, --blocks-per-page, --seeds/);
   });
 });
 
@@ -142,7 +143,8 @@ describe('pcfarm minimize', () => {
   });
 
   it('stops at --runs-max and says so', () => {
-    const r = pcfarm('minimize', '--strategy', 'v2.6.20', '--scenario', 'generated', '--seed', '1', '--runs-max', '3');
+    // Seed 2 is v2.6.20's first failure in generated (a bad return).
+    const r = pcfarm('minimize', '--strategy', 'v2.6.20', '--scenario', 'generated', '--seed', '2', '--runs-max', '3');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^3 runs in [\d.]+ s, stopped by the run budget \(--runs-max 3\): minimizing it again may shrink it further$/m);
   });
@@ -154,5 +156,124 @@ describe('pcfarm minimize', () => {
     const partial = pcfarm('minimize', '--strategy', 'v2.6.20', '--seed', '1');
     expect(partial.status).toBe(2);
     expect(partial.stderr).toContain('minimize needs --strategy S --scenario X --seed N, or a reproducer');
+  });
+});
+
+/** The arguments of a printed `npx pnpm@10 pcfarm ...` command, to run it as the user would paste it. */
+function argsOf(command: string): string[] {
+  expect(command).toMatch(/^npx pnpm@10 pcfarm /);
+  return command.replace(/^npx pnpm@10 pcfarm /, '').split(' ');
+}
+
+describe('warnings', () => {
+  const WITNESS = 'npx pnpm@10 pcfarm fuzz --first-failure --strategy v2.6.20 --scenario hole-fill-vs-read-same-mm';
+
+  it('fuzz --first-failure says a cell that only warned is "clean, with warnings:", prints the warning and its witness, and exits 0; the witness fails', () => {
+    const r = pcfarm('fuzz', '--first-failure', '--strategy', 'v2.6.20', '--scenario', 'hole-fill-vs-read');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}clean, with warnings: 1000 runs in [\d.]+ s \([\d,]+ runs\/s\), \d+ of them warned; the first:$/m);
+    expect(r.stdout).toMatch(/^WARN lock-order at step \d+ in \w+ \(a warning, not a failure\)$/m);
+    expect(r.stdout).toContain('  signature: lock-order in v2.6.20: cycle page_lock -> mmap_sem -> page_lock; class only');
+    expect(r.stdout).toContain(`  witness: ${WITNESS}`);
+    expect(r.stdout).not.toMatch(/^FAIL/m);
+    // The witness, pasted: there the lock instances meet, and the run fails.
+    const w = pcfarm(...argsOf(WITNESS));
+    expect(w.status).toBe(1);
+    expect(w.stdout).toMatch(/^FAIL (lock-order|deadlock) at step/m);
+    expect(w.stdout).toMatch(/^ {2}signature: (lock-order in v2\.6\.20: cycle page_lock -> mmap_sem -> page_lock; instances meet|deadlock in v2\.6\.20: )/m);
+  });
+
+  it('replay prints the warnings of a run that passed, and exits 0', () => {
+    const seed = /^ {2}seed=(\d+)$/m.exec(pcfarm('fuzz', '--first-failure', '--strategy', 'v2.6.20', '--scenario', 'hole-fill-vs-read').stdout)![1]!;
+    const r = pcfarm('replay', '--strategy', 'v2.6.20', '--scenario', 'hole-fill-vs-read', '--seed', seed);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^ok: every task finished and every oracle passed, in \d+ steps, with 1 warning\(s\):$/m);
+    expect(r.stdout).toMatch(/^WARN lock-order at step \d+/m);
+    expect(r.stdout).toContain(`  witness: ${WITNESS}`);
+  });
+});
+
+describe('blocks per page', () => {
+  it('fuzz --first-failure --blocks-per-page 4 runs that cell, and its replay and minimize commands keep it', () => {
+    const r = pcfarm('fuzz', '--first-failure', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--blocks-per-page', '4');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^v2\.6\.20 x self-mmap-write \(pct, 4 blocks per page, seeds 0\.\.999\)$/m);
+    const replay = /^ {2}replay: (.*)$/m.exec(r.stdout)![1]!;
+    expect(replay).toMatch(/^npx pnpm@10 pcfarm replay --strategy v2\.6\.20 --scenario self-mmap-write --blocks-per-page 4 --seed \d+$/);
+    expect(r.stdout).toMatch(/^ {2}minimize: npx pnpm@10 pcfarm minimize --strategy v2\.6\.20 --scenario self-mmap-write --blocks-per-page 4 --seed \d+$/m);
+    const signature = /^ {2}signature: (.*)$/m.exec(r.stdout)![1]!;
+    const again = pcfarm(...argsOf(replay));
+    expect(again.stdout).toMatch(/^v2\.6\.20 x self-mmap-write \(pct, 4 blocks per page\), seed \d+$/m);
+    expect(again.stdout).toContain(`signature: ${signature}`);
+    // The reproducer carries the blocks per page too.
+    const reproducer = /reproducer: (pcfarm1:\S+)/.exec(r.stdout)![1]!;
+    expect(pcfarm('replay', reproducer).stdout).toMatch(/^v2\.6\.20 x self-mmap-write \(pct, 4 blocks per page\), reproducer of model/m);
+  });
+
+  it('rejects a number of blocks per page the model does not take, with exit 2', () => {
+    for (const args of [
+      ['replay', '--strategy', 'v2.6.20', '--scenario', 'generated', '--seed', '1', '--blocks-per-page', '3'],
+      ['fuzz', '--first-failure', '--blocks-per-page', '1,8'],
+      ['matrix', '--blocks-per-page', 'x'],
+      ['fuzz', '--blocks-per-page', '2,2', '--seeds', '5'],
+    ]) {
+      const r = pcfarm(...args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/pcfarm: --blocks-per-page (must be 1, 2, 4 \(disk blocks per page\), not "(3|8|x)"|lists one twice: 2,2)/);
+    }
+  });
+});
+
+describe('pcfarm matrix', () => {
+  const KEYS = ['strategy', 'scenario', 'blocksPerPage', 'runs', 'verdict', 'kinds', 'warnings', 'first', 'firstWarning', 'message', 'witness'];
+
+  it('--json gives {runs, cells, costs}, each cell a MatrixCell over every seed: runs is N and its counts are the runs that failed', () => {
+    const r = pcfarm('matrix', '--runs', '5', '--blocks-per-page', '1,4', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const m = JSON.parse(r.stdout) as { runs: number; cells: MatrixCell[]; costs: unknown[] };
+    expect(Object.keys(m).sort()).toEqual(['cells', 'costs', 'runs']);
+    expect(m.runs).toBe(5);
+    expect(m.cells.length).toBe(STRATEGIES.length * SCENARIOS.length * 2);
+    for (const c of m.cells) {
+      expect(Object.keys(c).sort()).toEqual([...KEYS].sort());
+      expect(c.runs).toBe(5);
+      expect([1, 4]).toContain(c.blocksPerPage);
+      const failed = Object.values(c.kinds).reduce((a, b) => a + b, 0);
+      expect(failed).toBeLessThanOrEqual(5);
+      // The verdict is the most severe kind any run failed with.
+      expect(c.verdict).toBe(FAILURE_KINDS.find((k) => c.kinds[k] !== undefined) ?? 'clean');
+    }
+    // Every seed of a cell ran, not only those up to its first failure: its counts are the model's, run by run.
+    for (const [strategy, scenario] of [['v2.6.20', 'self-mmap-write'], ['zero-retry', 'multi-segment'], ['v2.6.20', 'overwrite-vs-read']]) {
+      const kinds: Record<string, number> = {};
+      const warnings: Record<string, number> = {};
+      for (let seed = 0; seed < 5; seed++) {
+        const o = runOne({ strategy, scenario, blocksPerPage: 4 }, { seed });
+        if (o.failure !== null) kinds[o.failure.kind] = (kinds[o.failure.kind] ?? 0) + 1;
+        for (const w of o.warnings) warnings[w.kind] = (warnings[w.kind] ?? 0) + 1;
+      }
+      const cell = m.cells.find((c) => c.strategy === strategy && c.scenario === scenario && c.blocksPerPage === 4)!;
+      expect({ kinds: cell.kinds, warnings: cell.warnings }, `${strategy} x ${scenario}`).toEqual({ kinds, warnings });
+    }
+  });
+
+  it('prints a legend, then a row per scenario and blocks per page and a column per strategy, each cell its verdict and count and its warnings; then the costs', () => {
+    const r = pcfarm('matrix', '--runs', '20', '--blocks-per-page', '1,2');
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/^Each cell: clean, or VERDICT ×COUNT: the most severe kind any of its 20 runs \(every seed 0\.\.19\) failed with, and how many runs failed with it; then "; warns lock-order ×N" when N runs warned/);
+    expect(lines[1]).toBe(`Most severe first: ${FAILURE_KINDS.join(', ')}.`);
+    const header = lines.find((l) => l.startsWith('| scenario'))!;
+    expect(header.split('|').map((x) => x.trim()).filter((x) => x !== '')).toEqual(['scenario', 'bpp', ...STRATEGIES]);
+    const rows = lines.filter((l) => /^\| [a-z]/.test(l) && !l.startsWith('| scenario') && !l.startsWith('| strategy') && SCENARIOS.some((s) => l.startsWith(`| ${s} `)));
+    expect(rows.length).toBe(SCENARIOS.length * 2);
+    const cell = (scenario: string, bpp: number, strategy: string): string => {
+      const row = rows.find((l) => l.startsWith(`| ${scenario} `) && l.split('|')[2]!.trim() === String(bpp))!;
+      return row.split('|')[2 + STRATEGIES.indexOf(strategy) + 1]!.trim();
+    };
+    expect(cell('self-mmap-write', 2, 'v2.6.20')).toMatch(/^deadlock ×\d+$/);
+    expect(cell('self-mmap-write', 1, 'two-copy')).toBe('clean');
+    expect(cell('overwrite-vs-read', 1, 'v2.6.20')).toMatch(/^clean; warns lock-order ×\d+$/);
+    expect(r.stdout).toContain('Fault-free cost per page written');
   });
 });

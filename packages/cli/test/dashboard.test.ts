@@ -63,7 +63,7 @@ describe('pcfarm dashboard', () => {
     const created = await fetch(`${s.url}api/campaigns`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ strategies: ['v2.6.20'], scenarios: ['self-mmap-write'], seedsPerCell: 200, batchSeeds: 100 }),
+      body: JSON.stringify({ strategies: ['v2.6.20'], scenarios: ['self-mmap-write'], blocksPerPage: [1], seedsPerCell: 200, batchSeeds: 100 }),
     });
     expect(created.status).toBe(201);
     const id = ((await json(created)).campaign as { id: string }).id;

@@ -42,7 +42,8 @@ async function until(what: string, check: () => boolean, timeoutMs = 60_000): Pr
 
 const json = <T>(r: { stdout: string }): T => JSON.parse(r.stdout) as T;
 const idOf = (r: { stdout: string }) => /^campaign (\w+) started/m.exec(r.stdout)![1]!;
-const SMALL = ['--strategy', 'v2.6.20', '--scenario', 'self-mmap-write,hole-fill-vs-read', '--seeds', '200', '--batch-seeds', '50'];
+// Failures (self-mmap-write) and warnings (hole-fill-vs-read), at two blocks per page.
+const SMALL = ['--strategy', 'v2.6.20', '--scenario', 'self-mmap-write,hole-fill-vs-read', '--blocks-per-page', '1,4', '--seeds', '200', '--batch-seeds', '50'];
 
 beforeAll(async () => {
   // The farm's own tests install redis-server where it is missing; this one only needs it there.
@@ -63,10 +64,12 @@ describe('pcfarm campaign', () => {
   it('start, list, stop, resume and delete change the store (no coordinator needed)', () => {
     const started = pcfarm('campaign', 'start', '--prefix', 'states', '--name', 'mine', ...SMALL);
     expect(started.status, started.stderr).toBe(0);
-    expect(started.stdout).toMatch(/^campaign \w{8} started: 1 strategies x 2 scenarios, 8 batches of 50 seeds$/m);
+    expect(started.stdout).toMatch(/^campaign \w{8} started: 1 strategies x 2 scenarios x blocks per page 1,4, 16 batches of 50 seeds$/m);
     const id = idOf(started);
     const list = pcfarm('campaign', 'list', '--prefix', 'states');
-    expect(list.stdout).toMatch(new RegExp(`^${id} +running +0/8 +0 +0 +0 +0 +0 +mine$`, 'm'));
+    expect(list.stdout).toMatch(/^id +state +batches +runs +failures +buckets +minimized +warnings +coverage +name$/m);
+    expect(list.stdout).toMatch(new RegExp(`^${id} +running +0/16 +0 +0 +0 +0 +0 +0 +mine$`, 'm'));
+    expect(json<{ campaign: { spec: { blocksPerPage: number[] } } }[]>(pcfarm('campaign', 'list', '--prefix', 'states', '--json'))[0]!.campaign.spec.blocksPerPage).toEqual([1, 4]);
     expect(pcfarm('campaign', 'stop', id, '--prefix', 'states').stdout).toContain(`campaign ${id} stopped`);
     expect(json<{ campaign: { state: string } }[]>(pcfarm('campaign', 'list', '--prefix', 'states', '--json'))[0]!.campaign.state).toBe('stopped');
     expect(pcfarm('campaign', 'resume', id, '--prefix', 'states').stdout).toContain(`campaign ${id} running again`);
@@ -84,8 +87,13 @@ describe('pcfarm campaign', () => {
     await until('the campaign to finish', () => json<{ summary: { campaign: { state: string } } }>(pcfarm('campaign', 'show', id, '--prefix', 'run', '--json')).summary.campaign.state === 'done');
     const show = pcfarm('campaign', 'show', id, '--prefix', 'run');
     expect(show.stdout).toMatch(new RegExp(`^campaign ${id} done$`, 'm'));
-    expect(show.stdout).toMatch(/^batches 8\/8; determinism audit: \d+ agreed, 0 disagreed, 0 pending$/m);
-    const farmed = json<{ summary: { runs: number; failures: number; buckets: number; coverage: number } }>(pcfarm('campaign', 'show', id, '--prefix', 'run', '--json')).summary;
+    expect(show.stdout).toMatch(/^batches 16\/16; determinism audit: \d+ agreed, 0 disagreed, 0 pending$/m);
+    // Failures and warnings apart, as fuzz prints them.
+    expect(show.stdout).toMatch(/^warnings \(not failures\): /m);
+    expect(show.stdout).toMatch(/^ {2}witness: npx pnpm@10 pcfarm fuzz --first-failure --strategy v2\.6\.20 --scenario hole-fill-vs-read-same-mm$/m);
+    const farmed = json<{ summary: { runs: number; failures: number; warnings: number; buckets: number; warningBuckets: number; coverage: number } }>(pcfarm('campaign', 'show', id, '--prefix', 'run', '--json')).summary;
+    expect(farmed.runs).toBe(1 * 2 * 2 * 200);
+    expect(farmed.warningBuckets).toBeGreaterThan(0);
 
     // Export, then import into a results directory: the laptop's store has the same campaign.
     const file = join(tempDir(), 'export.jsonl');
@@ -97,7 +105,14 @@ describe('pcfarm campaign', () => {
     expect(imported.stdout).toContain(`campaign ${id} (`);
     const store = EmbeddedStore.open(laptop, { readOnly: true });
     const s = await store.summary(id);
-    expect({ runs: s.runs, failures: s.failures, buckets: s.buckets, coverage: s.coverage }).toEqual({ runs: farmed.runs, failures: farmed.failures, buckets: farmed.buckets, coverage: farmed.coverage });
+    expect({ runs: s.runs, failures: s.failures, warnings: s.warnings, buckets: s.buckets, warningBuckets: s.warningBuckets, coverage: s.coverage }).toEqual({
+      runs: farmed.runs,
+      failures: farmed.failures,
+      warnings: farmed.warnings,
+      buckets: farmed.buckets,
+      warningBuckets: farmed.warningBuckets,
+      coverage: farmed.coverage,
+    });
     const bucket = (await store.buckets(id)).find((b) => b.minimized !== null)!;
     await store.close();
     // The laptop replays what the farm found, bit for bit.
@@ -154,6 +169,7 @@ describe('pcfarm farm errors', () => {
       [['campaign'], "'campaign' needs a subcommand: start, list, show, stop, resume, delete, export, import"],
       [['campaign', 'frob'], 'unknown campaign subcommand "frob"'],
       [['campaign', 'start', '--strategy', 'nope'], 'unknown strategy "nope"'],
+      [['campaign', 'start', '--blocks-per-page', '3'], '--blocks-per-page must be 1, 2, 4 (disk blocks per page), not "3"'],
       [['campaign', 'stop'], "'campaign stop' takes one campaign id, not none"],
       [['campaign', 'export', 'abc'], "'campaign export' needs --out FILE"],
       [['worker', '--prefix', 'a:b'], "--prefix must be letters, digits, '.', '_' or '-'"],

@@ -22,17 +22,20 @@ function totals(stdout: string): string {
 }
 
 describe('pcfarm fuzz (a campaign)', () => {
-  it('buckets what it finds, minimizes each bucket, and prints a replay command that reproduces it', () => {
+  it('buckets what it finds over every blocks per page (three times the cells), minimizes each bucket, and prints a replay command that reproduces it', () => {
     const dir = results();
     const r = pcfarm('fuzz', '--results', dir, '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--seeds', '300', '--threads', '2');
     expect(r.status, r.stderr).toBe(1);
-    expect(r.stdout).toMatch(/^campaign \w+: v2\.6\.20 x self-mmap-write, 2 batches of 250 seeds$/m);
+    // One strategy x one scenario x blocks per page 1, 2, 4: three cells of two batches each.
+    expect(r.stdout).toMatch(/^campaign \w+: v2\.6\.20 x self-mmap-write x bpp 1,2,4, 6 batches of 250 seeds$/m);
     expect(r.stdout).toMatch(/^ {2}new bucket \w{12}: deadlock in v2\.6\.20: self; lock_page/m);
     expect(r.stdout).toMatch(/^campaign \w+ done$/m);
-    expect(r.stdout).toMatch(/^bucket +count +kind +strategy +scenarios +minimized +sites$/m);
+    expect(r.stdout).toMatch(/^ {2}900 runs in /m);
+    expect(r.stdout).toMatch(/^bucket +count +kind +strategy +scenarios +bpp +minimized +sites$/m);
     expect(r.stdout).toContain(`results: ${dir}`);
     const [, bucket, command] = /^(\w{12}) {2}deadlock in v2\.6\.20: self;.*\n {2}replay: npx pnpm@10 pcfarm replay (pcfarm1:\S+)$/m.exec(r.stdout)!;
-    expect(r.stdout).toMatch(new RegExp(`^${bucket} +\\d+ +deadlock +v2\\.6\\.20 +self-mmap-write +\\d+ choices, \\d+ switches`, 'm'));
+    expect(r.stdout).toMatch(new RegExp(`^${bucket} +\\d+ +deadlock +v2\\.6\\.20 +self-mmap-write +1,2,4 +\\d+ choices, \\d+ switches`, 'm'));
+    expect(r.stdout.trimEnd().split('\n').pop()).toBe('1 failure bucket(s)');
     const replay = pcfarm('replay', command!);
     expect(replay.status).toBe(1);
     expect(replay.stdout).toContain('signature: deadlock in v2.6.20: self; lock_page');
@@ -45,7 +48,7 @@ describe('pcfarm fuzz (a campaign)', () => {
   });
 
   it('serves the running campaign on its dashboard, stops on Ctrl-C with a summary, and the same command resumes it to the counts of an uninterrupted run', async () => {
-    const args = ['--strategy', 'v2.6.20,zero-retry', '--scenario', 'generated', '--seeds', '12000', '--batch-seeds', '200', '--threads', '2', '--no-minimize'];
+    const args = ['--strategy', 'v2.6.20,zero-retry', '--scenario', 'generated', '--blocks-per-page', '1', '--seeds', '12000', '--batch-seeds', '200', '--threads', '2', '--no-minimize'];
     const whole = pcfarm('fuzz', '--results', results(), '--no-dashboard', ...args);
     expect(whole.status).toBe(1);
     expect(whole.stdout).not.toContain('dashboard:');
@@ -72,6 +75,48 @@ describe('pcfarm fuzz (a campaign)', () => {
     expect(again.status).toBe(1);
     expect(again.stdout).toMatch(/, resumed at batch \d+/);
     expect(totals(again.stdout)).toBe(totals(whole.stdout));
+  });
+
+  it('a campaign that finds only warnings exits 0 and says so, listing each warning with a witness command that fails', () => {
+    const r = pcfarm('fuzz', '--results', results(), '--no-dashboard', '--strategy', 'v2.6.20', '--scenario', 'hole-fill-vs-read', '--seeds', '200', '--threads', '2');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}new warning bucket \w{12}: lock-order in v2\.6\.20: cycle page_lock -> mmap_sem -> page_lock; class only {2}\(hole-fill-vs-read, (bpp \d, )?seed \d+\)$/m);
+    expect(r.stdout).toMatch(/^ {2}600 runs in .*, 0 failing, coverage [\d,]+, 0 buckets \(0 minimized\); [\d,]+ runs warned, 1 warning buckets$/m);
+    expect(r.stdout).not.toMatch(/^bucket +count +kind +strategy +scenarios +bpp +minimized/m);
+    expect(r.stdout).toMatch(/^warnings \(not failures\): /m);
+    expect(r.stdout).toMatch(/^bucket +count +kind +strategy +scenarios +bpp +sites$/m);
+    expect(r.stdout).toMatch(/^\w{12} +\d+ +lock-order +v2\.6\.20 +hole-fill-vs-read +1,2,4 +cycle page_lock -> mmap_sem -> page_lock; class only$/m);
+    const witness = /^ {2}witness: (.*)$/m.exec(r.stdout)![1]!;
+    expect(witness).toBe('npx pnpm@10 pcfarm fuzz --first-failure --strategy v2.6.20 --scenario hole-fill-vs-read-same-mm');
+    expect(r.stdout.trimEnd().split('\n').pop()).toBe('no failures; 1 warning bucket(s)');
+    // Its witness, pasted, fails: there the instances meet.
+    expect(pcfarm(...witness.replace('npx pnpm@10 pcfarm ', '').split(' ')).status).toBe(1);
+  });
+
+  it('lists failures first and the warnings in their own section below, and exits 1 for any failure', () => {
+    const r = pcfarm('fuzz', '--results', results(), '--no-dashboard', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write,hole-fill-vs-read', '--blocks-per-page', '1', '--seeds', '200', '--threads', '2');
+    expect(r.status, r.stderr).toBe(1);
+    const failures = r.stdout.search(/^bucket +count +kind +strategy +scenarios +bpp +minimized +sites$/m);
+    const failureReplay = r.stdout.search(/^\w{12} {2}deadlock in v2\.6\.20: self;.*\n {2}replay: /m);
+    const warnings = r.stdout.search(/^warnings \(not failures\): /m);
+    expect(failures).toBeGreaterThan(0);
+    expect(failureReplay).toBeGreaterThan(failures);
+    expect(warnings).toBeGreaterThan(failureReplay);
+    expect(r.stdout.slice(warnings)).not.toMatch(/deadlock in v2\.6\.20/);
+    expect(r.stdout.trimEnd().split('\n').pop()).toBe('1 failure bucket(s); 1 warning bucket(s)');
+  });
+
+  it('a bucket found at 4 blocks per page replays from its printed commands', () => {
+    const r = pcfarm('fuzz', '--results', results(), '--no-dashboard', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--blocks-per-page', '4', '--seeds', '100', '--threads', '1');
+    expect(r.status, r.stderr).toBe(1);
+    const [, title, replay, seed] = /^\w{12} {2}(deadlock in v2\.6\.20: self;.*)\n {2}replay: (.*)\n {2}seed: {3}(.*)$/m.exec(r.stdout)!;
+    expect(seed).toMatch(/^npx pnpm@10 pcfarm replay --strategy v2\.6\.20 --scenario self-mmap-write --blocks-per-page 4 --seed \d+$/);
+    for (const command of [replay!, seed!]) {
+      const again = pcfarm(...command.replace('npx pnpm@10 pcfarm ', '').split(' '));
+      expect(again.status, command).toBe(1);
+      expect(again.stdout).toMatch(/^v2\.6\.20 x self-mmap-write \(pct, 4 blocks per page\), /m);
+      expect(again.stdout).toContain(`signature: ${title}`);
+    }
   });
 
   it('reports a corrupt results file with exit 2 and leaves it as it was', () => {
