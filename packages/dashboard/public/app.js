@@ -142,7 +142,11 @@ function campaignRow(v) {
     { 'data-campaign': c.id },
     h('td', {}, h('a', { href: `#/campaigns/${c.id}` }, c.spec.name), h('div', { class: 'muted small' }, c.id)),
     state,
-    h('td', { class: 'num', title: `${c.spec.strategies.join(', ')}\n×\n${c.spec.scenarios.join(', ')}` }, `${c.spec.strategies.length} × ${c.spec.scenarios.length}`),
+    h(
+      'td',
+      { class: 'num', title: `${c.spec.strategies.join(', ')}\n×\n${c.spec.scenarios.join(', ')}\n×\nblocks per page ${c.spec.blocksPerPage.join(', ')}` },
+      `${c.spec.strategies.length} × ${c.spec.scenarios.length} × ${c.spec.blocksPerPage.length}`,
+    ),
     h('td', {}, bar.el),
     runs,
     rate,
@@ -152,7 +156,8 @@ function campaignRow(v) {
   const update = (s) => {
     clear(state).append(stateBadge(s.state ?? s.campaign.state, s.activity));
     runs.textContent = fmtInt(s.runs);
-    buckets.textContent = fmtInt(s.buckets);
+    // Failure buckets; warnings (which fail nothing) beside them.
+    clear(buckets).append(fmtInt(s.buckets), s.warningBuckets ? h('span', { class: 'muted small', title: 'warning buckets: class-only lock-order cycles' }, ` + ${fmtInt(s.warningBuckets)} warn`) : null);
     if (s.runsPerSec !== undefined) rate.textContent = s.state === 'running' && s.activity !== 'queued' ? fmtRate(s.runsPerSec) : '–';
     bar.set(c.spec, { batchesDone: s.batchesDone, batchesTotal: s.batchesTotal, runningMs: s.runningMs ?? s.campaign.runningMs });
   };
@@ -160,15 +165,15 @@ function campaignRow(v) {
   return { tr, update };
 }
 
-function checkboxes(name, values, checked) {
+function checkboxes(name, legend, values, checked) {
   const boxes = values.map((v) =>
-    h('label', { class: 'check', title: info.descriptions[v] ?? '' }, h('input', { type: 'checkbox', name, value: v, checked: checked.includes(v) }), v),
+    h('label', { class: 'check', title: info.descriptions[v] ?? '' }, h('input', { type: 'checkbox', name, value: v, checked: checked.includes(v) }), String(v)),
   );
   const set = (on) => () => boxes.forEach((b) => (b.querySelector('input').checked = on));
   return h(
     'fieldset',
     { class: 'checks' },
-    h('legend', {}, name === 'strategy' ? 'Strategies' : 'Scenarios', ' ', h('button', { type: 'button', class: 'link', onclick: set(true) }, 'all'), ' ', h('button', { type: 'button', class: 'link', 'data-none': name, onclick: set(false) }, 'none')),
+    h('legend', {}, legend, ' ', h('button', { type: 'button', class: 'link', onclick: set(true) }, 'all'), ' ', h('button', { type: 'button', class: 'link', 'data-none': name, onclick: set(false) }, 'none')),
     ...boxes,
   );
 }
@@ -182,8 +187,9 @@ function newCampaignForm() {
     { id: 'new-campaign', class: 'card' },
     h('h2', {}, 'New campaign'),
     h('label', {}, 'Name', h('input', { type: 'text', name: 'name', placeholder: 'campaign', maxlength: info.limits.nameLengthMax })),
-    checkboxes('strategy', info.strategies, info.strategies),
-    checkboxes('scenario', info.scenarios, info.scenarios),
+    checkboxes('strategy', 'Strategies', info.strategies, info.strategies),
+    checkboxes('scenario', 'Scenarios', info.scenarios, info.scenarios),
+    checkboxes('blocksPerPage', 'Blocks per page (1: whole-page buffers; 2, 4: sub-page)', info.blocksPerPage, d.blocksPerPage),
     h(
       'div',
       { class: 'row' },
@@ -203,6 +209,7 @@ function newCampaignForm() {
     const body = {
       strategies: f.getAll('strategy'),
       scenarios: f.getAll('scenario'),
+      blocksPerPage: f.getAll('blocksPerPage').map(Number),
       scheduler: f.get('scheduler'),
       pctDepth: int('pctDepth'),
       seedsPerCell: int('seedsPerCell'),
@@ -226,10 +233,12 @@ function newCampaignForm() {
 
 const BUCKET_COLUMNS = [
   ['title', 'Signature'],
+  [null, 'Severity'],
   ['kind', 'Kind'],
   ['strategy', 'Strategy'],
   [null, 'Scenarios'],
-  ['count', 'Count'],
+  [null, 'BPP'],
+  ['count', 'Runs'],
   ['firstSeenAt', 'First seen'],
   ['lastSeenAt', 'Last seen'],
   [null, 'Minimized'],
@@ -257,14 +266,25 @@ async function campaignView(el, id) {
     h(
       'p',
       { class: 'muted' },
-      `${spec.strategies.join(', ')} × ${spec.scenarios.join(', ')} · ${spec.scheduler}${spec.scheduler === 'pct' ? ` depth ${spec.pctDepth}` : ''} · `,
+      `${spec.strategies.join(', ')} × ${spec.scenarios.join(', ')} × blocks per page ${spec.blocksPerPage.join(', ')} · ${spec.scheduler}${spec.scheduler === 'pct' ? ` depth ${spec.pctDepth}` : ''} · `,
       spec.seedsPerCell === null ? '' : `seeds ${fmtInt(spec.seedStart)}..${fmtInt(spec.seedStart + spec.seedsPerCell - 1)} per cell · `,
       spec.timeBudgetMs === null ? '' : `budget ${fmtDuration(spec.timeBudgetMs)} · `,
       `${fmtInt(spec.batchSeeds)} seeds a batch · model ${c.modelVersion} · created ${fmtTime(c.createdAt)}`,
     ),
     message,
     bar.el,
-    h('div', { class: 'tiles' }, tile('runs', 'Runs'), tile('rate', 'Runs/s'), tile('failures', 'Failures'), tile('coverage', 'Coverage'), tile('buckets', 'Buckets'), tile('minimized', 'Minimized'), tile('time', 'Running time')),
+    h(
+      'div',
+      { class: 'tiles' },
+      tile('runs', 'Runs'),
+      tile('rate', 'Runs/s'),
+      tile('failures', 'Failing runs'),
+      tile('coverage', 'Coverage'),
+      tile('buckets', 'Failure buckets'),
+      tile('minimized', 'Minimized'),
+      tile('warnings', 'Warning buckets'),
+      tile('time', 'Running time'),
+    ),
     h('div', { class: 'charts' }, h('section', { class: 'card' }, h('h2', {}, 'Runs per second'), charts.rate), h('section', { class: 'card' }, h('h2', {}, 'Coverage'), charts.coverage)),
     h(
       'section',
@@ -305,6 +325,8 @@ async function campaignView(el, id) {
     tiles.coverage.textContent = fmtInt(v.coverage);
     tiles.buckets.textContent = fmtInt(v.buckets);
     tiles.minimized.textContent = `${fmtInt(v.minimized)} of ${fmtInt(v.buckets)}`;
+    tiles.warnings.textContent = fmtInt(v.warningBuckets);
+    tiles.warnings.title = `${fmtInt(v.warnings)} runs warned: class-only lock-order cycles, which fail no run`;
     tiles.time.textContent = fmtDuration(v.campaign.runningMs);
     bar.set(spec, { batchesDone: v.batchesDone, batchesTotal: v.batchesTotal, runningMs: v.campaign.runningMs });
     renderActions();
@@ -361,9 +383,26 @@ async function campaignView(el, id) {
   let shownMinimized = cur.minimized;
   const stop = live(id, {
     stats: (e) => {
-      showNumbers({ ...cur, runs: e.runs, failures: e.failures, coverage: e.coverage, buckets: e.buckets, minimized: e.minimized, batchesDone: e.batchesDone, batchesTotal: e.batchesTotal, activity: e.activity, campaign: { ...cur.campaign, state: e.state, runningMs: e.runningMs } }, e.runsPerSec);
+      showNumbers(
+        {
+          ...cur,
+          runs: e.runs,
+          failures: e.failures,
+          warnings: e.warnings,
+          coverage: e.coverage,
+          buckets: e.buckets,
+          warningBuckets: e.warningBuckets,
+          minimized: e.minimized,
+          batchesDone: e.batchesDone,
+          batchesTotal: e.batchesTotal,
+          activity: e.activity,
+          campaign: { ...cur.campaign, state: e.state, runningMs: e.runningMs },
+        },
+        e.runsPerSec,
+      );
       showWorkers(e.workers);
-      table.sawTotal(e.buckets);
+      // The table lists failure and warning buckets alike.
+      table.sawTotal(e.buckets + e.warningBuckets);
       // A minimization landed: its row's "pending" becomes its size.
       if (e.minimized !== shownMinimized) {
         shownMinimized = e.minimized;
@@ -415,7 +454,14 @@ async function bucketTable(el, id) {
     else query.q = search.value.trim();
     void reload();
   });
-  filters.append(select('kind', 'kind', info.failureKinds), select('strategy', 'strategy', info.strategies), select('scenario', 'scenario', info.scenarios), select('minimized', 'minimization', ['true', 'false']), search);
+  filters.append(
+    select('severity', 'severity', ['failure', 'warning']),
+    select('kind', 'kind', info.failureKinds),
+    select('strategy', 'strategy', info.strategies),
+    select('scenario', 'scenario', info.scenarios),
+    select('minimized', 'minimization', ['true', 'false']),
+    search,
+  );
 
   function renderHead() {
     clear(head);
@@ -444,23 +490,41 @@ async function bucketTable(el, id) {
     const q = new URLSearchParams({ ...query, limit: 500 });
     const r = await api.get(`/api/campaigns/${id}/buckets?${q}`);
     clear(tbody);
-    if (r.buckets.length === 0) tbody.append(h('tr', { class: 'empty' }, h('td', { colspan: 8, class: 'muted' }, query.q || query.kind || query.strategy || query.scenario || query.minimized ? 'No bucket matches.' : 'No bucket yet.')));
+    const columns = BUCKET_COLUMNS.length;
+    const filtered = query.q || query.severity || query.kind || query.strategy || query.scenario || query.minimized;
+    if (r.buckets.length === 0) tbody.append(h('tr', { class: 'empty' }, h('td', { colspan: columns, class: 'muted' }, filtered ? 'No bucket matches.' : 'No bucket yet.')));
+    // The API lists failures first: the warnings get a heading of their own.
+    let warningsShown = false;
     for (const b of r.buckets) {
+      if (b.severity === 'warning' && !warningsShown) {
+        warningsShown = true;
+        tbody.append(
+          h('tr', { class: 'section' }, h('td', { colspan: columns }, h('strong', {}, 'Warnings (not failures)'), h('span', { class: 'muted small' }, ' · lock-order cycles of lock classes whose instances never meet in these scenarios; each bucket names a witness scenario where they do'))),
+        );
+      }
       const isNew = !baseline.has(b.id);
       seen.add(b.id);
       const href = `#/campaigns/${id}/buckets/${b.id}`;
+      const minimized =
+        b.severity === 'warning'
+          ? h('span', { class: 'muted', title: 'a warning is not minimized: its witness scenario is the run to look at' }, b.witness ? `witness ${b.witness}` : '—')
+          : b.minimized
+            ? h('span', { class: 'yes', title: `${b.minimized.choices} choices, ${b.minimized.switches} switches` }, '✓ ', `${b.minimized.choices} choices`)
+            : h('span', { class: 'muted' }, 'pending');
       tbody.append(
         h(
           'tr',
-          { class: isNew ? 'bucket new' : 'bucket', 'data-bucket': b.id, onclick: (ev) => { if (ev.target.tagName !== 'A') location.hash = href; } },
+          { class: `bucket ${b.severity}${isNew ? ' new' : ''}`, 'data-bucket': b.id, onclick: (ev) => { if (ev.target.tagName !== 'A') location.hash = href; } },
           h('td', { class: 'signature' }, isNew ? badge('new', 'new') : null, h('a', { href, title: b.title }, b.title)),
+          h('td', {}, badge(b.severity, `severity ${b.severity}`)),
           h('td', {}, badge(b.kind, `kind ${b.kind}`)),
           h('td', {}, b.strategy),
           h('td', { class: 'small' }, b.scenarios.join(', ')),
+          h('td', { class: 'small' }, b.blocksPerPage.join(', ')),
           h('td', { class: 'num' }, fmtInt(b.count)),
           h('td', { class: 'small' }, fmtTime(b.firstSeenAt)),
           h('td', { class: 'small' }, fmtTime(b.lastSeenAt)),
-          h('td', {}, b.minimized ? h('span', { class: 'yes', title: `${b.minimized.choices} choices, ${b.minimized.switches} switches` }, '✓ ', `${b.minimized.choices} choices`) : h('span', { class: 'muted' }, 'pending')),
+          h('td', {}, minimized),
         ),
       );
     }
@@ -507,22 +571,30 @@ async function bucketView(el, id, bid) {
   const b = d.bucket;
   el.append(
     h('div', { class: 'crumbs' }, h('a', { href: '#/campaigns' }, 'Campaigns'), ' / ', h('a', { href: `#/campaigns/${id}` }, d.campaign.name), ' / bucket ', b.id),
-    h('h1', { class: 'signature-title' }, badge(b.kind, `kind ${b.kind}`), ' ', b.title),
+    h('h1', { class: 'signature-title' }, badge(b.severity, `severity ${b.severity}`), ' ', badge(b.kind, `kind ${b.kind}`), ' ', b.title),
     h(
       'dl',
       { class: 'facts' },
       ...[
+        ['Severity', b.severity === 'warning' ? 'warning: its runs did not fail (a class-only lock-order cycle)' : 'failure'],
         ['Strategy', b.strategy],
         ['Scenarios', b.scenarios.join(', ')],
-        ['Failures', fmtInt(b.count)],
+        ['Blocks per page', b.blocksPerPage.join(', ')],
+        [b.severity === 'warning' ? 'Runs that warned' : 'Failing runs', fmtInt(b.count)],
         ['First seen', fmtTime(b.firstSeenAt)],
         ['Last seen', fmtTime(b.lastSeenAt)],
         ['Sites', b.sites.join(' · ')],
       ].flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
     ),
   );
-  const repro = h('section', { class: 'card', id: 'reproducer' }, h('h2', {}, 'Reproducer'));
-  if (b.minimized) {
+  const repro = h('section', { class: 'card', id: 'reproducer' }, h('h2', {}, b.severity === 'warning' ? 'Witness' : 'Reproducer'));
+  if (b.severity === 'warning') {
+    // A warning's run passed: nothing to minimize. Its witness is where the lock instances meet.
+    repro.append(
+      h('p', { class: 'muted', id: 'witness' }, b.witness ? `These lock classes form a cycle, but in ${b.scenarios.join(', ')} their instances never meet. In ${b.witness} they do: run it to its first failure to see them meet.` : 'No scenario it was seen in names a witness where these lock instances meet.'),
+      d.witnessCommand ? commandBox(d.witnessCommand, 'Copy witness command') : null,
+    );
+  } else if (b.minimized) {
     const m = b.minimized;
     repro.append(
       h('p', { class: 'muted' }, `Minimized from seed ${m.seed} of ${m.scenario}: ${m.choices} choices, ${m.switches} context switches, ${m.steps} steps (${fmtInt(m.runs)} runs, stopped by ${m.stoppedBy}).`),
@@ -533,21 +605,21 @@ async function bucketView(el, id, bid) {
     repro.append(h('p', { class: 'muted', id: 'not-minimized' }, 'Not minimized yet: the minimizer runs in the background. The timeline below replays the first example seed.'));
   }
   repro.append(
-    h('details', {}, h('summary', {}, `Example seeds (${d.examples.length})`), h('ul', { class: 'examples' }, ...d.examples.map((e) => h('li', {}, h('span', { class: 'muted' }, `seed ${e.seed} · ${e.scenario} · batch ${e.batch}`), commandBox(e.replayCommand))))),
+    h('details', {}, h('summary', {}, `Example seeds (${d.examples.length})`), h('ul', { class: 'examples' }, ...d.examples.map((e) => h('li', {}, h('span', { class: 'muted' }, `seed ${e.seed} · ${e.scenario} · ${e.blocksPerPage} blocks per page · batch ${e.batch}`), commandBox(e.replayCommand))))),
   );
   const trace = h('section', { class: 'card', id: 'trace' }, h('h2', {}, 'Interleaving'), h('p', { class: 'muted' }, 'replaying…'));
   el.append(repro, trace);
   try {
     const r = await api.get(`/api/campaigns/${id}/buckets/${bid}/trace`);
     clear(trace).append(h('h2', {}, 'Interleaving'));
-    if (!b.minimized && r.replayCommand) repro.insertBefore(commandBox(r.replayCommand, 'Copy replay command'), repro.querySelector('details'));
-    if (r.matchesBucket === false) trace.append(errorBox({ message: `This replay fails as “${r.signature ?? 'nothing: it passed'}”, not as this bucket.` }));
+    if (!b.minimized && b.severity === 'failure' && r.replayCommand) repro.insertBefore(commandBox(r.replayCommand, 'Copy replay command'), repro.querySelector('details'));
+    if (r.matchesBucket === false) trace.append(errorBox({ message: `This replay ${b.severity === 'warning' ? 'does not warn' : 'fails'} as this bucket: it ${r.signature ? `fails as “${r.signature}”` : 'passes'}.` }));
     renderReplay(trace, r);
   } catch (e) {
     clear(trace).append(h('h2', {}, 'Interleaving'), errorBox(e));
   }
-  // Minimization finishes in the background: show its reproducer when it lands.
-  if (b.minimized) return () => {};
+  // Minimization finishes in the background: show its reproducer when it lands (a warning has none coming).
+  if (b.minimized || b.severity === 'warning') return () => {};
   let minimized = null;
   return live(id, {
     stats: (e) => {
@@ -571,9 +643,22 @@ function renderReplay(el, r) {
         h('p', {}, r.failure.message),
         ...r.failure.details.map((x) => h('p', { class: 'small mono' }, x)),
       );
+  // Warnings never fail a run: each after the verdict, with the command that runs its witness.
+  const warnings = r.warnings.map((w) =>
+    h(
+      'div',
+      { class: 'warning-box' },
+      h('div', {}, badge('warning', 'severity warning'), ' ', badge(w.kind, `kind ${w.kind}`), ` at step ${w.step} in ${w.task}`),
+      h('p', {}, w.message),
+      ...w.details.map((x) => h('p', { class: 'small mono' }, x)),
+      h('p', { class: 'small mono' }, w.signature),
+      w.witnessCommand ? commandBox(w.witnessCommand, 'Copy witness command') : h('p', { class: 'muted small' }, 'No witness scenario named.'),
+    ),
+  );
   el.append(
     verdict,
-    h('p', { class: 'muted small' }, `${r.strategy} × ${r.scenario} (${r.scheduler})${r.seed === null ? '' : `, seed ${r.seed}`} · ${r.steps} steps · ${r.switches} context switches · ${r.choices} choices · trace hash ${r.traceHash}`),
+    ...warnings,
+    h('p', { class: 'muted small' }, `${r.strategy} × ${r.scenario} (${r.scheduler}${r.blocksPerPage === 1 ? '' : `, ${r.blocksPerPage} blocks per page`})${r.seed === null ? '' : `, seed ${r.seed}`} · ${r.steps} steps · ${r.switches} context switches · ${r.choices} choices · trace hash ${r.traceHash}`),
     timeline(r),
     h(
       'details',
@@ -613,16 +698,29 @@ async function replayView(el) {
 
 // ---- #/matrix ----
 
-async function matrixView(el, asked) {
-  const runs = h('input', { type: 'number', name: 'runs', min: 1, max: info.limits.matrixRunsMax, value: asked ?? info.limits.matrixRunsDefault });
+async function matrixView(el, query) {
+  const asked = new URLSearchParams(query ?? '');
+  const askedBpp = (asked.get('bpp') ?? '').split(',').map(Number).filter((b) => info.blocksPerPage.includes(b));
+  const runs = h('input', { type: 'number', name: 'runs', min: 1, max: info.limits.matrixRunsMax, value: asked.get('runs') ?? info.limits.matrixRunsDefault });
   const out = h('div', { id: 'matrix' });
-  const form = h('form', { class: 'row' }, h('label', {}, 'Seeds per cell ', runs), h('button', { type: 'submit' }, 'Show'));
-  el.append(h('h1', {}, 'Verdict matrix'), h('p', { class: 'muted' }, 'Every strategy against every scenario: the first failure in seeds 0..N-1 and the runs it took to find it, or clean. Then what each write path costs per page in the fault-free case.'), form, out);
+  const form = h('form', { class: 'row' }, h('label', {}, 'Seeds per cell ', runs), checkboxes('bpp', 'Blocks per page', info.blocksPerPage, askedBpp.length ? askedBpp : info.blocksPerPage), h('button', { type: 'submit' }, 'Show'));
+  el.append(
+    h('h1', {}, 'Verdict matrix'),
+    h('p', { class: 'muted' }, 'Every strategy against every scenario at each number of blocks per page, every seed 0..N-1 of each: its verdict, the runs that failed with it and the runs that warned. Then what each write path costs per page in the fault-free case.'),
+    form,
+    out,
+  );
+  const chosen = () => [...form.querySelectorAll('input[name=bpp]:checked')].map((x) => Number(x.value));
   async function load() {
     const n = Number(runs.value);
-    clear(out).append(h('p', { class: 'muted' }, `Computing ${n} seeds of every cell… the first time takes a while (about 14 s for 1000 on one core); after that it is kept.`));
+    const bpps = chosen();
+    if (bpps.length === 0) {
+      clear(out).append(errorBox({ message: 'Choose at least one number of blocks per page.' }));
+      return;
+    }
+    clear(out).append(h('p', { class: 'muted' }, `Computing ${n} seeds of every cell at ${bpps.join(', ')} blocks per page… the first time takes a while (minutes for 1000 seeds at all three); after that it is kept.`));
     try {
-      const m = await api.get(`/api/matrix?runs=${n}`);
+      const m = await api.get(`/api/matrix?runs=${n}&${bpps.map((b) => `blocksPerPage=${b}`).join('&')}`);
       clear(out).append(matrixTable(m), costTable(m), h('p', { class: 'muted small' }, `Computed in ${fmtDuration(m.computeMs)} at ${fmtTime(m.computedAt)}.`));
     } catch (e) {
       clear(out).append(errorBox(e));
@@ -631,34 +729,62 @@ async function matrixView(el, asked) {
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     // The address says which matrix: a link shows the same one.
-    history.replaceState(null, '', `#/matrix?runs=${Number(runs.value)}`);
+    history.replaceState(null, '', `#/matrix?runs=${Number(runs.value)}&bpp=${chosen().join(',')}`);
     void load();
   });
   await load();
   return live(null, {});
 }
 
+/** `deadlock ×34`, each kind a cell saw in severity order, as the CLI's matrix prints them. */
+function kindCounts(order, counts) {
+  return order.filter((k) => counts[k] !== undefined).map((k) => `${k} ×${counts[k]}`);
+}
+
+/** A cell: its verdict and count, its warnings marked; on hover every kind with its first seed, the message and the witness. */
+function verdictCell(m, c) {
+  const warns = kindCounts(m.severityOrder, c.warnings);
+  const hover = [
+    c.verdict === 'clean' ? `clean: none of ${c.runs} runs failed` : `verdict ${c.verdict}: the most severe kind of ${c.runs} runs`,
+    ...m.severityOrder.filter((k) => c.kinds[k] !== undefined).map((k) => `failed ${k} ×${c.kinds[k]} (first seed ${c.first[k]})`),
+    ...m.severityOrder.filter((k) => c.warnings[k] !== undefined).map((k) => `warned ${k} ×${c.warnings[k]} (first seed ${c.firstWarning[k]})`),
+    c.witness ? `witness: ${c.witness}` : null,
+    c.message,
+  ].filter((x) => x !== null);
+  return h(
+    'td',
+    { class: `verdict kind ${c.verdict}${warns.length ? ' warned' : ''}`, title: hover.join('\n') },
+    c.verdict === 'clean' ? 'clean' : h('span', {}, c.verdict, h('small', {}, ` ×${fmtInt(c.kinds[c.verdict])}`)),
+    warns.length ? h('div', { class: 'warns' }, `⚠ warns ${warns.join(', ')}`) : null,
+  );
+}
+
 function matrixTable(m) {
-  const cell = new Map(m.cells.map((c) => [`${c.strategy}\u0000${c.scenario}`, c]));
+  const cell = new Map(m.cells.map((c) => [`${c.strategy}\u0000${c.scenario}\u0000${c.blocksPerPage}`, c]));
   return h(
     'div',
     { class: 'scroll' },
     h(
+      'p',
+      { class: 'muted small', id: 'matrix-legend' },
+      `Each cell: clean, or VERDICT ×COUNT: the most severe kind any of its ${fmtInt(m.runs)} runs (every seed 0..${fmtInt(m.runs - 1)}) failed with, and how many runs failed with it; ⚠ warns lock-order ×N: N runs warned (a class-only lock-order cycle: not a failure). Hover a cell for every kind and its first seed. Most severe first: ${m.severityOrder.join(', ')}.`,
+    ),
+    h(
       'table',
       { class: 'matrix' },
-      h('thead', {}, h('tr', {}, h('th', {}, 'scenario \\ strategy'), ...m.strategies.map((s) => h('th', { title: info.descriptions[s] ?? '' }, s)))),
+      h('thead', {}, h('tr', {}, h('th', {}, 'scenario \\ strategy'), h('th', { title: 'disk blocks per page' }, 'bpp'), ...m.strategies.map((s) => h('th', { title: info.descriptions[s] ?? '' }, s)))),
       h(
         'tbody',
         {},
-        ...m.scenarios.map((sc) =>
-          h(
-            'tr',
-            {},
-            h('th', { title: info.descriptions[sc] ?? '' }, sc),
-            ...m.strategies.map((st) => {
-              const c = cell.get(`${st}\u0000${sc}`);
-              return h('td', { class: `verdict kind ${c.kind}`, title: c.message ?? `clean in ${c.runs} runs` }, c.kind === 'clean' ? `clean (${fmtInt(c.runs)})` : h('span', {}, c.kind, h('small', {}, ` @${c.runs}`)));
-            }),
+        ...m.scenarios.flatMap((sc) =>
+          m.blocksPerPage.map((bpp) =>
+            h(
+              'tr',
+              {},
+              h('th', { title: info.descriptions[sc] ?? '' }, sc),
+              h('th', { class: 'num' }, String(bpp)),
+              ...m.strategies.map((st) => verdictCell(m, cell.get(`${st}\u0000${sc}\u0000${bpp}`))),
+            ),
           ),
         ),
       ),
@@ -694,7 +820,7 @@ const ROUTES = [
   [/^#?\/?(campaigns)?\/?$/, (el) => campaignsView(el)],
   [/^#\/campaigns\/([\w.-]+)\/?$/, (el, id) => campaignView(el, id)],
   [/^#\/campaigns\/([\w.-]+)\/buckets\/([\w.-]+)\/?$/, (el, id, bid) => bucketView(el, id, bid)],
-  [/^#\/matrix\/?(?:\?runs=(\d+))?$/, (el, runs) => matrixView(el, runs)],
+  [/^#\/matrix\/?(?:\?(.*))?$/, (el, query) => matrixView(el, query)],
   [/^#\/replay\/?$/, (el) => replayView(el)],
 ];
 

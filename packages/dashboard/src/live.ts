@@ -26,8 +26,11 @@ export interface StatsEvent {
   runs: number;
   runsPerSec: number;
   failures: number;
+  warnings: number;
   coverage: number;
+  /** Failure buckets, and warning buckets apart. */
   buckets: number;
+  warningBuckets: number;
   minimized: number;
   batchesDone: number;
   batchesTotal: number | null;
@@ -184,7 +187,7 @@ export class LiveHub {
       const known = new Set((await this.store.buckets(id)).map((b) => b.id));
       t = { history: [], known, state: s.campaign.state };
       this.tracked.set(id, t);
-    } else if (s.buckets > t.known.size) {
+    } else if (s.buckets + s.warningBuckets > t.known.size) {
       for (const b of await this.store.buckets(id)) {
         if (t.known.has(b.id)) continue;
         t.known.add(b.id);
@@ -204,8 +207,10 @@ export class LiveHub {
       runs: s.runs,
       runsPerSec,
       failures: s.failures,
+      warnings: s.warnings,
       coverage: s.coverage,
       buckets: s.buckets,
+      warningBuckets: s.warningBuckets,
       minimized: s.minimized,
       batchesDone: s.batchesDone,
       batchesTotal: s.batchesTotal,

@@ -5,8 +5,8 @@
  * that limit, so the dashboard refuses one that would let a single request
  * run (and trace) for long.
  */
-import { decodeReproducer, DEFAULTS, encodeReproducer, MODEL_VERSION, reproducerOf, runOne, signatureOf, type Outcome, type RunConfig } from '@pcfarm/core';
-import { replayReproducerCommand } from '@pcfarm/farm/replay-commands';
+import { decodeReproducer, DEFAULTS, encodeReproducer, findingSignature, MODEL_VERSION, reproducerOf, runOne, signatureOf, type Failure, type Outcome, type RunConfig } from '@pcfarm/core';
+import { replayReproducerCommand, witnessCommand } from '@pcfarm/farm/replay-commands';
 import { HttpError } from './errors.js';
 import { timelineOf, type Timeline } from './timeline.js';
 
@@ -19,12 +19,16 @@ export const REPLAY_LIMITS = {
   reproducerLengthMax: 100_000,
 } as const;
 
+/** A warning of a replayed run: its signature, and the command that runs its witness (null when it has none). */
+export type ReplayWarning = Failure & { signature: string; witnessCommand: string | null };
+
 /** A replayed run, its timeline and how to replay it at home. */
 export interface ReplayResult extends Timeline {
   source: 'reproducer' | 'minimized' | 'example';
   strategy: string;
   scenario: string;
   scheduler: string;
+  blocksPerPage: number;
   seed: number | null;
   modelVersion: string;
   ok: boolean;
@@ -35,6 +39,8 @@ export interface ReplayResult extends Timeline {
   traceHash: string | null;
   failure: Outcome['failure'];
   signature: string | null;
+  /** Findings that did not fail the run, each with its witness. */
+  warnings: ReplayWarning[];
   matchesBucket: boolean | null;
   reproducer: string | null;
   replayCommand: string | null;
@@ -50,11 +56,17 @@ function checkSteps(config: RunConfig): void {
 
 function result(source: ReplayResult['source'], config: RunConfig, o: Outcome, reproducer: string | null, bucketTitle: string | null): ReplayResult {
   const sig = signatureOf(o);
+  const warnings = o.warnings.map((w) => ({
+    ...w,
+    signature: findingSignature(o.strategy, w).title,
+    witnessCommand: w.witness === null ? null : witnessCommand({ ...config, scenario: w.witness }),
+  }));
   return {
     source,
     strategy: o.strategy,
     scenario: o.scenario,
     scheduler: o.scheduler,
+    blocksPerPage: config.blocksPerPage ?? DEFAULTS.blocksPerPage,
     seed: o.seed,
     modelVersion: MODEL_VERSION,
     ok: o.ok,
@@ -64,7 +76,9 @@ function result(source: ReplayResult['source'], config: RunConfig, o: Outcome, r
     traceHash: o.traceHash,
     failure: o.failure,
     signature: sig?.title ?? null,
-    matchesBucket: bucketTitle === null ? null : sig?.title === bucketTitle,
+    warnings,
+    // A warning bucket's run passes: it matches when one of its warnings is the bucket's.
+    matchesBucket: bucketTitle === null ? null : sig?.title === bucketTitle || warnings.some((w) => w.signature === bucketTitle),
     reproducer: reproducer ?? (o.ok ? null : encodeReproducer(reproducerOf(config, o.choices))),
     replayCommand: null,
     ...timelineOf(o.trace ?? [], o.failure, REPLAY_LIMITS.eventsMax),

@@ -4,7 +4,7 @@
  * serializes with (fields not listed never leave the server). Kept in one
  * file so a route's shape and the UI's expectations are read side by side.
  */
-import { FAILURE_KINDS, SCENARIOS, STRATEGIES } from '@pcfarm/core';
+import { BLOCKS_PER_PAGE, FAILURE_KINDS, SCENARIOS, STRATEGIES } from '@pcfarm/core';
 import { CAMPAIGN_LIMITS } from '@pcfarm/farm';
 import { HttpError } from './errors.js';
 
@@ -15,6 +15,11 @@ const bool = { type: 'boolean' } as const;
 const intOrNull = { type: ['integer', 'null'] } as const;
 const strOrNull = { type: ['string', 'null'] } as const;
 const strings = { type: 'array', items: str } as const;
+const ints = { type: 'array', items: int } as const;
+/** failure: the finding fails its run; warning: it does not (a class-only lock-order cycle). */
+const severity = { type: 'string', enum: ['failure', 'warning'] } as const;
+/** Runs (or seeds) by finding kind: a MatrixCell's kinds, warnings, first and firstWarning. */
+const byKind = { type: 'object', additionalProperties: false, properties: Object.fromEntries(FAILURE_KINDS.map((k) => [k, int])) } as const;
 
 export const errorSchema = {
   type: 'object',
@@ -52,6 +57,7 @@ const specProperties = {
   name: str,
   strategies: strings,
   scenarios: strings,
+  blocksPerPage: ints,
   scheduler: str,
   pctDepth: int,
   seedStart: int,
@@ -73,6 +79,7 @@ export const createCampaignBody = {
     name: { type: 'string', maxLength: CAMPAIGN_LIMITS.nameLengthMax },
     strategies: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: [...STRATEGIES] } },
     scenarios: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: [...SCENARIOS] } },
+    blocksPerPage: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'integer', enum: [...BLOCKS_PER_PAGE] } },
     scheduler: { type: 'string', enum: ['pct', 'random'] },
     pctDepth: { type: 'integer', minimum: 1, maximum: CAMPAIGN_LIMITS.pctDepthMax },
     seedStart: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
@@ -102,12 +109,16 @@ export const campaignViewSchema = {
     campaign: campaignSchema,
     runs: num,
     steps: num,
+    /** Runs that failed, and runs that warned. */
     failures: num,
+    warnings: num,
     batchesDone: int,
     batchesTotal: intOrNull,
     seedsTotal: { type: ['number', 'null'] },
     coverage: int,
+    /** Failure buckets, and warning buckets apart. */
     buckets: int,
+    warningBuckets: int,
     minimized: int,
     /** `running`/`queued`/`idle` when this process runs campaigns (embedded); null when a coordinator elsewhere does. */
     activity: strOrNull,
@@ -137,7 +148,7 @@ export const sampleSchema = {
 
 const minimizedSchema = {
   type: ['object', 'null'],
-  properties: { reproducer: str, seed: int, scenario: str, choices: int, switches: int, steps: int, runs: int, stoppedBy: str, at: num },
+  properties: { reproducer: str, seed: int, scenario: str, blocksPerPage: int, choices: int, switches: int, steps: int, runs: int, stoppedBy: str, at: num },
 } as const;
 
 export const bucketSchema = {
@@ -146,24 +157,29 @@ export const bucketSchema = {
     id: str,
     title: str,
     kind: str,
+    severity,
     strategy: str,
     sites: strings,
     scenarios: strings,
+    blocksPerPage: ints,
     count: num,
-    examples: { type: 'array', items: { type: 'object', properties: { seed: int, scenario: str, batch: int } } },
+    examples: { type: 'array', items: { type: 'object', properties: { seed: int, scenario: str, blocksPerPage: int, batch: int } } },
     firstSeenAt: num,
     lastSeenAt: num,
     minimized: minimizedSchema,
+    /** A warning's witness scenario, or null. */
+    witness: strOrNull,
   },
 } as const;
 
-/** Bucket sort keys. */
+/** Bucket sort keys (within each severity: failures always come first). */
 export const BUCKET_SORTS = ['count', 'firstSeenAt', 'lastSeenAt', 'title', 'kind', 'strategy'] as const;
 
 export const bucketListQuery = {
   type: 'object',
   additionalProperties: false,
   properties: {
+    severity,
     kind: { type: 'string', enum: [...FAILURE_KINDS] },
     strategy: { type: 'string', enum: [...STRATEGIES] },
     scenario: { type: 'string', enum: [...SCENARIOS] },
@@ -177,10 +193,10 @@ export const bucketListQuery = {
   },
 } as const;
 
-const failureSchema = {
-  type: ['object', 'null'],
-  properties: { kind: str, message: str, task: str, site: str, step: int, details: strings, sites: strings },
-} as const;
+const findingProperties = { kind: str, severity, message: str, task: str, site: str, step: int, details: strings, sites: strings, witness: strOrNull } as const;
+const failureSchema = { type: ['object', 'null'], properties: findingProperties } as const;
+/** A replayed run's warning, with its signature and the command that runs its witness. */
+const warningSchema = { type: 'object', properties: { ...findingProperties, signature: str, witnessCommand: strOrNull } } as const;
 
 /** A replayed run, its trace and the timeline drawn from it. */
 export const replaySchema = {
@@ -191,6 +207,7 @@ export const replaySchema = {
     strategy: str,
     scenario: str,
     scheduler: str,
+    blocksPerPage: int,
     seed: intOrNull,
     modelVersion: str,
     ok: bool,
@@ -200,7 +217,8 @@ export const replaySchema = {
     traceHash: strOrNull,
     failure: failureSchema,
     signature: strOrNull,
-    /** For a bucket's replay: whether the run still fails with the bucket's signature. */
+    warnings: { type: 'array', items: warningSchema },
+    /** For a bucket's replay: whether the run still has the bucket's finding (its failure, or one of its warnings). */
     matchesBucket: { type: ['boolean', 'null'] },
     /** The reproducer of this run (null when it passed) and the command that replays it. */
     reproducer: strOrNull,
@@ -232,6 +250,24 @@ export const replaySchema = {
   },
 } as const;
 
+/** core's MatrixCell, field for field. */
+export const matrixCellSchema = {
+  type: 'object',
+  properties: {
+    strategy: str,
+    scenario: str,
+    blocksPerPage: int,
+    runs: int,
+    verdict: { type: 'string', enum: ['clean', ...FAILURE_KINDS] },
+    kinds: byKind,
+    warnings: byKind,
+    first: byKind,
+    firstWarning: byKind,
+    message: strOrNull,
+    witness: strOrNull,
+  },
+} as const;
+
 export const matrixSchema = {
   type: 'object',
   properties: {
@@ -240,10 +276,10 @@ export const matrixSchema = {
     computeMs: num,
     strategies: strings,
     scenarios: strings,
-    cells: {
-      type: 'array',
-      items: { type: 'object', properties: { strategy: str, scenario: str, kind: str, runs: int, seed: intOrNull, message: strOrNull } },
-    },
+    blocksPerPage: ints,
+    /** FAILURE_KINDS, most severe first: the order verdicts are chosen by. */
+    severityOrder: strings,
+    cells: { type: 'array', items: matrixCellSchema },
     costs: {
       type: 'array',
       items: {
@@ -265,8 +301,10 @@ export const statsEventSchema = {
     runs: num,
     runsPerSec: num,
     failures: num,
+    warnings: num,
     coverage: int,
     buckets: int,
+    warningBuckets: int,
     minimized: int,
     batchesDone: int,
     batchesTotal: intOrNull,

@@ -77,7 +77,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
     await store?.close();
   });
 
-  it('starts a campaign from the form, shows its bucket live, and the bucket page its timeline and replay command', async () => {
+  it('starts a campaign from the form, shows its bucket live, failures before warnings, and the bucket page its timeline and replay command', async () => {
     await page.goto(dashboard.url);
     await page.locator('#new-campaign').waitFor();
     expect(await page.locator('#campaigns').textContent()).toContain('No campaign yet');
@@ -89,6 +89,11 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
     await page.check('input[name=strategy][value="v2.6.20"]');
     await page.check('input[name=scenario][value="self-mmap-write"]');
     await page.check('input[name=scenario][value="cross-mmap-write"]');
+    await page.check('input[name=scenario][value="hole-fill-vs-read"]');
+    // Blocks per page: whole-page and quarter-page buffers.
+    await page.click('#new-campaign button[data-none=blocksPerPage]');
+    await page.check('input[name=blocksPerPage][value="1"]');
+    await page.check('input[name=blocksPerPage][value="4"]');
     await page.fill('input[name=name]', 'v2.6.20 mmap writes');
     await page.fill('input[name=seedsPerCell]', '');
     await page.fill('input[name=timeBudgetS]', '6');
@@ -97,6 +102,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
 
     // The campaign page opens before any batch ran: no bucket yet.
     await page.waitForURL(/#\/campaigns\/[0-9a-f]+$/);
+    await expect(page.locator('p.muted', { hasText: 'blocks per page 1, 4' }).count()).resolves.toBe(1);
     await page.locator('#buckets tr.empty').waitFor();
     expect(await page.locator('#buckets tr.bucket').count()).toBe(0);
     await page.locator('#live-status', { hasText: 'live' }).waitFor();
@@ -107,9 +113,17 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
     await first.waitFor({ timeout: 30_000 });
     await expect(first.getAttribute('class')).resolves.toContain('new');
     await page.locator('h1 .badge', { hasText: 'done' }).waitFor({ timeout: 60_000 });
-    // Wait for every bucket's minimization, so the picture shows the finished table.
-    const buckets = await page.locator('#buckets tr.bucket').count();
+    // Wait for every failure bucket's minimization, so the picture shows the finished table (warnings are never minimized).
+    const buckets = await page.locator('#buckets tr.bucket.failure').count();
     await page.locator('#tile-minimized', { hasText: `${buckets} of ${buckets}` }).waitFor({ timeout: 60_000 });
+    // The warnings come after every failure, under their own heading.
+    await page.locator('#buckets tr.section', { hasText: 'Warnings (not failures)' }).waitFor();
+    const classes = await page.locator('#buckets tbody tr').evaluateAll((rows) => rows.map((r) => r.className));
+    const heading = classes.findIndex((c) => c === 'section');
+    expect(classes.slice(0, heading).every((c) => c.startsWith('bucket failure'))).toBe(true);
+    expect(classes.slice(heading + 1).length).toBeGreaterThan(0);
+    expect(classes.slice(heading + 1).every((c) => c.startsWith('bucket warning'))).toBe(true);
+    await expect(page.locator('#tile-warnings').textContent()).resolves.toBe(String(classes.length - heading - 1));
     await page.locator('#buckets tr.bucket td:last-child', { hasText: 'pending' }).first().waitFor({ state: 'detached', timeout: 10_000 });
     await page.locator('#workers tbody tr').first().waitFor();
     await page.screenshot({ path: `${DOCS}dashboard-campaign.png`, fullPage: true });
@@ -136,14 +150,29 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
     await page.goBack();
     await page.locator('#buckets tr.bucket').first().waitFor();
     expect(await page.locator('#buckets tr.bucket.new').count()).toBe(0);
+
+    // A warning's page: no reproducer, but its witness and the command that runs it.
+    await page.locator('#buckets tr.bucket.warning a', { hasText: 'cycle page_lock -> mmap_sem -> page_lock; class only' }).click();
+    await page.locator('#witness').waitFor();
+    expect(await page.locator('#reproducer h2').textContent()).toBe('Witness');
+    expect(await page.locator('#reproducer .command-text').first().textContent()).toBe('npx pnpm@10 pcfarm fuzz --first-failure --strategy v2.6.20 --scenario hole-fill-vs-read-same-mm');
+    await page.locator('#trace .warning-box').first().waitFor({ timeout: 20_000 });
     expect(pageErrors).toEqual([]);
   });
 
-  it('shows the verdict matrix', async () => {
-    await page.goto(`${dashboard.url}#/matrix?runs=200`);
+  it('shows the verdict matrix: a row per scenario and blocks per page, each cell its verdict and count, warnings marked', async () => {
+    await page.goto(`${dashboard.url}#/matrix?runs=200&bpp=1,4`);
     const cell = page.locator('table.matrix td.verdict').first();
     await cell.waitFor({ timeout: 60_000 });
-    await expect(cell.textContent()).resolves.toMatch(/deadlock/);
+    await expect(cell.textContent()).resolves.toMatch(/^deadlock ×\d+$/);
+    await expect(cell.getAttribute('title')).resolves.toMatch(/failed deadlock ×\d+ \(first seed \d+\)/);
+    expect(await page.locator('#matrix-legend').textContent()).toMatch(/the most severe kind any of its 200 runs/);
+    const rows = await page.locator('table.matrix tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('th')].map((th) => th.textContent)));
+    expect(rows.slice(0, 2)).toEqual([
+      ['self-mmap-write', '1'],
+      ['self-mmap-write', '4'],
+    ]);
+    await expect(page.locator('table.matrix td.verdict.warned', { hasText: 'warns lock-order ×' }).count()).resolves.toBeGreaterThan(0);
     await page.screenshot({ path: `${DOCS}dashboard-matrix.png`, fullPage: true });
     expect(pageErrors).toEqual([]);
   });

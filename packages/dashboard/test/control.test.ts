@@ -21,7 +21,7 @@ describe('the local control', () => {
     await store.close();
   });
 
-  const small = () => store.createCampaign(campaignSpec({ strategies: ['v2.6.20'], scenarios: ['self-mmap-write'], seedsPerCell: 200, batchSeeds: 100 }));
+  const small = () => store.createCampaign(campaignSpec({ strategies: ['v2.6.20'], scenarios: ['self-mmap-write'], blocksPerPage: [1], seedsPerCell: 200, batchSeeds: 100 }));
   // Long enough to be running when the test acts: only its time budget ends it.
   const long = () => store.createCampaign(campaignSpec({ strategies: ['gup-pin'], scenarios: ['generated'], seedsPerCell: null, timeBudgetMs: 120_000, batchSeeds: 50 }));
 
@@ -77,13 +77,13 @@ describe('the local control', () => {
   it('behind the app: a campaign created through the API runs here and its buckets appear', async () => {
     const app = await buildApp({ store, control });
     try {
-      const r = await app.inject({ method: 'POST', url: '/api/campaigns', payload: { strategies: ['v2.6.20'], scenarios: ['self-mmap-write'], seedsPerCell: 200, batchSeeds: 100 } });
+      const r = await app.inject({ method: 'POST', url: '/api/campaigns', payload: { strategies: ['v2.6.20'], scenarios: ['self-mmap-write'], blocksPerPage: [4], seedsPerCell: 200, batchSeeds: 100 } });
       expect(r.statusCode).toBe(201);
       const id = r.json().campaign.id;
       expect(['running', 'queued']).toContain(r.json().activity);
       await control.idle();
       const v = (await app.inject({ url: `/api/campaigns/${id}` })).json();
-      expect(v).toMatchObject({ runs: 200, activity: 'idle', campaign: { state: 'done' } });
+      expect(v).toMatchObject({ runs: 200, activity: 'idle', campaign: { state: 'done', spec: { blocksPerPage: [4] } } });
       expect((await app.inject({ url: `/api/campaigns/${id}/buckets` })).json().total).toBeGreaterThan(0);
     } finally {
       await app.close();

@@ -23,18 +23,31 @@ export const SELF_DEADLOCK = 'deadlock in v2.6.20: self;';
 
 export interface Seeded {
   id: string;
+  /** Failures and warnings. */
   buckets: Bucket[];
   /** The bucket that was minimized (v2.6.20's self deadlock). */
   minimized: Bucket;
+  /** hole-fill-vs-read's warning, whose witness is hole-fill-vs-read-same-mm. */
+  warning: Bucket;
 }
+
+/** The seeded campaign: v2.6.20 fails on the first two scenarios and warns on the last two, at two blocks per page: 720 runs in 12 batches. */
+export const SEEDED_SPEC = {
+  name: 'seeded',
+  strategies: ['v2.6.20'],
+  scenarios: ['self-mmap-write', 'cross-mmap-write', 'hole-fill-vs-read'],
+  blocksPerPage: [1, 4],
+  seedsPerCell: 120,
+  batchSeeds: 60,
+};
 
 /**
  * A campaign with real results, made without threads: its batches run
  * in-process on a BatchRunner and are recorded as a worker would, and the
- * self-deadlock bucket is minimized. The same on any store.
+ * self-deadlock bucket is minimized (warnings never are). The same on any store.
  */
 export async function seedCampaign(store: Store, spec: Partial<CampaignSpec> = {}): Promise<Seeded> {
-  const c = await store.createCampaign(campaignSpec({ name: 'seeded', strategies: ['v2.6.20'], scenarios: ['self-mmap-write', 'cross-mmap-write'], seedsPerCell: 120, batchSeeds: 60, ...spec }));
+  const c = await store.createCampaign(campaignSpec({ ...SEEDED_SPEC, ...spec }));
   const runner = new BatchRunner();
   let ms = 0;
   for (let i = 0; ; i++) {
@@ -49,5 +62,8 @@ export async function seedCampaign(store: Store, spec: Partial<CampaignSpec> = {
   if (target === undefined) throw new Error(`seeded campaign has no self deadlock: ${buckets.map((b) => b.title).join(' | ')}`);
   await store.recordMinimized(c.id, target.id, runMinimize(runner, minimizeJobOf(c, target, 2000), Date.now));
   await store.reportWorker({ id: 'test-worker', host: 'test', pid: 1, concurrency: 2, runs: 240, runsPerSec: 1000, seenAt: Date.now() });
-  return { id: c.id, buckets: await store.buckets(c.id), minimized: (await store.bucket(c.id, target.id))! };
+  const all = await store.buckets(c.id);
+  const warning = all.find((b) => b.severity === 'warning' && b.scenarios.includes('hole-fill-vs-read'));
+  if (warning === undefined) throw new Error(`seeded campaign has no hole-fill-vs-read warning: ${all.map((b) => b.title).join(' | ')}`);
+  return { id: c.id, buckets: all, minimized: (await store.bucket(c.id, target.id))!, warning };
 }

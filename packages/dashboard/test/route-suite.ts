@@ -4,13 +4,13 @@
  * both" means. The control is the store-only one (what the farm uses), so
  * nothing runs in the background and every answer is deterministic.
  */
-import { decodeReproducer, encodeReproducer, MODEL_VERSION, runOne, STRATEGIES } from '@pcfarm/core';
+import { BLOCKS_PER_PAGE, decodeReproducer, encodeReproducer, MODEL_VERSION, runOne, SCENARIOS, STRATEGIES } from '@pcfarm/core';
 import type { Store } from '@pcfarm/farm';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replayReproducerCommand } from '@pcfarm/farm/replay-commands';
 import { buildApp, MatrixCache, StoreControl } from '../dist/index.js';
-import { seedCampaign, SELF_DEADLOCK, type Seeded } from './helpers.js';
+import { seedCampaign, SEEDED_SPEC, SELF_DEADLOCK, type Seeded } from './helpers.js';
 
 /** One matrix for every suite of the process: it is the model's, not a store's. */
 const matrix = new MatrixCache();
@@ -44,28 +44,39 @@ export function routeSuite(label: string, open: () => Promise<Store>): void {
       expect(info.control).toBe('store');
       expect(info.modelVersion).toBe(MODEL_VERSION);
       expect(info.strategies).toEqual(STRATEGIES);
+      expect(info.blocksPerPage).toEqual(BLOCKS_PER_PAGE);
+      expect(info.defaults.blocksPerPage).toEqual([1, 2, 4]);
       expect(info.tokenRequired).toBe(false);
       expect(info.descriptions['v2.6.20']).toMatch(/2\.6\.20/);
       expect(info.defaults.batchSeeds).toBeGreaterThan(0);
     });
 
-    it('GET /api/campaigns lists campaigns with their totals', async () => {
+    it('GET /api/campaigns lists campaigns with their totals, failures and warnings apart', async () => {
       const r = await inject({ url: '/api/campaigns' });
       expect(r.statusCode).toBe(200);
       const c = r.json().campaigns.find((x: { campaign: { id: string } }) => x.campaign.id === seeded.id);
-      expect(c.runs).toBe(240);
-      expect(c.batchesDone).toBe(4);
-      expect(c.batchesTotal).toBe(4);
-      expect(c.buckets).toBe(seeded.buckets.length);
+      // One strategy x three scenarios x two blocks per page, 120 seeds each in batches of 60.
+      expect(c.runs).toBe(720);
+      expect(c.batchesDone).toBe(12);
+      expect(c.batchesTotal).toBe(12);
+      expect(c.campaign.spec.blocksPerPage).toEqual(SEEDED_SPEC.blocksPerPage);
+      const warnings = seeded.buckets.filter((b) => b.severity === 'warning').length;
+      expect(warnings).toBeGreaterThan(0);
+      expect(c.buckets).toBe(seeded.buckets.length - warnings);
+      expect(c.warningBuckets).toBe(warnings);
+      expect(c.warnings).toBeGreaterThan(0);
       expect(c.minimized).toBe(1);
       expect(c.activity).toBeNull();
     });
 
-    it('POST /api/campaigns creates a campaign from a partial spec', async () => {
+    it('POST /api/campaigns creates a campaign from a partial spec, over every blocks per page unless asked', async () => {
       const r = await inject({ method: 'POST', url: '/api/campaigns', payload: { name: 'made here', strategies: ['gup-pin'], scenarios: ['generated'], seedsPerCell: 50 } });
       expect(r.statusCode).toBe(201);
       const v = r.json();
-      expect(v.campaign.spec).toMatchObject({ name: 'made here', strategies: ['gup-pin'], scenarios: ['generated'], seedsPerCell: 50, scheduler: 'pct' });
+      expect(v.campaign.spec).toMatchObject({ name: 'made here', strategies: ['gup-pin'], scenarios: ['generated'], blocksPerPage: [1, 2, 4], seedsPerCell: 50, scheduler: 'pct' });
+      const four = (await inject({ method: 'POST', url: '/api/campaigns', payload: { strategies: ['gup-pin'], scenarios: ['generated'], blocksPerPage: [4], seedsPerCell: 50 } })).json();
+      expect(four.campaign.spec.blocksPerPage).toEqual([4]);
+      expect(four.batchesTotal).toBe(1);
       expect(v.campaign.state).toBe('running');
       expect((await store.getCampaign(v.campaign.id)).spec.name).toBe('made here');
     });
@@ -79,6 +90,9 @@ export function routeSuite(label: string, open: () => Promise<Store>): void {
       ['neither seeds nor a budget', { seedsPerCell: null }, /needs seedsPerCell, timeBudgetMs or both/],
       ['a batch too large', { batchSeeds: 10_000_000 }, /body\/batchSeeds must be <= 100000/],
       ['a scheduler campaigns do not run', { scheduler: 'replay' }, /body\/scheduler must be equal to one of the allowed values/],
+      ['blocks per page the model does not take', { blocksPerPage: [3] }, /body\/blocksPerPage\/0 must be equal to one of the allowed values/],
+      ['no blocks per page', { blocksPerPage: [] }, /body\/blocksPerPage must NOT have fewer than 1 items/],
+      ['a number for the blocks-per-page list', { blocksPerPage: 4 }, /body\/blocksPerPage must be array/],
     ])('POST /api/campaigns refuses %s with a 400 naming it', async (_what, payload, message) => {
       const r = await inject({ method: 'POST', url: '/api/campaigns', payload });
       expect(r.statusCode).toBe(400);
@@ -138,10 +152,12 @@ export function routeSuite(label: string, open: () => Promise<Store>): void {
       const r = await inject({ url: `/api/campaigns/${seeded.id}/stats` });
       expect(r.statusCode).toBe(200);
       const s = r.json();
-      expect(s.campaign.runs).toBe(240);
+      expect(s.campaign.runs).toBe(720);
       expect(s.samples.length).toBeGreaterThan(0);
       const last = s.samples[s.samples.length - 1];
-      expect(last.runs).toBe(240);
+      expect(last.runs).toBe(720);
+      // A sample counts failure buckets.
+      expect(last.buckets).toBe(s.campaign.buckets);
       expect(last.coverage).toBe(s.campaign.coverage);
       for (const p of s.samples) expect(p.runsPerSec).toBeGreaterThanOrEqual(0);
       expect(s.workers.map((w: { id: string }) => w.id)).toContain('test-worker');
@@ -155,12 +171,20 @@ export function routeSuite(label: string, open: () => Promise<Store>): void {
       expect(r.json().workers.find((w: { id: string }) => w.id === 'test-worker')).toMatchObject({ host: 'test', pid: 1, health: 'ok' });
     });
 
-    it('GET buckets sorts by count by default, filters, sorts and pages', async () => {
+    it('GET buckets lists failures first, then warnings, each sorted by count by default; filters, sorts and pages', async () => {
       const url = `/api/campaigns/${seeded.id}/buckets`;
       const all = (await inject({ url })).json();
       expect(all.total).toBe(seeded.buckets.length);
-      const counts = all.buckets.map((b: { count: number }) => b.count);
-      expect(counts).toEqual([...counts].sort((a, b) => b - a));
+      type Row = { severity: string; count: number; title: string; id: string };
+      const severities = all.buckets.map((b: Row) => b.severity);
+      const failures = severities.filter((x: string) => x === 'failure').length;
+      expect(failures).toBeGreaterThan(0);
+      expect(failures).toBeLessThan(severities.length);
+      expect(severities).toEqual([...Array(failures).fill('failure'), ...Array(severities.length - failures).fill('warning')]);
+      for (const part of [all.buckets.slice(0, failures), all.buckets.slice(failures)]) {
+        const counts = part.map((b: Row) => b.count);
+        expect(counts).toEqual([...counts].sort((a, b) => b - a));
+      }
 
       const deadlocks = (await inject({ url: `${url}?kind=deadlock` })).json();
       expect(deadlocks.buckets.length).toBeGreaterThan(0);
@@ -177,10 +201,12 @@ export function routeSuite(label: string, open: () => Promise<Store>): void {
       expect(cross.buckets.every((b: { scenarios: string[] }) => b.scenarios.includes('cross-mmap-write'))).toBe(true);
       expect((await inject({ url: `${url}?strategy=gup-pin` })).json().total).toBe(0);
 
+      // Sorted within each severity: failures still come first.
       const byTitle = (await inject({ url: `${url}?sort=title` })).json().buckets.map((b: { title: string }) => b.title);
-      expect(byTitle).toEqual([...byTitle].sort());
+      const inOrder = (titles: string[]) => [...titles.slice(0, failures).sort(), ...titles.slice(failures).sort()];
+      expect(byTitle).toEqual(inOrder(byTitle));
       const byTitleDesc = (await inject({ url: `${url}?sort=title&order=desc` })).json().buckets.map((b: { title: string }) => b.title);
-      expect(byTitleDesc).toEqual([...byTitle].reverse());
+      expect(byTitleDesc).toEqual([...byTitle.slice(0, failures).reverse(), ...byTitle.slice(failures).reverse()]);
 
       const page = (await inject({ url: `${url}?sort=title&limit=1&offset=1` })).json();
       expect(page.total).toBe(seeded.buckets.length);
@@ -194,6 +220,7 @@ export function routeSuite(label: string, open: () => Promise<Store>): void {
       ['?limit=x', /querystring\/limit must be integer/],
       ['?minimized=maybe', /querystring\/minimized must be boolean/],
       ['?order=up', /querystring\/order must be equal to one of the allowed values/],
+      ['?severity=fatal', /querystring\/severity must be equal to one of the allowed values/],
       ['?colour=red', /querystring must NOT have additional properties: "colour"/],
     ])('GET buckets%s is a 400 naming the parameter', async (query, message) => {
       const r = await inject({ url: `/api/campaigns/${seeded.id}/buckets${query}` });
@@ -243,8 +270,37 @@ export function routeSuite(label: string, open: () => Promise<Store>): void {
       expect(t.traceHash).toBe(runOne({ ...rep.config, trace: true }, { choices: rep.choices }).traceHash);
     });
 
+    it('GET buckets?severity= keeps one severity; a warning bucket has its witness, and no reproducer', async () => {
+      const url = `/api/campaigns/${seeded.id}/buckets`;
+      const warnings = (await inject({ url: `${url}?severity=warning` })).json();
+      expect(warnings.total).toBe(seeded.buckets.filter((b) => b.severity === 'warning').length);
+      expect(warnings.buckets.every((b: { severity: string; title: string; minimized: unknown }) => b.severity === 'warning' && b.title.endsWith('; class only') && b.minimized === null)).toBe(true);
+      const failures = (await inject({ url: `${url}?severity=failure` })).json();
+      expect(failures.total + warnings.total).toBe(seeded.buckets.length);
+      expect(failures.buckets.every((b: { severity: string }) => b.severity === 'failure')).toBe(true);
+
+      const w = seeded.warning;
+      const d = (await inject({ url: `${url}/${w.id}` })).json();
+      expect(d.bucket).toMatchObject({ severity: 'warning', kind: 'lock-order', witness: 'hole-fill-vs-read-same-mm', minimized: null, blocksPerPage: [1, 4] });
+      expect(d.replayCommand).toBeNull();
+      expect(d.witnessCommand).toBe('npx pnpm@10 pcfarm fuzz --first-failure --strategy v2.6.20 --scenario hole-fill-vs-read-same-mm');
+      // A failure bucket has no witness.
+      expect((await inject({ url: `${url}/${seeded.minimized.id}` })).json()).toMatchObject({ bucket: { severity: 'failure', witness: null }, witnessCommand: null });
+      // Its example at four blocks per page replays with them.
+      const at4 = d.examples.find((e: { blocksPerPage: number }) => e.blocksPerPage === 4);
+      if (at4 !== undefined) expect(at4.replayCommand).toBe(`npx pnpm@10 pcfarm replay --strategy v2.6.20 --scenario ${at4.scenario} --blocks-per-page 4 --seed ${at4.seed}`);
+
+      // Its trace: the example passes, and warns as the bucket, with the witness command.
+      const t = (await inject({ url: `${url}/${w.id}/trace` })).json();
+      expect(t).toMatchObject({ source: 'example', ok: true, failure: null, signature: null, matchesBucket: true, seed: w.examples[0]!.seed });
+      expect(t.warnings.map((x: { signature: string }) => x.signature)).toContain(w.title);
+      // The run's own warning names its own scenario's witness (cross-mmap-write names none; the bucket keeps one of any).
+      const witness = w.examples[0]!.scenario === 'hole-fill-vs-read' ? 'hole-fill-vs-read-same-mm' : null;
+      expect(t.warnings.find((x: { signature: string }) => x.signature === w.title)).toMatchObject({ severity: 'warning', witness, witnessCommand: witness === null ? null : d.witnessCommand });
+    });
+
     it('GET a bucket trace replays the first example seed when the bucket is not minimized', async () => {
-      const b = seeded.buckets.find((x) => x.minimized === null)!;
+      const b = seeded.buckets.find((x) => x.minimized === null && x.severity === 'failure')!;
       const t = (await inject({ url: `/api/campaigns/${seeded.id}/buckets/${b.id}/trace` })).json();
       expect(t.source).toBe('example');
       expect(t.seed).toBe(b.examples[0]!.seed);
@@ -279,17 +335,40 @@ export function routeSuite(label: string, open: () => Promise<Store>): void {
       }
     });
 
-    it('GET /api/matrix gives every strategy x scenario and the costs, computed once and kept', async () => {
+    it('GET /api/matrix gives every strategy x scenario x blocks per page, each cell over every seed, and the costs, computed once and kept', async () => {
       const r = await inject({ url: '/api/matrix?runs=3' });
       expect(r.statusCode).toBe(200);
       const m = r.json();
       expect(m.runs).toBe(3);
-      expect(m.cells.length).toBe(m.strategies.length * m.scenarios.length);
-      expect(m.cells.find((c: { strategy: string; scenario: string }) => c.strategy === 'v2.6.20' && c.scenario === 'self-mmap-write')).toMatchObject({ kind: 'deadlock', seed: 1, runs: 2 });
+      expect(m.blocksPerPage).toEqual([1, 2, 4]);
+      expect(m.scenarios).toEqual(SCENARIOS);
+      expect(m.cells.length).toBe(m.strategies.length * m.scenarios.length * 3);
+      type Cell = { strategy: string; scenario: string; blocksPerPage: number; runs: number; kinds: Record<string, number> };
+      // The v2.6.20 self deadlock: seed 1 of 0..2; every seed runs, none is cut short by a first failure.
+      expect(m.cells.find((c: Cell) => c.strategy === 'v2.6.20' && c.scenario === 'self-mmap-write' && c.blocksPerPage === 1)).toEqual({
+        strategy: 'v2.6.20',
+        scenario: 'self-mmap-write',
+        blocksPerPage: 1,
+        runs: 3,
+        verdict: 'deadlock',
+        kinds: { deadlock: 1 },
+        warnings: {},
+        first: { deadlock: 1 },
+        firstWarning: {},
+        message: expect.stringMatching(/self deadlock/),
+        witness: null,
+      });
+      for (const c of m.cells as Cell[]) {
+        expect(c.runs).toBe(3);
+        expect(Object.values(c.kinds).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(3);
+      }
       expect(m.costs.length).toBe(2 * m.strategies.length);
       const again = (await inject({ url: '/api/matrix?runs=3' })).json();
       expect(again.computedAt).toBe(m.computedAt);
-      for (const bad of ['runs=0', 'runs=x', 'runs=5001', 'runs=1.5', 'seeds=3']) {
+      const four = (await inject({ url: '/api/matrix?runs=3&blocksPerPage=4' })).json();
+      expect(four.blocksPerPage).toEqual([4]);
+      expect(new Set(four.cells.map((c: Cell) => c.blocksPerPage))).toEqual(new Set([4]));
+      for (const bad of ['runs=0', 'runs=x', 'runs=5001', 'runs=1.5', 'seeds=3', 'blocksPerPage=3', 'blocksPerPage=1&blocksPerPage=1']) {
         const b = await inject({ url: `/api/matrix?${bad}` });
         expect(b.statusCode, bad).toBe(400);
       }

@@ -28,7 +28,7 @@ describe('the timeline of a trace', () => {
       ev(4, 'writer', 'unlock_page(f0:0)', 'i_mutex(f0)'),
       ev(5, 'writer', 'lock_page(f0:0): sleeps, held by reader', 'i_mutex(f0)'),
     ];
-    const failure: Failure = { kind: 'deadlock', message: 'm', task: 'writer', site: 's', step: 9, details: [], sites: [] };
+    const failure: Failure = { kind: 'deadlock', message: 'm', task: 'writer', site: 's', step: 9, details: [], sites: [], severity: 'failure', witness: null };
     const t = timelineOf(trace, failure);
     expect(t.tasks).toEqual(['writer', 'kswapd']);
     expect(t.events.map((e) => e.kind)).toEqual(['acquire', 'acquire', 'acquire', 'release', 'release', 'wait']);

@@ -1,10 +1,11 @@
 /**
- * A campaign's buckets: the list (filtered and sorted), one bucket with its
- * examples and minimized reproducer, and its replayed trace.
+ * A campaign's buckets: the list (filtered and sorted, failures before
+ * warnings), one bucket with its examples and minimized reproducer (or, for
+ * a warning, its witness), and its replayed trace.
  */
-import { MODEL_VERSION, type RunConfig } from '@pcfarm/core';
-import { FarmError, type Bucket, type Campaign } from '@pcfarm/farm';
-import { replayCommand, replayReproducerCommand } from '@pcfarm/farm/replay-commands';
+import { MODEL_VERSION, type RunConfig, type Severity } from '@pcfarm/core';
+import { FarmError, type Bucket, type Campaign, type Example } from '@pcfarm/farm';
+import { replayCommand, replayReproducerCommand, witnessCommand } from '@pcfarm/farm/replay-commands';
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../context.js';
 import { HttpError } from '../errors.js';
@@ -12,6 +13,7 @@ import { replayReproducer, replaySeed } from '../replay.js';
 import { BUCKET_SORTS, bucketListQuery, bucketParams, bucketSchema, campaignParams, errorResponses, noQuery, replaySchema } from '../schemas.js';
 
 export interface BucketQuery {
+  severity?: Severity;
   kind?: string;
   strategy?: string;
   scenario?: string;
@@ -23,11 +25,16 @@ export interface BucketQuery {
   offset: number;
 }
 
-/** Filter and sort buckets as the table asks. Times and counts sort largest first unless asked otherwise, text A to Z. */
+/**
+ * Filter and sort buckets as the table asks: failures first, warnings after
+ * them, each sorted by the key asked for. Times and counts sort largest
+ * first unless asked otherwise, text A to Z.
+ */
 export function selectBuckets(all: readonly Bucket[], q: BucketQuery): { total: number; buckets: Bucket[] } {
   const needle = q.q?.toLowerCase();
   const kept = all.filter(
     (b) =>
+      (q.severity === undefined || b.severity === q.severity) &&
       (q.kind === undefined || b.kind === q.kind) &&
       (q.strategy === undefined || b.strategy === q.strategy) &&
       (q.scenario === undefined || b.scenarios.includes(q.scenario)) &&
@@ -37,7 +44,9 @@ export function selectBuckets(all: readonly Bucket[], q: BucketQuery): { total: 
   const key = q.sort;
   const numeric = key === 'count' || key === 'firstSeenAt' || key === 'lastSeenAt';
   const dir = (q.order ?? (numeric ? 'desc' : 'asc')) === 'asc' ? 1 : -1;
+  const rank = (b: Bucket): number => (b.severity === 'failure' ? 0 : 1);
   kept.sort((a, b) => {
+    if (rank(a) !== rank(b)) return rank(a) - rank(b);
     const x = a[key];
     const y = b[key];
     const c = x < y ? -1 : x > y ? 1 : 0;
@@ -47,9 +56,16 @@ export function selectBuckets(all: readonly Bucket[], q: BucketQuery): { total: 
   return { total: kept.length, buckets: kept.slice(q.offset, q.offset + q.limit) };
 }
 
-/** The run config of a bucket's example: the bucket's strategy in the example's scenario, as the campaign ran it. */
-export function exampleConfig(c: Campaign, b: Bucket, scenario: string): RunConfig {
-  return { strategy: b.strategy, scenario, scheduler: c.spec.scheduler, pctDepth: c.spec.pctDepth };
+/** The run config of a bucket's example: the bucket's strategy in the example's scenario and blocks per page, as the campaign ran it. */
+export function exampleConfig(c: Campaign, b: Bucket, e: Pick<Example, 'scenario' | 'blocksPerPage'>): RunConfig {
+  return { strategy: b.strategy, scenario: e.scenario, blocksPerPage: e.blocksPerPage, scheduler: c.spec.scheduler, pctDepth: c.spec.pctDepth };
+}
+
+/** The command that runs a warning bucket's witness, as its first example's config; null for a failure, or a warning without one. */
+export function bucketWitnessCommand(c: Campaign, b: Bucket): string | null {
+  const ex = b.examples[0];
+  if (b.witness === null || ex === undefined) return null;
+  return witnessCommand({ ...exampleConfig(c, b, ex), scenario: b.witness });
 }
 
 
@@ -90,7 +106,12 @@ export default async function bucketRoutes(app: FastifyInstance, ctx: RouteConte
               bucket: bucketSchema,
               campaign: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, scheduler: { type: 'string' }, pctDepth: { type: 'integer' }, modelVersion: { type: 'string' } } },
               replayCommand: { type: ['string', 'null'] },
-              examples: { type: 'array', items: { type: 'object', properties: { seed: { type: 'integer' }, scenario: { type: 'string' }, batch: { type: 'integer' }, replayCommand: { type: 'string' } } } },
+              /** A warning's: the command that runs its witness until it deadlocks. */
+              witnessCommand: { type: ['string', 'null'] },
+              examples: {
+                type: 'array',
+                items: { type: 'object', properties: { seed: { type: 'integer' }, scenario: { type: 'string' }, blocksPerPage: { type: 'integer' }, batch: { type: 'integer' }, replayCommand: { type: 'string' } } },
+              },
             },
           },
           ...errorResponses,
@@ -103,7 +124,8 @@ export default async function bucketRoutes(app: FastifyInstance, ctx: RouteConte
         bucket,
         campaign: { id: campaign.id, name: campaign.spec.name, scheduler: campaign.spec.scheduler, pctDepth: campaign.spec.pctDepth, modelVersion: campaign.modelVersion },
         replayCommand: bucket.minimized === null ? null : replayReproducerCommand(bucket.minimized.reproducer),
-        examples: bucket.examples.map((e) => ({ ...e, replayCommand: replayCommand(exampleConfig(campaign, bucket, e.scenario), e.seed) })),
+        witnessCommand: bucketWitnessCommand(campaign, bucket),
+        examples: bucket.examples.map((e) => ({ ...e, replayCommand: replayCommand(exampleConfig(campaign, bucket, e), e.seed) })),
       };
     },
   );
@@ -120,7 +142,7 @@ export default async function bucketRoutes(app: FastifyInstance, ctx: RouteConte
       if (bucket.minimized !== null) return replayReproducer(bucket.minimized.reproducer, 'minimized', bucket.title);
       const ex = bucket.examples[0];
       if (ex === undefined) throw new HttpError(409, 'ENOEXAMPLE', `bucket ${bucket.id} has no example seed to replay`);
-      return replaySeed(exampleConfig(campaign, bucket, ex.scenario), ex.seed, bucket.title);
+      return replaySeed(exampleConfig(campaign, bucket, ex), ex.seed, bucket.title);
     },
   );
 }

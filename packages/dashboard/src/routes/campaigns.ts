@@ -2,7 +2,7 @@
  * Campaigns: list, create, one, stop, resume, their numbers over time; the
  * workers; and what the page needs to know to draw its form (/api/info).
  */
-import { DESCRIPTIONS, FAILURE_KINDS, MODEL_VERSION, SCENARIOS, STRATEGIES } from '@pcfarm/core';
+import { BLOCKS_PER_PAGE, DESCRIPTIONS, FAILURE_KINDS, MODEL_VERSION, SCENARIOS, STRATEGIES } from '@pcfarm/core';
 import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, campaignSpec, FarmError, type CampaignSpec, type CampaignSummary, type Sample } from '@pcfarm/farm';
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../context.js';
@@ -52,12 +52,22 @@ export default async function campaignRoutes(app: FastifyInstance, ctx: RouteCon
               readOnly: { type: 'boolean' },
               strategies: { type: 'array', items: { type: 'string' } },
               scenarios: { type: 'array', items: { type: 'string' } },
+              /** The blocks per page a campaign may run (its default is defaults.blocksPerPage). */
+              blocksPerPage: { type: 'array', items: { type: 'integer' } },
               schedulers: { type: 'array', items: { type: 'string' } },
               failureKinds: { type: 'array', items: { type: 'string' } },
               descriptions: { type: 'object', additionalProperties: { type: 'string' } },
               defaults: {
                 type: 'object',
-                properties: { scheduler: { type: 'string' }, pctDepth: { type: 'integer' }, seedStart: { type: 'integer' }, seedsPerCell: { type: 'integer' }, batchSeeds: { type: 'integer' }, examplesPerBucket: { type: 'integer' } },
+                properties: {
+                  blocksPerPage: { type: 'array', items: { type: 'integer' } },
+                  scheduler: { type: 'string' },
+                  pctDepth: { type: 'integer' },
+                  seedStart: { type: 'integer' },
+                  seedsPerCell: { type: 'integer' },
+                  batchSeeds: { type: 'integer' },
+                  examplesPerBucket: { type: 'integer' },
+                },
               },
               limits: {
                 type: 'object',
@@ -77,6 +87,7 @@ export default async function campaignRoutes(app: FastifyInstance, ctx: RouteCon
       readOnly: ctx.readOnly,
       strategies: STRATEGIES,
       scenarios: SCENARIOS,
+      blocksPerPage: BLOCKS_PER_PAGE,
       schedulers: ['pct', 'random'],
       failureKinds: FAILURE_KINDS,
       descriptions: DESCRIPTIONS,

@@ -1,27 +1,32 @@
 /**
- * The strategy x scenario verdict matrix with the fault-free costs. The
- * first request for a number of runs computes it (see MatrixCache: about
- * 14 s for the default 1000 runs, off the main thread); later ones are
- * answered from memory.
+ * The strategy x scenario x blocks-per-page verdict matrix with the
+ * fault-free costs. The first request for a number of runs and blocks per
+ * page computes it (see MatrixCache: minutes for the default 1000 runs of
+ * every cell, off the main thread); later ones are answered from memory.
  */
+import { BLOCKS_PER_PAGE } from '@pcfarm/core';
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../context.js';
 import { MATRIX_RUNS } from '../matrix.js';
 import { errorResponses, matrixSchema } from '../schemas.js';
 
 export default async function matrixRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
-  app.get<{ Querystring: { runs: number } }>(
+  app.get<{ Querystring: { runs: number; blocksPerPage: number[] } }>(
     '/api/matrix',
     {
       schema: {
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { runs: { type: 'integer', minimum: 1, maximum: MATRIX_RUNS.max, default: MATRIX_RUNS.default } },
+          properties: {
+            runs: { type: 'integer', minimum: 1, maximum: MATRIX_RUNS.max, default: MATRIX_RUNS.default },
+            // ?blocksPerPage=1&blocksPerPage=4 (one value is a list of one); all of them when not given.
+            blocksPerPage: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'integer', enum: [...BLOCKS_PER_PAGE] }, default: [...BLOCKS_PER_PAGE] },
+          },
         },
         response: { 200: matrixSchema, ...errorResponses },
       },
     },
-    async (request) => ctx.matrix.get(request.query.runs),
+    async (request) => ctx.matrix.get(request.query.runs, request.query.blocksPerPage),
   );
 }
