@@ -18,6 +18,7 @@ export function matrixLegend(runs: number): string[] {
   return [
     `Each cell: clean, or VERDICT ×COUNT: the most severe kind any of its ${runs} runs (every seed 0..${runs - 1}) failed with, and how many runs failed with it; then "; warns lock-order ×N" when N runs warned (a class-only lock-order cycle: not a failure).`,
     `Most severe first: ${FAILURE_KINDS.join(', ')}.`,
+    'A row per scenario and blocks per page (bpp); blocks per page whose cells all say the same share a row.',
   ];
 }
 
@@ -26,6 +27,17 @@ export function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)];
+}
+
+/** A scenario's rows, one per blocks per page, with consecutive rows that say the same merged (`1,2,4`). */
+function mergeRows(scenario: string, rows: string[][]): string[][] {
+  const out: string[][] = [];
+  for (const row of rows) {
+    const last = out[out.length - 1];
+    if (last !== undefined && last.slice(2).join('\0') === row.slice(1).join('\0')) last[1] += `,${row[0]}`;
+    else out.push([scenario, ...row]);
+  }
+  return out;
 }
 
 function costRows(costs: CostProfile[]): string[][] {
@@ -51,7 +63,7 @@ export function matrix(p: Parsed, io: Io): number {
   for (const line of matrixLegend(runs)) io.out(line);
   io.out('');
   const byCell = new Map(cells.map((c) => [`${c.strategy}\0${c.scenario}\0${c.blocksPerPage}`, c]));
-  const rows = SCENARIOS.flatMap((scenario) => bpps.map((bpp) => [scenario, String(bpp), ...STRATEGIES.map((strategy) => cellText(byCell.get(`${strategy}\0${scenario}\0${bpp}`)!))]));
+  const rows = SCENARIOS.flatMap((scenario) => mergeRows(scenario, bpps.map((bpp) => [String(bpp), ...STRATEGIES.map((strategy) => cellText(byCell.get(`${strategy}\0${scenario}\0${bpp}`)!))])));
   for (const line of table(['scenario', 'bpp', ...STRATEGIES], rows)) io.out(line);
   io.out('');
   io.out('Fault-free cost per page written (append: new pages, not uptodate; overwrite: cached, uptodate):');

@@ -257,7 +257,7 @@ describe('pcfarm matrix', () => {
     }
   });
 
-  it('prints a legend, then a row per scenario and blocks per page and a column per strategy, each cell its verdict and count and its warnings; then the costs', () => {
+  it('prints a legend, then a row per scenario and blocks per page (merged where they say the same) and a column per strategy, each cell its verdict and count and its warnings; then the costs', () => {
     const r = pcfarm('matrix', '--runs', '20', '--blocks-per-page', '1,2');
     expect(r.status, r.stderr).toBe(0);
     const lines = r.stdout.split('\n');
@@ -266,9 +266,14 @@ describe('pcfarm matrix', () => {
     const header = lines.find((l) => l.startsWith('| scenario'))!;
     expect(header.split('|').map((x) => x.trim()).filter((x) => x !== '')).toEqual(['scenario', 'bpp', ...STRATEGIES]);
     const rows = lines.filter((l) => /^\| [a-z]/.test(l) && !l.startsWith('| scenario') && !l.startsWith('| strategy') && SCENARIOS.some((s) => l.startsWith(`| ${s} `)));
-    expect(rows.length).toBe(SCENARIOS.length * 2);
+    expect(lines[2]).toMatch(/^A row per scenario and blocks per page \(bpp\); blocks per page whose cells all say the same share a row\.$/);
+    // Every scenario has a row for 1 and 2 blocks a page, alone or shared ("1,2").
+    for (const scenario of SCENARIOS) {
+      const bpps = rows.filter((l) => l.startsWith(`| ${scenario} `)).flatMap((l) => l.split('|')[2]!.trim().split(','));
+      expect(bpps, scenario).toEqual(['1', '2']);
+    }
     const cell = (scenario: string, bpp: number, strategy: string): string => {
-      const row = rows.find((l) => l.startsWith(`| ${scenario} `) && l.split('|')[2]!.trim() === String(bpp))!;
+      const row = rows.find((l) => l.startsWith(`| ${scenario} `) && l.split('|')[2]!.trim().split(',').includes(String(bpp)))!;
       return row.split('|')[2 + STRATEGIES.indexOf(strategy) + 1]!.trim();
     };
     expect(cell('self-mmap-write', 2, 'v2.6.20')).toMatch(/^deadlock ×\d+$/);

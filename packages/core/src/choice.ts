@@ -5,6 +5,11 @@
  * it runs out. A choice with n = 1 is no choice: it consumes and records
  * nothing, so recorded lists hold only real decisions.
  */
+/** What a choice decides, recorded beside it for systematic exploration (verify.ts). */
+export const CHOICE_PARAM = 0;
+export const CHOICE_SCHED = 1;
+export const CHOICE_RECLAIM = 2;
+
 export class ChoiceStream {
   private a = 0;
   private b = 0;
@@ -13,6 +18,10 @@ export class ChoiceStream {
   private list: ArrayLike<number> | null = null;
   private listPos = 0;
   private recorded = new Uint32Array(1024);
+  /** Beside each recorded choice: its arity, what it decides (CHOICE_*), and a word its decider adds (markLast). */
+  private arity = new Uint32Array(1024);
+  private tag = new Uint8Array(1024);
+  private aux = new Uint32Array(1024);
   /** How many choices have been recorded in this run. */
   count = 0;
 
@@ -37,8 +46,8 @@ export class ChoiceStream {
     this.count = 0;
   }
 
-  /** A decision among `n` alternatives; 0 is always the simplest one. */
-  choose(n: number): number {
+  /** A decision among `n` alternatives, of kind `tag` (CHOICE_*); 0 is always the simplest one. */
+  choose(n: number, tag = CHOICE_PARAM): number {
     if (n <= 1) return 0;
     let v: number;
     if (this.list !== null) {
@@ -50,8 +59,29 @@ export class ChoiceStream {
     } else {
       v = Math.floor((this.next() / 4294967296) * n);
     }
-    this.record(v);
+    this.record(v, n, tag);
     return v;
+  }
+
+  /** Attach a word to the choice just recorded (the systematic scheduler says which value preempts). */
+  markLast(word: number): void {
+    this.aux[this.count - 1] = word;
+  }
+
+  arityAt(i: number): number {
+    return this.arity[i]!;
+  }
+
+  tagAt(i: number): number {
+    return this.tag[i]!;
+  }
+
+  auxAt(i: number): number {
+    return this.aux[i]!;
+  }
+
+  valueAt(i: number): number {
+    return this.recorded[i]!;
   }
 
   /** Whether this run replays a list (rather than a seed). */
@@ -64,12 +94,18 @@ export class ChoiceStream {
     return Array.from(this.recorded.subarray(0, this.count));
   }
 
-  private record(v: number): void {
+  private record(v: number, n: number, tag: number): void {
     if (this.count === this.recorded.length) {
-      const grown = new Uint32Array(this.recorded.length * 2);
-      grown.set(this.recorded);
-      this.recorded = grown;
+      const size = this.recorded.length * 2;
+      const grow = <T extends Uint32Array | Uint8Array>(a: T, b: T): T => (b.set(a), b);
+      this.recorded = grow(this.recorded, new Uint32Array(size));
+      this.arity = grow(this.arity, new Uint32Array(size));
+      this.tag = grow(this.tag, new Uint8Array(size));
+      this.aux = grow(this.aux, new Uint32Array(size));
     }
+    this.arity[this.count] = n;
+    this.tag[this.count] = tag;
+    this.aux[this.count] = 0;
     this.recorded[this.count++] = v;
   }
 

@@ -3,7 +3,7 @@
  * the operational error a caller gets for a config it cannot run.
  */
 
-export type SchedulerId = 'pct' | 'random' | 'replay';
+export type SchedulerId = 'pct' | 'random' | 'replay' | 'systematic';
 
 export interface RunConfig {
   /** Write-path strategy id (see STRATEGIES). */
@@ -84,7 +84,10 @@ export const LIMITS = {
   historyEventsMax: 256,
 } as const;
 
+/** The schedulers a user picks for seeds or a choice list. */
 export const SCHEDULERS: readonly SchedulerId[] = ['pct', 'random', 'replay'];
+/** Every scheduler a configuration may name: `systematic` is the bounded search's (verify.ts), in its reproducers. */
+const ALL_SCHEDULERS: readonly SchedulerId[] = [...SCHEDULERS, 'systematic'];
 
 /** An operational error: a stable code and a message a user can act on. */
 export class ConfigError extends Error {
@@ -112,7 +115,7 @@ export function resolveConfig(config: RunConfig, strategies: readonly string[], 
     throw new ConfigError('EUNKNOWNSCENARIO', `unknown scenario ${JSON.stringify(config.scenario)}; valid scenarios: ${scenarios.join(', ')}`);
   }
   const scheduler = config.scheduler ?? DEFAULTS.scheduler;
-  if (!SCHEDULERS.includes(scheduler)) {
+  if (!ALL_SCHEDULERS.includes(scheduler)) {
     throw new ConfigError('EUNKNOWNSCHEDULER', `unknown scheduler ${JSON.stringify(scheduler)}; valid schedulers: ${SCHEDULERS.join(', ')}`);
   }
   const blocksPerPage = positiveInt('blocksPerPage', config.blocksPerPage ?? DEFAULTS.blocksPerPage, 1, 4);

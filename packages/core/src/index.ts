@@ -29,3 +29,4 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = Object.fromEntries
   ...[...SCENARIO_TABLE.values()].map((s) => [s.id, s.description]),
 ]);
 export { copyBench, stepBench, type CopyBench, type CopyCase, type StepBench } from './bench-hooks.js';
+export { verify, verifyDeepening, VERIFY_DEFAULTS, type DeepeningResult, type VerifyBounds, type VerifyOptions, type VerifyResult } from './verify.js';

@@ -1,8 +1,10 @@
 import { ConfigError, resolveConfig, type ResolvedConfig, type RunConfig } from './config.js';
+import type { ChoiceStream } from './choice.js';
 import { FAILED, Kernel, type Costs, type Failure, type TraceEvent } from './kernel.js';
 import type { KernelPaths } from './paths.js';
 import { SCENARIO_TABLE, type Scenario } from './scenarios/index.js';
 import { createScheduler, type Scheduler } from './schedulers/index.js';
+import { SystematicScheduler } from './schedulers/systematic.js';
 import { STRATEGY_TABLE, type Strategy } from './strategies/index.js';
 import { Task, WAIT_MUTEX, WAIT_NONE, WAIT_PAGE_EXTRA, WAIT_PAGE_LOCK } from './task.js';
 import { kswapd } from './mm/vmscan.js';
@@ -68,6 +70,8 @@ export class Model {
    */
   coverage: Set<number> | null = null;
   private readonly siteHashes = new Map<string, number>();
+  /** Systematic runs log each step's task and footprint, for classForm(). */
+  private readonly stepLog: StepLog | null;
 
   constructor(config: RunConfig, options: ModelOptions = {}) {
     const strategies = new Map(STRATEGY_TABLE);
@@ -81,6 +85,27 @@ export class Model {
     if (this.config.pctStepsEstimate === 0) this.config.pctStepsEstimate = this.scenario.stepsEstimate;
     this.scheduler = createScheduler(this.config.scheduler);
     this.sync.name = 'sync';
+    this.stepLog = this.config.scheduler === 'systematic' ? new StepLog() : null;
+  }
+
+  /** The choice stream of the last run: what a systematic search backtracks over. */
+  get choiceStream(): ChoiceStream {
+    return this.kernel.choice;
+  }
+
+  /** The systematic scheduler (a bounded search's runs), or null. */
+  get systematic(): SystematicScheduler | null {
+    return this.scheduler instanceof SystematicScheduler ? this.scheduler : null;
+  }
+
+  /**
+   * A hash of the last run's equivalence class (systematic runs only): its
+   * Foata normal form, each step placed one level after the last earlier
+   * step it depends on (the same task's, or one whose footprint meets its
+   * own), so runs that only reorder independent steps hash alike.
+   */
+  classForm(): number {
+    return this.stepLog!.foataHash();
   }
 
   run(input: RunInput): Outcome {
@@ -88,7 +113,7 @@ export class Model {
     k.reset();
     let seed: number | null = null;
     if ('seed' in input) {
-      if (this.config.scheduler === 'replay') throw new ConfigError('EREPLAYSEED', 'the replay scheduler runs a choice list, not a seed');
+      if (this.config.scheduler === 'replay' || this.config.scheduler === 'systematic') throw new ConfigError('EREPLAYSEED', `the ${this.config.scheduler} scheduler runs a choice list, not a seed`);
       if (!Number.isSafeInteger(input.seed) || input.seed < 0) throw new ConfigError('EBADSEED', `a seed must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, not ${input.seed}`);
       seed = input.seed;
       k.choice.seed(input.seed);
@@ -97,6 +122,7 @@ export class Model {
     }
     // Kept in a field: a failure unwinds the loop mid-run, and its schedule counts too.
     this.scheduleHash = 0x811c9dc5;
+    this.stepLog?.reset();
     let costs: Outcome['costs'] | null = null;
     this.switches = 0;
     try {
@@ -176,9 +202,68 @@ export class Model {
       t.steps++;
       if (t.steps - t.progressAt > stallStepsMax && !t.kthread) livelock(k, t, `took ${stallStepsMax} steps of its own without writing, reading or finishing anything`);
       this.scheduleHash = Math.imul(this.scheduleHash ^ (t.id + 1), 16777619);
+      const before = t.footprint;
       if (t.body!.next().done) t.done = true;
+      if (this.stepLog !== null) {
+        // Reclaim's step is the action it took, touching what that action touches.
+        const fp = (t.kthread ? t.footprint : before | t.footprint) >>> 0;
+        this.stepLog.push(t.id, fp, t.kthread ? t.action : 0);
+        (this.scheduler as SystematicScheduler).stepped(t, fp);
+      }
     }
   }
+}
+
+/** The steps of a systematic run, for its Foata normal form. */
+class StepLog {
+  private task = new Uint8Array(256);
+  private fp = new Uint32Array(256);
+  private what = new Uint32Array(256);
+  private level = new Uint16Array(256);
+  n = 0;
+
+  reset(): void {
+    this.n = 0;
+  }
+
+  push(task: number, fp: number, what: number): void {
+    if (this.n === this.task.length) {
+      const grow = <T extends Uint8Array | Uint16Array | Uint32Array>(a: T, b: T): T => (b.set(a), b);
+      this.task = grow(this.task, new Uint8Array(this.n * 2));
+      this.fp = grow(this.fp, new Uint32Array(this.n * 2));
+      this.what = grow(this.what, new Uint32Array(this.n * 2));
+      this.level = grow(this.level, new Uint16Array(this.n * 2));
+    }
+    this.task[this.n] = task;
+    this.what[this.n] = what;
+    this.fp[this.n++] = fp;
+  }
+
+  foataHash(): number {
+    const n = this.n;
+    const order: number[] = [];
+    for (let i = 0; i < n; i++) {
+      let level = 0;
+      // A user task's steps are in program order; reclaim's actions commute when they touch nothing in common.
+      for (let j = 0; j < i; j++) {
+        const sameTask = this.task[j] === this.task[i] && this.what[i] === 0;
+        if ((sameTask || (this.fp[j]! & this.fp[i]!) !== 0) && this.level[j]! >= level) level = this.level[j]! + 1;
+      }
+      this.level[i] = level;
+      order.push(i);
+    }
+    // Within a level, by task: equivalent runs list the same steps in the same order.
+    order.sort((a, b) => this.level[a]! - this.level[b]! || this.task[a]! - this.task[b]! || this.what[a]! - this.what[b]!);
+    let h = 0x811c9dc5;
+    for (const i of order) {
+      h = Math.imul(h ^ this.level[i]!, 16777619);
+      h = Math.imul(h ^ this.task[i]!, 16777619);
+      h = Math.imul(h ^ this.fp[i]!, 16777619);
+      h = Math.imul(h ^ this.what[i]!, 16777619);
+    }
+    return h >>> 0;
+  }
+
 }
 
 /** The live user task that has gone longest without progress: the one to blame when the run outlasts stepsMax. */

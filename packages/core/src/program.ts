@@ -8,7 +8,7 @@ import { EV_DATA, EV_ZERO, OFFSET_INF, OP_STORE, OP_TRUNCATE } from './history.j
 import { checkFileNow } from './oracles/file-state.js';
 import type { Inode } from './inode.js';
 import type { Kernel } from './kernel.js';
-import { VMA_FILE } from './mm.js';
+import { VMA_FILE, type Mm } from './mm.js';
 import type { Task, TaskBody } from './task.js';
 import { sysRead, sysWrite } from './fs/read_write.js';
 import { doFsync } from './fs/sync.js';
@@ -60,14 +60,70 @@ export function describeOp(op: Op): string {
 }
 
 export function* runProgram(k: Kernel, t: Task, ops: readonly Op[]): TaskBody {
+  const own = mmBit(t.mm!);
+  t.footprint = own;
   for (const op of ops) {
     yield;
+    t.footprint = opFootprint(k, t, op);
     if (k.tracing) k.event(t, describeOp(op));
     const ret = yield* runOp(k, t, op);
+    t.footprint = own;
     t.progress();
     t.returns.push(ret);
     if (k.tracing) k.event(t, `${describeOp(op)} = ${ret}`);
   }
+}
+
+/** A process's footprint bit: its page table, anonymous memory and mmap_sem. */
+function mmBit(mm: Mm): number {
+  return 1 << (8 + mm.id);
+}
+
+/**
+ * What an operation may touch that another task may too: the files it names
+ * or reaches through a mapping, every process that maps those files (a
+ * truncate, an invalidation, a fault's rmap reach their page tables), and
+ * its own process. Conservative: two operations that share no bit touch
+ * nothing in common.
+ */
+function opFootprint(k: Kernel, t: Task, op: Op): number {
+  const mm = t.mm!;
+  let files = 0;
+  const reach = (addr: number, len: number): void => {
+    for (let a = addr & ~(k.pageCells - 1); a < addr + len; a += k.pageCells) {
+      const vma = mm.findVma(a >>> k.pageShift);
+      if (vma?.inode) files |= 1 << vma.inode.id;
+    }
+  };
+  switch (op.op) {
+    case 'write':
+      files |= 1 << op.file.id;
+      for (let i = 0; i < op.iov.length; i += 2) reach(op.iov[i]!, op.iov[i + 1]!);
+      break;
+    case 'direct-write':
+      files |= 1 << op.file.id;
+      reach(op.addr, op.len);
+      break;
+    case 'read':
+      files |= 1 << op.file.id;
+      reach(op.dst, op.len);
+      break;
+    case 'load':
+    case 'store':
+    case 'munmap':
+      reach(op.addr, op.len);
+      break;
+    case 'truncate':
+    case 'fsync':
+      files |= 1 << op.file.id;
+      break;
+  }
+  let fp = files | mmBit(mm);
+  for (let m = 0; m < k.nrMms; m++) {
+    const other = k.mms[m]!;
+    for (let i = 0; i < other.nrVmas; i++) if (other.vmas[i]!.inode !== null && files & (1 << other.vmas[i]!.inode!.id)) fp |= mmBit(other);
+  }
+  return fp >>> 0;
 }
 
 function* runOp(k: Kernel, t: Task, op: Op): Gen<number> {

@@ -41,6 +41,15 @@ export class Task {
   priority = 0;
   /** The errors its current system call met (errno.ts MET_* bits): the only ones it may return. */
   met = 0;
+  /**
+   * What its current step may touch that another task may too, for the
+   * bounded search's independence (verify.ts): a bit per file (0..7) it
+   * works on, a bit per process (8..15) whose memory or mmap_sem it may use.
+   * Set for each operation from what the operation names (program.ts).
+   */
+  footprint = 0;
+  /** Reclaim: the id of the action its last step took (0: none), what that step was to the bounded search. */
+  action = 0;
   /** What each operation of its program returned, in order. */
   readonly returns: number[] = [];
 
@@ -67,6 +76,8 @@ export class Task {
     this.depth = 0;
     this.priority = 0;
     this.met = 0;
+    this.footprint = 0;
+    this.action = 0;
     this.returns.length = 0;
   }
 

@@ -38,11 +38,11 @@ const PINNED = [
     scheduleHash: '7762b25d',
   },
   {
-    reproducer: 'pcfarm1:QAZjb3JlLTMHdjIuNi4yMA1tbWFwLXJ3LWZhdWx0ACEAAAAAAAAAAAABAQAAAAEBAAAAAAAAAAABAwEBAAAAAQLBT3tE',
+    reproducer: 'pcfarm1:PgZjb3JlLTMHdjIuNi4yMA1tbWFwLXJ3LWZhdWx0AB8AAAAAAAAAAAABAQAAAAEBAAAAAAAAAAABAwAAAAED4xfUBQ',
     signature:
       'deadlock in v2.6.20: self; lock_page page_lock in filemap_nopage <- handle_mm_fault <- do_page_fault <- copy_from_user <- filemap_copy_from_user <- generic_file_buffered_write, held from __grab_cache_page <- generic_file_buffered_write',
-    steps: 28,
-    scheduleHash: 'd6dfb032',
+    steps: 27,
+    scheduleHash: '5a1642ba',
   },
   {
     reproducer: 'pcfarm1:LQZjb3JlLTMJZXhjbC1mbGFnD3NlbGYtbW1hcC13cml0ZQAKAAAAAAAAAAABAmyaM3I',
@@ -83,8 +83,8 @@ const PINNED = [
     reproducer: 'pcfarm1:TAZjb3JlLTMPd3JpdGUtYmVnaW4tZW5kCWdlbmVyYXRlZAIABnJhbmRvbQcEHwAAAgEAAAACAgAAAgAAAQABAQEBAAABAAABAQEBAAEHthO2',
     signature:
       'stale-data in write-begin-end: returned count did not land; STALE',
-    steps: 28,
-    scheduleHash: 'becf49aa',
+    steps: 27,
+    scheduleHash: 'be8c127c',
   },
   {
     reproducer: 'pcfarm1:JgZjb3JlLTMHZ3VwLXBpbglnZW5lcmF0ZWQACwAAAAABAAABAAACDh8bLg',

@@ -10,6 +10,7 @@
  *              and free it
  *   swapout    move an anonymous page to swap
  */
+import { CHOICE_RECLAIM } from '../choice.js';
 import type { Gen } from '../gen.js';
 import type { Kernel } from '../kernel.js';
 import { VMA_ANON } from '../mm.js';
@@ -46,15 +47,53 @@ export function* kswapd(k: Kernel, t: Task): Gen {
   t.enter('kswapd');
   for (let i = 0; k.reclaimForever || i < k.cfg.reclaimActionsMax; i++) {
     collect(k);
-    const c = k.choice.choose(candidates.n + 1);
+    const c = k.choice.choose(candidates.n + 1, CHOICE_RECLAIM);
+    t.footprint = 0;
+    t.action = 0;
     if (c > 0) {
+      t.footprint = actionFootprint(k, candidates.action[c - 1]!, candidates.a[c - 1]!);
+      t.action = actionId(c - 1);
       t.enter('shrink_page_list');
       act(k, t, candidates.action[c - 1]!, candidates.a[c - 1]!, candidates.b[c - 1]!);
       t.leave();
     }
+    // Its last iteration ends it: no step of reclaim that can do nothing.
+    if (!k.reclaimForever && i + 1 >= k.cfg.reclaimActionsMax) break;
     yield;
   }
   t.leave();
+}
+
+/**
+ * The actions reclaim could take now (what its next choice would choose
+ * among, value i + 1 for candidate i): for the bounded search, each as an
+ * id that names it whatever the state (action, file or process, page) and
+ * the footprint it touches.
+ */
+export function reclaimCandidates(k: Kernel, ids: number[], fps: number[]): void {
+  collect(k);
+  ids.length = 0;
+  fps.length = 0;
+  for (let i = 0; i < candidates.n; i++) {
+    ids.push(actionId(i));
+    fps.push(actionFootprint(k, candidates.action[i]!, candidates.a[i]!));
+  }
+}
+
+/** Candidate i's id: its action, file or process, and page, whatever else the state holds (never 0). */
+function actionId(i: number): number {
+  return 1 + candidates.action[i]! * 4096 + candidates.a[i]! * 64 + candidates.b[i]!;
+}
+
+/** What an action touches (task.ts footprint bits): a file's page and the processes that map the file, or one process's memory. */
+function actionFootprint(k: Kernel, action: number, a: number): number {
+  if (action === SWAPOUT) return (1 << (8 + a)) >>> 0;
+  let fp = 1 << a;
+  for (let m = 0; m < k.nrMms; m++) {
+    const mm = k.mms[m]!;
+    for (let i = 0; i < mm.nrVmas; i++) if (mm.vmas[i]!.inode === k.inodes[a]) fp |= 1 << (8 + m);
+  }
+  return fp >>> 0;
 }
 
 /** Every action reclaim could take now, in a fixed order (files, then anonymous memory). */

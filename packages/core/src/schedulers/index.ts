@@ -2,6 +2,7 @@ import type { SchedulerId } from '../config.js';
 import { PctScheduler } from './pct.js';
 import { RandomScheduler } from './random.js';
 import { ReplayScheduler } from './replay.js';
+import { SystematicScheduler } from './systematic.js';
 import type { Scheduler } from './scheduler.js';
 
 export type { Scheduler } from './scheduler.js';
@@ -14,5 +15,7 @@ export function createScheduler(id: SchedulerId): Scheduler {
       return new RandomScheduler();
     case 'replay':
       return new ReplayScheduler();
+    case 'systematic':
+      return new SystematicScheduler();
   }
 }

@@ -1,3 +1,4 @@
+import { CHOICE_SCHED } from '../choice.js';
 import type { Kernel } from '../kernel.js';
 import type { Task } from '../task.js';
 import type { Scheduler } from './scheduler.js';
@@ -28,11 +29,11 @@ export class PctScheduler implements Scheduler {
     // A random permutation of priorities depth .. depth + n - 1; all-zero choices keep task order.
     const left: Task[] = k.tasks.slice(0, n);
     for (let rank = 0; rank < n; rank++) {
-      const i = k.choice.choose(n - rank);
+      const i = k.choice.choose(n - rank, CHOICE_SCHED);
       left.splice(i, 1)[0]!.priority = depth + n - 1 - rank;
     }
     this.changeAt.length = 0;
-    for (let i = 0; i < depth - 1; i++) this.changeAt.push(1 + k.choice.choose(k.cfg.pctStepsEstimate));
+    for (let i = 0; i < depth - 1; i++) this.changeAt.push(1 + k.choice.choose(k.cfg.pctStepsEstimate, CHOICE_SCHED));
     this.changeAt.sort((a, b) => a - b);
     this.nextChange = 0;
     this.userSteps = 0;
@@ -45,7 +46,7 @@ export class PctScheduler implements Scheduler {
       if (runnable[i]!.kthread) daemon ??= runnable[i]!;
       else users++;
     }
-    if (daemon !== null && (users === 0 || k.choice.choose(k.cfg.pctDaemonOneIn) === k.cfg.pctDaemonOneIn - 1)) return daemon;
+    if (daemon !== null && (users === 0 || k.choice.choose(k.cfg.pctDaemonOneIn, CHOICE_SCHED) === k.cfg.pctDaemonOneIn - 1)) return daemon;
     while (this.nextChange < this.changeAt.length && this.changeAt[this.nextChange]! <= this.userSteps) {
       // Below every initial priority, and below earlier change points.
       if (current !== null) current.priority = k.cfg.pctDepth - 1 - this.nextChange;

@@ -1,3 +1,4 @@
+import { CHOICE_SCHED } from '../choice.js';
 import type { Kernel } from '../kernel.js';
 import type { Task } from '../task.js';
 import { pickCurrentFirst, type Scheduler } from './scheduler.js';
@@ -7,6 +8,6 @@ export class RandomScheduler implements Scheduler {
   readonly id = 'random' as const;
   start(): void {}
   next(k: Kernel, runnable: readonly Task[], n: number, current: Task | null): Task {
-    return pickCurrentFirst(runnable, n, current, k.choice.choose(n));
+    return pickCurrentFirst(runnable, n, current, k.choice.choose(n, CHOICE_SCHED));
   }
 }

@@ -1,3 +1,4 @@
+import { CHOICE_SCHED } from '../choice.js';
 import type { Kernel } from '../kernel.js';
 import type { Task } from '../task.js';
 import { pickCurrentFirst, type Scheduler } from './scheduler.js';
@@ -13,6 +14,6 @@ export class ReplayScheduler implements Scheduler {
   readonly id = 'replay' as const;
   start(): void {}
   next(k: Kernel, runnable: readonly Task[], n: number, current: Task | null): Task {
-    return pickCurrentFirst(runnable, n, current, k.choice.choose(n));
+    return pickCurrentFirst(runnable, n, current, k.choice.choose(n, CHOICE_SCHED));
   }
 }

@@ -1,0 +1,224 @@
+/**
+ * Bounded exhaustive verification: every schedule of one cell up to a bound,
+ * explored, ending in a counterexample or a certificate.
+ *
+ * The model is deterministic and cheap to rerun, so the search is stateless
+ * (CHESS, Musuvathi & Qadeer, PLDI 2007): a schedule is a choice list of the
+ * systematic scheduler, each run records every choice it made with its arity
+ * and kind, and the next schedule is the deepest choice that still has an
+ * untried value within the bounds, everything after it left at 0. Bounds:
+ *   - preemptions (the CHESS bound): switching away from the user task that
+ *     ran last while it could go on; switching when it blocks or ends, and
+ *     letting reclaim act, are free;
+ *   - reclaim actions: reclaim's iterations (each may act once);
+ *   - parameters: a generated scenario's parameters, by the sum of their
+ *     values (0: the simplest workload only).
+ * Within the bounds every schedule is run once: `schedules` counts them, and
+ * `classes` counts their equivalence classes (schedules that only reorder
+ * independent steps are one class: steps of tasks that touch no common file
+ * or process; reclaim touches everything), by a canonical form of each run.
+ * The certificate's hash is over the sorted class forms, so any split of the
+ * search (the farm's subtrees) gives the same hash.
+ */
+import { CHOICE_PARAM, CHOICE_RECLAIM, CHOICE_SCHED } from './choice.js';
+import type { RunConfig } from './config.js';
+import { Model, type ModelOptions, type Outcome } from './model.js';
+import { delays, preempts, SCHED_RECLAIM_OFFERED, type Sleeping } from './schedulers/systematic.js';
+
+/** The bounds of one search; each has a default and a stated meaning. */
+export interface VerifyBounds {
+  /** Preemptions a schedule may make (CHESS's bound K). */
+  preemptionsMax: number;
+  /** Instead of preemptions, delays a schedule may make (delay bounding: every deviation from the deterministic schedule counts); unset: preemptions bound. */
+  delaysMax?: number;
+  /** Iterations of reclaim, each taking at most one action. */
+  reclaimActionsMax: number;
+  /** A generated scenario's parameters: the largest sum of their values explored. */
+  paramsMax: number;
+}
+
+export const VERIFY_DEFAULTS: VerifyBounds = { preemptionsMax: 2, reclaimActionsMax: 2, paramsMax: 0 };
+
+export interface VerifyOptions {
+  /** Runs the search may make before it stops unfinished; default unlimited. */
+  schedulesMax?: number;
+  /** Asked before each run; true stops the search unfinished (how a caller adds a time budget). */
+  shouldStop?: () => boolean;
+  /** Explore only schedules that start with this choice list (a subtree: the farm's batch). */
+  prefix?: readonly number[];
+  /** Keep going after a failure, to count every schedule (tests); default: stop at the first. */
+  exhaustive?: boolean;
+  /** Called with every run and its class form (tests compare searches run by run). */
+  onRun?: (outcome: Outcome, classForm: number) => void;
+  /** Extra strategies or scenarios (a strategy file, a planted test), as for a Model. */
+  model?: ModelOptions;
+  /** Sleep sets over reclaim actions; default true. False runs every schedule (the plain enumeration the reduction is checked against). */
+  reduction?: boolean;
+}
+
+export interface VerifyResult {
+  /** `fail`: a counterexample; `clean`: every schedule within the bounds passed; `stopped`: a budget ran out first. */
+  result: 'fail' | 'clean' | 'stopped';
+  /** The first failing run, with its choices (a systematic choice list). */
+  failure: Outcome | null;
+  bounds: VerifyBounds;
+  schedules: number;
+  classes: number;
+  /** FNV-1a of the sorted class forms of every schedule run: equal searches, equal hashes. */
+  hash: string;
+}
+
+/** Explore every schedule of `config` (strategy, scenario, blocks per page) within `bounds`. */
+export function verify(config: RunConfig, bounds: VerifyBounds = VERIFY_DEFAULTS, options: VerifyOptions = {}): VerifyResult {
+  const model = new Model({ ...config, scheduler: 'systematic', reclaimActionsMax: bounds.reclaimActionsMax, trace: false }, options.model);
+  const stream = model.choiceStream;
+  const sched = model.systematic!;
+  const prefix: number[] = options.prefix ? [...options.prefix] : [];
+  const fixed = prefix.length;
+  const forms = new Set<number>();
+  // Reclaim actions already explored at a scheduling choice of the current path: asleep below it.
+  const done = new Map<number, Sleeping>();
+  const reduce = options.reduction ?? true;
+  const byDelays = bounds.delaysMax !== undefined;
+  const switchesMax = bounds.delaysMax ?? bounds.preemptionsMax;
+  const costs = byDelays ? delays : preempts;
+  sched.inject = reduce ? (at) => done.get(at) : null;
+  let schedules = 0;
+  let failure: Outcome | null = null;
+  let stopped = false;
+  let preBefore = new Int32Array(256);
+  let paramBefore = new Int32Array(256);
+  for (;;) {
+    if ((options.schedulesMax !== undefined && schedules >= options.schedulesMax) || options.shouldStop?.()) {
+      stopped = true;
+      break;
+    }
+    const o = model.run({ choices: prefix });
+    schedules++;
+    const form = model.classForm();
+    forms.add(form);
+    options.onRun?.(o, form);
+    if (!o.ok && failure === null) {
+      failure = o;
+      if (!options.exhaustive) break;
+    }
+    const n = stream.count;
+    if (n + 1 > preBefore.length) {
+      preBefore = new Int32Array(2 * (n + 1));
+      paramBefore = new Int32Array(2 * (n + 1));
+    }
+    let pre = 0;
+    let par = 0;
+    for (let i = 0; i < n; i++) {
+      preBefore[i] = pre;
+      paramBefore[i] = par;
+      const v = stream.valueAt(i);
+      const tag = stream.tagAt(i);
+      if (tag === CHOICE_SCHED && costs(stream.auxAt(i), stream.arityAt(i), v)) pre++;
+      else if (tag === CHOICE_PARAM) par += v;
+    }
+    const asleep = (at: number, id: number): boolean => reduce && (sched.asleep.get(at)!.includes(id) || (done.get(at)?.ids.includes(id) ?? false));
+    /** The first reclaim action after `after` (1-based) at scheduling choice `at` that is not asleep, or -1. */
+    const nextAction = (at: number, after: number): number => {
+      const c = sched.candidates.get(at)!;
+      for (let a = after + 1; a <= c.ids.length; a++) if (!asleep(at, c.ids[a - 1]!)) return a;
+      return -1;
+    };
+    // Backtrack: the deepest choice past the fixed prefix with an alternative still to try.
+    let j = n - 1;
+    let take: number[] | null = null;
+    for (; j >= fixed && take === null; j--) {
+      const arity = stream.arityAt(j);
+      const tag = stream.tagAt(j);
+      const v = stream.valueAt(j);
+      if (tag === CHOICE_RECLAIM) {
+        // Reclaim acts only where the search sent it: the scheduling choice before this one chose it.
+        const at = j - 1;
+        const c = sched.candidates.get(at)!;
+        if (v > 0) {
+          const d = done.get(at) ?? { ids: [], fps: [] };
+          d.ids.push(c.ids[v - 1]!);
+          d.fps.push(c.fps[v - 1]!);
+          done.set(at, d);
+        }
+        const a = nextAction(at, v);
+        if (a > 0) take = [a];
+        continue;
+      }
+      if (tag === CHOICE_SCHED) {
+        const flags = stream.auxAt(j);
+        const reclaim = flags & SCHED_RECLAIM_OFFERED ? arity - 1 : -1;
+        const usersEnd = reclaim >= 0 ? reclaim : arity;
+        // Alternatives in order: the default (0), reclaim's actions, then the other user tasks.
+        if (v === 0 && reclaim >= 0) {
+          const a = nextAction(j, 0);
+          if (a > 0) {
+            take = [reclaim, a];
+            continue;
+          }
+        }
+        for (let u = v === 0 || v === reclaim ? 1 : v + 1; u < usersEnd; u++) {
+          if (preBefore[j]! + (costs(flags, arity, u) ? 1 : 0) > switchesMax) continue;
+          take = [u];
+          break;
+        }
+        if (take === null) done.delete(j);
+        continue;
+      }
+      for (let w = v + 1; w < arity && paramBefore[j]! + w <= bounds.paramsMax; w++) {
+        take = [w];
+        break;
+      }
+    }
+    if (take === null) break;
+    j++;
+    for (const key of done.keys()) if (key > j) done.delete(key);
+    prefix.length = j;
+    for (let i = fixed; i < j; i++) prefix[i] = stream.valueAt(i);
+    prefix.push(...take);
+  }
+  const sorted = Uint32Array.from(forms).sort();
+  let h = 0x811c9dc5;
+  for (const f of sorted) for (let b = 0; b < 4; b++) h = Math.imul(h ^ ((f >>> (b * 8)) & 0xff), 16777619);
+  return {
+    result: failure !== null ? 'fail' : stopped ? 'stopped' : 'clean',
+    failure,
+    bounds,
+    schedules,
+    classes: forms.size,
+    hash: (h >>> 0).toString(16).padStart(8, '0'),
+  };
+}
+
+/** What iterative deepening came to: the smallest failing bound, or the highest certified one. */
+export interface DeepeningResult {
+  /** `fail` at bound `bound`; `clean` when every bound up to `bound` (the last asked) is certified; `stopped` when the budget ran out first. */
+  result: 'fail' | 'clean' | 'stopped';
+  /** The failing bound, or the highest certified (-1: none). */
+  bound: number;
+  /** The last search: its counterexample or its certificate. */
+  last: VerifyResult;
+  /** Schedules run over every bound. */
+  schedules: number;
+}
+
+/**
+ * Iterative deepening (CHESS): bound 0, 1, 2, … up to `upTo` (preemptions,
+ * or delays when `bounds.delaysMax` is set), each a whole search, until one
+ * fails or the caller's budget stops it; the answer is the smallest failing
+ * bound or the highest certified one.
+ */
+export function verifyDeepening(config: RunConfig, bounds: VerifyBounds, upTo: number, options: VerifyOptions = {}): DeepeningResult {
+  let schedules = 0;
+  let last: VerifyResult | null = null;
+  let certified = -1;
+  for (let b = 0; b <= upTo; b++) {
+    const at: VerifyBounds = bounds.delaysMax !== undefined ? { ...bounds, delaysMax: b } : { ...bounds, preemptionsMax: b };
+    last = verify(config, at, options);
+    schedules += last.schedules;
+    if (last.result === 'fail') return { result: 'fail', bound: b, last, schedules };
+    if (last.result === 'stopped') return { result: 'stopped', bound: certified, last, schedules };
+    certified = b;
+  }
+  return { result: 'clean', bound: certified, last: last!, schedules };
+}

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { Model, signatureOf, verify, verifyDeepening, type VerifyBounds } from '../src/index.js';
+import type { Scenario } from '../src/scenarios/scenario.js';
+import { createFile, userTask } from '../src/scenarios/setup.js';
+
+/** Two tasks of three steps each (a first step to their first operation, then one per fsync of an empty file), and nothing to reclaim. */
+const twoByThree: Scenario = {
+  id: 'two-by-three',
+  description: 'two tasks of three steps, nothing shared but a file',
+  stepsEstimate: 6,
+  setup(k) {
+    const file = createFile(k, []);
+    for (const name of ['a', 'b']) {
+      userTask(k, name, k.createMm(), [
+        { op: 'fsync', file },
+        { op: 'fsync', file },
+      ]);
+    }
+  },
+};
+
+const bounds = (preemptionsMax: number, reclaimActionsMax = 0): VerifyBounds => ({ preemptionsMax, reclaimActionsMax, paramsMax: 0 });
+
+describe('bounded exhaustive verification', () => {
+  it('enumerates exactly the interleavings of two 3-step tasks with at most K preemptions: 2, 6, 14, 18, 20 (all C(6,3)) for K = 0..4', () => {
+    // A merge of two 3-step tasks in r blocks makes r - 2 preemptions (the last switch comes when a task ends): 2, 4, 8, 4, 2 merges for r = 2..6.
+    const counts = [0, 1, 2, 3, 4].map((k) => verify({ strategy: 'two-copy', scenario: 'two-by-three' }, bounds(k), { exhaustive: true, model: { scenarios: [twoByThree] } }).schedules);
+    expect(counts).toEqual([2, 6, 14, 18, 20]);
+  });
+
+  it('finds the v2.6.20 self deadlock at 0 preemptions with one reclaim action: reclaim takes the source between the prefault and the copy', () => {
+    const r = verify({ strategy: 'v2.6.20', scenario: 'self-mmap-write' }, bounds(0, 1));
+    expect(r.result).toBe('fail');
+    expect(signatureOf(r.failure!)!.title).toMatch(/^deadlock in v2\.6\.20: self; lock_page page_lock in filemap_nopage <- handle_mm_fault <- do_page_fault <- copy_from_user/);
+    // Its choice list replays on a fresh model to the same failure.
+    const again = new Model({ strategy: 'v2.6.20', scenario: 'self-mmap-write', scheduler: 'systematic', reclaimActionsMax: 1 }).run({ choices: r.failure!.choices });
+    expect(signatureOf(again)!.title).toBe(signatureOf(r.failure!)!.title);
+  });
+
+  it('certifies what the thread says is correct, and says how: two-copy on self-mmap-write and cross-mmap-write to 2 preemptions and 2 reclaim actions', () => {
+    for (const scenario of ['self-mmap-write', 'cross-mmap-write']) {
+      const r = verify({ strategy: 'two-copy', scenario }, bounds(2, 2));
+      expect(r.result, scenario).toBe('clean');
+      expect(r.schedules).toBeGreaterThan(10);
+      expect(r.classes).toBeGreaterThan(0);
+      expect(r.classes).toBeLessThanOrEqual(r.schedules);
+      expect(r.hash).toMatch(/^[0-9a-f]{8}$/);
+    }
+  });
+
+  it('the sleep-set reduction explores every class the plain enumeration does (the same hash) and finds every failure it finds, in fewer schedules', () => {
+    const cases: [string, string, VerifyBounds][] = [
+      ['two-copy', 'cross-mmap-write', bounds(1, 2)],
+      ['temp-page', 'hole-fill-vs-read', bounds(0, 2)],
+      ['v2.6.20', 'cross-mmap-write', bounds(1, 2)],
+      ['zero-retry', 'overwrite-vs-read', bounds(0, 2)],
+      ['excl-flag', 'self-mmap-write', bounds(1, 2)],
+    ];
+    let saved = 0;
+    for (const [strategy, scenario, b] of cases) {
+      const found = (reduction: boolean) => {
+        const titles = new Set<string>();
+        const r = verify({ strategy, scenario }, b, { exhaustive: true, reduction, onRun: (o) => void (o.ok || titles.add(signatureOf(o)!.title)) });
+        return { r, titles: [...titles].sort() };
+      };
+      const plain = found(false);
+      const reduced = found(true);
+      expect(reduced.r.hash, `${strategy} x ${scenario}`).toBe(plain.r.hash);
+      expect(reduced.r.classes).toBe(plain.r.classes);
+      expect(reduced.titles).toEqual(plain.titles);
+      expect(reduced.r.schedules).toBeLessThanOrEqual(plain.r.schedules);
+      saved += plain.r.schedules - reduced.r.schedules;
+    }
+    expect(saved).toBeGreaterThan(0);
+  });
+
+  it('any split of the search by prefix gives the same certificate: the subtrees of the first choice add up to the whole', () => {
+    const config = { strategy: 'two-copy', scenario: 'cross-mmap-write' };
+    const whole = verify(config, bounds(1, 1), { reduction: false });
+    // The first choice of this scenario is which writer starts: two subtrees.
+    const parts = [[0], [1]].map((prefix) => verify(config, bounds(1, 1), { reduction: false, prefix }));
+    expect(parts[0]!.schedules + parts[1]!.schedules).toBe(whole.schedules);
+  });
+
+  it('iterative deepening answers with the smallest failing bound, or the highest certified one', () => {
+    expect(verifyDeepening({ strategy: 'v2.6.20', scenario: 'self-mmap-write' }, bounds(0, 1), 3)).toMatchObject({ result: 'fail', bound: 0 });
+    const clean = verifyDeepening({ strategy: 'write-begin-end-trim', scenario: 'self-mmap-write' }, bounds(0, 1), 2);
+    expect(clean).toMatchObject({ result: 'clean', bound: 2 });
+    const stopped = verifyDeepening({ strategy: 'two-copy', scenario: 'overwrite-vs-read' }, bounds(0, 2), 3, { schedulesMax: 50 });
+    expect(stopped.result).toBe('stopped');
+  });
+
+  it('delay bounding counts every deviation from the deterministic schedule, so it explores no more than the preemption bound of the same size', () => {
+    const config = { strategy: 'two-copy', scenario: 'mmap-sem-inversion' };
+    const byDelays = verify(config, { ...bounds(1, 1), delaysMax: 1 }, { exhaustive: true });
+    const byPreemptions = verify(config, bounds(1, 1), { exhaustive: true });
+    expect(byDelays.result).toBe('clean');
+    expect(byDelays.schedules).toBeLessThan(byPreemptions.schedules);
+  });
+});
