@@ -256,6 +256,14 @@ usage:
       shrink a failing run to the smallest choice list that fails with the same signature and
       print its reproducer; stops at a fixpoint or after --runs-max runs (default ${MINIMIZE_DEFAULTS.runsMax})
       or --time-ms milliseconds (default ${MINIMIZE_TIME_MS_DEFAULT})
+  pcfarm verify --strategy S --scenario X [--preemptions K | --delays K] [--reclaim-actions R] [--params P]
+             [--blocks-per-page B] [--time-s T] [--schedules-max N] [--json]
+      every schedule of one cell up to K preemptions (CHESS's bound: a switch away from a task that
+      could go on; default 2) or K delays, with at most R reclaim actions (default 2) and generated
+      parameters summing to at most P (default 0), deepening 0, 1, ... K within T seconds (default 60).
+      A counterexample is minimized and printed with its reproducer (exit 1); otherwise a certificate:
+      clean up to the highest bound reached, its schedules, equivalence classes and hash (exit 0 at K,
+      3 when the budget ran out first)
   pcfarm matrix [--runs N] [--blocks-per-page B,B...] [--json]
       every strategy x scenario x blocks per page (default ${BLOCKS_PER_PAGE.join(',')}), every seed 0..N-1 (default
       ${MATRIX_RUNS_DEFAULT}): the most severe kind any run failed with and how many did, or clean, and the

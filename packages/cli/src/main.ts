@@ -5,6 +5,7 @@ import { fuzzFirstFailure, list, replay, USAGE, type Io } from './commands.js';
 import type { Terminal } from './fuzz.js';
 import { matrix } from './matrix.js';
 import { minimizeCommand } from './minimize.js';
+import { verifyCommand } from './verify.js';
 
 const io: Io = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -64,6 +65,8 @@ function main(argv: readonly string[]): number | Promise<number> {
       return list(io);
     case 'matrix':
       return matrix(p, io);
+    case 'verify':
+      return verifyCommand(p, io);
     case 'bench':
       if (p.options.has('farm')) return import('./farm-throughput.js').then((m) => m.benchFarm(p, io));
       return import('./bench.js').then((m) => m.bench(p, io));
@@ -82,7 +85,7 @@ function main(argv: readonly string[]): number | Promise<number> {
       process.stdout.write(USAGE);
       return 0;
     default:
-      throw new UsageError(`unknown command ${JSON.stringify(p.command)}; commands: fuzz, replay, minimize, matrix, bench, dashboard, coordinator, worker, campaign, list, help`);
+      throw new UsageError(`unknown command ${JSON.stringify(p.command)}; commands: fuzz, replay, minimize, verify, matrix, bench, dashboard, coordinator, worker, campaign, list, help`);
   }
 }
 

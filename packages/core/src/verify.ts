@@ -87,6 +87,7 @@ export function verify(config: RunConfig, bounds: VerifyBounds = VERIFY_DEFAULTS
   let failure: Outcome | null = null;
   let stopped = false;
   let preBefore = new Int32Array(256);
+  let reclaimBefore = new Int32Array(256);
   let paramBefore = new Int32Array(256);
   for (;;) {
     if ((options.schedulesMax !== undefined && schedules >= options.schedulesMax) || options.shouldStop?.()) {
@@ -105,21 +106,27 @@ export function verify(config: RunConfig, bounds: VerifyBounds = VERIFY_DEFAULTS
     const n = stream.count;
     if (n + 1 > preBefore.length) {
       preBefore = new Int32Array(2 * (n + 1));
+      reclaimBefore = new Int32Array(2 * (n + 1));
       paramBefore = new Int32Array(2 * (n + 1));
     }
     let pre = 0;
+    let rec = 0;
     let par = 0;
     for (let i = 0; i < n; i++) {
       preBefore[i] = pre;
+      reclaimBefore[i] = rec;
       paramBefore[i] = par;
       const v = stream.valueAt(i);
       const tag = stream.tagAt(i);
       if (tag === CHOICE_SCHED && costs(stream.auxAt(i), stream.arityAt(i), v)) pre++;
+      else if (tag === CHOICE_RECLAIM && v > 0) rec++;
       else if (tag === CHOICE_PARAM) par += v;
     }
     const asleep = (at: number, id: number): boolean => reduce && (sched.asleep.get(at)!.includes(id) || (done.get(at)?.ids.includes(id) ?? false));
-    /** The first reclaim action after `after` (1-based) at scheduling choice `at` that is not asleep, or -1. */
+    /** The first reclaim action after `after` (1-based) at scheduling choice `at` that is not asleep and within the reclaim bound, or -1. */
     const nextAction = (at: number, after: number): number => {
+      // Reclaim that never stops (a scenario's reclaimForever) is bounded here, not by its own budget.
+      if (reclaimBefore[at]! + 1 > bounds.reclaimActionsMax) return -1;
       const c = sched.candidates.get(at)!;
       for (let a = after + 1; a <= c.ids.length; a++) if (!asleep(at, c.ids[a - 1]!)) return a;
       return -1;

@@ -1,0 +1,79 @@
+/** `pcfarm verify`: every schedule of one cell up to a bound, ending in a counterexample or a certificate. */
+import { DEFAULTS, minimize, Model, MODEL_VERSION, signatureOf, VERIFY_DEFAULTS, verifyDeepening, type RunConfig, type VerifyBounds } from '@pcfarm/core';
+import { blocksPerPageOf, checkOptions, scenarioOf, strategyOf, UsageError, wholeNumber, type Parsed } from './args.js';
+import { replayReproducerCommand, reproducerString, type Io } from './commands.js';
+
+/** The wall-clock budget of a search when --time-s is not given; the core counts schedules, only the CLI has a clock. */
+export const VERIFY_TIME_S_DEFAULT = 60;
+/** Exit status when the budget ran out before the asked bound was certified (0 clean, 1 a counterexample, 2 bad usage). */
+export const EXIT_STOPPED = 3;
+
+/**
+ * pcfarm verify: iterative deepening over the bound (preemptions, or delays),
+ * 0, 1, … up to the one asked, within a time budget; the first failing bound
+ * gives a counterexample, minimized, with its reproducer; otherwise a
+ * certificate of the highest bound reached. Exit 0 certified to the bound
+ * asked, 1 a counterexample, 3 the budget ran out first.
+ */
+export function verifyCommand(p: Parsed, io: Io): number {
+  checkOptions(p, ['strategy', 'scenario', 'preemptions', 'delays', 'reclaim-actions', 'params', 'blocks-per-page', 'time-s', 'schedules-max', 'json']);
+  const strategy = strategyOf(p);
+  const scenario = scenarioOf(p);
+  if (strategy === undefined || scenario === undefined) throw new UsageError('verify needs --strategy S --scenario X');
+  if (p.options.has('preemptions') && p.options.has('delays')) throw new UsageError('give --preemptions K or --delays K, not both: they are two ways to bound a schedule');
+  const byDelays = p.options.has('delays');
+  const upTo = wholeNumber(byDelays ? 'delays' : 'preemptions', p.options.get(byDelays ? 'delays' : 'preemptions'), VERIFY_DEFAULTS.preemptionsMax, 0, 64);
+  const bounds: VerifyBounds = {
+    preemptionsMax: upTo,
+    reclaimActionsMax: wholeNumber('reclaim-actions', p.options.get('reclaim-actions'), VERIFY_DEFAULTS.reclaimActionsMax, 0, 64),
+    paramsMax: wholeNumber('params', p.options.get('params'), VERIFY_DEFAULTS.paramsMax, 0, 1000),
+  };
+  if (byDelays) bounds.delaysMax = upTo;
+  const timeS = wholeNumber('time-s', p.options.get('time-s'), VERIFY_TIME_S_DEFAULT, 1);
+  const schedulesMax = p.options.has('schedules-max') ? wholeNumber('schedules-max', p.options.get('schedules-max'), 0, 1) : undefined;
+  const bpp = blocksPerPageOf(p) ?? DEFAULTS.blocksPerPage;
+  const cell: RunConfig = { strategy, scenario };
+  if (bpp !== DEFAULTS.blocksPerPage) cell.blocksPerPage = bpp;
+  const unit = byDelays ? 'delays' : 'preemptions';
+  const t0 = io.now();
+  const r = verifyDeepening(cell, bounds, upTo, { schedulesMax, shouldStop: () => io.now() - t0 >= timeS * 1000 });
+  const seconds = (io.now() - t0) / 1000;
+  const limits = `reclaim actions <= ${bounds.reclaimActionsMax}, generated parameters <= ${bounds.paramsMax}, ${bpp} block(s) a page`;
+  const what = `${strategy} x ${scenario}`;
+  if (r.result === 'fail') {
+    const failed = r.last.failure!;
+    // The counterexample replays under the search's own scheduler and reclaim budget: its reproducer says so.
+    const config: RunConfig = { ...cell, scheduler: 'systematic', reclaimActionsMax: bounds.reclaimActionsMax };
+    const small = minimize(new Model(config), { choices: failed.choices }, { shouldStop: () => io.now() - t0 >= (timeS + 20) * 1000 });
+    const reproducer = reproducerString(config, small.choices);
+    const title = signatureOf(failed)!.title;
+    if (p.options.has('json')) {
+      io.out(JSON.stringify({ result: 'fail', kind: failed.failure!.kind, signature: title, reproducer, bound: r.bound, unit, schedules: r.schedules, classes: r.last.classes, seconds, bounds, modelVersion: MODEL_VERSION, cell: { strategy, scenario, blocksPerPage: bpp } }));
+      return 1;
+    }
+    io.out(`FAIL ${what} at ${r.bound} ${unit} (${limits}), after ${r.schedules.toLocaleString('en-US')} schedules in ${seconds.toFixed(1)} s`);
+    io.out(`  ${failed.failure!.message}`);
+    for (const d of failed.failure!.details) io.out(`  ${d}`);
+    io.out(`  signature: ${title}`);
+    io.out(`  minimized: ${small.choices.length} choices, ${small.after.switches} context switches (${small.stoppedBy === 'fixpoint' ? 'a fixpoint' : 'the budget stopped it'})`);
+    io.out(`  reproducer: ${reproducer}`);
+    io.out(`  replay: ${replayReproducerCommand(reproducer)}`);
+    return 1;
+  }
+  const certified = r.bound;
+  const result = r.result === 'clean' ? 'clean' : 'stopped';
+  if (p.options.has('json')) {
+    io.out(JSON.stringify({ result, kind: null, reproducer: null, bound: certified, asked: upTo, unit, schedules: r.schedules, classes: r.last.classes, hash: r.last.hash, seconds, bounds, modelVersion: MODEL_VERSION, cell: { strategy, scenario, blocksPerPage: bpp } }));
+    return result === 'clean' ? 0 : EXIT_STOPPED;
+  }
+  if (certified >= 0) {
+    const last = r.result === 'clean' ? r.last : null;
+    const counts = last === null ? `${r.schedules.toLocaleString('en-US')} schedules in all` : `${last.schedules.toLocaleString('en-US')} schedules, ${last.classes.toLocaleString('en-US')} classes`;
+    io.out(`clean up to ${certified} ${unit}: ${what}, ${counts}, ${seconds.toFixed(1)} s (${limits}; model ${MODEL_VERSION}${last === null ? '' : `, hash ${last.hash}`})`);
+  }
+  if (result === 'stopped') {
+    io.out(`stopped by the ${schedulesMax !== undefined && r.last.schedules >= schedulesMax ? `schedule budget (--schedules-max ${schedulesMax})` : `time budget (--time-s ${timeS})`} before ${certified + 1} ${unit} was certified; ${certified < 0 ? 'nothing is certified' : `${certified} is the highest bound certified`}`);
+    return EXIT_STOPPED;
+  }
+  return 0;
+}

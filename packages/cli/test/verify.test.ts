@@ -1,0 +1,53 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { MODEL_VERSION } from '@pcfarm/core';
+import { describe, expect, it } from 'vitest';
+
+const MAIN = fileURLToPath(new URL('../dist/pcfarm.mjs', import.meta.url));
+
+function pcfarm(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('pcfarm verify', () => {
+  it('finds the v2.6.20 self deadlock at 0 preemptions, minimizes it, and prints a reproducer that replays it; exit 1', () => {
+    const r = pcfarm('verify', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write');
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/^FAIL v2\.6\.20 x self-mmap-write at 0 preemptions \(reclaim actions <= 2, generated parameters <= 0, 1 block\(s\) a page\), after \d+ schedules/);
+    const signature = /signature: (.*)$/m.exec(r.stdout)![1]!;
+    const command = /replay: npx pnpm@10 pcfarm (replay pcfarm1:\S+)$/m.exec(r.stdout)![1]!;
+    const replay = pcfarm(...command.split(' '));
+    expect(replay.status).toBe(1);
+    expect(replay.stdout).toContain(`signature: ${signature}`);
+  });
+
+  it('certifies two-copy on cross-mmap-write to 2 preemptions, with its schedules, classes, bounds, model and hash; exit 0', () => {
+    const r = pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'cross-mmap-write', '--preemptions', '2', '--reclaim-actions', '1');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^clean up to 2 preemptions: two-copy x cross-mmap-write, [\\d,]+ schedules, [\\d,]+ classes, [\\d.]+ s \\(reclaim actions <= 1, generated parameters <= 0, 1 block\\(s\\) a page; model ${MODEL_VERSION}, hash [0-9a-f]{8}\\)$`, 'm'));
+  });
+
+  it('--json says the same as the words, and the same search gives the same hash twice', () => {
+    const run = () => JSON.parse(pcfarm('verify', '--strategy', 'write-begin-end-trim', '--scenario', 'overwrite-vs-read', '--delays', '1', '--reclaim-actions', '1', '--blocks-per-page', '2', '--json').stdout);
+    const a = run();
+    expect(a).toMatchObject({ result: 'clean', bound: 1, unit: 'delays', modelVersion: MODEL_VERSION, cell: { strategy: 'write-begin-end-trim', scenario: 'overwrite-vs-read', blocksPerPage: 2 } });
+    expect(a.schedules).toBeGreaterThan(0);
+    expect(run().hash).toBe(a.hash);
+  });
+
+  it('says what it certified when the budget runs out first, and exits 3', () => {
+    const r = pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'overwrite-vs-read', '--preemptions', '3', '--schedules-max', '100');
+    expect(r.status).toBe(3);
+    expect(r.stdout).toMatch(/stopped by the schedule budget \(--schedules-max 100\) before \d preemptions was certified/);
+  });
+
+  it('rejects both bounds at once, and an unknown scenario, with exit 2 and what was wrong', () => {
+    const both = pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'cross-mmap-write', '--preemptions', '1', '--delays', '1');
+    expect(both.status).toBe(2);
+    expect(both.stderr).toMatch(/give --preemptions K or --delays K, not both/);
+    const unknown = pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'nope');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown scenario "nope"/);
+  });
+});
