@@ -12,6 +12,7 @@ import { SCENARIOS, severityOf, signatureTitle, STRATEGIES } from '@pcfarm/core'
 import { DASHBOARD_PORT_DEFAULT, LocalControl, startDashboard, type CampaignControl, type Dashboard } from '@pcfarm/dashboard';
 import { batchCount, CAMPAIGN_DEFAULTS, campaignSpec, EmbeddedStore, FarmError, ThreadPool, type EngineResult, THREADS_MAX, type Bucket, type Campaign, type CampaignSpec, type CampaignSummary, type Example, type Progress, type Store } from '@pcfarm/farm';
 import { blocksPerPageList, checkOptions, oneOf, UsageError, wholeNumber, type Parsed } from './args.js';
+import { PCFARM, shellWord } from '@pcfarm/farm/replay-commands';
 import { replayCommand, replayReproducerCommand, witnessCommand, type Io } from './commands.js';
 
 /** Where results go when --results is not given (relative to the working directory). */
@@ -85,7 +86,7 @@ async function runFuzz(p: Parsed, term: Terminal, store: EmbeddedStore, spec: Ca
   if (failure !== null) throw failure;
   if (result === null) throw new Error(`farm bug: campaign ${campaign.id} never ran`);
   term.live?.('');
-  const browse = dashboard === null ? null : `npx pnpm@10 pcfarm dashboard --results ${dir}`;
+  const browse = dashboard === null ? null : `${PCFARM} dashboard --results ${shellWord(dir)}`;
   await printSummary(store, result.summary, term, dir, result.endedBy === 'stopped', browse);
   if (result.endedBy === 'stopped') return 130;
   // Warnings fail nothing: a campaign that found only warnings passed.

@@ -102,7 +102,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
 
     // The campaign page opens before any batch ran: no bucket yet.
     await page.waitForURL(/#\/campaigns\/[0-9a-f]+$/);
-    await expect(page.locator('p.muted', { hasText: 'blocks per page 1, 4' }).count()).resolves.toBe(1);
+    // The page renders after the URL changes: wait for it rather than count at once.
+    await page.locator('p.muted', { hasText: 'blocks per page 1, 4' }).waitFor();
     await page.locator('#buckets tr.empty').waitFor();
     expect(await page.locator('#buckets tr.bucket').count()).toBe(0);
     await page.locator('#live-status', { hasText: 'live' }).waitFor();
@@ -140,7 +141,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
     expect(await page.locator('svg.timeline rect.hold').count()).toBeGreaterThan(0);
     const command = page.locator('#reproducer .command-text').first();
     expect(await command.isVisible()).toBe(true);
-    expect(await command.textContent()).toMatch(/^npx pnpm@10 pcfarm replay pcfarm1:\S+$/);
+    expect(await command.textContent()).toMatch(/^npx --yes pnpm@10 pcfarm replay pcfarm1:\S+$/);
     await page.locator('#reproducer button.copy').first().click();
     await page.locator('#reproducer button.copy', { hasText: 'Copied' }).first().waitFor();
     expect(await page.evaluate('navigator.clipboard.readText()')).toBe(await command.textContent());
@@ -155,7 +156,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
     await page.locator('#buckets tr.bucket.warning a', { hasText: 'cycle page_lock -> mmap_sem -> page_lock; class only' }).click();
     await page.locator('#witness').waitFor();
     expect(await page.locator('#reproducer h2').textContent()).toBe('Witness');
-    expect(await page.locator('#reproducer .command-text').first().textContent()).toBe('npx pnpm@10 pcfarm fuzz --first-failure --strategy v2.6.20 --scenario hole-fill-vs-read-same-mm');
+    expect(await page.locator('#reproducer .command-text').first().textContent()).toBe('npx --yes pnpm@10 pcfarm fuzz --first-failure --strategy v2.6.20 --scenario hole-fill-vs-read-same-mm');
     await page.locator('#trace .warning-box').first().waitFor({ timeout: 20_000 });
     expect(pageErrors).toEqual([]);
   });
@@ -227,7 +228,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser, on Redis', (
     await page.locator('svg.timeline').waitFor({ timeout: 15_000 });
     await expect(page.locator('svg.timeline .mark.failure').count()).resolves.toBe(1);
     const command = page.locator('#reproducer .command-text').first();
-    expect(await command.textContent()).toBe(`npx pnpm@10 pcfarm replay ${(await store.bucket(c.id, bucket.id))!.minimized!.reproducer}`);
+    expect(await command.textContent()).toBe(`npx --yes pnpm@10 pcfarm replay ${(await store.bucket(c.id, bucket.id))!.minimized!.reproducer}`);
     expect(pageErrors).toEqual([]);
   });
 });

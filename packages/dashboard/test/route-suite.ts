@@ -235,9 +235,9 @@ export function routeSuite(label: string, open: () => Promise<Store>): void {
       const d = r.json();
       expect(d.bucket.title).toBe(b.title);
       expect(d.bucket.minimized.reproducer).toMatch(/^pcfarm1:/);
-      expect(d.replayCommand).toBe(`npx pnpm@10 pcfarm replay ${b.minimized!.reproducer}`);
+      expect(d.replayCommand).toBe(`npx --yes pnpm@10 pcfarm replay ${b.minimized!.reproducer}`);
       expect(d.examples.length).toBe(b.examples.length);
-      expect(d.examples[0].replayCommand).toBe(`npx pnpm@10 pcfarm replay --strategy v2.6.20 --scenario ${b.examples[0]!.scenario} --seed ${b.examples[0]!.seed}`);
+      expect(d.examples[0].replayCommand).toBe(`npx --yes pnpm@10 pcfarm replay --strategy v2.6.20 --scenario ${b.examples[0]!.scenario} --seed ${b.examples[0]!.seed}`);
       const other = seeded.buckets.find((x) => x.minimized === null)!;
       expect((await inject({ url: `/api/campaigns/${seeded.id}/buckets/${other.id}` })).json().replayCommand).toBeNull();
       const none = await inject({ url: `/api/campaigns/${seeded.id}/buckets/000000000000` });
@@ -283,12 +283,12 @@ export function routeSuite(label: string, open: () => Promise<Store>): void {
       const d = (await inject({ url: `${url}/${w.id}` })).json();
       expect(d.bucket).toMatchObject({ severity: 'warning', kind: 'lock-order', witness: 'hole-fill-vs-read-same-mm', minimized: null, blocksPerPage: [1, 4] });
       expect(d.replayCommand).toBeNull();
-      expect(d.witnessCommand).toBe('npx pnpm@10 pcfarm fuzz --first-failure --strategy v2.6.20 --scenario hole-fill-vs-read-same-mm');
+      expect(d.witnessCommand).toBe('npx --yes pnpm@10 pcfarm fuzz --first-failure --strategy v2.6.20 --scenario hole-fill-vs-read-same-mm');
       // A failure bucket has no witness.
       expect((await inject({ url: `${url}/${seeded.minimized.id}` })).json()).toMatchObject({ bucket: { severity: 'failure', witness: null }, witnessCommand: null });
       // Its example at four blocks per page replays with them.
       const at4 = d.examples.find((e: { blocksPerPage: number }) => e.blocksPerPage === 4);
-      if (at4 !== undefined) expect(at4.replayCommand).toBe(`npx pnpm@10 pcfarm replay --strategy v2.6.20 --scenario ${at4.scenario} --blocks-per-page 4 --seed ${at4.seed}`);
+      if (at4 !== undefined) expect(at4.replayCommand).toBe(`npx --yes pnpm@10 pcfarm replay --strategy v2.6.20 --scenario ${at4.scenario} --blocks-per-page 4 --seed ${at4.seed}`);
 
       // Its trace: the example passes, and warns as the bucket, with the witness command.
       const t = (await inject({ url: `${url}/${w.id}/trace` })).json();
@@ -306,7 +306,7 @@ export function routeSuite(label: string, open: () => Promise<Store>): void {
       expect(t.seed).toBe(b.examples[0]!.seed);
       expect(t.signature).toBe(b.title);
       expect(t.matchesBucket).toBe(true);
-      expect(t.replayCommand).toMatch(/^npx pnpm@10 pcfarm replay pcfarm1:/);
+      expect(t.replayCommand).toMatch(/^npx --yes pnpm@10 pcfarm replay pcfarm1:/);
       expect((await inject({ url: `/api/campaigns/${seeded.id}/buckets/000000000000/trace` })).statusCode).toBe(404);
     });
 

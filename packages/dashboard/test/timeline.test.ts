@@ -76,7 +76,7 @@ describe('replays', () => {
     const bundle = fileURLToPath(new URL('../../cli/dist/pcfarm.mjs', import.meta.url));
     if (!existsSync(bundle)) throw new Error(`${bundle} is missing: build first (pnpm run build)`);
     const cli = (command: string): string => {
-      const args = command.replace(/^npx pnpm@10 pcfarm /, '').split(' ');
+      const args = command.replace(/^npx --yes pnpm@10 pcfarm /, '').split(' ');
       try {
         return execFileSync(process.execPath, [bundle, ...args], { encoding: 'utf8' });
       } catch (e) {
@@ -87,7 +87,7 @@ describe('replays', () => {
     const seedConfig = { strategy: 'v2.6.20', scenario: 'cross-mmap-write', scheduler: 'random' as const, pctDepth: 2 };
     const bySeed = replaySeed(seedConfig, 3);
     const seedCommand = replayCommand(seedConfig, 3);
-    expect(seedCommand).toBe('npx pnpm@10 pcfarm replay --strategy v2.6.20 --scenario cross-mmap-write --scheduler random --pct-depth 2 --seed 3');
+    expect(seedCommand).toBe('npx --yes pnpm@10 pcfarm replay --strategy v2.6.20 --scenario cross-mmap-write --scheduler random --pct-depth 2 --seed 3');
     expect(cli(seedCommand)).toContain(`trace hash: ${bySeed.traceHash}`);
 
     const m = minimize(new Model(config), { seed: 1 }, { runsMax: 500 });

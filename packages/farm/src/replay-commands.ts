@@ -7,6 +7,19 @@
 import { DEFAULTS, type RunConfig } from '@pcfarm/core';
 
 /**
+ * How a printed command runs pcfarm from a checkout: npx fetches pnpm 10
+ * when it is missing or newer (--yes: a non-interactive shell, or npm's
+ * `yes` set to false, would otherwise cancel it), and pnpm runs the
+ * workspace's `pcfarm` script.
+ */
+export const PCFARM = 'npx --yes pnpm@10 pcfarm';
+
+/** A word as a POSIX shell reads it back: quoted when it holds anything but safe characters. */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
+}
+
+/**
  * The options of a run's config that are not the defaults: the scheduler,
  * the PCT depth and the blocks per page, or it would be another run.
  */
@@ -19,17 +32,17 @@ function configOptions(config: RunConfig): string {
 
 /** The command that replays seed `seed` of a cell. */
 export function replayCommand(config: RunConfig, seed: number): string {
-  return `npx pnpm@10 pcfarm replay --strategy ${config.strategy} --scenario ${config.scenario}${configOptions(config)} --seed ${seed}`;
+  return `${PCFARM} replay --strategy ${config.strategy} --scenario ${config.scenario}${configOptions(config)} --seed ${seed}`;
 }
 
 /** The command that minimizes a failing seed of a cell. */
 export function minimizeCommand(config: RunConfig, seed: number): string {
-  return `npx pnpm@10 pcfarm minimize --strategy ${config.strategy} --scenario ${config.scenario}${configOptions(config)} --seed ${seed}`;
+  return `${PCFARM} minimize --strategy ${config.strategy} --scenario ${config.scenario}${configOptions(config)} --seed ${seed}`;
 }
 
 /** The command that replays a reproducer. */
 export function replayReproducerCommand(reproducer: string): string {
-  return `npx pnpm@10 pcfarm replay ${reproducer}`;
+  return `${PCFARM} replay ${reproducer}`;
 }
 
 /**
@@ -39,5 +52,5 @@ export function replayReproducerCommand(reproducer: string): string {
  * lock-order cycle whose instances meet, or the deadlock itself).
  */
 export function witnessCommand(config: RunConfig): string {
-  return `npx pnpm@10 pcfarm fuzz --first-failure --strategy ${config.strategy} --scenario ${config.scenario}${configOptions(config)}`;
+  return `${PCFARM} fuzz --first-failure --strategy ${config.strategy} --scenario ${config.scenario}${configOptions(config)}`;
 }

@@ -1,0 +1,3 @@
+import { staysClean } from './clean.js';
+
+staysClean('write-begin-end-trim');
