@@ -173,26 +173,28 @@ export class Legality {
    * -1 when all are legal.
    */
   firstIllegal(ino: number, cells: Uint32Array, off: number, o0: number, n: number, rs: number, re: number): number {
-    let h: History | null = null;
-    let ev = -1;
-    let delta = 0;
-    let segEnd = -1;
-    let innerEnd = -1;
-    for (let i = 0; i < n; i++) {
+    let i = 0;
+    while (i < n) {
       const o = o0 + i;
-      const v = cells[off + i]!;
+      if (!this.legalCell(ino, o, cells[off + i]!, rs, re, 0, 0)) return i;
+      i++;
+      if (this.matchEv < 0) continue;
       // While neither the judged file's nor the matched file's covering events
-      // change, the event that matched the last cell decides the next one.
-      if (h !== null && o < segEnd && o + delta < innerEnd) {
-        const expect = h.kind[ev] === EV_ZERO ? ZERO : (h.base[ev]! + (o + delta - h.pos[ev]!)) >>> 0;
-        if (v === expect) continue;
+      // change, the event that matched the last cell decides the next ones:
+      // one tight loop over the run of cells it explains.
+      const h = this.histories[this.matchIno]!;
+      const ev = this.matchEv;
+      const delta = this.matchDelta;
+      const runEnd = Math.min(n, this.segEnd - o0, this.matchSegEnd - delta - o0);
+      if (h.kind[ev] === EV_ZERO) {
+        while (i < runEnd && cells[off + i] === ZERO) i++;
+      } else {
+        let expect = (h.base[ev]! + (o0 + i + delta - h.pos[ev]!)) >>> 0;
+        while (i < runEnd && cells[off + i] === expect) {
+          i++;
+          expect = (expect + 1) >>> 0;
+        }
       }
-      if (!this.legalCell(ino, o, v, rs, re, 0, 0)) return i;
-      h = this.matchEv >= 0 ? this.histories[this.matchIno]! : null;
-      ev = this.matchEv;
-      delta = this.matchDelta;
-      innerEnd = this.matchSegEnd;
-      segEnd = this.segEnd;
     }
     return -1;
   }

@@ -219,6 +219,16 @@ export class Kernel {
     return t;
   }
 
+  /**
+   * Cells were copied into `frame` (a copy loop, a disk read): if it is a
+   * page-cache page, the next unlock of it scans it for UNINIT again. Every
+   * copy into a frame that may be a page-cache page must say so.
+   */
+  wroteFrame(frame: number): void {
+    const page = this.frameToPage[frame];
+    if (page !== null && page !== undefined) page.uninitChecked = false;
+  }
+
   /** A new user-buffer id for DATA tags. */
   newBuf(): number {
     return this.nextBuf++;
@@ -271,6 +281,7 @@ function resetPage(page: Page): void {
   page.count = 0;
   page.mapcount = 0;
   page.lockOwner = null;
+  page.uninitChecked = false;
   page.extraOwner = null;
   page.bh.fill(0);
   page.blocknr.fill(-1);

@@ -32,6 +32,13 @@ export class Page {
   mapcount = 0;
   /** Who holds PG_locked (its held-lock record says where it was taken). */
   lockOwner: Task | null = null;
+  /**
+   * Its frame was scanned for UNINIT (unlock_page's BUG_ON) and nothing that
+   * could bring UNINIT in has written it since (Kernel.wroteFrame): the next
+   * unlock of the uptodate page need not scan it again. Zero fills and user
+   * stores cannot bring UNINIT in.
+   */
+  uninitChecked = false;
   /** Who set PG_extra. */
   extraOwner: Task | null = null;
   /** The identity of PG_extra as a lock, for held-lock records and reports. */

@@ -129,6 +129,7 @@ export const misplacesData = plantedWrite('misplaces-data', {
   writeEnd(k, t, page, pos, bytes, copied) {
     const off = k.mem.frameOff(page.frame) + (pos & (k.pageCells - 1));
     if (copied > 1) k.mem.cells.copyWithin(off + 1, off, off + copied - 1);
+    k.wroteFrame(page.frame);
     return genericWriteEnd(k, t, page, pos, bytes, copied);
   },
 });

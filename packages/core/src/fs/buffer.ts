@@ -52,6 +52,7 @@ function readBuffer(k: Kernel, t: Task, page: Page, i: number): boolean {
   }
   const from = k.mem.blockOff(block);
   k.mem.cells.copyWithin(bufferOff(k, page, i), from, from + k.blockCells);
+  k.wroteFrame(page.frame);
   page.bh[i]! |= BH_Uptodate;
   return true;
 }

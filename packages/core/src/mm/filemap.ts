@@ -53,9 +53,10 @@ export function assertPageLocked(k: Kernel, t: Task, page: Page): void {
 
 export function unlockPage(k: Kernel, t: Task, page: Page): void {
   if (!(page.flags & PG_locked)) k.bug(t, 'unlock_page of an unlocked page', `unlock_page of unlocked page ${page.name}`);
-  if (page.flags & PG_uptodate) {
+  if (page.flags & PG_uptodate && !page.uninitChecked) {
     const bad = firstUninit(k, page);
     if (bad >= 0) k.bug(t, 'uptodate page holding UNINIT unlocked', `page ${page.name} unlocked uptodate while cell ${bad} holds UNINIT`);
+    page.uninitChecked = true;
   }
   page.flags &= ~PG_locked;
   page.lockOwner?.release(page);
@@ -383,6 +384,7 @@ function* fileReadActor(k: Kernel, t: Task, inode: Inode, page: Page, offset: nu
     const src = k.mem.frameOff(page.frame) + offset + done;
     checkUserRead(k, t, inode, cells, src, page.index * k.pageCells + offset + done, m, readStart);
     cells.copyWithin(k.mem.frameOff(frame) + poff, src, src + m);
+    k.wroteFrame(frame);
     done += m;
     t.progress();
   }

@@ -115,6 +115,7 @@ export function copyFromUserAtomic(k: Kernel, t: Task, dst: number, it: IovIter,
     copied += n;
   }
   k.costs.cellsCopied += copied;
+  if (copied > 0) k.wroteFrame((dst / k.pageCells) | 0);
   return copied;
 }
 

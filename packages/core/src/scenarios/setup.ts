@@ -48,9 +48,33 @@ export function createFile(k: Kernel, pages: readonly PageInit[], size = pages.l
   return inode;
 }
 
-/** Consecutive DATA tags: set up once per run, so a plain loop. */
+/**
+ * Runs of consecutive DATA tags, by length then first tag: every run of a
+ * scenario sets up the same buffers (buffer ids restart at 1), so after the
+ * first run each fill is one copy. Bounded: a generated scenario's variety
+ * could otherwise grow it without end.
+ */
+const dataRuns = new Map<number, Map<number, Uint32Array>>();
+let dataRunsCount = 0;
+const DATA_RUNS_MAX = 4096;
+
+/** Consecutive DATA tags from `first`, into cells[off, off + n). */
 function fillData(cells: Uint32Array, off: number, first: number, n: number): void {
-  for (let i = 0; i < n; i++) cells[off + i] = first + i;
+  let byFirst = dataRuns.get(n);
+  if (byFirst === undefined) dataRuns.set(n, (byFirst = new Map()));
+  let run = byFirst.get(first);
+  if (run === undefined) {
+    if (dataRunsCount === DATA_RUNS_MAX) {
+      dataRuns.clear();
+      dataRunsCount = 0;
+      dataRuns.set(n, (byFirst = new Map()));
+    }
+    run = new Uint32Array(n);
+    for (let i = 0; i < n; i++) run[i] = first + i;
+    byFirst.set(first, run);
+    dataRunsCount++;
+  }
+  cells.set(run, off);
 }
 
 /** An anonymous buffer of `npages` at `vpage`, holding a fresh buffer's DATA; present, or swapped out. */

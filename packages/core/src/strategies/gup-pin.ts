@@ -96,6 +96,7 @@ function copyFromPinned(k: Kernel, dst: number, it: IovIter, bytes: number, pinn
     done += n;
   }
   k.costs.cellsCopied += bytes;
+  k.wroteFrame((dst / k.pageCells) | 0);
 }
 
 function* genericFileBufferedWrite(k: Kernel, t: Task, inode: Inode, pos: number, it: IovIter): Gen<number> {

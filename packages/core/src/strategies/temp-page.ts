@@ -75,6 +75,7 @@ export function tempPageWrite(pageWriting: boolean) {
           continue;
         }
         k.mem.cells.copyWithin(dst, tmpOff, tmpOff + bytes);
+        k.wroteFrame(page.frame);
         k.mem.freeFrame(tmp);
       }
       // The existing code: commit_write of the whole range, whatever was copied.

@@ -86,6 +86,7 @@ function* genericPerformWrite2copy(k: Kernel, t: Task, inode: Inode, pos: number
     } else {
       const src = k.mem.frameOff(srcFrame);
       k.mem.cells.copyWithin(dst, src, src + bytes);
+      k.wroteFrame(page.frame);
       k.costs.kmaps += 2;
       k.costs.cellsCopied += bytes;
       k.mem.freeFrame(srcFrame);
