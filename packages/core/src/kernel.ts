@@ -220,13 +220,22 @@ export class Kernel {
   }
 
   /**
-   * Cells were copied into `frame` (a copy loop, a disk read): if it is a
-   * page-cache page, the next unlock of it scans it for UNINIT again. Every
-   * copy into a frame that may be a page-cache page must say so.
+   * Cells that may hold UNINIT were copied into `frame` (a temporary page, a
+   * disk block written from a page not found clean): if it is a page-cache
+   * page, the next unlock of it scans it for UNINIT again. User memory never
+   * holds UNINIT (a read that would put it there fails first), so copies
+   * from it need not say so; every other copy into a frame that may be a
+   * page-cache page must.
    */
   wroteFrame(frame: number): void {
     const page = this.frameToPage[frame];
     if (page !== null && page !== undefined) page.uninitChecked = false;
+  }
+
+  /** A user copy read frame `src` into frame `dst`: a page-cache source not found clean may carry UNINIT along. */
+  copiedFrom(src: number, dst: number): void {
+    const from = this.frameToPage[src];
+    if (from !== null && from !== undefined && !from.uninitChecked) this.wroteFrame(dst);
   }
 
   /** A new user-buffer id for DATA tags. */

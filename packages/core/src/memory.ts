@@ -25,6 +25,8 @@ export class Memory {
   private readonly slotUsed: Uint8Array;
   /** Blocks a run may still allocate before the filesystem is full (ENOSPC); -1: no limit. */
   blocksFree = -1;
+  /** Disk blocks written from a page not found free of UNINIT (Page.uninitChecked): 1 each. */
+  readonly blockMaybeUninit: Uint8Array;
   /** Disk blocks whose reads fail (a bad sector): 1 each. */
   readonly badBlock: Uint8Array;
 
@@ -42,6 +44,7 @@ export class Memory {
     this.freeBlocks = new Int32Array(blocksMax);
     this.slotUsed = new Uint8Array(slotsMax);
     this.badBlock = new Uint8Array(blocksMax);
+    this.blockMaybeUninit = new Uint8Array(blocksMax);
     this.reset();
   }
 
@@ -55,6 +58,7 @@ export class Memory {
     this.slotUsed.fill(0);
     this.blocksFree = -1;
     this.badBlock.fill(0);
+    this.blockMaybeUninit.fill(0);
   }
 
   frameOff(frame: number): number {
@@ -100,6 +104,7 @@ export class Memory {
   freeBlock(block: number): void {
     if (this.blocksFree >= 0) this.blocksFree++;
     this.badBlock[block] = 0;
+    this.blockMaybeUninit[block] = 0;
     this.freeBlocks[this.nrFreeBlocks++] = block;
   }
 

@@ -52,7 +52,7 @@ function readBuffer(k: Kernel, t: Task, page: Page, i: number): boolean {
   }
   const from = k.mem.blockOff(block);
   k.mem.cells.copyWithin(bufferOff(k, page, i), from, from + k.blockCells);
-  k.wroteFrame(page.frame);
+  if (k.mem.blockMaybeUninit[block] === 1) k.wroteFrame(page.frame);
   page.bh[i]! |= BH_Uptodate;
   return true;
 }
@@ -79,12 +79,15 @@ export function* blockReadFullPage(k: Kernel, t: Task, page: Page): Gen {
   const inode = page.mapping!;
   const lastBlock = Math.ceil(inode.iSize / k.blockCells);
   let toRead = 0;
+  // Buffers filled here from a hole or a clean block: when that is all of them, the frame holds no UNINIT.
+  let refilled = 0;
   for (let i = 0; i < k.blocksPerPage; i++) {
     if (page.bh[i]! & BH_Uptodate) continue;
     if (!(page.bh[i]! & BH_Mapped) && page.index * k.blocksPerPage + i < lastBlock) getBlock(k, t, inode, page, i, false);
     if (!(page.bh[i]! & BH_Mapped)) {
       zeroCells(k, page, i * k.blockCells, (i + 1) * k.blockCells);
       page.bh[i]! |= BH_Uptodate;
+      refilled++;
       continue;
     }
     toRead |= 1 << i;
@@ -94,8 +97,13 @@ export function* blockReadFullPage(k: Kernel, t: Task, page: Page): Gen {
     t.enter('submit_bh');
     yield;
     t.leave();
-    for (let i = 0; i < k.blocksPerPage; i++) if (toRead & (1 << i)) readBuffer(k, t, page, i);
+    for (let i = 0; i < k.blocksPerPage; i++) {
+      if (!(toRead & (1 << i))) continue;
+      const clean = k.mem.blockMaybeUninit[page.blocknr[i]!] === 0;
+      if (readBuffer(k, t, page, i) && clean) refilled++;
+    }
   }
+  if (refilled === k.blocksPerPage) page.uninitChecked = true;
   if (allBuffersUptodate(k, page)) page.flags |= PG_uptodate;
   if (k.tracing) k.event(t, `readpage(${page.name}) done${page.flags & PG_uptodate ? ', uptodate' : ''}`);
   unlockPage(k, t, page);
@@ -310,6 +318,8 @@ export function blockWriteFullPage(k: Kernel, t: Task, page: Page): void {
         const to = k.mem.blockOff(page.blocknr[i]!);
         const from = bufferOff(k, page, i);
         k.mem.cells.copyWithin(to, from, from + k.blockCells);
+        // What the disk holds now is as clean as the page was last found.
+        k.mem.blockMaybeUninit[page.blocknr[i]!] = page.uninitChecked ? 0 : 1;
       }
       page.flags &= ~PG_dirty;
       if (k.tracing) k.event(t, `writepage(${page.name})`);

@@ -383,8 +383,8 @@ function* fileReadActor(k: Kernel, t: Task, inode: Inode, page: Page, offset: nu
     const m = Math.min(n - done, k.pageCells - poff);
     const src = k.mem.frameOff(page.frame) + offset + done;
     checkUserRead(k, t, inode, cells, src, page.index * k.pageCells + offset + done, m, readStart);
+    // Judged above: nothing UNINIT reaches the user's frame.
     cells.copyWithin(k.mem.frameOff(frame) + poff, src, src + m);
-    k.wroteFrame(frame);
     done += m;
     t.progress();
   }

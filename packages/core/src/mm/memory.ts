@@ -3,7 +3,8 @@
  * The copy loop is the hot path of the farm: frame-to-frame copyWithin on the
  * one cell array, no allocation, no per-cell loop.
  */
-import { ZERO } from '../cell.js';
+import { isUninit, ZERO } from '../cell.js';
+import { uninitData } from '../oracles/uninit-data.js';
 import { MET_EFAULT } from '../errno.js';
 import type { Gen } from '../gen.js';
 import type { Inode } from '../inode.js';
@@ -112,10 +113,10 @@ export function copyFromUserAtomic(k: Kernel, t: Task, dst: number, it: IovIter,
     const n = Math.min(bytes - copied, it.contigAt(skip + copied), k.pageCells - poff);
     const src = frame * k.pageCells + poff;
     cells.copyWithin(dst + copied, src, src + n);
+    k.copiedFrom(frame, (dst / k.pageCells) | 0);
     copied += n;
   }
   k.costs.cellsCopied += copied;
-  if (copied > 0) k.wroteFrame((dst / k.pageCells) | 0);
   return copied;
 }
 
@@ -185,6 +186,14 @@ export function* userFrameWrite(k: Kernel, t: Task, addr: number): Gen<number> {
   const page = k.frameToPage[frame];
   const vma = mm.findVma(vpage)!;
   if (!vma.private || page === null) return frame;
+  // The private copy is the user's: a page not found clean must hand it no UNINIT.
+  if (!page!.uninitChecked) {
+    const cells = k.mem.cells;
+    const base = k.mem.frameOff(frame);
+    for (let i = 0; i < k.pageCells; i++) {
+      if (isUninit(cells[base + i]!)) uninitData(k, t, `do_wp_page's copy of ${page!.name} at offset ${page!.index * k.pageCells + i}`, cells[base + i]!);
+    }
+  }
   const copy = k.mem.allocFrame();
   const off = k.mem.frameOff(copy);
   k.mem.cells.copyWithin(off, k.mem.frameOff(frame), k.mem.frameOff(frame) + k.pageCells);

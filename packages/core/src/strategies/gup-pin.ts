@@ -96,7 +96,7 @@ function copyFromPinned(k: Kernel, dst: number, it: IovIter, bytes: number, pinn
     done += n;
   }
   k.costs.cellsCopied += bytes;
-  k.wroteFrame((dst / k.pageCells) | 0);
+  for (let i = 0; i < pinned.n; i++) k.copiedFrom(pinned.frame[i]!, (dst / k.pageCells) | 0);
 }
 
 function* genericFileBufferedWrite(k: Kernel, t: Task, inode: Inode, pos: number, it: IovIter): Gen<number> {
