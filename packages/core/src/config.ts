@@ -3,7 +3,7 @@
  * the operational error a caller gets for a config it cannot run.
  */
 
-export type SchedulerId = 'pct' | 'random' | 'replay' | 'systematic';
+export type SchedulerId = 'pct' | 'random' | 'pos' | 'surw' | 'replay' | 'systematic';
 
 export interface RunConfig {
   /** Write-path strategy id (see STRATEGIES). */
@@ -85,7 +85,7 @@ export const LIMITS = {
 } as const;
 
 /** The schedulers a user picks for seeds or a choice list. */
-export const SCHEDULERS: readonly SchedulerId[] = ['pct', 'random', 'replay'];
+export const SCHEDULERS: readonly SchedulerId[] = ['pct', 'random', 'pos', 'surw', 'replay'];
 /** Every scheduler a configuration may name: `systematic` is the bounded search's (verify.ts), in its reproducers. */
 const ALL_SCHEDULERS: readonly SchedulerId[] = [...SCHEDULERS, 'systematic'];
 

@@ -2,8 +2,9 @@ import { ChoiceStream } from './choice.js';
 import { LIMITS, type ResolvedConfig } from './config.js';
 import { Legality, type History } from './history.js';
 import { Inode } from './inode.js';
-import { LOCK_CLASSES } from './locks.js';
+import { LOCK_CLASSES, pageId } from './locks.js';
 import { Lockdep } from './oracles/lock-order.js';
+import { COMM_DATA, Communications } from './communication.js';
 import { Memory } from './memory.js';
 import { Mm } from './mm.js';
 import { Page } from './page.js';
@@ -135,6 +136,8 @@ export class Kernel {
   readonly framePins: Int32Array;
   readonly choice = new ChoiceStream();
   readonly lockdep = new Lockdep();
+  /** Communication coverage, recorded when its `pairs` is set (Model.communications). */
+  readonly comm = new Communications();
   readonly legality: Legality;
   readonly costs = new Costs();
   readonly strategy: Strategy;
@@ -184,6 +187,7 @@ export class Kernel {
     this.frameToPage.fill(null);
     this.framePins.fill(0);
     this.lockdep.reset();
+    this.comm.reset();
     this.costs.reset();
     this.step = 0;
     this.failure = null;
@@ -230,6 +234,13 @@ export class Kernel {
   wroteFrame(frame: number): void {
     const page = this.frameToPage[frame];
     if (page !== null && page !== undefined) page.uninitChecked = false;
+  }
+
+  /** Task `t` wrote file data into `frame`: if it is a page-cache page, a communication the next reader of that page may meet. */
+  wroteData(frame: number, t: Task): void {
+    if (this.comm.pairs === null) return;
+    const page = this.frameToPage[frame];
+    if (page !== null && page !== undefined) this.comm.wrote(COMM_DATA, pageId(page.ino, page.index), t);
   }
 
   /** A user copy read frame `src` into frame `dst`: a page-cache source not found clean may carry UNINIT along. */

@@ -1,5 +1,6 @@
 import type { Gen } from './gen.js';
 import type { Kernel } from './kernel.js';
+import { COMM_LOCK } from './communication.js';
 import { CLASS_I_MUTEX, CLASS_MMAP_SEM, MODE_READ, MODE_WRITE, type Mutex, type RwSem } from './locks.js';
 import { WAIT_MUTEX, WAIT_RWSEM, type Task } from './task.js';
 
@@ -17,6 +18,7 @@ export function* mutexLock(k: Kernel, t: Task, m: Mutex): Gen {
     yield;
   }
   t.clearWait();
+  if (k.comm.pairs !== null) k.comm.read(COMM_LOCK, m.key, t);
   m.owner = t;
   t.hold(CLASS_I_MUTEX, m, m.key, MODE_WRITE);
   if (k.tracing) k.event(t, `mutex_lock(${m.name})`);
@@ -25,6 +27,7 @@ export function* mutexLock(k: Kernel, t: Task, m: Mutex): Gen {
 export function mutexUnlock(k: Kernel, t: Task, m: Mutex): void {
   if (m.owner !== t) k.bug(t, 'mutex_unlock by a non-owner', `mutex_unlock(${m.name}) by a task that does not hold it`);
   m.owner = null;
+  if (k.comm.pairs !== null) k.comm.wrote(COMM_LOCK, m.key, t);
   t.release(m);
   if (k.tracing) k.event(t, `mutex_unlock(${m.name})`);
 }
@@ -41,6 +44,7 @@ export function* downRead(k: Kernel, t: Task, sem: RwSem): Gen {
     t.waitOn(WAIT_RWSEM, 'down_read', null, sem);
     while (t.waitKind === WAIT_RWSEM) yield;
   }
+  if (k.comm.pairs !== null) k.comm.read(COMM_LOCK, sem.key, t);
   if (k.tracing) k.event(t, `down_read(${sem.name})`);
 }
 
@@ -48,6 +52,7 @@ export function upRead(k: Kernel, t: Task, sem: RwSem): void {
   const i = sem.readers.indexOf(t);
   if (i < 0) k.bug(t, 'up_read by a non-holder', `up_read(${sem.name}) by a task that does not hold it`);
   sem.readers.splice(i, 1);
+  if (k.comm.pairs !== null) k.comm.wrote(COMM_LOCK, sem.key, t);
   t.release(sem);
   if (k.tracing) k.event(t, `up_read(${sem.name})`);
   wake(sem);
@@ -65,12 +70,14 @@ export function* downWrite(k: Kernel, t: Task, sem: RwSem): Gen {
     t.waitOn(WAIT_RWSEM, 'down_write', null, sem);
     while (t.waitKind === WAIT_RWSEM) yield;
   }
+  if (k.comm.pairs !== null) k.comm.read(COMM_LOCK, sem.key, t);
   if (k.tracing) k.event(t, `down_write(${sem.name})`);
 }
 
 export function upWrite(k: Kernel, t: Task, sem: RwSem): void {
   if (sem.writer !== t) k.bug(t, 'up_write by a non-owner', `up_write(${sem.name}) by a task that does not hold it`);
   sem.writer = null;
+  if (k.comm.pairs !== null) k.comm.wrote(COMM_LOCK, sem.key, t);
   t.release(sem);
   if (k.tracing) k.event(t, `up_write(${sem.name})`);
   wake(sem);

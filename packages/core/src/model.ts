@@ -69,9 +69,24 @@ export class Model {
    * every machine gives the same numbers.
    */
   coverage: Set<number> | null = null;
+
+  /**
+   * Communication coverage, when a caller sets it: each directed pair of
+   * sites (a task wrote a page's data or released a lock, another then read
+   * it or took it) the runs reach (communication.ts).
+   */
+  get communications(): Set<number> | null {
+    return this.kernel.comm.pairs;
+  }
+
+  set communications(pairs: Set<number> | null) {
+    this.kernel.comm.pairs = pairs;
+  }
   private readonly siteHashes = new Map<string, number>();
   /** Systematic runs log each step's task and footprint, for classForm(). */
   private readonly stepLog: StepLog | null;
+  /** Whether the scheduler is told each step's footprint (systematic, pos). */
+  private readonly stepped: boolean;
 
   constructor(config: RunConfig, options: ModelOptions = {}) {
     const strategies = new Map(STRATEGY_TABLE);
@@ -86,6 +101,7 @@ export class Model {
     this.scheduler = createScheduler(this.config.scheduler);
     this.sync.name = 'sync';
     this.stepLog = this.config.scheduler === 'systematic' ? new StepLog() : null;
+    this.stepped = this.scheduler.stepped !== undefined;
   }
 
   /** The choice stream of the last run: what a systematic search backtracks over. */
@@ -204,11 +220,11 @@ export class Model {
       this.scheduleHash = Math.imul(this.scheduleHash ^ (t.id + 1), 16777619);
       const before = t.footprint;
       if (t.body!.next().done) t.done = true;
-      if (this.stepLog !== null) {
+      if (this.stepped) {
         // Reclaim's step is the action it took, touching what that action touches.
         const fp = (t.kthread ? t.footprint : before | t.footprint) >>> 0;
-        this.stepLog.push(t.id, fp, t.kthread ? t.action : 0);
-        (this.scheduler as SystematicScheduler).stepped(t, fp);
+        this.stepLog?.push(t.id, fp, t.kthread ? t.action : 0);
+        this.scheduler.stepped!(k, t, fp);
       }
     }
   }

@@ -6,6 +6,8 @@ import { data } from './cell.js';
 import type { Gen } from './gen.js';
 import { EV_DATA, EV_ZERO, OFFSET_INF, OP_STORE, OP_TRUNCATE } from './history.js';
 import { checkFileNow } from './oracles/file-state.js';
+import { COMM_DATA } from './communication.js';
+import { pageId } from './locks.js';
 import type { Inode } from './inode.js';
 import type { Kernel } from './kernel.js';
 import { VMA_FILE, type Mm } from './mm.js';
@@ -62,12 +64,15 @@ export function describeOp(op: Op): string {
 export function* runProgram(k: Kernel, t: Task, ops: readonly Op[]): TaskBody {
   const own = mmBit(t.mm!);
   t.footprint = own;
+  t.opsLeft = ops.length;
   for (const op of ops) {
     yield;
+    t.opStartedAt = t.steps;
     t.footprint = opFootprint(k, t, op);
     if (k.tracing) k.event(t, describeOp(op));
     const ret = yield* runOp(k, t, op);
     t.footprint = own;
+    t.opsLeft--;
     t.progress();
     t.returns.push(ret);
     if (k.tracing) k.event(t, `${describeOp(op)} = ${ret}`);
@@ -177,6 +182,7 @@ function* userLoad(k: Kernel, t: Task, addr: number, len: number): Gen<number> {
       const fileOff = (vma.pgoff + vpage - vma.start) * k.pageCells + poff;
       const inside = Math.min(n, vma.inode!.iSize - fileOff);
       if (inside > 0) checkUserRead(k, t, vma.inode!, k.mem.cells, k.mem.frameOff(frame) + poff, fileOff, inside, k.step, 'load');
+      if (k.comm.pairs !== null && k.frameToPage[frame]) k.comm.read(COMM_DATA, pageId(k.frameToPage[frame]!.ino, k.frameToPage[frame]!.index), t);
     }
     done += n;
     t.progress();
@@ -223,6 +229,7 @@ function* userStore(k: Kernel, t: Task, addr: number, len: number): Gen<number> 
     for (let i = 0; i < n; i++) cells[off + i] = first + i;
     const page = k.frameToPage[frame];
     if (page) setPageDirty(k, page);
+    k.wroteData(frame, t);
     done += n;
     t.progress();
     yield;

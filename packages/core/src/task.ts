@@ -50,6 +50,9 @@ export class Task {
   footprint = 0;
   /** Reclaim: the id of the action its last step took (0: none), what that step was to the bounded search. */
   action = 0;
+  /** Operations of its program not yet finished, and `steps` when the current one started (surw's estimate). */
+  opsLeft = 0;
+  opStartedAt = 0;
   /** What each operation of its program returned, in order. */
   readonly returns: number[] = [];
 
@@ -78,6 +81,8 @@ export class Task {
     this.met = 0;
     this.footprint = 0;
     this.action = 0;
+    this.opsLeft = 0;
+    this.opStartedAt = 0;
     this.returns.length = 0;
   }
 

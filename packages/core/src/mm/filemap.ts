@@ -8,6 +8,7 @@ import type { Inode } from '../inode.js';
 import type { Kernel } from '../kernel.js';
 import { lockdepAcquire } from '../locking.js';
 import { CLASS_PAGE_LOCK, CLASS_PG_EXTRA, lockKey, MODE_WRITE, pageId } from '../locks.js';
+import { COMM_DATA, COMM_LOCK } from '../communication.js';
 import type { Vma } from '../mm.js';
 import { BH_Dirty, PG_dirty, PG_extra, PG_locked, PG_uptodate, type Page } from '../page.js';
 import { WAIT_PAGE_EXTRA, WAIT_PAGE_LOCK, type Task } from '../task.js';
@@ -39,6 +40,7 @@ export function trylockPage(k: Kernel, t: Task, page: Page): boolean {
 }
 
 function setPageLocked(k: Kernel, t: Task, page: Page): void {
+  if (k.comm.pairs !== null) k.comm.read(COMM_LOCK, pageKey(CLASS_PAGE_LOCK, page), t);
   page.flags |= PG_locked;
   page.lockOwner = t;
   t.hold(CLASS_PAGE_LOCK, page, pageKey(CLASS_PAGE_LOCK, page), MODE_WRITE);
@@ -59,6 +61,7 @@ export function unlockPage(k: Kernel, t: Task, page: Page): void {
     page.uninitChecked = true;
   }
   page.flags &= ~PG_locked;
+  if (k.comm.pairs !== null) k.comm.wrote(COMM_LOCK, pageKey(CLASS_PAGE_LOCK, page), t);
   page.lockOwner?.release(page);
   page.lockOwner = null;
   if (k.tracing) k.event(t, `unlock_page(${page.name})`);
@@ -94,6 +97,7 @@ export function setPageWriting(k: Kernel, t: Task, page: Page): void {
 }
 
 export function endPageWriting(k: Kernel, t: Task, page: Page): void {
+  if (k.comm.pairs !== null) k.comm.wrote(COMM_LOCK, pageKey(CLASS_PG_EXTRA, page), t);
   page.flags &= ~PG_extra;
   page.extraOwner = null;
   t.release(page.extraBit);
@@ -109,6 +113,7 @@ export function* waitOnPageWriting(k: Kernel, t: Task, page: Page): Gen {
     yield;
   }
   t.clearWait();
+  if (k.comm.pairs !== null) k.comm.read(COMM_LOCK, pageKey(CLASS_PG_EXTRA, page), t);
 }
 
 /**
@@ -383,6 +388,7 @@ function* fileReadActor(k: Kernel, t: Task, inode: Inode, page: Page, offset: nu
     const m = Math.min(n - done, k.pageCells - poff);
     const src = k.mem.frameOff(page.frame) + offset + done;
     checkUserRead(k, t, inode, cells, src, page.index * k.pageCells + offset + done, m, readStart);
+    if (k.comm.pairs !== null) k.comm.read(COMM_DATA, pageId(page.ino, page.index), t);
     // Judged above: nothing UNINIT reaches the user's frame.
     cells.copyWithin(k.mem.frameOff(frame) + poff, src, src + m);
     done += m;

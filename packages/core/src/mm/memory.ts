@@ -117,6 +117,7 @@ export function copyFromUserAtomic(k: Kernel, t: Task, dst: number, it: IovIter,
     copied += n;
   }
   k.costs.cellsCopied += copied;
+  if (copied > 0) k.wroteData((dst / k.pageCells) | 0, t);
   return copied;
 }
 

@@ -3,6 +3,8 @@ import { PctScheduler } from './pct.js';
 import { RandomScheduler } from './random.js';
 import { ReplayScheduler } from './replay.js';
 import { SystematicScheduler } from './systematic.js';
+import { PosScheduler } from './pos.js';
+import { SurwScheduler } from './surw.js';
 import type { Scheduler } from './scheduler.js';
 
 export type { Scheduler } from './scheduler.js';
@@ -17,5 +19,9 @@ export function createScheduler(id: SchedulerId): Scheduler {
       return new ReplayScheduler();
     case 'systematic':
       return new SystematicScheduler();
+    case 'pos':
+      return new PosScheduler();
+    case 'surw':
+      return new SurwScheduler();
   }
 }

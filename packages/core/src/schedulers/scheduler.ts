@@ -9,6 +9,8 @@ export interface Scheduler {
   start(k: Kernel): void;
   /** The next task among runnable[0, n) (in task order); `current` ran last. */
   next(k: Kernel, runnable: readonly Task[], n: number, current: Task | null): Task;
+  /** After each step: task `t` took it, touching `footprint` (task.ts footprint bits). Only schedulers that define it are told. */
+  stepped?(k: Kernel, t: Task, footprint: number): void;
 }
 
 /**

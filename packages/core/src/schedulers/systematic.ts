@@ -95,7 +95,7 @@ export class SystematicScheduler implements Scheduler {
   }
 
   /** After each step: a sleeping action the step touched what it touches wakes. */
-  stepped(_t: Task, fp: number): void {
+  stepped(_k: Kernel, _t: Task, fp: number): void {
     let j = 0;
     for (let i = 0; i < this.sleepIds.length; i++) {
       if ((this.sleepFps[i]! & fp) !== 0) continue;

@@ -81,7 +81,7 @@ function unpin(k: Kernel, t: Task, pinned: Pinned): void {
 }
 
 /** Copy `bytes` cells of the user iovec to cell offset `dst` through the pinned frames (kmap each). */
-function copyFromPinned(k: Kernel, dst: number, it: IovIter, bytes: number, pinned: Pinned): void {
+function copyFromPinned(k: Kernel, t: Task, dst: number, it: IovIter, bytes: number, pinned: Pinned): void {
   const cells = k.mem.cells;
   k.costs.kmaps += 1 + pinned.n;
   for (let done = 0; done < bytes; ) {
@@ -97,6 +97,7 @@ function copyFromPinned(k: Kernel, dst: number, it: IovIter, bytes: number, pinn
   }
   k.costs.cellsCopied += bytes;
   for (let i = 0; i < pinned.n; i++) k.copiedFrom(pinned.frame[i]!, (dst / k.pageCells) | 0);
+  k.wroteData((dst / k.pageCells) | 0, t);
 }
 
 function* genericFileBufferedWrite(k: Kernel, t: Task, inode: Inode, pos: number, it: IovIter): Gen<number> {
@@ -149,7 +150,7 @@ function* genericFileBufferedWrite(k: Kernel, t: Task, inode: Inode, pos: number
     const dst = k.mem.frameOff(page.frame) + offset;
     let copied: number;
     if (pinned.n > 0) {
-      copyFromPinned(k, dst, it, bytes, pinned);
+      copyFromPinned(k, t, dst, it, bytes, pinned);
       unpin(k, t, pinned);
       copied = bytes;
     } else {

@@ -76,6 +76,7 @@ export function tempPageWrite(pageWriting: boolean) {
         }
         k.mem.cells.copyWithin(dst, tmpOff, tmpOff + bytes);
         k.wroteFrame(page.frame);
+        k.wroteData(page.frame, t);
         k.mem.freeFrame(tmp);
       }
       // The existing code: commit_write of the whole range, whatever was copied.

@@ -87,6 +87,7 @@ function* genericPerformWrite2copy(k: Kernel, t: Task, inode: Inode, pos: number
       const src = k.mem.frameOff(srcFrame);
       k.mem.cells.copyWithin(dst, src, src + bytes);
       k.wroteFrame(page.frame);
+      k.wroteData(page.frame, t);
       k.costs.kmaps += 2;
       k.costs.cellsCopied += bytes;
       k.mem.freeFrame(srcFrame);
