@@ -5,8 +5,9 @@
  * so any process can rebuild it, and "recorded once per index" is what makes
  * a result count exactly once.
  */
-import { BLOCKS_PER_PAGE, DEFAULTS, MODEL_VERSION, SCENARIOS, SCHEDULERS, STRATEGIES, type RunConfig, type SchedulerId } from '@pcfarm/core';
+import { BLOCKS_PER_PAGE, DEFAULTS, MODEL_VERSION, SCENARIOS, STRATEGIES, type RunConfig } from '@pcfarm/core';
 import { FarmError } from './errors.js';
+import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, type CampaignScheduler } from './limits.js';
 
 /** What a campaign asks; every field has a default (CAMPAIGN_DEFAULTS). */
 export interface CampaignSpec {
@@ -19,7 +20,7 @@ export interface CampaignSpec {
    * sub-page buffers, where a page is partly uptodate, partly new.
    */
   blocksPerPage: number[];
-  scheduler: Exclude<SchedulerId, 'replay'>;
+  scheduler: CampaignScheduler;
   /** PCT bug depth; ignored by the random scheduler. */
   pctDepth: number;
   /** The first seed of every cell. */
@@ -34,25 +35,7 @@ export interface CampaignSpec {
   examplesPerBucket: number;
 }
 
-export const CAMPAIGN_DEFAULTS = {
-  /** Every value the model takes: a bug of sub-page buffers is found without asking for it. */
-  blocksPerPage: BLOCKS_PER_PAGE,
-  scheduler: 'pct',
-  pctDepth: DEFAULTS.pctDepth,
-  seedStart: 0,
-  seedsPerCell: 2000,
-  batchSeeds: 250,
-  examplesPerBucket: 5,
-} as const;
-
-/** Bounds a spec is checked against: a campaign outside them is a mistake, not a wish. */
-export const CAMPAIGN_LIMITS = {
-  batchSeedsMax: 100_000,
-  seedsPerCellMax: Number.MAX_SAFE_INTEGER,
-  examplesPerBucketMax: 50,
-  pctDepthMax: 16,
-  nameLengthMax: 200,
-} as const;
+export { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS };
 
 export type CampaignState = 'running' | 'stopped' | 'done';
 
@@ -77,7 +60,7 @@ export interface Batch {
   strategy: string;
   scenario: string;
   blocksPerPage: number;
-  scheduler: Exclude<SchedulerId, 'replay'>;
+  scheduler: CampaignScheduler;
   pctDepth: number;
   seedStart: number;
   seedCount: number;
@@ -115,7 +98,7 @@ export function campaignSpec(input: Partial<CampaignSpec>): CampaignSpec {
     return v as number;
   };
   const scheduler: string = input.scheduler ?? CAMPAIGN_DEFAULTS.scheduler;
-  if (!SCHEDULERS.includes(scheduler as SchedulerId) || scheduler === 'replay') bad(`unknown scheduler ${JSON.stringify(scheduler)}; a campaign runs pct or random`);
+  if (!CAMPAIGN_SCHEDULERS.includes(scheduler as CampaignScheduler)) bad(`unknown scheduler ${JSON.stringify(scheduler)}; a campaign runs ${CAMPAIGN_SCHEDULERS.slice(0, -1).join(', ')} or ${CAMPAIGN_SCHEDULERS.at(-1)}`);
   const timeBudgetMs = input.timeBudgetMs == null ? null : whole('timeBudgetMs', input.timeBudgetMs, 1, Number.MAX_SAFE_INTEGER);
   const seedsPerCell =
     input.seedsPerCell === null || (input.seedsPerCell === undefined && timeBudgetMs !== null)

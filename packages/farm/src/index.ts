@@ -4,6 +4,7 @@
  * that keep their results.
  */
 export { FarmError, type FarmErrorCode } from './errors.js';
+export { CAMPAIGN_SCHEDULERS, type CampaignScheduler } from './limits.js';
 export { batchAt, batchConfig, batchCount, CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, campaignSpec, cellCount, newCampaign, seedCount, upgradeCampaign, upgradeSpec, type Batch, type Campaign, type CampaignSpec, type CampaignState } from './campaign.js';
 export { BatchRunner, checkBatch, type BatchResult, type BucketHit } from './batch.js';
 export { checkMinimizeJob, MINIMIZE_RUNS_MAX_DEFAULT, MINIMIZE_RUNS_MAX_LIMIT, runMinimize, type Minimized, type MinimizeJob } from './minimize-job.js';

@@ -5,6 +5,7 @@
  */
 import { BLOCKS_PER_PAGE, MODEL_VERSION, SCENARIOS, STRATEGIES } from '@pcfarm/core';
 import { FarmError } from './errors.js';
+import { CAMPAIGN_SCHEDULERS, type CampaignScheduler } from './limits.js';
 
 export class PayloadReader {
   private readonly p: Record<string, unknown>;
@@ -54,8 +55,8 @@ export class PayloadReader {
     return BLOCKS_PER_PAGE.includes(v as number) ? (v as number) : this.bad(`blocksPerPage must be one of ${BLOCKS_PER_PAGE.join(', ')}, not ${JSON.stringify(v) ?? 'undefined'}`);
   }
 
-  scheduler(): 'pct' | 'random' {
+  scheduler(): CampaignScheduler {
     const v = this.str('scheduler');
-    return v === 'pct' || v === 'random' ? v : this.bad(`scheduler must be pct or random, not ${JSON.stringify(v)}`);
+    return CAMPAIGN_SCHEDULERS.includes(v as CampaignScheduler) ? (v as CampaignScheduler) : this.bad(`scheduler must be one of ${CAMPAIGN_SCHEDULERS.join(', ')}, not ${JSON.stringify(v)}`);
   }
 }

@@ -1,6 +1,6 @@
-import { BLOCKS_PER_PAGE, SCENARIOS, STRATEGIES } from '@pcfarm/core';
+import { BLOCKS_PER_PAGE, SCENARIOS, SCHEDULERS, STRATEGIES } from '@pcfarm/core';
 import { describe, expect, it } from 'vitest';
-import { batchAt, batchConfig, batchCount, campaignSpec, checkBatch, checkMinimizeJob, FarmError, minimizeJobOf, newCampaign, seedCount, upgradeCampaign, type Bucket, type Campaign } from '../dist/index.js';
+import { batchAt, batchConfig, batchCount, CAMPAIGN_SCHEDULERS, campaignSpec, checkBatch, checkMinimizeJob, FarmError, minimizeJobOf, newCampaign, seedCount, upgradeCampaign, type Bucket, type Campaign } from '../dist/index.js';
 
 describe('campaign specs', () => {
   it('default to every strategy x every scenario x every blocks per page (1, 2, 4) over a seed range', () => {
@@ -13,6 +13,14 @@ describe('campaign specs', () => {
     expect(s.timeBudgetMs).toBeNull();
   });
 
+  it('run every scheduler the core has but replay, in the spec and in the batch jobs a worker checks', () => {
+    expect(CAMPAIGN_SCHEDULERS).toEqual(SCHEDULERS.filter((s) => s !== 'replay'));
+    for (const scheduler of CAMPAIGN_SCHEDULERS) {
+      const c = newCampaign('c1', campaignSpec({ scheduler, seedsPerCell: 10 }), 0);
+      expect(checkBatch(batchAt(c, 0)).scheduler).toBe(scheduler);
+    }
+  });
+
   it('run only a time budget when one is given without a seed range', () => {
     const s = campaignSpec({ timeBudgetMs: 5000 });
     expect(s.seedsPerCell).toBeNull();
@@ -23,7 +31,8 @@ describe('campaign specs', () => {
     [{ strategies: ['v2.6.2'] }, /unknown strategy "v2.6.2"; known: v2.6.20/],
     [{ scenarios: [] }, /scenarios must be a non-empty list/],
     [{ scenarios: ['generated', 'generated'] }, /scenarios lists one twice/],
-    [{ scheduler: 'replay' as never }, /a campaign runs pct or random/],
+    // Every scheduler but replay (which needs a recorded choice list, not seeds), as the core lists them.
+    [{ scheduler: 'replay' as never }, /a campaign runs pct, random\b|a campaign runs pct or random$/],
     [{ batchSeeds: 0 }, /batchSeeds must be a whole number from 1/],
     [{ seedsPerCell: 1.5 }, /seedsPerCell must be a whole number/],
     [{ seedsPerCell: null }, /needs seedsPerCell, timeBudgetMs or both/],

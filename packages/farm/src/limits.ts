@@ -1,0 +1,34 @@
+/**
+ * A campaign's defaults and limits, and the schedulers a campaign may run:
+ * one definition each, for the farm's checks, the CLI's help and options,
+ * and the dashboard's schemas. Its own entry point (`@pcfarm/farm/limits`),
+ * so the CLI's cold start reads them without loading the queues.
+ */
+import { BLOCKS_PER_PAGE, DEFAULTS, SCHEDULERS, type SchedulerId } from '@pcfarm/core';
+
+/** A scheduler a campaign runs: every one a user picks but `replay`, which needs a recorded choice list, not seeds. */
+export type CampaignScheduler = Exclude<SchedulerId, 'replay'>;
+
+/** The schedulers a campaign may run, in the core's order (the core's list, so a new scheduler is a campaign's too). */
+export const CAMPAIGN_SCHEDULERS: readonly CampaignScheduler[] = SCHEDULERS.filter((s): s is CampaignScheduler => s !== 'replay');
+
+export const CAMPAIGN_DEFAULTS = {
+  /** Every value the model takes: a bug of sub-page buffers is found without asking for it. */
+  blocksPerPage: BLOCKS_PER_PAGE,
+  scheduler: 'pct',
+  pctDepth: DEFAULTS.pctDepth,
+  seedStart: 0,
+  seedsPerCell: 2000,
+  batchSeeds: 250,
+  examplesPerBucket: 5,
+} as const;
+
+/** Bounds a spec is checked against: a campaign outside them is a mistake, not a wish. */
+export const CAMPAIGN_LIMITS = {
+  batchSeedsMax: 100_000,
+  seedsPerCellMax: Number.MAX_SAFE_INTEGER,
+  examplesPerBucketMax: 50,
+  /** The PCT scheduler's bug depth, at most; the model's own check (packages/core, config.ts) has the same bound. */
+  pctDepthMax: 16,
+  nameLengthMax: 200,
+} as const;
