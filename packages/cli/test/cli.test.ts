@@ -16,14 +16,14 @@ describe('pcfarm fuzz', () => {
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/FAIL deadlock at step \d+ in writer/);
     const seed = /seed=(\d+)/.exec(r.stdout)![1];
-    expect(r.stdout).toContain(`replay: npx --yes pnpm@10 pcfarm replay --strategy v2.6.20 --scenario self-mmap-write --seed ${seed}`);
+    expect(r.stdout).toContain(`replay: ./pcfarm replay --strategy v2.6.20 --scenario self-mmap-write --seed ${seed}`);
     expect(r.stdout).toMatch(/runs\/s\)/);
   });
 
   it('prints a replay command that keeps a non-default PCT depth, so the seed replays the same run', () => {
     const r = pcfarm('fuzz', '--first-failure', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--pct-depth', '2');
     expect(r.status).toBe(1);
-    const command = /replay: npx --yes pnpm@10 pcfarm replay (.*--pct-depth 2 --seed \d+)$/m.exec(r.stdout)![1]!;
+    const command = /replay: \.\/pcfarm replay (.*--pct-depth 2 --seed \d+)$/m.exec(r.stdout)![1]!;
     const signature = /signature: (.*)$/m.exec(r.stdout)![1]!;
     const replay = pcfarm('replay', ...command.split(' '));
     expect(replay.stdout).toContain(`signature: ${signature}`);
@@ -93,7 +93,7 @@ describe('signatures and reproducers in fuzz and replay', () => {
     const r = pcfarm('fuzz', '--first-failure', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write');
     expect(r.stdout).toContain(`  signature: ${SIGNATURE_SELF}`);
     const seed = /seed=(\d+)/.exec(r.stdout)![1];
-    expect(r.stdout).toContain(`minimize: npx --yes pnpm@10 pcfarm minimize --strategy v2.6.20 --scenario self-mmap-write --seed ${seed}`);
+    expect(r.stdout).toContain(`minimize: ./pcfarm minimize --strategy v2.6.20 --scenario self-mmap-write --seed ${seed}`);
     const reproducer = /reproducer: (pcfarm1:\S+)/.exec(r.stdout)![1]!;
     const a = pcfarm('replay', reproducer);
     const b = pcfarm('replay', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--seed', seed!);
@@ -131,7 +131,7 @@ describe('pcfarm minimize', () => {
     expect(Number(after[1])).toBeLessThan(Number(before[1]));
     expect(r.stdout).toMatch(/^\d+ runs in [\d.]+ s, at a fixpoint: minimizing it again changes nothing$/m);
     const reproducer = /^reproducer: (pcfarm1:\S+)$/m.exec(r.stdout)![1]!;
-    expect(r.stdout).toContain(`replay: npx --yes pnpm@10 pcfarm replay ${reproducer}`);
+    expect(r.stdout).toContain(`replay: ./pcfarm replay ${reproducer}`);
     const replayed = pcfarm('replay', reproducer);
     expect(replayed.status).toBe(1);
     expect(replayed.stdout).toMatch(/^v2\.6\.20 x self-mmap-write \(pct\), reproducer of model core-\d+, \d+ choices$/m);
@@ -159,14 +159,14 @@ describe('pcfarm minimize', () => {
   });
 });
 
-/** The arguments of a printed `npx --yes pnpm@10 pcfarm ...` command, to run it as the user would paste it. */
+/** The arguments of a printed `./pcfarm ...` command, to run it as the user would paste it. */
 function argsOf(command: string): string[] {
-  expect(command).toMatch(/^npx --yes pnpm@10 pcfarm /);
-  return command.replace(/^npx --yes pnpm@10 pcfarm /, '').split(' ');
+  expect(command).toMatch(/^\.\/pcfarm /);
+  return command.replace(/^\.\/pcfarm /, '').split(' ');
 }
 
 describe('warnings', () => {
-  const WITNESS = 'npx --yes pnpm@10 pcfarm fuzz --first-failure --strategy v2.6.20 --scenario hole-fill-vs-read-same-mm';
+  const WITNESS = './pcfarm fuzz --first-failure --strategy v2.6.20 --scenario hole-fill-vs-read-same-mm';
 
   it('fuzz --first-failure says a cell that only warned is "clean, with warnings:", prints the warning and its witness, and exits 0; the witness fails', () => {
     const r = pcfarm('fuzz', '--first-failure', '--strategy', 'v2.6.20', '--scenario', 'hole-fill-vs-read');
@@ -199,8 +199,8 @@ describe('blocks per page', () => {
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/^v2\.6\.20 x self-mmap-write \(pct, 4 blocks per page, seeds 0\.\.999\)$/m);
     const replay = /^ {2}replay: (.*)$/m.exec(r.stdout)![1]!;
-    expect(replay).toMatch(/^npx --yes pnpm@10 pcfarm replay --strategy v2\.6\.20 --scenario self-mmap-write --blocks-per-page 4 --seed \d+$/);
-    expect(r.stdout).toMatch(/^ {2}minimize: npx --yes pnpm@10 pcfarm minimize --strategy v2\.6\.20 --scenario self-mmap-write --blocks-per-page 4 --seed \d+$/m);
+    expect(replay).toMatch(/^\.\/pcfarm replay --strategy v2\.6\.20 --scenario self-mmap-write --blocks-per-page 4 --seed \d+$/);
+    expect(r.stdout).toMatch(/^ {2}minimize: \.\/pcfarm minimize --strategy v2\.6\.20 --scenario self-mmap-write --blocks-per-page 4 --seed \d+$/m);
     const signature = /^ {2}signature: (.*)$/m.exec(r.stdout)![1]!;
     const again = pcfarm(...argsOf(replay));
     expect(again.stdout).toMatch(/^v2\.6\.20 x self-mmap-write \(pct, 4 blocks per page\), seed \d+$/m);

@@ -90,7 +90,7 @@ describe('pcfarm campaign', () => {
     expect(show.stdout).toMatch(/^batches 16\/16; determinism audit: \d+ agreed, 0 disagreed, 0 pending$/m);
     // Failures and warnings apart, as fuzz prints them.
     expect(show.stdout).toMatch(/^warnings \(not failures\): /m);
-    expect(show.stdout).toMatch(/^ {2}witness: npx --yes pnpm@10 pcfarm fuzz --first-failure --strategy v2\.6\.20 --scenario hole-fill-vs-read-same-mm$/m);
+    expect(show.stdout).toMatch(/^ {2}witness: \.\/pcfarm fuzz --first-failure --strategy v2\.6\.20 --scenario hole-fill-vs-read-same-mm$/m);
     const farmed = json<{ summary: { runs: number; failures: number; warnings: number; buckets: number; warningBuckets: number; coverage: number } }>(pcfarm('campaign', 'show', id, '--prefix', 'run', '--json')).summary;
     expect(farmed.runs).toBe(1 * 2 * 2 * 200);
     expect(farmed.warningBuckets).toBeGreaterThan(0);

@@ -33,7 +33,7 @@ describe('pcfarm fuzz (a campaign)', () => {
     expect(r.stdout).toMatch(/^ {2}900 runs in /m);
     expect(r.stdout).toMatch(/^bucket +count +kind +strategy +scenarios +bpp +minimized +sites$/m);
     expect(r.stdout).toContain(`results: ${dir}`);
-    const [, bucket, command] = /^(\w{12}) {2}deadlock in v2\.6\.20: self;.*\n {2}replay: npx --yes pnpm@10 pcfarm replay (pcfarm1:\S+)$/m.exec(r.stdout)!;
+    const [, bucket, command] = /^(\w{12}) {2}deadlock in v2\.6\.20: self;.*\n {2}replay: \.\/pcfarm replay (pcfarm1:\S+)$/m.exec(r.stdout)!;
     expect(r.stdout).toMatch(new RegExp(`^${bucket} +\\d+ +deadlock +v2\\.6\\.20 +self-mmap-write +1,2,4 +\\d+ choices, \\d+ switches`, 'm'));
     expect(r.stdout.trimEnd().split('\n').pop()).toBe('1 failure bucket(s)');
     const replay = pcfarm('replay', command!);
@@ -87,10 +87,10 @@ describe('pcfarm fuzz (a campaign)', () => {
     expect(r.stdout).toMatch(/^bucket +count +kind +strategy +scenarios +bpp +sites$/m);
     expect(r.stdout).toMatch(/^\w{12} +\d+ +lock-order +v2\.6\.20 +hole-fill-vs-read +1,2,4 +cycle page_lock -> mmap_sem -> page_lock; class only$/m);
     const witness = /^ {2}witness: (.*)$/m.exec(r.stdout)![1]!;
-    expect(witness).toBe('npx --yes pnpm@10 pcfarm fuzz --first-failure --strategy v2.6.20 --scenario hole-fill-vs-read-same-mm');
+    expect(witness).toBe('./pcfarm fuzz --first-failure --strategy v2.6.20 --scenario hole-fill-vs-read-same-mm');
     expect(r.stdout.trimEnd().split('\n').pop()).toBe('no failures; 1 warning bucket(s)');
     // Its witness, pasted, fails: there the instances meet.
-    expect(pcfarm(...witness.replace('npx --yes pnpm@10 pcfarm ', '').split(' ')).status).toBe(1);
+    expect(pcfarm(...witness.replace('./pcfarm ', '').split(' ')).status).toBe(1);
   });
 
   it('lists failures first and the warnings in their own section below, and exits 1 for any failure', () => {
@@ -110,9 +110,9 @@ describe('pcfarm fuzz (a campaign)', () => {
     const r = pcfarm('fuzz', '--results', results(), '--no-dashboard', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--blocks-per-page', '4', '--seeds', '100', '--threads', '1');
     expect(r.status, r.stderr).toBe(1);
     const [, title, replay, seed] = /^\w{12} {2}(deadlock in v2\.6\.20: self;.*)\n {2}replay: (.*)\n {2}seed: {3}(.*)$/m.exec(r.stdout)!;
-    expect(seed).toMatch(/^npx --yes pnpm@10 pcfarm replay --strategy v2\.6\.20 --scenario self-mmap-write --blocks-per-page 4 --seed \d+$/);
+    expect(seed).toMatch(/^\.\/pcfarm replay --strategy v2\.6\.20 --scenario self-mmap-write --blocks-per-page 4 --seed \d+$/);
     for (const command of [replay!, seed!]) {
-      const again = pcfarm(...command.replace('npx --yes pnpm@10 pcfarm ', '').split(' '));
+      const again = pcfarm(...command.replace('./pcfarm ', '').split(' '));
       expect(again.status, command).toBe(1);
       expect(again.stdout).toMatch(/^v2\.6\.20 x self-mmap-write \(pct, 4 blocks per page\), /m);
       expect(again.stdout).toContain(`signature: ${title}`);

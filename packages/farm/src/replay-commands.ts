@@ -7,12 +7,13 @@
 import { DEFAULTS, type RunConfig } from '@pcfarm/core';
 
 /**
- * How a printed command runs pcfarm from a checkout: npx fetches pnpm 10
- * when it is missing or newer (--yes: a non-interactive shell, or npm's
- * `yes` set to false, would otherwise cancel it), and pnpm runs the
- * workspace's `pcfarm` script.
+ * How a printed command runs pcfarm: the launcher at the root of the
+ * checkout, pasted there. It runs Node directly (npx and pnpm in between
+ * cost a second a command and add an ELIFECYCLE line to every exit status
+ * but 0), building first when the build is missing or stale, so it works
+ * on a fresh clone once the README's install command has run.
  */
-export const PCFARM = 'npx --yes pnpm@10 pcfarm';
+export const PCFARM = './pcfarm';
 
 /** A word as a POSIX shell reads it back: quoted when it holds anything but safe characters. */
 export function shellWord(word: string): string {
