@@ -14,8 +14,8 @@ const bundle = await rolldown({
   input: `${dist}main.js`,
   platform: 'node',
   logLevel: 'warn',
-  // The replay commands are inlined too: loaded from the farm package they would bring a second core.
-  external: (id) => !id.startsWith('.') && !id.startsWith('/') && id !== '@pcfarm/core' && id !== '@pcfarm/farm/replay-commands',
+  // The replay commands and the campaign limits are inlined too: loaded from the farm package they would bring a second core.
+  external: (id) => !id.startsWith('.') && !id.startsWith('/') && id !== '@pcfarm/core' && id !== '@pcfarm/farm/replay-commands' && id !== '@pcfarm/farm/limits',
 });
 await bundle.write({ dir: dist, format: 'esm', entryFileNames: 'pcfarm.mjs', chunkFileNames: 'pcfarm.[name].[hash].mjs' });
 await bundle.close();

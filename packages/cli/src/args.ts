@@ -1,19 +1,35 @@
 import { BLOCKS_PER_PAGE, ConfigError, SCENARIOS, SCHEDULERS, STRATEGIES } from '@pcfarm/core';
+import { CAMPAIGN_LIMITS } from '@pcfarm/farm/limits';
 
-/** A usage error: exit status 2 and a message naming what was wrong. */
+/** A command line pcfarm cannot read: exit 2, the message, and where its help is. */
 export class UsageError extends Error {}
+
+/**
+ * Something the command was given that it cannot use, though the command
+ * line itself is fine: a results directory that is a file, a reproducer that
+ * does not decode, a seed that passes. Exit 2 and the message alone: the
+ * help would not help.
+ */
+export class InputError extends Error {}
 
 export interface Parsed {
   command: string;
   options: Map<string, string>;
   positionals: string[];
+  /** Options given last, or before another option, with no value: reported once the names are known good (checkOptions). */
+  missing: string[];
 }
 
-/** `pcfarm <command> [--name value | --flag] …`: options may come in any order. */
+/**
+ * `pcfarm <command> [--name value | --name=value | --flag] …`: options may
+ * come in any order. A word after an option that starts with `--` is the
+ * next option, not its value.
+ */
 export function parseArgs(argv: readonly string[], flags: ReadonlySet<string>): Parsed {
   const [command = 'help', ...rest] = argv;
   const options = new Map<string, string>();
   const positionals: string[] = [];
+  const missing: string[] = [];
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
     if (!arg.startsWith('--')) {
@@ -26,18 +42,39 @@ export function parseArgs(argv: readonly string[], flags: ReadonlySet<string>): 
       options.set(name, 'true');
       continue;
     }
-    const value = eq >= 0 ? arg.slice(eq + 1) : rest[++i];
-    if (value === undefined) throw new UsageError(`--${name} needs a value`);
+    if (eq >= 0) {
+      options.set(name, arg.slice(eq + 1));
+      continue;
+    }
+    const value = rest[i + 1];
+    if (value === undefined || value.startsWith('--')) {
+      missing.push(name);
+      continue;
+    }
+    i++;
     options.set(name, value);
   }
-  return { command, options, positionals };
+  return { command, options, positionals, missing };
 }
 
-/** Reject options the command does not take, naming the ones it does. */
+/**
+ * Reject options the command does not take, naming the ones it does; then
+ * options given without a value. In that order, so a misspelt option given
+ * last is called unknown, not short of a value.
+ */
 export function checkOptions(p: Parsed, allowed: readonly string[]): void {
-  for (const name of p.options.keys()) {
-    if (!allowed.includes(name)) throw new UsageError(`unknown option --${name} for '${p.command}'; it takes ${allowed.map((a) => `--${a}`).join(', ')}`);
+  for (const name of [...p.options.keys(), ...p.missing]) {
+    if (!allowed.includes(name)) {
+      throw new UsageError(allowed.length === 0 ? `'${p.command}' takes no options, not --${name}` : `unknown option --${name} for '${p.command}'; it takes ${allowed.map((a) => `--${a}`).join(', ')}`);
+    }
   }
+  const [name] = p.missing;
+  if (name !== undefined) throw new UsageError(`--${name} needs a value`);
+}
+
+/** Reject arguments that are not options, for a command that takes none. */
+export function noPositionals(p: Parsed, what = `'${p.command}'`): void {
+  if (p.positionals.length > 0) throw new UsageError(`${what} takes only options, not ${p.positionals.join(' ')}`);
 }
 
 export function wholeNumber(name: string, raw: string | undefined, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
@@ -48,15 +85,30 @@ export function wholeNumber(name: string, raw: string | undefined, fallback: num
   return n;
 }
 
-export function oneOf(name: string, plural: string, raw: string | undefined, valid: readonly string[]): string | undefined {
+export function oneOf<T extends string>(name: string, plural: string, raw: string | undefined, valid: readonly T[]): T | undefined {
   if (raw === undefined) return undefined;
-  if (!valid.includes(raw)) throw new UsageError(`unknown ${name} ${JSON.stringify(raw)}; valid ${plural}: ${valid.join(', ')}`);
-  return raw;
+  if (!valid.includes(raw as T)) throw new UsageError(`unknown ${name} ${JSON.stringify(raw)}; valid ${plural}: ${valid.join(', ')}`);
+  return raw as T;
 }
 
 export const strategyOf = (p: Parsed): string | undefined => oneOf('strategy', 'strategies', p.options.get('strategy'), STRATEGIES);
 export const scenarioOf = (p: Parsed): string | undefined => oneOf('scenario', 'scenarios', p.options.get('scenario'), SCENARIOS);
-export const schedulerOf = (p: Parsed): string | undefined => oneOf('scheduler', 'schedulers', p.options.get('scheduler'), SCHEDULERS);
+export const schedulerOf = (p: Parsed) => oneOf('scheduler', 'schedulers', p.options.get('scheduler'), SCHEDULERS);
+
+/** --pct-depth D: the PCT scheduler's bug depth, for a run and for a campaign alike. */
+export function pctDepthOf(p: Parsed): number | undefined {
+  const raw = p.options.get('pct-depth');
+  return raw === undefined ? undefined : wholeNumber('pct-depth', raw, 0, 1, CAMPAIGN_LIMITS.pctDepthMax);
+}
+
+/** --name A,B,...: each one of `known`, none twice. */
+export function listOf(p: Parsed, name: string, plural: string, known: readonly string[]): string[] | undefined {
+  const raw = p.options.get(name);
+  if (raw === undefined) return undefined;
+  const list = raw.split(',').map((s) => oneOf(name, plural, s.trim(), known)!);
+  if (new Set(list).size !== list.length) throw new UsageError(`--${name} lists one twice: ${raw}`);
+  return list;
+}
 
 function blocksPerPage(raw: string): number {
   const b = Number(raw.trim());
@@ -89,8 +141,8 @@ export function choiceList(raw: string): number[] {
   });
 }
 
-/** Core config errors are the user's to fix: report them as usage errors. */
-export function asUsage(e: unknown): never {
-  if (e instanceof ConfigError) throw new UsageError(e.message);
+/** The core's config errors (a bad reproducer, a seed that passes) are the user's input to fix: exit 2, one line. */
+export function asInput(e: unknown): never {
+  if (e instanceof ConfigError) throw new InputError(e.message);
   throw e;
 }

@@ -12,10 +12,13 @@ import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import { copyBench, Model, SCENARIOS, stepBench, STRATEGIES, type CopyCase, type FailureKind } from '@pcfarm/core';
-import { checkOptions, UsageError, wholeNumber, type Parsed } from './args.js';
+import { checkOptions, noPositionals, UsageError, wholeNumber, type Parsed } from './args.js';
 import type { FromWorker, ToWorker, WorkerInit } from './bench-worker.js';
-import { FUZZ_RUNS_DEFAULT, type Io } from './commands.js';
-import { table } from './matrix.js';
+import { EXIT } from './exit.js';
+import { markdownTable } from './format.js';
+import type { Io } from './io.js';
+import { FUZZ_RUNS_DEFAULT } from './limits.js';
+import { OPTIONS } from './usage.js';
 
 /** How long each part of the bench runs: one profile per mode. All times in milliseconds. */
 export interface BenchSizes {
@@ -435,11 +438,11 @@ export function formatBench(r: BenchReport): string[] {
   lines.push('Runs per second on one core (pct scheduler, seeds from 0, failing runs included):');
   lines.push('');
   const rows = SCENARIOS.map((scenario) => [scenario, ...STRATEGIES.map((strategy) => num(r.cells.find((c) => c.strategy === strategy && c.scenario === scenario)!.runsPerSecond))]);
-  lines.push(...table(['scenario', ...STRATEGIES], rows));
+  lines.push(...markdownTable(['scenario', ...STRATEGIES], rows));
   lines.push('');
   lines.push('Copy loop (copyFromUserAtomic, one page) beside bare copyWithin of the same chunks:');
   lines.push('');
-  lines.push(...table(['case', 'chunks', 'copy loop cells/s', 'bare cells/s', 'ratio'], r.copy.map((c) => [c.case, String(c.chunks), num(c.loopCellsPerSecond), num(c.bareCellsPerSecond), c.ratio.toFixed(3)])));
+  lines.push(...markdownTable(['case', 'chunks', 'copy loop cells/s', 'bare cells/s', 'ratio'], r.copy.map((c) => [c.case, String(c.chunks), num(c.loopCellsPerSecond), num(c.bareCellsPerSecond), c.ratio.toFixed(3)])));
   lines.push('');
   lines.push(
     `Preemption point: ${r.step.modelStepNs} ns per step of Model.run on tasks that only yield (${num(r.step.stepsPerRun)} steps a run), ` +
@@ -450,7 +453,7 @@ export function formatBench(r: BenchReport): string[] {
   lines.push(`First failure of each failing cell (seeds scanned per cell: ${Math.min(...r.cells.map((c) => c.seedsScanned))} or more; bare node start ${r.nodeStartMs} ms, pcfarm help ${r.cliStartMs} ms):`);
   lines.push('');
   lines.push(
-    ...table(
+    ...markdownTable(
       ['strategy', 'scenario', 'kind', 'runs', 'warm in-process ms', 'cold pcfarm fuzz ms'],
       r.firstFailure.map((f) => [f.strategy, f.scenario, f.kind, String(f.runs), f.warmMs.toFixed(2), f.coldProcessMs.toFixed(1)]),
     ),
@@ -459,7 +462,7 @@ export function formatBench(r: BenchReport): string[] {
   lines.push(`Memory: peak RSS ${r.memory.peakRssMB} MB (whole process, workers included), one Model ${r.memory.modelMB} MB, a worker's peak heap + array buffers ${r.memory.workerPeakMB} MB`);
   lines.push('');
   lines.push(
-    ...table(
+    ...markdownTable(
       ['target', 'wanted', 'measured', 'met'],
       r.targets.map((t) => [t.name, t.target, t.value === null ? 'n/a' : String(t.value), t.met === null ? 'n/a' : t.met ? 'yes' : 'NO']),
     ),
@@ -472,14 +475,14 @@ export function formatBench(r: BenchReport): string[] {
  * issue 5 and whether each target is met. Exit 0 whatever the figures are.
  */
 export function bench(p: Parsed, io: Io): Promise<number> {
-  checkOptions(p, ['quick', 'smoke', 'threads', 'json']);
-  if (p.positionals.length > 0) throw new UsageError(`'bench' takes no arguments, not ${p.positionals.join(' ')}`);
+  checkOptions(p, OPTIONS.bench);
+  noPositionals(p);
   if (p.options.has('quick') && p.options.has('smoke')) throw new UsageError('bench takes one of --quick and --smoke, not both');
   const mode = p.options.has('smoke') ? 'smoke' : p.options.has('quick') ? 'quick' : 'full';
   const threads = wholeNumber('threads', p.options.get('threads'), os.availableParallelism(), 1, 256);
   return runBench(mode, threads, () => io.now()).then((r) => {
     if (p.options.has('json')) io.out(JSON.stringify(r, null, 2));
     else for (const line of formatBench(r)) io.out(line);
-    return 0;
+    return EXIT.ok;
   });
 }

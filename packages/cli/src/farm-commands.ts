@@ -4,17 +4,15 @@
  * Redis), and `pcfarm campaign ...`, which only changes the store: the
  * coordinator notices and acts. Redis is REDIS_URL, or --redis.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import {
   batchCount,
-  campaignSpec,
   checkSnapshot,
   connectRedis,
   Coordinator,
   COORDINATOR_DEFAULTS,
-  EmbeddedStore,
   FARM_WORKER_DEFAULTS,
   FarmError,
   FarmWorker,
@@ -22,48 +20,30 @@ import {
   MINIMIZE_RUNS_MAX_LIMIT,
   redactedUrl,
   REDIS_CONNECT_MS_DEFAULT,
-  REDIS_PREFIX_DEFAULT,
-  REDIS_URL_DEFAULT,
-  RedisStore,
   RESULTS_FORMAT,
   THREADS_MAX,
   type CampaignSnapshot,
   type JournalEntry,
+  type RedisStore,
   type Store,
 } from '@pcfarm/farm';
-import { checkOptions, UsageError, wholeNumber, type Parsed } from './args.js';
-import type { Io } from './commands.js';
-import { printSummary, specOf } from './fuzz.js';
+import { PCFARM, shellWord } from '@pcfarm/farm/replay-commands';
+import { checkOptions, InputError, noPositionals, UsageError, wholeNumber, type Parsed } from './args.js';
+import { EXIT } from './exit.js';
+import { columns, plural } from './format.js';
+import type { Io } from './io.js';
+import { RESULTS_DIR_DEFAULT } from './limits.js';
+import { openRedis, openResults, redisOptionsOf } from './open-store.js';
+import { specOf } from './spec.js';
+import { printSummary } from './summary.js';
+import { OPTIONS } from './usage.js';
 
-const REDIS_OPTIONS = ['redis', 'prefix', 'connect-ms'];
-const SPEC_OPTIONS = ['name', 'strategy', 'scenario', 'blocks-per-page', 'seeds', 'seed-start', 'time-s', 'batch-seeds', 'scheduler', 'pct-depth'];
-
-function redisUrl(p: Parsed): string {
-  return p.options.get('redis') ?? process.env.REDIS_URL ?? REDIS_URL_DEFAULT;
-}
-
-function prefixOf(p: Parsed): string {
-  const prefix = p.options.get('prefix') ?? REDIS_PREFIX_DEFAULT;
-  if (!/^[\w.-]+$/.test(prefix)) throw new UsageError(`--prefix must be letters, digits, '.', '_' or '-', not ${JSON.stringify(prefix)}`);
-  return prefix;
-}
-
-const connectMsOf = (p: Parsed, fallback: number): number => wholeNumber('connect-ms', p.options.get('connect-ms'), fallback, 1, 3_600_000);
+/** A worker may start before Redis does (a compose stack, a machine joining): it waits this many times longer for it. */
+const WORKER_CONNECT_PATIENCE = 6;
 
 /** A log line of a long-running role: the time, the role, the line. */
 function logger(role: string, io: Io): (line: string) => void {
   return (line) => io.out(`${new Date().toISOString().slice(11, 23)} ${role}: ${line}`);
-}
-
-/** An operational error (Redis unreachable, no such campaign, a bad file) is a message and exit status 1, not a stack. */
-async function reported(run: () => Promise<number>): Promise<number> {
-  try {
-    return await run();
-  } catch (e) {
-    if (!(e instanceof FarmError)) throw e;
-    process.stderr.write(`pcfarm: ${e.message}\n`);
-    return 1;
-  }
 }
 
 /** Resolves at the first SIGINT or SIGTERM; a second one quits at once. */
@@ -73,8 +53,8 @@ function untilSignal(log: (line: string) => void): Promise<void> {
       process.off('SIGINT', first);
       process.off('SIGTERM', first);
       log(`${sig}: finishing the jobs in hand (again to quit now)`);
-      process.once('SIGINT', () => process.exit(130));
-      process.once('SIGTERM', () => process.exit(143));
+      process.once('SIGINT', () => process.exit(EXIT.interrupted));
+      process.once('SIGTERM', () => process.exit(EXIT.terminated));
       done();
     };
     process.on('SIGINT', first);
@@ -86,13 +66,14 @@ function untilSignal(log: (line: string) => void): Promise<void> {
  * pcfarm coordinator: cut running campaigns into batch jobs, record their
  * results, queue minimizations and audits, until SIGINT or SIGTERM.
  */
-export function coordinatorCommand(p: Parsed, io: Io): Promise<number> {
-  checkOptions(p, [...REDIS_OPTIONS, 'queued-per-worker', 'audit-one-in', 'lease-ms', 'reconcile-ms', 'progress-ms', 'tick-ms', 'infra-retries-max', 'minimize-runs-max']);
-  if (p.positionals.length > 0) throw new UsageError(`'coordinator' takes only options, not ${p.positionals.join(' ')}`);
+export async function coordinatorCommand(p: Parsed, io: Io): Promise<number> {
+  checkOptions(p, OPTIONS.coordinator);
+  noPositionals(p);
   const d = COORDINATOR_DEFAULTS;
   const opt = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) => wholeNumber(name, p.options.get(name), fallback, min, max);
+  const { url, prefix, connectMs } = redisOptionsOf(p);
   const options = {
-    prefix: prefixOf(p),
+    prefix,
     queuedPerWorker: opt('queued-per-worker', d.queuedPerWorker, 1, 1000),
     auditOneIn: opt('audit-one-in', d.auditOneIn, 0),
     leaseMs: opt('lease-ms', d.leaseMs, 100),
@@ -102,30 +83,27 @@ export function coordinatorCommand(p: Parsed, io: Io): Promise<number> {
     infraRetriesMax: opt('infra-retries-max', d.infraRetriesMax, 0, 100),
     minimizeRunsMax: opt('minimize-runs-max', MINIMIZE_RUNS_MAX_DEFAULT, 1, MINIMIZE_RUNS_MAX_LIMIT),
   };
-  const url = redisUrl(p);
-  const connectMs = connectMsOf(p, REDIS_CONNECT_MS_DEFAULT);
   const log = logger('coordinator', io);
-  return reported(async () => {
-    const redis = await connectRedis(url, { connectMs, log });
-    const c = await Coordinator.start(redis, { ...options, log });
-    log(`${c.id} on ${redactedUrl(url)}: ${options.queuedPerWorker} batches queued per worker slot, audit 1 batch in ${options.auditOneIn || 'none'}`);
-    await untilSignal(log);
-    await c.close();
-    await redis.quit().catch(() => redis.disconnect());
-    return 0;
-  });
+  const redis = await connectRedis(url, { connectMs, log });
+  const c = await Coordinator.start(redis, { ...options, log });
+  log(`${c.id} on ${redactedUrl(url)}: ${options.queuedPerWorker} batches queued per worker slot, audit 1 batch in ${options.auditOneIn || 'none'}`);
+  await untilSignal(log);
+  await c.close();
+  await redis.quit().catch(() => redis.disconnect());
+  return EXIT.ok;
 }
 
 /** pcfarm worker: run the farm's batch and minimization jobs on every core (or --concurrency), until SIGINT or SIGTERM. */
-export function workerCommand(p: Parsed, io: Io): Promise<number> {
-  checkOptions(p, [...REDIS_OPTIONS, 'concurrency', 'lock-ms', 'stalled-check-ms', 'stalled-retries-max', 'heartbeat-ms', 'id']);
-  if (p.positionals.length > 0) throw new UsageError(`'worker' takes only options, not ${p.positionals.join(' ')}`);
+export async function workerCommand(p: Parsed, io: Io): Promise<number> {
+  checkOptions(p, OPTIONS.worker);
+  noPositionals(p);
   const d = FARM_WORKER_DEFAULTS;
   const opt = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) => wholeNumber(name, p.options.get(name), fallback, min, max);
   const id = p.options.get('id');
   if (id !== undefined && !/^[\w.-]+$/.test(id)) throw new UsageError(`--id must be letters, digits, '.', '_' or '-', not ${JSON.stringify(id)}`);
+  const { url, prefix, connectMs } = redisOptionsOf(p, WORKER_CONNECT_PATIENCE * REDIS_CONNECT_MS_DEFAULT);
   const options = {
-    prefix: prefixOf(p),
+    prefix,
     concurrency: opt('concurrency', availableParallelism(), 1, THREADS_MAX),
     lockMs: opt('lock-ms', d.lockMs, 100),
     stalledCheckMs: opt('stalled-check-ms', d.stalledCheckMs, 100),
@@ -133,21 +111,16 @@ export function workerCommand(p: Parsed, io: Io): Promise<number> {
     heartbeatMs: opt('heartbeat-ms', d.heartbeatMs, 100),
     ...(id === undefined ? {} : { id }),
   };
-  const url = redisUrl(p);
-  // A worker may start before Redis does (a compose stack, a machine joining): it waits longer for it.
-  const connectMs = connectMsOf(p, 6 * REDIS_CONNECT_MS_DEFAULT);
-  return reported(async () => {
-    let log = logger('worker', io);
-    const redis = await connectRedis(url, { connectMs, log: (line) => log(line) });
-    const w = await FarmWorker.start(redis, { ...options, log: (line) => log(line) });
-    log = logger(`worker ${w.id}`, io);
-    log(`on ${redactedUrl(url)}, ${w.concurrency} batch(es) at a time`);
-    await untilSignal(log);
-    await w.close();
-    log(`stopped after ${w.runsDone} runs`);
-    await redis.quit().catch(() => redis.disconnect());
-    return 0;
-  });
+  let log = logger('worker', io);
+  const redis = await connectRedis(url, { connectMs, log: (line) => log(line) });
+  const w = await FarmWorker.start(redis, { ...options, log: (line) => log(line) });
+  log = logger(`worker ${w.id}`, io);
+  log(`on ${redactedUrl(url)}, ${w.concurrency} batch(es) at a time`);
+  await untilSignal(log);
+  await w.close();
+  log(`stopped after ${w.runsDone} runs`);
+  await redis.quit().catch(() => redis.disconnect());
+  return EXIT.ok;
 }
 
 const CAMPAIGN_SUBCOMMANDS = ['start', 'list', 'show', 'stop', 'resume', 'delete', 'export', 'import'];
@@ -157,128 +130,108 @@ const CAMPAIGN_SUBCOMMANDS = ['start', 'list', 'show', 'stop', 'resume', 'delete
  * or read the farm's campaigns in Redis (export and import also read and
  * write the embedded store's results files).
  */
-export function campaignCommand(p: Parsed, io: Io): Promise<number> {
+export async function campaignCommand(p: Parsed, io: Io): Promise<number> {
   const [sub, ...args] = p.positionals;
   const one = (what: string): string => {
-    if (args.length !== 1) throw new UsageError(`'campaign ${sub}' takes one ${what}, not ${args.length === 0 ? 'none' : args.join(' ')}`);
-    return args[0]!;
+    const [arg] = args;
+    if (args.length !== 1 || arg === undefined) throw new UsageError(`'campaign ${sub}' takes one ${what}, not ${args.length === 0 ? 'none' : args.join(' ')}`);
+    return arg;
+  };
+  const none = (): void => {
+    if (args.length > 0) throw new UsageError(`'campaign ${sub}' takes only options, not ${args.join(' ')}`);
   };
   switch (sub) {
     case 'start': {
-      checkOptions(p, [...REDIS_OPTIONS, ...SPEC_OPTIONS, 'json']);
-      if (args.length > 0) throw new UsageError(`'campaign start' takes only options, not ${args.join(' ')}`);
-      const name = p.options.get('name');
-      let spec = specOf(p);
-      if (name !== undefined) {
-        try {
-          spec = campaignSpec({ ...spec, name });
-        } catch (e) {
-          throw new UsageError((e as Error).message);
-        }
-      }
+      checkOptions(p, OPTIONS.campaignStart);
+      none();
+      const spec = specOf(p, p.options.get('name'));
       return withRedis(p, async (store) => {
         const c = await store.createCampaign(spec);
         if (p.options.has('json')) io.out(JSON.stringify(c));
         else {
           const total = batchCount(c.spec);
-          const cells = `${c.spec.strategies.length} strategies x ${c.spec.scenarios.length} scenarios x blocks per page ${c.spec.blocksPerPage.join(',')}`;
-          io.out(`campaign ${c.id} started: ${cells}, ${total === null ? `for ${c.spec.timeBudgetMs! / 1000} s` : `${total} batches of ${c.spec.batchSeeds} seeds`}`);
-          io.out(`  the coordinator queues it now; follow it with: pcfarm campaign show ${c.id}`);
+          const cells = `${plural(c.spec.strategies.length, 'strategy', 'strategies')} x ${plural(c.spec.scenarios.length, 'scenario')} x blocks per page ${c.spec.blocksPerPage.join(',')}`;
+          io.out(`campaign ${c.id} started: ${cells}, ${total === null ? `for ${(c.spec.timeBudgetMs ?? 0) / 1000} s` : `${plural(total, 'batch', 'batches')} of ${c.spec.batchSeeds} seeds`}`);
+          io.out(`  the coordinator queues it now; follow it with: ${PCFARM} campaign show ${c.id}`);
         }
-        return 0;
+        return EXIT.ok;
       });
     }
     case 'list':
-      checkOptions(p, [...REDIS_OPTIONS, 'json']);
-      if (args.length > 0) throw new UsageError(`'campaign list' takes no arguments, not ${args.join(' ')}`);
+      checkOptions(p, OPTIONS.campaignRead);
+      none();
       return withRedis(p, (store) => listCampaigns(store, p.options.has('json'), io));
     case 'show': {
-      checkOptions(p, [...REDIS_OPTIONS, 'json']);
+      checkOptions(p, OPTIONS.campaignRead);
       const id = one('campaign id');
       return withRedis(p, async (store) => {
         const s = await store.summary(id);
         const audit = await store.auditSummary(id);
         if (p.options.has('json')) {
           io.out(JSON.stringify({ summary: s, buckets: await store.buckets(id), audit, workers: await store.workers() }, null, 2));
-          return 0;
+          return EXIT.ok;
         }
-        await printSummary(store, s, io, `Redis at ${redactedUrl(redisUrl(p))} (prefix ${store.prefix})`, false);
+        await printSummary(store, s, io, { where: `Redis at ${redactedUrl(redisOptionsOf(p).url)} (prefix ${store.prefix})` });
         io.out('');
         io.out(`batches ${s.batchesDone}/${s.batchesTotal ?? '?'}; determinism audit: ${audit.passed} agreed, ${audit.failed} disagreed, ${audit.pending} pending`);
         for (const b of audit.bugs) io.out(`FARM BUG (${b.kind}): ${b.message}${b.details.map((x) => `\n  ${x}`).join('')}`);
-        return 0;
+        return EXIT.ok;
       });
     }
     case 'stop': {
-      checkOptions(p, REDIS_OPTIONS);
+      checkOptions(p, OPTIONS.campaignChange);
       const id = one('campaign id');
       return withRedis(p, async (store) => {
         const c = await store.getCampaign(id);
         if (c.state === 'done') throw new FarmError('ESTATE', `campaign ${id} is done: there is nothing to stop`);
         await store.setState(id, 'stopped');
-        io.out(`campaign ${id} stopped: no new batch starts, the ones running finish and count; 'pcfarm campaign resume ${id}' goes on`);
-        return 0;
+        io.out(`campaign ${id} stopped: no new batch starts, the ones running finish and count; ${PCFARM} campaign resume ${id} goes on`);
+        return EXIT.ok;
       });
     }
     case 'resume': {
-      checkOptions(p, REDIS_OPTIONS);
+      checkOptions(p, OPTIONS.campaignChange);
       const id = one('campaign id');
       return withRedis(p, async (store) => {
         await store.resume(id);
         io.out(`campaign ${id} running again`);
-        return 0;
+        return EXIT.ok;
       });
     }
     case 'delete': {
-      checkOptions(p, REDIS_OPTIONS);
+      checkOptions(p, OPTIONS.campaignChange);
       const id = one('campaign id');
       return withRedis(p, async (store) => {
         await store.deleteCampaign(id);
         io.out(`campaign ${id} deleted with its results; its queued batches are dropped`);
-        return 0;
+        return EXIT.ok;
       });
     }
     case 'export': {
-      checkOptions(p, [...REDIS_OPTIONS, 'out', 'results']);
+      checkOptions(p, OPTIONS.campaignExport);
       const id = one('campaign id');
       const out = p.options.get('out');
       if (out === undefined) throw new UsageError("'campaign export' needs --out FILE");
-      const results = p.options.get('results');
       const write = async (store: Store) => {
         const n = exportTo(resolve(out), await store.snapshot(id));
-        io.out(`campaign ${id} exported to ${resolve(out)} (${n} bytes); 'pcfarm campaign import ${out} --results DIR' puts it in a results directory`);
-        return 0;
+        io.out(`campaign ${id} exported to ${resolve(out)} (${n} bytes); ${PCFARM} campaign import ${shellWord(out)} --results ${RESULTS_DIR_DEFAULT} puts it in a results directory`);
+        return EXIT.ok;
       };
-      if (results === undefined) return withRedis(p, write);
-      return reported(async () => {
-        const store = EmbeddedStore.open(resolve(results), { readOnly: true });
-        try {
-          return await write(store);
-        } finally {
-          await store.close();
-        }
-      });
+      if (!p.options.has('results')) return withRedis(p, write);
+      return withResults(p, 'read', write);
     }
     case 'import': {
-      checkOptions(p, [...REDIS_OPTIONS, 'results']);
+      checkOptions(p, OPTIONS.campaignImport);
       const file = resolve(one('file'));
-      const results = p.options.get('results');
       const put = async (store: Store, where: string) => {
         for (const s of readExport(file)) {
           const c = await store.importSnapshot(s);
           io.out(`campaign ${c.id} (${c.spec.name}, ${s.done.length} batches done, ${s.buckets.length} buckets) imported into ${where}, ${c.state}`);
         }
-        return 0;
+        return EXIT.ok;
       };
-      if (results === undefined) return withRedis(p, (store) => put(store, `Redis at ${redactedUrl(redisUrl(p))}`));
-      return reported(async () => {
-        const store = EmbeddedStore.open(resolve(results));
-        try {
-          return await put(store, resolve(results));
-        } finally {
-          await store.close();
-        }
-      });
+      if (!p.options.has('results')) return withRedis(p, (store) => put(store, `Redis at ${redactedUrl(redisOptionsOf(p).url)}`));
+      return withResults(p, 'write', (store, dir) => put(store, dir));
     }
     case undefined:
       throw new UsageError(`'campaign' needs a subcommand: ${CAMPAIGN_SUBCOMMANDS.join(', ')}`);
@@ -288,36 +241,40 @@ export function campaignCommand(p: Parsed, io: Io): Promise<number> {
 }
 
 async function withRedis(p: Parsed, run: (store: RedisStore) => Promise<number>): Promise<number> {
-  const prefix = prefixOf(p);
-  const connectMs = connectMsOf(p, REDIS_CONNECT_MS_DEFAULT);
-  return reported(async () => {
-    const store = await RedisStore.connect(redisUrl(p), { prefix, connectMs });
-    try {
-      return await run(store);
-    } finally {
-      await store.close();
-    }
-  });
+  const store = await openRedis(p);
+  try {
+    return await run(store);
+  } finally {
+    await store.close();
+  }
+}
+
+async function withResults(p: Parsed, access: 'read' | 'write', run: (store: Store, dir: string) => Promise<number>): Promise<number> {
+  const opened = openResults(p, access);
+  try {
+    return await run(opened.store, opened.dir);
+  } finally {
+    await opened.store.close();
+  }
 }
 
 async function listCampaigns(store: RedisStore, json: boolean, io: Io): Promise<number> {
   const summaries = await Promise.all((await store.listCampaigns()).map((c) => store.summary(c.id)));
   if (json) {
     io.out(JSON.stringify(summaries, null, 2));
-    return 0;
+    return EXIT.ok;
   }
   if (summaries.length === 0) {
-    io.out("no campaigns: start one with 'pcfarm campaign start'");
-    return 0;
+    io.out(`no campaigns: start one with ${PCFARM} campaign start`);
+    return EXIT.ok;
   }
   const rows = [['id', 'state', 'batches', 'runs', 'failures', 'buckets', 'minimized', 'warnings', 'coverage', 'name']];
   for (const s of summaries) {
     const c = s.campaign;
     rows.push([c.id, c.state, `${s.batchesDone}/${s.batchesTotal ?? '?'}`, String(s.runs), String(s.failures), String(s.buckets), String(s.minimized), String(s.warningBuckets), String(s.coverage), c.spec.name]);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows) io.out(r.map((x, i) => (i === r.length - 1 ? x : x.padEnd(widths[i]!))).join('  '));
-  return 0;
+  for (const line of columns(rows)) io.out(line);
+  return EXIT.ok;
 }
 
 /** Write a campaign as the embedded store's results file: the header line and one snapshot line. Returns its size. */
@@ -326,8 +283,13 @@ function exportTo(file: string, s: CampaignSnapshot): number {
   const text = `${JSON.stringify(RESULTS_FORMAT)}\n${JSON.stringify(entry)}\n`;
   // Written beside and renamed: a reader never sees half a file.
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new InputError(`--out: cannot write ${file}: ${(e as Error).message}`);
+  }
   return Buffer.byteLength(text);
 }
 
@@ -355,7 +317,7 @@ function readExport(file: string): CampaignSnapshot[] {
     if (lines[i] === '') continue;
     const e = parse(i) as { type?: unknown; snapshot?: unknown } | null;
     if (e?.type !== 'snapshot') {
-      throw new FarmError('EBADRESULTS', `${file} line ${i + 1} is a ${JSON.stringify(e?.type)} record: this is a results journal, not an export; export a campaign of it with 'pcfarm campaign export ID --results DIR --out FILE'`);
+      throw new FarmError('EBADRESULTS', `${file} line ${i + 1} is a ${JSON.stringify(e?.type)} record: this is a results journal, not an export; export a campaign of it with '${PCFARM} campaign export ID --results DIR --out FILE'`);
     }
     out.push(checkSnapshot(e.snapshot, `${file} line ${i + 1}`));
   }

@@ -14,9 +14,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { STRATEGIES } from '@pcfarm/core';
 import { CAMPAIGN_DEFAULTS, campaignSpec, connectRedis, Coordinator, EmbeddedStore, FarmError, RedisServer, RedisStore, runCampaign, ThreadPool, type CampaignSpec } from '@pcfarm/farm';
-import { checkOptions, UsageError, wholeNumber, type Parsed } from './args.js';
-import type { Io } from './commands.js';
-import { table } from './matrix.js';
+import { CAMPAIGN_LIMITS } from '@pcfarm/farm/limits';
+import { checkOptions, noPositionals, UsageError, wholeNumber, type Parsed } from './args.js';
+import { EXIT } from './exit.js';
+import { markdownTable } from './format.js';
+import type { Io } from './io.js';
+import { redisOptionsOf } from './open-store.js';
+import { OPTIONS } from './usage.js';
 
 /**
  * The campaign each mode runs (every strategy x the generated scenario),
@@ -242,7 +246,7 @@ export function formatFarmBench(r: FarmBenchReport): string[] {
   ];
   const us = (x: number | null) => (x === null ? 'n/a' : x.toFixed(1));
   lines.push(
-    ...table(
+    ...markdownTable(
       ['mode', 'slots', 'runs', 'wall ms', 'runs/s', 'redis CPU us/seed', 'coordinator CPU us/seed'],
       r.runs.map((x) => [x.mode, String(x.slots), String(x.runs), x.wallMs.toFixed(0), x.runsPerSecond.toLocaleString('en-US'), us(x.redisCpuUsPerSeed), us(x.coordinatorCpuUsPerSeed)]),
     ),
@@ -250,26 +254,22 @@ export function formatFarmBench(r: FarmBenchReport): string[] {
   lines.push('');
   lines.push(`queue overhead: ${r.overheadUsPerSeed.toFixed(1)} us of a worker slot per seed (${((r.overheadUsPerSeed * r.campaign.batchSeeds) / 1000).toFixed(2)} ms per batch of ${r.campaign.batchSeeds})`);
   lines.push('');
-  lines.push(...table(['target', 'wanted', 'measured', 'met'], r.targets.map((t) => [t.name, t.wanted, String(t.value), t.met ? 'yes' : 'NO'])));
+  lines.push(...markdownTable(['target', 'wanted', 'measured', 'met'], r.targets.map((t) => [t.name, t.wanted, String(t.value), t.met ? 'yes' : 'NO'])));
   return lines;
 }
 
 /** pcfarm bench --farm [--quick | --smoke] [--workers N] [--batch-seeds N] [--json] [--redis URL]. Exit 0 whatever the figures are. */
 export async function benchFarm(p: Parsed, io: Io): Promise<number> {
-  checkOptions(p, ['farm', 'quick', 'smoke', 'json', 'redis', 'workers', 'batch-seeds']);
-  if (p.positionals.length > 0) throw new UsageError(`'bench --farm' takes no arguments, not ${p.positionals.join(' ')}`);
+  checkOptions(p, OPTIONS.benchFarm);
+  noPositionals(p, "'bench --farm'");
   if (p.options.has('quick') && p.options.has('smoke')) throw new UsageError('bench takes one of --quick and --smoke, not both');
   const mode = p.options.has('smoke') ? 'smoke' : p.options.has('quick') ? 'quick' : 'full';
   const slots = wholeNumber('workers', p.options.get('workers'), 2, 2, 64);
-  const batchSeeds = p.options.has('batch-seeds') ? wholeNumber('batch-seeds', p.options.get('batch-seeds'), 0, 1, 100_000) : undefined;
-  try {
-    const r = await runFarmBench(mode, p.options.get('redis'), slots, batchSeeds);
-    if (p.options.has('json')) io.out(JSON.stringify(r, null, 2));
-    else for (const line of formatFarmBench(r)) io.out(line);
-    return 0;
-  } catch (e) {
-    if (!(e instanceof FarmError)) throw e;
-    process.stderr.write(`pcfarm: ${e.message}\n`);
-    return 1;
-  }
+  const batchSeeds = p.options.has('batch-seeds') ? wholeNumber('batch-seeds', p.options.get('batch-seeds'), 0, 1, CAMPAIGN_LIMITS.batchSeedsMax) : undefined;
+  // Only the Redis asked for by --redis: without it the bench starts its own, never the farm's of REDIS_URL.
+  const url = p.options.has('redis') ? redisOptionsOf(p, undefined, {}).url : undefined;
+  const r = await runFarmBench(mode, url, slots, batchSeeds);
+  if (p.options.has('json')) io.out(JSON.stringify(r, null, 2));
+  else for (const line of formatFarmBench(r)) io.out(line);
+  return EXIT.ok;
 }

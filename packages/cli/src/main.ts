@@ -1,10 +1,15 @@
 #!/usr/bin/env node
 import { performance } from 'node:perf_hooks';
-import { parseArgs, UsageError } from './args.js';
-import { fuzzFirstFailure, list, replay, USAGE, type Io } from './commands.js';
-import type { Terminal } from './fuzz.js';
+import { ConfigError } from '@pcfarm/core';
+import { checkOptions, InputError, noPositionals, parseArgs, UsageError, type Parsed } from './args.js';
+import { EXIT, FARM_ERROR_EXIT } from './exit.js';
+import { fuzzFirstFailure } from './first-failure.js';
+import type { Io, Terminal } from './io.js';
+import { list } from './list.js';
 import { matrix } from './matrix.js';
 import { minimizeCommand } from './minimize.js';
+import { replay } from './replay.js';
+import { COMMANDS, commandHelp, FLAGS, fullHelp, isCommand, OPTIONS, seeHelp } from './usage.js';
 import { verifyCommand } from './verify.js';
 
 const io: Io = {
@@ -15,7 +20,7 @@ const io: Io = {
 // `pcfarm fuzz | head` closes the pipe early: that is the reader's choice, not a crash.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code !== 'EPIPE') throw e;
-  process.exit(process.exitCode ?? 0);
+  process.exit(process.exitCode ?? EXIT.ok);
 });
 
 /** Whether the status line is on screen: a printed line must clear it first. */
@@ -39,7 +44,7 @@ const term: Terminal = {
     const first = () => {
       process.stdout.write('\nstopping: finishing the batches in flight (Ctrl-C again to quit now)\n');
       stop();
-      process.once('SIGINT', () => process.exit(130));
+      process.once('SIGINT', () => process.exit(EXIT.interrupted));
     };
     process.once('SIGINT', first);
     process.once('SIGTERM', stop);
@@ -50,8 +55,20 @@ const term: Terminal = {
   },
 };
 
-function main(argv: readonly string[]): number | Promise<number> {
-  const p = parseArgs(argv, new Set(['help', 'json', 'quick', 'smoke', 'first-failure', 'new', 'no-minimize', 'no-dashboard', 'read-only', 'farm']));
+/** pcfarm help [COMMAND]: every command's help, or one's. */
+function help(p: Parsed): number {
+  checkOptions(p, OPTIONS.help);
+  const [topic, ...more] = p.positionals;
+  if (more.length > 0) throw new UsageError(`'help' takes one command, not ${p.positionals.join(' ')}`);
+  if (topic === undefined) process.stdout.write(fullHelp());
+  else if (isCommand(topic)) process.stdout.write(commandHelp(topic));
+  else throw new UsageError(`no command ${JSON.stringify(topic)}; commands: ${COMMANDS.join(', ')}`);
+  return EXIT.ok;
+}
+
+function run(p: Parsed): number | Promise<number> {
+  // `pcfarm COMMAND --help` is `pcfarm help COMMAND`, whatever else the line holds.
+  if (p.options.has('help') && isCommand(p.command)) return help({ ...p, command: 'help', options: new Map(), positionals: [p.command], missing: [] });
   switch (p.command) {
     case 'fuzz':
       // The campaign pulls in the farm and its threads; the quick hunt loads only the core, for a fast cold start.
@@ -62,6 +79,8 @@ function main(argv: readonly string[]): number | Promise<number> {
     case 'minimize':
       return minimizeCommand(p, io);
     case 'list':
+      checkOptions(p, OPTIONS.list);
+      noPositionals(p);
       return list(io);
     case 'matrix':
       return matrix(p, io);
@@ -82,24 +101,54 @@ function main(argv: readonly string[]): number | Promise<number> {
     case 'help':
     case '--help':
     case '-h':
-      process.stdout.write(USAGE);
-      return 0;
+      return help(p);
     default:
-      throw new UsageError(`unknown command ${JSON.stringify(p.command)}; commands: fuzz, replay, minimize, verify, matrix, bench, dashboard, coordinator, worker, campaign, list, help`);
+      throw new UsageError(`unknown command ${JSON.stringify(p.command)}; commands: ${COMMANDS.join(', ')}`);
   }
 }
 
-function usageFailure(e: unknown): void {
-  if (!(e instanceof UsageError)) throw e;
-  process.stderr.write(`pcfarm: ${e.message}\n${USAGE}`);
-  process.exitCode = 2;
+/** An error the farm raised (packages/farm, errors.ts), known by its name and code without loading the farm. */
+function farmErrorCode(e: unknown): string | null {
+  return e instanceof Error && e.name === 'FarmError' && typeof (e as { code?: unknown }).code === 'string' ? (e as unknown as { code: string }).code : null;
 }
 
+/**
+ * Every way a command ends in an error, as one line on stderr and its exit
+ * status: a usage error with where the command's help is; input it cannot
+ * use, or a FarmError, alone; anything else is a bug of pcfarm, with its
+ * stack, and never the status of a finding.
+ */
+function failed(e: unknown, command: string): void {
+  const code = farmErrorCode(e);
+  if (e instanceof UsageError) {
+    process.stderr.write(`pcfarm: ${e.message}\n${seeHelp(command)}\n`);
+    process.exitCode = EXIT.usage;
+  } else if (e instanceof InputError || e instanceof ConfigError) {
+    process.stderr.write(`pcfarm: ${e.message}\n`);
+    process.exitCode = EXIT.usage;
+  } else if (code !== null) {
+    process.stderr.write(`pcfarm: ${(e as Error).message}\n`);
+    process.exitCode = FARM_ERROR_EXIT[code as keyof typeof FARM_ERROR_EXIT] ?? EXIT.bug;
+  } else {
+    process.stderr.write(`pcfarm: a bug of pcfarm, please report it with the command that caused it:\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = EXIT.bug;
+  }
+}
+
+const argv = process.argv.slice(2);
+const command = argv[0] ?? 'help';
+// An error that escaped every handler is a bug too: said as one, with its status, not Node's exit 1 (a finding's).
+const escaped = (e: unknown): never => {
+  failed(e, command);
+  process.exit();
+};
+process.on('unhandledRejection', escaped);
+process.on('uncaughtException', escaped);
 try {
-  const status = main(process.argv.slice(2));
+  const status = run(parseArgs(argv, FLAGS));
   // fuzz and bench wait for worker threads; every other command is synchronous.
   if (typeof status === 'number') process.exitCode = status;
-  else status.then((s) => (process.exitCode = s), usageFailure);
+  else status.then((s) => (process.exitCode = s), (e: unknown) => failed(e, command));
 } catch (e) {
-  usageFailure(e);
+  failed(e, command);
 }

@@ -1,6 +1,10 @@
 import { BLOCKS_PER_PAGE, costProfiles, FAILURE_KINDS, SCENARIOS, STRATEGIES, verdictMatrix, type CostProfile, type MatrixCell } from '@pcfarm/core';
-import { blocksPerPageList, checkOptions, wholeNumber, type Parsed } from './args.js';
-import { MATRIX_RUNS_DEFAULT, type Io } from './commands.js';
+import { blocksPerPageList, checkOptions, noPositionals, wholeNumber, type Parsed } from './args.js';
+import { EXIT } from './exit.js';
+import { markdownTable } from './format.js';
+import type { Io } from './io.js';
+import { MATRIX_RUNS_DEFAULT } from './limits.js';
+import { OPTIONS } from './usage.js';
 
 /**
  * What a cell says: `clean`, or its verdict and how many runs failed with
@@ -22,11 +26,11 @@ export function matrixLegend(runs: number): string[] {
   ];
 }
 
-/** Rows as a Markdown table, columns padded to their widest cell. */
-export function table(header: string[], rows: string[][]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)];
+/** A cell's text, from the matrix the core computed (every strategy x scenario x blocks per page asked is in it). */
+function cellOf(byCell: ReadonlyMap<string, MatrixCell>, strategy: string, scenario: string, bpp: number): string {
+  const c = byCell.get(`${strategy}\0${scenario}\0${bpp}`);
+  if (c === undefined) throw new Error(`the verdict matrix has no cell ${strategy} x ${scenario} x ${bpp}`);
+  return cellText(c);
 }
 
 /** A scenario's rows, one per blocks per page, with consecutive rows that say the same merged (`1,2,4`). */
@@ -34,7 +38,7 @@ function mergeRows(scenario: string, rows: string[][]): string[][] {
   const out: string[][] = [];
   for (const row of rows) {
     const last = out[out.length - 1];
-    if (last !== undefined && last.slice(2).join('\0') === row.slice(1).join('\0')) last[1] += `,${row[0]}`;
+    if (last !== undefined && last.slice(2).join('\0') === row.slice(1).join('\0')) last[1] = `${last[1]},${row[0]}`;
     else out.push([scenario, ...row]);
   }
   return out;
@@ -51,23 +55,24 @@ function costRows(costs: CostProfile[]): string[][] {
  * strategy), or with --json `{runs, cells, costs}`, each cell a MatrixCell.
  */
 export function matrix(p: Parsed, io: Io): number {
-  checkOptions(p, ['runs', 'blocks-per-page', 'json']);
+  checkOptions(p, OPTIONS.matrix);
+  noPositionals(p);
   const runs = wholeNumber('runs', p.options.get('runs'), MATRIX_RUNS_DEFAULT, 1);
   const bpps = blocksPerPageList(p) ?? BLOCKS_PER_PAGE;
   const cells = verdictMatrix(runs, bpps);
   const costs = STRATEGIES.flatMap((s) => costProfiles(s));
   if (p.options.has('json')) {
     io.out(JSON.stringify({ runs, cells, costs }, null, 2));
-    return 0;
+    return EXIT.ok;
   }
   for (const line of matrixLegend(runs)) io.out(line);
   io.out('');
   const byCell = new Map(cells.map((c) => [`${c.strategy}\0${c.scenario}\0${c.blocksPerPage}`, c]));
-  const rows = SCENARIOS.flatMap((scenario) => mergeRows(scenario, bpps.map((bpp) => [String(bpp), ...STRATEGIES.map((strategy) => cellText(byCell.get(`${strategy}\0${scenario}\0${bpp}`)!))])));
-  for (const line of table(['scenario', 'bpp', ...STRATEGIES], rows)) io.out(line);
+  const rows = SCENARIOS.flatMap((scenario) => mergeRows(scenario, bpps.map((bpp) => [String(bpp), ...STRATEGIES.map((strategy) => cellOf(byCell, strategy, scenario, bpp))])));
+  for (const line of markdownTable(['scenario', 'bpp', ...STRATEGIES], rows)) io.out(line);
   io.out('');
   io.out('Fault-free cost per page written (append: new pages, not uptodate; overwrite: cached, uptodate):');
   io.out('');
-  for (const line of table(['strategy', 'case', 'page-table walks', 'mmap_sem', 'page locks', 'kmaps', 'cells copied'], costRows(costs))) io.out(line);
-  return 0;
+  for (const line of markdownTable(['strategy', 'case', 'page-table walks', 'mmap_sem', 'page locks', 'kmaps', 'cells copied'], costRows(costs))) io.out(line);
+  return EXIT.ok;
 }

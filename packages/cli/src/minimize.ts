@@ -1,7 +1,12 @@
 /** `pcfarm minimize`: shrink a failing seed or reproducer to its smallest reproducer. */
-import { ConfigError, minimize, MINIMIZE_DEFAULTS, Model, type MinimizeResult, type RunConfig, type RunInput, type RunSize } from '@pcfarm/core';
-import { checkOptions, scenarioOf, strategyOf, UsageError, wholeNumber, type Parsed } from './args.js';
-import { configLabel, configOf, MINIMIZE_TIME_MS_DEFAULT, positionalReproducer, replayReproducerCommand, reproducerString, type Io } from './commands.js';
+import { minimize, MINIMIZE_DEFAULTS, Model, type MinimizeResult, type RunConfig, type RunInput, type RunSize } from '@pcfarm/core';
+import { replayReproducerCommand } from '@pcfarm/farm/replay-commands';
+import { asInput, checkOptions, scenarioOf, strategyOf, UsageError, wholeNumber, type Parsed } from './args.js';
+import { EXIT } from './exit.js';
+import type { Io } from './io.js';
+import { MINIMIZE_TIME_MS_DEFAULT } from './limits.js';
+import { configLabel, configOf, positionalReproducer, reproducerString } from './replay.js';
+import { OPTIONS, RUN_OPTIONS } from './usage.js';
 
 function size(s: RunSize): string {
   return `${s.choices} choices (${s.nonZero} not 0), ${s.switches} context switches, ${s.steps} steps`;
@@ -14,10 +19,10 @@ function size(s: RunSize): string {
  * print its reproducer. Exit 0 with a reproducer; 2 when the run passes.
  */
 export function minimizeCommand(p: Parsed, io: Io): number {
-  checkOptions(p, ['strategy', 'scenario', 'seed', 'scheduler', 'pct-depth', 'blocks-per-page', 'runs-max', 'time-ms']);
+  checkOptions(p, OPTIONS.minimize);
   const runsMax = wholeNumber('runs-max', p.options.get('runs-max'), MINIMIZE_DEFAULTS.runsMax, 1);
   const timeMs = wholeNumber('time-ms', p.options.get('time-ms'), MINIMIZE_TIME_MS_DEFAULT, 1);
-  const given = positionalReproducer(p, ['strategy', 'scenario', 'seed', 'scheduler', 'pct-depth', 'blocks-per-page']);
+  const given = positionalReproducer(p, [...RUN_OPTIONS, 'seed']);
   let config: RunConfig;
   let input: RunInput;
   if (given !== null) {
@@ -37,8 +42,7 @@ export function minimizeCommand(p: Parsed, io: Io): number {
   try {
     r = minimize(new Model(config), input, { runsMax, shouldStop: () => io.now() - t0 >= timeMs });
   } catch (e) {
-    if (e instanceof ConfigError) throw new UsageError(e.message);
-    throw e;
+    asInput(e);
   }
   const s = (io.now() - t0) / 1000;
   const from = 'seed' in input ? `seed ${input.seed}` : `a reproducer of ${input.choices.length} choices`;
@@ -55,5 +59,5 @@ export function minimizeCommand(p: Parsed, io: Io): number {
   io.out(`choices: ${r.choices.join(',')}`);
   io.out(`reproducer: ${text}`);
   io.out(`replay: ${replayReproducerCommand(text)}`);
-  return 0;
+  return EXIT.ok;
 }

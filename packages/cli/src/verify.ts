@@ -1,12 +1,12 @@
 /** `pcfarm verify`: every schedule of one cell up to a bound, ending in a counterexample or a certificate. */
 import { DEFAULTS, minimize, Model, MODEL_VERSION, signatureOf, VERIFY_DEFAULTS, verifyDeepening, type RunConfig, type VerifyBounds } from '@pcfarm/core';
-import { blocksPerPageOf, checkOptions, scenarioOf, strategyOf, UsageError, wholeNumber, type Parsed } from './args.js';
-import { replayReproducerCommand, reproducerString, type Io } from './commands.js';
-
-/** The wall-clock budget of a search when --time-s is not given; the core counts schedules, only the CLI has a clock. */
-export const VERIFY_TIME_S_DEFAULT = 60;
-/** Exit status when the budget ran out before the asked bound was certified (0 clean, 1 a counterexample, 2 bad usage). */
-export const EXIT_STOPPED = 3;
+import { replayReproducerCommand } from '@pcfarm/farm/replay-commands';
+import { blocksPerPageOf, checkOptions, noPositionals, scenarioOf, strategyOf, UsageError, wholeNumber, type Parsed } from './args.js';
+import { EXIT } from './exit.js';
+import type { Io } from './io.js';
+import { VERIFY_TIME_S_DEFAULT } from './limits.js';
+import { reproducerString } from './replay.js';
+import { OPTIONS } from './usage.js';
 
 /**
  * pcfarm verify: iterative deepening over the bound (preemptions, or delays),
@@ -16,7 +16,8 @@ export const EXIT_STOPPED = 3;
  * asked, 1 a counterexample, 3 the budget ran out first.
  */
 export function verifyCommand(p: Parsed, io: Io): number {
-  checkOptions(p, ['strategy', 'scenario', 'preemptions', 'delays', 'reclaim-actions', 'params', 'blocks-per-page', 'time-s', 'schedules-max', 'json']);
+  checkOptions(p, OPTIONS.verify);
+  noPositionals(p);
   const strategy = strategyOf(p);
   const scenario = scenarioOf(p);
   if (strategy === undefined || scenario === undefined) throw new UsageError('verify needs --strategy S --scenario X');
@@ -49,7 +50,7 @@ export function verifyCommand(p: Parsed, io: Io): number {
     const title = signatureOf(failed)!.title;
     if (p.options.has('json')) {
       io.out(JSON.stringify({ result: 'fail', kind: failed.failure!.kind, signature: title, reproducer, bound: r.bound, unit, schedules: r.schedules, classes: r.last.classes, seconds, bounds, modelVersion: MODEL_VERSION, cell: { strategy, scenario, blocksPerPage: bpp } }));
-      return 1;
+      return EXIT.found;
     }
     io.out(`FAIL ${what} at ${r.bound} ${unit} (${limits}), after ${r.schedules.toLocaleString('en-US')} schedules in ${seconds.toFixed(1)} s`);
     io.out(`  ${failed.failure!.message}`);
@@ -58,13 +59,13 @@ export function verifyCommand(p: Parsed, io: Io): number {
     io.out(`  minimized: ${small.choices.length} choices, ${small.after.switches} context switches (${small.stoppedBy === 'fixpoint' ? 'a fixpoint' : 'the budget stopped it'})`);
     io.out(`  reproducer: ${reproducer}`);
     io.out(`  replay: ${replayReproducerCommand(reproducer)}`);
-    return 1;
+    return EXIT.found;
   }
   const certified = r.bound;
   const result = r.result === 'clean' ? 'clean' : 'stopped';
   if (p.options.has('json')) {
     io.out(JSON.stringify({ result, kind: null, reproducer: null, bound: certified, asked: upTo, unit, schedules: r.schedules, classes: r.last.classes, hash: r.last.hash, seconds, bounds, modelVersion: MODEL_VERSION, cell: { strategy, scenario, blocksPerPage: bpp } }));
-    return result === 'clean' ? 0 : EXIT_STOPPED;
+    return result === 'clean' ? EXIT.ok : EXIT.budget;
   }
   if (certified >= 0) {
     const last = r.result === 'clean' ? r.last : null;
@@ -73,7 +74,7 @@ export function verifyCommand(p: Parsed, io: Io): number {
   }
   if (result === 'stopped') {
     io.out(`stopped by the ${schedulesMax !== undefined && r.last.schedules >= schedulesMax ? `schedule budget (--schedules-max ${schedulesMax})` : `time budget (--time-s ${timeS})`} before ${certified + 1} ${unit} was certified; ${certified < 0 ? 'nothing is certified' : `${certified} is the highest bound certified`}`);
-    return EXIT_STOPPED;
+    return EXIT.budget;
   }
-  return 0;
+  return EXIT.ok;
 }

@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { FAILURE_KINDS, runOne, SCENARIOS, STRATEGIES, type MatrixCell } from '@pcfarm/core';
+import { DASHBOARD_PORT_DEFAULT } from '@pcfarm/dashboard';
+import { AUDIT_ONE_IN_DEFAULT, COORDINATOR_DEFAULTS, REDIS_URL_DEFAULT } from '@pcfarm/farm';
 import { describe, expect, it } from 'vitest';
 
 const MAIN = fileURLToPath(new URL('../dist/pcfarm.mjs', import.meta.url));
@@ -244,7 +246,7 @@ describe('pcfarm matrix', () => {
       expect(c.verdict).toBe(FAILURE_KINDS.find((k) => c.kinds[k] !== undefined) ?? 'clean');
     }
     // Every seed of a cell ran, not only those up to its first failure: its counts are the model's, run by run.
-    for (const [strategy, scenario] of [['v2.6.20', 'self-mmap-write'], ['zero-retry', 'multi-segment'], ['v2.6.20', 'overwrite-vs-read']]) {
+    for (const [strategy, scenario] of [['v2.6.20', 'self-mmap-write'], ['zero-retry', 'multi-segment'], ['v2.6.20', 'overwrite-vs-read']] as const) {
       const kinds: Record<string, number> = {};
       const warnings: Record<string, number> = {};
       for (let seed = 0; seed < 5; seed++) {
@@ -280,5 +282,88 @@ describe('pcfarm matrix', () => {
     expect(cell('self-mmap-write', 1, 'two-copy')).toBe('clean');
     expect(cell('overwrite-vs-read', 1, 'v2.6.20')).toMatch(/^clean; warns lock-order ×\d+$/);
     expect(r.stdout).toContain('Fault-free cost per page written');
+  });
+});
+
+/** What a help prints, as one line: help wraps at 100 columns. */
+const flat = (text: string): string => text.replace(/\s+/g, ' ');
+
+describe('help and usage errors', () => {
+  // Each command, and each mode of one, by the arguments that reach its option check.
+  const MODES: [topic: string, args: string[]][] = [
+    ['fuzz', ['fuzz']],
+    ['fuzz', ['fuzz', '--first-failure']],
+    ['replay', ['replay']],
+    ['minimize', ['minimize']],
+    ['verify', ['verify']],
+    ['matrix', ['matrix']],
+    ['bench', ['bench']],
+    ['bench', ['bench', '--farm']],
+    ['dashboard', ['dashboard']],
+    ['coordinator', ['coordinator']],
+    ['worker', ['worker']],
+    ['campaign', ['campaign', 'start']],
+    ['campaign', ['campaign', 'show', 'x']],
+    ['campaign', ['campaign', 'stop', 'x']],
+    ['campaign', ['campaign', 'export', 'x']],
+    ['campaign', ['campaign', 'import', 'f']],
+  ];
+
+  it("lists every option each command takes in that command's help, and its exit statuses", () => {
+    for (const [topic, args] of MODES) {
+      // The options it takes, as it says them when given one it does not.
+      const refused = pcfarm(...args, '--no-such-option');
+      expect(refused.status, args.join(' ')).toBe(2);
+      const taken = /it takes (.*)$/m.exec(refused.stderr)![1]!.split(', ');
+      expect(taken.length, args.join(' ')).toBeGreaterThan(0);
+      const help = pcfarm('help', topic);
+      expect(help.status).toBe(0);
+      for (const option of taken) expect(help.stdout, `${option} of ${args.join(' ')}`).toMatch(new RegExp(`${option}(?![\\w-])`));
+      expect(flat(help.stdout), topic).toMatch(/ Exit \d+\b/);
+    }
+    expect(flat(pcfarm('help', 'fuzz').stdout)).toContain('Exit 0 when every run passed or only warned, 1 when it found failures, 2 on bad usage or a results directory it cannot use, 130 when stopped by Ctrl-C.');
+  });
+
+  it('help prints every command and what each exit status means; COMMAND --help is help COMMAND', () => {
+    const all = pcfarm('help');
+    expect(all.status).toBe(0);
+    for (const command of ['fuzz', 'replay', 'minimize', 'verify', 'matrix', 'bench', 'list', 'dashboard', 'coordinator', 'worker', 'campaign']) expect(all.stdout).toContain(`./pcfarm ${command}`);
+    expect(flat(all.stdout)).toContain('exit statuses, the same in every command: 0 done, nothing failed; 1 a failure found; 2 bad usage or input it cannot use; 3');
+    expect(pcfarm('fuzz', '--help').stdout).toBe(pcfarm('help', 'fuzz').stdout);
+    expect(pcfarm('campaign', 'start', '--seeds', 'x', '--help').stdout).toBe(pcfarm('help', 'campaign').stdout);
+  });
+
+  it("the defaults help names are the farm's and the dashboard's own", () => {
+    expect(flat(pcfarm('help', 'coordinator').stdout)).toContain(`keeps N batches (default ${COORDINATOR_DEFAULTS.queuedPerWorker}) queued per worker slot, and reruns 1 batch in N (default ${AUDIT_ONE_IN_DEFAULT}; 0 never)`);
+    expect(flat(pcfarm('help', 'coordinator').stdout)).toContain(`REDIS_URL (default ${REDIS_URL_DEFAULT})`);
+    expect(flat(pcfarm('help', 'dashboard').stdout)).toContain(`(default http://127.0.0.1:${DASHBOARD_PORT_DEFAULT}/)`);
+    expect(flat(pcfarm('help', 'fuzz').stdout)).toContain(`(default ${DASHBOARD_PORT_DEFAULT}, or any free port when that one is taken)`);
+  });
+
+  it('a usage error is one line saying what was wrong, then where the help is; exit 2', () => {
+    const r = pcfarm('fuzz', '--seeds', 'x');
+    expect(r.status).toBe(2);
+    expect(r.stderr.split('\n')).toEqual(['pcfarm: --seeds must be a whole number, not "x"', 'see: ./pcfarm help fuzz', '']);
+    expect(r.stdout).toBe('');
+    const unknown = pcfarm('frobnicate');
+    expect(unknown.stderr.split('\n').slice(1)).toEqual(['see: ./pcfarm help', '']);
+  });
+
+  it('calls a misspelt option unknown wherever it stands, and a known one given last without a value short of one', () => {
+    const last = pcfarm('fuzz', '--seeds', '5', '--bogus-opt');
+    expect(last.status).toBe(2);
+    expect(last.stderr).toMatch(/^pcfarm: unknown option --bogus-opt for 'fuzz'; it takes --strategy/);
+    const valueless = pcfarm('replay', '--strategy', 'v2.6.20', '--seed');
+    expect(valueless.status).toBe(2);
+    expect(valueless.stderr).toMatch(/^pcfarm: --seed needs a value\n/);
+    // An option is not another option's value.
+    const next = pcfarm('replay', '--seed', '--strategy', 'v2.6.20');
+    expect(next.stderr).toMatch(/^pcfarm: --seed needs a value\n/);
+  });
+
+  it('input it cannot use is one line, without the help: a reproducer that does not decode', () => {
+    const r = pcfarm('replay', 'pcfarm1:hello');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^pcfarm: bad reproducer: [^\n]*\n$/);
   });
 });

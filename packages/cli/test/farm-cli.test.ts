@@ -64,7 +64,8 @@ describe('pcfarm campaign', () => {
   it('start, list, stop, resume and delete change the store (no coordinator needed)', () => {
     const started = pcfarm('campaign', 'start', '--prefix', 'states', '--name', 'mine', ...SMALL);
     expect(started.status, started.stderr).toBe(0);
-    expect(started.stdout).toMatch(/^campaign \w{8} started: 1 strategies x 2 scenarios x blocks per page 1,4, 16 batches of 50 seeds$/m);
+    expect(started.stdout).toMatch(/^campaign \w{8} started: 1 strategy x 2 scenarios x blocks per page 1,4, 16 batches of 50 seeds$/m);
+    expect(started.stdout).toMatch(/^ {2}the coordinator queues it now; follow it with: \.\/pcfarm campaign show \w{8}$/m);
     const id = idOf(started);
     const list = pcfarm('campaign', 'list', '--prefix', 'states');
     expect(list.stdout).toMatch(/^id +state +batches +runs +failures +buckets +minimized +warnings +coverage +name$/m);
@@ -76,7 +77,7 @@ describe('pcfarm campaign', () => {
     expect(pcfarm('campaign', 'delete', id, '--prefix', 'states').status).toBe(0);
     expect(pcfarm('campaign', 'list', '--prefix', 'states').stdout).toContain('no campaigns');
     const gone = pcfarm('campaign', 'stop', id, '--prefix', 'states');
-    expect(gone.status).toBe(1);
+    expect(gone.status).toBe(2);
     expect(gone.stderr).toBe(`pcfarm: no campaign "${id}" in Redis (prefix states)\n`);
   });
 
@@ -125,7 +126,7 @@ describe('pcfarm campaign', () => {
     const copy = json<{ runs: number; campaign: { id: string; state: string } }[]>(pcfarm('campaign', 'list', '--prefix', 'copy', '--json'));
     expect(copy.map((c) => [c.campaign.id, c.campaign.state, c.runs])).toEqual([[id, 'done', farmed.runs]]);
     const twice = pcfarm('campaign', 'import', file, '--prefix', 'copy');
-    expect(twice.status).toBe(1);
+    expect(twice.status).toBe(2);
     expect(twice.stderr).toContain(`campaign ${id} is already in Redis (prefix copy); delete it first`);
     // From the laptop's directory too.
     const again = join(tempDir(), 'again.jsonl');
@@ -138,7 +139,7 @@ describe('pcfarm campaign', () => {
     const journal = join(dir, RESULTS_FILE);
     writeFileSync(journal, '{"format":"pcfarm-results","version":1}\n{"type":"campaign","campaign":{}}\n');
     const r = pcfarm('campaign', 'import', journal);
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toContain(`${journal} line 2 is a "campaign" record: this is a results journal, not an export`);
     const broken = join(dir, 'broken.jsonl');
     writeFileSync(broken, '{"format":"pcfarm-results","version":1}\n{"type":"snapshot","snapshot":{"campaign":{"id":"x"}}}\n');
@@ -149,15 +150,19 @@ describe('pcfarm campaign', () => {
 });
 
 describe('pcfarm farm errors', () => {
-  it('an unreachable Redis is an error naming its URL, for every farm command', async () => {
+  it('an unreachable Redis is an error naming its URL, exit 4, for every farm command', async () => {
     const port = await freePort();
     for (const args of [['campaign', 'list'], ['worker'], ['coordinator']]) {
       const r = spawnSync(process.execPath, [MAIN, ...args, '--redis', `redis://127.0.0.1:${port}`, '--connect-ms', '300'], { encoding: 'utf8' });
-      expect(r.status).toBe(1);
+      expect(r.status).toBe(4);
       expect(r.stderr).toMatch(new RegExp(`^pcfarm: cannot reach Redis at redis://127\\.0\\.0\\.1:${port} within 300 ms \\(.*ECONNREFUSED.*\\); start redis-server there`));
     }
     const bad = pcfarm('campaign', 'list', '--redis', 'http://nowhere');
-    expect(bad.stderr).toContain('pcfarm: http://nowhere is not a Redis URL');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('pcfarm: --redis http://nowhere is not a Redis URL');
+    const env = spawnSync(process.execPath, [MAIN, 'worker'], { encoding: 'utf8', env: { ...process.env, REDIS_URL: 'nowhere:6379' } });
+    expect(env.status).toBe(2);
+    expect(env.stderr).toContain('pcfarm: REDIS_URL=nowhere:6379 is not a Redis URL');
   });
 
   it('bad flags are usage errors (exit 2) naming the flag', () => {

@@ -1,0 +1,82 @@
+/** `pcfarm fuzz --first-failure`: the quick hunt, in this process, nothing written. */
+import { DEFAULTS, Model, SCENARIOS, STRATEGIES, type Outcome } from '@pcfarm/core';
+import { minimizeCommand, replayCommand } from '@pcfarm/farm/replay-commands';
+import { asInput, blocksPerPageList, checkOptions, noPositionals, scenarioOf, strategyOf, wholeNumber, type Parsed } from './args.js';
+import { EXIT } from './exit.js';
+import { n } from './format.js';
+import type { Io } from './io.js';
+import { FUZZ_RUNS_DEFAULT } from './limits.js';
+import { configLabel, configOf, describeFailure, describeWarnings, reproducerString } from './replay.js';
+import { OPTIONS } from './usage.js';
+
+/**
+ * Run seeds in-process, one cell after another, until each cell's first
+ * failure; no threads, no results directory. A cell whose runs only warned
+ * says so, with its first warning. Exit 1 on a failure, 0 when every cell
+ * was clean or only warned.
+ */
+export function fuzzFirstFailure(p: Parsed, io: Io): number {
+  checkOptions(p, OPTIONS.firstFailure);
+  noPositionals(p);
+  const strategy = strategyOf(p);
+  const scenario = scenarioOf(p);
+  const strategies = strategy !== undefined ? [strategy] : STRATEGIES;
+  const scenarios = scenario !== undefined ? [scenario] : SCENARIOS;
+  // The quick hunt stays quick: whole-page buffers unless asked (a campaign covers every value).
+  const bpps = blocksPerPageList(p) ?? [DEFAULTS.blocksPerPage];
+  const runs = wholeNumber('runs', p.options.get('runs'), FUZZ_RUNS_DEFAULT, 1);
+  const start = wholeNumber('seed-start', p.options.get('seed-start'), 0);
+  let failed = false;
+  for (const strategy of strategies) {
+    for (const scenario of scenarios) {
+      for (const bpp of bpps) {
+        const config = configOf(p, strategy, scenario, bpp);
+        let model: Model;
+        try {
+          model = new Model(config);
+        } catch (e) {
+          asInput(e);
+        }
+        const t0 = io.now();
+        let found: Outcome | null = null;
+        let warned: Outcome | null = null;
+        let warnedRuns = 0;
+        let done = 0;
+        for (let seed = start; seed < start + runs; seed++) {
+          const o = model.run({ seed });
+          done++;
+          if (o.warnings.length > 0) {
+            warnedRuns++;
+            warned ??= o;
+          }
+          if (!o.ok) {
+            found = o;
+            break;
+          }
+        }
+        const s = Math.max(io.now() - t0, 1) / 1000;
+        const rate = `${done} runs in ${s.toFixed(2)} s (${n(done / s)} runs/s)`;
+        io.out(`${strategy} x ${scenario} (${configLabel(config)}, seeds ${start}..${start + runs - 1})`);
+        if (found === null) {
+          if (warned === null) {
+            io.out(`  clean: ${rate}`);
+            continue;
+          }
+          io.out(`  clean, with warnings: ${rate}, ${warnedRuns} of them warned; the first:`);
+          describeWarnings(warned, config, io);
+          io.out(`  seed=${warned.seed}`);
+          io.out(`  replay: ${replayCommand(config, warned.seed!)}`);
+          continue;
+        }
+        failed = true;
+        describeFailure(found, io);
+        describeWarnings(found, config, io);
+        io.out(`  seed=${found.seed} after ${rate}`);
+        io.out(`  replay: ${replayCommand(config, found.seed!)}`);
+        io.out(`  minimize: ${minimizeCommand(config, found.seed!)}`);
+        io.out(`  reproducer: ${reproducerString(config, found.choices)}`);
+      }
+    }
+  }
+  return failed ? EXIT.found : EXIT.ok;
+}

@@ -1,0 +1,31 @@
+/** How pcfarm writes numbers, durations and tables: one way for every command. */
+
+/** A whole number with thousands separators: 12,000. */
+export function n(x: number): string {
+  return Math.round(x).toLocaleString('en-US');
+}
+
+/** A count and its noun, singular for exactly one: "1 switch", "2 switches". */
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${n(count)} ${count === 1 ? one : many}`;
+}
+
+/** A duration as people read it: 42s, 3m05s. */
+export function duration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}
+
+/** Rows as aligned columns, two spaces apart, the first row the header; the last column is not padded. */
+export function columns(rows: readonly (readonly string[])[]): string[] {
+  const header = rows[0] ?? [];
+  const widths = header.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd());
+}
+
+/** Rows as a Markdown table, columns padded to their widest cell. */
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)];
+}

@@ -1,0 +1,20 @@
+/**
+ * The CLI's own defaults and limits, each defined once: the commands use
+ * them and the help prints them. (A campaign's are the farm's, in
+ * @pcfarm/farm/limits; a run's are the core's.)
+ */
+
+/** Seeds `pcfarm fuzz --first-failure` runs per cell when --runs is not given. */
+export const FUZZ_RUNS_DEFAULT = 1000;
+/** Seeds `pcfarm matrix` runs per cell when --runs is not given. */
+export const MATRIX_RUNS_DEFAULT = 1000;
+/** The wall-clock budget of `pcfarm minimize`; the core counts runs, only the CLI has a clock. */
+export const MINIMIZE_TIME_MS_DEFAULT = 20_000;
+/** The wall-clock budget of `pcfarm verify` when --time-s is not given; the core counts schedules, only the CLI has a clock. */
+export const VERIFY_TIME_S_DEFAULT = 60;
+/** Where `pcfarm fuzz` keeps its results when --results is not given (relative to the working directory). */
+export const RESULTS_DIR_DEFAULT = 'pcfarm-results';
+/** The highest TCP port, for --port (0 takes any free one). */
+export const PORT_MAX = 65535;
+/** How long a farm command waits for Redis to answer, at most, for --connect-ms. */
+export const CONNECT_MS_MAX = 3_600_000;

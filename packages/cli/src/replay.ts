@@ -1,0 +1,126 @@
+/**
+ * `pcfarm replay`, and what the commands that run one cell share: the run
+ * config the options ask for, a reproducer given as the argument, and how a
+ * finding (a failure or a warning) is printed.
+ */
+import { decodeReproducer, DEFAULTS, encodeReproducer, findingSignature, formatEvent, Model, reproducerOf, SCENARIOS, STRATEGIES, type Failure, type Outcome, type Reproducer, type RunConfig } from '@pcfarm/core';
+import { replayCommand, witnessCommand } from '@pcfarm/farm/replay-commands';
+import { asInput, blocksPerPageOf, checkOptions, choiceList, pctDepthOf, scenarioOf, schedulerOf, strategyOf, UsageError, wholeNumber, type Parsed } from './args.js';
+import { EXIT } from './exit.js';
+import type { Io } from './io.js';
+import { OPTIONS, RUN_OPTIONS } from './usage.js';
+
+export { replayCommand };
+
+/** The reproducer string of a run of `config` that made `choices`. */
+export function reproducerString(config: RunConfig, choices: readonly number[]): string {
+  return encodeReproducer(reproducerOf(config, choices));
+}
+
+/**
+ * The reproducer given as the command's one positional argument, or null.
+ * It says what to run, so the options in `exclusive` may not come with it; a
+ * bad string is an input error saying what is wrong with it.
+ */
+export function positionalReproducer(p: Parsed, exclusive: readonly string[]): Reproducer | null {
+  if (p.positionals.length === 0) return null;
+  if (p.positionals.length > 1) throw new UsageError(`'${p.command}' takes one reproducer, not ${p.positionals.length} arguments: ${p.positionals.join(' ')}`);
+  const clash = exclusive.filter((o) => p.options.has(o));
+  if (clash.length > 0) throw new UsageError(`a reproducer says what to run: drop ${clash.map((o) => `--${o}`).join(', ')}`);
+  try {
+    return decodeReproducer(p.positionals[0]!);
+  } catch (e) {
+    asInput(e);
+  }
+}
+
+/** The run config the options ask for: --scheduler, --pct-depth, and `blocksPerPage` (or --blocks-per-page). */
+export function configOf(p: Parsed, strategy: string, scenario: string, blocksPerPage = blocksPerPageOf(p)): RunConfig {
+  const config: RunConfig = { strategy, scenario };
+  const scheduler = schedulerOf(p);
+  const pctDepth = pctDepthOf(p);
+  if (scheduler !== undefined) config.scheduler = scheduler;
+  if (pctDepth !== undefined) config.pctDepth = pctDepth;
+  if (blocksPerPage !== undefined && blocksPerPage !== DEFAULTS.blocksPerPage) config.blocksPerPage = blocksPerPage;
+  return config;
+}
+
+/** What a cell header says of its config beyond strategy x scenario: the scheduler, and the blocks per page when not 1. */
+export function configLabel(config: RunConfig): string {
+  const bpp = config.blocksPerPage ?? DEFAULTS.blocksPerPage;
+  return `${config.scheduler ?? DEFAULTS.scheduler}${bpp === DEFAULTS.blocksPerPage ? '' : `, ${bpp} blocks per page`}`;
+}
+
+function describeFinding(f: Failure, strategy: string, io: Io): void {
+  const warning = f.severity === 'warning';
+  io.out(`${warning ? 'WARN' : 'FAIL'} ${f.kind} at step ${f.step} in ${f.task}${warning ? ' (a warning, not a failure)' : ''}`);
+  io.out(`  ${f.message}`);
+  for (const d of f.details) io.out(`  ${d}`);
+  if (f.site !== 'kernel') io.out(`  site: ${f.site}`);
+  io.out(`  signature: ${findingSignature(strategy, f).title}`);
+}
+
+/** A failed run's failure, in full. */
+export function describeFailure(o: Outcome, io: Io): void {
+  if (o.failure !== null) describeFinding(o.failure, o.strategy, io);
+}
+
+/**
+ * A run's warnings, each with the command that runs its witness: the
+ * scenario where the warned-of lock instances do meet.
+ */
+export function describeWarnings(o: Outcome, config: RunConfig, io: Io): void {
+  for (const w of o.warnings) {
+    describeFinding(w, o.strategy, io);
+    io.out(`  witness: ${w.witness === null ? `none: ${o.scenario} names no scenario where these instances meet` : witnessCommand({ ...config, scenario: w.witness })}`);
+  }
+}
+
+/**
+ * A replayed run: its header, one trace line per event, the verdict (ok or
+ * its failure, then its warnings, which never fail it), its choices, and
+ * its reproducer when it failed and was not given as one.
+ */
+function printReplay(header: string, config: RunConfig, o: Outcome, choices: readonly number[], given: boolean, io: Io): number {
+  io.out(header);
+  io.out(' step  task     event  @ site  [locks held]');
+  for (const e of o.trace ?? []) io.out(formatEvent(e));
+  io.out('');
+  if (o.ok) io.out(`ok: every task finished and every oracle passed, in ${o.steps} steps${o.warnings.length > 0 ? `, with ${o.warnings.length} warning(s):` : ''}`);
+  else describeFailure(o, io);
+  describeWarnings(o, config, io);
+  io.out(`choices: ${choices.join(',')}`);
+  if (!o.ok && !given) io.out(`reproducer: ${reproducerString(config, o.choices)}`);
+  io.out(`trace hash: ${o.traceHash}`);
+  return o.ok ? EXIT.ok : EXIT.found;
+}
+
+/** Run a config once with the trace on; a config the model refuses is the user's to fix. */
+function traced(config: RunConfig, input: { seed: number } | { choices: number[] }): Outcome {
+  try {
+    return new Model({ ...config, trace: true }).run(input);
+  } catch (e) {
+    asInput(e);
+  }
+}
+
+/** pcfarm replay: run one seed, choice list or reproducer with the trace on and print the verdict and trace. */
+export function replay(p: Parsed, io: Io): number {
+  checkOptions(p, OPTIONS.replay);
+  const given = positionalReproducer(p, [...RUN_OPTIONS, 'seed', 'choices']);
+  if (given !== null) {
+    const c = given.config;
+    const o = traced(c, { choices: given.choices });
+    return printReplay(`${c.strategy} x ${c.scenario} (${configLabel(c)}), reproducer of model ${given.modelVersion}, ${given.choices.length} choices`, c, o, given.choices, true, io);
+  }
+  const strategy = strategyOf(p);
+  const scenario = scenarioOf(p);
+  if (strategy === undefined) throw new UsageError(`replay needs --strategy (one of ${STRATEGIES.join(', ')})`);
+  if (scenario === undefined) throw new UsageError(`replay needs --scenario (one of ${SCENARIOS.join(', ')})`);
+  const seed = p.options.get('seed');
+  const choices = p.options.get('choices');
+  if ((seed === undefined) === (choices === undefined)) throw new UsageError('replay needs exactly one of --seed N or --choices LIST');
+  const config = configOf(p, strategy, scenario);
+  const o = traced(config, seed !== undefined ? { seed: wholeNumber('seed', seed, 0) } : { choices: choiceList(choices!) });
+  return printReplay(`${strategy} x ${scenario} (${configLabel(config)}), ${seed !== undefined ? `seed ${o.seed}` : `${o.choices.length} choices`}`, config, o, o.choices, false, io);
+}

@@ -1,0 +1,37 @@
+/** The campaign spec the options ask for: `pcfarm fuzz` and `pcfarm campaign start` take the same options. */
+import { SCENARIOS, STRATEGIES } from '@pcfarm/core';
+import { campaignSpec, FarmError, type CampaignSpec } from '@pcfarm/farm';
+import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS } from '@pcfarm/farm/limits';
+import { blocksPerPageList, listOf, oneOf, pctDepthOf, UsageError, wholeNumber, type Parsed } from './args.js';
+
+/** Milliseconds in a second, for --time-s. */
+const MS_PER_S = 1000;
+
+/** The options of SPEC_OPTIONS given, as a checked campaign spec; `name` labels it (default: what it runs). */
+export function specOf(p: Parsed, name?: string): CampaignSpec {
+  const input: Partial<CampaignSpec> = {};
+  const strategies = listOf(p, 'strategy', 'strategies', STRATEGIES);
+  const scenarios = listOf(p, 'scenario', 'scenarios', SCENARIOS);
+  const bpps = blocksPerPageList(p);
+  const scheduler = oneOf('scheduler', 'schedulers a campaign runs', p.options.get('scheduler'), CAMPAIGN_SCHEDULERS);
+  const pctDepth = pctDepthOf(p);
+  if (strategies) input.strategies = strategies;
+  if (scenarios) input.scenarios = scenarios;
+  if (bpps) input.blocksPerPage = bpps;
+  if (scheduler !== undefined) input.scheduler = scheduler;
+  if (pctDepth !== undefined) input.pctDepth = pctDepth;
+  if (p.options.has('seed-start')) input.seedStart = wholeNumber('seed-start', p.options.get('seed-start'), 0);
+  if (p.options.has('seeds')) input.seedsPerCell = wholeNumber('seeds', p.options.get('seeds'), 0, 1, CAMPAIGN_LIMITS.seedsPerCellMax);
+  if (p.options.has('time-s')) {
+    input.timeBudgetMs = wholeNumber('time-s', p.options.get('time-s'), 0, 1, Math.floor(Number.MAX_SAFE_INTEGER / MS_PER_S)) * MS_PER_S;
+    if (!p.options.has('seeds')) input.seedsPerCell = null;
+  }
+  if (p.options.has('batch-seeds')) input.batchSeeds = wholeNumber('batch-seeds', p.options.get('batch-seeds'), 0, 1, CAMPAIGN_LIMITS.batchSeedsMax);
+  input.name = name ?? [input.strategies?.join(',') ?? 'every strategy', input.scenarios?.join(',') ?? 'every scenario', `bpp ${(input.blocksPerPage ?? CAMPAIGN_DEFAULTS.blocksPerPage).join(',')}`].join(' x ');
+  try {
+    return campaignSpec(input);
+  } catch (e) {
+    if (e instanceof FarmError) throw new UsageError(e.message);
+    throw e;
+  }
+}

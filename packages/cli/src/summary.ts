@@ -1,0 +1,92 @@
+/**
+ * What a campaign found, as `pcfarm fuzz` ends and `pcfarm campaign show`
+ * prints it: totals, the failure buckets with how to replay each, the
+ * warning buckets apart with their witnesses, and the verdict line.
+ */
+import { severityOf, signatureTitle } from '@pcfarm/core';
+import type { Bucket, CampaignSummary, Store } from '@pcfarm/farm';
+import { replayCommand, replayReproducerCommand, witnessCommand } from '@pcfarm/farm/replay-commands';
+import { columns, duration, n, plural } from './format.js';
+import type { Io } from './io.js';
+
+/** Characters of a bucket's sites the summary table shows. */
+const SITES_COLUMN_MAX = 72;
+
+/** A bucket's sites as the table shows them: its title without kind and strategy, cut to the column. */
+function sitesColumn(b: Bucket): string {
+  const sites = signatureTitle(b.kind, b.strategy, b.sites).replace(`${b.kind} in ${b.strategy}: `, '');
+  return sites.length > SITES_COLUMN_MAX ? `${sites.slice(0, SITES_COLUMN_MAX - 1)}…` : sites;
+}
+
+/** What a campaign came to, as its last line says it: failures decide the exit status, warnings never do. */
+export function verdictLine(s: CampaignSummary): string {
+  const warnings = `${s.warningBuckets} warning bucket(s)`;
+  if (s.buckets > 0) return `${s.buckets} failure bucket(s)${s.warningBuckets > 0 ? `; ${warnings}` : ''}`;
+  return s.warningBuckets > 0 ? `no failures; ${warnings}` : 'no failures: every run passed every oracle';
+}
+
+export interface SummaryOptions {
+  /** Where the results are, for people: a directory, or Redis and its prefix. */
+  where: string;
+  /** The session was stopped (Ctrl-C or the dashboard), not finished. */
+  interrupted?: boolean;
+  /** The command that serves these results on the dashboard. */
+  browse?: string | null;
+}
+
+/** The end of a campaign: totals, the failure buckets and how to replay each, then the warning buckets with the witness of each, and last the verdict line. */
+export async function printSummary(store: Store, s: CampaignSummary, io: Io, options: SummaryOptions): Promise<void> {
+  const c = s.campaign;
+  const rate = c.runningMs > 0 ? ` (${n((s.runs * 1000) / c.runningMs)} runs/s)` : '';
+  const state = options.interrupted === true ? `stopped; run the same command again to resume it (or --resume ${c.id})` : c.state;
+  io.out(`campaign ${c.id} ${state}`);
+  const warned = s.warnings > 0 || s.warningBuckets > 0 ? `; ${plural(s.warnings, 'run')} warned, ${plural(s.warningBuckets, 'warning bucket')}` : '';
+  io.out(`  ${plural(s.runs, 'run')} in ${duration(c.runningMs)}${rate}, ${n(s.failures)} failing, coverage ${n(s.coverage)}, ${plural(s.buckets, 'bucket')} (${s.minimized} minimized)${warned}`);
+  io.out(`  results: ${options.where}`);
+  if (options.browse != null) io.out(`  browse it: ${options.browse}`);
+  const all = await store.buckets(c.id);
+  // By strategy, then the most severe kind first, then the most runs.
+  const order = (a: Bucket, b: Bucket) => (a.strategy < b.strategy ? -1 : a.strategy > b.strategy ? 1 : severityOf(a.kind) - severityOf(b.kind) || b.count - a.count);
+  const failures = all.filter((b) => b.severity === 'failure').sort(order);
+  const warnings = all.filter((b) => b.severity === 'warning').sort(order);
+  const cell = (b: Bucket, scenario: string) => {
+    const ex = b.examples[0];
+    return { strategy: b.strategy, scenario, blocksPerPage: ex?.blocksPerPage, scheduler: c.spec.scheduler, pctDepth: c.spec.pctDepth };
+  };
+  const seedCommand = (b: Bucket): string => {
+    const ex = b.examples[0];
+    return ex === undefined ? 'none: no example seed was kept' : replayCommand(cell(b, ex.scenario), ex.seed);
+  };
+  if (failures.length > 0) {
+    io.out('');
+    const rows = [['bucket', 'count', 'kind', 'strategy', 'scenarios', 'bpp', 'minimized', 'sites']];
+    for (const b of failures) {
+      const m = b.minimized === null ? 'no' : `${plural(b.minimized.choices, 'choice')}, ${plural(b.minimized.switches, 'switch', 'switches')}`;
+      // The whole title follows the table, with the bucket's replay command.
+      rows.push([b.id, n(b.count), b.kind, b.strategy, b.scenarios.join(','), b.blocksPerPage.join(','), m, sitesColumn(b)]);
+    }
+    for (const line of columns(rows)) io.out(line);
+    io.out('');
+    for (const b of failures) {
+      io.out(`${b.id}  ${b.title}`);
+      if (b.minimized !== null) io.out(`  replay: ${replayReproducerCommand(b.minimized.reproducer)}`);
+      else io.out('  not minimized yet: run the campaign again to minimize it');
+      io.out(`  seed:   ${seedCommand(b)}`);
+    }
+  }
+  if (warnings.length > 0) {
+    io.out('');
+    io.out('warnings (not failures): lock-order cycles of lock classes whose instances never meet in these scenarios; each witness is a scenario where they do, run to its first failure');
+    const rows = [['bucket', 'count', 'kind', 'strategy', 'scenarios', 'bpp', 'sites']];
+    for (const b of warnings) rows.push([b.id, n(b.count), b.kind, b.strategy, b.scenarios.join(','), b.blocksPerPage.join(','), sitesColumn(b)]);
+    for (const line of columns(rows)) io.out(line);
+    io.out('');
+    for (const b of warnings) {
+      io.out(`${b.id}  ${b.title}`);
+      io.out(`  witness: ${b.witness === null ? `none: ${b.scenarios.join(', ')} names no scenario where these instances meet` : witnessCommand(cell(b, b.witness))}`);
+      io.out(`  seed:    ${seedCommand(b)}`);
+    }
+  }
+  io.out('');
+  io.out(verdictLine(s));
+}

@@ -1,0 +1,235 @@
+/**
+ * What each command takes and what it says about itself: the options each
+ * command (and each mode of one) accepts, which the commands check against,
+ * and the help that lists them, from one table so neither drifts from the
+ * other. Light on purpose: main loads it on every start.
+ */
+import { BLOCKS_PER_PAGE, DEFAULTS, MINIMIZE_DEFAULTS, SCHEDULERS, VERIFY_DEFAULTS } from '@pcfarm/core';
+import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS } from '@pcfarm/farm/limits';
+import { PCFARM } from '@pcfarm/farm/replay-commands';
+import { EXIT } from './exit.js';
+import { FUZZ_RUNS_DEFAULT, MATRIX_RUNS_DEFAULT, MINIMIZE_TIME_MS_DEFAULT, RESULTS_DIR_DEFAULT, VERIFY_TIME_S_DEFAULT } from './limits.js';
+
+/** Options that take no value, wherever they are accepted. */
+export const FLAGS: ReadonlySet<string> = new Set(['help', 'json', 'quick', 'smoke', 'first-failure', 'new', 'no-minimize', 'no-dashboard', 'read-only', 'farm']);
+
+/** Where the farm's Redis is: --redis (or REDIS_URL), the key prefix, how long to wait for it. */
+export const REDIS_OPTIONS = ['redis', 'prefix', 'connect-ms'] as const;
+/** What one run is, beside its seed or choices. */
+export const RUN_OPTIONS = ['strategy', 'scenario', 'scheduler', 'pct-depth', 'blocks-per-page'] as const;
+/** What a campaign is: `pcfarm fuzz` and `pcfarm campaign start` take the same ones. */
+export const SPEC_OPTIONS = ['strategy', 'scenario', 'blocks-per-page', 'seeds', 'seed-start', 'time-s', 'batch-seeds', 'scheduler', 'pct-depth'] as const;
+
+/** The options of each command, and of each mode of a command: what checkOptions allows. */
+export const OPTIONS = {
+  fuzz: [...SPEC_OPTIONS, 'threads', 'results', 'resume', 'new', 'no-minimize', 'port', 'no-dashboard'],
+  firstFailure: ['first-failure', 'strategy', 'scenario', 'blocks-per-page', 'runs', 'seed-start', 'scheduler', 'pct-depth'],
+  replay: [...RUN_OPTIONS, 'seed', 'choices'],
+  minimize: [...RUN_OPTIONS, 'seed', 'runs-max', 'time-ms'],
+  verify: ['strategy', 'scenario', 'preemptions', 'delays', 'reclaim-actions', 'params', 'blocks-per-page', 'time-s', 'schedules-max', 'json'],
+  matrix: ['runs', 'blocks-per-page', 'json'],
+  bench: ['quick', 'smoke', 'threads', 'json'],
+  benchFarm: ['farm', 'quick', 'smoke', 'json', 'redis', 'workers', 'batch-seeds'],
+  list: [],
+  dashboard: ['port', 'host', 'token', 'token-file', 'redis', 'prefix', 'results', 'read-only', 'threads'],
+  coordinator: [...REDIS_OPTIONS, 'queued-per-worker', 'audit-one-in', 'lease-ms', 'reconcile-ms', 'progress-ms', 'tick-ms', 'infra-retries-max', 'minimize-runs-max'],
+  worker: [...REDIS_OPTIONS, 'concurrency', 'lock-ms', 'stalled-check-ms', 'stalled-retries-max', 'heartbeat-ms', 'id'],
+  campaignStart: [...REDIS_OPTIONS, 'name', ...SPEC_OPTIONS, 'json'],
+  campaignRead: [...REDIS_OPTIONS, 'json'],
+  campaignChange: [...REDIS_OPTIONS],
+  campaignExport: [...REDIS_OPTIONS, 'out', 'results'],
+  campaignImport: [...REDIS_OPTIONS, 'results'],
+  help: [],
+} as const satisfies Record<string, readonly string[]>;
+
+/** The commands, in the order help lists them. */
+export const COMMANDS = ['fuzz', 'replay', 'minimize', 'verify', 'matrix', 'bench', 'dashboard', 'coordinator', 'worker', 'campaign', 'list', 'help'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+export const isCommand = (name: string): name is Command => (COMMANDS as readonly string[]).includes(name);
+
+/** Every option a command takes in any of its modes (a campaign subcommand's included). */
+export function optionsOf(command: Command): string[] {
+  const modes: Record<Command, readonly (readonly string[])[]> = {
+    fuzz: [OPTIONS.fuzz, OPTIONS.firstFailure],
+    replay: [OPTIONS.replay],
+    minimize: [OPTIONS.minimize],
+    verify: [OPTIONS.verify],
+    matrix: [OPTIONS.matrix],
+    bench: [OPTIONS.bench, OPTIONS.benchFarm],
+    list: [OPTIONS.list],
+    dashboard: [OPTIONS.dashboard],
+    coordinator: [OPTIONS.coordinator],
+    worker: [OPTIONS.worker],
+    campaign: [OPTIONS.campaignStart, OPTIONS.campaignRead, OPTIONS.campaignChange, OPTIONS.campaignExport, OPTIONS.campaignImport],
+    help: [OPTIONS.help],
+  };
+  return [...new Set(modes[command].flat())];
+}
+
+interface CommandHelp {
+  /** Synopsis lines: the command and its options, each option group a string, wrapped as needed. */
+  usage: readonly (readonly string[])[];
+  /** What it does: paragraphs, wrapped. */
+  about: readonly string[];
+  /** Its exit statuses. */
+  exit: string;
+}
+
+const bpp = BLOCKS_PER_PAGE.join(',');
+const campaignSchedulers = CAMPAIGN_SCHEDULERS.join('|');
+const runSchedulers = SCHEDULERS.join('|');
+const usageOrBadInput = `${EXIT.usage} on bad usage`;
+
+const HELP: Record<Command, CommandHelp> = {
+  fuzz: {
+    usage: [
+      ['fuzz', '[--strategy S,S...]', '[--scenario X,X...]', '[--blocks-per-page B,B...]', '[--seeds N | --time-s T]', '[--seed-start N]', '[--batch-seeds N]', `[--scheduler ${campaignSchedulers}]`, '[--pct-depth D]', '[--threads N]', '[--results DIR]', '[--resume ID | --new]', '[--no-minimize]', '[--port P | --no-dashboard]'],
+      ['fuzz --first-failure', '[--strategy S]', '[--scenario X]', '[--blocks-per-page B,B...]', '[--runs N]', '[--seed-start N]', `[--scheduler ${runSchedulers}]`, '[--pct-depth D]'],
+    ],
+    about: [
+      `A campaign: every strategy x every scenario x blocks per page (default ${bpp}), N seeds per cell (default ${CAMPAIGN_DEFAULTS.seedsPerCell}) from --seed-start (default ${CAMPAIGN_DEFAULTS.seedStart}), or as many as T seconds allow, in batches of --batch-seeds seeds (default ${CAMPAIGN_DEFAULTS.batchSeeds}, at most ${CAMPAIGN_LIMITS.batchSeedsMax}) on N worker threads (default: one per core). The scheduler is ${CAMPAIGN_DEFAULTS.scheduler} by default, its depth --pct-depth (default ${CAMPAIGN_DEFAULTS.pctDepth}, at most ${CAMPAIGN_LIMITS.pctDepthMax}).`,
+      'Failures are bucketed by signature and each new bucket is minimized in the background (--no-minimize skips that); warnings (class-only lock-order cycles, each with a witness scenario where their instances meet) are bucketed apart.',
+      `Results are kept in DIR (default ./${RESULTS_DIR_DEFAULT}), one line per finished batch. Ctrl-C stops the campaign with a summary, and the same command resumes it; run again once it is done, it prints what it found. --resume ID resumes or prints the campaign ID (one imported with 'campaign import' too); --new starts the same campaign afresh.`,
+      'The dashboard is served on http://127.0.0.1:P/ while it runs (default 8080, or any free port when that one is taken).',
+      `--first-failure (or --runs): run seeds in this process, no threads and nothing written, until the first failure of each strategy x scenario x blocks per page (default ${DEFAULTS.blocksPerPage}), at most N seeds a cell (default ${FUZZ_RUNS_DEFAULT}), and print it with its warnings, seed, replay and minimize commands and reproducer; a cell that only warned says so, with its first warning and witness.`,
+    ],
+    exit: `exit ${EXIT.ok} when every run passed or only warned, ${EXIT.found} when it found failures, ${usageOrBadInput} or a results directory it cannot use, ${EXIT.interrupted} when stopped by Ctrl-C`,
+  },
+  replay: {
+    usage: [
+      ['replay', '--strategy S', '--scenario X', '(--seed N | --choices 0,3,1,...)', `[--scheduler ${runSchedulers}]`, '[--pct-depth D]', '[--blocks-per-page B]'],
+      ['replay REPRODUCER'],
+    ],
+    about: ['Run one seed, choice list or reproducer (pcfarm1:...) with the trace on: one line per event, then the failure or ok, and the run\'s warnings.'],
+    exit: `exit ${EXIT.ok} when the run passed, ${EXIT.found} when it failed, ${usageOrBadInput} or a reproducer that does not decode`,
+  },
+  minimize: {
+    usage: [
+      ['minimize', '--strategy S', '--scenario X', '--seed N', `[--scheduler ${runSchedulers}]`, '[--pct-depth D]', '[--blocks-per-page B]', '[--runs-max N]', '[--time-ms T]'],
+      ['minimize REPRODUCER', '[--runs-max N]', '[--time-ms T]'],
+    ],
+    about: [
+      `Shrink a failing run to the smallest choice list that fails with the same signature and print its reproducer; it stops at a fixpoint, after --runs-max runs (default ${MINIMIZE_DEFAULTS.runsMax}) or after --time-ms milliseconds (default ${MINIMIZE_TIME_MS_DEFAULT}).`,
+    ],
+    exit: `exit ${EXIT.ok} with a reproducer, ${usageOrBadInput} or when the run passes (nothing to minimize)`,
+  },
+  verify: {
+    usage: [['verify', '--strategy S', '--scenario X', '[--preemptions K | --delays K]', '[--reclaim-actions R]', '[--params P]', '[--blocks-per-page B]', '[--time-s T]', '[--schedules-max N]', '[--json]']],
+    about: [
+      `Every schedule of one cell up to K preemptions (CHESS's bound: a switch away from a task that could go on; default ${VERIFY_DEFAULTS.preemptionsMax}) or K delays, with at most R reclaim actions (default ${VERIFY_DEFAULTS.reclaimActionsMax}) and generated parameters summing to at most P (default ${VERIFY_DEFAULTS.paramsMax}), deepening 0, 1, ... K within T seconds (default ${VERIFY_TIME_S_DEFAULT}) or N schedules.`,
+      'A counterexample is minimized and printed with its reproducer; otherwise a certificate: clean up to the highest bound reached, its schedules, equivalence classes and hash. --json prints one object.',
+    ],
+    exit: `exit ${EXIT.ok} when certified to the bound asked, ${EXIT.found} on a counterexample, ${usageOrBadInput}, ${EXIT.budget} when the budget ran out first`,
+  },
+  matrix: {
+    usage: [['matrix', '[--runs N]', '[--blocks-per-page B,B...]', '[--json]']],
+    about: [
+      `Every strategy x scenario x blocks per page (default ${bpp}), every seed 0..N-1 (default N = ${MATRIX_RUNS_DEFAULT}): the most severe kind any run failed with and how many did, or clean, and the runs that warned; then the fault-free costs. --json gives every kind's count and first seed.`,
+    ],
+    exit: `exit ${EXIT.ok} when done, ${usageOrBadInput}`,
+  },
+  bench: {
+    usage: [
+      ['bench', '[--quick | --smoke]', '[--threads N]', '[--json]'],
+      ['bench --farm', '[--quick | --smoke]', '[--workers N]', '[--batch-seeds N]', '[--json]', '[--redis URL]'],
+    ],
+    about: [
+      'Runs per second of every strategy x scenario on one core; the copy loop and a preemption point beside their bare JavaScript baselines; 1 and N worker threads (default: one per core); time and runs to each failing cell\'s first failure; peak memory; and the targets met or not. The full run takes a few minutes, --quick under 30 s, --smoke (for tests) a few seconds.',
+      '--farm: the farm\'s runs per second with 1 and N (default 2) worker processes beside the embedded pool on the same cores, and the queue\'s overhead per seed; it starts its own redis-server unless --redis URL is given.',
+    ],
+    exit: `exit ${EXIT.ok} whatever the figures, ${usageOrBadInput}, ${EXIT.unavailable} when --farm has no redis-server to start or reach`,
+  },
+  list: {
+    usage: [['list']],
+    about: ['The strategies, scenarios and schedulers, each with what it is.'],
+    exit: `exit ${EXIT.ok}`,
+  },
+  dashboard: {
+    usage: [['dashboard', '[--port P]', '[--host H]', '[--token-file FILE | --token T]', '[--redis URL [--prefix P] | --results DIR [--read-only] [--threads N]]']],
+    about: [
+      'Serve the web dashboard (default http://127.0.0.1:8080/) until Ctrl-C: over the farm\'s Redis (--redis, or REDIS_URL), or over a results directory, running its campaigns in this process on N threads (default: one per core), or following it read-only while another pcfarm writes it (or with --read-only). Bound beyond loopback (--host), changes need the token: PCFARM_TOKEN, or the first line of --token-file FILE, or --token (which ps shows to everyone).',
+    ],
+    exit: `exit ${EXIT.ok} when stopped, ${usageOrBadInput} or a results directory it cannot use, ${EXIT.unavailable} when Redis cannot be reached`,
+  },
+  coordinator: {
+    usage: [['coordinator', '[--queued-per-worker N]', '[--audit-one-in N]', '[--lease-ms N]', '[--reconcile-ms N]', '[--progress-ms N]', '[--tick-ms N]', '[--infra-retries-max N]', '[--minimize-runs-max N]', '[--redis URL]', '[--prefix P]', '[--connect-ms N]']],
+    about: [
+      'The farm\'s coordinator: cuts running campaigns into batch jobs in Redis (BullMQ), records each result once, queues a minimization of at most --minimize-runs-max runs per new bucket, keeps N batches (default 2) queued per worker slot, and reruns 1 batch in N (default 50; 0 never) on another worker as a determinism audit. A second coordinator stands by and takes over when the first stops renewing its lease (--lease-ms). A job lost to the infrastructure is retried --infra-retries-max times.',
+      'Redis is --redis, or REDIS_URL (default redis://127.0.0.1:6379), its keys under --prefix; --connect-ms is how long to wait for it. --reconcile-ms, --progress-ms and --tick-ms set how often it checks the queues, logs progress and acts (for tests).',
+    ],
+    exit: `exit ${EXIT.ok} after SIGINT or SIGTERM (a second one quits at once: ${EXIT.interrupted} or ${EXIT.terminated}), ${usageOrBadInput}, ${EXIT.unavailable} when Redis cannot be reached`,
+  },
+  worker: {
+    usage: [['worker', '[--concurrency N]', '[--lock-ms N]', '[--stalled-check-ms N]', '[--stalled-retries-max N]', '[--heartbeat-ms N]', '[--id ID]', '[--redis URL]', '[--prefix P]', '[--connect-ms N]']],
+    about: [
+      'A farm worker, on any machine that reaches the farm\'s Redis: N batches at a time on worker threads (default: one per core). A job whose lock (--lock-ms) lapses, checked every --stalled-check-ms, is run again elsewhere, up to --stalled-retries-max times; the worker reports itself every --heartbeat-ms, as --id (default: host and process).',
+    ],
+    exit: `exit ${EXIT.ok} after SIGINT or SIGTERM (a second one quits at once: ${EXIT.interrupted} or ${EXIT.terminated}), ${usageOrBadInput}, ${EXIT.unavailable} when Redis cannot be reached`,
+  },
+  campaign: {
+    usage: [
+      ['campaign start', '[--strategy S,S...]', '[--scenario X,X...]', '[--blocks-per-page B,B...]', '[--seeds N | --time-s T]', '[--seed-start N]', '[--batch-seeds N]', `[--scheduler ${campaignSchedulers}]`, '[--pct-depth D]', '[--name NAME]', '[--json]'],
+      ['campaign list | show ID', '[--json]'],
+      ['campaign stop ID | resume ID | delete ID'],
+      ['campaign export ID', '--out FILE', '[--results DIR]'],
+      ['campaign import FILE', '[--results DIR]'],
+    ],
+    about: [
+      'The farm\'s campaigns in Redis (--redis, or REDIS_URL; --prefix, --connect-ms as for the coordinator); the coordinator acts on what these change. export writes a campaign as a results file of the embedded store (from Redis, or from --results DIR); import reads one into Redis or into --results DIR, where \'fuzz --results DIR --resume ID\' prints its buckets and replay commands.',
+    ],
+    exit: `exit ${EXIT.ok}, ${usageOrBadInput}, an unknown campaign or a file that is not an export, ${EXIT.unavailable} when Redis cannot be reached`,
+  },
+  help: {
+    usage: [['help [COMMAND]'], ['COMMAND --help']],
+    about: ['Every command\'s help, or one command\'s.'],
+    exit: `exit ${EXIT.ok}`,
+  },
+};
+
+/** Width help wraps at: a terminal's 100 columns. */
+const HELP_COLUMNS = 100;
+
+/** Words (or option groups) as lines of at most HELP_COLUMNS, the first after `first`, the rest after `indent`. */
+function wrap(words: readonly string[], first: string, indent: string): string[] {
+  const lines: string[] = [];
+  let line = first;
+  let empty = true;
+  for (const w of words) {
+    if (!empty && line.length + 1 + w.length > HELP_COLUMNS) {
+      lines.push(line);
+      line = indent + w;
+    } else line = empty ? line + w : `${line} ${w}`;
+    empty = false;
+  }
+  lines.push(line);
+  return lines;
+}
+
+/** One command's help: its synopsis, what it does, its exit statuses. */
+export function commandHelp(command: Command): string {
+  const h = HELP[command];
+  const lines: string[] = [];
+  for (const u of h.usage) lines.push(...wrap(u, `  ${PCFARM} `, '      '));
+  for (const para of [...h.about, `${h.exit[0]!.toUpperCase()}${h.exit.slice(1)}.`]) lines.push(...wrap(para.split(' '), '      ', '      '));
+  return `${lines.join('\n')}\n`;
+}
+
+/** Every command's help, then what the exit statuses mean. */
+export function fullHelp(): string {
+  return [
+    'pcfarm: fuzz Linux page-cache write paths for the hazards of the 2007 write-deadlock debate\n',
+    'usage:',
+    ...COMMANDS.map((c) => commandHelp(c).trimEnd()),
+    '',
+    `exit statuses, the same in every command: ${EXIT.ok} done, nothing failed; ${EXIT.found} a failure found; ${EXIT.usage} bad usage or input it cannot use;`,
+    `${EXIT.budget} verify's budget ran out; ${EXIT.unavailable} Redis unreachable or the build failed; ${EXIT.bug} a bug of pcfarm; ${EXIT.interrupted} stopped by Ctrl-C.`,
+    `'${PCFARM} help COMMAND' prints one command's help.`,
+    '',
+  ].join('\n');
+}
+
+/** The line under a usage error: where the command's help is. */
+export function seeHelp(command: string): string {
+  return `see: ${PCFARM} help${isCommand(command) && command !== 'help' ? ` ${command}` : ''}`;
+}
