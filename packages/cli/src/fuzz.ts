@@ -49,6 +49,13 @@ export async function fuzz(p: Parsed, term: Terminal): Promise<number> {
   try {
     for (const r of opened.repairs) term.out(`results: ${r}`);
     const campaign = id !== undefined ? await opened.store.getCampaign(id) : await campaignOf(opened.store, spec!, p.options.has('new'));
+    if (campaign.state === 'done') {
+      // Nothing left to run: what it found is the answer, and running it again would only count every run twice.
+      if (id === undefined) term.out(`campaign ${campaign.id} (${campaign.spec.name}) is done: what it found follows; --new runs it again from the start`);
+      const summary = await opened.store.summary(campaign.id);
+      await printSummary(opened.store, summary, term, { where: opened.where, browse: browseCommand(opened.dir) });
+      return verdictStatus(summary);
+    }
     return await runFuzz(p, term, opened.store, campaign, threads, opened.dir);
   } finally {
     await opened.store.close();
@@ -57,11 +64,16 @@ export async function fuzz(p: Parsed, term: Terminal): Promise<number> {
 
 const browseCommand = (dir: string): string => `${PCFARM} dashboard --results ${shellWord(dir)}`;
 
-/** --new, or the unfinished campaign of the same spec, or a new one. */
+/**
+ * The campaign of `spec` to run: a new one with --new; else the last one of
+ * the same spec that is unfinished (to resume it), or else that is done (to
+ * print it); else a new one.
+ */
 async function campaignOf(store: Store, spec: CampaignSpec, fresh: boolean): Promise<Campaign> {
   if (!fresh) {
-    const same = (await store.listCampaigns()).find((c) => c.state !== 'done' && JSON.stringify(c.spec) === JSON.stringify(spec));
-    if (same !== undefined) return same;
+    const same = (await store.listCampaigns()).filter((c) => JSON.stringify(c.spec) === JSON.stringify(spec));
+    const found = [...same].reverse().find((c) => c.state !== 'done') ?? same.at(-1);
+    if (found !== undefined) return found;
   }
   return store.createCampaign(spec);
 }

@@ -120,6 +120,12 @@ describe('pcfarm campaign', () => {
     const replay = pcfarm('replay', bucket.minimized!.reproducer);
     expect(replay.status).toBe(1);
     expect(replay.stdout).toContain(`signature: ${bucket.title}`);
+    // fuzz --resume prints the imported campaign's buckets and replay commands, as the help says, and runs nothing.
+    const printed = pcfarm('fuzz', '--results', laptop, '--resume', id);
+    expect(printed.status, printed.stderr).toBe(1);
+    expect(printed.stdout).toMatch(new RegExp(`^campaign ${id} done$`, 'm'));
+    expect(printed.stdout).toContain(`  replay: ./pcfarm replay ${bucket.minimized!.reproducer}`);
+    expect(printed.stdout).toMatch(/^warnings \(not failures\): /m);
 
     // And back into the farm, under another prefix: the same campaign; importing it twice is refused.
     expect(pcfarm('campaign', 'import', file, '--prefix', 'copy').status).toBe(0);

@@ -142,6 +142,35 @@ describe('pcfarm fuzz (a campaign)', () => {
     expect(readFileSync(file, 'utf8')).toBe('not a directory\n');
   });
 
+  it('run again once done, prints what it found without running anything; --new runs it afresh; --resume ID prints it too', () => {
+    const dir = results();
+    const args = ['--results', dir, '--no-dashboard', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--blocks-per-page', '1', '--seeds', '100', '--threads', '1'];
+    const first = pcfarm('fuzz', ...args);
+    expect(first.status, first.stderr).toBe(1);
+    const id = /^campaign (\w+) done$/m.exec(first.stdout)![1]!;
+    const journal = readFileSync(join(dir, 'results.jsonl'), 'utf8');
+
+    const again = pcfarm('fuzz', ...args);
+    expect(again.status, again.stderr).toBe(1);
+    expect(again.stdout).toMatch(new RegExp(`^campaign ${id} \\(v2\\.6\\.20 x self-mmap-write x bpp 1\\) is done: what it found follows; --new runs it again from the start$`, 'm'));
+    expect(again.stdout).not.toMatch(/^campaign \w+: /m);
+    expect(totals(again.stdout)).toBe(totals(first.stdout));
+    expect(again.stdout).toMatch(/^ {2}replay: \.\/pcfarm replay pcfarm1:\S+$/m);
+    // Nothing ran: the results file is as it was.
+    expect(readFileSync(join(dir, 'results.jsonl'), 'utf8')).toBe(journal);
+
+    const resumed = pcfarm('fuzz', '--results', dir, '--resume', id);
+    expect(resumed.status).toBe(1);
+    expect(totals(resumed.stdout)).toBe(totals(first.stdout));
+    expect(resumed.stdout.trimEnd().split('\n').pop()).toBe('1 failure bucket(s)');
+
+    const fresh = pcfarm('fuzz', ...args, '--new');
+    expect(fresh.status).toBe(1);
+    const freshId = /^campaign (\w+) done$/m.exec(fresh.stdout)![1]!;
+    expect(freshId).not.toBe(id);
+    expect(totals(fresh.stdout)).toBe(totals(first.stdout));
+  });
+
   it('--resume refuses an unknown campaign, and options that would change the one it names, with exit 2', () => {
     const dir = results();
     const unknown = pcfarm('fuzz', '--results', dir, '--resume', 'nosuchid');
