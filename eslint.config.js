@@ -51,4 +51,13 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // A strategy is written against the strategy API alone, so each
+    // built-in one is an example a strategy file can copy (issue 15).
+    files: ['packages/core/src/strategies/*.ts'],
+    ignores: ['packages/core/src/strategies/index.ts', 'packages/core/src/strategies/strategy.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./(?!strategy-api\\.js$)', message: 'A strategy imports the kernel only from ../strategy-api.js.' }] }],
+    },
+  },
 );

@@ -14,7 +14,10 @@ export { minimize, trimZeros, MINIMIZE_DEFAULTS, type MinimizeOptions, type Mini
 export { CONFIG_FIELDS, decodeReproducer, encodeReproducer, reproducerOf, REPRODUCER_PREFIX, type Reproducer } from './reproducer.js';
 export { costProfiles, type CostProfile } from './costs.js';
 export { BLOCKS_PER_PAGE, matrixCell, verdictMatrix, type MatrixCell } from './matrix.js';
-export type { Strategy } from './strategies/strategy.js';
+export type { PageWritingWaiters, Strategy } from './strategies/strategy.js';
+/** The strategy API (docs/STRATEGY-API.md), also importable as @pcfarm/core/strategy-api. */
+export * as strategyApi from './strategy-api.js';
+export { STRATEGY_API_VERSION } from './strategy-api.js';
 export type { Scenario } from './scenarios/scenario.js';
 import { SCENARIO_TABLE } from './scenarios/index.js';
 import { STRATEGY_TABLE } from './strategies/index.js';

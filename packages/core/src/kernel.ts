@@ -7,7 +7,7 @@ import { Lockdep } from './oracles/lock-order.js';
 import { COMM_DATA, Communications } from './communication.js';
 import { Memory } from './memory.js';
 import { Mm } from './mm.js';
-import { Page } from './page.js';
+import { Page, WRITING_WAIT_FAULT, WRITING_WAIT_READ, WRITING_WAIT_TRUNCATE } from './page.js';
 import type { Strategy } from './strategies/strategy.js';
 import { Task, type TaskBody } from './task.js';
 import type { KernelPaths } from './paths.js';
@@ -142,6 +142,8 @@ export class Kernel {
   readonly costs = new Costs();
   readonly strategy: Strategy;
   readonly paths: KernelPaths;
+  /** WRITING_WAIT_* bits: the readpage callers that back off on PG_writing (Strategy.pageWritingWaiters). */
+  readonly writingWaiters: number;
   /** The global step: the number of preemption points passed; the model's only clock. */
   step = 0;
   failure: Failure | null = null;
@@ -159,6 +161,8 @@ export class Kernel {
     this.cfg = cfg;
     this.strategy = strategy;
     this.paths = paths;
+    const w = strategy.pageWritingWaiters;
+    this.writingWaiters = w === undefined ? WRITING_WAIT_READ | WRITING_WAIT_FAULT | WRITING_WAIT_TRUNCATE : (w.read ? WRITING_WAIT_READ : 0) | (w.fault ? WRITING_WAIT_FAULT : 0) | (w.truncate ? WRITING_WAIT_TRUNCATE : 0);
     this.pageCells = cfg.pageCells;
     this.pageShift = Math.log2(cfg.pageCells);
     this.blocksPerPage = cfg.blocksPerPage;

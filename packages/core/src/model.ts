@@ -42,7 +42,7 @@ export interface Outcome {
   warnings: Failure[];
 }
 
-/** Test hooks: extra strategies and scenarios, and kernel paths replaced to plant a bug. */
+/** Strategies loaded from files (and, for tests, extra scenarios and kernel paths replaced to plant a bug). */
 export interface ModelOptions {
   strategies?: readonly Strategy[];
   scenarios?: readonly Scenario[];
@@ -56,6 +56,10 @@ export interface ModelOptions {
 export class Model {
   readonly config: ResolvedConfig;
   private readonly kernel: Kernel;
+  /** The strategy it runs: a built-in one, or one loaded from a file (its sourceHash set). */
+  get strategy(): Strategy {
+    return this.kernel.strategy;
+  }
   private readonly scenario: Scenario;
   private readonly scheduler: Scheduler;
   private readonly runnable: Task[] = [];

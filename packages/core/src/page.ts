@@ -8,6 +8,11 @@ export const PG_dirty = 4;
 /** The one extra flag a strategy may use (excl-flag's PG_writing). */
 export const PG_extra = 8;
 
+/** Kernel.writingWaiters bits: which readpage callers back off on PG_extra. */
+export const WRITING_WAIT_READ = 1;
+export const WRITING_WAIT_FAULT = 2;
+export const WRITING_WAIT_TRUNCATE = 4;
+
 /** Buffer state bits (struct buffer_head's b_state), one byte per block of the page. */
 export const BH_Mapped = 1;
 export const BH_New = 2;

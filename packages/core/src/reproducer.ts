@@ -12,7 +12,9 @@
  *   body    str model version, str strategy, str scenario,
  *           varint field count, then per field: varint tag (CONFIG_FIELDS
  *           index), value (str for the scheduler, varint otherwise),
- *           varint choice count, then each choice as a varint
+ *           varint choice count, then each choice as a varint,
+ *           then, only for a strategy loaded from a file, str its source
+ *           hash (Strategy.sourceHash)
  *   u32     CRC-32 of everything before it, little-endian
  *
  * where varint is LEB128 (7 bits a byte, low first) and str is a varint
@@ -38,6 +40,8 @@ export interface Reproducer {
   config: RunConfig;
   /** The choice list, without trailing zeros (a replay supplies them). */
   choices: number[];
+  /** A strategy file's source hash (Strategy.sourceHash); absent for a built-in strategy. */
+  strategyHash?: string;
 }
 
 type Field = Exclude<keyof RunConfig, 'strategy' | 'scenario' | 'trace'>;
@@ -45,14 +49,19 @@ type Field = Exclude<keyof RunConfig, 'strategy' | 'scenario' | 'trace'>;
 /** The config fields a reproducer can carry; a field's tag is its index, so only ever append. */
 export const CONFIG_FIELDS: readonly Field[] = ['scheduler', 'pctDepth', 'pctStepsEstimate', 'pctDaemonOneIn', 'stepsMax', 'stallStepsMax', 'reclaimActionsMax', 'blocksPerPage', 'pageCells'];
 
-/** The reproducer of a run of `config` that made `choices`, by this model. */
-export function reproducerOf(config: RunConfig, choices: readonly number[]): Reproducer {
+/**
+ * The reproducer of a run of `config` that made `choices`, by this model;
+ * `strategyHash` pins a strategy loaded from a file to its source.
+ */
+export function reproducerOf(config: RunConfig, choices: readonly number[], strategyHash?: string): Reproducer {
   const canonical: RunConfig = { strategy: config.strategy, scenario: config.scenario };
   for (const field of CONFIG_FIELDS) {
     const v = config[field];
     if (v !== undefined && v !== DEFAULTS[field]) (canonical as unknown as Record<string, unknown>)[field] = v;
   }
-  return { modelVersion: MODEL_VERSION, config: canonical, choices: trimZeros(choices) };
+  const r: Reproducer = { modelVersion: MODEL_VERSION, config: canonical, choices: trimZeros(choices) };
+  if (strategyHash !== undefined) r.strategyHash = strategyHash;
+  return r;
 }
 
 /** The copyable string of a reproducer. */
@@ -71,6 +80,7 @@ export function encodeReproducer(r: Reproducer): string {
   }
   varint(body, r.choices.length);
   for (const c of r.choices) varint(body, c);
+  if (r.strategyHash !== undefined) str(body, r.strategyHash);
   const bytes: number[] = [];
   varint(bytes, body.length);
   bytes.push(...body);
@@ -85,8 +95,9 @@ export function encodeReproducer(r: Reproducer): string {
  * the prefix, a character, truncation, the checksum), EMODELVERSION when
  * another model version made it (its choices would replay differently), and
  * the config's own codes (EUNKNOWNSTRATEGY, …) for what this model cannot run.
+ * `strategies` names strategies loaded from files, beside the built-in ones.
  */
-export function decodeReproducer(text: string): Reproducer {
+export function decodeReproducer(text: string, strategies: readonly string[] = []): Reproducer {
   const s = text.replace(/\s+/g, '');
   const format = /^pcfarm(\d+):/.exec(s);
   if (format === null) throw bad(`not a pcfarm reproducer: it should start with ${REPRODUCER_PREFIX}, but starts with ${JSON.stringify(s.slice(0, REPRODUCER_PREFIX.length))}`);
@@ -121,14 +132,23 @@ export function decodeReproducer(text: string): Reproducer {
   if (count > body.length - b.pos) throw bad(`malformed: ${count} choices in ${body.length - b.pos} bytes`);
   const choices: number[] = [];
   for (let i = 0; i < count; i++) choices.push(b.varint());
-  if (b.pos !== body.length) throw bad(`malformed: ${body.length - b.pos} byte(s) left after the choices`);
+  const strategyHash = b.pos === body.length ? undefined : b.str();
+  if (b.pos !== body.length) throw bad(`malformed: ${body.length - b.pos} byte(s) left after the strategy hash`);
+  if (strategyHash !== undefined && STRATEGY_TABLE.has(config.strategy)) throw bad(`malformed: a source hash for the built-in strategy ${config.strategy}`);
   try {
-    resolveConfig(config, [...STRATEGY_TABLE.keys()], [...SCENARIO_TABLE.keys()]);
+    resolveConfig(config, [...STRATEGY_TABLE.keys(), ...strategies], [...SCENARIO_TABLE.keys()]);
   } catch (e) {
-    if (e instanceof ConfigError) throw new ConfigError(e.code, `reproducer: ${e.message}`);
+    if (e instanceof ConfigError) {
+      if (e.code === 'EUNKNOWNSTRATEGY' && strategyHash !== undefined) {
+        throw new ConfigError(e.code, `reproducer: made with the strategy file ${config.strategy} (source ${strategyHash}); load it with --strategy-file PATH`);
+      }
+      throw new ConfigError(e.code, `reproducer: ${e.message}`);
+    }
     throw e;
   }
-  return { modelVersion, config, choices };
+  const decoded: Reproducer = { modelVersion, config, choices };
+  if (strategyHash !== undefined) decoded.strategyHash = strategyHash;
+  return decoded;
 }
 
 function bad(message: string): ConfigError {

@@ -10,7 +10,7 @@ import { lockdepAcquire } from '../locking.js';
 import { CLASS_PAGE_LOCK, CLASS_PG_EXTRA, lockKey, MODE_WRITE, pageId } from '../locks.js';
 import { COMM_DATA, COMM_LOCK } from '../communication.js';
 import type { Vma } from '../mm.js';
-import { BH_Dirty, PG_dirty, PG_extra, PG_locked, PG_uptodate, type Page } from '../page.js';
+import { BH_Dirty, PG_dirty, PG_extra, PG_locked, PG_uptodate, WRITING_WAIT_FAULT, WRITING_WAIT_READ, type Page } from '../page.js';
 import { WAIT_PAGE_EXTRA, WAIT_PAGE_LOCK, type Task } from '../task.js';
 import { checkUserRead } from '../oracles/user-data.js';
 import { EIO } from '../errno.js';
@@ -86,7 +86,8 @@ export function* waitOnPageLocked(t: Task, page: Page): Gen {
 /**
  * PG_writing (the strategy flag, PG_extra): set under the page lock by a
  * writer that unlocks the page for a slow copy (excl-flag). Only that
- * strategy sets it; every readpage caller and truncate honour it.
+ * strategy sets it; the readpage callers and truncate honour it, each unless
+ * the strategy says otherwise (Strategy.pageWritingWaiters).
  */
 export function setPageWriting(k: Kernel, t: Task, page: Page): void {
   // Setting a bit never waits, so it adds no lockdep edge; holding it does.
@@ -237,7 +238,7 @@ export function* filemapNopage(k: Kernel, t: Task, vma: Vma, pgoff: number): Gen
           unlockPage(k, t, page);
           return page;
         }
-        if (page.flags & PG_extra) {
+        if (page.flags & PG_extra && k.writingWaiters & WRITING_WAIT_FAULT) {
           yield* backOffPageWriting(k, t, page);
           retry = true;
           break;
@@ -272,7 +273,7 @@ export function* filemapFault(k: Kernel, t: Task, vma: Vma, pgoff: number): Gen<
         continue;
       }
       if (!(page.flags & PG_uptodate)) {
-        if (page.flags & PG_extra) {
+        if (page.flags & PG_extra && k.writingWaiters & WRITING_WAIT_FAULT) {
           yield* backOffPageWriting(k, t, page);
           continue;
         }
@@ -329,7 +330,7 @@ export function* doGenericFileRead(k: Kernel, t: Task, inode: Inode, pos: number
           pageCacheRelease(k, t, page);
           continue;
         }
-        if (page.flags & PG_extra && !(page.flags & PG_uptodate)) {
+        if (page.flags & PG_extra && !(page.flags & PG_uptodate) && k.writingWaiters & WRITING_WAIT_READ) {
           yield* backOffPageWriting(k, t, page);
           continue;
         }

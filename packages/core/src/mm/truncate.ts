@@ -9,7 +9,7 @@ import type { Gen } from '../gen.js';
 import type { Inode } from '../inode.js';
 import type { Kernel } from '../kernel.js';
 import { mutexLock, mutexUnlock } from '../locking.js';
-import { PG_dirty, PG_extra, PG_uptodate, type Page } from '../page.js';
+import { PG_dirty, PG_extra, PG_uptodate, WRITING_WAIT_TRUNCATE, type Page } from '../page.js';
 import type { Task } from '../task.js';
 import { blockInvalidatepage } from '../fs/buffer.js';
 import { backOffPageWriting, findGetPage, findLockPage, lockPage, pageCacheRelease, pagesOf, removeFromPageCache, trylockPage, unlockPage } from './filemap.js';
@@ -44,7 +44,7 @@ function* truncateInodePages(k: Kernel, t: Task, inode: Inode, lstart: number): 
     const page = findGetPage(inode, index);
     if (page === null) continue;
     if (trylockPage(k, t, page)) {
-      if (!(page.flags & PG_extra)) truncateCompletePage(k, t, inode, page);
+      if (!(page.flags & PG_extra) || !(k.writingWaiters & WRITING_WAIT_TRUNCATE)) truncateCompletePage(k, t, inode, page);
       unlockPage(k, t, page);
     }
     pageCacheRelease(k, t, page);
@@ -65,7 +65,7 @@ function* truncateInodePages(k: Kernel, t: Task, inode: Inode, lstart: number): 
       if (page === null) continue;
       again = true;
       yield* lockPage(k, t, page);
-      if (page.flags & PG_extra) {
+      if (page.flags & PG_extra && k.writingWaiters & WRITING_WAIT_TRUNCATE) {
         yield* backOffPageWriting(k, t, page);
         continue;
       }

@@ -12,8 +12,7 @@
  * finds the flag it set itself and waits on it forever. The answer to "Have I
  * missed anything this time?"
  */
-import { PATHS_2_6_20 } from '../paths.js';
-import type { Strategy } from './strategy.js';
+import { PATHS_2_6_20, type Strategy } from '../strategy-api.js';
 import { tempPageWrite } from './temp-page.js';
 
 export const exclFlag: Strategy = {

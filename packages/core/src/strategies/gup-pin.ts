@@ -14,95 +14,11 @@
  * writer with no mm (a kernel thread writing a kernel buffer: current->mm is
  * NULL, a kernel-bug here); holding two kmaps at once from a bounded pool.
  */
-import type { Gen } from '../gen.js';
-import type { Inode } from '../inode.js';
-import type { Kernel } from '../kernel.js';
-import { downRead, upRead } from '../locking.js';
-import { PG_uptodate } from '../page.js';
-import type { Task } from '../task.js';
-import { blockPrepareWrite, genericCommitWrite } from '../fs/buffer.js';
-import { doTruncate } from '../mm/truncate.js';
-import { assertPageLocked, grabCachePage, lockPage, pageCacheRelease, unlockPage } from '../mm/filemap.js';
-import type { IovIter } from '../mm/iov.js';
-import { copyFromUserAtomic, faultInPagesReadable, handleMmFaultLocked } from '../mm/memory.js';
-import { EFAULT } from '../errno.js';
-import { PATHS_2_6_20 } from '../paths.js';
-import type { Strategy } from './strategy.js';
-
-/** Source pages one destination page can need: its bytes may straddle two user pages. */
-const PINS_MAX = 2;
-
-/** The frames get_user_pages pinned, and the user pages they back. */
-class Pinned {
-  readonly vpage = new Int32Array(PINS_MAX);
-  readonly frame = new Int32Array(PINS_MAX);
-  n = 0;
-}
-
-/**
- * get_user_pages under mmap_sem: walk the page table for each user page of
- * the next `bytes` cells, fault in what is missing, and pin it. False: EFAULT.
- */
-function* getUserPages(k: Kernel, t: Task, it: IovIter, bytes: number, pinned: Pinned): Gen<boolean> {
-  t.enter('get_user_pages');
-  const pte = t.mm!.pte;
-  pinned.n = 0;
-  for (let skip = 0; skip < bytes; ) {
-    const addr = it.addrAt(skip);
-    const vpage = addr >>> k.pageShift;
-    k.costs.pageTableWalks++;
-    while (vpage >= pte.length || pte[vpage]! < 0) {
-      if (!(yield* handleMmFaultLocked(k, t, addr))) {
-        unpin(k, t, pinned);
-        t.leave();
-        return false;
-      }
-    }
-    const frame = pte[vpage]!;
-    k.framePins[frame]!++;
-    const page = k.frameToPage[frame];
-    if (page) page.count++; // get_page
-    pinned.vpage[pinned.n] = vpage;
-    pinned.frame[pinned.n++] = frame;
-    skip += Math.min(bytes - skip, it.contigAt(skip), k.pageCells - (addr & (k.pageCells - 1)));
-  }
-  t.leave();
-  return true;
-}
-
-function unpin(k: Kernel, t: Task, pinned: Pinned): void {
-  for (let i = 0; i < pinned.n; i++) {
-    const frame = pinned.frame[i]!;
-    k.framePins[frame]!--;
-    const page = k.frameToPage[frame];
-    if (page) pageCacheRelease(k, t, page);
-  }
-  pinned.n = 0;
-}
-
-/** Copy `bytes` cells of the user iovec to cell offset `dst` through the pinned frames (kmap each). */
-function copyFromPinned(k: Kernel, t: Task, dst: number, it: IovIter, bytes: number, pinned: Pinned): void {
-  const cells = k.mem.cells;
-  k.costs.kmaps += 1 + pinned.n;
-  for (let done = 0; done < bytes; ) {
-    const addr = it.addrAt(done);
-    const vpage = addr >>> k.pageShift;
-    let frame = -1;
-    for (let i = 0; i < pinned.n; i++) if (pinned.vpage[i] === vpage) frame = pinned.frame[i]!;
-    const poff = addr & (k.pageCells - 1);
-    const n = Math.min(bytes - done, it.contigAt(done), k.pageCells - poff);
-    const src = k.mem.frameOff(frame) + poff;
-    cells.copyWithin(dst + done, src, src + n);
-    done += n;
-  }
-  k.costs.cellsCopied += bytes;
-  for (let i = 0; i < pinned.n; i++) k.copiedFrom(pinned.frame[i]!, (dst / k.pageCells) | 0);
-  k.wroteData((dst / k.pageCells) | 0, t);
-}
+import { EFAULT, PATHS_2_6_20, PG_uptodate, PinnedPages, assertPageLocked, blockPrepareWrite, copyFromPinned, copyFromUserAtomic, doTruncate, downRead, faultInPagesReadable, genericCommitWrite, getUserPages, grabCachePage, lockPage, pageAddress, pageCacheRelease, putUserPages, unlockPage, upRead, type Gen, type Inode, type IovIter, type Kernel, type Strategy, type Task } from '../strategy-api.js';
 
 function* genericFileBufferedWrite(k: Kernel, t: Task, inode: Inode, pos: number, it: IovIter): Gen<number> {
   t.enter('generic_file_buffered_write');
-  const pinned = new Pinned();
+  const pinned = new PinnedPages();
   let written = 0;
   let status = 0;
   do {
@@ -126,7 +42,7 @@ function* genericFileBufferedWrite(k: Kernel, t: Task, inode: Inode, pos: number
       yield* lockPage(k, t, page);
       if (!ok || page.mapping === null) {
         // EFAULT, or truncated while unlocked (then start this page again).
-        unpin(k, t, pinned);
+        putUserPages(k, t, pinned);
         unlockPage(k, t, page);
         pageCacheRelease(k, t, page);
         if (!ok) {
@@ -138,7 +54,7 @@ function* genericFileBufferedWrite(k: Kernel, t: Task, inode: Inode, pos: number
     }
     status = yield* blockPrepareWrite(k, t, page, offset, offset + bytes, true);
     if (status < 0) {
-      unpin(k, t, pinned);
+      putUserPages(k, t, pinned);
       unlockPage(k, t, page);
       pageCacheRelease(k, t, page);
       // prepare_write() may have instantiated a few blocks outside i_size. Trim these off again.
@@ -147,11 +63,11 @@ function* genericFileBufferedWrite(k: Kernel, t: Task, inode: Inode, pos: number
     }
     yield;
     assertPageLocked(k, t, page);
-    const dst = k.mem.frameOff(page.frame) + offset;
+    const dst = pageAddress(k, page.frame) + offset;
     let copied: number;
     if (pinned.n > 0) {
       copyFromPinned(k, t, dst, it, bytes, pinned);
-      unpin(k, t, pinned);
+      putUserPages(k, t, pinned);
       copied = bytes;
     } else {
       // Uptodate: a short copy keeps the page valid; commit what was copied.

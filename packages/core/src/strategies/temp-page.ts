@@ -16,19 +16,7 @@
  * (stale blocks). Truncate can also run in the window; the page's mapping is
  * rechecked after relocking.
  */
-import type { Gen } from '../gen.js';
-import type { Inode } from '../inode.js';
-import type { Kernel } from '../kernel.js';
-import type { Task } from '../task.js';
-import { ZERO } from '../cell.js';
-import { blockPrepareWrite, genericCommitWrite } from '../fs/buffer.js';
-import { doTruncate } from '../mm/truncate.js';
-import { assertPageLocked, endPageWriting, grabCachePage, lockPage, pageCacheRelease, setPageWriting, unlockPage } from '../mm/filemap.js';
-import type { IovIter } from '../mm/iov.js';
-import { copyFromUser, copyFromUserAtomic, faultInPagesReadable } from '../mm/memory.js';
-import { EFAULT } from '../errno.js';
-import { PATHS_2_6_20 } from '../paths.js';
-import type { Strategy } from './strategy.js';
+import { EFAULT, PATHS_2_6_20, assertPageLocked, blockPrepareWrite, copyFromUser, copyFromUserAtomic, doTruncate, endPageWriting, faultInPagesReadable, freePage, genericCommitWrite, getFreePage, grabCachePage, lockPage, memcpyToPage, memsetZero, pageAddress, pageCacheRelease, setPageWriting, unlockPage, type Gen, type Inode, type IovIter, type Kernel, type Strategy, type Task } from '../strategy-api.js';
 
 /** The temp-page write path; with `pageWriting`, excl-flag's: PG_writing is set across the unlocked window. */
 export function tempPageWrite(pageWriting: boolean) {
@@ -53,31 +41,28 @@ export function tempPageWrite(pageWriting: boolean) {
       }
       yield;
       assertPageLocked(k, t, page);
-      const dst = k.mem.frameOff(page.frame) + offset;
-      let copied = copyFromUserAtomic(k, t, dst, it, 0, bytes);
+      let copied = copyFromUserAtomic(k, t, pageAddress(k, page.frame) + offset, it, 0, bytes);
       if (copied < bytes) {
         // The source must be faulted in, which cannot happen under the page lock.
         if (k.tracing) k.event(t, `atomic copy short: ${copied} of ${bytes}, copying through a temporary page`);
         if (pageWriting) setPageWriting(k, t, page);
         unlockPage(k, t, page);
-        const tmp = k.mem.allocFrame();
-        const tmpOff = k.mem.frameOff(tmp);
-        copied = yield* copyFromUser(k, t, tmpOff, it, 0, bytes);
+        const tmp = getFreePage(k);
+        const tmpAddr = pageAddress(k, tmp);
+        copied = yield* copyFromUser(k, t, tmpAddr, it, 0, bytes);
         // __copy_from_user pads what a fault could not copy with zeroes.
-        if (copied < bytes) k.mem.cells.fill(ZERO, tmpOff + copied, tmpOff + bytes);
+        if (copied < bytes) memsetZero(k, tmpAddr + copied, bytes - copied);
         yield* lockPage(k, t, page);
         if (pageWriting) endPageWriting(k, t, page);
         if (page.mapping === null) {
           // Truncated in the window: start this page again.
-          k.mem.freeFrame(tmp);
+          freePage(k, tmp);
           unlockPage(k, t, page);
           pageCacheRelease(k, t, page);
           continue;
         }
-        k.mem.cells.copyWithin(dst, tmpOff, tmpOff + bytes);
-        k.wroteFrame(page.frame);
-        k.wroteData(page.frame, t);
-        k.mem.freeFrame(tmp);
+        memcpyToPage(k, t, page, offset, tmpAddr, bytes);
+        freePage(k, tmp);
       }
       // The existing code: commit_write of the whole range, whatever was copied.
       genericCommitWrite(k, t, page, offset, offset + bytes);

@@ -11,19 +11,7 @@
  *
  * The thread finds nothing of its hazards here; the recheck loop can spin.
  */
-import type { Gen } from '../gen.js';
-import type { Inode } from '../inode.js';
-import type { Kernel } from '../kernel.js';
-import { PG_uptodate } from '../page.js';
-import type { Task } from '../task.js';
-import { blockPrepareWrite, genericCommitWrite } from '../fs/buffer.js';
-import { doTruncate } from '../mm/truncate.js';
-import { assertPageLocked, grabCachePage, lockPage, pageCacheRelease, unlockPage } from '../mm/filemap.js';
-import type { IovIter } from '../mm/iov.js';
-import { copyFromUser, copyFromUserAtomic, faultInPagesReadable } from '../mm/memory.js';
-import { EFAULT } from '../errno.js';
-import { PATHS_2_6_24 } from '../paths.js';
-import type { Strategy } from './strategy.js';
+import { EFAULT, PATHS_2_6_24, PG_uptodate, assertPageLocked, blockPrepareWrite, copyFromUser, copyFromUserAtomic, doTruncate, faultInPagesReadable, freePage, genericCommitWrite, getFreePage, grabCachePage, lockPage, memcpyToPage, pageAddress, pageCacheRelease, unlockPage, type Gen, type Inode, type IovIter, type Kernel, type Strategy, type Task } from '../strategy-api.js';
 
 function* genericPerformWrite2copy(k: Kernel, t: Task, inode: Inode, pos: number, it: IovIter): Gen<number> {
   t.enter('generic_perform_write_2copy');
@@ -46,10 +34,10 @@ function* genericPerformWrite2copy(k: Kernel, t: Task, inode: Inode, pos: number
       // Non-uptodate pages cannot cope with short copies, and we cannot take
       // a pagefault with the destination page locked: copy via a temporary page.
       unlockPage(k, t, page);
-      srcFrame = k.mem.allocFrame();
-      copied = yield* copyFromUser(k, t, k.mem.frameOff(srcFrame), it, 0, bytes);
+      srcFrame = getFreePage(k);
+      copied = yield* copyFromUser(k, t, pageAddress(k, srcFrame), it, 0, bytes);
       if (copied === 0) {
-        k.mem.freeFrame(srcFrame);
+        freePage(k, srcFrame);
         pageCacheRelease(k, t, page);
         status = EFAULT;
         break;
@@ -62,7 +50,7 @@ function* genericPerformWrite2copy(k: Kernel, t: Task, inode: Inode, pos: number
         if (k.tracing) k.event(t, `${page.name} ${page.mapping === null ? 'truncated' : 'went uptodate'} while unlocked: retry`);
         unlockPage(k, t, page);
         pageCacheRelease(k, t, page);
-        k.mem.freeFrame(srcFrame);
+        freePage(k, srcFrame);
         continue;
       }
     }
@@ -73,24 +61,20 @@ function* genericPerformWrite2copy(k: Kernel, t: Task, inode: Inode, pos: number
       // fs_write_aop_error:
       unlockPage(k, t, page);
       pageCacheRelease(k, t, page);
-      if (srcFrame >= 0) k.mem.freeFrame(srcFrame);
+      if (srcFrame >= 0) freePage(k, srcFrame);
       // prepare_write() may have instantiated a few blocks outside i_size. Trim these off again.
       if (pos + bytes > inode.iSize) yield* doTruncate(k, t, inode, inode.iSize, false);
       break;
     }
     assertPageLocked(k, t, page);
-    const dst = k.mem.frameOff(page.frame) + offset;
     if (srcFrame < 0) {
       // The page is uptodate, so a short copy is harmless.
-      copied = copyFromUserAtomic(k, t, dst, it, 0, bytes);
+      copied = copyFromUserAtomic(k, t, pageAddress(k, page.frame) + offset, it, 0, bytes);
     } else {
-      const src = k.mem.frameOff(srcFrame);
-      k.mem.cells.copyWithin(dst, src, src + bytes);
-      k.wroteFrame(page.frame);
-      k.wroteData(page.frame, t);
+      memcpyToPage(k, t, page, offset, pageAddress(k, srcFrame), bytes);
       k.costs.kmaps += 2;
       k.costs.cellsCopied += bytes;
-      k.mem.freeFrame(srcFrame);
+      freePage(k, srcFrame);
       copied = bytes;
     }
     // commit_write of the whole range even after a short copy into an

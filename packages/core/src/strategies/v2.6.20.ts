@@ -18,20 +18,7 @@
  * across two writers, a three-way one through a queued munmap; and a
  * zero-padded tail is committed after a real EFAULT.
  */
-import { ZERO } from '../cell.js';
-import type { Gen } from '../gen.js';
-import type { Inode } from '../inode.js';
-import type { Kernel } from '../kernel.js';
-import type { Page } from '../page.js';
-import type { Task } from '../task.js';
-import { blockPrepareWrite, genericCommitWrite } from '../fs/buffer.js';
-import { doTruncate } from '../mm/truncate.js';
-import { assertPageLocked, grabCachePage, pageCacheRelease, unlockPage } from '../mm/filemap.js';
-import type { IovIter } from '../mm/iov.js';
-import { copyFromUser, copyFromUserAtomic, faultInPagesReadable } from '../mm/memory.js';
-import { EFAULT } from '../errno.js';
-import { PATHS_2_6_20 } from '../paths.js';
-import type { Strategy } from './strategy.js';
+import { EFAULT, PATHS_2_6_20, assertPageLocked, blockPrepareWrite, copyFromUser, copyFromUserAtomic, doTruncate, faultInPagesReadable, genericCommitWrite, grabCachePage, memsetZero, pageAddress, pageCacheRelease, unlockPage, type Gen, type Inode, type IovIter, type Kernel, type Page, type Strategy, type Task } from '../strategy-api.js';
 
 function* genericFileBufferedWrite(k: Kernel, t: Task, inode: Inode, pos: number, it: IovIter): Gen<number> {
   t.enter('generic_file_buffered_write');
@@ -86,7 +73,7 @@ function* genericFileBufferedWrite(k: Kernel, t: Task, inode: Inode, pos: number
 function* filemapCopyFromUser(k: Kernel, t: Task, page: Page, offset: number, it: IovIter, bytes: number): Gen<number> {
   t.enter('filemap_copy_from_user');
   assertPageLocked(k, t, page);
-  const dst = k.mem.frameOff(page.frame) + offset;
+  const dst = pageAddress(k, page.frame) + offset;
   let copied = copyFromUserAtomic(k, t, dst, it, 0, bytes);
   if (copied < bytes) {
     // The uncopied tail is left as it was: no zeroes for a reader to see between the two copies.
@@ -95,7 +82,7 @@ function* filemapCopyFromUser(k: Kernel, t: Task, page: Page, offset: number, it
     // Do it the slow way.
     copied = yield* copyFromUser(k, t, dst, it, 0, bytes);
     // __copy_from_user_nocache pads what a fault could not copy with zeroes.
-    if (copied < bytes) k.mem.cells.fill(ZERO, dst + copied, dst + bytes);
+    if (copied < bytes) memsetZero(k, dst + copied, bytes - copied);
   }
   t.leave();
   return copied;

@@ -8,8 +8,7 @@
  *
  * The thread finds nothing of its hazards here, and neither does pcfarm.
  */
-import { PATHS_2_6_24 } from '../paths.js';
-import type { Strategy } from './strategy.js';
+import { PATHS_2_6_24, type Strategy } from '../strategy-api.js';
 import { genericPerformWrite } from './write-begin-end.js';
 
 export const writeBeginEndTrim: Strategy = {

@@ -24,18 +24,7 @@
  * source page away, is judged by the livelock oracle under reclaim that never
  * stops (the retry-livelock scenario).
  */
-import type { Gen } from '../gen.js';
-import type { Inode } from '../inode.js';
-import type { Kernel } from '../kernel.js';
-import type { Task } from '../task.js';
-import { blockWriteBegin, genericWriteEnd } from '../fs/buffer.js';
-import { assertPageLocked } from '../mm/filemap.js';
-import type { IovIter } from '../mm/iov.js';
-import { copyFromUserAtomic, faultInPagesReadable } from '../mm/memory.js';
-import { doTruncate } from '../mm/truncate.js';
-import { EFAULT } from '../errno.js';
-import { PATHS_2_6_24 } from '../paths.js';
-import type { Strategy } from './strategy.js';
+import { EFAULT, PATHS_2_6_24, assertPageLocked, blockWriteBegin, copyFromUserAtomic, doTruncate, faultInPagesReadable, genericWriteEnd, pageAddress, type Gen, type Inode, type IovIter, type Kernel, type Strategy, type Task } from '../strategy-api.js';
 
 /** generic_perform_write; with `trimFailed`, the later fix that trims blocks a short write instantiated past i_size. */
 export function genericPerformWrite(trimFailed: boolean) {
@@ -64,7 +53,7 @@ export function genericPerformWrite(trimFailed: boolean) {
         yield;
         assertPageLocked(k, t, page);
         // pagefault_disable(): a missing source PTE ends the copy short.
-        let copied = copyFromUserAtomic(k, t, k.mem.frameOff(page.frame) + offset, it, 0, bytes);
+        let copied = copyFromUserAtomic(k, t, pageAddress(k, page.frame) + offset, it, 0, bytes);
         if (k.tracing && copied < bytes) k.event(t, `atomic copy short: ${copied} of ${bytes}`);
         copied = genericWriteEnd(k, t, page, pos, bytes, copied);
         k.costs.pagesWritten++;

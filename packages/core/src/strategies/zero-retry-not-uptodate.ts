@@ -14,8 +14,7 @@
  * so a reader's readpage reads their stale disk contents into it, which also
  * destroys the part that was written.
  */
-import { PATHS_2_6_20 } from '../paths.js';
-import type { Strategy } from './strategy.js';
+import { PATHS_2_6_20, type Strategy } from '../strategy-api.js';
 import { zeroRetryWrite } from './zero-retry.js';
 
 export const zeroRetryNotUptodate: Strategy = {

@@ -15,20 +15,7 @@
  * do that anyway for a long time (years) until someone noticed"; and if the
  * retry gives up (a real EFAULT) the zeroes stay, on disk.
  */
-import { ZERO } from '../cell.js';
-import type { Gen } from '../gen.js';
-import type { Inode } from '../inode.js';
-import type { Kernel } from '../kernel.js';
-import { PG_uptodate } from '../page.js';
-import type { Task } from '../task.js';
-import { blockCommitWrite, blockPrepareWrite, genericCommitWrite } from '../fs/buffer.js';
-import { assertPageLocked, grabCachePage, pageCacheRelease, unlockPage } from '../mm/filemap.js';
-import type { IovIter } from '../mm/iov.js';
-import { copyFromUserAtomic, faultInPagesReadable } from '../mm/memory.js';
-import { doTruncate } from '../mm/truncate.js';
-import { EFAULT } from '../errno.js';
-import { PATHS_2_6_20 } from '../paths.js';
-import type { Strategy } from './strategy.js';
+import { EFAULT, PATHS_2_6_20, PG_uptodate, assertPageLocked, blockCommitWrite, blockPrepareWrite, copyFromUserAtomic, doTruncate, faultInPagesReadable, genericCommitWrite, grabCachePage, memsetZero, pageAddress, pageCacheRelease, unlockPage, type Gen, type Inode, type IovIter, type Kernel, type Strategy, type Task } from '../strategy-api.js';
 
 /**
  * The zero-retry write path. With `keepNotUptodate` (Morton's aside: "perhaps
@@ -61,14 +48,14 @@ export function zeroRetryWrite(keepNotUptodate: boolean) {
       }
       yield;
       assertPageLocked(k, t, page);
-      const dst = k.mem.frameOff(page.frame) + offset;
+      const dst = pageAddress(k, page.frame) + offset;
       const copied = copyFromUserAtomic(k, t, dst, it, 0, bytes);
       if (copied === bytes || page.flags & PG_uptodate) {
         // An uptodate page takes the whole range: its other cells are valid.
         genericCommitWrite(k, t, page, offset, offset + bytes);
       } else {
         // Zero out the uncopied part of the page, then commit_write().
-        k.mem.cells.fill(ZERO, dst + copied, dst + bytes);
+        memsetZero(k, dst + copied, bytes - copied);
         if (!keepNotUptodate) {
           if (k.tracing) k.event(t, `atomic copy short: ${copied} of ${bytes}, tail zeroed and committed`);
           genericCommitWrite(k, t, page, offset, offset + bytes);
