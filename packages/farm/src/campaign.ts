@@ -37,6 +37,12 @@ export interface CampaignSpec {
 
 export { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS };
 
+/**
+ * The largest seed a run takes (the core's Model.run refuses any above it):
+ * a campaign whose seeds go past it is refused, not left to fail its batches.
+ */
+export const SEED_MAX = Number.MAX_SAFE_INTEGER;
+
 export type CampaignState = 'running' | 'stopped' | 'done';
 
 /** A stored campaign. */
@@ -107,6 +113,14 @@ export function campaignSpec(input: Partial<CampaignSpec>): CampaignSpec {
   if (seedsPerCell === null && timeBudgetMs === null) bad('a campaign needs seedsPerCell, timeBudgetMs or both');
   const name = input.name ?? 'campaign';
   if (typeof name !== 'string' || name.length > CAMPAIGN_LIMITS.nameLengthMax) bad(`name must be a string of at most ${CAMPAIGN_LIMITS.nameLengthMax} characters`);
+  const seedStart = whole('seedStart', input.seedStart ?? CAMPAIGN_DEFAULTS.seedStart, 0, SEED_MAX);
+  const batchSeeds = whole('batchSeeds', input.batchSeeds ?? CAMPAIGN_DEFAULTS.batchSeeds, 1, CAMPAIGN_LIMITS.batchSeedsMax);
+  // Every seed must be one a run takes: a range past the last would fail its first batch, and the
+  // campaign would stop with nothing run. A time budget's range has no end: its first batch must fit.
+  const seeds = seedsPerCell ?? batchSeeds;
+  if (seedStart > SEED_MAX - (seeds - 1)) {
+    bad(`seeds ${seedStart}..${BigInt(seedStart) + BigInt(seeds - 1)} run past the largest seed, ${SEED_MAX}: start at ${SEED_MAX - (seeds - 1)} at most (seedStart), or run fewer seeds`);
+  }
   return {
     name,
     strategies: list('strategies', STRATEGIES),
@@ -114,10 +128,10 @@ export function campaignSpec(input: Partial<CampaignSpec>): CampaignSpec {
     blocksPerPage: blocksPerPage(),
     scheduler: scheduler as CampaignSpec['scheduler'],
     pctDepth: whole('pctDepth', input.pctDepth ?? CAMPAIGN_DEFAULTS.pctDepth, 1, CAMPAIGN_LIMITS.pctDepthMax),
-    seedStart: whole('seedStart', input.seedStart ?? CAMPAIGN_DEFAULTS.seedStart, 0, Number.MAX_SAFE_INTEGER),
+    seedStart,
     seedsPerCell,
     timeBudgetMs,
-    batchSeeds: whole('batchSeeds', input.batchSeeds ?? CAMPAIGN_DEFAULTS.batchSeeds, 1, CAMPAIGN_LIMITS.batchSeedsMax),
+    batchSeeds,
     examplesPerBucket: whole('examplesPerBucket', input.examplesPerBucket ?? CAMPAIGN_DEFAULTS.examplesPerBucket, 1, CAMPAIGN_LIMITS.examplesPerBucketMax),
   };
 }
@@ -171,7 +185,10 @@ export function batchAt(campaign: Campaign, index: number): Batch | null {
   const cell = index % cells;
   const round = (index - cell) / cells;
   const offset = round * spec.batchSeeds;
-  const seedCount = spec.seedsPerCell === null ? spec.batchSeeds : Math.min(spec.batchSeeds, spec.seedsPerCell - offset);
+  // A time budget's seeds end at the largest seed a run takes: there the campaign is done.
+  const seedsLeft = SEED_MAX - spec.seedStart - offset + 1;
+  if (seedsLeft <= 0) return null;
+  const seedCount = Math.min(spec.seedsPerCell === null ? spec.batchSeeds : Math.min(spec.batchSeeds, spec.seedsPerCell - offset), seedsLeft);
   // Cells in the matrix's order: strategy, then scenario, then blocks per page.
   const bpps = spec.blocksPerPage.length;
   return {
