@@ -6,6 +6,7 @@
  * already writes that directory, in which case the dashboard follows it
  * read-only.
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DASHBOARD_PORT_DEFAULT, DashboardError, LocalControl, startDashboard, StoreControl, type CampaignControl, type Dashboard } from '@pcfarm/dashboard';
 import { EmbeddedStore, FarmError, redactedUrl, REDIS_PREFIX_DEFAULT, REDIS_URL_DEFAULT, RedisStore, THREADS_MAX, type Store } from '@pcfarm/farm';
@@ -45,13 +46,57 @@ async function open(p: Parsed, env: NodeJS.ProcessEnv): Promise<Opened> {
   return { store, control: new StoreControl(store), readOnly: true, what: `${dir}, read-only (another process runs its campaigns)` };
 }
 
+/**
+ * How long stopping may take before the process exits anyway: a service
+ * manager's stop (SIGTERM) must be done in 2 s, whatever was in flight (a
+ * batch cut short is run again on resume; a matrix is computed again).
+ */
+const STOP_GRACE_MS = 1500;
+
+/** A refusal that needs no usage text: one line saying what to do, and exit 2. */
+function refuse(message: string): number {
+  process.stderr.write(`pcfarm: ${message}\n`);
+  return 2;
+}
+
+/**
+ * The token: PCFARM_TOKEN, or the first line of --token-file (both stay out
+ * of `ps`), or --token (which does not: it is still taken, with a warning).
+ */
+function tokenOf(p: Parsed, env: NodeJS.ProcessEnv): { token: string | undefined; warning: string | null } {
+  const given = ['token', 'token-file'].filter((o) => p.options.has(o));
+  if (given.length > 1 || (given.length > 0 && env.PCFARM_TOKEN !== undefined && env.PCFARM_TOKEN !== '')) {
+    throw new UsageError(`give the token one way: PCFARM_TOKEN, --token-file or --token, not ${[...(env.PCFARM_TOKEN ? ['PCFARM_TOKEN'] : []), ...given.map((o) => `--${o}`)].join(' and ')}`);
+  }
+  const file = p.options.get('token-file');
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new UsageError(`--token-file ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)}): give a file holding the token on its first line`);
+    }
+    const token = text.split('\n')[0]!.trim();
+    if (token === '') throw new UsageError(`--token-file ${file} is empty: put the token on its first line (e.g. openssl rand -hex 16 > ${file})`);
+    return { token, warning: null };
+  }
+  const flag = p.options.get('token');
+  if (flag !== undefined) {
+    if (flag.trim() === '') throw new UsageError('--token is empty: give the token itself, or better PCFARM_TOKEN or --token-file FILE');
+    return { token: flag.trim(), warning: 'warning: --token shows in ps to everyone on this machine; PCFARM_TOKEN or --token-file FILE keep it out of sight' };
+  }
+  const fromEnv = env.PCFARM_TOKEN?.trim();
+  return { token: fromEnv === '' ? undefined : fromEnv, warning: null };
+}
+
 /** pcfarm dashboard: serve until SIGINT or SIGTERM; exit 0 then. */
 export async function dashboardCommand(p: Parsed, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  checkOptions(p, ['port', 'host', 'token', 'redis', 'prefix', 'results', 'read-only', 'threads']);
+  checkOptions(p, ['port', 'host', 'token', 'token-file', 'redis', 'prefix', 'results', 'read-only', 'threads']);
   if (p.positionals.length > 0) throw new UsageError(`'dashboard' takes no arguments, only options: ${p.positionals.join(' ')}`);
   const port = wholeNumber('port', p.options.get('port'), DASHBOARD_PORT_DEFAULT, 0, 65535);
   const host = p.options.get('host') ?? '127.0.0.1';
-  const token = p.options.get('token') ?? (env.PCFARM_TOKEN === '' ? undefined : env.PCFARM_TOKEN);
+  const { token, warning } = tokenOf(p, env);
+  if (warning !== null) process.stderr.write(`pcfarm: ${warning}\n`);
 
   let opened: Opened;
   try {
@@ -64,17 +109,19 @@ export async function dashboardCommand(p: Parsed, io: Io, env: NodeJS.ProcessEnv
   }
   let dashboard: Dashboard;
   try {
-    dashboard = await startDashboard({ store: opened.store, control: opened.control, readOnly: opened.readOnly, host, port, token });
+    // The default matrix is computed as the server starts: the page's first look at it waits for nothing.
+    dashboard = await startDashboard({ store: opened.store, control: opened.control, readOnly: opened.readOnly, host, port, token, precomputeMatrix: true });
   } catch (e) {
     await opened.control.close();
     await opened.store.close();
-    if (e instanceof DashboardError) throw new UsageError(e.message);
-    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UsageError(`port ${port} is taken on ${host}: choose another with --port (0 takes any free one)`);
+    // The reason and what to do about it; the whole usage would bury it.
+    if (e instanceof DashboardError) return refuse(e.message);
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') return refuse(`port ${port} is taken on ${host}: choose another with --port (0 takes any free one)`);
     throw e;
   }
   io.out(`pcfarm dashboard: ${dashboard.url}`);
   io.out(`  serving ${opened.what}`);
-  if (token !== undefined) io.out('  changes need the token: Authorization: Bearer <token>, or open the page with ?token=<token>');
+  if (token !== undefined) io.out(`  changes need the token: type it into the page's token field (a program sends Authorization: Bearer <token>)`);
   io.out('  Ctrl-C stops it');
 
   await new Promise<void>((done) => {
@@ -82,8 +129,15 @@ export async function dashboardCommand(p: Parsed, io: Io, env: NodeJS.ProcessEnv
     process.once('SIGTERM', done);
   });
   io.out('stopping: finishing the batches in flight');
+  // Whatever still runs after the grace period is cut short: the process must not outlive its stop.
+  const deadline = setTimeout(() => {
+    process.stderr.write(`pcfarm: still stopping after ${STOP_GRACE_MS} ms: exiting now (a batch cut short runs again on resume)\n`);
+    process.exit(0);
+  }, STOP_GRACE_MS);
+  deadline.unref();
   await dashboard.close();
   await opened.control.close();
   await opened.store.close();
+  clearTimeout(deadline);
   return 0;
 }

@@ -2,19 +2,26 @@
  * The dashboard's Fastify app: the JSON API under /api, server-sent events,
  * and the web UI, over any Store and CampaignControl.
  */
+import fastifyCompress from '@fastify/compress';
+import fastifyCookie from '@fastify/cookie';
+import fastifyEtag from '@fastify/etag';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
+import { BLOCKS_PER_PAGE } from '@pcfarm/core';
 import type { Store } from '@pcfarm/farm';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { guard, isLoopback } from './auth.js';
+import { guard, isLoopback, requireToken } from './auth.js';
 import type { RouteContext } from './context.js';
 import type { CampaignControl } from './control.js';
-import { errorHandler } from './errors.js';
+import { BODY_LIMIT_BYTES, errorHandler, HttpError, parseJsonBody } from './errors.js';
 import { LiveHub } from './live.js';
-import { MatrixCache } from './matrix.js';
+import { MATRIX_RUNS, MatrixCache } from './matrix.js';
 import bucketRoutes from './routes/buckets.js';
 import campaignRoutes from './routes/campaigns.js';
 import eventRoutes from './routes/events.js';
 import matrixRoutes from './routes/matrix.js';
 import replayRoutes from './routes/replay.js';
+import sessionRoutes from './routes/session.js';
 import staticRoutes from './static.js';
 
 export interface AppOptions {
@@ -32,8 +39,14 @@ export interface AppOptions {
   logLevel?: 'silent' | 'error' | 'warn' | 'info' | 'debug';
   /** Epoch-millisecond clock; tests pass their own. */
   now?: () => number;
-  /** Shared between apps of one process (the matrix is the model's, not a store's); default a new one. */
+  /** Shared between apps of one process (the matrix is the model's, not a store's); default a new one, closed with the app. */
   matrix?: MatrixCache;
+  /**
+   * Compute the default matrix as the app starts, so the page's first look
+   * at it costs no request any work (`pcfarm dashboard`; not while `pcfarm
+   * fuzz` wants every core); default false.
+   */
+  precomputeMatrix?: boolean;
 }
 
 const hubs = new WeakMap<FastifyInstance, LiveHub>();
@@ -43,15 +56,30 @@ export function liveHubOf(app: FastifyInstance): LiveHub | undefined {
   return hubs.get(app);
 }
 
-/** Body size limit: a campaign spec or a reproducer is a few kilobytes at most. */
-const BODY_LIMIT = 256 * 1024;
+/**
+ * What the page may load and who may frame it: its own files and API only,
+ * no inline script or style (the page has none), and no frame anywhere
+ * (clickjacking: another site showing the Stop button under its own).
+ */
+const CONTENT_SECURITY_POLICY = {
+  'default-src': ["'self'"],
+  'script-src': ["'self'"],
+  'style-src': ["'self'"],
+  'img-src': ["'self'", 'data:'],
+  'connect-src': ["'self'"],
+  'font-src': ["'self'"],
+  'object-src': ["'none'"],
+  'base-uri': ["'none'"],
+  'form-action': ["'self'"],
+  'frame-ancestors': ["'none'"],
+};
 
 /** Build the app without listening: for tests through inject, and for startDashboard. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const now = options.now ?? Date.now;
   const app = Fastify({
     logger: { level: options.logLevel ?? 'warn' },
-    bodyLimit: BODY_LIMIT,
+    bodyLimit: BODY_LIMIT_BYTES,
     // Closing drops every connection: a page's live stream or a browser's kept-alive socket must not hold a shutdown up.
     forceCloseConnections: true,
     // An unknown field in a spec is a typo to report, not to drop silently; one list of
@@ -67,6 +95,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     control: options.control,
     hub,
     matrix: options.matrix ?? new MatrixCache(),
+    token: options.token,
     tokenRequired: options.token !== undefined,
     readOnly: options.readOnly ?? false,
     now,
@@ -76,16 +105,48 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (route.schema?.response === undefined) throw new Error(`route ${String(route.method)} ${route.url} has no response schema`);
   });
   app.setErrorHandler(errorHandler);
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ error: 'ENOTFOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` });
   });
+  // Headers first, so every answer has them, refusals included.
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    // Served over plain http (loopback, or a farm's private network): HSTS would say nothing there.
+    strictTransportSecurity: false,
+  });
+  await app.register(fastifyCookie);
+  await app.register(fastifyRateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, c) => new HttpError(429, 'ERATELIMIT', `too many requests of this kind from your address (${c.max} a minute): try again in ${c.after}`),
+  });
+  // ETags before compression: the tag is of the JSON itself, and a 304 sends nothing to compress.
+  await app.register(fastifyEtag);
+  await app.register(fastifyCompress, { threshold: 1024 });
   app.addHook('onRequest', guard({ token: options.token, loopbackOnly: options.loopbackOnly ?? true }));
+  app.addHook('preParsing', requireToken(options.token));
+  // The API's answers are revalidated each time (their ETag makes that a 304 when nothing changed).
+  app.addHook('onSend', async (request, reply) => {
+    if (request.url.startsWith('/api/') && !reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-cache');
+  });
   app.addHook('onClose', async () => hub.close());
+  if (options.matrix === undefined) app.addHook('onClose', async () => ctx.matrix.close());
+  if (options.precomputeMatrix === true) ctx.matrix.precompute(MATRIX_RUNS.default, BLOCKS_PER_PAGE);
   await app.register(campaignRoutes, ctx);
   await app.register(bucketRoutes, ctx);
   await app.register(replayRoutes, ctx);
   await app.register(matrixRoutes, ctx);
   await app.register(eventRoutes, ctx);
+  await app.register(sessionRoutes, ctx);
   await app.register(staticRoutes, {});
   return app;
 }
@@ -118,7 +179,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const host = options.host ?? '127.0.0.1';
   const loopback = isLoopback(host);
   if (!loopback && (options.token === undefined || options.token === '')) {
-    throw new DashboardError(`the dashboard would listen on ${host}, beyond this machine: give it a token (--token or PCFARM_TOKEN) so only its holders can start and stop campaigns`);
+    throw new DashboardError(`the dashboard would listen on ${host}, beyond this machine: give it a token (--token or PCFARM_TOKEN) so only its holders can start and stop campaigns; PCFARM_TOKEN=$(openssl rand -hex 16) or --token-file FILE keep it out of ps, where --token shows`);
   }
   const app = await buildApp({ ...options, loopbackOnly: loopback });
   await app.listen({ host, port: options.port ?? 0 });

@@ -13,6 +13,8 @@ export interface RouteContext {
   control: CampaignControl;
   hub: LiveHub;
   matrix: MatrixCache;
+  /** The token changes need, when they need one. */
+  token: string | undefined;
   /** Whether requests that change anything need a token (for the page to ask for one). */
   tokenRequired: boolean;
   /** Campaigns are another process's to change: create, stop and resume answer 409. */
@@ -21,7 +23,7 @@ export interface RouteContext {
   now: () => number;
 }
 
-/** Route config: a POST that changes nothing (replay), so it needs no token. */
+/** Route config: a POST that changes nothing (a replay, signing in), so it needs no token. */
 export interface RouteFlags {
   readOnly?: boolean;
 }

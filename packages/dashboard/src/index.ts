@@ -7,10 +7,13 @@ export { isLoopback } from './auth.js';
 export { LocalControl, StoreControl, type CampaignActivity, type CampaignControl, type LocalControlOptions } from './control.js';
 export { errorAnswer, HttpError, type ErrorBody } from './errors.js';
 export { LiveHub, RATE_WINDOW_MS, WORKER_LATE_MS, workerViews, type BucketEvent, type LiveEvent, type StatsEvent, type WorkersEvent, type WorkerView } from './live.js';
-export { MATRIX_RUNS, MatrixCache, type Matrix } from './matrix.js';
+export { MATRIX_RUNS, MATRIX_WORK, MatrixCache, MatrixCancelled, type Matrix, type MatrixWork } from './matrix.js';
+export { RATE_LIMITS } from './rate-limits.js';
+export { SESSION_COOKIE } from './auth.js';
 export { REPLAY_LIMITS, replayReproducer, replaySeed, type ReplayResult } from './replay.js';
 export { selectBuckets, type BucketQuery } from './routes/buckets.js';
-export { sampleViews, type CampaignView, type SampleView } from './routes/campaigns.js';
+export { type CampaignView } from './routes/campaigns.js';
+export { sampleViews, type SampleView } from './samples.js';
 export { PUBLIC_DIR } from './static.js';
 export { parseLocks, timelineOf, type EventKind, type Hold, type Timeline, type TimelineEvent } from './timeline.js';
 

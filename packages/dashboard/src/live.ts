@@ -4,13 +4,19 @@
  * campaigns its listeners care about and hands each listener the events of
  * its campaigns. One poll serves every listener, so ten open pages cost the
  * store what one does.
+ *
+ * The events are deltas: a page loads a campaign's buckets and samples once,
+ * and from then on each `stats` event carries the campaign's newest sample
+ * and each `bucket` event a bucket that is new or changed (its count, last
+ * sighting, scenarios or minimization), so a page never fetches the lists
+ * again.
  */
-import { WORKER_SILENT_MS, type Bucket, type CampaignSummary, type Store, type WorkerInfo } from '@pcfarm/farm';
+import { WORKER_SILENT_MS, type Bucket, type CampaignSummary, type Sample, type Store, type WorkerInfo } from '@pcfarm/farm';
 import type { CampaignActivity } from './control.js';
 
 /** A worker quiet for longer than this is shown as late; after WORKER_SILENT_MS it is gone. */
 export const WORKER_LATE_MS = 5000;
-/** The window runs per second is averaged over. */
+/** The span of running time runs per second is averaged over. */
 export const RATE_WINDOW_MS = 5000;
 
 export interface WorkerView extends WorkerInfo {
@@ -24,7 +30,12 @@ export interface StatsEvent {
   state: string;
   activity: CampaignActivity | null;
   runs: number;
-  runsPerSec: number;
+  /**
+   * Runs per second of running time over the last RATE_WINDOW_MS of it;
+   * null before the campaign has recorded any run (there is no rate yet,
+   * and 0 would say it is stuck).
+   */
+  runsPerSec: number | null;
   failures: number;
   warnings: number;
   coverage: number;
@@ -36,9 +47,14 @@ export interface StatsEvent {
   batchesTotal: number | null;
   runningMs: number;
   at: number;
-  workers: WorkerView[];
+  /**
+   * The campaign's totals now as a sample, for its charts to end with, so
+   * the charts and the numbers beside them agree; null before its first run.
+   */
+  sample: Sample | null;
 }
 
+/** A bucket that is new to this stream, or changed since it was last sent: the whole bucket. */
 export interface BucketEvent {
   type: 'bucket';
   campaign: string;
@@ -65,15 +81,52 @@ export interface HubOptions {
 }
 
 interface Tracked {
-  /** (time, runs) of recent ticks, for the rate. */
-  history: { at: number; runs: number }[];
-  known: Set<string>;
+  /** (running time, runs) over the last RATE_WINDOW_MS of running time, for the rate. */
+  history: { runningMs: number; runs: number }[];
+  /** Each bucket's version as last read: what changed is sent. */
+  known: Map<string, string>;
   state: string;
+  /** What the buckets looked like at the last read: no change, no read. */
+  bucketsAt: string;
+}
+
+/** One campaign's news of a tick. */
+interface CampaignNews {
+  stats: StatsEvent;
+  /** The stats but for the time: what a listener has heard already is not sent again. */
+  statsKey: string;
+  /** Buckets new or changed since the last tick. */
+  changed: BucketEvent[];
+  /** Every bucket, when a fresh listener needs them. */
+  all: BucketEvent[] | null;
+}
+
+/** What of a bucket the page shows and can change: when this differs, the bucket is sent again. */
+function bucketVersion(b: Bucket): string {
+  return `${b.count}/${b.lastSeenAt}/${b.scenarios.length}/${b.blocksPerPage.length}/${b.examples.length}/${b.minimized === null ? 0 : 1}/${b.witness ?? ''}`;
+}
+
+/** Runs per second of running time between the oldest and newest points of the history. */
+function rateOf(history: readonly { runningMs: number; runs: number }[]): number | null {
+  const first = history[0];
+  const last = history[history.length - 1];
+  if (first === undefined || last === undefined || last.runs === 0 || last.runningMs <= first.runningMs) return null;
+  return ((last.runs - first.runs) * 1000) / (last.runningMs - first.runningMs);
 }
 
 interface Listener {
   filter: LiveFilter;
   send(e: LiveEvent): void;
+  /** The workers as this listener last heard them: an unchanged list is not sent again. */
+  workersSent: string;
+  /** Each campaign's numbers as this listener last heard them (but for the time). */
+  statsSent: Map<string, string>;
+  /**
+   * Not yet sent its campaign's buckets: its page loaded them before it
+   * subscribed, and one may have come in between, so its first tick sends
+   * them all (the page keeps each once, by id).
+   */
+  fresh: boolean;
 }
 
 /** Workers as the dashboard shows them: how long since each reported, and whether that is late. */
@@ -105,7 +158,7 @@ export class LiveHub {
 
   /** Follow `filter`; returns the function that stops following. */
   subscribe(filter: LiveFilter, send: (e: LiveEvent) => void): () => void {
-    const l: Listener = { filter, send };
+    const l: Listener = { filter, send, workersSent: '', statsSent: new Map(), fresh: filter !== '*' };
     this.listeners.add(l);
     this.schedule();
     return () => {
@@ -148,10 +201,12 @@ export class LiveHub {
     const at = this.now();
     const workers = workerViews(await this.store.workers(), at);
     const wanted = new Set<string>();
+    const fresh = new Set<string>();
     let everyRunning = false;
     for (const l of this.listeners) {
       if (l.filter === '*') everyRunning = true;
       else wanted.add(l.filter);
+      if (l.fresh) fresh.add(l.filter);
     }
     if (everyRunning) {
       for (const c of await this.store.listCampaigns()) {
@@ -160,7 +215,10 @@ export class LiveHub {
         if (c.state === 'running' || t === undefined || t.state !== c.state) wanted.add(c.id);
       }
     }
-    const events: LiveEvent[] = [{ type: 'workers', at, workers }];
+    const workersEvent: WorkersEvent = { type: 'workers', at, workers };
+    // What a page shows of them; their age goes on growing without being news.
+    const workersKey = JSON.stringify(workers.map(({ ageMs: _age, ...w }) => w));
+    const news = new Map<string, CampaignNews>();
     for (const id of wanted) {
       let summary: CampaignSummary;
       try {
@@ -168,44 +226,66 @@ export class LiveHub {
       } catch {
         continue; // deleted, or never was: its listeners just hear nothing
       }
-      events.push(...(await this.campaignEvents(summary, at, workers)));
+      news.set(id, await this.campaignNews(summary, at, fresh.has(id)));
     }
     for (const l of [...this.listeners]) {
-      for (const e of events) {
-        if (e.type !== 'workers' && l.filter !== '*' && l.filter !== e.campaign) continue;
-        if (e.type !== 'workers' && l.filter === '*' && e.type === 'bucket') continue; // the list page has no bucket table
-        l.send(e);
+      if (l.workersSent !== workersKey) {
+        l.workersSent = workersKey;
+        l.send(workersEvent);
+      }
+      for (const [id, n] of news) {
+        if (l.filter !== '*' && l.filter !== id) continue;
+        if (l.statsSent.get(id) !== n.statsKey) {
+          l.statsSent.set(id, n.statsKey);
+          l.send(n.stats);
+        }
+        // The list page has no bucket table.
+        if (l.filter === '*') continue;
+        const buckets = l.fresh ? n.all : n.changed;
+        l.fresh = false;
+        for (const e of buckets ?? []) l.send(e);
       }
     }
   }
 
-  private async campaignEvents(s: CampaignSummary, at: number, workers: WorkerView[]): Promise<LiveEvent[]> {
+  private async campaignNews(s: CampaignSummary, at: number, wantAll: boolean): Promise<CampaignNews> {
     const id = s.campaign.id;
     let t = this.tracked.get(id);
-    const events: LiveEvent[] = [];
-    if (t === undefined) {
-      const known = new Set((await this.store.buckets(id)).map((b) => b.id));
-      t = { history: [], known, state: s.campaign.state };
-      this.tracked.set(id, t);
-    } else if (s.buckets + s.warningBuckets > t.known.size) {
-      for (const b of await this.store.buckets(id)) {
-        if (t.known.has(b.id)) continue;
-        t.known.add(b.id);
-        events.push({ type: 'bucket', campaign: id, bucket: b });
+    const changed: BucketEvent[] = [];
+    let all: BucketEvent[] | null = null;
+    const bucketsAt = `${s.buckets}/${s.warningBuckets}/${s.runs}/${s.minimized}`;
+    if (t === undefined || bucketsAt !== t.bucketsAt || wantAll) {
+      const buckets = await this.store.buckets(id);
+      all = buckets.map((bucket) => ({ type: 'bucket', campaign: id, bucket }));
+      if (t === undefined) {
+        const samples = await this.store.samples(id);
+        // Every campaign started at no runs in no running time: the first second has a rate too.
+        const history = [{ runningMs: 0, runs: 0 }, ...samples.map((x) => ({ runningMs: x.runningMs, runs: x.runs }))];
+        t = { history, known: new Map(buckets.map((b) => [b.id, bucketVersion(b)])), state: s.campaign.state, bucketsAt };
+        this.tracked.set(id, t);
+      } else {
+        t.bucketsAt = bucketsAt;
+        for (const b of buckets) {
+          const v = bucketVersion(b);
+          if (t.known.get(b.id) === v) continue;
+          t.known.set(b.id, v);
+          changed.push({ type: 'bucket', campaign: id, bucket: b });
+        }
       }
     }
     t.state = s.campaign.state;
-    t.history.push({ at, runs: s.runs });
-    while (t.history.length > 2 && at - t.history[0]!.at > RATE_WINDOW_MS) t.history.shift();
-    const first = t.history[0]!;
-    const runsPerSec = s.campaign.state === 'running' && at > first.at ? ((s.runs - first.runs) * 1000) / (at - first.at) : 0;
-    events.unshift({
+    const point = { runningMs: s.campaign.runningMs, runs: s.runs };
+    const newest = t.history[t.history.length - 1]!;
+    if (point.runningMs > newest.runningMs) t.history.push(point);
+    else if (point.runningMs === newest.runningMs && point.runs > newest.runs) t.history[t.history.length - 1] = point;
+    while (t.history.length > 2 && point.runningMs - t.history[1]!.runningMs >= RATE_WINDOW_MS) t.history.shift();
+    const stats: StatsEvent = {
       type: 'stats',
       campaign: id,
       state: s.campaign.state,
       activity: this.options.activity?.(id) ?? null,
       runs: s.runs,
-      runsPerSec,
+      runsPerSec: rateOf(t.history),
       failures: s.failures,
       warnings: s.warnings,
       coverage: s.coverage,
@@ -216,8 +296,8 @@ export class LiveHub {
       batchesTotal: s.batchesTotal,
       runningMs: s.campaign.runningMs,
       at,
-      workers,
-    });
-    return events;
+      sample: s.runs === 0 ? null : { at, runningMs: s.campaign.runningMs, runs: s.runs, failures: s.failures, coverage: s.coverage, buckets: s.buckets },
+    };
+    return { stats, statsKey: JSON.stringify({ ...stats, at: 0, sample: null }), changed, all };
   }
 }

@@ -6,7 +6,7 @@
  */
 import { BLOCKS_PER_PAGE, FAILURE_KINDS, SCENARIOS, STRATEGIES } from '@pcfarm/core';
 import { CAMPAIGN_LIMITS } from '@pcfarm/farm';
-import { HttpError } from './errors.js';
+import { HttpError, TYPE_WORDS } from './errors.js';
 
 const str = { type: 'string' } as const;
 const int = { type: 'integer' } as const;
@@ -35,9 +35,6 @@ export const idSchema = { type: 'string', minLength: 1, maxLength: 64, pattern: 
 
 /** A route that takes no query parameters: an unknown one is a typo to report. */
 export const noQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
-
-/** A route that changes something takes only the token (for a link; a header is better). */
-export const tokenQuery = { type: 'object', additionalProperties: false, properties: { token: { type: 'string' } } } as const;
 
 export const campaignParams = {
   type: 'object',
@@ -299,7 +296,8 @@ export const statsEventSchema = {
     state: str,
     activity: strOrNull,
     runs: num,
-    runsPerSec: num,
+    /** Null until the campaign has run anything: no rate yet. */
+    runsPerSec: { type: ['number', 'null'] },
     failures: num,
     warnings: num,
     coverage: int,
@@ -310,7 +308,8 @@ export const statsEventSchema = {
     batchesTotal: intOrNull,
     runningMs: num,
     at: num,
-    workers: { type: 'array', items: workerSchema },
+    /** The totals now as a sample: the point the page's charts end with. */
+    sample: { type: ['object', 'null'], properties: { at: num, runningMs: num, runs: num, failures: num, coverage: int, buckets: int } },
   },
 } as const;
 
@@ -325,6 +324,7 @@ export const workersEventSchema = {
 } as const;
 
 type JsonType = 'string' | 'integer' | 'number' | 'boolean' | 'null' | 'array' | 'object';
+
 
 function isType(t: JsonType, v: unknown): boolean {
   switch (t) {
@@ -360,7 +360,7 @@ export function strictBody(schema: { properties: Record<string, { type: JsonType
       const spec = schema.properties[field];
       if (spec === undefined) continue;
       const types = typeof spec.type === 'string' ? [spec.type] : spec.type;
-      if (!types.some((t) => isType(t as JsonType, value))) throw new HttpError(400, 'EBADREQUEST', `body/${field} must be ${types.join(' or ')}, not ${JSON.stringify(value)}`);
+      if (!types.some((t) => isType(t as JsonType, value))) throw new HttpError(400, 'EBADREQUEST', `body/${field} must be ${types.map((t) => TYPE_WORDS[t as JsonType]).join(' or ')}, not ${JSON.stringify(value)}`);
     }
   };
 }

@@ -1,7 +1,7 @@
 import { EmbeddedStore } from '@pcfarm/farm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, DashboardError, isLoopback, startDashboard, StoreControl } from '../dist/index.js';
+import { buildApp, DashboardError, isLoopback, SESSION_COOKIE, startDashboard, StoreControl } from '../dist/index.js';
 import { seedCampaign, tempDir } from './helpers.js';
 
 const spec = { strategies: ['gup-pin'], scenarios: ['generated'], seedsPerCell: 10 };
@@ -25,23 +25,65 @@ describe('with a token (a dashboard bound beyond loopback)', () => {
     await store.close();
   });
 
-  it('refuses changes without the token, or with a wrong one, with a 401', async () => {
-    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: 'Basic czNjcmV0' }, { authorization: 'Bearer s3cret extra' }]) {
+  it('refuses changes without the token, or with a wrong one, with a 401 saying where to give it', async () => {
+    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: 'Basic czNjcmV0' }, { authorization: 'Bearer s3cret extra' }, { cookie: `${SESSION_COOKIE}=forged` }]) {
       const r = await app.inject({ method: 'POST', url: '/api/campaigns', payload: spec, headers });
       expect(r.statusCode, JSON.stringify(headers)).toBe(401);
       expect(r.json().error).toBe('EAUTH');
     }
-    expect((await app.inject({ method: 'POST', url: `/api/campaigns/${id}/stop` })).statusCode).toBe(401);
-    expect((await app.inject({ method: 'POST', url: `/api/campaigns/${id}/resume?token=nope` })).statusCode).toBe(401);
+    const bare = await app.inject({ method: 'POST', url: `/api/campaigns/${id}/stop` });
+    expect(bare.statusCode).toBe(401);
+    // A person at the page is told where to type it; a program, which header to send.
+    expect(bare.json().message).toMatch(/type it into the page's token field \(a program sends the header Authorization: Bearer <token>\)/);
     expect((await store.getCampaign(id)).state).toBe('running');
   });
 
-  it('makes changes with the token, in a header or in the query', async () => {
+  it('refuses a token in any API address with a 400 saying how to send it instead', async () => {
+    for (const [method, url] of [['POST', `/api/campaigns/${id}/resume?token=s3cret`], ['GET', '/api/campaigns?token=s3cret'], ['GET', `/api/events?campaign=${id}&token=s3cret`]] as const) {
+      const r = await app.inject({ method, url });
+      expect(r.statusCode, url).toBe(400);
+      expect(r.json()).toMatchObject({ error: 'ETOKENINURL', message: expect.stringMatching(/Authorization: Bearer <token>.*token field/) });
+    }
+  });
+
+  it('makes changes with the token in the Authorization header', async () => {
     const a = await app.inject({ method: 'POST', url: '/api/campaigns', payload: spec, headers: { authorization: 'Bearer s3cret' } });
     expect(a.statusCode).toBe(201);
-    const b = await app.inject({ method: 'POST', url: `/api/campaigns/${id}/stop?token=s3cret` });
-    expect(b.statusCode).toBe(200);
-    expect(b.json().campaign.state).toBe('stopped');
+  });
+
+  it('exchanges the token typed into the page for an HttpOnly, SameSite=Strict cookie holding no token, which then makes changes', async () => {
+    const wrong = await app.inject({ method: 'POST', url: '/api/session', payload: { token: 'nope' } });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.headers['set-cookie']).toBeUndefined();
+    expect((await app.inject({ url: '/api/session' })).json()).toEqual({ tokenRequired: true, signedIn: false });
+
+    const ok = await app.inject({ method: 'POST', url: '/api/session', payload: { token: 's3cret' } });
+    expect(ok.statusCode).toBe(200);
+    const cookie = String(ok.headers['set-cookie']);
+    expect(cookie).toMatch(new RegExp(`^${SESSION_COOKIE}=[^;]+; Max-Age=\\d+; Path=/; HttpOnly; SameSite=Strict$`));
+    expect(cookie).not.toContain('s3cret');
+    const session = cookie.split(';')[0]!;
+    expect((await app.inject({ url: '/api/session', headers: { cookie: session } })).json()).toEqual({ tokenRequired: true, signedIn: true });
+
+    const stopped = await app.inject({ method: 'POST', url: `/api/campaigns/${id}/stop`, headers: { cookie: session } });
+    expect(stopped.statusCode).toBe(200);
+    expect(stopped.json().campaign.state).toBe('stopped');
+
+    const out = await app.inject({ method: 'DELETE', url: '/api/session', headers: { cookie: session } });
+    expect(String(out.headers['set-cookie'])).toMatch(new RegExp(`^${SESSION_COOKIE}=; Max-Age=0`));
+  });
+
+  it('answers a ?token= link with the cookie and a redirect to the page without it; a wrong link with a page saying what to do', async () => {
+    const r = await app.inject({ url: '/?token=s3cret&x=1' });
+    expect(r.statusCode).toBe(303);
+    expect(r.headers.location).toBe('/?x=1');
+    expect(String(r.headers['set-cookie'])).toMatch(new RegExp(`^${SESSION_COOKIE}=`));
+    // The page itself is never served with the token in its address, so no Referer can carry it.
+    expect(r.body).toBe('');
+    const wrong = await app.inject({ url: '/?token=nope' });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.headers['set-cookie']).toBeUndefined();
+    expect(wrong.body).toMatch(/type the token into its token field/);
   });
 
   it('leaves reading open, replays included', async () => {
@@ -106,7 +148,7 @@ describe('startDashboard', () => {
   it('refuses to listen beyond loopback without a token, saying how to give one', async () => {
     const store = EmbeddedStore.open(tempDir());
     await expect(startDashboard({ store, control: new StoreControl(store), host: '0.0.0.0' })).rejects.toThrow(DashboardError);
-    await expect(startDashboard({ store, control: new StoreControl(store), host: '0.0.0.0', token: '' })).rejects.toThrow(/--token or PCFARM_TOKEN/);
+    await expect(startDashboard({ store, control: new StoreControl(store), host: '0.0.0.0', token: '' })).rejects.toThrow(/PCFARM_TOKEN=\$\(openssl rand -hex 16\) or --token-file FILE/);
     await store.close();
   });
 

@@ -19,6 +19,11 @@ export async function waitFor<T>(check: () => T | undefined | Promise<T | undefi
   }
 }
 
+/** A string matched literally inside a RegExp. */
+export function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 export const SELF_DEADLOCK = 'deadlock in v2.6.20: self;';
 
 export interface Seeded {

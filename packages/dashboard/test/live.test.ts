@@ -1,6 +1,6 @@
 import { batchAt, BatchRunner, campaignSpec, EmbeddedStore, type Campaign } from '@pcfarm/farm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { liveHubOf, LiveHub, startDashboard, StoreControl, WORKER_LATE_MS, type LiveEvent } from '../dist/index.js';
+import { liveHubOf, LiveHub, startDashboard, StoreControl, WORKER_LATE_MS, type BucketEvent, type LiveEvent, type StatsEvent } from '../dist/index.js';
 import { tempDir, waitFor } from './helpers.js';
 
 const runner = new BatchRunner();
@@ -13,7 +13,7 @@ describe('the live hub', () => {
   let hub: LiveHub | null = null;
   afterEach(() => hub?.close());
 
-  it('sends stats with runs per second, each new bucket once, and the workers with their health', async () => {
+  it('sends stats with runs per second of running time, each new or changed bucket, and the workers when they change', async () => {
     let now = 1_000_000;
     const store = EmbeddedStore.open(tempDir(), { now: () => now });
     const c = await store.createCampaign(campaignSpec({ strategies: ['v2.6.20'], scenarios: ['self-mmap-write'], blocksPerPage: [1], seedsPerCell: 400, batchSeeds: 100 }));
@@ -28,7 +28,8 @@ describe('the live hub', () => {
 
     await hub.tick();
     expect(one.map((e) => e.type)).toEqual(['workers', 'stats']);
-    expect(one[1]).toMatchObject({ type: 'stats', campaign: c.id, runs: 0, runsPerSec: 0, buckets: 0, batchesTotal: 4 });
+    // Nothing has run: no rate yet (0 would say it is stuck), and no sample for the charts.
+    expect(one[1]).toMatchObject({ type: 'stats', campaign: c.id, runs: 0, runsPerSec: null, sample: null, buckets: 0, batchesTotal: 4 });
     // Every running campaign, and a stopped one once (its state is news to the hub).
     expect(all.filter((e) => e.type === 'stats').map((e) => (e as { campaign: string }).campaign).sort()).toEqual([c.id, other.id].sort());
 
@@ -39,12 +40,14 @@ describe('the live hub', () => {
     await store.reportWorker({ id: 'w2', host: 'h', pid: 3, concurrency: 4, runs: 100, runsPerSec: 50, seenAt: now - WORKER_LATE_MS - 1 });
     now += 2000;
     await hub.tick();
-    const stats = one.find((e) => e.type === 'stats')!;
-    expect(stats).toMatchObject({ runs: 100, runsPerSec: 50, batchesDone: 1 });
-    const fresh = one.filter((e) => e.type === 'bucket');
+    const stats = one.find((e) => e.type === 'stats') as StatsEvent;
+    // The first batch's rate already: 100 runs in its 100 ms of running time, not 0.
+    expect(stats).toMatchObject({ runs: 100, runsPerSec: 1000, batchesDone: 1, sample: { runs: 100, runningMs: 100, coverage: stats.coverage } });
+    const fresh = one.filter((e) => e.type === 'bucket') as BucketEvent[];
     expect(fresh.length).toBeGreaterThan(0);
+    const firstCounts = new Map(fresh.map((e) => [e.bucket.id, e.bucket.count]));
     // Failure and warning buckets alike come as bucket events.
-    expect(fresh.length).toBe((stats as { buckets: number; warningBuckets: number }).buckets + (stats as { warningBuckets: number }).warningBuckets);
+    expect(fresh.length).toBe(stats.buckets + stats.warningBuckets);
     const workers = (one.find((e) => e.type === 'workers') as { workers: { id: string; health: string }[] }).workers;
     expect(workers.map((w) => [w.id, w.health])).toEqual([
       ['w1', 'ok'],
@@ -54,24 +57,43 @@ describe('the live hub', () => {
     expect(all.some((e) => e.type === 'bucket')).toBe(false);
     expect(all.filter((e) => e.type === 'stats').map((e) => (e as { campaign: string }).campaign)).toEqual([c.id]);
 
+    // Nothing changed: nothing is sent.
     one.length = 0;
     now += 1000;
     await hub.tick();
-    expect(one.filter((e) => e.type === 'bucket')).toEqual([]);
+    expect(one).toEqual([]);
+
+    // Another batch: the buckets it hit again come with their new counts, and the rate is over running time.
+    await record(store, c, 1, 300);
+    now += 1000;
+    await hub.tick();
+    const again = one.filter((e) => e.type === 'bucket') as BucketEvent[];
+    expect(again.length).toBeGreaterThan(0);
+    for (const e of again) expect(e.bucket.count).toBe((await store.bucket(c.id, e.bucket.id))!.count);
+    expect(again.some((e) => e.bucket.count > firstCounts.get(e.bucket.id)!)).toBe(true);
+    expect((one.find((e) => e.type === 'stats') as StatsEvent).runsPerSec).toBeCloseTo((200 * 1000) / 300, 6);
     await store.close();
   });
 
   it('polls only while someone listens', async () => {
     const store = EmbeddedStore.open(tempDir());
-    hub = new LiveHub(store, { pollMs: 10 });
-    const seen: LiveEvent[] = [];
-    const off = hub.subscribe('*', (e) => seen.push(e));
-    await waitFor(() => (seen.length >= 2 ? true : undefined), 5000, 'two ticks');
+    let polls = 0;
+    // Count the hub's reads of the store: one per tick.
+    const counted = new Proxy(store, {
+      get(target, key) {
+        if (key === 'workers') return () => (polls++, target.workers());
+        const v = Reflect.get(target, key) as unknown;
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    hub = new LiveHub(counted, { pollMs: 10 });
+    const off = hub.subscribe('*', () => {});
+    await waitFor(() => (polls >= 2 ? true : undefined), 5000, 'two ticks');
     off();
     expect(hub.listening).toBe(0);
-    const n = seen.length;
+    const n = polls;
     await new Promise((r) => setTimeout(r, 80));
-    expect(seen.length).toBe(n);
+    expect(polls).toBe(n);
     await store.close();
   });
 });

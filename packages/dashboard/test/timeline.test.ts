@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { encodeReproducer, minimize, Model, reproducerOf, runOne, type Failure, type TraceEvent } from '@pcfarm/core';
 import { describe, expect, it } from 'vitest';
-import { replayCommand, replayReproducerCommand } from '@pcfarm/farm/replay-commands';
+import { PCFARM, replayCommand, replayReproducerCommand } from '@pcfarm/farm/replay-commands';
 import { parseLocks, replayReproducer, replaySeed, sampleViews, timelineOf } from '../dist/index.js';
 
 const ev = (step: number, task: string, what: string, locks = ''): TraceEvent => ({ step, task, site: 'site', what, locks });
@@ -76,7 +76,7 @@ describe('replays', () => {
     const bundle = fileURLToPath(new URL('../../cli/dist/pcfarm.mjs', import.meta.url));
     if (!existsSync(bundle)) throw new Error(`${bundle} is missing: build first (pnpm run build)`);
     const cli = (command: string): string => {
-      const args = command.replace(/^npx --yes pnpm@10 pcfarm /, '').split(' ');
+      const args = command.slice(`${PCFARM} `.length).split(' ');
       try {
         return execFileSync(process.execPath, [bundle, ...args], { encoding: 'utf8' });
       } catch (e) {
@@ -87,7 +87,7 @@ describe('replays', () => {
     const seedConfig = { strategy: 'v2.6.20', scenario: 'cross-mmap-write', scheduler: 'random' as const, pctDepth: 2 };
     const bySeed = replaySeed(seedConfig, 3);
     const seedCommand = replayCommand(seedConfig, 3);
-    expect(seedCommand).toBe('npx --yes pnpm@10 pcfarm replay --strategy v2.6.20 --scenario cross-mmap-write --scheduler random --pct-depth 2 --seed 3');
+    expect(seedCommand).toBe(`${PCFARM} replay --strategy v2.6.20 --scenario cross-mmap-write --scheduler random --pct-depth 2 --seed 3`);
     expect(cli(seedCommand)).toContain(`trace hash: ${bySeed.traceHash}`);
 
     const m = minimize(new Model(config), { seed: 1 }, { runsMax: 500 });

@@ -9,6 +9,7 @@ import { replayCommand, replayReproducerCommand, witnessCommand } from '@pcfarm/
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../context.js';
 import { HttpError } from '../errors.js';
+import { perMinute, RATE_LIMITS } from '../rate-limits.js';
 import { replayReproducer, replaySeed } from '../replay.js';
 import { BUCKET_SORTS, bucketListQuery, bucketParams, bucketSchema, campaignParams, errorResponses, noQuery, replaySchema } from '../schemas.js';
 
@@ -132,7 +133,7 @@ export default async function bucketRoutes(app: FastifyInstance, ctx: RouteConte
 
   app.get<BucketParams>(
     '/api/campaigns/:id/buckets/:bucketId/trace',
-    { schema: { params: bucketParams, querystring: noQuery, response: { 200: replaySchema, ...errorResponses } } },
+    { config: perMinute(RATE_LIMITS.replaysPerMinute), schema: { params: bucketParams, querystring: noQuery, response: { 200: replaySchema, ...errorResponses } } },
     async (request) => {
       const { campaign, bucket } = await find(request.params.id, request.params.bucketId);
       if (campaign.modelVersion !== MODEL_VERSION) {

@@ -3,29 +3,19 @@
  * workers; and what the page needs to know to draw its form (/api/info).
  */
 import { BLOCKS_PER_PAGE, DESCRIPTIONS, FAILURE_KINDS, MODEL_VERSION, SCENARIOS, STRATEGIES } from '@pcfarm/core';
-import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, campaignSpec, FarmError, type CampaignSpec, type CampaignSummary, type Sample } from '@pcfarm/farm';
+import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, campaignSpec, FarmError, type CampaignSpec, type CampaignSummary } from '@pcfarm/farm';
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { workerViews } from '../live.js';
 import { MATRIX_RUNS } from '../matrix.js';
+import { perMinute, RATE_LIMITS } from '../rate-limits.js';
 import { REPLAY_LIMITS } from '../replay.js';
-import { campaignParams, campaignViewSchema, createCampaignBody, errorResponses, noQuery, sampleSchema, strictBody, tokenQuery, workerSchema } from '../schemas.js';
+import { sampleViews } from '../samples.js';
+import { campaignParams, campaignViewSchema, createCampaignBody, errorResponses, noQuery, sampleSchema, strictBody, workerSchema } from '../schemas.js';
 
 /** A campaign as the API shows it: its summary and what this process does with it. */
 export type CampaignView = CampaignSummary & { activity: string | null };
-
-/** A sample with the rate since the one before it, in runs per second of running time. */
-export type SampleView = Sample & { runsPerSec: number };
-
-/** Rates between samples: running time, not wall time, so a stop and a resume leave no dip. */
-export function sampleViews(samples: readonly Sample[]): SampleView[] {
-  return samples.map((s, i) => {
-    const prev = i === 0 ? { runs: 0, runningMs: 0 } : samples[i - 1]!;
-    const ms = s.runningMs - prev.runningMs;
-    return { ...s, runsPerSec: ms > 0 ? ((s.runs - prev.runs) * 1000) / ms : 0 };
-  });
-}
 
 type IdParams = { Params: { id: string } };
 
@@ -34,6 +24,7 @@ export default async function campaignRoutes(app: FastifyInstance, ctx: RouteCon
   const writable = (): void => {
     if (ctx.readOnly) throw new HttpError(409, 'EREADONLY', 'this dashboard follows results another process writes: start and stop campaigns there');
   };
+  const changes = perMinute(RATE_LIMITS.changesPerMinute);
   const view = async (id: string): Promise<CampaignView> => ({ ...(await store.summary(id)), activity: control.activity(id) });
 
   app.get(
@@ -116,7 +107,7 @@ export default async function campaignRoutes(app: FastifyInstance, ctx: RouteCon
 
   app.post<{ Body: Partial<CampaignSpec> }>(
     '/api/campaigns',
-    { preValidation: strictBody(createCampaignBody), schema: { querystring: tokenQuery, body: createCampaignBody, response: { 201: campaignViewSchema, ...errorResponses } } },
+    { config: changes, preValidation: strictBody(createCampaignBody), schema: { querystring: noQuery, body: createCampaignBody, response: { 201: campaignViewSchema, ...errorResponses } } },
     async (request, reply) => {
       writable();
       // The schema checked the shape; campaignSpec checks the rest and fills in the defaults.
@@ -129,7 +120,7 @@ export default async function campaignRoutes(app: FastifyInstance, ctx: RouteCon
 
   app.get<IdParams>('/api/campaigns/:id', { schema: { params: campaignParams, querystring: noQuery, response: { 200: campaignViewSchema, ...errorResponses } } }, async (request) => view(request.params.id));
 
-  app.post<IdParams>('/api/campaigns/:id/stop', { schema: { params: campaignParams, querystring: tokenQuery, response: { 200: campaignViewSchema, ...errorResponses } } }, async (request) => {
+  app.post<IdParams>('/api/campaigns/:id/stop', { config: changes, schema: { params: campaignParams, querystring: noQuery, response: { 200: campaignViewSchema, ...errorResponses } } }, async (request) => {
     writable();
     const c = await store.getCampaign(request.params.id);
     if (c.state === 'done') throw new FarmError('ESTATE', `campaign ${c.id} is done already`);
@@ -137,7 +128,7 @@ export default async function campaignRoutes(app: FastifyInstance, ctx: RouteCon
     return view(c.id);
   });
 
-  app.post<IdParams>('/api/campaigns/:id/resume', { schema: { params: campaignParams, querystring: tokenQuery, response: { 200: campaignViewSchema, ...errorResponses } } }, async (request) => {
+  app.post<IdParams>('/api/campaigns/:id/resume', { config: changes, schema: { params: campaignParams, querystring: noQuery, response: { 200: campaignViewSchema, ...errorResponses } } }, async (request) => {
     writable();
     // The control refuses a finished campaign (ESTATE, a 409).
     await control.start(request.params.id);

@@ -26,7 +26,7 @@ export default async function eventRoutes(app: FastifyInstance, ctx: RouteContex
     '/api/events',
     {
       schema: {
-        querystring: { type: 'object', additionalProperties: false, properties: { campaign: idSchema, token: { type: 'string' } } },
+        querystring: { type: 'object', additionalProperties: false, properties: { campaign: idSchema } },
         response: { 200: { type: 'string', description: 'text/event-stream of stats, bucket and workers events' }, ...errorResponses },
       },
     },

@@ -1,19 +1,21 @@
 /**
  * The strategy x scenario x blocks-per-page verdict matrix with the
  * fault-free costs. The first request for a number of runs and blocks per
- * page computes it (see MatrixCache: minutes for the default 1000 runs of
- * every cell, off the main thread); later ones are answered from memory.
+ * page computes it (see MatrixCache: bounded, shared, cancelled when every
+ * request for it has gone); later ones are answered from memory.
  */
 import { BLOCKS_PER_PAGE } from '@pcfarm/core';
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../context.js';
 import { MATRIX_RUNS } from '../matrix.js';
+import { perMinute, RATE_LIMITS } from '../rate-limits.js';
 import { errorResponses, matrixSchema } from '../schemas.js';
 
 export default async function matrixRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   app.get<{ Querystring: { runs: number; blocksPerPage: number[] } }>(
     '/api/matrix',
     {
+      config: perMinute(RATE_LIMITS.matricesPerMinute),
       schema: {
         querystring: {
           type: 'object',
@@ -27,6 +29,14 @@ export default async function matrixRoutes(app: FastifyInstance, ctx: RouteConte
         response: { 200: matrixSchema, ...errorResponses },
       },
     },
-    async (request) => ctx.matrix.get(request.query.runs, request.query.blocksPerPage),
+    async (request, reply) => {
+      // The client gone before its answer (a closed tab, a new choice on the page) no longer waits:
+      // the response closing unfinished is the only sign of it (the request's own 'close' fires once its body is read).
+      const gone = new AbortController();
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) gone.abort();
+      });
+      return ctx.matrix.get(request.query.runs, request.query.blocksPerPage, gone.signal);
+    },
   );
 }

@@ -6,10 +6,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext, RouteFlags } from '../context.js';
 import { REPLAY_LIMITS, replayReproducer } from '../replay.js';
-import { errorResponses, replaySchema, strictBody, tokenQuery } from '../schemas.js';
+import { perMinute, RATE_LIMITS } from '../rate-limits.js';
+import { errorResponses, noQuery, replaySchema, strictBody } from '../schemas.js';
 
 export default async function replayRoutes(app: FastifyInstance, _ctx: RouteContext): Promise<void> {
-  const config: RouteFlags = { readOnly: true };
+  const config = { readOnly: true, ...perMinute(RATE_LIMITS.replaysPerMinute) } satisfies RouteFlags;
   const body = {
     type: 'object',
     required: ['reproducer'],
@@ -22,7 +23,7 @@ export default async function replayRoutes(app: FastifyInstance, _ctx: RouteCont
       config,
       preValidation: strictBody(body),
       schema: {
-        querystring: tokenQuery,
+        querystring: noQuery,
         body,
         response: { 200: replaySchema, ...errorResponses },
       },

@@ -1,0 +1,103 @@
+/**
+ * The matrix cache bounds what GET /api/matrix can make the server do:
+ * computations at once, a computation nobody waits for, and a server told
+ * to stop. Each computation here is big enough (the most runs a request may
+ * ask for) that it is still running when the test acts on it; a cancelled
+ * one stops at once, where one left running would keep its thread for
+ * minutes and fail the wait.
+ */
+import { BLOCKS_PER_PAGE } from '@pcfarm/core';
+import { EmbeddedStore } from '@pcfarm/farm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HttpError, MATRIX_RUNS, MATRIX_WORK, MatrixCache, MatrixCancelled, startDashboard, StoreControl } from '../dist/index.js';
+import { tempDir, waitFor } from './helpers.js';
+
+const big = MATRIX_RUNS.max;
+const idle = (m: MatrixCache) => () => (m.work.computing === 0 && m.work.queued === 0 ? true : undefined);
+
+describe('the matrix cache', () => {
+  const caches: MatrixCache[] = [];
+  const cache = (): MatrixCache => {
+    const m = new MatrixCache();
+    caches.push(m);
+    return m;
+  };
+  afterEach(async () => {
+    for (const m of caches.splice(0)) await m.close();
+  });
+
+  it('cancels a computation when every request for it has gone, and not before', async () => {
+    const m = cache();
+    const a = new AbortController();
+    const b = new AbortController();
+    const first = m.get(big, [1], a.signal);
+    const second = m.get(big, [1], b.signal);
+    await waitFor(() => (m.work.computing === 1 ? true : undefined), 5000, 'the computation to start');
+    a.abort();
+    await expect(first).rejects.toBeInstanceOf(MatrixCancelled);
+    // The other request still waits: the computation goes on.
+    expect(m.work).toMatchObject({ computing: 1 });
+    b.abort();
+    await expect(second).rejects.toBeInstanceOf(MatrixCancelled);
+    await waitFor(idle(m), 5000, 'the computation to be cancelled');
+  });
+
+  it(`computes at most ${MATRIX_WORK.computingMax} at once, queues ${MATRIX_WORK.queuedMax} more, and refuses the next with a 503 saying so`, async () => {
+    const m = cache();
+    const aborts: AbortController[] = [];
+    const asked: Promise<unknown>[] = [];
+    for (let i = 0; i < MATRIX_WORK.computingMax + MATRIX_WORK.queuedMax; i++) {
+      const a = new AbortController();
+      aborts.push(a);
+      asked.push(m.get(big - i, [1], a.signal).catch((e: unknown) => e));
+    }
+    await waitFor(() => (m.work.computing === MATRIX_WORK.computingMax ? true : undefined), 5000, 'the computations to start');
+    expect(m.work).toMatchObject({ computing: MATRIX_WORK.computingMax, queued: MATRIX_WORK.queuedMax });
+    let refused: unknown;
+    try {
+      await m.get(big - 100, [1]);
+    } catch (e) {
+      refused = e;
+    }
+    expect(refused).toBeInstanceOf(HttpError);
+    expect(refused).toMatchObject({ status: 503, code: 'EBUSY', message: expect.stringMatching(/ask again in a minute/) });
+    // A queued one whose requests all went is dropped without ever starting.
+    aborts[aborts.length - 1]!.abort();
+    expect(m.work).toMatchObject({ queued: MATRIX_WORK.queuedMax - 1 });
+    for (const a of aborts) a.abort();
+    for (const e of await Promise.all(asked)) expect(e).toBeInstanceOf(MatrixCancelled);
+    await waitFor(idle(m), 5000, 'every computation to be cancelled');
+  });
+
+  it('answers again from memory, and close() stops what still runs', async () => {
+    const m = cache();
+    const small = await m.get(2, [4]);
+    expect(small.blocksPerPage).toEqual([4]);
+    expect((await m.get(2, [4])).computedAt).toBe(small.computedAt);
+    m.precompute(big, BLOCKS_PER_PAGE);
+    await waitFor(() => (m.work.computing === 1 ? true : undefined), 5000, 'the precomputation to start');
+    await m.close();
+    expect(m.work).toMatchObject({ computing: 0, queued: 0 });
+    expect(() => m.get(3, [1])).toThrow(/stopping/);
+  });
+});
+
+describe('GET /api/matrix', () => {
+  it('cancels the computation of a client that went away before its answer', async () => {
+    const store = EmbeddedStore.open(tempDir());
+    const matrix = new MatrixCache();
+    const d = await startDashboard({ store, control: new StoreControl(store), matrix });
+    try {
+      const gone = new AbortController();
+      const asked = fetch(`${d.url}api/matrix?runs=${big}`, { signal: gone.signal }).catch((e: unknown) => e);
+      await waitFor(() => (matrix.work.computing === 1 ? true : undefined), 5000, 'the computation to start');
+      gone.abort();
+      expect(await asked).toMatchObject({ name: 'AbortError' });
+      await waitFor(idle(matrix), 5000, 'the abandoned computation to be cancelled');
+    } finally {
+      await d.close();
+      await matrix.close();
+      await store.close();
+    }
+  });
+});
