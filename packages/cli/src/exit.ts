@@ -29,14 +29,14 @@ export const EXIT = {
   terminated: 143,
 } as const;
 
-/** The FarmError codes (packages/farm, errors.ts) by exit status: all but Redis are about what the command was given. */
-export const FARM_ERROR_EXIT: Readonly<Record<FarmErrorCode, number>> = {
-  EBADCAMPAIGN: EXIT.usage,
-  ENOCAMPAIGN: EXIT.usage,
-  EBADRESULTS: EXIT.usage,
-  EBADJOB: EXIT.usage,
-  EMODELVERSION: EXIT.usage,
-  ELOCKED: EXIT.usage,
-  ESTATE: EXIT.usage,
-  EREDIS: EXIT.unavailable,
-};
+/** Redis out of reach: the one FarmError (packages/farm, errors.ts) that is not about what the command was given. */
+const UNREACHABLE: FarmErrorCode = 'EREDIS';
+
+/**
+ * A FarmError's exit status: 4 when Redis cannot be reached; 2 for every
+ * other code (a bad campaign spec, results file, campaign id or state, job
+ * or strategy file), a code the farm adds later included.
+ */
+export function farmErrorExit(code: string): number {
+  return code === UNREACHABLE ? EXIT.unavailable : EXIT.usage;
+}

@@ -2,7 +2,7 @@
 import { performance } from 'node:perf_hooks';
 import { ConfigError } from '@pcfarm/core';
 import { checkOptions, InputError, noPositionals, parseArgs, UsageError, type Parsed } from './args.js';
-import { EXIT, FARM_ERROR_EXIT } from './exit.js';
+import { EXIT, farmErrorExit } from './exit.js';
 import { fuzzFirstFailure } from './first-failure.js';
 import type { Io, Terminal } from './io.js';
 import { list } from './list.js';
@@ -128,7 +128,7 @@ function failed(e: unknown, command: string): void {
     process.exitCode = EXIT.usage;
   } else if (code !== null) {
     process.stderr.write(`pcfarm: ${(e as Error).message}\n`);
-    process.exitCode = FARM_ERROR_EXIT[code as keyof typeof FARM_ERROR_EXIT] ?? EXIT.bug;
+    process.exitCode = farmErrorExit(code);
   } else {
     process.stderr.write(`pcfarm: a bug of pcfarm, please report it with the command that caused it:\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exitCode = EXIT.bug;
