@@ -1,27 +1,6 @@
-// The JSON API and the live event stream, as the views use them.
-
-const TOKEN_KEY = 'pcfarm.token';
-
-// A link may carry the token (?token=…): keep it for this tab and take it out of the address bar.
-{
-  const params = new URLSearchParams(location.search);
-  const t = params.get('token');
-  if (t) {
-    sessionStorage.setItem(TOKEN_KEY, t);
-    params.delete('token');
-    const rest = params.toString();
-    history.replaceState(null, '', `${location.pathname}${rest ? `?${rest}` : ''}${location.hash}`);
-  }
-}
-
-export function token() {
-  return sessionStorage.getItem(TOKEN_KEY);
-}
-
-export function setToken(t) {
-  if (t) sessionStorage.setItem(TOKEN_KEY, t);
-  else sessionStorage.removeItem(TOKEN_KEY);
-}
+// The JSON API and the live event stream, as the views use them. The token
+// is never kept here: the server exchanges it (typed into the page, or a
+// ?token= link) for an HttpOnly cookie that the browser sends by itself.
 
 /** An API error: the server's code and message. */
 export class ApiError extends Error {
@@ -34,8 +13,6 @@ export class ApiError extends Error {
 
 async function request(method, path, body) {
   const headers = {};
-  const t = token();
-  if (t && method !== 'GET') headers.authorization = `Bearer ${t}`;
   // No content type without a body: Fastify rejects an empty JSON body.
   if (body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -47,6 +24,7 @@ async function request(method, path, body) {
 export const api = {
   get: (path) => request('GET', path),
   post: (path, body) => request('POST', path, body),
+  delete: (path) => request('DELETE', path),
 };
 
 /**

@@ -40,14 +40,20 @@ export function lineChart(points, { label, xFormat = short, yFormat = short, wid
     svg.append(s('line', { x1: m.left, x2: m.left + w, y1: Y(t), y2: Y(t), class: 'grid' }));
     svg.append(s('text', { x: m.left - 6, y: Y(t) + 4, class: 'tick', 'text-anchor': 'end' }, yFormat(t)));
   }
+  if (points.length === 0) {
+    // No x axis without data: ticks over an empty span would all read the same.
+    svg.append(s('text', { x: m.left + w / 2, y: m.top + hgt / 2, class: 'empty', 'text-anchor': 'middle' }, 'no data yet'));
+    return svg;
+  }
+  // A tick whose label reads as the one before it (finer than the format shows) is left out.
+  let shown = null;
   for (const t of ticks(x1 - x0, 5)) {
     const x = x0 + t;
     if (x > x1) break;
-    svg.append(s('text', { x: X(x), y: height - 8, class: 'tick', 'text-anchor': 'middle' }, xFormat(x)));
-  }
-  if (points.length === 0) {
-    svg.append(s('text', { x: m.left + w / 2, y: m.top + hgt / 2, class: 'empty', 'text-anchor': 'middle' }, 'no data yet'));
-    return svg;
+    const text = xFormat(x);
+    if (text === shown) continue;
+    shown = text;
+    svg.append(s('text', { x: X(x), y: height - 8, class: 'tick', 'text-anchor': 'middle' }, text));
   }
   const line = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${X(p.x).toFixed(1)},${Y(p.y).toFixed(1)}`).join('');
   const first = points[0];

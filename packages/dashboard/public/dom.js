@@ -9,6 +9,8 @@ function build(el, attrs, children) {
     if (v === undefined || v === null || v === false) continue;
     if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
     else if (k === 'dataset') Object.assign(el.dataset, v);
+    // Through the CSSOM: the content security policy refuses style attributes (no 'unsafe-inline').
+    else if (k === 'style') Object.assign(el.style, v);
     else el.setAttribute(k, v === true ? '' : String(v));
   }
   for (const c of children.flat(Infinity)) {
@@ -37,7 +39,14 @@ export function fmtInt(n) {
   return Math.round(n).toLocaleString('en-US');
 }
 
+/** A count of something, or a figure with a fraction (a cost averaged over pages): separators either way. */
+export function fmtNum(n) {
+  return Number.isInteger(n) ? fmtInt(n) : n.toLocaleString('en-US', { maximumFractionDigits: 2 });
+}
+
+/** Runs per second; null (no rate yet) is a dash, not 0. */
 export function fmtRate(n) {
+  if (n === null || n === undefined) return '–';
   if (n >= 100) return fmtInt(n);
   if (n >= 10) return n.toFixed(1);
   return n.toFixed(2);
@@ -75,7 +84,7 @@ export async function copyText(text) {
     await navigator.clipboard.writeText(text);
     return true;
   } catch {
-    const ta = h('textarea', { style: 'position:fixed;left:-9999px;top:0', readonly: true }, text);
+    const ta = h('textarea', { style: { position: 'fixed', left: '-9999px', top: '0' }, readonly: true }, text);
     document.body.append(ta);
     ta.select();
     let ok = false;

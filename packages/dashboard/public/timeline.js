@@ -132,7 +132,7 @@ export function timeline(r) {
     { class: 'legend' },
     ...Object.entries({ acquire: 'takes a lock', release: 'lets one go', wait: 'sleeps', event: 'other event' }).map(([k, text]) => h('span', {}, h('i', { class: `dot ${k}` }), text)),
     h('span', {}, h('i', { class: 'dot failure' }), 'failure'),
-    ...[...classes.entries()].map(([c, color]) => h('span', {}, h('i', { class: 'bar', style: `background:${color}` }), c)),
+    ...[...classes.entries()].map(([c, color]) => h('span', {}, h('i', { class: 'bar', style: { background: color } }), c)),
   );
   const note = from > 0 ? h('p', { class: 'muted' }, `The last ${n} of ${r.eventsTotal} events.`) : null;
   return h('div', { class: 'timeline-box' }, note, h('div', { class: 'timeline-scroll' }, svg), legend, detail);

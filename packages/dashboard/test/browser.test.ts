@@ -2,9 +2,11 @@
  * The dashboard end to end in a real browser (Debian's Chromium driven by
  * playwright-core): start a small campaign from the form, watch its first
  * bucket appear live, open it, and find its timeline and replay command.
- * Every run takes the screenshots; they replace the ones in docs/ (the
- * README's) only when PCFARM_UPDATE_SCREENSHOTS=1, so a test run leaves the
- * tree as it found it.
+ * Every page is looked at on a desktop (1440x900) and on a phone (390x844),
+ * where nothing may scroll the page sideways. Every run takes the
+ * screenshots of both; they replace the ones in docs/ (the README's) only
+ * when PCFARM_UPDATE_SCREENSHOTS=1, so a test run leaves the tree as it
+ * found it.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -12,10 +14,26 @@ import { batchAt, BatchRunner, campaignSpec, EmbeddedStore, minimizeJobOf, Redis
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalControl, startDashboard, StoreControl, type CampaignControl, type Dashboard } from '../dist/index.js';
-import { SELF_DEADLOCK, tempDir } from './helpers.js';
+import { PCFARM } from '@pcfarm/farm/replay-commands';
+import { escapeRegExp, SELF_DEADLOCK, tempDir } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const DOCS = process.env.PCFARM_UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../../docs/', import.meta.url)) : `${tempDir()}/`;
+const DESKTOP = { width: 1440, height: 900 };
+const PHONE = { width: 390, height: 844 };
+
+/** How far the page scrolls sideways: 0 when it fits its window. */
+function sideways(page: Page): Promise<number> {
+  return page.evaluate('document.documentElement.scrollWidth - window.innerWidth') as Promise<number>;
+}
+
+/** The page as it is now on a phone: it fits the width, and its picture is kept beside the desktop one. */
+async function onPhone(phone: Page, url: string, ready: string, name: string): Promise<void> {
+  await phone.goto(url);
+  await phone.locator(ready).first().waitFor({ timeout: 60_000 });
+  expect(await sideways(phone), `${name} on a phone`).toBe(0);
+  await phone.screenshot({ path: `${DOCS}${name}-phone.png`, fullPage: true });
+}
 
 /**
  * The local control, held at the gate: a campaign created through the page
@@ -56,7 +74,10 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
   let dashboard: Dashboard;
   let browser: Browser;
   let page: Page;
+  let phone: Page;
   const pageErrors: string[] = [];
+  /** Every API path the desktop page asked for, in order. */
+  const asked: string[] = [];
 
   beforeAll(async () => {
     mkdirSync(DOCS, { recursive: true });
@@ -64,10 +85,16 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
     control = new GatedControl(new LocalControl(store, { threads: 2 }));
     dashboard = await startDashboard({ store, control, pollMs: 250 });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+    const context = await browser.newContext({ viewport: DESKTOP });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: dashboard.url.replace(/\/$/, '') });
     page = await context.newPage();
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('request', (r) => {
+      const u = new URL(r.url());
+      if (u.pathname.startsWith('/api/')) asked.push(u.pathname);
+    });
+    phone = await (await browser.newContext({ viewport: PHONE })).newPage();
+    phone.on('pageerror', (e) => pageErrors.push(`phone: ${e.message}`));
   });
 
   afterAll(async () => {
@@ -81,6 +108,12 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
     await page.goto(dashboard.url);
     await page.locator('#new-campaign').waitFor();
     expect(await page.locator('#campaigns').textContent()).toContain('No campaign yet');
+    await onPhone(phone, dashboard.url, '#new-campaign', 'dashboard-campaigns');
+
+    // With no strategy the form says what to do, in words, before asking the server.
+    await page.click('#new-campaign button[data-none=strategy]');
+    await page.click('#new-campaign button[type=submit]');
+    await expect(page.locator('#new-campaign .error').textContent()).resolves.toBe('Choose at least one strategy.');
 
     // A small campaign: one strategy, two scenarios, for a few seconds of running time
     // (long enough for the charts to have a line, short enough for the test).
@@ -108,8 +141,16 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
     expect(await page.locator('#buckets tr.bucket').count()).toBe(0);
     await page.locator('#live-status', { hasText: 'live' }).waitFor();
 
+    const id = /#\/campaigns\/([0-9a-f]+)$/.exec(page.url())![1]!;
+    const loaded = asked.length;
+
     // Now it runs: the buckets come in over the live stream, marked new.
     control.release();
+    // The first numbers are honest: with the first runs comes their rate, never 0.00.
+    await page.locator('#tile-runs').filter({ hasNotText: /^0$/ }).waitFor({ timeout: 30_000 });
+    const rate = await page.locator('#tile-rate').textContent();
+    expect(rate).not.toBe('0.00');
+    expect(rate).toMatch(/^[\d,.]+$|^–$/);
     const first = page.locator('#buckets tr.bucket').first();
     await first.waitFor({ timeout: 30_000 });
     await expect(first.getAttribute('class')).resolves.toContain('new');
@@ -127,7 +168,28 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
     await expect(page.locator('#tile-warnings').textContent()).resolves.toBe(String(classes.length - heading - 1));
     await page.locator('#buckets tr.bucket td:last-child', { hasText: 'pending' }).first().waitFor({ state: 'detached', timeout: 10_000 });
     await page.locator('#workers tbody tr').first().waitFor();
+    // Everything since the page loaded came over the stream: no list or sample was fetched again.
+    expect(asked.slice(loaded).filter((p) => p.startsWith(`/api/campaigns/${id}`))).toEqual([]);
+    // The coverage tile and the coverage chart's last point say the same.
+    const coverage = Number((await page.locator('#tile-coverage').textContent())!.replace(/,/g, ''));
+    const chartLast = await page.locator('svg.chart[aria-label="coverage over running time"] .last').textContent();
+    expect(chartLast).toBe(coverage >= 1000 ? `${+(coverage / 1000).toFixed(1)}k` : String(coverage));
+    expect(await sideways(page)).toBe(0);
     await page.screenshot({ path: `${DOCS}dashboard-campaign.png`, fullPage: true });
+    await onPhone(phone, page.url(), '#buckets tr.bucket', 'dashboard-campaign');
+
+    // Filters and sorting live in the address: a reload keeps them.
+    await page.selectOption('.filters select[name=severity]', 'failure');
+    await page.locator('#buckets th[data-sort=title]').click();
+    expect(page.url()).toMatch(/\?sort=title&order=asc&severity=failure$/);
+    await page.reload();
+    await page.locator('#buckets tr.bucket').first().waitFor();
+    await expect(page.locator('.filters select[name=severity]').inputValue()).resolves.toBe('failure');
+    expect(await page.locator('#buckets tr.bucket.warning').count()).toBe(0);
+    const titles = await page.locator('#buckets tr.bucket td.signature a').allTextContents();
+    expect(titles).toEqual([...titles].sort());
+    await page.goto(`${dashboard.url}#/campaigns/${id}`);
+    await page.locator('#buckets tr.bucket').first().waitFor();
 
     // The self deadlock's page: its minimized reproducer, the command, the timeline.
     await page.locator('#buckets tr.bucket a', { hasText: 'deadlock in v2.6.20: self' }).click();
@@ -141,11 +203,29 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
     expect(await page.locator('svg.timeline rect.hold').count()).toBeGreaterThan(0);
     const command = page.locator('#reproducer .command-text').first();
     expect(await command.isVisible()).toBe(true);
-    expect(await command.textContent()).toMatch(/^npx --yes pnpm@10 pcfarm replay pcfarm1:\S+$/);
+    expect(await command.textContent()).toMatch(new RegExp(`^${escapeRegExp(PCFARM)} replay pcfarm1:\\S+$`));
     await page.locator('#reproducer button.copy').first().click();
     await page.locator('#reproducer button.copy', { hasText: 'Copied' }).first().waitFor();
     expect(await page.evaluate('navigator.clipboard.readText()')).toBe(await command.textContent());
+    expect(await sideways(page)).toBe(0);
     await page.screenshot({ path: `${DOCS}dashboard-bucket.png`, fullPage: true });
+    await onPhone(phone, page.url(), 'svg.timeline', 'dashboard-bucket');
+    // The replay command keeps the phone's whole width; its button goes under it.
+    const box = (await phone.locator('#reproducer .command-text').first().boundingBox())!;
+    expect(box.width).toBeGreaterThan(PHONE.width * 0.6);
+
+    // A reproducer replayed by hand, on both.
+    const reproducer = (await page.locator('#reproducer pre.reproducer').textContent())!;
+    for (const p of [page, phone]) {
+      await p.goto(`${dashboard.url}#/replay`);
+      await p.fill('#replay-form textarea', reproducer);
+      await p.click('#replay-form button[type=submit]');
+      await p.locator('#replay-out svg.timeline').waitFor({ timeout: 20_000 });
+      expect(await sideways(p)).toBe(0);
+    }
+    await phone.screenshot({ path: `${DOCS}dashboard-replay-phone.png`, fullPage: true });
+    // From the replay page back to the bucket's.
+    await page.goBack();
 
     // Back on the campaign page, what was seen is no longer new.
     await page.goBack();
@@ -156,7 +236,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
     await page.locator('#buckets tr.bucket.warning a', { hasText: 'cycle page_lock -> mmap_sem -> page_lock; class only' }).click();
     await page.locator('#witness').waitFor();
     expect(await page.locator('#reproducer h2').textContent()).toBe('Witness');
-    expect(await page.locator('#reproducer .command-text').first().textContent()).toBe('npx --yes pnpm@10 pcfarm fuzz --first-failure --strategy v2.6.20 --scenario hole-fill-vs-read-same-mm');
+    expect(await page.locator('#reproducer .command-text').first().textContent()).toBe(`${PCFARM} fuzz --first-failure --strategy v2.6.20 --scenario hole-fill-vs-read-same-mm`);
     await page.locator('#trace .warning-box').first().waitFor({ timeout: 20_000 });
     expect(pageErrors).toEqual([]);
   });
@@ -174,7 +254,11 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
       ['self-mmap-write', '4'],
     ]);
     await expect(page.locator('table.matrix td.verdict.warned', { hasText: 'warns lock-order ×' }).count()).resolves.toBeGreaterThan(0);
+    // Costs read as numbers: 4,096 cells copied, not 4096.
+    await expect(page.locator('#costs tbody td', { hasText: /^4,096$/ }).count()).resolves.toBeGreaterThan(0);
+    expect(await sideways(page)).toBe(0);
     await page.screenshot({ path: `${DOCS}dashboard-matrix.png`, fullPage: true });
+    await onPhone(phone, `${dashboard.url}#/matrix?runs=200&bpp=1,4`, 'table.matrix td.verdict', 'dashboard-matrix');
     expect(pageErrors).toEqual([]);
   });
 });
@@ -228,7 +312,75 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser, on Redis', (
     await page.locator('svg.timeline').waitFor({ timeout: 15_000 });
     await expect(page.locator('svg.timeline .mark.failure').count()).resolves.toBe(1);
     const command = page.locator('#reproducer .command-text').first();
-    expect(await command.textContent()).toBe(`npx --yes pnpm@10 pcfarm replay ${(await store.bucket(c.id, bucket.id))!.minimized!.reproducer}`);
+    expect(await command.textContent()).toBe(`${PCFARM} replay ${(await store.bucket(c.id, bucket.id))!.minimized!.reproducer}`);
     expect(pageErrors).toEqual([]);
+  });
+});
+
+/**
+ * A dashboard that needs a token for changes: the page asks for it in its
+ * header and the server keeps it in an HttpOnly cookie; a ?token= link is
+ * exchanged before the page loads, so the token is in no address the page
+ * has and in no request its files make.
+ */
+describe.skipIf(!existsSync(CHROMIUM))('the dashboard with a token, in a browser', () => {
+  const TOKEN = 'c0ffee-t0ken';
+  let store: EmbeddedStore;
+  let dashboard: Dashboard;
+  let browser: Browser;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    store = EmbeddedStore.open(tempDir());
+    dashboard = await startDashboard({ store, control: new StoreControl(store), token: TOKEN, pollMs: 250 });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await dashboard?.close();
+    await store?.close();
+  });
+
+  it('asks for the token in the page, then makes changes; the token typed in is kept by no script', async () => {
+    const page = await browser.newPage({ viewport: PHONE });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(dashboard.url);
+    await page.locator('#new-campaign').waitFor();
+    await page.click('#new-campaign button[data-none=scenario]');
+    await page.check('input[name=scenario][value="self-mmap-write"]');
+    await page.click('#new-campaign button[type=submit]');
+    await expect(page.locator('#new-campaign .error').textContent()).resolves.toMatch(/type it into the page's token field/);
+    expect(await sideways(page)).toBe(0);
+
+    await page.fill('#token-form input[name=token]', 'wrong');
+    await page.click('#token-form button[type=submit]');
+    await page.locator('.token-message', { hasText: "that is not this dashboard's token" }).waitFor();
+    await page.fill('#token-form input[name=token]', TOKEN);
+    await page.click('#token-form button[type=submit]');
+    await page.locator('#signed-in').waitFor();
+    expect(await page.evaluate('document.cookie')).toBe('');
+    expect(await page.evaluate('JSON.stringify({ ...localStorage, ...sessionStorage })')).not.toContain(TOKEN);
+    await page.click('#new-campaign button[type=submit]');
+    await page.waitForURL(/#\/campaigns\/[0-9a-f]+$/);
+    await page.locator('#stop-campaign').click();
+    await page.locator('h1 .badge', { hasText: 'stopped' }).waitFor();
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('exchanges a ?token= link for the cookie before the page loads: no address or request of the page holds the token', async () => {
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const page = await context.newPage();
+    const leaks: string[] = [];
+    page.on('request', (r) => {
+      const referer = r.headers().referer ?? '';
+      if (r.url() !== `${dashboard.url}?token=${TOKEN}` && (r.url().includes(TOKEN) || referer.includes(TOKEN))) leaks.push(`${r.url()} (referer ${referer})`);
+    });
+    await page.goto(`${dashboard.url}?token=${TOKEN}#/campaigns`);
+    await page.locator('#signed-in').waitFor();
+    expect(page.url()).toBe(`${dashboard.url}#/campaigns`);
+    expect(await page.evaluate('location.href')).not.toContain(TOKEN);
+    expect(leaks).toEqual([]);
+    await context.close();
   });
 });

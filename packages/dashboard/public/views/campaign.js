@@ -1,0 +1,195 @@
+// #/campaigns/ID: one campaign, live. Its numbers, charts and bucket table
+// are loaded once; from then on the event stream carries what changed: the
+// totals with their newest sample (the charts' last point, so a tile and
+// its chart always agree) and each new or changed bucket.
+import { api } from '../api.js';
+import { lineChart } from '../charts.js';
+import { clear, fmtAgo, fmtDuration, fmtInt, fmtRate, fmtSpan, fmtTime, h } from '../dom.js';
+import { live, shell } from '../shell.js';
+import { errorBox, progressBar, stateBadge } from '../ui.js';
+import { bucketTable } from './buckets.js';
+
+/** The store's sampling (SAMPLE_LIMITS in packages/farm): at most a sample a second, the last one kept current. */
+const SAMPLE_INTERVAL_MS = 1000;
+const SAMPLES_MAX = 2000;
+/** The workers table's columns a phone leaves out: host, PID, last report. */
+const WORKER_WIDE_ONLY = [1, 2, 6];
+
+/** Add the newest sample as the store does: within a second of the last, it replaces it. */
+function addSample(samples, s) {
+  const last = samples[samples.length - 1];
+  // No new runs, no new point: the running time a stop adds after the last batch is no slowdown.
+  if (last !== undefined && s.runs === last.runs) return;
+  if (last !== undefined && s.at - last.at < SAMPLE_INTERVAL_MS) samples[samples.length - 1] = { ...s, at: last.at };
+  else samples.push(s);
+  if (samples.length > SAMPLES_MAX) samples.splice(0, samples.length >> 1, ...samples.slice(0, samples.length >> 1).filter((_, i) => i % 2 === 0));
+}
+
+/** Runs per second of running time between samples, as the API's sampleViews: the first against the start. */
+function rates(samples) {
+  return samples.map((s, i) => {
+    const prev = i === 0 ? { runs: 0, runningMs: 0 } : samples[i - 1];
+    const ms = s.runningMs - prev.runningMs;
+    return { x: s.runningMs, y: ms > 0 ? ((s.runs - prev.runs) * 1000) / ms : 0 };
+  });
+}
+
+export async function campaignView(el, id, query) {
+  const info = shell.info;
+  const first = await api.get(`/api/campaigns/${id}/stats`);
+  let cur = first.campaign;
+  const c = cur.campaign;
+  const spec = c.spec;
+  const samples = first.samples.map(({ runsPerSec: _rate, ...s }) => s);
+
+  const title = h('h1', {}, spec.name, ' ');
+  const stateEl = h('span');
+  title.append(stateEl);
+  const actions = h('div', { class: 'actions' });
+  const message = h('div', { class: 'form-message' });
+  const bar = progressBar();
+  const tiles = {};
+  const tile = (key, label) => h('div', { class: 'tile' }, h('div', { class: 'tile-label' }, label), (tiles[key] = h('div', { class: 'tile-value', id: `tile-${key}` }, '–')));
+  const charts = { rate: h('div', { class: 'chart-box' }), coverage: h('div', { class: 'chart-box' }) };
+  const workersBody = h('tbody');
+  el.append(
+    h('div', { class: 'crumbs' }, h('a', { href: '#/campaigns' }, 'Campaigns'), ' / ', c.id),
+    h('div', { class: 'title-row' }, title, actions),
+    h(
+      'p',
+      { class: 'muted spec' },
+      `${spec.strategies.join(', ')} × ${spec.scenarios.join(', ')} × blocks per page ${spec.blocksPerPage.join(', ')} · ${spec.scheduler}${spec.scheduler === 'pct' ? ` depth ${spec.pctDepth}` : ''} · `,
+      spec.seedsPerCell === null ? '' : `seeds ${fmtInt(spec.seedStart)}..${fmtInt(spec.seedStart + spec.seedsPerCell - 1)} per cell · `,
+      spec.timeBudgetMs === null ? '' : `budget ${fmtDuration(spec.timeBudgetMs)} · `,
+      `${fmtInt(spec.batchSeeds)} seeds a batch · model ${c.modelVersion} · created ${fmtTime(c.createdAt)}`,
+    ),
+    message,
+    bar.el,
+    h(
+      'div',
+      { class: 'tiles' },
+      tile('runs', 'Runs'),
+      tile('rate', 'Runs/s'),
+      tile('failures', 'Failing runs'),
+      tile('coverage', 'Coverage'),
+      tile('buckets', 'Failure buckets'),
+      tile('minimized', 'Minimized'),
+      tile('warnings', 'Warning buckets'),
+      tile('time', 'Running time'),
+    ),
+    h('div', { class: 'charts' }, h('section', { class: 'card' }, h('h2', {}, 'Runs per second'), charts.rate), h('section', { class: 'card' }, h('h2', {}, 'Coverage'), charts.coverage)),
+    h(
+      'section',
+      { class: 'card' },
+      h('h2', {}, 'Workers'),
+      h(
+        'div',
+        { class: 'table-scroll' },
+        h('table', { class: 'list compact', id: 'workers' }, h('thead', {}, h('tr', {}, ...['Worker', 'Host', 'PID', 'Threads', 'Runs', 'Runs/s', 'Last report', 'Health'].map((t, i) => h('th', { class: WORKER_WIDE_ONLY.includes(i) ? 'wide-only' : null }, t)))), workersBody),
+      ),
+    ),
+  );
+
+  function renderActions() {
+    clear(actions);
+    clear(stateEl).append(stateBadge(cur.campaign.state, cur.activity));
+    const state = cur.campaign.state;
+    if (info.readOnly) return;
+    const act = (label, path) =>
+      h('button', {
+        type: 'button',
+        id: `${path}-campaign`,
+        onclick: async () => {
+          clear(message);
+          try {
+            showNumbers(await api.post(`/api/campaigns/${id}/${path}`));
+          } catch (e) {
+            message.append(errorBox(e));
+          }
+        },
+      }, label);
+    if (state === 'running' && cur.activity !== 'idle') actions.append(act('Stop', 'stop'));
+    if (state === 'stopped' || (state === 'running' && cur.activity === 'idle')) actions.append(act('Resume', 'resume'));
+  }
+
+  /** The tiles; `rate` is the stream's (null: no rate yet), undefined: keep what is shown. */
+  function showNumbers(v, rate) {
+    cur = v;
+    tiles.runs.textContent = fmtInt(v.runs);
+    if (v.campaign.state !== 'running') tiles.rate.textContent = '–';
+    else if (rate !== undefined) tiles.rate.textContent = fmtRate(rate);
+    tiles.failures.textContent = fmtInt(v.failures);
+    tiles.coverage.textContent = fmtInt(v.coverage);
+    tiles.buckets.textContent = fmtInt(v.buckets);
+    tiles.minimized.textContent = `${fmtInt(v.minimized)} of ${fmtInt(v.buckets)}`;
+    tiles.warnings.textContent = fmtInt(v.warningBuckets);
+    tiles.warnings.title = `${fmtInt(v.warnings)} runs warned: class-only lock-order cycles, which fail no run`;
+    tiles.time.textContent = fmtDuration(v.campaign.runningMs);
+    bar.set(spec, { batchesDone: v.batchesDone, batchesTotal: v.batchesTotal, runningMs: v.campaign.runningMs });
+    renderActions();
+  }
+
+  function showWorkers(list) {
+    clear(workersBody);
+    if (list.length === 0) workersBody.append(h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'No worker has reported in the last 15 s.')));
+    for (const w of list) {
+      workersBody.append(
+        h(
+          'tr',
+          {},
+          h('td', { class: 'mono small' }, w.id),
+          h('td', { class: 'wide-only' }, w.host),
+          h('td', { class: 'num wide-only' }, w.pid),
+          h('td', { class: 'num' }, w.concurrency),
+          h('td', { class: 'num' }, fmtInt(w.runs)),
+          h('td', { class: 'num' }, fmtRate(w.runsPerSec)),
+          h('td', { class: 'wide-only' }, fmtAgo(w.seenAt)),
+          h('td', {}, h('i', { class: `dot ${w.health}` }), w.health),
+        ),
+      );
+    }
+  }
+
+  function showCharts() {
+    const xFormat = fmtSpan;
+    clear(charts.rate).append(lineChart(rates(samples), { label: 'runs per second over running time', xFormat }));
+    // Coverage starts from nothing: the origin makes its first rise visible.
+    const coverage = samples.length ? [{ x: 0, y: 0 }, ...samples.map((p) => ({ x: p.runningMs, y: p.coverage }))] : [];
+    clear(charts.coverage).append(lineChart(coverage, { label: 'coverage over running time', xFormat, color: '#16a34a' }));
+  }
+
+  // Before the stream's first rate, one from the samples: the last second's, or the first's since the start.
+  const known = rates(samples);
+  showNumbers(cur, known.length ? known[known.length - 1].y : null);
+  showWorkers(first.workers);
+  showCharts();
+  const table = await bucketTable(el, id, query);
+
+  return live(id, {
+    stats: (e) => {
+      showNumbers(
+        {
+          ...cur,
+          runs: e.runs,
+          failures: e.failures,
+          warnings: e.warnings,
+          coverage: e.coverage,
+          buckets: e.buckets,
+          warningBuckets: e.warningBuckets,
+          minimized: e.minimized,
+          batchesDone: e.batchesDone,
+          batchesTotal: e.batchesTotal,
+          activity: e.activity,
+          campaign: { ...cur.campaign, state: e.state, runningMs: e.runningMs },
+        },
+        e.runsPerSec,
+      );
+      if (e.sample) {
+        addSample(samples, e.sample);
+        showCharts();
+      }
+    },
+    workers: (e) => showWorkers(e.workers),
+    bucket: (e) => table.upsert(e.bucket),
+  });
+}
