@@ -7,6 +7,7 @@
 import { findingSignature, Model, type Failure, type FailureKind, type Severity } from '@pcfarm/core';
 import { batchConfig, CAMPAIGN_LIMITS, type Batch } from './campaign.js';
 import { PayloadReader } from './payload.js';
+import { strategyResolver, type StrategyResolver } from './strategy-files.js';
 
 /** One bucket's share of a batch. */
 export interface BucketHit {
@@ -57,12 +58,15 @@ export class BatchRunner {
   private readonly models = new Map<string, Model>();
   private readonly coverage = new Set<number>();
 
+  /** `resolve` finds the strategy file a job names (default: at its recorded path, by hash). */
+  constructor(private readonly resolve: StrategyResolver = strategyResolver([])) {}
+
   /** The model of a cell, built on first use. */
-  model(b: Pick<Batch, 'strategy' | 'scenario' | 'blocksPerPage' | 'scheduler' | 'pctDepth'>): Model {
-    const key = `${b.strategy}\0${b.scenario}\0${b.blocksPerPage}\0${b.scheduler}\0${b.pctDepth}`;
+  model(b: Pick<Batch, 'strategy' | 'strategyFile' | 'scenario' | 'blocksPerPage' | 'scheduler' | 'pctDepth'>): Model {
+    const key = `${b.strategy}\0${b.strategyFile?.sourceHash ?? ''}\0${b.scenario}\0${b.blocksPerPage}\0${b.scheduler}\0${b.pctDepth}`;
     let m = this.models.get(key);
     if (m === undefined) {
-      m = new Model(batchConfig(b));
+      m = new Model(batchConfig(b), b.strategyFile === null ? {} : { strategies: [this.resolve(b.strategyFile)] });
       this.models.set(key, m);
     }
     return m;
@@ -138,7 +142,7 @@ export function checkBatch(payload: unknown): Batch {
   return {
     campaignId: r.str('campaignId'),
     index: r.whole('index', 0, Number.MAX_SAFE_INTEGER),
-    strategy: r.strategy(),
+    ...r.strategy(),
     scenario: r.scenario(),
     blocksPerPage: r.blocksPerPage(),
     scheduler: r.scheduler(),

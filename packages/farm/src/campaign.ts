@@ -7,13 +7,20 @@
  */
 import { BLOCKS_PER_PAGE, DEFAULTS, MODEL_VERSION, SCENARIOS, STRATEGIES, type RunConfig } from '@pcfarm/core';
 import { FarmError } from './errors.js';
+import { checkStrategyFileRef, type StrategyFileRef } from './strategy-ref.js';
 import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, type CampaignScheduler } from './limits.js';
 
 /** What a campaign asks; every field has a default (CAMPAIGN_DEFAULTS). */
 export interface CampaignSpec {
   /** A label for people; not unique. */
   name: string;
+  /** Strategy ids: built-in ones and those of strategyFiles. */
   strategies: string[];
+  /**
+   * The strategy files the campaign runs, each pinned by its source hash:
+   * what a worker needs to find the same file (never its code).
+   */
+  strategyFiles: StrategyFileRef[];
   scenarios: string[];
   /**
    * Disk blocks per page, each a cell axis: 1 is whole-page buffers, 2 and 4
@@ -64,6 +71,8 @@ export interface Batch {
   /** The batch's place in the campaign's order; its identity. */
   index: number;
   strategy: string;
+  /** The strategy's file, when it is not a built-in: the worker runs it only with a file of this hash. */
+  strategyFile: StrategyFileRef | null;
   scenario: string;
   blocksPerPage: number;
   scheduler: CampaignScheduler;
@@ -84,8 +93,18 @@ export function campaignSpec(input: Partial<CampaignSpec>): CampaignSpec {
     throw new FarmError('EBADCAMPAIGN', m);
   };
   if (input === null || typeof input !== 'object') bad('a campaign spec must be an object');
-  const list = (field: 'strategies' | 'scenarios', known: readonly string[]): string[] => {
-    const v = input[field] ?? [...known];
+  const files = (): StrategyFileRef[] => {
+    const v: unknown = input.strategyFiles ?? [];
+    if (!Array.isArray(v)) bad(`strategyFiles must be a list of {id, sourceHash, path}, not ${JSON.stringify(v)}`);
+    const refs = (v as unknown[]).map((x, i) => checkStrategyFileRef(x, (m) => bad(`strategyFiles[${i}]: ${m}`)));
+    const ids = refs.map((r) => r.id);
+    if (new Set(ids).size !== ids.length) bad('strategyFiles names one strategy id twice');
+    return refs;
+  };
+  const strategyFiles = files();
+  const fileIds = strategyFiles.map((r) => r.id);
+  const list = (field: 'strategies' | 'scenarios', known: readonly string[], byDefault: readonly string[] = known): string[] => {
+    const v = input[field] ?? [...byDefault];
     if (!Array.isArray(v) || v.length === 0) bad(`${field} must be a non-empty list; known: ${known.join(', ')}`);
     for (const x of v) if (!known.includes(x)) bad(`unknown ${field === 'strategies' ? 'strategy' : 'scenario'} ${JSON.stringify(x)}; known: ${known.join(', ')}`);
     if (new Set(v).size !== v.length) bad(`${field} lists one twice`);
@@ -123,7 +142,8 @@ export function campaignSpec(input: Partial<CampaignSpec>): CampaignSpec {
   }
   return {
     name,
-    strategies: list('strategies', STRATEGIES),
+    strategies: list('strategies', [...STRATEGIES, ...fileIds], fileIds.length > 0 ? fileIds : STRATEGIES),
+    strategyFiles,
     scenarios: list('scenarios', SCENARIOS),
     blocksPerPage: blocksPerPage(),
     scheduler: scheduler as CampaignSpec['scheduler'],
@@ -147,12 +167,16 @@ export function newCampaign(id: string, spec: CampaignSpec, now: number): Campai
  * missing field must not turn into the axis' default.
  */
 export function upgradeSpec<S extends Partial<CampaignSpec>>(spec: S): S {
-  return spec.blocksPerPage === undefined ? { ...spec, blocksPerPage: [DEFAULTS.blocksPerPage] } : spec;
+  let s = spec;
+  if (s.blocksPerPage === undefined) s = { ...s, blocksPerPage: [DEFAULTS.blocksPerPage] };
+  // Before strategy files, every strategy was a built-in.
+  if (s.strategyFiles === undefined) s = { ...s, strategyFiles: [] };
+  return s;
 }
 
 /** A stored campaign, upgraded (see upgradeSpec). */
 export function upgradeCampaign(c: Campaign): Campaign {
-  return c.spec.blocksPerPage === undefined ? { ...c, spec: upgradeSpec(c.spec) } : c;
+  return c.spec.blocksPerPage === undefined || c.spec.strategyFiles === undefined ? { ...c, spec: upgradeSpec(c.spec) } : c;
 }
 
 /** The cells of a campaign: strategies x scenarios x blocks per page. */
@@ -191,10 +215,12 @@ export function batchAt(campaign: Campaign, index: number): Batch | null {
   const seedCount = Math.min(spec.seedsPerCell === null ? spec.batchSeeds : Math.min(spec.batchSeeds, spec.seedsPerCell - offset), seedsLeft);
   // Cells in the matrix's order: strategy, then scenario, then blocks per page.
   const bpps = spec.blocksPerPage.length;
+  const strategy = spec.strategies[Math.floor(cell / (spec.scenarios.length * bpps))]!;
   return {
     campaignId: campaign.id,
     index,
-    strategy: spec.strategies[Math.floor(cell / (spec.scenarios.length * bpps))]!,
+    strategy,
+    strategyFile: spec.strategyFiles.find((r) => r.id === strategy) ?? null,
     scenario: spec.scenarios[Math.floor(cell / bpps) % spec.scenarios.length]!,
     blocksPerPage: spec.blocksPerPage[cell % bpps]!,
     scheduler: spec.scheduler,

@@ -230,6 +230,7 @@ export function minimizeJobOf(campaign: Campaign, b: Bucket, runsMax: number): M
     bucketId: b.id,
     title: b.title,
     strategy: b.strategy,
+    strategyFile: campaign.spec.strategyFiles.find((r) => r.id === b.strategy) ?? null,
     scenario: ex.scenario,
     blocksPerPage: ex.blocksPerPage,
     scheduler: campaign.spec.scheduler,

@@ -29,4 +29,8 @@ export type FarmErrorCode =
   /** A campaign in a state that does not allow the request (e.g. resume a finished one). */
   | 'ESTATE'
   /** Redis cannot be reached (or refuses us): the message names the URL. */
-  | 'EREDIS';
+  | 'EREDIS'
+  /** A strategy file that does not read, compile or load: the message names file:line. */
+  | 'ESTRATEGYFILE'
+  /** A job for a strategy file this worker does not have (by its source hash): another worker takes it. */
+  | 'ENOSTRATEGYFILE';

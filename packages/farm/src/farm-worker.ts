@@ -11,6 +11,11 @@
  * again cannot help); a job lost to the infrastructure (a thread died) is
  * thrown as is, so BullMQ retries it. A failing model run is never an
  * error: it is part of the result.
+ *
+ * A job of a strategy file runs only on a worker that has a file with the
+ * job's source hash (in its --strategies directories, or at the recorded
+ * path of the same checkout): no code travels through Redis. A worker
+ * without it hands the job back, delayed, for the others, and says so once.
  */
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
@@ -23,6 +28,8 @@ import { InfraError, type Executor } from './executor.js';
 import { batchQueueName, minimizeQueueName, type AuditJobData } from './farm-queues.js';
 import { checkMinimizeJob, type Minimized, type MinimizeJob } from './minimize-job.js';
 import { REDIS_PREFIX_DEFAULT, RedisStore } from './redis-store.js';
+import { strategyResolver, type StrategyResolver } from './strategy-files.js';
+import type { StrategyFileRef } from './strategy-ref.js';
 import { THREADS_MAX, ThreadPool } from './thread-pool.js';
 
 export interface FarmWorkerOptions {
@@ -44,6 +51,8 @@ export interface FarmWorkerOptions {
    * embedded engine keeps two in flight per thread for the same reason); default 2.
    */
   jobsPerThread?: number;
+  /** Directories of strategy files this worker may run, beside a job's recorded path (pcfarm worker --strategies). */
+  strategyDirs?: readonly string[];
   /** Unique id; default host-pid-random. */
   id?: string;
   /** What runs the jobs; default a ThreadPool of `concurrency` threads, closed with the worker. */
@@ -56,6 +65,10 @@ export const FARM_WORKER_DEFAULTS = { lockMs: 30_000, stalledCheckMs: 15_000, st
 export const AUDIT_DEFERRALS_MAX = 20;
 /** How long a handed-back audit waits before it is offered again, in ms. */
 export const AUDIT_DEFER_MS = 100;
+/** How long a job whose strategy file this worker lacks waits before it is offered again, in ms. */
+export const STRATEGY_HANDBACK_MS = 1_000;
+/** Workers a job remembers as having refused it for want of its strategy file. */
+const REFUSERS_KEPT = 32;
 /** Most a worker logs of BullMQ's connection errors: one line per this many ms. */
 const ERROR_LOG_MS = 5_000;
 
@@ -72,6 +85,9 @@ export class FarmWorker {
   private runs = 0;
   private lastReport = { at: Date.now(), runs: 0 };
   private lastErrorLog = 0;
+  private readonly strategies: StrategyResolver;
+  /** Strategy files (by source hash) this worker lacked, so it says so once per file. */
+  private readonly lacking = new Set<string>();
   private closed: Promise<void> | null = null;
 
   /** Start pulling jobs at once; see FarmWorker.start to wait until it is connected. */
@@ -85,7 +101,8 @@ export class FarmWorker {
     this.log = options.log ?? (() => {});
     this.store = new RedisStore(redis, { prefix });
     this.ownsExecutor = options.executor === undefined;
-    this.executor = options.executor ?? new ThreadPool({ threads: this.concurrency });
+    this.strategies = strategyResolver(options.strategyDirs ?? []);
+    this.executor = options.executor ?? new ThreadPool({ threads: this.concurrency, strategyDirs: options.strategyDirs ?? [] });
     const common = {
       connection: redis,
       name: this.id,
@@ -97,7 +114,7 @@ export class FarmWorker {
     if (!Number.isSafeInteger(jobsPerThread) || jobsPerThread < 1) throw new RangeError(`jobsPerThread must be a whole number of at least 1, not ${jobsPerThread}`);
     this.batches = new Worker(batchQueueName(prefix), (job, token) => this.runBatchJob(job, token), { ...common, concurrency: this.concurrency * jobsPerThread });
     // One minimization at a time beside the batches: it shares the threads, and a bucket's reproducer can wait a little.
-    this.minimizations = new Worker(minimizeQueueName(prefix), (job) => this.runMinimizeJob(job), { ...common, concurrency: 1 });
+    this.minimizations = new Worker(minimizeQueueName(prefix), (job, token) => this.runMinimizeJob(job, token), { ...common, concurrency: 1 });
     for (const w of [this.batches, this.minimizations]) {
       w.on('error', (e) => this.connectionError(e));
       w.on('stalled', (jobId) => this.log(`job ${jobId} had stalled (its worker died or lost its lock): it runs again`));
@@ -141,6 +158,7 @@ export class FarmWorker {
     } catch (e) {
       throw this.refuse(job, e);
     }
+    if (b.strategyFile !== null) await this.needStrategyFile(job, token, b.strategyFile);
     if (job.name === 'audit') await this.handBackOwnAudit(job, token);
     try {
       const r = await this.executor.runBatch(b);
@@ -151,13 +169,14 @@ export class FarmWorker {
     }
   }
 
-  private async runMinimizeJob(job: Job): Promise<Minimized> {
+  private async runMinimizeJob(job: Job, token: string | undefined): Promise<Minimized> {
     let m: MinimizeJob;
     try {
       m = checkMinimizeJob(job.data);
     } catch (e) {
       throw this.refuse(job, e);
     }
+    if (m.strategyFile !== null) await this.needStrategyFile(job, token, m.strategyFile);
     try {
       return await this.executor.minimize(m);
     } catch (e) {
@@ -178,6 +197,29 @@ export class FarmWorker {
     await job.updateData({ ...data, deferrals: deferrals + 1 });
     await job.moveToDelayed(Date.now() + AUDIT_DEFER_MS, token);
     throw new DelayedError();
+  }
+
+  /**
+   * A job of a strategy file this worker does not have: hand it back,
+   * delayed, so another worker takes it (the job records who refused it and
+   * why, for `pcfarm campaign show` and the dashboard).
+   */
+  private async needStrategyFile(job: Job, token: string | undefined, ref: StrategyFileRef): Promise<void> {
+    try {
+      this.strategies(ref);
+      return;
+    } catch (e) {
+      if (!(e instanceof FarmError) || e.code !== 'ENOSTRATEGYFILE') throw this.refuse(job, e);
+      if (!this.lacking.has(ref.sourceHash)) {
+        this.lacking.add(ref.sourceHash);
+        this.log(`handing back jobs of strategy file ${ref.id} (${ref.sourceHash}) for workers that have it: ${e.message}`);
+      }
+      const data = job.data as { refusedBy?: unknown };
+      const refusedBy = Array.isArray(data.refusedBy) ? data.refusedBy.filter((w): w is string => typeof w === 'string') : [];
+      if (!refusedBy.includes(this.id)) await job.updateData({ ...job.data, refusedBy: [...refusedBy, this.id].slice(-REFUSERS_KEPT), refusal: e.message });
+      await job.moveToDelayed(Date.now() + STRATEGY_HANDBACK_MS, token);
+      throw new DelayedError();
+    }
   }
 
   /** A job this worker will not run: failed for good, with the reason first in its message. */

@@ -21,5 +21,7 @@ export { FARM_BUGS_MAX, REDIS_PREFIX_DEFAULT, RedisStore, type AuditSummary, typ
 export { checkSnapshot } from './snapshot-check.js';
 export { auditJobId, batchJobId, batchQueueName, minimizeJobId, minimizeQueueName, REFUSED_MODEL_VERSION, type AuditJobData, type BatchJobName } from './farm-queues.js';
 export { Coordinator, COORDINATOR_DEFAULTS, type CoordinatorOptions } from './coordinator.js';
-export { AUDIT_DEFER_MS, AUDIT_DEFERRALS_MAX, FARM_WORKER_DEFAULTS, FarmWorker, type FarmWorkerOptions } from './farm-worker.js';
+export { AUDIT_DEFER_MS, AUDIT_DEFERRALS_MAX, FARM_WORKER_DEFAULTS, FarmWorker, STRATEGY_HANDBACK_MS, type FarmWorkerOptions } from './farm-worker.js';
 export { freePort, RedisServer, type RedisServerOptions } from './redis-server.js';
+export { checkStrategyFileRef, SOURCE_HASH_PATTERN, STRATEGY_ID_PATTERN, type StrategyFileRef } from './strategy-ref.js';
+export { findStrategyFile, loadStrategyFile, loadStrategyFiles, scanStrategyDirs, siteIn, STRATEGY_API_SPECIFIERS, STRATEGY_FILE_BYTES_MAX, STRATEGY_FILE_EXTENSIONS, STRATEGY_RESCAN_MS, strategyFileRef, strategyResolver, strategySourceHash, strategyTemplate, type StrategyFile, type StrategyResolver } from './strategy-files.js';

@@ -9,6 +9,7 @@ import { encodeReproducer, minimize, MINIMIZE_DEFAULTS, reproducerOf, type Minim
 import { batchConfig, CAMPAIGN_LIMITS, type Batch } from './campaign.js';
 import type { BatchRunner } from './batch.js';
 import { PayloadReader } from './payload.js';
+import type { StrategyFileRef } from './strategy-ref.js';
 
 export interface MinimizeJob {
   campaignId: string;
@@ -16,6 +17,8 @@ export interface MinimizeJob {
   /** The bucket's signature title: the minimized run must keep it. */
   title: string;
   strategy: string;
+  /** The strategy's file, when it is not a built-in (Batch.strategyFile). */
+  strategyFile: StrategyFileRef | null;
   scenario: string;
   blocksPerPage: number;
   scheduler: Batch['scheduler'];
@@ -58,7 +61,7 @@ export function runMinimize(runner: BatchRunner, job: MinimizeJob, now: () => nu
     throw new Error(`farm bug: seed ${job.seed} of ${job.strategy} x ${job.scenario} fails as "${r.signature.title}", not as its bucket "${job.title}"`);
   }
   return {
-    reproducer: encodeReproducer(reproducerOf(batchConfig(job), r.choices)),
+    reproducer: encodeReproducer(reproducerOf(batchConfig(job), r.choices, job.strategyFile?.sourceHash)),
     seed: job.seed,
     scenario: job.scenario,
     blocksPerPage: job.blocksPerPage,
@@ -79,7 +82,7 @@ export function checkMinimizeJob(payload: unknown): MinimizeJob {
     campaignId: r.str('campaignId'),
     bucketId: r.str('bucketId'),
     title: r.str('title'),
-    strategy: r.strategy(),
+    ...r.strategy(),
     scenario: r.scenario(),
     blocksPerPage: r.blocksPerPage(),
     scheduler: r.scheduler(),

@@ -6,6 +6,7 @@
 import { BLOCKS_PER_PAGE, MODEL_VERSION, SCENARIOS, STRATEGIES } from '@pcfarm/core';
 import { FarmError } from './errors.js';
 import { CAMPAIGN_SCHEDULERS, type CampaignScheduler } from './limits.js';
+import { checkStrategyFileRef, type StrategyFileRef } from './strategy-ref.js';
 
 export class PayloadReader {
   private readonly p: Record<string, unknown>;
@@ -39,9 +40,14 @@ export class PayloadReader {
     return v;
   }
 
-  strategy(): string {
+  /** The strategy: a built-in one, or the strategy file its `strategyFile` reference names. */
+  strategy(): { strategy: string; strategyFile: StrategyFileRef | null } {
     const v = this.str('strategy');
-    return STRATEGIES.includes(v) ? v : this.bad(`unknown strategy ${JSON.stringify(v)}`);
+    const ref = this.p.strategyFile;
+    if (ref === undefined || ref === null) return STRATEGIES.includes(v) ? { strategy: v, strategyFile: null } : this.bad(`unknown strategy ${JSON.stringify(v)}`);
+    const strategyFile = checkStrategyFileRef(ref, (m) => this.bad(`strategyFile: ${m}`));
+    if (strategyFile.id !== v) this.bad(`strategyFile is ${JSON.stringify(strategyFile.id)}'s, not the job's strategy ${JSON.stringify(v)}`);
+    return { strategy: v, strategyFile };
   }
 
   scenario(): string {

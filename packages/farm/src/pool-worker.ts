@@ -3,14 +3,15 @@
  * running the jobs the main thread posts, one at a time.
  */
 import { performance } from 'node:perf_hooks';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { BatchRunner, checkBatch } from './batch.js';
 import { FarmError } from './errors.js';
 import { checkMinimizeJob, runMinimize } from './minimize-job.js';
+import { strategyResolver } from './strategy-files.js';
 import type { FromPoolWorker, ToPoolWorker } from './thread-pool.js';
 
 const port = parentPort!;
-const runner = new BatchRunner();
+const runner = new BatchRunner(strategyResolver((workerData as { strategyDirs?: string[] } | null)?.strategyDirs ?? []));
 
 port.on('message', (m: ToPoolWorker) => {
   let reply: FromPoolWorker;

@@ -31,6 +31,8 @@ interface Slot {
 export interface ThreadPoolOptions {
   /** Worker threads; default one per core (os.availableParallelism()). */
   threads?: number;
+  /** Directories of strategy files the threads may run (pcfarm worker --strategies), beside a job's recorded path. */
+  strategyDirs?: readonly string[];
 }
 
 /** The most threads a pool may have. */
@@ -42,16 +44,18 @@ export class ThreadPool implements Executor {
   private readonly queue: Pending[] = [];
   private nextId = 0;
   private closed = false;
+  private readonly strategyDirs: readonly string[];
 
   constructor(options: ThreadPoolOptions = {}) {
     const threads = options.threads ?? availableParallelism();
     if (!Number.isSafeInteger(threads) || threads < 1 || threads > THREADS_MAX) throw new FarmError('EBADCAMPAIGN', `threads must be a whole number from 1 to ${THREADS_MAX}, not ${threads}`);
     this.concurrency = threads;
+    this.strategyDirs = [...(options.strategyDirs ?? [])];
     for (let i = 0; i < threads; i++) this.slots.push(this.spawn());
   }
 
   private spawn(): Slot {
-    const slot: Slot = { worker: new Worker(new URL('./pool-worker.js', import.meta.url)), job: null };
+    const slot: Slot = { worker: new Worker(new URL('./pool-worker.js', import.meta.url), { workerData: { strategyDirs: this.strategyDirs } }), job: null };
     slot.worker.on('message', (m: FromPoolWorker) => {
       const job = slot.job!;
       slot.job = null;
