@@ -71,7 +71,7 @@ describe('pcfarm bench', () => {
       [['--threads', '0'], '--threads must be from 1 to 256, not 0'],
       [['--threads', 'all'], '--threads must be a whole number, not "all"'],
       [['--runs', '5'], "unknown option --runs for 'bench'; it takes --quick, --smoke, --threads, --json"],
-      [['fast'], "'bench' takes no arguments, not fast"],
+      [['fast'], "'bench' takes only options, not fast"],
     ];
     for (const [args, message] of cases) {
       const r = pcfarm('bench', ...args);
