@@ -217,14 +217,13 @@ export function commandHelp(command: Command): string {
 
 /** Every command's help, then what the exit statuses mean. */
 export function fullHelp(): string {
+  const statuses = `Exit statuses, the same in every command: ${EXIT.ok} done, nothing failed; ${EXIT.found} a failure found; ${EXIT.usage} bad usage or input it cannot use; ${EXIT.budget} verify's budget ran out; ${EXIT.unavailable} Redis unreachable, or the build failed; ${EXIT.bug} a bug of pcfarm; ${EXIT.interrupted} stopped by Ctrl-C.`;
   return [
-    'pcfarm: fuzz Linux page-cache write paths for the hazards of the 2007 write-deadlock debate\n',
-    'usage:',
-    ...COMMANDS.map((c) => commandHelp(c).trimEnd()),
+    'pcfarm: fuzz Linux page-cache write paths for the hazards of the 2007 write-deadlock debate',
     '',
-    `exit statuses, the same in every command: ${EXIT.ok} done, nothing failed; ${EXIT.found} a failure found; ${EXIT.usage} bad usage or input it cannot use;`,
-    `${EXIT.budget} verify's budget ran out; ${EXIT.unavailable} Redis unreachable or the build failed; ${EXIT.bug} a bug of pcfarm; ${EXIT.interrupted} stopped by Ctrl-C.`,
-    `'${PCFARM} help COMMAND' prints one command's help.`,
+    ...COMMANDS.map((c) => commandHelp(c)),
+    ...wrap(statuses.split(' '), '', ''),
+    `One command's help: ${PCFARM} help COMMAND`,
     '',
   ].join('\n');
 }
