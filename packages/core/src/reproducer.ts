@@ -95,9 +95,11 @@ export function encodeReproducer(r: Reproducer): string {
  * the prefix, a character, truncation, the checksum), EMODELVERSION when
  * another model version made it (its choices would replay differently), and
  * the config's own codes (EUNKNOWNSTRATEGY, …) for what this model cannot run.
- * `strategies` names strategies loaded from files, beside the built-in ones.
+ * `strategies` names strategies loaded from files, beside the built-in ones;
+ * null takes any strategy id (a caller that runs the choices against a
+ * strategy of its own, as a findings diff re-tests A's buckets against B).
  */
-export function decodeReproducer(text: string, strategies: readonly string[] = []): Reproducer {
+export function decodeReproducer(text: string, strategies: readonly string[] | null = []): Reproducer {
   const s = text.replace(/\s+/g, '');
   const format = /^pcfarm(\d+):/.exec(s);
   if (format === null) throw bad(`not a pcfarm reproducer: it should start with ${REPRODUCER_PREFIX}, but starts with ${JSON.stringify(s.slice(0, REPRODUCER_PREFIX.length))}`);
@@ -136,7 +138,7 @@ export function decodeReproducer(text: string, strategies: readonly string[] = [
   if (b.pos !== body.length) throw bad(`malformed: ${body.length - b.pos} byte(s) left after the strategy hash`);
   if (strategyHash !== undefined && STRATEGY_TABLE.has(config.strategy)) throw bad(`malformed: a source hash for the built-in strategy ${config.strategy}`);
   try {
-    resolveConfig(config, [...STRATEGY_TABLE.keys(), ...strategies], [...SCENARIO_TABLE.keys()]);
+    resolveConfig(config, strategies === null ? [config.strategy] : [...STRATEGY_TABLE.keys(), ...strategies], [...SCENARIO_TABLE.keys()]);
   } catch (e) {
     if (e instanceof ConfigError) {
       if (e.code === 'EUNKNOWNSTRATEGY' && strategyHash !== undefined) {

@@ -25,3 +25,5 @@ export { AUDIT_DEFER_MS, AUDIT_DEFERRALS_MAX, FARM_WORKER_DEFAULTS, FarmWorker, 
 export { freePort, RedisServer, type RedisServerOptions } from './redis-server.js';
 export { checkStrategyFileRef, SOURCE_HASH_PATTERN, STRATEGY_ID_PATTERN, type StrategyFileRef } from './strategy-ref.js';
 export { findStrategyFile, loadStrategyFile, loadStrategyFiles, scanStrategyDirs, siteIn, STRATEGY_API_SPECIFIERS, STRATEGY_FILE_BYTES_MAX, STRATEGY_FILE_EXTENSIONS, STRATEGY_RESCAN_MS, strategyFileRef, strategyResolver, strategySourceHash, strategyTemplate, type StrategyFile, type StrategyResolver } from './strategy-files.js';
+export { diffCampaigns, DIFF_LIMITS, pairStrategies, retestBuckets, type BucketDiff, type CampaignDiff, type DiffChange, type DiffSide, type FileStrategies, type Retest } from './diff.js';
+export { regressionTest, type RegressionTestInput } from './export-test.js';
