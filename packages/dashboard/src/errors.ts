@@ -166,6 +166,7 @@ function validationMessage(f: Partial<FastifyError>): string {
 /** Fastify's error handler: log what is the server's fault, answer the rest plainly. */
 export function errorHandler(e: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const { status, body } = errorAnswer(e);
-  if (status >= 500) request.log.error({ err: e }, 'request failed');
+  // A 5xx said on purpose (busy, stopping, a request that went away) is no failure of the server's.
+  if (status >= 500 && !(e instanceof HttpError)) request.log.error({ err: e }, 'request failed');
   void reply.status(status).send(body);
 }

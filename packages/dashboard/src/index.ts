@@ -6,7 +6,7 @@ export { buildApp, DashboardError, liveHubOf, startDashboard, type AppOptions, t
 export { isLoopback } from './auth.js';
 export { LocalControl, StoreControl, type CampaignActivity, type CampaignControl, type LocalControlOptions } from './control.js';
 export { errorAnswer, HttpError, type ErrorBody } from './errors.js';
-export { LiveHub, RATE_WINDOW_MS, WORKER_LATE_MS, workerViews, type BucketEvent, type LiveEvent, type StatsEvent, type WorkersEvent, type WorkerView } from './live.js';
+export { LiveHub, RATE_WINDOW_MS, WORKER_LATE_MS, workerViews, type BucketChange, type BucketEvent, type BucketUpdateEvent, type LiveEvent, type StatsEvent, type WorkersEvent, type WorkerView } from './live.js';
 export { MATRIX_RUNS, MATRIX_WORK, MatrixCache, MatrixCancelled, type Matrix, type MatrixWork } from './matrix.js';
 export { RATE_LIMITS } from './rate-limits.js';
 export { SESSION_COOKIE } from './auth.js';

@@ -54,11 +54,21 @@ export interface StatsEvent {
   sample: Sample | null;
 }
 
-/** A bucket that is new to this stream, or changed since it was last sent: the whole bucket. */
+/** A bucket that is new to this stream: the whole bucket. */
 export interface BucketEvent {
   type: 'bucket';
   campaign: string;
   bucket: Bucket;
+}
+
+/** What of a bucket a batch or a minimization changes; the rest (its title, sites, examples) stays as first sent. */
+export type BucketChange = Pick<Bucket, 'id' | 'count' | 'lastSeenAt' | 'scenarios' | 'blocksPerPage' | 'minimized' | 'witness'>;
+
+/** A bucket the stream has sent that changed since: only what changed can change. */
+export interface BucketUpdateEvent {
+  type: 'bucket-update';
+  campaign: string;
+  bucket: BucketChange;
 }
 
 export interface WorkersEvent {
@@ -67,7 +77,7 @@ export interface WorkersEvent {
   workers: WorkerView[];
 }
 
-export type LiveEvent = StatsEvent | BucketEvent | WorkersEvent;
+export type LiveEvent = StatsEvent | BucketEvent | BucketUpdateEvent | WorkersEvent;
 
 /** Which campaigns a listener follows: one, or every running one ('*'). */
 export type LiveFilter = string;
@@ -95,15 +105,19 @@ interface CampaignNews {
   stats: StatsEvent;
   /** The stats but for the time: what a listener has heard already is not sent again. */
   statsKey: string;
-  /** Buckets new or changed since the last tick. */
-  changed: BucketEvent[];
+  /** Buckets new (whole) or changed (what changed) since the last tick. */
+  changed: (BucketEvent | BucketUpdateEvent)[];
   /** Every bucket, when a fresh listener needs them. */
   all: BucketEvent[] | null;
 }
 
-/** What of a bucket the page shows and can change: when this differs, the bucket is sent again. */
+/** What of a bucket a page shows and a batch can change: when this differs, its change is sent. */
 function bucketVersion(b: Bucket): string {
-  return `${b.count}/${b.lastSeenAt}/${b.scenarios.length}/${b.blocksPerPage.length}/${b.examples.length}/${b.minimized === null ? 0 : 1}/${b.witness ?? ''}`;
+  return `${b.count}/${b.lastSeenAt}/${b.scenarios.length}/${b.blocksPerPage.length}/${b.minimized === null ? 0 : 1}/${b.witness ?? ''}`;
+}
+
+function changeOf(b: Bucket): BucketChange {
+  return { id: b.id, count: b.count, lastSeenAt: b.lastSeenAt, scenarios: b.scenarios, blocksPerPage: b.blocksPerPage, minimized: b.minimized, witness: b.witness };
 }
 
 /** Runs per second of running time between the oldest and newest points of the history. */
@@ -251,7 +265,7 @@ export class LiveHub {
   private async campaignNews(s: CampaignSummary, at: number, wantAll: boolean): Promise<CampaignNews> {
     const id = s.campaign.id;
     let t = this.tracked.get(id);
-    const changed: BucketEvent[] = [];
+    const changed: (BucketEvent | BucketUpdateEvent)[] = [];
     let all: BucketEvent[] | null = null;
     const bucketsAt = `${s.buckets}/${s.warningBuckets}/${s.runs}/${s.minimized}`;
     if (t === undefined || bucketsAt !== t.bucketsAt || wantAll) {
@@ -267,9 +281,10 @@ export class LiveHub {
         t.bucketsAt = bucketsAt;
         for (const b of buckets) {
           const v = bucketVersion(b);
-          if (t.known.get(b.id) === v) continue;
+          const was = t.known.get(b.id);
+          if (was === v) continue;
           t.known.set(b.id, v);
-          changed.push({ type: 'bucket', campaign: id, bucket: b });
+          changed.push(was === undefined ? { type: 'bucket', campaign: id, bucket: b } : { type: 'bucket-update', campaign: id, bucket: changeOf(b) });
         }
       }
     }

@@ -70,9 +70,12 @@ interface Entry {
   worker: Worker | null;
 }
 
-/** A request that went away before its matrix was ready; nobody reads this answer. */
-export class MatrixCancelled extends Error {
-  override readonly name = 'MatrixCancelled';
+/** A request that went away before its matrix was ready (nobody reads this answer), or a server that is stopping. */
+export class MatrixCancelled extends HttpError {
+  constructor(message: string) {
+    super(503, 'ECANCELLED', message);
+    this.name = 'MatrixCancelled';
+  }
 }
 
 export class MatrixCache {

@@ -318,6 +318,15 @@ export const bucketEventSchema = {
   properties: { type: { type: 'string', enum: ['bucket'] }, campaign: str, bucket: bucketSchema },
 } as const;
 
+export const bucketUpdateEventSchema = {
+  type: 'object',
+  properties: {
+    type: { type: 'string', enum: ['bucket-update'] },
+    campaign: str,
+    bucket: { type: 'object', properties: { id: str, count: num, lastSeenAt: num, scenarios: strings, blocksPerPage: ints, minimized: minimizedSchema, witness: strOrNull } },
+  },
+} as const;
+
 export const workersEventSchema = {
   type: 'object',
   properties: { type: { type: 'string', enum: ['workers'] }, at: num, workers: { type: 'array', items: workerSchema } },

@@ -1,6 +1,6 @@
 import { batchAt, BatchRunner, campaignSpec, EmbeddedStore, type Campaign } from '@pcfarm/farm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { liveHubOf, LiveHub, startDashboard, StoreControl, WORKER_LATE_MS, type BucketEvent, type LiveEvent, type StatsEvent } from '../dist/index.js';
+import { liveHubOf, LiveHub, startDashboard, StoreControl, WORKER_LATE_MS, type BucketEvent, type BucketUpdateEvent, type LiveEvent, type StatsEvent } from '../dist/index.js';
 import { tempDir, waitFor } from './helpers.js';
 
 const runner = new BatchRunner();
@@ -63,13 +63,16 @@ describe('the live hub', () => {
     await hub.tick();
     expect(one).toEqual([]);
 
-    // Another batch: the buckets it hit again come with their new counts, and the rate is over running time.
+    // Another batch: the buckets it hit again come as what changed (their counts), not whole; the rate is over running time.
     await record(store, c, 1, 300);
     now += 1000;
     await hub.tick();
-    const again = one.filter((e) => e.type === 'bucket') as BucketEvent[];
+    const again = one.filter((e) => e.type === 'bucket-update') as BucketUpdateEvent[];
     expect(again.length).toBeGreaterThan(0);
-    for (const e of again) expect(e.bucket.count).toBe((await store.bucket(c.id, e.bucket.id))!.count);
+    for (const e of again) {
+      expect(e.bucket.count).toBe((await store.bucket(c.id, e.bucket.id))!.count);
+      expect(Object.keys(e.bucket)).not.toContain('examples');
+    }
     expect(again.some((e) => e.bucket.count > firstCounts.get(e.bucket.id)!)).toBe(true);
     expect((one.find((e) => e.type === 'stats') as StatsEvent).runsPerSec).toBeCloseTo((200 * 1000) / 300, 6);
     await store.close();
@@ -133,6 +136,8 @@ describe('GET /api/events', () => {
       const res = await fetch(`${d.url}api/events?campaign=${c.id}`, { signal: abort.signal });
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      // Gzipped (fetch asks for it and reads it back): each event flushed, or this test would wait for ever.
+      expect(res.headers.get('content-encoding')).toBe('gzip');
       const hub = liveHubOf(d.app)!;
       await waitFor(() => (hub.listening === 1 ? true : undefined), 5000, 'the listener');
       // The hub knows the campaign (no buckets) before the batch lands, so its buckets are news.

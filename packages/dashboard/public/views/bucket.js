@@ -62,9 +62,8 @@ export async function bucketView(el, id, bid, reload) {
   }
   // Minimization finishes in the background: the stream sends this bucket again when it lands (a warning has none coming).
   if (b.minimized || b.severity === 'warning') return live(null, {});
-  return live(id, {
-    bucket: (e) => {
-      if (e.bucket.id === bid && e.bucket.minimized) reload();
-    },
-  });
+  const landed = (e) => {
+    if (e.bucket.id === bid && e.bucket.minimized) reload();
+  };
+  return live(id, { bucket: landed, 'bucket-update': landed });
 }

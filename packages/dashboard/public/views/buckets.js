@@ -1,5 +1,5 @@
-// A campaign's bucket table: loaded once, then kept current by the bucket
-// events of the stream (each new or changed bucket, whole). Filters and
+// A campaign's bucket table: loaded once, then kept current by the events of
+// the stream (a new bucket whole, a changed one as what changed). Filters and
 // sorting are done here, by the rules of GET /api/campaigns/ID/buckets
 // (failures first; counts and times largest first, text A to Z; ties by
 // title), and kept in the address, so a reload or a link shows the same.
@@ -180,16 +180,27 @@ export async function bucketTable(el, id, query) {
 
   render();
   let pending = false;
+  // Several buckets often change in one tick: one redraw for them all.
+  const later = () => {
+    if (pending) return;
+    pending = true;
+    setTimeout(() => {
+      pending = false;
+      render();
+    }, 50);
+  };
   return {
-    /** A bucket from the stream, new or changed: several often come in one tick, so one redraw for them all. */
+    /** A bucket from the stream, whole. */
     upsert(b) {
       buckets.set(b.id, b);
-      if (pending) return;
-      pending = true;
-      setTimeout(() => {
-        pending = false;
-        render();
-      }, 50);
+      later();
+    },
+    /** What changed of a bucket the table has (its count, last sighting, minimization…). */
+    update(change) {
+      const b = buckets.get(change.id);
+      if (b === undefined) return;
+      buckets.set(change.id, { ...b, ...change });
+      later();
     },
   };
 }

@@ -191,5 +191,6 @@ export async function campaignView(el, id, query) {
     },
     workers: (e) => showWorkers(e.workers),
     bucket: (e) => table.upsert(e.bucket),
+    'bucket-update': (e) => table.update(e.bucket),
   });
 }

@@ -1,16 +1,20 @@
 /**
  * Server-sent events: GET /api/events follows every running campaign (the
  * campaign list), GET /api/events?campaign=ID one campaign (its page).
- * Events: `stats` (runs, runs per second, coverage, buckets, progress,
- * workers), `bucket` (a new bucket, whole) and `workers` (every tick, so a
- * page knows the farm's health even when nothing runs). A comment line is
- * sent every 15 s so proxies keep the connection, and the listener is
- * dropped when the client goes.
+ * Events, each sent only when it has news: `stats` (runs, runs per second,
+ * coverage, buckets, progress, the newest sample), `bucket` (a bucket new to
+ * the stream, whole), `bucket-update` (what changed of one already sent) and
+ * `workers` (the farm's workers and their health). A comment line is sent
+ * every 15 s so proxies keep the connection, and the listener is dropped
+ * when the client goes. The stream is gzipped for a client that takes it,
+ * flushed after each event: its events repeat their field names, which
+ * compress to next to nothing.
  */
+import { constants, createGzip } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../context.js';
 import type { LiveEvent } from '../live.js';
-import { bucketEventSchema, errorResponses, idSchema, statsEventSchema, workersEventSchema } from '../schemas.js';
+import { bucketEventSchema, bucketUpdateEventSchema, errorResponses, idSchema, statsEventSchema, workersEventSchema } from '../schemas.js';
 
 /** Seconds between keep-alive comments. */
 export const HEARTBEAT_MS = 15_000;
@@ -37,21 +41,31 @@ export default async function eventRoutes(app: FastifyInstance, ctx: RouteContex
       const serialize = {
         stats: reply.compileSerializationSchema(statsEventSchema),
         bucket: reply.compileSerializationSchema(bucketEventSchema),
+        'bucket-update': reply.compileSerializationSchema(bucketUpdateEventSchema),
         workers: reply.compileSerializationSchema(workersEventSchema),
       };
       reply.hijack();
       const res = reply.raw;
+      const gzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
       res.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache, no-transform',
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
+        ...(gzip ? { 'content-encoding': 'gzip', vary: 'accept-encoding' } : {}),
       });
-      res.write('retry: 2000\n\n');
-      const send = (e: LiveEvent): void => {
-        res.write(`event: ${e.type}\ndata: ${serialize[e.type](e as unknown as Record<string, unknown>)}\n\n`);
+      // Each write flushed at once: an event must not wait in the compressor for the next one.
+      const zipped = gzip ? createGzip({ flush: constants.Z_SYNC_FLUSH }) : null;
+      zipped?.pipe(res);
+      const write = (text: string): void => {
+        if (zipped !== null) zipped.write(text);
+        else res.write(text);
       };
-      const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+      write('retry: 2000\n\n');
+      const send = (e: LiveEvent): void => {
+        write(`event: ${e.type}\ndata: ${serialize[e.type](e as unknown as Record<string, unknown>)}\n\n`);
+      };
+      const heartbeat = setInterval(() => write(': keep-alive\n\n'), HEARTBEAT_MS);
       const unsubscribe = ctx.hub.subscribe(campaign ?? '*', send);
       let ended = false;
       const end = (): void => {
@@ -60,11 +74,13 @@ export default async function eventRoutes(app: FastifyInstance, ctx: RouteContex
         clearInterval(heartbeat);
         unsubscribe();
         streams.delete(end);
-        res.end();
+        if (zipped !== null) zipped.end();
+        else res.end();
       };
       streams.add(end);
       request.raw.on('close', end);
       res.on('close', end);
+      zipped?.on('error', end);
       res.on('error', end);
     },
   );
