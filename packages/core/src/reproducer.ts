@@ -104,12 +104,14 @@ export function decodeReproducer(text: string, strategies: readonly string[] | n
   const format = /^pcfarm(\d+):/.exec(s);
   if (format === null) throw bad(`not a pcfarm reproducer: it should start with ${REPRODUCER_PREFIX}, but starts with ${JSON.stringify(s.slice(0, REPRODUCER_PREFIX.length))}`);
   if (format[0] !== REPRODUCER_PREFIX) throw bad(`a format ${format[1]} reproducer; this pcfarm reads format 1 (${REPRODUCER_PREFIX})`);
-  const { bytes, spareBits } = unbase64url(s.slice(REPRODUCER_PREFIX.length), REPRODUCER_PREFIX.length);
+  const { bytes, spareBits, dangling } = unbase64url(s.slice(REPRODUCER_PREFIX.length), REPRODUCER_PREFIX.length);
   const r = new Reader(bytes, 'truncated: it ends inside its length');
   const n = r.varint();
+  // Every string pcfarm writes starts its body with a model version: text that does not is no cut reproducer.
+  if (!startsWithModelVersion(bytes, r.pos)) throw bad(`not a reproducer pcfarm wrote: what follows ${REPRODUCER_PREFIX} does not start with a model version (random or altered text?)`);
   const have = bytes.length - r.pos - 4;
-  if (have < n) throw bad(`truncated: it holds ${Math.max(have, 0)} of its ${n} bytes (and a 4-byte checksum); copy the whole string`);
-  if (have > n) throw bad(`${have - n} unexpected byte(s) after its end: two reproducers run together, or extra text`);
+  if (have < n) throw bad(`truncated: it holds ${Math.max(have, 0)} of its ${n} bytes (and a 4-byte checksum)${dangling ? ' and half a byte' : ''}; copy the whole string`);
+  if (have > n || dangling) throw bad(`${have > n ? `${have - n} unexpected byte(s)` : 'an unexpected character'} after its end: two reproducers run together, or extra text`);
   // Checked after the length, so a cut string is reported as cut.
   if (spareBits) throw bad(`its last character ${JSON.stringify(s[s.length - 1])} is not one an encoder writes: the string was altered`);
   const end = r.pos + n;
@@ -231,7 +233,23 @@ function base64url(bytes: readonly number[]): string {
 }
 
 /** `offset`: where the text starts in the string, so a bad character is named by its position there. */
-function unbase64url(text: string, offset: number): { bytes: number[]; spareBits: boolean } {
+/**
+ * Whether the bytes at `pos` can start a model version (a length of 1 to
+ * 64, then printable ASCII), as far as they go: a cut string passes.
+ */
+function startsWithModelVersion(bytes: readonly number[], pos: number): boolean {
+  if (pos >= bytes.length) return true;
+  const len = bytes[pos]!;
+  if (len < 1 || len > MODEL_VERSION_LENGTH_MAX) return false;
+  for (let i = pos + 1; i < Math.min(bytes.length, pos + 1 + len); i++) if (bytes[i]! < 0x21 || bytes[i]! > 0x7e) return false;
+  return true;
+}
+
+/** The longest model version a reproducer may name (MODEL_VERSION is a few characters). */
+const MODEL_VERSION_LENGTH_MAX = 64;
+
+/** The bytes of base64url text; a last lone character (half a byte: cut, or one too many) is `dangling`. */
+function unbase64url(text: string, offset: number): { bytes: number[]; spareBits: boolean; dangling: boolean } {
   if (text.length === 0) throw bad(`truncated: nothing after ${REPRODUCER_PREFIX}`);
   const sextets: number[] = [];
   for (let i = 0; i < text.length; i++) {
@@ -239,8 +257,9 @@ function unbase64url(text: string, offset: number): { bytes: number[]; spareBits
     if (v < 0) throw bad(`character ${JSON.stringify(text[i])} at position ${offset + i + 1} is not base64url (A-Z, a-z, 0-9, - and _)`);
     sextets.push(v);
   }
-  // One sextet alone cannot end a group of bytes: the string was cut there.
-  if (sextets.length % 4 === 1) throw bad('truncated: it ends in the middle of a byte; copy the whole string');
+  // One sextet alone cannot end a group of bytes: the string was cut there, or has one character too many.
+  const dangling = sextets.length % 4 === 1;
+  if (dangling) sextets.pop();
   const bytes: number[] = [];
   let spareBits = false;
   for (let i = 0; i < sextets.length; i += 4) {
@@ -252,5 +271,5 @@ function unbase64url(text: string, offset: number): { bytes: number[]; spareBits
     // A short last group's spare low bits are 0 when encoded: set ones mean the string was changed.
     if ((group.length === 2 ? n & 0xffff : group.length === 3 ? n & 0xff : 0) !== 0) spareBits = true;
   }
-  return { bytes, spareBits };
+  return { bytes, spareBits, dangling };
 }

@@ -136,6 +136,16 @@ describe('reproducers: bad strings are rejected, saying what is wrong', () => {
     expect(depth).toEqual(expect.objectContaining({ code: 'EBADCONFIG', message: 'reproducer: pctDepth must be a whole number from 1 to 16, not 99' }));
   });
 
+  it('random text after the prefix is called no reproducer, not a truncated one', () => {
+    for (const text of ['pcfarm1:hello-world-this-is-random-text', 'pcfarm1:abcdef', `pcfarm1:${'z'.repeat(30)}`]) {
+      expect(rejects(text).message).toBe('bad reproducer: not a reproducer pcfarm wrote: what follows pcfarm1: does not start with a model version (random or altered text?)');
+    }
+  });
+
+  it('one character too many is extra text, not a cut string', () => {
+    expect(rejects(`${encodeReproducer(SELF)}A`).message).toBe('bad reproducer: an unexpected character after its end: two reproducers run together, or extra text');
+  });
+
   it('an empty reproducer', () => {
     expect(rejects('pcfarm1:').message).toBe('bad reproducer: truncated: nothing after pcfarm1:');
     expect(rejects('').message).toMatch(/^bad reproducer: not a pcfarm reproducer/);
