@@ -82,6 +82,8 @@ export const LIMITS = {
   stackDepthMax: 24,
   /** Operations a file's history may record in one run. */
   historyEventsMax: 256,
+  /** PCT's bug depth, at most: a run draws depth - 1 priority change points. */
+  pctDepthMax: 16,
 } as const;
 
 /** The schedulers a user picks for seeds or a choice list. */
@@ -126,7 +128,7 @@ export function resolveConfig(config: RunConfig, strategies: readonly string[], 
     strategy: config.strategy,
     scenario: config.scenario,
     scheduler,
-    pctDepth: positiveInt('pctDepth', config.pctDepth ?? DEFAULTS.pctDepth, 1, 16),
+    pctDepth: positiveInt('pctDepth', config.pctDepth ?? DEFAULTS.pctDepth, 1, LIMITS.pctDepthMax),
     // 0 until the model fills in the scenario's own estimate.
     pctStepsEstimate: config.pctStepsEstimate === undefined ? 0 : positiveInt('pctStepsEstimate', config.pctStepsEstimate, 1, 1_000_000),
     pctDaemonOneIn: positiveInt('pctDaemonOneIn', config.pctDaemonOneIn ?? DEFAULTS.pctDaemonOneIn, 2, 1_000_000),

@@ -4,7 +4,7 @@
  * and the dashboard's schemas. Its own entry point (`@pcfarm/farm/limits`),
  * so the CLI's cold start reads them without loading the queues.
  */
-import { BLOCKS_PER_PAGE, DEFAULTS, SCHEDULERS, type SchedulerId } from '@pcfarm/core';
+import { BLOCKS_PER_PAGE, DEFAULTS, LIMITS, SCHEDULERS, type SchedulerId } from '@pcfarm/core';
 
 /** A scheduler a campaign runs: every one a user picks but `replay`, which needs a recorded choice list, not seeds. */
 export type CampaignScheduler = Exclude<SchedulerId, 'replay'>;
@@ -28,7 +28,7 @@ export const CAMPAIGN_LIMITS = {
   batchSeedsMax: 100_000,
   seedsPerCellMax: Number.MAX_SAFE_INTEGER,
   examplesPerBucketMax: 50,
-  /** The PCT scheduler's bug depth, at most; the model's own check (packages/core, config.ts) has the same bound. */
-  pctDepthMax: 16,
+  /** The PCT scheduler's bug depth, at most: the model's own bound. */
+  pctDepthMax: LIMITS.pctDepthMax,
   nameLengthMax: 200,
 } as const;
