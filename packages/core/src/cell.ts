@@ -11,7 +11,8 @@ export const ZERO = 0;
 
 const KIND_SHIFT = 30;
 const KIND_STALE = 1;
-const KIND_UNINIT = 2;
+/** UNINIT's kind: a cell's top two bits (Memory.firstOfKind). */
+export const KIND_UNINIT = 2;
 const KIND_DATA = 3;
 const PAYLOAD_MASK = 0x3fffffff;
 const DATA_INDEX_BITS = 20;

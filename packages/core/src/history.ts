@@ -1,4 +1,5 @@
 import { isData, ZERO } from './cell.js';
+import type { Memory } from './memory.js';
 
 /**
  * What every write, store and truncate of one file did and when, so the data
@@ -165,14 +166,18 @@ export class Legality {
   /** After a verdict: the next offset of the judged file at which the events covering it may change. */
   private segEnd = 0;
 
-  constructor(private readonly histories: readonly History[]) {}
+  constructor(
+    private readonly histories: readonly History[],
+    private readonly mem: Memory,
+  ) {}
 
   /**
-   * The index of the first cell of cells[off, off + n), holding file offsets
-   * [o0, o0 + n) of file `ino`, that no linearization over [rs, re] allows;
-   * -1 when all are legal.
+   * The index of the first cell of memory cells[off, off + n), holding file
+   * offsets [o0, o0 + n) of file `ino`, that no linearization over [rs, re]
+   * allows; -1 when all are legal.
    */
-  firstIllegal(ino: number, cells: Uint32Array, off: number, o0: number, n: number, rs: number, re: number): number {
+  firstIllegal(ino: number, off: number, o0: number, n: number, rs: number, re: number): number {
+    const cells = this.mem.cells;
     let i = 0;
     while (i < n) {
       const o = o0 + i;
@@ -181,20 +186,14 @@ export class Legality {
       if (this.matchEv < 0) continue;
       // While neither the judged file's nor the matched file's covering events
       // change, the event that matched the last cell decides the next ones:
-      // one tight loop over the run of cells it explains.
+      // one scan (four cells at a time) over the run of cells it explains.
       const h = this.histories[this.matchIno]!;
       const ev = this.matchEv;
       const delta = this.matchDelta;
       const runEnd = Math.min(n, this.segEnd - o0, this.matchSegEnd - delta - o0);
-      if (h.kind[ev] === EV_ZERO) {
-        while (i < runEnd && cells[off + i] === ZERO) i++;
-      } else {
-        let expect = (h.base[ev]! + (o0 + i + delta - h.pos[ev]!)) >>> 0;
-        while (i < runEnd && cells[off + i] === expect) {
-          i++;
-          expect = (expect + 1) >>> 0;
-        }
-      }
+      if (i >= runEnd) continue;
+      if (h.kind[ev] === EV_ZERO) i += this.mem.firstNotEqual(off + i, runEnd - i, ZERO);
+      else i += this.mem.firstNotLinear(off + i, runEnd - i, (h.base[ev]! + (o0 + i + delta - h.pos[ev]!)) >>> 0);
     }
     return -1;
   }

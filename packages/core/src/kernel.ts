@@ -175,7 +175,7 @@ export class Kernel {
     for (let i = 0; i < LIMITS.tasksMax; i++) this.mms.push(new Mm(i, LIMITS.vpagesMax, 8));
     for (let i = 0; i < LIMITS.tasksMax; i++) this.tasks.push(new Task(i));
     for (let i = 0; i < LIMITS.framesMax; i++) this.pagePool.push(new Page(i));
-    this.legality = new Legality(this.inodes.map((inode): History => inode.history));
+    this.legality = new Legality(this.inodes.map((inode): History => inode.history), this.mem);
   }
 
   /** Forget the previous run; every object is kept for the next. */

@@ -1,4 +1,18 @@
 import { stale, uninit } from './cell.js';
+import { SCAN_WASM } from './scan-wasm.js';
+
+/** The scans of scan.wat, on one Memory's cells. */
+interface Scans {
+  linear(off: number, n: number, base: number): number;
+  same(off: number, n: number, value: number): number;
+  notKind(off: number, n: number, kind: number): number;
+}
+
+/** Compiled once per process: WebAssembly is as deterministic as the rest of the core, and this module reads nothing. */
+let scanModule: WebAssembly.Module | null = null;
+
+/** Bytes of a WebAssembly page. */
+const WASM_PAGE_BYTES = 65536;
 
 /**
  * Physical memory, the disk and swap as regions of one Uint32Array of cells,
@@ -6,6 +20,9 @@ import { stale, uninit } from './cell.js';
  * is a `copyWithin` on one array, with no view or buffer allocated.
  *
  *   [ frames: framesMax pages | disk: blocksMax blocks | swap: slotsMax pages | a page of zeroes ]
+ *
+ * The array is the memory of a WebAssembly instance of scan.wat, so the
+ * oracles' scans over it run four cells at a time (firstNotLinear, ...).
  */
 export class Memory {
   readonly cells: Uint32Array;
@@ -29,6 +46,7 @@ export class Memory {
   readonly blockMaybeUninit: Uint8Array;
   /** Disk blocks whose reads fail (a bad sector): 1 each. */
   readonly badBlock: Uint8Array;
+  private readonly scans: Scans;
 
   constructor(framesMax: number, pageCells: number, blocksMax: number, blockCells: number, slotsMax: number) {
     this.framesMax = framesMax;
@@ -39,7 +57,11 @@ export class Memory {
     this.diskBase = framesMax * pageCells;
     this.swapBase = this.diskBase + blocksMax * blockCells;
     this.zeroOff = this.swapBase + slotsMax * pageCells;
-    this.cells = new Uint32Array(this.zeroOff + pageCells);
+    const length = this.zeroOff + pageCells;
+    const memory = new WebAssembly.Memory({ initial: Math.ceil((length * 4) / WASM_PAGE_BYTES) });
+    scanModule ??= new WebAssembly.Module(SCAN_WASM);
+    this.scans = new WebAssembly.Instance(scanModule, { env: { cells: memory } }).exports as unknown as Scans;
+    this.cells = new Uint32Array(memory.buffer, 0, length);
     this.freeFrames = new Int32Array(framesMax);
     this.freeBlocks = new Int32Array(blocksMax);
     this.slotUsed = new Uint8Array(slotsMax);
@@ -59,6 +81,21 @@ export class Memory {
     this.blocksFree = -1;
     this.badBlock.fill(0);
     this.blockMaybeUninit.fill(0);
+  }
+
+  /** The first i in [0, n) with cells[off + i] !== base + i (mod 2^32), or n: where a run copied in one piece ends. */
+  firstNotLinear(off: number, n: number, base: number): number {
+    return this.scans.linear(off, n, base | 0);
+  }
+
+  /** The first i in [0, n) with cells[off + i] !== value, or n. */
+  firstNotEqual(off: number, n: number, value: number): number {
+    return this.scans.same(off, n, value | 0);
+  }
+
+  /** The first i in [0, n) whose cell is of provenance `kind` (cell.ts: the top two bits), or n. */
+  firstOfKind(off: number, n: number, kind: number): number {
+    return this.scans.notKind(off, n, kind);
   }
 
   frameOff(frame: number): number {

@@ -181,7 +181,7 @@ function* userLoad(k: Kernel, t: Task, addr: number, len: number): Gen<number> {
       // Past i_size the last page's tail is not the file's: only what lies inside is judged.
       const fileOff = (vma.pgoff + vpage - vma.start) * k.pageCells + poff;
       const inside = Math.min(n, vma.inode!.iSize - fileOff);
-      if (inside > 0) checkUserRead(k, t, vma.inode!, k.mem.cells, k.mem.frameOff(frame) + poff, fileOff, inside, k.step, 'load');
+      if (inside > 0) checkUserRead(k, t, vma.inode!, k.mem.frameOff(frame) + poff, fileOff, inside, k.step, 'load');
       if (k.comm.pairs !== null && k.frameToPage[frame]) k.comm.read(COMM_DATA, pageId(k.frameToPage[frame]!.ino, k.frameToPage[frame]!.index), t);
     }
     done += n;

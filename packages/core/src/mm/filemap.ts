@@ -2,7 +2,7 @@
  * The page cache (mm/filemap.c): page locks, lookups, the read path and the
  * two eras of the file fault handler.
  */
-import { isUninit } from '../cell.js';
+import { KIND_UNINIT } from '../cell.js';
 import type { Gen } from '../gen.js';
 import type { Inode } from '../inode.js';
 import type { Kernel } from '../kernel.js';
@@ -68,10 +68,8 @@ export function unlockPage(k: Kernel, t: Task, page: Page): void {
 }
 
 function firstUninit(k: Kernel, page: Page): number {
-  const cells = k.mem.cells;
-  const off = k.mem.frameOff(page.frame);
-  for (let i = 0; i < k.pageCells; i++) if (isUninit(cells[off + i]!)) return i;
-  return -1;
+  const i = k.mem.firstOfKind(k.mem.frameOff(page.frame), k.pageCells, KIND_UNINIT);
+  return i < k.pageCells ? i : -1;
 }
 
 /** wait_on_page_locked: sleep until the page is unlocked, without taking the lock. */
@@ -388,7 +386,7 @@ function* fileReadActor(k: Kernel, t: Task, inode: Inode, page: Page, offset: nu
     const poff = addr & (k.pageCells - 1);
     const m = Math.min(n - done, k.pageCells - poff);
     const src = k.mem.frameOff(page.frame) + offset + done;
-    checkUserRead(k, t, inode, cells, src, page.index * k.pageCells + offset + done, m, readStart);
+    checkUserRead(k, t, inode, src, page.index * k.pageCells + offset + done, m, readStart);
     if (k.comm.pairs !== null) k.comm.read(COMM_DATA, pageId(page.ino, page.index), t);
     // Judged above: nothing UNINIT reaches the user's frame.
     cells.copyWithin(k.mem.frameOff(frame) + poff, src, src + m);

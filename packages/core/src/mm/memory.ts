@@ -3,7 +3,7 @@
  * The copy loop is the hot path of the farm: frame-to-frame copyWithin on the
  * one cell array, no allocation, no per-cell loop.
  */
-import { isUninit, ZERO } from '../cell.js';
+import { KIND_UNINIT, ZERO } from '../cell.js';
 import { uninitData } from '../oracles/uninit-data.js';
 import { MET_EFAULT } from '../errno.js';
 import type { Gen } from '../gen.js';
@@ -189,11 +189,9 @@ export function* userFrameWrite(k: Kernel, t: Task, addr: number): Gen<number> {
   if (!vma.private || page === null) return frame;
   // The private copy is the user's: a page not found clean must hand it no UNINIT.
   if (!page!.uninitChecked) {
-    const cells = k.mem.cells;
     const base = k.mem.frameOff(frame);
-    for (let i = 0; i < k.pageCells; i++) {
-      if (isUninit(cells[base + i]!)) uninitData(k, t, `do_wp_page's copy of ${page!.name} at offset ${page!.index * k.pageCells + i}`, cells[base + i]!);
-    }
+    const i = k.mem.firstOfKind(base, k.pageCells, KIND_UNINIT);
+    if (i < k.pageCells) uninitData(k, t, `do_wp_page's copy of ${page!.name} at offset ${page!.index * k.pageCells + i}`, k.mem.cells[base + i]!);
   }
   const copy = k.mem.allocFrame();
   const off = k.mem.frameOff(copy);

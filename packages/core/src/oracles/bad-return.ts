@@ -72,7 +72,6 @@ function cellAt(k: Kernel, inode: Inode, o: number): number {
 
 /** The first file offset in [from, to), among uptodate buffers of cached pages, illegal over [since, now]; or -1. */
 function firstIllegalCached(k: Kernel, inode: Inode, from: number, to: number, since: number): number {
-  const cells = k.mem.cells;
   for (let o = from; o < to; ) {
     const index = o >>> k.pageShift;
     const pageEnd = Math.min(to, (index + 1) * k.pageCells);
@@ -84,7 +83,7 @@ function firstIllegalCached(k: Kernel, inode: Inode, from: number, to: number, s
         const bStart = Math.max(o, index * k.pageCells + b * k.blockCells);
         const bEnd = Math.min(pageEnd, index * k.pageCells + (b + 1) * k.blockCells);
         if (bStart >= bEnd) continue;
-        const i = k.legality.firstIllegal(inode.id, cells, base + bStart, bStart, bEnd - bStart, since, Math.max(since, k.step));
+        const i = k.legality.firstIllegal(inode.id, base + bStart, bStart, bEnd - bStart, since, Math.max(since, k.step));
         if (i >= 0) return bStart + i;
       }
     }

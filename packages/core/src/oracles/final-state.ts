@@ -26,10 +26,7 @@ function holdsSomething(k: Kernel, page: Page): boolean {
   if (page.flags & PG_dirty) return true;
   for (let i = 0; i < k.blocksPerPage; i++) if (page.bh[i]! & (BH_Mapped | BH_Dirty)) return true;
   if (!(page.flags & PG_uptodate)) return false;
-  const cells = k.mem.cells;
-  const off = k.mem.frameOff(page.frame);
-  for (let i = 0; i < k.pageCells; i++) if (cells[off + i] !== ZERO) return true;
-  return false;
+  return k.mem.firstNotEqual(k.mem.frameOff(page.frame), k.pageCells, ZERO) < k.pageCells;
 }
 
 export function finalState(k: Kernel, sync: Task): void {
@@ -73,7 +70,7 @@ export function finalState(k: Kernel, sync: Task): void {
       const n = Math.min(k.blockCells, inode.iSize - o);
       const block = inode.blocks[o / k.blockCells]!;
       const off = block >= 0 ? k.mem.blockOff(block) : zeroOff;
-      const i = k.legality.firstIllegal(inode.id, k.mem.cells, off, o, n, k.step, k.step);
+      const i = k.legality.firstIllegal(inode.id, off, o, n, k.step, k.step);
       if (i >= 0) {
         const v = k.mem.cells[off + i]!;
         k.fail('final-state', null, `after sync and drop_caches, ${inode.name} offset ${o + i} holds ${describeCell(v)}, which no linearization of the completed writes and truncates leaves`, [], [`${cellKind(v)} on disk after sync`]);

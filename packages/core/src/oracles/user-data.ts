@@ -12,11 +12,11 @@ import { staleData } from './stale-data.js';
 import { transientZero } from './transient-zero.js';
 import { uninitData } from './uninit-data.js';
 
-/** Judge cells[off, off + n), file offsets [fileOff, …) of `inode`, seen by a read that began at step `since`. */
-export function checkUserRead(k: Kernel, t: Task, inode: Inode, cells: Uint32Array, off: number, fileOff: number, n: number, since: number, op = 'read'): void {
-  const i = k.legality.firstIllegal(inode.id, cells, off, fileOff, n, since, k.step);
+/** Judge memory cells[off, off + n), file offsets [fileOff, …) of `inode`, seen by a read that began at step `since`. */
+export function checkUserRead(k: Kernel, t: Task, inode: Inode, off: number, fileOff: number, n: number, since: number, op = 'read'): void {
+  const i = k.legality.firstIllegal(inode.id, off, fileOff, n, since, k.step);
   if (i < 0) return;
-  const v = cells[off + i]!;
+  const v = k.mem.cells[off + i]!;
   const at = `${op} of ${inode.name} at offset ${fileOff + i}`;
   switch (cellKind(v)) {
     case 'stale':
