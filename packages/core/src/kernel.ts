@@ -130,6 +130,8 @@ export class Kernel {
   readonly tasks: Task[] = [];
   nrTasks = 0;
   private readonly pagePool: Page[] = [];
+  /** Pages [0, pagesHigh) of the pool may have been used this run: what reset() resets (allocPage takes the lowest free one). */
+  private pagesHigh = 0;
   /** Frame -> the page-cache page using it, for rmap and reclaim. */
   readonly frameToPage: (Page | null)[];
   /** Frame -> get_user_pages pins: a pinned anonymous frame is not swapped out. */
@@ -175,6 +177,7 @@ export class Kernel {
     for (let i = 0; i < LIMITS.tasksMax; i++) this.mms.push(new Mm(i, LIMITS.vpagesMax, 8));
     for (let i = 0; i < LIMITS.tasksMax; i++) this.tasks.push(new Task(i));
     for (let i = 0; i < LIMITS.framesMax; i++) this.pagePool.push(new Page(i));
+    for (const page of this.pagePool) resetPage(page);
     this.legality = new Legality(this.inodes.map((inode): History => inode.history), this.mem);
   }
 
@@ -187,7 +190,8 @@ export class Kernel {
     this.nrMms = 0;
     for (let i = 0; i < this.nrTasks; i++) this.tasks[i]!.reset();
     this.nrTasks = 0;
-    for (const page of this.pagePool) resetPage(page);
+    for (let i = 0; i < this.pagesHigh; i++) resetPage(this.pagePool[i]!);
+    this.pagesHigh = 0;
     this.frameToPage.fill(null);
     this.framePins.fill(0);
     this.lockdep.reset();
@@ -262,6 +266,7 @@ export class Kernel {
   allocPage(): Page {
     for (const page of this.pagePool) {
       if (page.inUse) continue;
+      if (page.id >= this.pagesHigh) this.pagesHigh = page.id + 1;
       page.inUse = true;
       page.frame = this.mem.allocFrame();
       page.count = 1;

@@ -6,6 +6,8 @@ interface Scans {
   linear(off: number, n: number, base: number): number;
   same(off: number, n: number, value: number): number;
   notKind(off: number, n: number, kind: number): number;
+  fill(off: number, n: number, value: number): void;
+  ramp(off: number, n: number, base: number): void;
 }
 
 /** Compiled once per process: WebAssembly is as deterministic as the rest of the core, and this module reads nothing. */
@@ -98,6 +100,16 @@ export class Memory {
     return this.scans.notKind(off, n, kind);
   }
 
+  /** cells[off, off + n) = value. */
+  fillCells(off: number, n: number, value: number): void {
+    this.scans.fill(off, n, value | 0);
+  }
+
+  /** cells[off + i] = base + i for i in [0, n): consecutive DATA tags of one buffer. */
+  fillRamp(off: number, n: number, base: number): void {
+    this.scans.ramp(off, n, base | 0);
+  }
+
   frameOff(frame: number): number {
     return frame * this.pageCells;
   }
@@ -115,7 +127,7 @@ export class Memory {
     if (this.nrFreeFrames === 0) throw new Error('out of page frames: raise LIMITS.framesMax');
     const frame = this.freeFrames[--this.nrFreeFrames]!;
     const off = frame * this.pageCells;
-    this.cells.fill(uninit(frame), off, off + this.pageCells);
+    this.fillCells(off, this.pageCells, uninit(frame));
     return frame;
   }
 
@@ -134,7 +146,7 @@ export class Memory {
     if (this.nrFreeBlocks === 0) throw new Error('out of disk blocks: raise LIMITS.diskPagesMax');
     const block = this.freeBlocks[--this.nrFreeBlocks]!;
     const off = this.blockOff(block);
-    this.cells.fill(stale(block), off, off + this.blockCells);
+    this.fillCells(off, this.blockCells, stale(block));
     return block;
   }
 

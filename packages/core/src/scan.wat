@@ -1,10 +1,11 @@
 ;; The oracles' scans over the cell array, four cells at a time (SIMD):
 ;; a check of a page against what the file may hold is a scan of 4,096 cells,
-;; and a scalar loop over them was most of a run's time (issue 16).
+;; and a scalar loop over them was most of a run's time (issue 16); and the
+;; fills that give new memory its provenance.
 ;;
 ;; The cell array is this module's imported memory; every address is a cell
-;; index (4 bytes a cell). Each function returns the first index i in
-;; [0, n) of cells[off + i .. off + n) where its predicate fails, or n.
+;; index (4 bytes a cell). Each scan returns the first index i in [0, n) of
+;; cells[off + i .. off + n) where its predicate fails, or n.
 ;;
 ;; Edit this file, then `node scripts/build-wasm.mjs` writes scan-wasm.ts
 ;; (a test checks that the two agree).
@@ -75,4 +76,45 @@
         (local.set $addr (i32.add (local.get $addr) (i32.const 4)))
         (br $one)))
     (local.get $i))
+
+  ;; cells[off + i] = value for i in [0, n): a new frame's UNINIT, a new block's STALE.
+  (func (export "fill") (param $off i32) (param $n i32) (param $value i32)
+    (local $addr i32) (local $end i32) (local $v v128)
+    (local.set $addr (i32.shl (local.get $off) (i32.const 2)))
+    (local.set $end (i32.add (local.get $addr) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $v (i32x4.splat (local.get $value)))
+    (block $scalar
+      (loop $vec
+        (br_if $scalar (i32.gt_u (i32.add (local.get $addr) (i32.const 16)) (local.get $end)))
+        (v128.store align=4 (local.get $addr) (local.get $v))
+        (local.set $addr (i32.add (local.get $addr) (i32.const 16)))
+        (br $vec)))
+    (block $done
+      (loop $one
+        (br_if $done (i32.ge_u (local.get $addr) (local.get $end)))
+        (i32.store (local.get $addr) (local.get $value))
+        (local.set $addr (i32.add (local.get $addr) (i32.const 4)))
+        (br $one))))
+
+  ;; cells[off + i] = base + i for i in [0, n): a user buffer's DATA.
+  (func (export "ramp") (param $off i32) (param $n i32) (param $base i32)
+    (local $addr i32) (local $end i32) (local $v v128) (local $four v128)
+    (local.set $addr (i32.shl (local.get $off) (i32.const 2)))
+    (local.set $end (i32.add (local.get $addr) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $v (i32x4.add (i32x4.splat (local.get $base)) (v128.const i32x4 0 1 2 3)))
+    (local.set $four (i32x4.splat (i32.const 4)))
+    (block $scalar
+      (loop $vec
+        (br_if $scalar (i32.gt_u (i32.add (local.get $addr) (i32.const 16)) (local.get $end)))
+        (v128.store align=4 (local.get $addr) (local.get $v))
+        (local.set $v (i32x4.add (local.get $v) (local.get $four)))
+        (local.set $addr (i32.add (local.get $addr) (i32.const 16)))
+        (br $vec)))
+    (block $done
+      (loop $one
+        (br_if $done (i32.ge_u (local.get $addr) (local.get $end)))
+        (i32.store (local.get $addr) (i32x4.extract_lane 0 (local.get $v)))
+        (local.set $v (i32x4.add (local.get $v) (v128.const i32x4 1 1 1 1)))
+        (local.set $addr (i32.add (local.get $addr) (i32.const 4)))
+        (br $one))))
 )

@@ -29,7 +29,7 @@ function lcg(seed: number): () => number {
   return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0);
 }
 
-describe('the SIMD scans of scan.wat agree with the scalar loops they replace', () => {
+describe('the SIMD scans and fills of scan.wat agree with the scalar loops they replace', () => {
   const mem = new Memory(4, 64, 4, 64, 1);
   const c = mem.cells;
   it('on runs that break at every position of a four-cell group, at every alignment and length', () => {
@@ -46,6 +46,21 @@ describe('the SIMD scans of scan.wat agree with the scalar loops they replace', 
       if (brk < 128) c[off + brk] = next() % 2 === 0 ? stale(5) : uninit(2);
       expect(mem.firstNotEqual(off, n, ZERO), `same off ${off} n ${n} break ${brk}`).toBe(slow.same(c, off, n, ZERO));
       expect(mem.firstOfKind(off, n, KIND_UNINIT), `kind off ${off} n ${n} break ${brk}`).toBe(slow.ofKind(c, off, n, KIND_UNINIT));
+    }
+  });
+
+  it('fills and ramps write exactly [off, off + n), at every alignment and length', () => {
+    const next = lcg(2);
+    for (let round = 0; round < 2000; round++) {
+      const off = next() % 40;
+      const n = next() % 70;
+      const base = next() % 2 === 0 ? data(next() % 8, next() % 1000) : 0xfffffffd;
+      c.fill(7, 0, 256);
+      mem.fillRamp(off, n, base);
+      for (let i = 0; i < 256; i++) expect(c[i], `ramp off ${off} n ${n} cell ${i}`).toBe(i >= off && i < off + n ? (base + i - off) >>> 0 : 7);
+      c.fill(7, 0, 256);
+      mem.fillCells(off, n, uninit(round));
+      for (let i = 0; i < 256; i++) expect(c[i], `fill off ${off} n ${n} cell ${i}`).toBe(i >= off && i < off + n ? uninit(round) : 7);
     }
   });
 

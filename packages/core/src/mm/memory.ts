@@ -87,7 +87,7 @@ function doAnonymousPage(k: Kernel, mm: Mm, vpage: number): void {
     k.mem.freeSlot(slot);
     mm.swapSlot[vpage] = -1;
   } else {
-    k.mem.cells.fill(ZERO, off, off + k.pageCells);
+    k.mem.fillCells(off, k.pageCells, ZERO);
   }
   mm.pte[vpage] = frame;
 }

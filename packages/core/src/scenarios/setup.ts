@@ -39,42 +39,13 @@ export function createFile(k: Kernel, pages: readonly PageInit[], size = pages.l
       const block = k.mem.allocBlock();
       inode.blocks[b] = block;
       const off = k.mem.blockOff(block);
-      fillData(cells, off, data(buf, from), n);
+      k.mem.fillRamp(off, n, data(buf, from));
       cells.fill(0, off + n, off + k.blockCells); // past EOF a block holds zeroes
       h.add(EV_DATA, from, n, TIME_INITIAL, data(buf, from), -1, 0);
     }
   }
   h.add(EV_ZERO, size, OFFSET_INF, TIME_INITIAL, 0, -1, 0);
   return inode;
-}
-
-/**
- * Runs of consecutive DATA tags, by length then first tag: every run of a
- * scenario sets up the same buffers (buffer ids restart at 1), so after the
- * first run each fill is one copy. Bounded: a generated scenario's variety
- * could otherwise grow it without end.
- */
-const dataRuns = new Map<number, Map<number, Uint32Array>>();
-let dataRunsCount = 0;
-const DATA_RUNS_MAX = 4096;
-
-/** Consecutive DATA tags from `first`, into cells[off, off + n). */
-function fillData(cells: Uint32Array, off: number, first: number, n: number): void {
-  let byFirst = dataRuns.get(n);
-  if (byFirst === undefined) dataRuns.set(n, (byFirst = new Map()));
-  let run = byFirst.get(first);
-  if (run === undefined) {
-    if (dataRunsCount === DATA_RUNS_MAX) {
-      dataRuns.clear();
-      dataRunsCount = 0;
-      dataRuns.set(n, (byFirst = new Map()));
-    }
-    run = new Uint32Array(n);
-    for (let i = 0; i < n; i++) run[i] = first + i;
-    byFirst.set(first, run);
-    dataRunsCount++;
-  }
-  cells.set(run, off);
 }
 
 /** An anonymous buffer of `npages` at `vpage`, holding a fresh buffer's DATA; present, or swapped out. */
@@ -84,7 +55,7 @@ export function mapAnon(k: Kernel, mm: Mm, vpage: number, npages: number, swappe
   for (let p = 0; p < npages; p++) {
     const frame = k.mem.allocFrame();
     const off = k.mem.frameOff(frame);
-    fillData(k.mem.cells, off, data(buf, p * k.pageCells), k.pageCells);
+    k.mem.fillRamp(off, k.pageCells, data(buf, p * k.pageCells));
     if (swapped) {
       const slot = k.mem.allocSlot();
       k.mem.cells.copyWithin(k.mem.slotOff(slot), off, off + k.pageCells);
