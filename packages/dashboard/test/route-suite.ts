@@ -318,7 +318,7 @@ export function routeSuite(label: string, open: () => Promise<Store>): void {
       expect(ok.json().signature.startsWith(SELF_DEADLOCK)).toBe(true);
 
       const cases: [unknown, number, RegExp][] = [
-        [{ reproducer: 'pcfarm1:AAAA' }, 400, /truncated|checksum/],
+        [{ reproducer: 'pcfarm1:AAAA' }, 400, /not a reproducer pcfarm wrote: what follows pcfarm1: does not start with a model version/],
         [{ reproducer: 'hello' }, 400, /not a pcfarm reproducer/],
         [{ reproducer: `${repro.slice(0, -2)}xx` }, 400, /checksum|altered/],
         [{ reproducer: encodeReproducer({ modelVersion: 'core-0', config: { strategy: 'v2.6.20', scenario: 'self-mmap-write' }, choices: [1] }) }, 400, /made by model core-0/],
