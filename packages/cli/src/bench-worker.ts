@@ -24,7 +24,8 @@ export type ToWorker = { type: 'go'; ms: number } | { type: 'stop' };
 export interface WorkerMemory {
   heapUsed: number;
   heapTotal: number;
-  arrayBuffers: number;
+  /** Memory outside the heap: array buffers and the model's WebAssembly memory (its cell array). */
+  external: number;
 }
 
 /** To the main thread: warmed up, or a window's count. */
@@ -32,7 +33,7 @@ export type FromWorker = { type: 'ready' } | { type: 'done'; runs: number; ms: n
 
 function memory(): WorkerMemory {
   const m = process.memoryUsage();
-  return { heapUsed: m.heapUsed, heapTotal: m.heapTotal, arrayBuffers: m.arrayBuffers };
+  return { heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external };
 }
 
 const init = workerData as WorkerInit;

@@ -32,7 +32,9 @@ describe('pcfarm bench', () => {
       for (const scenario of SCENARIOS) {
         const c = report.cells.find((x: { strategy: string; scenario: string }) => x.strategy === strategy && x.scenario === scenario);
         expect(c, `${strategy} x ${scenario}`).toBeDefined();
-        expect([c.runsPerSecond, c.stepsPerRun, c.seedsScanned].every(positive)).toBe(true);
+        expect([c.runsPerSecond, c.stepsPerRun, c.seedsScanned, c.floorRatio].every(positive)).toBe(true);
+        // A run is never faster than its floor: its steps at a bare resume and its copies at a bare copyWithin.
+        expect(c.floorRatio, `${strategy} x ${scenario}`).toBeGreaterThan(1);
       }
     }
 
@@ -53,7 +55,10 @@ describe('pcfarm bench', () => {
       expect(positive(f.warmMs) && positive(f.coldProcessMs)).toBe(true);
     }
 
-    expect(report.targets.map((t: { name: string }) => t.name)).toEqual(['copyRatio', 'stepRatio', 'threadScaling', 'coldFirstFailureMs (worst cell)', 'workerModelMB (peak)']);
+    expect(positive(report.runsPerSecondMedian) && positive(report.floorRatioMedian)).toBe(true);
+    // The cell array is WebAssembly memory, outside the heap: a Model's figure must count it (3.6 MB at 4,096 cells a page).
+    expect(report.memory.modelMB).toBeGreaterThan(3);
+    expect(report.targets.map((t: { name: string }) => t.name)).toEqual(['copyRatio', 'stepRatio', 'floorRatio (median cell)', 'modelMB (one Model)', 'threadScaling', 'coldFirstFailureMs (worst cell)', 'workerModelMB (peak)']);
   });
 
   it('prints tables without --json', () => {

@@ -9,7 +9,7 @@
 import { BLOCKS_PER_PAGE } from '@pcfarm/core';
 import { EmbeddedStore } from '@pcfarm/farm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HttpError, MATRIX_RUNS, MATRIX_WORK, MatrixCache, MatrixCancelled, startDashboard, StoreControl } from '../dist/index.js';
+import { HttpError, MATRIX_RUNS, MATRIX_WORK, MatrixCache, WorkCancelled, startDashboard, StoreControl } from '../dist/index.js';
 import { tempDir, waitFor } from './helpers.js';
 
 const big = MATRIX_RUNS.max;
@@ -34,11 +34,11 @@ describe('the matrix cache', () => {
     const second = m.get(big, [1], b.signal);
     await waitFor(() => (m.work.computing === 1 ? true : undefined), 5000, 'the computation to start');
     a.abort();
-    await expect(first).rejects.toBeInstanceOf(MatrixCancelled);
+    await expect(first).rejects.toBeInstanceOf(WorkCancelled);
     // The other request still waits: the computation goes on.
     expect(m.work).toMatchObject({ computing: 1 });
     b.abort();
-    await expect(second).rejects.toBeInstanceOf(MatrixCancelled);
+    await expect(second).rejects.toBeInstanceOf(WorkCancelled);
     await waitFor(idle(m), 5000, 'the computation to be cancelled');
   });
 
@@ -65,7 +65,7 @@ describe('the matrix cache', () => {
     aborts[aborts.length - 1]!.abort();
     expect(m.work).toMatchObject({ queued: MATRIX_WORK.queuedMax - 1 });
     for (const a of aborts) a.abort();
-    for (const e of await Promise.all(asked)) expect(e).toBeInstanceOf(MatrixCancelled);
+    for (const e of await Promise.all(asked)) expect(e).toBeInstanceOf(WorkCancelled);
     await waitFor(idle(m), 5000, 'every computation to be cancelled');
   });
 
