@@ -4,7 +4,7 @@
  * else running and no reclaim, appending new pages (not uptodate) and
  * overwriting cached ones (uptodate).
  */
-import { Model } from './model.js';
+import { Model, type ModelOptions } from './model.js';
 import type { Op } from './program.js';
 import type { Scenario } from './scenarios/scenario.js';
 import { createFile, mapAnon, userAddr, userTask } from './scenarios/setup.js';
@@ -43,18 +43,18 @@ const append = workload('cost-append', (file, src, len) => [{ op: 'write', file,
 const readOnly = workload('cost-read', (file, src, len) => [{ op: 'read', file, pos: 0, len, dst: src + len }], true);
 const overwrite = workload('cost-overwrite', (file, src, len) => [{ op: 'read', file, pos: 0, len, dst: src + len }, { op: 'write', file, pos: 0, iov: [src, len] }], true);
 
-function run(strategy: string, scenario: Scenario): Model['run'] extends (i: never) => infer O ? O : never {
-  const model = new Model({ strategy, scenario: scenario.id, reclaimActionsMax: 0 }, { scenarios: [scenario] });
+function run(strategy: string, scenario: Scenario, options: ModelOptions): Model['run'] extends (i: never) => infer O ? O : never {
+  const model = new Model({ strategy, scenario: scenario.id, reclaimActionsMax: 0 }, { ...options, scenarios: [...(options.scenarios ?? []), scenario] });
   const o = model.run({ choices: [] });
   if (!o.ok) throw new Error(`cost workload ${scenario.id} failed for ${strategy}: ${o.failure!.message}`);
   return o;
 }
 
-/** The fault-free costs of one strategy, per page written, for both cases. */
-export function costProfiles(strategy: string): CostProfile[] {
-  const a = run(strategy, append).costs;
-  const base = run(strategy, readOnly).costs;
-  const o = run(strategy, overwrite).costs;
+/** The fault-free costs of one strategy, per page written, for both cases; `options` brings strategies loaded from files. */
+export function costProfiles(strategy: string, options: ModelOptions = {}): CostProfile[] {
+  const a = run(strategy, append, options).costs;
+  const base = run(strategy, readOnly, options).costs;
+  const o = run(strategy, overwrite, options).costs;
   const per = (n: number): number => n / PAGES;
   return [
     { strategy, case: 'append', pageTableWalks: per(a.pageTableWalks), mmapSemAcquisitions: per(a.mmapSemAcquisitions), pageLockRoundTrips: per(a.pageLockRoundTrips), kmaps: per(a.kmaps), cellsCopied: per(a.cellsCopied) },

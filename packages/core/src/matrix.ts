@@ -6,7 +6,7 @@
  * at seed 4 no longer hides the deadlock at seed 28.
  */
 import { severityOf, type FailureKind } from './kernel.js';
-import { Model } from './model.js';
+import { Model, type ModelOptions } from './model.js';
 import { SCENARIO_TABLE } from './scenarios/index.js';
 import { STRATEGY_TABLE } from './strategies/index.js';
 
@@ -35,9 +35,9 @@ export interface MatrixCell {
   witness: string | null;
 }
 
-/** One cell: every seed in 0 .. runs-1. */
-export function matrixCell(strategy: string, scenario: string, runs: number, blocksPerPage = 1): MatrixCell {
-  const model = new Model({ strategy, scenario, blocksPerPage });
+/** One cell: every seed in 0 .. runs-1; `options` brings strategies loaded from files. */
+export function matrixCell(strategy: string, scenario: string, runs: number, blocksPerPage = 1, options: ModelOptions = {}): MatrixCell {
+  const model = new Model({ strategy, scenario, blocksPerPage }, options);
   const cell: MatrixCell = { strategy, scenario, blocksPerPage, runs, verdict: 'clean', kinds: {}, warnings: {}, first: {}, firstWarning: {}, message: null, witness: null };
   let warningMessage: string | null = null;
   for (let seed = 0; seed < runs; seed++) {
@@ -62,11 +62,15 @@ export function matrixCell(strategy: string, scenario: string, runs: number, blo
   return cell;
 }
 
-/** Every strategy x scenario x blocks per page, strategies in the thread's order. */
-export function verdictMatrix(runs: number, blocksPerPage: readonly number[] = BLOCKS_PER_PAGE): MatrixCell[] {
+/**
+ * Every strategy x scenario x blocks per page, strategies in the thread's
+ * order, or `strategies` in theirs (a strategy file's id among them, with
+ * its Strategy in `options`).
+ */
+export function verdictMatrix(runs: number, blocksPerPage: readonly number[] = BLOCKS_PER_PAGE, strategies: readonly string[] = [...STRATEGY_TABLE.keys()], options: ModelOptions = {}): MatrixCell[] {
   const cells: MatrixCell[] = [];
-  for (const strategy of STRATEGY_TABLE.keys()) {
-    for (const scenario of SCENARIO_TABLE.keys()) for (const bpp of blocksPerPage) cells.push(matrixCell(strategy, scenario, runs, bpp));
+  for (const strategy of strategies) {
+    for (const scenario of SCENARIO_TABLE.keys()) for (const bpp of blocksPerPage) cells.push(matrixCell(strategy, scenario, runs, bpp, options));
   }
   return cells;
 }
