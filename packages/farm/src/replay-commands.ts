@@ -31,19 +31,29 @@ function configOptions(config: RunConfig): string {
   return `${scheduler}${depth}${bpp}`;
 }
 
-/** The command that replays seed `seed` of a cell. */
-export function replayCommand(config: RunConfig, seed: number): string {
-  return `${PCFARM} replay --strategy ${config.strategy} --scenario ${config.scenario}${configOptions(config)} --seed ${seed}`;
+/**
+ * ` --strategy-file PATH` when the strategy is a file's (`strategyFile` its
+ * path as the command should give it), so the command runs where the
+ * strategy is not a built-in: without it, pasted, it would stop at "unknown
+ * strategy".
+ */
+function fileOption(strategyFile: string | null): string {
+  return strategyFile === null ? '' : ` --strategy-file ${shellWord(strategyFile)}`;
+}
+
+/** The command that replays seed `seed` of a cell; `strategyFile`, the path of its strategy's file, if any. */
+export function replayCommand(config: RunConfig, seed: number, strategyFile: string | null = null): string {
+  return `${PCFARM} replay${fileOption(strategyFile)} --strategy ${config.strategy} --scenario ${config.scenario}${configOptions(config)} --seed ${seed}`;
 }
 
 /** The command that minimizes a failing seed of a cell. */
-export function minimizeCommand(config: RunConfig, seed: number): string {
-  return `${PCFARM} minimize --strategy ${config.strategy} --scenario ${config.scenario}${configOptions(config)} --seed ${seed}`;
+export function minimizeCommand(config: RunConfig, seed: number, strategyFile: string | null = null): string {
+  return `${PCFARM} minimize${fileOption(strategyFile)} --strategy ${config.strategy} --scenario ${config.scenario}${configOptions(config)} --seed ${seed}`;
 }
 
 /** The command that replays a reproducer. */
-export function replayReproducerCommand(reproducer: string): string {
-  return `${PCFARM} replay ${reproducer}`;
+export function replayReproducerCommand(reproducer: string, strategyFile: string | null = null): string {
+  return `${PCFARM} replay ${reproducer}${fileOption(strategyFile)}`;
 }
 
 /**
@@ -52,6 +62,6 @@ export function replayReproducerCommand(reproducer: string): string {
  * a class-only cycle do meet, so what only warned elsewhere fails there (a
  * lock-order cycle whose instances meet, or the deadlock itself).
  */
-export function witnessCommand(config: RunConfig): string {
-  return `${PCFARM} fuzz --first-failure --strategy ${config.strategy} --scenario ${config.scenario}${configOptions(config)}`;
+export function witnessCommand(config: RunConfig, strategyFile: string | null = null): string {
+  return `${PCFARM} fuzz --first-failure${fileOption(strategyFile)} --strategy ${config.strategy} --scenario ${config.scenario}${configOptions(config)}`;
 }
