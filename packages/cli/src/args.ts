@@ -18,18 +18,32 @@ export interface Parsed {
   positionals: string[];
   /** Options given last, or before another option, with no value: reported once the names are known good (checkOptions). */
   missing: string[];
+  /** Every value of each option that may be given more than once (`repeatable`), in order. */
+  lists: Map<string, string[]>;
+  /** Options that take one value but were given more than once: reported by checkOptions, never silently last-wins. */
+  repeated: string[];
 }
 
 /**
  * `pcfarm <command> [--name value | --name=value | --flag] …`: options may
  * come in any order. A word after an option that starts with `--` is the
- * next option, not its value.
+ * next option, not its value. An option in `repeatable` may be given more
+ * than once, each value kept (`lists`); any other valued option given twice
+ * is an error (which of two --seeds was meant?), a flag given twice is the
+ * flag.
  */
-export function parseArgs(argv: readonly string[], flags: ReadonlySet<string>): Parsed {
+export function parseArgs(argv: readonly string[], flags: ReadonlySet<string>, repeatable: ReadonlySet<string> = new Set()): Parsed {
   const [command = 'help', ...rest] = argv;
   const options = new Map<string, string>();
   const positionals: string[] = [];
   const missing: string[] = [];
+  const lists = new Map<string, string[]>();
+  const repeated: string[] = [];
+  const set = (name: string, value: string): void => {
+    if (options.has(name) && !repeatable.has(name) && !repeated.includes(name)) repeated.push(name);
+    options.set(name, value);
+    if (repeatable.has(name)) lists.set(name, [...(lists.get(name) ?? []), value]);
+  };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
     if (!arg.startsWith('--')) {
@@ -43,7 +57,7 @@ export function parseArgs(argv: readonly string[], flags: ReadonlySet<string>): 
       continue;
     }
     if (eq >= 0) {
-      options.set(name, arg.slice(eq + 1));
+      set(name, arg.slice(eq + 1));
       continue;
     }
     const value = rest[i + 1];
@@ -52,15 +66,16 @@ export function parseArgs(argv: readonly string[], flags: ReadonlySet<string>): 
       continue;
     }
     i++;
-    options.set(name, value);
+    set(name, value);
   }
-  return { command, options, positionals, missing };
+  return { command, options, positionals, missing, lists, repeated };
 }
 
 /**
  * Reject options the command does not take, naming the ones it does; then
- * options given without a value. In that order, so a misspelt option given
- * last is called unknown, not short of a value.
+ * options given without a value, then one-value options given twice. In
+ * that order, so a misspelt option given last is called unknown, not short
+ * of a value.
  */
 export function checkOptions(p: Parsed, allowed: readonly string[]): void {
   for (const name of [...p.options.keys(), ...p.missing]) {
@@ -70,6 +85,8 @@ export function checkOptions(p: Parsed, allowed: readonly string[]): void {
   }
   const [name] = p.missing;
   if (name !== undefined) throw new UsageError(`--${name} needs a value`);
+  const [twice] = p.repeated;
+  if (twice !== undefined) throw new UsageError(`--${twice} is given more than once: it takes one value`);
 }
 
 /** Reject arguments that are not options, for a command that takes none. */
@@ -91,7 +108,8 @@ export function oneOf<T extends string>(name: string, plural: string, raw: strin
   return raw as T;
 }
 
-export const strategyOf = (p: Parsed): string | undefined => oneOf('strategy', 'strategies', p.options.get('strategy'), STRATEGIES);
+/** --strategy S: a built-in strategy, or one of `fromFiles` (the ids of the --strategy-file files given). */
+export const strategyOf = (p: Parsed, fromFiles: readonly string[] = []): string | undefined => oneOf('strategy', 'strategies', p.options.get('strategy'), [...STRATEGIES, ...fromFiles]);
 export const scenarioOf = (p: Parsed): string | undefined => oneOf('scenario', 'scenarios', p.options.get('scenario'), SCENARIOS);
 export const schedulerOf = (p: Parsed) => oneOf('scheduler', 'schedulers', p.options.get('scheduler'), SCHEDULERS);
 

@@ -21,6 +21,7 @@ import {
   redactedUrl,
   REDIS_CONNECT_MS_DEFAULT,
   RESULTS_FORMAT,
+  scanStrategyDirs,
   THREADS_MAX,
   type CampaignSnapshot,
   type JournalEntry,
@@ -35,6 +36,7 @@ import type { Io } from './io.js';
 import { RESULTS_DIR_DEFAULT } from './limits.js';
 import { openRedis, openResults, redisOptionsOf } from './open-store.js';
 import { specOf } from './spec.js';
+import { withStrategyFiles } from './strategy-files.js';
 import { printSummary } from './summary.js';
 import { OPTIONS } from './usage.js';
 
@@ -102,8 +104,12 @@ export async function workerCommand(p: Parsed, io: Io): Promise<number> {
   const id = p.options.get('id');
   if (id !== undefined && !/^[\w.-]+$/.test(id)) throw new UsageError(`--id must be letters, digits, '.', '_' or '-', not ${JSON.stringify(id)}`);
   const { url, prefix, connectMs } = redisOptionsOf(p, WORKER_CONNECT_PATIENCE * REDIS_CONNECT_MS_DEFAULT);
+  // Looked through before Redis is reached: a directory that cannot be read is the user's to fix now, not after a wait.
+  const strategyDirs = (p.lists.get('strategies') ?? []).map((d) => resolve(d));
+  const shelf = strategyDirs.length === 0 ? null : scanStrategyDirs(strategyDirs);
   const options = {
     prefix,
+    strategyDirs,
     concurrency: opt('concurrency', availableParallelism(), 1, THREADS_MAX),
     lockMs: opt('lock-ms', d.lockMs, 100),
     stalledCheckMs: opt('stalled-check-ms', d.stalledCheckMs, 100),
@@ -112,6 +118,10 @@ export async function workerCommand(p: Parsed, io: Io): Promise<number> {
     ...(id === undefined ? {} : { id }),
   };
   let log = logger('worker', io);
+  if (shelf !== null) {
+    log(`strategy files: ${plural(shelf.byHash.size, 'file')} in ${strategyDirs.join(', ')}${shelf.skipped.length > 0 ? `; ${shelf.skipped.length} skipped:` : ''}`);
+    for (const why of shelf.skipped) log(`  skipped ${why}`);
+  }
   const redis = await connectRedis(url, { connectMs, log: (line) => log(line) });
   const w = await FarmWorker.start(redis, { ...options, log: (line) => log(line) });
   log = logger(`worker ${w.id}`, io);
@@ -141,22 +151,23 @@ export async function campaignCommand(p: Parsed, io: Io): Promise<number> {
     if (args.length > 0) throw new UsageError(`'campaign ${sub}' takes only options, not ${args.join(' ')}`);
   };
   switch (sub) {
-    case 'start': {
-      checkOptions(p, OPTIONS.campaignStart);
-      none();
-      const spec = specOf(p, p.options.get('name'));
-      return withRedis(p, async (store) => {
-        const c = await store.createCampaign(spec);
-        if (p.options.has('json')) io.out(JSON.stringify(c));
-        else {
-          const total = batchCount(c.spec);
-          const cells = `${plural(c.spec.strategies.length, 'strategy', 'strategies')} x ${plural(c.spec.scenarios.length, 'scenario')} x blocks per page ${c.spec.blocksPerPage.join(',')}`;
-          io.out(`campaign ${c.id} started: ${cells}, ${total === null ? `for ${(c.spec.timeBudgetMs ?? 0) / 1000} s` : `${plural(total, 'batch', 'batches')} of ${c.spec.batchSeeds} seeds`}`);
-          io.out(`  the coordinator queues it now; follow it with: ${PCFARM} campaign show ${c.id}`);
-        }
-        return EXIT.ok;
+    case 'start':
+      return withStrategyFiles(p, OPTIONS.campaignStart, (files) => {
+        none();
+        const spec = specOf(p, files, p.options.get('name'));
+        return withRedis(p, async (store) => {
+          const c = await store.createCampaign(spec);
+          if (p.options.has('json')) io.out(JSON.stringify(c));
+          else {
+            const total = batchCount(c.spec);
+            const cells = `${plural(c.spec.strategies.length, 'strategy', 'strategies')} x ${plural(c.spec.scenarios.length, 'scenario')} x blocks per page ${c.spec.blocksPerPage.join(',')}`;
+            io.out(`campaign ${c.id} started: ${cells}, ${total === null ? `for ${(c.spec.timeBudgetMs ?? 0) / 1000} s` : `${plural(total, 'batch', 'batches')} of ${c.spec.batchSeeds} seeds`}`);
+            io.out(`  the coordinator queues it now; follow it with: ${PCFARM} campaign show ${c.id}`);
+            for (const f of c.spec.strategyFiles) io.out(`  strategy file ${f.id} (source ${f.sourceHash}): each worker runs it from ${f.path} or from its --strategies directory, with the same source`);
+          }
+          return EXIT.ok;
+        });
       });
-    }
     case 'list':
       checkOptions(p, OPTIONS.campaignRead);
       none();

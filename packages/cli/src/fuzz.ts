@@ -6,19 +6,22 @@
  * a table of the failure buckets with their reproducers and replay commands,
  * then the warnings apart, each with its witness.
  */
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { basename } from 'node:path';
 import { DASHBOARD_PORT_DEFAULT, LocalControl, startDashboard, type CampaignControl, type Dashboard } from '@pcfarm/dashboard';
-import { batchCount, ThreadPool, THREADS_MAX, type Campaign, type CampaignSpec, type CampaignSummary, type EngineResult, type Example, type Progress, type Store } from '@pcfarm/farm';
+import { batchCount, strategySourceHash, ThreadPool, THREADS_MAX, type Campaign, type CampaignSpec, type CampaignSummary, type EngineResult, type Example, type Progress, type Store } from '@pcfarm/farm';
 import { PCFARM, shellWord } from '@pcfarm/farm/replay-commands';
-import { checkOptions, noPositionals, UsageError, wholeNumber, type Parsed } from './args.js';
+import { InputError, noPositionals, UsageError, wholeNumber, type Parsed } from './args.js';
 import { EXIT } from './exit.js';
 import { duration, n } from './format.js';
 import type { Terminal } from './io.js';
 import { PORT_MAX } from './limits.js';
 import { openResults } from './open-store.js';
 import { specOf } from './spec.js';
+import type { StrategyFiles } from './strategy-files.js';
 import { printSummary } from './summary.js';
-import { OPTIONS, SPEC_OPTIONS } from './usage.js';
+import { SPEC_OPTIONS } from './usage.js';
 
 /** How often the progress line is printed when stdout is not a terminal. */
 export const PROGRESS_PLAIN_INTERVAL_MS = 5000;
@@ -29,12 +32,12 @@ export const RATE_WINDOW_MS = 3000;
 const verdictStatus = (s: CampaignSummary): number => (s.buckets > 0 ? EXIT.found : EXIT.ok);
 
 /**
- * pcfarm fuzz: a campaign (`--first-failure` is fuzzFirstFailure). Exit 1
- * when it found failures, 0 when clean or when it found only warnings, 130
- * when interrupted.
+ * pcfarm fuzz: a campaign (`--first-failure` is fuzzFirstFailure), of the
+ * strategy files given too (options checked by the caller). Exit 1 when it
+ * found failures, 0 when clean or when it found only warnings, 130 when
+ * interrupted.
  */
-export async function fuzz(p: Parsed, term: Terminal): Promise<number> {
-  checkOptions(p, OPTIONS.fuzz);
+export async function fuzz(p: Parsed, term: Terminal, files: StrategyFiles): Promise<number> {
   noPositionals(p);
   const id = p.options.get('resume');
   if (id !== undefined) {
@@ -42,13 +45,14 @@ export async function fuzz(p: Parsed, term: Terminal): Promise<number> {
     const clash = ['new', ...SPEC_OPTIONS].filter((o) => p.options.has(o));
     if (clash.length > 0) throw new UsageError(`--resume ${id} runs that campaign as it was started: drop ${clash.map((o) => `--${o}`).join(', ')}`);
   }
-  const spec = id === undefined ? specOf(p) : null;
+  const spec = id === undefined ? specOf(p, files) : null;
   const threads = wholeNumber('threads', p.options.get('threads'), availableParallelism(), 1, THREADS_MAX);
   wholeNumber('port', p.options.get('port'), DASHBOARD_PORT_DEFAULT, 0, PORT_MAX);
   const opened = openResults(p, 'write');
   try {
     for (const r of opened.repairs) term.out(`results: ${r}`);
     const campaign = id !== undefined ? await opened.store.getCampaign(id) : await campaignOf(opened.store, spec!, p.options.has('new'));
+    if (campaign.state !== 'done') refuseChangedFiles(campaign);
     if (campaign.state === 'done') {
       // Nothing left to run: what it found is the answer, and running it again would only count every run twice.
       if (id === undefined) term.out(`campaign ${campaign.id} (${campaign.spec.name}) is done: what it found follows; --new runs it again from the start`);
@@ -67,15 +71,53 @@ const browseCommand = (dir: string): string => `${PCFARM} dashboard --results ${
 /**
  * The campaign of `spec` to run: a new one with --new; else the last one of
  * the same spec that is unfinished (to resume it), or else that is done (to
- * print it); else a new one.
+ * print it); else a new one. A campaign of the same command whose strategy
+ * file has changed since is refused, not quietly replaced by a new one: its
+ * results are of another write path, and the user should know to compare
+ * the two rather than find the first gone.
  */
 async function campaignOf(store: Store, spec: CampaignSpec, fresh: boolean): Promise<Campaign> {
   if (!fresh) {
-    const same = (await store.listCampaigns()).filter((c) => JSON.stringify(c.spec) === JSON.stringify(spec));
+    const campaigns = await store.listCampaigns();
+    const same = campaigns.filter((c) => JSON.stringify(c.spec) === JSON.stringify(spec));
     const found = [...same].reverse().find((c) => c.state !== 'done') ?? same.at(-1);
     if (found !== undefined) return found;
+    const edited = campaigns.filter((c) => sameButSources(c.spec, spec)).at(-1);
+    if (edited !== undefined) {
+      const [ref, now] = edited.spec.strategyFiles.map((r, i) => [r, spec.strategyFiles[i]!] as const).find(([r, n]) => r.sourceHash !== n.sourceHash)!;
+      throw new InputError(
+        `campaign ${edited.id} ran the strategy file ${basename(ref.path)} at source ${ref.sourceHash}; it is source ${now.sourceHash} now: a changed strategy is a new campaign. Add --new to start one; pcfarm diff ${edited.id} and the new one's id then compares them`,
+      );
+    }
   }
   return store.createCampaign(spec);
+}
+
+/** Whether two specs differ at most in their strategy files' sources: the same command, run after an edit. */
+function sameButSources(a: CampaignSpec, b: CampaignSpec): boolean {
+  const unpinned = (s: CampaignSpec) => JSON.stringify({ ...s, strategyFiles: s.strategyFiles.map((r) => ({ id: r.id, path: r.path })) });
+  return unpinned(a) === unpinned(b);
+}
+
+/**
+ * Refuse to run on a campaign whose strategy file is missing or changed
+ * since it started (--resume ID after an edit): its batches would fail one
+ * by one, and the ones already done are of the file as it was.
+ */
+function refuseChangedFiles(c: Campaign): void {
+  for (const ref of c.spec.strategyFiles) {
+    let now: string;
+    try {
+      now = strategySourceHash(readFileSync(ref.path));
+    } catch (e) {
+      throw new InputError(`campaign ${c.id} runs the strategy file ${ref.path}, which cannot be read now (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): put it back (source ${ref.sourceHash}) to resume it`);
+    }
+    if (now !== ref.sourceHash) {
+      throw new InputError(
+        `campaign ${c.id} ran the strategy file ${basename(ref.path)} at source ${ref.sourceHash}; it is source ${now} now: a changed strategy is a new campaign. Start one with --new instead of resuming this one, or put the file back to resume it`,
+      );
+    }
+  }
 }
 
 async function runFuzz(p: Parsed, term: Terminal, store: Store, campaign: Campaign, threads: number, dir: string): Promise<number> {

@@ -18,3 +18,5 @@ export const RESULTS_DIR_DEFAULT = 'pcfarm-results';
 export const PORT_MAX = 65535;
 /** How long a farm command waits for Redis to answer, at most, for --connect-ms. */
 export const CONNECT_MS_MAX = 3_600_000;
+/** The built-in strategy `pcfarm strategy new` copies when --from is not given: the 2.6.20 kernel's own write path, where every proposal of the thread starts. */
+export const STRATEGY_FROM_DEFAULT = 'v2.6.20';

@@ -9,7 +9,8 @@ import { list } from './list.js';
 import { matrix } from './matrix.js';
 import { minimizeCommand } from './minimize.js';
 import { replay } from './replay.js';
-import { COMMANDS, commandHelp, FLAGS, fullHelp, isCommand, OPTIONS, seeHelp } from './usage.js';
+import { withStrategyFiles } from './strategy-files.js';
+import { COMMANDS, commandHelp, FLAGS, fullHelp, isCommand, OPTIONS, REPEATABLE, seeHelp } from './usage.js';
 import { verifyCommand } from './verify.js';
 
 const io: Io = {
@@ -68,24 +69,30 @@ function help(p: Parsed): number {
 
 function run(p: Parsed): number | Promise<number> {
   // `pcfarm COMMAND --help` is `pcfarm help COMMAND`, whatever else the line holds.
-  if (p.options.has('help') && isCommand(p.command)) return help({ ...p, command: 'help', options: new Map(), positionals: [p.command], missing: [] });
+  if (p.options.has('help') && isCommand(p.command)) return help({ ...p, command: 'help', options: new Map(), positionals: [p.command], missing: [], lists: new Map(), repeated: [] });
   switch (p.command) {
     case 'fuzz':
       // The campaign pulls in the farm and its threads; the quick hunt loads only the core, for a fast cold start.
-      if (p.options.has('first-failure') || p.options.has('runs')) return fuzzFirstFailure(p, io);
-      return import('./fuzz.js').then((m) => m.fuzz(p, term));
+      if (p.options.has('first-failure') || p.options.has('runs')) return withStrategyFiles(p, OPTIONS.firstFailure, (files) => fuzzFirstFailure(p, io, files));
+      return withStrategyFiles(p, OPTIONS.fuzz, (files) => import('./fuzz.js').then((m) => m.fuzz(p, term, files)));
     case 'replay':
-      return replay(p, io);
+      return withStrategyFiles(p, OPTIONS.replay, (files) => replay(p, io, files));
     case 'minimize':
-      return minimizeCommand(p, io);
+      return withStrategyFiles(p, OPTIONS.minimize, (files) => minimizeCommand(p, io, files));
     case 'list':
       checkOptions(p, OPTIONS.list);
       noPositionals(p);
       return list(io);
     case 'matrix':
-      return matrix(p, io);
+      return withStrategyFiles(p, OPTIONS.matrix, (files) => matrix(p, io, files));
     case 'verify':
-      return verifyCommand(p, io);
+      return withStrategyFiles(p, OPTIONS.verify, (files) => verifyCommand(p, io, files));
+    case 'strategy':
+      return import('./strategy-command.js').then((m) => m.strategyCommand(p, io));
+    case 'diff':
+      return import('./diff-command.js').then((m) => m.diffCommand(p, io));
+    case 'export-test':
+      return import('./diff-command.js').then((m) => m.exportTestCommand(p, io));
     case 'bench':
       if (p.options.has('farm')) return import('./farm-throughput.js').then((m) => m.benchFarm(p, io));
       return import('./bench.js').then((m) => m.bench(p, io));
@@ -145,8 +152,8 @@ const escaped = (e: unknown): never => {
 process.on('unhandledRejection', escaped);
 process.on('uncaughtException', escaped);
 try {
-  const status = run(parseArgs(argv, FLAGS));
-  // fuzz and bench wait for worker threads; every other command is synchronous.
+  const status = run(parseArgs(argv, FLAGS, REPEATABLE));
+  // fuzz and bench wait for worker threads, and a command given a strategy file loads its loader first; the rest are synchronous.
   if (typeof status === 'number') process.exitCode = status;
   else status.then((s) => (process.exitCode = s), (e: unknown) => failed(e, command));
 } catch (e) {

@@ -1,10 +1,10 @@
 import { BLOCKS_PER_PAGE, costProfiles, FAILURE_KINDS, SCENARIOS, STRATEGIES, verdictMatrix, type CostProfile, type MatrixCell } from '@pcfarm/core';
-import { blocksPerPageList, checkOptions, noPositionals, wholeNumber, type Parsed } from './args.js';
+import { blocksPerPageList, listOf, noPositionals, wholeNumber, type Parsed } from './args.js';
 import { EXIT } from './exit.js';
 import { markdownTable } from './format.js';
 import type { Io } from './io.js';
 import { MATRIX_RUNS_DEFAULT } from './limits.js';
-import { OPTIONS } from './usage.js';
+import type { StrategyFiles } from './strategy-files.js';
 
 /**
  * What a cell says: `clean`, or its verdict and how many runs failed with
@@ -50,26 +50,31 @@ function costRows(costs: CostProfile[]): string[][] {
 
 /**
  * pcfarm matrix: every strategy x scenario x blocks per page, each cell run
- * over all its seeds, then each strategy's costs in the fault-free case.
- * Markdown tables (a row per scenario and blocks per page, a column per
- * strategy), or with --json `{runs, cells, costs}`, each cell a MatrixCell.
+ * over all its seeds, then each strategy's costs in the fault-free case
+ * (options checked by the caller). The strategies are --strategy's, else
+ * those of the strategy files given, else every built-in one: a file's
+ * strategy is compared with a built-in one by naming both. Markdown tables
+ * (a row per scenario and blocks per page, a column per strategy), or with
+ * --json `{runs, strategyFiles, cells, costs}`, each cell a MatrixCell.
  */
-export function matrix(p: Parsed, io: Io): number {
-  checkOptions(p, OPTIONS.matrix);
+export function matrix(p: Parsed, io: Io, files: StrategyFiles): number {
   noPositionals(p);
   const runs = wholeNumber('runs', p.options.get('runs'), MATRIX_RUNS_DEFAULT, 1);
   const bpps = blocksPerPageList(p) ?? BLOCKS_PER_PAGE;
-  const cells = verdictMatrix(runs, bpps);
-  const costs = STRATEGIES.flatMap((s) => costProfiles(s));
+  const strategies = listOf(p, 'strategy', 'strategies', [...STRATEGIES, ...files.ids]) ?? (files.ids.length > 0 ? [...files.ids] : STRATEGIES);
+  const cells = verdictMatrix(runs, bpps, strategies, files.model);
+  const costs = strategies.flatMap((s) => costProfiles(s, files.model));
   if (p.options.has('json')) {
-    io.out(JSON.stringify({ runs, cells, costs }, null, 2));
+    const strategyFiles = files.list.filter((f) => strategies.includes(f.id)).map((f) => ({ id: f.id, sourceHash: f.sourceHash, path: f.path }));
+    io.out(JSON.stringify({ runs, strategyFiles, cells, costs }, null, 2));
     return EXIT.ok;
   }
   for (const line of matrixLegend(runs)) io.out(line);
+  for (const f of files.list) if (strategies.includes(f.id)) io.out(`${f.id}: the strategy file ${files.printedPath(f.id)} (source ${f.sourceHash}).`);
   io.out('');
   const byCell = new Map(cells.map((c) => [`${c.strategy}\0${c.scenario}\0${c.blocksPerPage}`, c]));
-  const rows = SCENARIOS.flatMap((scenario) => mergeRows(scenario, bpps.map((bpp) => [String(bpp), ...STRATEGIES.map((strategy) => cellOf(byCell, strategy, scenario, bpp))])));
-  for (const line of markdownTable(['scenario', 'bpp', ...STRATEGIES], rows)) io.out(line);
+  const rows = SCENARIOS.flatMap((scenario) => mergeRows(scenario, bpps.map((bpp) => [String(bpp), ...strategies.map((strategy) => cellOf(byCell, strategy, scenario, bpp))])));
+  for (const line of markdownTable(['scenario', 'bpp', ...strategies], rows)) io.out(line);
   io.out('');
   io.out('Fault-free cost per page written (append: new pages, not uptodate; overwrite: cached, uptodate):');
   io.out('');

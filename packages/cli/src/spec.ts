@@ -3,14 +3,21 @@ import { SCENARIOS, STRATEGIES } from '@pcfarm/core';
 import { campaignSpec, FarmError, type CampaignSpec } from '@pcfarm/farm';
 import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS } from '@pcfarm/farm/limits';
 import { blocksPerPageList, listOf, oneOf, pctDepthOf, UsageError, wholeNumber, type Parsed } from './args.js';
+import type { StrategyFiles } from './strategy-files.js';
 
 /** Milliseconds in a second, for --time-s. */
 const MS_PER_S = 1000;
 
-/** The options of SPEC_OPTIONS given, as a checked campaign spec; `name` labels it (default: what it runs). */
-export function specOf(p: Parsed, name?: string): CampaignSpec {
+/**
+ * The options of SPEC_OPTIONS given, as a checked campaign spec; `name`
+ * labels it (default: what it runs). `files`, the --strategy-file files
+ * loaded, are recorded by reference (id, source hash, path); with them and
+ * no --strategy the campaign runs only their strategies.
+ */
+export function specOf(p: Parsed, files: StrategyFiles, name?: string): CampaignSpec {
   const input: Partial<CampaignSpec> = {};
-  const strategies = listOf(p, 'strategy', 'strategies', STRATEGIES);
+  const strategies = listOf(p, 'strategy', 'strategies', [...STRATEGIES, ...files.ids]);
+  if (files.list.length > 0) input.strategyFiles = files.list.map((f) => ({ id: f.id, sourceHash: f.sourceHash, path: f.path }));
   const scenarios = listOf(p, 'scenario', 'scenarios', SCENARIOS);
   const bpps = blocksPerPageList(p);
   const scheduler = oneOf('scheduler', 'schedulers a campaign runs', p.options.get('scheduler'), CAMPAIGN_SCHEDULERS);
@@ -27,7 +34,7 @@ export function specOf(p: Parsed, name?: string): CampaignSpec {
     if (!p.options.has('seeds')) input.seedsPerCell = null;
   }
   if (p.options.has('batch-seeds')) input.batchSeeds = wholeNumber('batch-seeds', p.options.get('batch-seeds'), 0, 1, CAMPAIGN_LIMITS.batchSeedsMax);
-  input.name = name ?? [input.strategies?.join(',') ?? 'every strategy', input.scenarios?.join(',') ?? 'every scenario', `bpp ${(input.blocksPerPage ?? CAMPAIGN_DEFAULTS.blocksPerPage).join(',')}`].join(' x ');
+  input.name = name ?? [input.strategies?.join(',') ?? (files.ids.length > 0 ? files.ids.join(',') : 'every strategy'), input.scenarios?.join(',') ?? 'every scenario', `bpp ${(input.blocksPerPage ?? CAMPAIGN_DEFAULTS.blocksPerPage).join(',')}`].join(' x ');
   try {
     return campaignSpec(input);
   } catch (e) {

@@ -8,6 +8,7 @@ import type { Bucket, CampaignSummary, Store } from '@pcfarm/farm';
 import { replayCommand, replayReproducerCommand, witnessCommand } from '@pcfarm/farm/replay-commands';
 import { columns, duration, n, plural } from './format.js';
 import type { Io } from './io.js';
+import { printedPath } from './strategy-files.js';
 
 /** Characters of a bucket's sites the summary table shows. */
 const SITES_COLUMN_MAX = 72;
@@ -49,13 +50,18 @@ export async function printSummary(store: Store, s: CampaignSummary, io: Io, opt
   const order = (a: Bucket, b: Bucket) => (a.strategy < b.strategy ? -1 : a.strategy > b.strategy ? 1 : severityOf(a.kind) - severityOf(b.kind) || b.count - a.count);
   const failures = all.filter((b) => b.severity === 'failure').sort(order);
   const warnings = all.filter((b) => b.severity === 'warning').sort(order);
+  // A strategy file's buckets replay with --strategy-file: the path the campaign recorded.
+  const fileOf = (b: Bucket): string | null => {
+    const ref = c.spec.strategyFiles.find((r) => r.id === b.strategy);
+    return ref === undefined ? null : printedPath(ref.path);
+  };
   const cell = (b: Bucket, scenario: string) => {
     const ex = b.examples[0];
     return { strategy: b.strategy, scenario, blocksPerPage: ex?.blocksPerPage, scheduler: c.spec.scheduler, pctDepth: c.spec.pctDepth };
   };
   const seedCommand = (b: Bucket): string => {
     const ex = b.examples[0];
-    return ex === undefined ? 'none: no example seed was kept' : replayCommand(cell(b, ex.scenario), ex.seed);
+    return ex === undefined ? 'none: no example seed was kept' : replayCommand(cell(b, ex.scenario), ex.seed, fileOf(b));
   };
   if (failures.length > 0) {
     io.out('');
@@ -69,7 +75,7 @@ export async function printSummary(store: Store, s: CampaignSummary, io: Io, opt
     io.out('');
     for (const b of failures) {
       io.out(`${b.id}  ${b.title}`);
-      if (b.minimized !== null) io.out(`  replay: ${replayReproducerCommand(b.minimized.reproducer)}`);
+      if (b.minimized !== null) io.out(`  replay: ${replayReproducerCommand(b.minimized.reproducer, fileOf(b))}`);
       else io.out('  not minimized yet: run the campaign again to minimize it');
       io.out(`  seed:   ${seedCommand(b)}`);
     }
@@ -83,7 +89,7 @@ export async function printSummary(store: Store, s: CampaignSummary, io: Io, opt
     io.out('');
     for (const b of warnings) {
       io.out(`${b.id}  ${b.title}`);
-      io.out(`  witness: ${b.witness === null ? `none: ${b.scenarios.join(', ')} names no scenario where these instances meet` : witnessCommand(cell(b, b.witness))}`);
+      io.out(`  witness: ${b.witness === null ? `none: ${b.scenarios.join(', ')} names no scenario where these instances meet` : witnessCommand(cell(b, b.witness), fileOf(b))}`);
       io.out(`  seed:    ${seedCommand(b)}`);
     }
   }

@@ -8,32 +8,40 @@ import { BLOCKS_PER_PAGE, DEFAULTS, MINIMIZE_DEFAULTS, SCHEDULERS, VERIFY_DEFAUL
 import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS } from '@pcfarm/farm/limits';
 import { PCFARM } from '@pcfarm/farm/replay-commands';
 import { EXIT } from './exit.js';
-import { FUZZ_RUNS_DEFAULT, MATRIX_RUNS_DEFAULT, MINIMIZE_TIME_MS_DEFAULT, RESULTS_DIR_DEFAULT, VERIFY_TIME_S_DEFAULT } from './limits.js';
+import { FUZZ_RUNS_DEFAULT, MATRIX_RUNS_DEFAULT, MINIMIZE_TIME_MS_DEFAULT, RESULTS_DIR_DEFAULT, STRATEGY_FROM_DEFAULT, VERIFY_TIME_S_DEFAULT } from './limits.js';
 
 /** Options that take no value, wherever they are accepted. */
-export const FLAGS: ReadonlySet<string> = new Set(['help', 'json', 'quick', 'smoke', 'first-failure', 'new', 'no-minimize', 'no-dashboard', 'read-only', 'farm']);
+export const FLAGS: ReadonlySet<string> = new Set(['help', 'json', 'quick', 'smoke', 'first-failure', 'new', 'no-minimize', 'no-dashboard', 'read-only', 'farm', 'retest', 'fixed']);
+
+/** Options that may be given more than once, each value kept; any other option takes one value. */
+export const REPEATABLE: ReadonlySet<string> = new Set(['strategy-file', 'strategies']);
 
 /** Where the farm's Redis is: --redis (or REDIS_URL), the key prefix, how long to wait for it. */
 export const REDIS_OPTIONS = ['redis', 'prefix', 'connect-ms'] as const;
 /** What one run is, beside its seed or choices. */
 export const RUN_OPTIONS = ['strategy', 'scenario', 'scheduler', 'pct-depth', 'blocks-per-page'] as const;
 /** What a campaign is: `pcfarm fuzz` and `pcfarm campaign start` take the same ones. */
-export const SPEC_OPTIONS = ['strategy', 'scenario', 'blocks-per-page', 'seeds', 'seed-start', 'time-s', 'batch-seeds', 'scheduler', 'pct-depth'] as const;
+export const SPEC_OPTIONS = ['strategy', 'strategy-file', 'scenario', 'blocks-per-page', 'seeds', 'seed-start', 'time-s', 'batch-seeds', 'scheduler', 'pct-depth'] as const;
+/** Which store a command reads campaigns from: a results directory, or the farm's Redis. */
+export const STORE_OPTIONS = ['results', ...REDIS_OPTIONS] as const;
 
 /** The options of each command, and of each mode of a command: what checkOptions allows. */
 export const OPTIONS = {
   fuzz: [...SPEC_OPTIONS, 'threads', 'results', 'resume', 'new', 'no-minimize', 'port', 'no-dashboard'],
-  firstFailure: ['first-failure', 'strategy', 'scenario', 'blocks-per-page', 'runs', 'seed-start', 'scheduler', 'pct-depth'],
-  replay: [...RUN_OPTIONS, 'seed', 'choices'],
-  minimize: [...RUN_OPTIONS, 'seed', 'runs-max', 'time-ms'],
-  verify: ['strategy', 'scenario', 'preemptions', 'delays', 'reclaim-actions', 'params', 'blocks-per-page', 'time-s', 'schedules-max', 'json'],
-  matrix: ['runs', 'blocks-per-page', 'json'],
+  firstFailure: ['first-failure', 'strategy', 'strategy-file', 'scenario', 'blocks-per-page', 'runs', 'seed-start', 'scheduler', 'pct-depth'],
+  replay: [...RUN_OPTIONS, 'seed', 'choices', 'strategy-file'],
+  minimize: [...RUN_OPTIONS, 'seed', 'runs-max', 'time-ms', 'strategy-file'],
+  verify: ['strategy', 'strategy-file', 'scenario', 'preemptions', 'delays', 'reclaim-actions', 'params', 'blocks-per-page', 'time-s', 'schedules-max', 'json'],
+  matrix: ['strategy', 'strategy-file', 'runs', 'blocks-per-page', 'json'],
+  strategyNew: ['from'],
+  diff: [...STORE_OPTIONS, 'retest', 'strategy-file', 'json'],
+  exportTest: [...STORE_OPTIONS, 'campaign', 'fixed', 'out'],
   bench: ['quick', 'smoke', 'threads', 'json'],
   benchFarm: ['farm', 'quick', 'smoke', 'json', 'redis', 'workers', 'batch-seeds'],
   list: [],
   dashboard: ['port', 'host', 'token', 'token-file', 'redis', 'prefix', 'results', 'read-only', 'threads'],
   coordinator: [...REDIS_OPTIONS, 'queued-per-worker', 'audit-one-in', 'lease-ms', 'reconcile-ms', 'progress-ms', 'tick-ms', 'infra-retries-max', 'minimize-runs-max'],
-  worker: [...REDIS_OPTIONS, 'concurrency', 'lock-ms', 'stalled-check-ms', 'stalled-retries-max', 'heartbeat-ms', 'id'],
+  worker: [...REDIS_OPTIONS, 'concurrency', 'lock-ms', 'stalled-check-ms', 'stalled-retries-max', 'heartbeat-ms', 'id', 'strategies'],
   campaignStart: [...REDIS_OPTIONS, 'name', ...SPEC_OPTIONS, 'json'],
   campaignRead: [...REDIS_OPTIONS, 'json'],
   campaignChange: [...REDIS_OPTIONS],
@@ -43,7 +51,7 @@ export const OPTIONS = {
 } as const satisfies Record<string, readonly string[]>;
 
 /** The commands, in the order help lists them. */
-export const COMMANDS = ['fuzz', 'replay', 'minimize', 'verify', 'matrix', 'bench', 'dashboard', 'coordinator', 'worker', 'campaign', 'list', 'help'] as const;
+export const COMMANDS = ['fuzz', 'replay', 'minimize', 'verify', 'matrix', 'strategy', 'diff', 'export-test', 'bench', 'dashboard', 'coordinator', 'worker', 'campaign', 'list', 'help'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export const isCommand = (name: string): name is Command => (COMMANDS as readonly string[]).includes(name);
@@ -56,6 +64,9 @@ export function optionsOf(command: Command): string[] {
     minimize: [OPTIONS.minimize],
     verify: [OPTIONS.verify],
     matrix: [OPTIONS.matrix],
+    strategy: [OPTIONS.strategyNew],
+    diff: [OPTIONS.diff],
+    'export-test': [OPTIONS.exportTest],
     bench: [OPTIONS.bench, OPTIONS.benchFarm],
     list: [OPTIONS.list],
     dashboard: [OPTIONS.dashboard],
@@ -80,54 +91,85 @@ const bpp = BLOCKS_PER_PAGE.join(',');
 const campaignSchedulers = CAMPAIGN_SCHEDULERS.join('|');
 const runSchedulers = SCHEDULERS.join('|');
 const usageOrBadInput = `${EXIT.usage} on bad usage`;
+/** What --strategy-file does, wherever it is taken. */
+const STRATEGY_FILE_ABOUT = "--strategy-file PATH (repeatable) loads a strategy file of your own ('strategy new' writes one; TypeScript or JavaScript, docs/STRATEGY-API.md): its id is a strategy like a built-in one, and without --strategy only the files' strategies run. A file that does not load is named with file:line, exit 2.";
 
 const HELP: Record<Command, CommandHelp> = {
   fuzz: {
     usage: [
-      ['fuzz', '[--strategy S,S...]', '[--scenario X,X...]', '[--blocks-per-page B,B...]', '[--seeds N | --time-s T]', '[--seed-start N]', '[--batch-seeds N]', `[--scheduler ${campaignSchedulers}]`, '[--pct-depth D]', '[--threads N]', '[--results DIR]', '[--resume ID | --new]', '[--no-minimize]', '[--port P | --no-dashboard]'],
-      ['fuzz --first-failure', '[--strategy S]', '[--scenario X]', '[--blocks-per-page B,B...]', '[--runs N]', '[--seed-start N]', `[--scheduler ${runSchedulers}]`, '[--pct-depth D]'],
+      ['fuzz', '[--strategy S,S...]', '[--strategy-file PATH ...]', '[--scenario X,X...]', '[--blocks-per-page B,B...]', '[--seeds N | --time-s T]', '[--seed-start N]', '[--batch-seeds N]', `[--scheduler ${campaignSchedulers}]`, '[--pct-depth D]', '[--threads N]', '[--results DIR]', '[--resume ID | --new]', '[--no-minimize]', '[--port P | --no-dashboard]'],
+      ['fuzz --first-failure', '[--strategy S]', '[--strategy-file PATH ...]', '[--scenario X]', '[--blocks-per-page B,B...]', '[--runs N]', '[--seed-start N]', `[--scheduler ${runSchedulers}]`, '[--pct-depth D]'],
     ],
     about: [
       `A campaign: every strategy x every scenario x blocks per page (default ${bpp}), N seeds per cell (default ${CAMPAIGN_DEFAULTS.seedsPerCell}) from --seed-start (default ${CAMPAIGN_DEFAULTS.seedStart}), or as many as T seconds allow, in batches of --batch-seeds seeds (default ${CAMPAIGN_DEFAULTS.batchSeeds}, at most ${CAMPAIGN_LIMITS.batchSeedsMax}) on N worker threads (default: one per core). The scheduler is ${CAMPAIGN_DEFAULTS.scheduler} by default, its depth --pct-depth (default ${CAMPAIGN_DEFAULTS.pctDepth}, at most ${CAMPAIGN_LIMITS.pctDepthMax}).`,
       'Failures are bucketed by signature and each new bucket is minimized in the background (--no-minimize skips that); warnings (class-only lock-order cycles, each with a witness scenario where their instances meet) are bucketed apart.',
       `Results are kept in DIR (default ./${RESULTS_DIR_DEFAULT}), one line per finished batch. Ctrl-C stops the campaign with a summary, and the same command resumes it; run again once it is done, it prints what it found. --resume ID resumes or prints the campaign ID (one imported with 'campaign import' too); --new starts the same campaign afresh.`,
       'The dashboard is served on http://127.0.0.1:P/ while it runs (default 8080, or any free port when that one is taken).',
+      `${STRATEGY_FILE_ABOUT} The campaign records each file's source hash: once the file is edited, the same command refuses to resume or print the campaign of the old source; --new starts a new campaign, and 'diff' compares the two.`,
       `--first-failure (or --runs): run seeds in this process, no threads and nothing written, until the first failure of each strategy x scenario x blocks per page (default ${DEFAULTS.blocksPerPage}), at most N seeds a cell (default ${FUZZ_RUNS_DEFAULT}), and print it with its warnings, seed, replay and minimize commands and reproducer; a cell that only warned says so, with its first warning and witness.`,
     ],
     exit: `exit ${EXIT.ok} when every run passed or only warned, ${EXIT.found} when it found failures, ${usageOrBadInput} or a results directory it cannot use, ${EXIT.interrupted} when stopped by Ctrl-C`,
   },
   replay: {
     usage: [
-      ['replay', '--strategy S', '--scenario X', '(--seed N | --choices 0,3,1,...)', `[--scheduler ${runSchedulers}]`, '[--pct-depth D]', '[--blocks-per-page B]'],
-      ['replay REPRODUCER'],
+      ['replay', '--strategy S', '--scenario X', '(--seed N | --choices 0,3,1,...)', `[--scheduler ${runSchedulers}]`, '[--pct-depth D]', '[--blocks-per-page B]', '[--strategy-file PATH ...]'],
+      ['replay REPRODUCER', '[--strategy-file PATH ...]'],
     ],
-    about: ['Run one seed, choice list or reproducer (pcfarm1:...) with the trace on: one line per event, then the failure or ok, and the run\'s warnings.'],
-    exit: `exit ${EXIT.ok} when the run passed, ${EXIT.found} when it failed, ${usageOrBadInput} or a reproducer that does not decode`,
+    about: [
+      'Run one seed, choice list or reproducer (pcfarm1:...) with the trace on: one line per event, then the failure or ok, and the run\'s warnings.',
+      `${STRATEGY_FILE_ABOUT} A reproducer made with another source of its file says so first, is replayed all the same, and ends with what it does now: "now: ok", or its signature now.`,
+    ],
+    exit: `exit ${EXIT.ok} when the run passed, ${EXIT.found} when it failed, ${usageOrBadInput}, a reproducer that does not decode or a strategy file that does not load`,
   },
   minimize: {
     usage: [
-      ['minimize', '--strategy S', '--scenario X', '--seed N', `[--scheduler ${runSchedulers}]`, '[--pct-depth D]', '[--blocks-per-page B]', '[--runs-max N]', '[--time-ms T]'],
-      ['minimize REPRODUCER', '[--runs-max N]', '[--time-ms T]'],
+      ['minimize', '--strategy S', '--scenario X', '--seed N', `[--scheduler ${runSchedulers}]`, '[--pct-depth D]', '[--blocks-per-page B]', '[--runs-max N]', '[--time-ms T]', '[--strategy-file PATH ...]'],
+      ['minimize REPRODUCER', '[--runs-max N]', '[--time-ms T]', '[--strategy-file PATH ...]'],
     ],
     about: [
       `Shrink a failing run to the smallest choice list that fails with the same signature and print its reproducer; it stops at a fixpoint, after --runs-max runs (default ${MINIMIZE_DEFAULTS.runsMax}) or after --time-ms milliseconds (default ${MINIMIZE_TIME_MS_DEFAULT}).`,
+      `${STRATEGY_FILE_ABOUT} A reproducer made with another source of its file is minimized against the file as it is now, and says so.`,
     ],
     exit: `exit ${EXIT.ok} with a reproducer, ${usageOrBadInput} or when the run passes (nothing to minimize)`,
   },
   verify: {
-    usage: [['verify', '--strategy S', '--scenario X', '[--preemptions K | --delays K]', '[--reclaim-actions R]', '[--params P]', '[--blocks-per-page B]', '[--time-s T]', '[--schedules-max N]', '[--json]']],
+    usage: [['verify', '--strategy S', '[--strategy-file PATH ...]', '--scenario X', '[--preemptions K | --delays K]', '[--reclaim-actions R]', '[--params P]', '[--blocks-per-page B]', '[--time-s T]', '[--schedules-max N]', '[--json]']],
     about: [
       `Every schedule of one cell up to K preemptions (CHESS's bound: a switch away from a task that could go on; default ${VERIFY_DEFAULTS.preemptionsMax}) or K delays, with at most R reclaim actions (default ${VERIFY_DEFAULTS.reclaimActionsMax}) and generated parameters summing to at most P (default ${VERIFY_DEFAULTS.paramsMax}), deepening 0, 1, ... K within T seconds (default ${VERIFY_TIME_S_DEFAULT}) or N schedules.`,
       'A counterexample is minimized and printed with its reproducer; otherwise a certificate: clean up to the highest bound reached, its schedules, equivalence classes and hash. --json prints one object.',
+      STRATEGY_FILE_ABOUT,
     ],
     exit: `exit ${EXIT.ok} when certified to the bound asked, ${EXIT.found} on a counterexample, ${usageOrBadInput}, ${EXIT.budget} when the budget ran out first`,
   },
   matrix: {
-    usage: [['matrix', '[--runs N]', '[--blocks-per-page B,B...]', '[--json]']],
+    usage: [['matrix', '[--strategy S,S...]', '[--strategy-file PATH ...]', '[--runs N]', '[--blocks-per-page B,B...]', '[--json]']],
     about: [
-      `Every strategy x scenario x blocks per page (default ${bpp}), every seed 0..N-1 (default N = ${MATRIX_RUNS_DEFAULT}): the most severe kind any run failed with and how many did, or clean, and the runs that warned; then the fault-free costs. --json gives every kind's count and first seed.`,
+      `Every strategy x scenario x blocks per page (default ${bpp}), every seed 0..N-1 (default N = ${MATRIX_RUNS_DEFAULT}): the most severe kind any run failed with and how many did, or clean, and the runs that warned; then the fault-free costs. --json gives every kind's count and first seed, and the strategy files' ids, paths and source hashes.`,
+      `The strategies are --strategy's, a column each (default: every built-in one). ${STRATEGY_FILE_ABOUT} To see yours beside a built-in one, name both: --strategy excl-flag,my-excl.`,
     ],
     exit: `exit ${EXIT.ok} when done, ${usageOrBadInput}`,
+  },
+  strategy: {
+    usage: [['strategy new NAME', '[--from STRATEGY]']],
+    about: [
+      `Write NAME.ts in the current directory: a strategy file of your own, a self-contained copy of the built-in STRATEGY (default ${STRATEGY_FROM_DEFAULT}, the 2.6.20 kernel's own write path, where every proposal of the thread starts) with the id NAME and notes on what each step may do (docs/STRATEGY-API.md is the whole contract). It never overwrites a file. Edit it, then run it with --strategy-file NAME.ts; the command to start with is printed.`,
+    ],
+    exit: `exit ${EXIT.ok} when written, ${usageOrBadInput}, a NAME.ts already there, or no built-in strategy sources beside this pcfarm (a checkout's packages/core/src/strategies)`,
+  },
+  diff: {
+    usage: [['diff A B', '[--retest [--strategy-file PATH ...]]', '[--json]', '[--results DIR | --redis URL [--prefix P] [--connect-ms N]]']],
+    about: [
+      `Compare campaigns A and B of one store (--results DIR, default ./${RESULTS_DIR_DEFAULT}; or the farm's Redis with --redis): notes on how their specs differ, then the buckets new in B, gone from B and changed in rate (a two-proportion test), each with its runs and rate on both sides, counted on the cells both ran. A strategy of A is compared with the same id in B, or with the one strategy B has that A lacks.`,
+      'With --retest, like syzbot\'s fix tracking: each failure bucket of A is run again (its reproducer and example seeds) against B\'s strategy and said fixed or still failing, and by what. B\'s strategy files are found at the path B recorded with the source hash B recorded, or given with --strategy-file. Retesting is asked for, not done by default: it runs the model, and needs B\'s files on this machine. --json prints one object.',
+    ],
+    exit: `exit ${EXIT.ok} when B has no new failure bucket and no retest still fails, ${EXIT.found} when it has or one does, ${usageOrBadInput}, an unknown campaign, or B's strategy file not found for --retest`,
+  },
+  'export-test': {
+    usage: [['export-test BUCKET', '[--campaign ID]', '[--fixed]', '[--out PATH]', '[--results DIR | --redis URL [--prefix P] [--connect-ms N]]']],
+    about: [
+      `Write a vitest test of bucket BUCKET for the repository where your write path lives: it replays the bucket's minimized reproducer and asserts the bucket's signature, or with --fixed its absence (the test of a fix). The file is --out PATH (default ./pcfarm-BUCKET.test.ts), never overwritten; it imports pcfarm from this checkout, and a strategy file's bucket loads the file by its path from the test. The bucket is looked up in campaign --campaign ID, or in every campaign of the store (--results DIR, default ./${RESULTS_DIR_DEFAULT}, or --redis) when only one has it.`,
+    ],
+    exit: `exit ${EXIT.ok} when written, ${usageOrBadInput}, a bucket not found or in several campaigns, a bucket not minimized yet, or a file already at PATH`,
   },
   bench: {
     usage: [
@@ -161,15 +203,16 @@ const HELP: Record<Command, CommandHelp> = {
     exit: `exit ${EXIT.ok} after SIGINT or SIGTERM (a second one quits at once: ${EXIT.interrupted} or ${EXIT.terminated}), ${usageOrBadInput}, ${EXIT.unavailable} when Redis cannot be reached`,
   },
   worker: {
-    usage: [['worker', '[--concurrency N]', '[--lock-ms N]', '[--stalled-check-ms N]', '[--stalled-retries-max N]', '[--heartbeat-ms N]', '[--id ID]', '[--redis URL]', '[--prefix P]', '[--connect-ms N]']],
+    usage: [['worker', '[--concurrency N]', '[--strategies DIR ...]', '[--lock-ms N]', '[--stalled-check-ms N]', '[--stalled-retries-max N]', '[--heartbeat-ms N]', '[--id ID]', '[--redis URL]', '[--prefix P]', '[--connect-ms N]']],
     about: [
       'A farm worker, on any machine that reaches the farm\'s Redis: N batches at a time on worker threads (default: one per core). A job whose lock (--lock-ms) lapses, checked every --stalled-check-ms, is run again elsewhere, up to --stalled-retries-max times; the worker reports itself every --heartbeat-ms, as --id (default: host and process).',
+      'No code travels through Redis: a campaign names its strategy files by id, path and source hash, and a worker runs one only with a file of that hash, at the recorded path (the same checkout) or in a --strategies DIR (repeatable; it says how many files it found there, and each it skipped). A job whose file it lacks it hands back, for a worker that has it.',
     ],
-    exit: `exit ${EXIT.ok} after SIGINT or SIGTERM (a second one quits at once: ${EXIT.interrupted} or ${EXIT.terminated}), ${usageOrBadInput}, ${EXIT.unavailable} when Redis cannot be reached`,
+    exit: `exit ${EXIT.ok} after SIGINT or SIGTERM (a second one quits at once: ${EXIT.interrupted} or ${EXIT.terminated}), ${usageOrBadInput} or a --strategies directory it cannot read, ${EXIT.unavailable} when Redis cannot be reached`,
   },
   campaign: {
     usage: [
-      ['campaign start', '[--strategy S,S...]', '[--scenario X,X...]', '[--blocks-per-page B,B...]', '[--seeds N | --time-s T]', '[--seed-start N]', '[--batch-seeds N]', `[--scheduler ${campaignSchedulers}]`, '[--pct-depth D]', '[--name NAME]', '[--json]'],
+      ['campaign start', '[--strategy S,S...]', '[--strategy-file PATH ...]', '[--scenario X,X...]', '[--blocks-per-page B,B...]', '[--seeds N | --time-s T]', '[--seed-start N]', '[--batch-seeds N]', `[--scheduler ${campaignSchedulers}]`, '[--pct-depth D]', '[--name NAME]', '[--json]'],
       ['campaign list | show ID', '[--json]'],
       ['campaign stop ID | resume ID | delete ID'],
       ['campaign export ID', '--out FILE', '[--results DIR]'],
@@ -177,6 +220,7 @@ const HELP: Record<Command, CommandHelp> = {
     ],
     about: [
       'The farm\'s campaigns in Redis (--redis, or REDIS_URL; --prefix, --connect-ms as for the coordinator); the coordinator acts on what these change. export writes a campaign as a results file of the embedded store (from Redis, or from --results DIR); import reads one into Redis or into --results DIR, where \'fuzz --results DIR --resume ID\' prints its buckets and replay commands.',
+      'start --strategy-file PATH (repeatable) records each file by id, path and source hash, never its code: each worker needs the same file, at that path or in its --strategies directory. Without --strategy, only the files\' strategies run.',
     ],
     exit: `exit ${EXIT.ok}, ${usageOrBadInput}, an unknown campaign or a file that is not an export, ${EXIT.unavailable} when Redis cannot be reached`,
   },

@@ -1,24 +1,24 @@
 /** `pcfarm verify`: every schedule of one cell up to a bound, ending in a counterexample or a certificate. */
 import { DEFAULTS, minimize, Model, MODEL_VERSION, signatureOf, VERIFY_DEFAULTS, verifyDeepening, type RunConfig, type VerifyBounds } from '@pcfarm/core';
 import { replayReproducerCommand } from '@pcfarm/farm/replay-commands';
-import { blocksPerPageOf, checkOptions, noPositionals, scenarioOf, strategyOf, UsageError, wholeNumber, type Parsed } from './args.js';
+import { blocksPerPageOf, noPositionals, scenarioOf, strategyOf, UsageError, wholeNumber, type Parsed } from './args.js';
 import { EXIT } from './exit.js';
 import type { Io } from './io.js';
 import { VERIFY_TIME_S_DEFAULT } from './limits.js';
 import { reproducerString } from './replay.js';
-import { OPTIONS } from './usage.js';
+import type { StrategyFiles } from './strategy-files.js';
 
 /**
  * pcfarm verify: iterative deepening over the bound (preemptions, or delays),
  * 0, 1, … up to the one asked, within a time budget; the first failing bound
  * gives a counterexample, minimized, with its reproducer; otherwise a
- * certificate of the highest bound reached. Exit 0 certified to the bound
- * asked, 1 a counterexample, 3 the budget ran out first.
+ * certificate of the highest bound reached (options checked by the
+ * caller). Exit 0 certified to the bound asked, 1 a counterexample, 3 the
+ * budget ran out first.
  */
-export function verifyCommand(p: Parsed, io: Io): number {
-  checkOptions(p, OPTIONS.verify);
+export function verifyCommand(p: Parsed, io: Io, files: StrategyFiles): number {
   noPositionals(p);
-  const strategy = strategyOf(p);
+  const strategy = strategyOf(p, files.ids);
   const scenario = scenarioOf(p);
   if (strategy === undefined || scenario === undefined) throw new UsageError('verify needs --strategy S --scenario X');
   if (p.options.has('preemptions') && p.options.has('delays')) throw new UsageError('give --preemptions K or --delays K, not both: they are two ways to bound a schedule');
@@ -37,7 +37,7 @@ export function verifyCommand(p: Parsed, io: Io): number {
   if (bpp !== DEFAULTS.blocksPerPage) cell.blocksPerPage = bpp;
   const unit = byDelays ? 'delays' : 'preemptions';
   const t0 = io.now();
-  const r = verifyDeepening(cell, bounds, upTo, { schedulesMax, shouldStop: () => io.now() - t0 >= timeS * 1000 });
+  const r = verifyDeepening(cell, bounds, upTo, { model: files.model, schedulesMax, shouldStop: () => io.now() - t0 >= timeS * 1000 });
   const seconds = (io.now() - t0) / 1000;
   const limits = `reclaim actions <= ${bounds.reclaimActionsMax}, generated parameters <= ${bounds.paramsMax}, ${bpp} block(s) a page`;
   const what = `${strategy} x ${scenario}`;
@@ -45,8 +45,8 @@ export function verifyCommand(p: Parsed, io: Io): number {
     const failed = r.last.failure!;
     // The counterexample replays under the search's own scheduler and reclaim budget: its reproducer says so.
     const config: RunConfig = { ...cell, scheduler: 'systematic', reclaimActionsMax: bounds.reclaimActionsMax };
-    const small = minimize(new Model(config), { choices: failed.choices }, { shouldStop: () => io.now() - t0 >= (timeS + 20) * 1000 });
-    const reproducer = reproducerString(config, small.choices);
+    const small = minimize(new Model(config, files.model), { choices: failed.choices }, { shouldStop: () => io.now() - t0 >= (timeS + 20) * 1000 });
+    const reproducer = reproducerString(config, small.choices, files);
     const title = signatureOf(failed)!.title;
     if (p.options.has('json')) {
       io.out(JSON.stringify({ result: 'fail', kind: failed.failure!.kind, signature: title, reproducer, bound: r.bound, unit, schedules: r.schedules, classes: r.last.classes, seconds, bounds, modelVersion: MODEL_VERSION, cell: { strategy, scenario, blocksPerPage: bpp } }));
@@ -58,7 +58,7 @@ export function verifyCommand(p: Parsed, io: Io): number {
     io.out(`  signature: ${title}`);
     io.out(`  minimized: ${small.choices.length} choices, ${small.after.switches} context switches (${small.stoppedBy === 'fixpoint' ? 'a fixpoint' : 'the budget stopped it'})`);
     io.out(`  reproducer: ${reproducer}`);
-    io.out(`  replay: ${replayReproducerCommand(reproducer)}`);
+    io.out(`  replay: ${replayReproducerCommand(reproducer, files.printedPath(strategy))}`);
     return EXIT.found;
   }
   const certified = r.bound;

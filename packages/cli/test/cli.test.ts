@@ -47,10 +47,10 @@ describe('pcfarm fuzz', () => {
     expect(pcfarm('fuzz', '--runs', '12x').stderr).toContain('--runs must be a whole number, not "12x"');
     const r = pcfarm('fuzz', '--first-failure', '--seeds', '5');
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/unknown option --seeds for 'fuzz'; it takes --first-failure, --strategy, --scenario, --blocks-per-page, --runs/);
+    expect(r.stderr).toMatch(/unknown option --seeds for 'fuzz'; it takes --first-failure, --strategy, --strategy-file, --scenario, --blocks-per-page, --runs/);
     const c = pcfarm('fuzz', '--seeds', '5', '--frobs', '2');
     expect(c.status).toBe(2);
-    expect(c.stderr).toMatch(/unknown option --frobs for 'fuzz'; it takes --strategy, --scenario, --blocks-per-page, --seeds/);
+    expect(c.stderr).toMatch(/unknown option --frobs for 'fuzz'; it takes --strategy, --strategy-file, --scenario, --blocks-per-page, --seeds/);
   });
 });
 
@@ -229,11 +229,12 @@ describe('blocks per page', () => {
 describe('pcfarm matrix', () => {
   const KEYS = ['strategy', 'scenario', 'blocksPerPage', 'runs', 'verdict', 'kinds', 'warnings', 'first', 'firstWarning', 'message', 'witness'];
 
-  it('--json gives {runs, cells, costs}, each cell a MatrixCell over every seed: runs is N and its counts are the runs that failed', () => {
+  it('--json gives {runs, strategyFiles, cells, costs} (no strategy files here), each cell a MatrixCell over every seed: runs is N and its counts are the runs that failed', () => {
     const r = pcfarm('matrix', '--runs', '5', '--blocks-per-page', '1,4', '--json');
     expect(r.status, r.stderr).toBe(0);
     const m = JSON.parse(r.stdout) as { runs: number; cells: MatrixCell[]; costs: unknown[] };
-    expect(Object.keys(m).sort()).toEqual(['cells', 'costs', 'runs']);
+    expect(Object.keys(m).sort()).toEqual(['cells', 'costs', 'runs', 'strategyFiles']);
+    expect((m as unknown as { strategyFiles: unknown[] }).strategyFiles).toEqual([]);
     expect(m.runs).toBe(5);
     expect(m.cells.length).toBe(STRATEGIES.length * SCENARIOS.length * 2);
     for (const c of m.cells) {
@@ -297,6 +298,9 @@ describe('help and usage errors', () => {
     ['minimize', ['minimize']],
     ['verify', ['verify']],
     ['matrix', ['matrix']],
+    ['strategy', ['strategy', 'new', 'x']],
+    ['diff', ['diff']],
+    ['export-test', ['export-test']],
     ['bench', ['bench']],
     ['bench', ['bench', '--farm']],
     ['dashboard', ['dashboard']],
@@ -327,7 +331,7 @@ describe('help and usage errors', () => {
   it('help prints every command and what each exit status means; COMMAND --help is help COMMAND', () => {
     const all = pcfarm('help');
     expect(all.status).toBe(0);
-    for (const command of ['fuzz', 'replay', 'minimize', 'verify', 'matrix', 'bench', 'list', 'dashboard', 'coordinator', 'worker', 'campaign']) expect(all.stdout).toContain(`./pcfarm ${command}`);
+    for (const command of ['fuzz', 'replay', 'minimize', 'verify', 'matrix', 'strategy new', 'diff', 'export-test', 'bench', 'list', 'dashboard', 'coordinator', 'worker', 'campaign']) expect(all.stdout).toContain(`./pcfarm ${command}`);
     expect(flat(all.stdout)).toContain('Exit statuses, the same in every command: 0 done, nothing failed; 1 a failure found; 2 bad usage or input it cannot use; 3');
     expect(pcfarm('fuzz', '--help').stdout).toBe(pcfarm('help', 'fuzz').stdout);
     expect(pcfarm('campaign', 'start', '--seeds', 'x', '--help').stdout).toBe(pcfarm('help', 'campaign').stdout);
