@@ -8,7 +8,7 @@ import fastifyEtag from '@fastify/etag';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import { BLOCKS_PER_PAGE } from '@pcfarm/core';
-import type { Store } from '@pcfarm/farm';
+import { strategyResolver, type Store } from '@pcfarm/farm';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { guard, isLoopback, requireToken } from './auth.js';
 import type { RouteContext } from './context.js';
@@ -17,7 +17,9 @@ import { BODY_LIMIT_BYTES, errorHandler, HttpError, parseJsonBody } from './erro
 import { LiveHub } from './live.js';
 import { MATRIX_RUNS, MatrixCache } from './matrix.js';
 import bucketRoutes from './routes/buckets.js';
+import { RetestCache } from './retests.js';
 import campaignRoutes from './routes/campaigns.js';
+import diffRoutes from './routes/diff.js';
 import eventRoutes from './routes/events.js';
 import matrixRoutes from './routes/matrix.js';
 import replayRoutes from './routes/replay.js';
@@ -47,6 +49,15 @@ export interface AppOptions {
    * fuzz` wants every core); default false.
    */
   precomputeMatrix?: boolean;
+  /**
+   * Directories of strategy files (as `pcfarm worker --strategies`) where
+   * this process looks for a campaign's strategy file, by source hash, when
+   * it is not at the path the campaign recorded: for a bucket's trace and a
+   * findings diff's re-tests. Default none.
+   */
+  strategyDirs?: readonly string[];
+  /** A findings diff's re-tests at most, in milliseconds; default RETEST_LIMITS.timeMs. Buckets past it are answered "not run", saying why. */
+  retestTimeMs?: number;
 }
 
 const hubs = new WeakMap<FastifyInstance, LiveHub>();
@@ -95,6 +106,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     control: options.control,
     hub,
     matrix: options.matrix ?? new MatrixCache(),
+    retests: new RetestCache(options.strategyDirs ?? [], options.retestTimeMs),
+    strategies: strategyResolver(options.strategyDirs ?? []),
     token: options.token,
     tokenRequired: options.token !== undefined,
     readOnly: options.readOnly ?? false,
@@ -140,11 +153,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   app.addHook('onClose', async () => hub.close());
   if (options.matrix === undefined) app.addHook('onClose', async () => ctx.matrix.close());
+  app.addHook('onClose', async () => ctx.retests.close());
   if (options.precomputeMatrix === true) ctx.matrix.precompute(MATRIX_RUNS.default, BLOCKS_PER_PAGE);
   await app.register(campaignRoutes, ctx);
   await app.register(bucketRoutes, ctx);
   await app.register(replayRoutes, ctx);
   await app.register(matrixRoutes, ctx);
+  await app.register(diffRoutes, ctx);
   await app.register(eventRoutes, ctx);
   await app.register(sessionRoutes, ctx);
   await app.register(staticRoutes, {});

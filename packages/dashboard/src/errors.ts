@@ -30,7 +30,10 @@ export interface ErrorBody {
 // A farm error is about the request (a bad spec, an unknown id, a state that
 // forbids it) except for Redis being away (503: try again) and a results
 // file that does not parse: that one is the server's, but its message is
-// what the operator must read, so it is kept.
+// what the operator must read, so it is kept. A strategy file the request
+// names badly is a 400; one a campaign ran but this server lacks (moved,
+// deleted, edited since) is a 409: the request is right, the server's files
+// are not as the campaign left them, and the message says how to fix that.
 const FARM_STATUS: Record<string, number> = {
   EBADCAMPAIGN: 400,
   EBADJOB: 400,
@@ -40,6 +43,8 @@ const FARM_STATUS: Record<string, number> = {
   ELOCKED: 409,
   EREDIS: 503,
   EBADRESULTS: 500,
+  ESTRATEGYFILE: 400,
+  ENOSTRATEGYFILE: 409,
 };
 
 /**

@@ -8,6 +8,8 @@ export { LocalControl, StoreControl, type CampaignActivity, type CampaignControl
 export { errorAnswer, HttpError, type ErrorBody } from './errors.js';
 export { LiveHub, RATE_WINDOW_MS, WORKER_LATE_MS, workerViews, type BucketChange, type BucketEvent, type BucketUpdateEvent, type LiveEvent, type StatsEvent, type WorkersEvent, type WorkerView } from './live.js';
 export { MATRIX_RUNS, MATRIX_WORK, MatrixCache, type Matrix, type MatrixWork } from './matrix.js';
+export { RETEST_LIMITS, RetestCache, type RetestAnswer, type RetestVerdict, type RetestView } from './retests.js';
+export { publicSpec, publicStrategyFile, type PublicStrategyFile } from './strategy-files.js';
 export { ThreadWork, WorkCancelled, type ThreadWorkLimits, type WorkState } from './thread-work.js';
 export { RATE_LIMITS } from './rate-limits.js';
 export { SESSION_COOKIE } from './auth.js';

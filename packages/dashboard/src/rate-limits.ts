@@ -8,6 +8,8 @@ export const RATE_LIMITS = {
   replaysPerMinute: 60,
   /** Matrix requests: a new one may start minutes of work (MatrixCache bounds how many at once). */
   matricesPerMinute: 30,
+  /** Findings diffs: each may re-test every failure bucket of a campaign (RetestCache bounds how many at once). */
+  diffsPerMinute: 30,
   /** Requests that change something, or sign in: each can be a guess at the token. */
   changesPerMinute: 60,
 } as const;

@@ -5,7 +5,7 @@
  * that limit, so the dashboard refuses one that would let a single request
  * run (and trace) for long.
  */
-import { decodeReproducer, DEFAULTS, encodeReproducer, findingSignature, MODEL_VERSION, reproducerOf, runOne, signatureOf, type Failure, type Outcome, type RunConfig } from '@pcfarm/core';
+import { decodeReproducer, DEFAULTS, encodeReproducer, findingSignature, Model, MODEL_VERSION, reproducerOf, runOne, signatureOf, type Failure, type Outcome, type RunConfig, type RunInput, type Strategy } from '@pcfarm/core';
 import { replayReproducerCommand, witnessCommand } from '@pcfarm/farm/replay-commands';
 import { HttpError } from './errors.js';
 import { timelineOf, type Timeline } from './timeline.js';
@@ -54,12 +54,28 @@ function checkSteps(config: RunConfig): void {
   }
 }
 
-function result(source: ReplayResult['source'], config: RunConfig, o: Outcome, reproducer: string | null, bucketTitle: string | null): ReplayResult {
+/**
+ * A strategy loaded from a file, for a run: its file's name (what a command
+ * given to the user names: the path is the server's business) and the
+ * loaded strategy.
+ */
+export interface FileStrategy {
+  file: string;
+  strategy: Strategy;
+}
+
+/** One traced run: of a built-in strategy (the model kept for the next call), or of a file's. */
+function run(config: RunConfig, input: RunInput, file: FileStrategy | null): Outcome {
+  const traced = { ...config, trace: true };
+  return file === null ? runOne(traced, input) : new Model(traced, { strategies: [file.strategy] }).run(input);
+}
+
+function result(source: ReplayResult['source'], config: RunConfig, o: Outcome, reproducer: string | null, bucketTitle: string | null, file: FileStrategy | null): ReplayResult {
   const sig = signatureOf(o);
   const warnings = o.warnings.map((w) => ({
     ...w,
     signature: findingSignature(o.strategy, w).title,
-    witnessCommand: w.witness === null ? null : witnessCommand({ ...config, scenario: w.witness }),
+    witnessCommand: w.witness === null ? null : witnessCommand({ ...config, scenario: w.witness }, file?.file ?? null),
   }));
   return {
     source,
@@ -79,33 +95,33 @@ function result(source: ReplayResult['source'], config: RunConfig, o: Outcome, r
     warnings,
     // A warning bucket's run passes: it matches when one of its warnings is the bucket's.
     matchesBucket: bucketTitle === null ? null : sig?.title === bucketTitle || warnings.some((w) => w.signature === bucketTitle),
-    reproducer: reproducer ?? (o.ok ? null : encodeReproducer(reproducerOf(config, o.choices))),
+    reproducer: reproducer ?? (o.ok ? null : encodeReproducer(reproducerOf(config, o.choices, file?.strategy.sourceHash))),
     replayCommand: null,
     ...timelineOf(o.trace ?? [], o.failure, REPLAY_LIMITS.eventsMax),
   };
 }
 
-function withCommand(r: ReplayResult): ReplayResult {
-  r.replayCommand = r.reproducer === null ? null : replayReproducerCommand(r.reproducer);
+function withCommand(r: ReplayResult, file: FileStrategy | null): ReplayResult {
+  r.replayCommand = r.reproducer === null ? null : replayReproducerCommand(r.reproducer, file?.file ?? null);
   return r;
 }
 
 /**
- * Replay a reproducer string. A malformed one, one of another model version
- * or one this model cannot run is the core's ConfigError (a 400).
+ * Replay a reproducer string (`file`: the strategy file it runs, when its
+ * strategy is one). A malformed one, one of another model version or one
+ * this model cannot run is the core's ConfigError (a 400).
  */
-export function replayReproducer(text: string, source: 'reproducer' | 'minimized' = 'reproducer', bucketTitle: string | null = null): ReplayResult {
-  const r = decodeReproducer(text);
+export function replayReproducer(text: string, source: 'reproducer' | 'minimized' = 'reproducer', bucketTitle: string | null = null, file: FileStrategy | null = null): ReplayResult {
+  const r = decodeReproducer(text, file === null ? [] : [file.strategy.id]);
   checkSteps(r.config);
-  const config: RunConfig = { ...r.config, trace: true };
-  const o = runOne(config, { choices: r.choices });
+  const o = run(r.config, { choices: r.choices }, file);
   // A passing reproducer still replays with its own string: the user asked for that one.
-  return withCommand(result(source, r.config, o, text.replace(/\s+/g, ''), bucketTitle));
+  return withCommand(result(source, r.config, o, text.replace(/\s+/g, ''), bucketTitle, file), file);
 }
 
 /** Replay one seed of a configuration (a bucket's example). */
-export function replaySeed(config: RunConfig, seed: number, bucketTitle: string | null = null): ReplayResult {
+export function replaySeed(config: RunConfig, seed: number, bucketTitle: string | null = null, file: FileStrategy | null = null): ReplayResult {
   checkSteps(config);
-  const o = runOne({ ...config, trace: true }, { seed });
-  return withCommand(result('example', config, o, null, bucketTitle));
+  const o = run(config, { seed }, file);
+  return withCommand(result('example', config, o, null, bucketTitle, file), file);
 }

@@ -5,7 +5,7 @@
  * file so a route's shape and the UI's expectations are read side by side.
  */
 import { BLOCKS_PER_PAGE, FAILURE_KINDS, SCENARIOS, STRATEGIES } from '@pcfarm/core';
-import { CAMPAIGN_LIMITS } from '@pcfarm/farm';
+import { CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, STRATEGY_ID_PATTERN } from '@pcfarm/farm';
 import { HttpError, TYPE_WORDS } from './errors.js';
 
 const str = { type: 'string' } as const;
@@ -50,9 +50,20 @@ export const bucketParams = {
   properties: { id: idSchema, bucketId: idSchema },
 } as const;
 
+/** A strategy file as a client is shown it: its id, source hash and file name (never its path: that is the server's). */
+export const strategyFileSchema = {
+  type: 'object',
+  properties: { id: str, sourceHash: str, file: str },
+} as const;
+
+/** A strategy id, built-in or a file's. */
+const strategyId = { type: 'string', pattern: STRATEGY_ID_PATTERN.source } as const;
+
 const specProperties = {
   name: str,
   strategies: strings,
+  /** The strategies loaded from files, each by name and source hash. */
+  strategyFiles: { type: 'array', items: strategyFileSchema },
   scenarios: strings,
   blocksPerPage: ints,
   scheduler: str,
@@ -77,7 +88,9 @@ export const createCampaignBody = {
     strategies: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: [...STRATEGIES] } },
     scenarios: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: [...SCENARIOS] } },
     blocksPerPage: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'integer', enum: [...BLOCKS_PER_PAGE] } },
-    scheduler: { type: 'string', enum: ['pct', 'random'] },
+    /** Always empty here (a spec read from GET posts back as it is): a campaign of strategy files starts from the CLI (noStrategyFiles). */
+    strategyFiles: { type: 'array', maxItems: 0 },
+    scheduler: { type: 'string', enum: [...CAMPAIGN_SCHEDULERS] },
     pctDepth: { type: 'integer', minimum: 1, maximum: CAMPAIGN_LIMITS.pctDepthMax },
     seedStart: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
     seedsPerCell: { type: ['integer', 'null'], minimum: 1, maximum: CAMPAIGN_LIMITS.seedsPerCellMax },
@@ -178,7 +191,8 @@ export const bucketListQuery = {
   properties: {
     severity,
     kind: { type: 'string', enum: [...FAILURE_KINDS] },
-    strategy: { type: 'string', enum: [...STRATEGIES] },
+    /** A built-in strategy's id or a strategy file's. */
+    strategy: strategyId,
     scenario: { type: 'string', enum: [...SCENARIOS] },
     minimized: bool,
     /** A piece of the signature, any case. */
@@ -287,6 +301,65 @@ export const matrixSchema = {
   },
 } as const;
 
+/** One side of a bucket matched across two campaigns; null on the side it is not found in. */
+const diffSideSchema = {
+  type: ['object', 'null'],
+  properties: { bucketId: str, title: str, strategy: str, count: num, runs: num, rate: num },
+} as const;
+
+/** A campaign as a diff names it. */
+const diffCampaignSchema = {
+  type: 'object',
+  properties: { id: str, name: str, state: str, createdAt: num, modelVersion: str, strategies: strings, strategyFiles: { type: 'array', items: strategyFileSchema } },
+} as const;
+
+export const diffQuery = {
+  type: 'object',
+  required: ['a', 'b'],
+  additionalProperties: false,
+  properties: { a: idSchema, b: idSchema },
+} as const;
+
+/** GET /api/diff: the findings of two campaigns compared, and A's failure buckets re-tested against B. */
+export const diffSchema = {
+  type: 'object',
+  properties: {
+    a: diffCampaignSchema,
+    b: diffCampaignSchema,
+    /** [strategy of A, its counterpart in B]. */
+    pairs: { type: 'array', items: strings },
+    /** What differs between the specs besides the strategies, for a reader to weigh. */
+    notes: strings,
+    buckets: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { kind: str, severity, sites: strings, change: { type: 'string', enum: ['new', 'gone', 'more', 'fewer', 'same'] }, a: diffSideSchema, b: diffSideSchema },
+      },
+    },
+    retests: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          bucketId: str,
+          title: str,
+          against: str,
+          verdict: { type: 'string', enum: ['fixed', 'still-failing', 'not-run'] },
+          by: strOrNull,
+          runs: int,
+          outcomes: { type: 'object', additionalProperties: int },
+          reason: strOrNull,
+        },
+      },
+    },
+    /** Milliseconds the re-tests took (0 when none ran here). */
+    retestMs: num,
+    /** What a changed rate means, and what a re-test runs. */
+    limits: { type: 'object', properties: { rateZMin: num, rateRatioMin: num, retestSeedsMax: int, retestTimeMs: int } },
+  },
+} as const;
+
 /** Server-sent events, each serialized with its schema. */
 export const statsEventSchema = {
   type: 'object',
@@ -331,6 +404,21 @@ export const workersEventSchema = {
   type: 'object',
   properties: { type: { type: 'string', enum: ['workers'] }, at: num, workers: { type: 'array', items: workerSchema } },
 } as const;
+
+/**
+ * A preValidation hook refusing a new campaign of strategy files: a strategy
+ * file is code, and the page sends none, nor a path for the server to load
+ * and run. Before the schema, so the refusal says this, not "maxItems".
+ */
+export async function noStrategyFiles(request: { body: unknown }): Promise<void> {
+  const files = (request.body as { strategyFiles?: unknown } | null)?.strategyFiles;
+  if (files === undefined || (Array.isArray(files) && files.length === 0)) return;
+  throw new HttpError(
+    400,
+    'ESTRATEGYFILE',
+    'body/strategyFiles: a campaign of strategy files starts from the command line, where the files are (pcfarm campaign start --strategy-file FILE); the dashboard takes no code, nor a path of its server to run',
+  );
+}
 
 type JsonType = 'string' | 'integer' | 'number' | 'boolean' | 'null' | 'array' | 'object';
 

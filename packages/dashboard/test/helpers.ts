@@ -1,7 +1,7 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { batchAt, BatchRunner, campaignSpec, minimizeJobOf, runMinimize, type Bucket, type CampaignSpec, type Store } from '@pcfarm/farm';
+import { batchAt, BatchRunner, campaignSpec, loadStrategyFile, minimizeJobOf, runMinimize, strategyFileRef, strategyTemplate, type Bucket, type CampaignSpec, type StrategyFileRef, type Store } from '@pcfarm/farm';
 
 /** A fresh results directory. */
 export function tempDir(prefix = 'pcfarm-dash-'): string {
@@ -72,3 +72,41 @@ export async function seedCampaign(store: Store, spec: Partial<CampaignSpec> = {
   if (warning === undefined) throw new Error(`seeded campaign has no hole-fill-vs-read warning: ${all.map((b) => b.title).join(' | ')}`);
   return { id: c.id, buckets: all, minimized: (await store.bucket(c.id, target.id))!, warning };
 }
+
+/**
+ * A campaign run here, as seedCampaign does (batches in-process, recorded as
+ * a worker would), every failure bucket minimized. Its strategy files are
+ * found at the paths the spec records.
+ */
+export async function runHere(store: Store, spec: Partial<CampaignSpec>): Promise<string> {
+  const c = await store.createCampaign(campaignSpec(spec));
+  const runner = new BatchRunner();
+  for (let i = 0; ; i++) {
+    const b = batchAt(c, i);
+    if (b === null) break;
+    await store.recordBatch(runner.run(b, Date.now), 10 * (i + 1));
+  }
+  for (const b of await store.buckets(c.id)) if (b.severity === 'failure') await store.recordMinimized(c.id, b.id, runMinimize(runner, minimizeJobOf(c, b, 300), Date.now));
+  await store.setState(c.id, 'done');
+  return c.id;
+}
+
+/**
+ * Anton's PG_writing flag as a strategy file (a copy of excl-flag whose
+ * fault path does not wait on the flag), and Nick Piggin's fix ("you must
+ * also exclude filemap_nopage"), written into `dir`: the walk of issue 15.
+ * `strategyFile(name)` is the reference a campaign records.
+ */
+export function exclFlagFiles(dir: string): { strategyFile(name: string): StrategyFileRef; write(name: string, id: string, faultWaits: boolean): string } {
+  const readBuiltIn = (file: string): string => readFileSync(new URL(`../../core/src/strategies/${file}`, import.meta.url), 'utf8');
+  const template = strategyTemplate('my-excl', 'excl-flag', readBuiltIn);
+  const write = (name: string, id: string, faultWaits: boolean): string => {
+    const path = join(dir, name);
+    writeFileSync(path, template.replace("id: 'my-excl'", `id: '${id}'`).replace('fault: true', `fault: ${faultWaits}`));
+    return path;
+  };
+  return { write, strategyFile: (name) => strategyFileRef(loadStrategyFile(join(dir, name))) };
+}
+
+/** The cells the strategy-file campaigns run: where the flag's stale data and the fix's self deadlock show within 200 seeds. */
+export const EXCL_CELLS = { scenarios: ['self-mmap-write', 'hole-fill-vs-read'], blocksPerPage: [1], seedsPerCell: 200, batchSeeds: 100 };

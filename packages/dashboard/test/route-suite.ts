@@ -89,7 +89,8 @@ export function routeSuite(label: string, open: () => Promise<Store>): void {
       ['a string for a list', { strategies: 'v2.6.20' }, /body\/strategies must be a list, not "v2.6.20"/],
       ['neither seeds nor a budget', { seedsPerCell: null }, /needs seedsPerCell, timeBudgetMs or both/],
       ['a batch too large', { batchSeeds: 10_000_000 }, /body\/batchSeeds must be <= 100000/],
-      ['a scheduler campaigns do not run', { scheduler: 'replay' }, /body\/scheduler must be one of "pct", "random"/],
+      ['a scheduler campaigns do not run', { scheduler: 'replay' }, /body\/scheduler must be one of "pct", "random", "pos", "surw"$/],
+      ['a campaign of strategy files', { strategies: ['v2.6.20'], strategyFiles: [{ id: 'my-excl', sourceHash: '0123456789abcdef', path: '/etc/passwd' }] }, /^body\/strategyFiles: a campaign of strategy files starts from the command line, where the files are \(pcfarm campaign start --strategy-file FILE\)/],
       ['blocks per page the model does not take', { blocksPerPage: [3] }, /body\/blocksPerPage\/0 must be one of 1, 2, 4/],
       ['no blocks per page', { blocksPerPage: [] }, /body\/blocksPerPage is empty: choose at least one number of blocks per page/],
       ['a number for the blocks-per-page list', { blocksPerPage: 4 }, /body\/blocksPerPage must be a list, not 4/],
@@ -97,7 +98,19 @@ export function routeSuite(label: string, open: () => Promise<Store>): void {
       const r = await inject({ method: 'POST', url: '/api/campaigns', payload });
       expect(r.statusCode).toBe(400);
       expect(r.json().message).toMatch(message);
-      expect(r.json().error).toMatch(/^EBAD/);
+      expect(r.json().error).toMatch(/^EBAD|^ESTRATEGYFILE$/);
+    });
+
+    it('POST /api/campaigns runs any scheduler a campaign may run, and takes a spec read back with its (empty) strategy files', async () => {
+      const info = (await inject({ url: '/api/info' })).json();
+      expect(info.schedulers).toEqual(['pct', 'random', 'pos', 'surw']);
+      for (const scheduler of ['pos', 'surw']) {
+        const r = await inject({ method: 'POST', url: '/api/campaigns', payload: { strategies: ['gup-pin'], scenarios: ['generated'], blocksPerPage: [1], seedsPerCell: 10, scheduler } });
+        expect(r.statusCode, scheduler).toBe(201);
+        expect(r.json().campaign.spec).toMatchObject({ scheduler, strategyFiles: [] });
+      }
+      const r = await inject({ method: 'POST', url: '/api/campaigns', payload: { strategies: ['gup-pin'], scenarios: ['generated'], seedsPerCell: 10, strategyFiles: [] } });
+      expect(r.statusCode).toBe(201);
     });
 
     it('POST /api/campaigns refuses a body that is not JSON, or not an object', async () => {

@@ -3,6 +3,7 @@
  * warnings), one bucket with its examples and minimized reproducer (or, for
  * a warning, its witness), and its replayed trace.
  */
+import { basename } from 'node:path';
 import { MODEL_VERSION, type RunConfig, type Severity } from '@pcfarm/core';
 import { FarmError, type Bucket, type Campaign, type Example } from '@pcfarm/farm';
 import { replayCommand, replayReproducerCommand, witnessCommand } from '@pcfarm/farm/replay-commands';
@@ -11,7 +12,8 @@ import type { RouteContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { perMinute, RATE_LIMITS } from '../rate-limits.js';
 import { replayReproducer, replaySeed } from '../replay.js';
-import { BUCKET_SORTS, bucketListQuery, bucketParams, bucketSchema, campaignParams, errorResponses, noQuery, replaySchema } from '../schemas.js';
+import { BUCKET_SORTS, bucketListQuery, bucketParams, bucketSchema, campaignParams, errorResponses, noQuery, replaySchema, strategyFileSchema } from '../schemas.js';
+import { fileStrategyFor, publicStrategyFile, strategyFileOf } from '../strategy-files.js';
 
 export interface BucketQuery {
   severity?: Severity;
@@ -62,11 +64,17 @@ export function exampleConfig(c: Campaign, b: Bucket, e: Pick<Example, 'scenario
   return { strategy: b.strategy, scenario: e.scenario, blocksPerPage: e.blocksPerPage, scheduler: c.spec.scheduler, pctDepth: c.spec.pctDepth };
 }
 
+/** The name of the file a bucket's strategy was loaded from (what a command names: the path is the server's), or null for a built-in. */
+function fileNameOf(c: Campaign, b: Bucket): string | null {
+  const ref = strategyFileOf(c, b.strategy);
+  return ref === null ? null : basename(ref.path);
+}
+
 /** The command that runs a warning bucket's witness, as its first example's config; null for a failure, or a warning without one. */
 export function bucketWitnessCommand(c: Campaign, b: Bucket): string | null {
   const ex = b.examples[0];
   if (b.witness === null || ex === undefined) return null;
-  return witnessCommand({ ...exampleConfig(c, b, ex), scenario: b.witness });
+  return witnessCommand({ ...exampleConfig(c, b, ex), scenario: b.witness }, fileNameOf(c, b));
 }
 
 
@@ -106,6 +114,8 @@ export default async function bucketRoutes(app: FastifyInstance, ctx: RouteConte
             properties: {
               bucket: bucketSchema,
               campaign: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, scheduler: { type: 'string' }, pctDepth: { type: 'integer' }, modelVersion: { type: 'string' } } },
+              /** The file the bucket's strategy was loaded from (by name and source hash), or null for a built-in strategy. */
+              strategyFile: { ...strategyFileSchema, type: ['object', 'null'] },
               replayCommand: { type: ['string', 'null'] },
               /** A warning's: the command that runs its witness until it deadlocks. */
               witnessCommand: { type: ['string', 'null'] },
@@ -121,12 +131,15 @@ export default async function bucketRoutes(app: FastifyInstance, ctx: RouteConte
     },
     async (request) => {
       const { campaign, bucket } = await find(request.params.id, request.params.bucketId);
+      const ref = strategyFileOf(campaign, bucket.strategy);
+      const file = fileNameOf(campaign, bucket);
       return {
         bucket,
         campaign: { id: campaign.id, name: campaign.spec.name, scheduler: campaign.spec.scheduler, pctDepth: campaign.spec.pctDepth, modelVersion: campaign.modelVersion },
-        replayCommand: bucket.minimized === null ? null : replayReproducerCommand(bucket.minimized.reproducer),
+        strategyFile: ref === null ? null : publicStrategyFile(ref),
+        replayCommand: bucket.minimized === null ? null : replayReproducerCommand(bucket.minimized.reproducer, file),
         witnessCommand: bucketWitnessCommand(campaign, bucket),
-        examples: bucket.examples.map((e) => ({ ...e, replayCommand: replayCommand(exampleConfig(campaign, bucket, e), e.seed) })),
+        examples: bucket.examples.map((e) => ({ ...e, replayCommand: replayCommand(exampleConfig(campaign, bucket, e), e.seed, file) })),
       };
     },
   );
@@ -139,11 +152,14 @@ export default async function bucketRoutes(app: FastifyInstance, ctx: RouteConte
       if (campaign.modelVersion !== MODEL_VERSION) {
         throw new FarmError('EMODELVERSION', `campaign ${campaign.id} was run by model ${campaign.modelVersion}; this dashboard runs ${MODEL_VERSION}, whose runs of its seeds differ`);
       }
-      // The minimized reproducer when there is one: it is what the timeline is for, short and to the point.
-      if (bucket.minimized !== null) return replayReproducer(bucket.minimized.reproducer, 'minimized', bucket.title);
       const ex = bucket.examples[0];
+      const cli = bucket.minimized !== null ? 'pcfarm replay REPRODUCER --strategy-file FILE' : 'pcfarm replay --strategy-file FILE --seed N';
+      // A strategy file's bucket replays only with that very file (by its source hash).
+      const file = fileStrategyFor(campaign, bucket.strategy, ctx.strategies, cli);
+      // The minimized reproducer when there is one: it is what the timeline is for, short and to the point.
+      if (bucket.minimized !== null) return replayReproducer(bucket.minimized.reproducer, 'minimized', bucket.title, file);
       if (ex === undefined) throw new HttpError(409, 'ENOEXAMPLE', `bucket ${bucket.id} has no example seed to replay`);
-      return replaySeed(exampleConfig(campaign, bucket, ex), ex.seed, bucket.title);
+      return replaySeed(exampleConfig(campaign, bucket, ex), ex.seed, bucket.title, file);
     },
   );
 }

@@ -3,7 +3,7 @@
  * workers; and what the page needs to know to draw its form (/api/info).
  */
 import { BLOCKS_PER_PAGE, DESCRIPTIONS, FAILURE_KINDS, MODEL_VERSION, SCENARIOS, STRATEGIES } from '@pcfarm/core';
-import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, campaignSpec, FarmError, type CampaignSpec, type CampaignSummary } from '@pcfarm/farm';
+import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, campaignSpec, FarmError, type CampaignSpec, type CampaignSummary } from '@pcfarm/farm';
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../context.js';
 import { HttpError } from '../errors.js';
@@ -12,10 +12,11 @@ import { MATRIX_RUNS } from '../matrix.js';
 import { perMinute, RATE_LIMITS } from '../rate-limits.js';
 import { REPLAY_LIMITS } from '../replay.js';
 import { sampleViews } from '../samples.js';
-import { campaignParams, campaignViewSchema, createCampaignBody, errorResponses, noQuery, sampleSchema, strictBody, workerSchema } from '../schemas.js';
+import { campaignParams, campaignViewSchema, createCampaignBody, errorResponses, noQuery, noStrategyFiles, sampleSchema, strictBody, workerSchema } from '../schemas.js';
+import { publicSpec } from '../strategy-files.js';
 
-/** A campaign as the API shows it: its summary and what this process does with it. */
-export type CampaignView = CampaignSummary & { activity: string | null };
+/** A campaign as the API shows it: its summary (its strategy files by name, not path) and what this process does with it. */
+export type CampaignView = Omit<CampaignSummary, 'campaign'> & { campaign: Omit<CampaignSummary['campaign'], 'spec'> & { spec: ReturnType<typeof publicSpec> }; activity: string | null };
 
 type IdParams = { Params: { id: string } };
 
@@ -25,7 +26,10 @@ export default async function campaignRoutes(app: FastifyInstance, ctx: RouteCon
     if (ctx.readOnly) throw new HttpError(409, 'EREADONLY', 'this dashboard follows results another process writes: start and stop campaigns there');
   };
   const changes = perMinute(RATE_LIMITS.changesPerMinute);
-  const view = async (id: string): Promise<CampaignView> => ({ ...(await store.summary(id)), activity: control.activity(id) });
+  const view = async (id: string): Promise<CampaignView> => {
+    const s = await store.summary(id);
+    return { ...s, campaign: { ...s.campaign, spec: publicSpec(s.campaign.spec) }, activity: control.activity(id) };
+  };
 
   app.get(
     '/api/info',
@@ -79,7 +83,7 @@ export default async function campaignRoutes(app: FastifyInstance, ctx: RouteCon
       strategies: STRATEGIES,
       scenarios: SCENARIOS,
       blocksPerPage: BLOCKS_PER_PAGE,
-      schedulers: ['pct', 'random'],
+      schedulers: CAMPAIGN_SCHEDULERS,
       failureKinds: FAILURE_KINDS,
       descriptions: DESCRIPTIONS,
       defaults: CAMPAIGN_DEFAULTS,
@@ -107,7 +111,7 @@ export default async function campaignRoutes(app: FastifyInstance, ctx: RouteCon
 
   app.post<{ Body: Partial<CampaignSpec> }>(
     '/api/campaigns',
-    { config: changes, preValidation: strictBody(createCampaignBody), schema: { querystring: noQuery, body: createCampaignBody, response: { 201: campaignViewSchema, ...errorResponses } } },
+    { config: changes, preValidation: [noStrategyFiles, strictBody(createCampaignBody)], schema: { querystring: noQuery, body: createCampaignBody, response: { 201: campaignViewSchema, ...errorResponses } } },
     async (request, reply) => {
       writable();
       // The schema checked the shape; campaignSpec checks the rest and fills in the defaults.
