@@ -9,6 +9,7 @@ import { errorBox } from './ui.js';
 import { bucketView } from './views/bucket.js';
 import { campaignView } from './views/campaign.js';
 import { campaignsView } from './views/campaigns.js';
+import { compareView } from './views/compare.js';
 import { matrixView } from './views/matrix.js';
 import { replayView } from './views/replay.js';
 
@@ -21,6 +22,7 @@ const ROUTES = [
   [/^#\/campaigns\/([\w.-]+)\/?(?:\?(.*))?$/, (el, id, query) => campaignView(el, id, query)],
   [/^#\/campaigns\/([\w.-]+)\/buckets\/([\w.-]+)\/?$/, (el, id, bid) => bucketView(el, id, bid, route)],
   [/^#\/matrix\/?(?:\?(.*))?$/, (el, query) => matrixView(el, query)],
+  [/^#\/compare\/?(?:\?(.*))?$/, (el, query) => compareView(el, query)],
   [/^#\/replay\/?$/, (el) => replayView(el)],
 ];
 

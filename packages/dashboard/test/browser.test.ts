@@ -8,14 +8,14 @@
  * when PCFARM_UPDATE_SCREENSHOTS=1, so a test run leaves the tree as it
  * found it.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { batchAt, BatchRunner, campaignSpec, EmbeddedStore, minimizeJobOf, RedisServer, RedisStore, runMinimize } from '@pcfarm/farm';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalControl, startDashboard, StoreControl, type CampaignControl, type Dashboard } from '../dist/index.js';
 import { PCFARM } from '@pcfarm/farm/replay-commands';
-import { escapeRegExp, SELF_DEADLOCK, tempDir } from './helpers.js';
+import { escapeRegExp, EXCL_CELLS, exclFlagFiles, runHere, SELF_DEADLOCK, tempDir } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const DOCS = process.env.PCFARM_UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../../docs/', import.meta.url)) : `${tempDir()}/`;
@@ -259,6 +259,106 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
     expect(await sideways(page)).toBe(0);
     await page.screenshot({ path: `${DOCS}dashboard-matrix.png`, fullPage: true });
     await onPhone(phone, `${dashboard.url}#/matrix?runs=200&bpp=1,4`, 'table.matrix td.verdict', 'dashboard-matrix');
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+/**
+ * Two versions of a design compared: Anton's PG_writing flag as a strategy
+ * file, then Nick Piggin's fix of it ("you must also exclude
+ * filemap_nopage"), each a campaign. The compare view is reached from the
+ * campaigns list and from a campaign page, keeps its filters in the
+ * address, links each bucket to its page, and fits a phone.
+ */
+describe.skipIf(!existsSync(CHROMIUM))('comparing two campaigns in a browser', () => {
+  const dir = tempDir('pcfarm-dash-files-');
+  let store: EmbeddedStore;
+  let dashboard: Dashboard;
+  let browser: Browser;
+  const ids = { before: '', after: '' };
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(DOCS, { recursive: true });
+    store = EmbeddedStore.open(tempDir());
+    const files = exclFlagFiles(dir);
+    files.write('my-excl.ts', 'my-excl', false);
+    files.write('my-excl-nopage.ts', 'my-excl-nopage', true);
+    ids.before = await runHere(store, { name: 'excl-flag, as first sent', strategyFiles: [files.strategyFile('my-excl.ts')], ...EXCL_CELLS });
+    ids.after = await runHere(store, { name: 'excl-flag, nopage waits too', strategyFiles: [files.strategyFile('my-excl-nopage.ts')], ...EXCL_CELLS });
+    dashboard = await startDashboard({ store, control: new StoreControl(store), pollMs: 250 });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await dashboard?.close();
+    await store?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('picks A and B on the campaigns list and shows what is new, what is gone and what B fixed, each bucket linked; filters stay in the address', async () => {
+    const page = await browser.newPage({ viewport: DESKTOP });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(dashboard.url);
+    // A strategy file cannot be started from the page: the form says where it can.
+    await expect(page.locator('#new-campaign #strategy-files-note').textContent()).resolves.toMatch(/starts from the command line, where the file is: pcfarm campaign start --strategy-file FILE/);
+    // The earlier campaign is A, the later B, already chosen.
+    await expect(page.locator('#compare-form select[name=a]').inputValue()).resolves.toBe(ids.before);
+    await expect(page.locator('#compare-form select[name=b]').inputValue()).resolves.toBe(ids.after);
+    await page.click('#compare-form button[type=submit]');
+    await page.waitForURL(new RegExp(`#/compare\\?a=${ids.before}&b=${ids.after}$`));
+    await page.locator('#fixes-table tr.retest').first().waitFor({ timeout: 20_000 });
+    expect(await page.locator('#diff-notes li').allTextContents()).toEqual(['strategy my-excl of A is compared with my-excl-nopage of B']);
+    // A's and B's strategies are files: named by file and source, never by path.
+    const sides = (await page.locator('dl.compare-sides').textContent())!;
+    expect(sides).toMatch(/my-excl \(file my-excl\.ts, source [0-9a-f]{16}\)/);
+    expect(sides).not.toContain(dir);
+    // New in B: the self deadlock of waiting on PG_writing in filemap_nopage; gone: the stale data.
+    await expect(page.locator('#diff-table tr.diff.new', { hasText: 'deadlock in my-excl-nopage: self; wait_on_bit PG_writing in filemap_nopage' }).count()).resolves.toBe(1);
+    await expect(page.locator('#diff-table tr.diff.gone', { hasText: 'stale-data in my-excl' }).count()).resolves.toBeGreaterThan(0);
+    await expect(page.locator('#diff-table tr.diff.same').count()).resolves.toBe(0);
+    // Fix tracking: the stale data re-run against B's strategy is fixed.
+    const stale = page.locator('#fixes-table tr.retest', { hasText: 'stale-data in my-excl' }).first();
+    await expect(stale.getAttribute('data-verdict')).resolves.toBe('fixed');
+    expect(await page.locator('#fixes-summary').textContent()).toMatch(/^\d+ fixed, \d+ still failing\. Each failure bucket of A is re-run against B's strategy/);
+    expect(await sideways(page)).toBe(0);
+    await page.screenshot({ path: `${DOCS}dashboard-compare.png`, fullPage: true });
+    const phone = await browser.newPage({ viewport: PHONE });
+    phone.on('pageerror', (e) => pageErrors.push(`phone: ${e.message}`));
+    await onPhone(phone, page.url(), '#fixes-table tr.retest', 'dashboard-compare');
+
+    // Filters live in the address: every bucket, then only the fixed re-tests; a reload keeps both.
+    await page.selectOption('#diff-buckets select[name=show]', 'all');
+    await page.selectOption('#fixes select[name=verdict]', 'fixed');
+    expect(page.url()).toMatch(/&show=all&verdict=fixed$/);
+    await page.reload();
+    await page.locator('#fixes-table tr.retest').first().waitFor({ timeout: 20_000 });
+    await expect(page.locator('#diff-buckets select[name=show]').inputValue()).resolves.toBe('all');
+    expect(await page.locator('#fixes-table tr.retest').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-verdict')))).toEqual(expect.arrayContaining(['fixed']));
+    expect(await page.locator('#fixes-table tr.retest:not([data-verdict=fixed])').count()).toBe(0);
+
+    // A new bucket links to its page in B, which shows its strategy as a file.
+    await page.locator('#diff-table tr.diff.new a', { hasText: 'deadlock in my-excl-nopage: self' }).click();
+    await page.waitForURL(new RegExp(`#/campaigns/${ids.after}/buckets/[0-9a-f]+$`));
+    await page.locator('#strategy-file').waitFor();
+    expect(await page.locator('#strategy-file').textContent()).toMatch(/^my-excl-nopage file my-excl-nopage\.ts · source [0-9a-f]{16}$/);
+    await expect(page.locator('#reproducer .command-text').first().textContent()).resolves.toMatch(/ --strategy-file my-excl-nopage\.ts$/);
+    await page.locator('svg.timeline').waitFor({ timeout: 20_000 });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('goes from a campaign page to the compare view with that campaign as B and the one before it as A', async () => {
+    const page = await browser.newPage({ viewport: PHONE });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(`${dashboard.url}#/campaigns/${ids.after}`);
+    await expect(page.locator('p.spec').textContent()).resolves.toMatch(/^my-excl-nopage \(file my-excl-nopage\.ts, source [0-9a-f]{16}\) × /);
+    await page.click('#compare-with');
+    await page.waitForURL(new RegExp(`#/compare\\?b=${ids.after}$`));
+    await expect(page.locator('#compare-form select[name=a]').inputValue()).resolves.toBe(ids.before);
+    await page.click('#compare-form button[type=submit]');
+    await page.locator('#fixes-table tr.retest').first().waitFor({ timeout: 20_000 });
+    expect(await sideways(page)).toBe(0);
     expect(pageErrors).toEqual([]);
   });
 });

@@ -19,7 +19,7 @@ export async function bucketView(el, id, bid, reload) {
       { class: 'facts' },
       ...[
         ['Severity', b.severity === 'warning' ? 'warning: its runs did not fail (a class-only lock-order cycle)' : 'failure'],
-        ['Strategy', b.strategy],
+        ['Strategy', d.strategyFile ? h('span', { id: 'strategy-file' }, b.strategy, ' ', badge('file', 'file'), ' ', h('code', {}, d.strategyFile.file), h('span', { class: 'muted' }, ` · source ${d.strategyFile.sourceHash}`)) : b.strategy],
         ['Scenarios', b.scenarios.join(', ')],
         ['Blocks per page', b.blocksPerPage.join(', ')],
         [b.severity === 'warning' ? 'Runs that warned' : 'Failing runs', fmtInt(b.count)],

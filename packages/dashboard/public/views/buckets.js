@@ -26,10 +26,10 @@ const FILTERS = ['severity', 'kind', 'strategy', 'scenario', 'minimized', 'q'];
 const numeric = (key) => key === 'count' || key.endsWith('At');
 
 /** The table's choices from the address, each checked: a hand-edited link cannot break the page. */
-function choicesOf(query) {
+function choicesOf(query, strategies) {
   const p = new URLSearchParams(query ?? '');
   const info = shell.info;
-  const allowed = { severity: ['failure', 'warning'], kind: info.failureKinds, strategy: info.strategies, scenario: info.scenarios, minimized: ['true', 'false'] };
+  const allowed = { severity: ['failure', 'warning'], kind: info.failureKinds, strategy: strategies, scenario: info.scenarios, minimized: ['true', 'false'] };
   const q = { sort: SORTS.includes(p.get('sort')) ? p.get('sort') : 'count' };
   q.order = ['asc', 'desc'].includes(p.get('order')) ? p.get('order') : numeric(q.sort) ? 'desc' : 'asc';
   for (const k of FILTERS) {
@@ -62,10 +62,11 @@ function compare(q) {
   };
 }
 
-export async function bucketTable(el, id, query) {
+/** `strategies`: the campaign's, built-in and strategy files alike (what the strategy filter offers). */
+export async function bucketTable(el, id, query, strategies) {
   const seenKey = `pcfarm.seen.${id}`;
   const stored = JSON.parse(localStorage.getItem(seenKey) ?? 'null');
-  const q = choicesOf(query);
+  const q = choicesOf(query, strategies);
   const filters = h('div', { class: 'filters' });
   const tbody = h('tbody');
   const count = h('span', { class: 'muted' });
@@ -102,7 +103,7 @@ export async function bucketTable(el, id, query) {
   filters.append(
     select('severity', 'severity', ['failure', 'warning']),
     select('kind', 'kind', info.failureKinds),
-    select('strategy', 'strategy', info.strategies),
+    select('strategy', 'strategy', strategies),
     select('scenario', 'scenario', info.scenarios),
     select('minimized', 'minimization', ['true', 'false']),
     search,

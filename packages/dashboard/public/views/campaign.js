@@ -8,6 +8,7 @@ import { clear, fmtAgo, fmtDuration, fmtInt, fmtRate, fmtSpan, fmtTime, h } from
 import { live, shell } from '../shell.js';
 import { errorBox, progressBar, stateBadge } from '../ui.js';
 import { bucketTable } from './buckets.js';
+import { strategyLabel } from './compare.js';
 
 /** The store's sampling (SAMPLE_LIMITS in packages/farm): at most a sample a second, the last one kept current. */
 const SAMPLE_INTERVAL_MS = 1000;
@@ -45,7 +46,9 @@ export async function campaignView(el, id, query) {
   const title = h('h1', {}, spec.name, ' ');
   const stateEl = h('span');
   title.append(stateEl);
-  const actions = h('div', { class: 'actions' });
+  const actions = h('span', { class: 'action-buttons' });
+  // Compare with another campaign: the one next to it in time is offered first.
+  const compareLink = h('a', { href: `#/compare?b=${encodeURIComponent(c.id)}`, id: 'compare-with', class: 'button-link' }, 'Compare with…');
   const message = h('div', { class: 'form-message' });
   const bar = progressBar();
   const tiles = {};
@@ -54,11 +57,11 @@ export async function campaignView(el, id, query) {
   const workersBody = h('tbody');
   el.append(
     h('div', { class: 'crumbs' }, h('a', { href: '#/campaigns' }, 'Campaigns'), ' / ', c.id),
-    h('div', { class: 'title-row' }, title, actions),
+    h('div', { class: 'title-row' }, title, h('div', { class: 'actions' }, compareLink, actions)),
     h(
       'p',
       { class: 'muted spec' },
-      `${spec.strategies.join(', ')} × ${spec.scenarios.join(', ')} × blocks per page ${spec.blocksPerPage.join(', ')} · ${spec.scheduler}${spec.scheduler === 'pct' ? ` depth ${spec.pctDepth}` : ''} · `,
+      `${spec.strategies.map((s) => strategyLabel(s, spec.strategyFiles)).join(', ')} × ${spec.scenarios.join(', ')} × blocks per page ${spec.blocksPerPage.join(', ')} · ${spec.scheduler}${spec.scheduler === 'pct' ? ` depth ${spec.pctDepth}` : ''} · `,
       spec.seedsPerCell === null ? '' : `seeds ${fmtInt(spec.seedStart)}..${fmtInt(spec.seedStart + spec.seedsPerCell - 1)} per cell · `,
       spec.timeBudgetMs === null ? '' : `budget ${fmtDuration(spec.timeBudgetMs)} · `,
       `${fmtInt(spec.batchSeeds)} seeds a batch · model ${c.modelVersion} · created ${fmtTime(c.createdAt)}`,
@@ -163,7 +166,7 @@ export async function campaignView(el, id, query) {
   showNumbers(cur, known.length ? known[known.length - 1].y : null);
   showWorkers(first.workers);
   showCharts();
-  const table = await bucketTable(el, id, query);
+  const table = await bucketTable(el, id, query, spec.strategies);
 
   return live(id, {
     stats: (e) => {

@@ -1,12 +1,16 @@
-// #/campaigns: every campaign with its progress, live; and the form that starts one.
+// #/campaigns: every campaign with its progress, live; two of them picked
+// to compare; and the form that starts one.
 import { api } from '../api.js';
 import { clear, fmtInt, fmtRate, fmtTime, h } from '../dom.js';
 import { live, shell } from '../shell.js';
 import { checkboxes, errorBox, progressBar, stateBadge } from '../ui.js';
+import { comparePicker } from './compare.js';
 
 export async function campaignsView(el) {
   const info = shell.info;
   const tbody = h('tbody');
+  // Two campaigns or more: pick two to compare.
+  const compareSlot = h('div');
   el.append(
     h('h1', {}, 'Campaigns'),
     h(
@@ -19,6 +23,7 @@ export async function campaignsView(el) {
         tbody,
       ),
     ),
+    compareSlot,
     info.readOnly ? h('p', { class: 'card muted' }, 'Read-only: another process writes these results and runs their campaigns; start and stop them there.') : newCampaignForm(),
   );
   const rows = new Map();
@@ -33,6 +38,8 @@ export async function campaignsView(el) {
       rows.set(c.campaign.id, row);
       tbody.append(row.tr);
     }
+    clear(compareSlot);
+    if (campaigns.length >= 2) compareSlot.append(comparePicker(campaigns, null, null));
   }
   await load();
   return live(null, {
@@ -114,6 +121,13 @@ function newCampaignForm() {
     h('h2', {}, 'New campaign'),
     h('label', {}, 'Name', h('input', { type: 'text', name: 'name', placeholder: 'campaign', maxlength: info.limits.nameLengthMax })),
     checkboxes('strategy', 'Strategies', info.strategies, info.strategies),
+    h(
+      'p',
+      { class: 'muted small', id: 'strategy-files-note' },
+      'A strategy of your own (a strategy file) starts from the command line, where the file is: ',
+      h('code', {}, 'pcfarm campaign start --strategy-file FILE'),
+      '. The page sends no code to the server; its campaigns show here like any other, and can be compared.',
+    ),
     checkboxes('scenario', 'Scenarios', info.scenarios, info.scenarios),
     checkboxes('blocksPerPage', 'Blocks per page (1: whole-page buffers; 2, 4: sub-page)', info.blocksPerPage, d.blocksPerPage),
     h(
