@@ -506,6 +506,16 @@ export function bench(p: Parsed, io: Io): Promise<number> {
   noPositionals(p);
   if (p.options.has('quick') && p.options.has('smoke')) throw new UsageError('bench takes one of --quick and --smoke, not both');
   const mode = p.options.has('smoke') ? 'smoke' : p.options.has('quick') ? 'quick' : 'full';
+  if (p.options.has('search')) {
+    if (p.options.has('threads')) throw new UsageError('bench --search runs on one core: drop --threads');
+    return import('./bench-search.js').then((m) => {
+      const r = m.benchSearch(m.SEARCH_SIZES[mode], progress);
+      if (process.stderr.isTTY) process.stderr.write('\r'.padEnd(61) + '\r');
+      if (p.options.has('json')) io.out(JSON.stringify(r, null, 2));
+      else for (const line of m.formatSearch(r)) io.out(line);
+      return EXIT.ok;
+    });
+  }
   const threads = wholeNumber('threads', p.options.get('threads'), os.availableParallelism(), 1, 256);
   return runBench(mode, threads, () => io.now()).then((r) => {
     if (p.options.has('json')) io.out(JSON.stringify(r, null, 2));

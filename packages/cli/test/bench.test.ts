@@ -61,6 +61,28 @@ describe('pcfarm bench', () => {
     expect(report.targets.map((t: { name: string }) => t.name)).toEqual(['copyRatio', 'stepRatio', 'floorRatio (median cell)', 'modelMB (one Model)', 'threadScaling', 'coldFirstFailureMs (worst cell)', 'workerModelMB (peak)']);
   });
 
+  it('--search --smoke --json: every search of every failing cell, each failure found the way its search finds it', () => {
+    const r = pcfarm('bench', '--search', '--smoke', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.cells.length).toBeGreaterThan(10);
+    const searches = ['pct', 'random', 'pos', 'surw', 'guided', 'portfolio'];
+    for (const c of report.cells) {
+      const figures = report.search.filter((f: { strategy: string; scenario: string }) => f.strategy === c.strategy && f.scenario === c.scenario);
+      expect(figures.map((f: { search: string }) => f.search)).toEqual(searches);
+      for (const f of figures) {
+        expect(f.meanRunsToFirstFailure, `${c.strategy} x ${c.scenario} ${f.search}`).toBeGreaterThanOrEqual(1);
+        expect(f.meanRunsToFirstFailure).toBeLessThanOrEqual(report.sizes.runsMax);
+        expect(f.offsets).toBe(report.sizes.offsets);
+      }
+      expect(c.pctMean).toBe(figures[0].meanRunsToFirstFailure);
+    }
+    // v2.6.20's self deadlock is every search's to find.
+    expect(report.cells.some((c: { strategy: string; scenario: string }) => c.strategy === 'v2.6.20' && c.scenario === 'self-mmap-write')).toBe(true);
+    expect(report.pctBound.every((b: { runs95: number; tasks: number }) => b.runs95 >= 1 && b.tasks >= 1)).toBe(true);
+  });
+
   it('prints tables without --json', () => {
     const r = pcfarm('bench', '--smoke', '--threads', '1');
     expect(r.status).toBe(0);

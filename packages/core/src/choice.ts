@@ -2,7 +2,7 @@
  * The one choice stream (MODEL.md §5). Every nondeterministic decision in a
  * run is `choose(n)`. A seed expands into choices through a small PRNG
  * (sfc32); a recorded or minimized list replays without it, answering 0 once
- * it runs out. A choice with n = 1 is no choice: it consumes and records
+ * it runs out (or, for a guided search's mutant, going on from a seed). A choice with n = 1 is no choice: it consumes and records
  * nothing, so recorded lists hold only real decisions.
  */
 /** What a choice decides, recorded beside it for systematic exploration (verify.ts). */
@@ -17,6 +17,8 @@ export class ChoiceStream {
   private d = 0;
   private list: ArrayLike<number> | null = null;
   private listPos = 0;
+  /** Past the list's end: draw from the seeded PRNG instead of answering 0 (replayThenSeed). */
+  private thenSeeded = false;
   private recorded = new Uint32Array(1024);
   /** Beside each recorded choice: its arity, what it decides (CHOICE_*), and a word its decider adds (markLast). */
   private arity = new Uint32Array(1024);
@@ -28,6 +30,7 @@ export class ChoiceStream {
   /** Start a run from a seed (a non-negative safe integer). */
   seed(seed: number): void {
     this.list = null;
+    this.thenSeeded = false;
     this.count = 0;
     // Seeds above 2^32 keep their high bits: two words of state from them.
     const lo = seed >>> 0;
@@ -43,14 +46,27 @@ export class ChoiceStream {
   replay(choices: ArrayLike<number>): void {
     this.list = choices;
     this.listPos = 0;
+    this.thenSeeded = false;
     this.count = 0;
+  }
+
+  /**
+   * Start a run that takes `choices` first and then goes on from `seed`: a
+   * mutated prefix with a fresh tail. What it records replays the run
+   * exactly, by replay() alone.
+   */
+  replayThenSeed(choices: ArrayLike<number>, seed: number): void {
+    this.seed(seed);
+    this.list = choices;
+    this.listPos = 0;
+    this.thenSeeded = true;
   }
 
   /** A decision among `n` alternatives, of kind `tag` (CHOICE_*); 0 is always the simplest one. */
   choose(n: number, tag = CHOICE_PARAM): number {
     if (n <= 1) return 0;
     let v: number;
-    if (this.list !== null) {
+    if (this.list !== null && (this.listPos < this.list.length || !this.thenSeeded)) {
       v = this.listPos < this.list.length ? this.list[this.listPos]! : 0;
       this.listPos++;
       // An edited or lowered list may hold a value too big for this decision:

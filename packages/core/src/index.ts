@@ -33,3 +33,6 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = Object.fromEntries
 ]);
 export { copyBench, stepBench, type CopyBench, type CopyCase, type StepBench } from './bench-hooks.js';
 export { verify, verifyDeepening, VERIFY_DEFAULTS, type DeepeningResult, type VerifyBounds, type VerifyOptions, type VerifyResult } from './verify.js';
+export { GuidedSearch, GUIDED_DEFAULTS, type GuidedOptions } from './search/guided.js';
+export { PortfolioSearch, PORTFOLIO_ARMS, PORTFOLIO_DEFAULTS, type ArmStats, type PortfolioArm, type PortfolioOptions } from './search/portfolio.js';
+export { Discovery, goodTuring, pctRunsForConfidence } from './search/risk.js';

@@ -15,7 +15,13 @@ import { PG_extra, PG_locked } from './page.js';
 import { formatEvent } from './trace.js';
 
 /** Run from a seed, or replay a recorded or minimized choice list. */
-export type RunInput = { seed: number } | { choices: readonly number[] };
+/**
+ * A run's input: a seed; a choice list (a replay: past its end every choice
+ * is 0); or a choice list then a seed (a guided search's mutant: past the
+ * list, choices come from the seed). A run of either list input is replayed
+ * by its recorded choices alone.
+ */
+export type RunInput = { seed: number } | { choices: readonly number[] } | { choices: readonly number[]; thenSeed: number };
 
 /** What one run came to. */
 export interface Outcome {
@@ -137,6 +143,9 @@ export class Model {
       if (!Number.isSafeInteger(input.seed) || input.seed < 0) throw new ConfigError('EBADSEED', `a seed must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, not ${input.seed}`);
       seed = input.seed;
       k.choice.seed(input.seed);
+    } else if ('thenSeed' in input) {
+      if (!Number.isSafeInteger(input.thenSeed) || input.thenSeed < 0) throw new ConfigError('EBADSEED', `a seed must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, not ${input.thenSeed}`);
+      k.choice.replayThenSeed(input.choices, input.thenSeed);
     } else {
       k.choice.replay(input.choices);
     }

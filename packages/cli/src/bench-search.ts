@@ -1,0 +1,187 @@
+/**
+ * `pcfarm bench --search`: how fast each way of searching finds each failing
+ * cell's first failure, and how much it reaches (issue 14). For every cell
+ * that fails under some scheduler within the cap, each scheduler (the
+ * seeded ones, the guided search and the portfolio) runs from each of
+ * `offsets` seed offsets until its first failure; the figure is the mean
+ * number of runs. Communication coverage is counted over the same number of
+ * runs from seed 0, per scheduler. Deterministic: the same figures on every
+ * machine; only the time differs.
+ */
+import { GuidedSearch, Model, pctRunsForConfidence, PortfolioSearch, SCENARIOS, STRATEGIES, type Outcome, type RunConfig } from '@pcfarm/core';
+
+/** The searches compared. */
+export const SEARCHES = ['pct', 'random', 'pos', 'surw', 'guided', 'portfolio'] as const;
+export type Search = (typeof SEARCHES)[number];
+
+/** Sizes of a search benchmark. */
+export interface SearchSizes {
+  /** Seed offsets each search starts from (the issue asks at least 200). */
+  offsets: number;
+  /** Runs a search may take to a first failure, at most: past it the offset counts as the cap and a miss. */
+  runsMax: number;
+  /** Runs from seed 0 over which each search's communication coverage is counted. */
+  coverageRuns: number;
+}
+
+export const SEARCH_SIZES: Readonly<Record<'full' | 'quick' | 'smoke', SearchSizes>> = {
+  full: { offsets: 200, runsMax: 20_000, coverageRuns: 2_000 },
+  quick: { offsets: 40, runsMax: 5_000, coverageRuns: 500 },
+  smoke: { offsets: 2, runsMax: 100, coverageRuns: 10 },
+};
+
+/** Seeds between two offsets' starts: far enough apart that no two offsets share a seed. */
+const OFFSET_STRIDE = 1_000_003;
+
+export interface SearchFigure {
+  strategy: string;
+  scenario: string;
+  search: Search;
+  /** Mean runs to the first failure over the offsets (a miss counts as runsMax). */
+  meanRunsToFirstFailure: number;
+  offsets: number;
+  /** Offsets that reached runsMax without a failure. */
+  misses: number;
+  /** Distinct communications (task pairs meeting on a page or lock) in coverageRuns runs from seed 0. */
+  communications: number;
+}
+
+export interface SearchReport {
+  sizes: SearchSizes;
+  search: SearchFigure[];
+  /** Per cell: guided's and portfolio's mean over pct's, and portfolio's over the best single scheduler's. */
+  cells: { strategy: string; scenario: string; pctMean: number; guidedOverPct: number; portfolioOverPct: number; portfolioOverBest: number; coverageOverPct: number }[];
+  /** PCT's guarantee turned into runs for 95% confidence of a depth-2 bug, per cell, from its tasks and steps. */
+  pctBound: { strategy: string; scenario: string; tasks: number; steps: number; runs95: number }[];
+}
+
+/** A source of runs for one search of one cell: a fresh one per offset (a guided search's corpus starts empty). */
+function searcher(search: Search, cell: RunConfig): () => (seed: number) => Outcome {
+  const models = new Map<string, Model>();
+  const model = (config: RunConfig): Model => {
+    const key = config.scheduler ?? 'pct';
+    let m = models.get(key);
+    if (m === undefined) models.set(key, (m = new Model(config)));
+    return m;
+  };
+  switch (search) {
+    case 'guided':
+      return () => {
+        const g = new GuidedSearch();
+        const m = model({ ...cell, scheduler: 'random' });
+        return (seed) => g.run(m, seed);
+      };
+    case 'portfolio':
+      return () => {
+        const p = new PortfolioSearch(cell, model);
+        return (seed) => p.run(seed);
+      };
+    default:
+      return () => {
+        const m = model({ ...cell, scheduler: search });
+        return (seed) => m.run({ seed });
+      };
+  }
+}
+
+function meanRunsToFirstFailure(make: () => (seed: number) => Outcome, s: SearchSizes): { mean: number; misses: number } {
+  let total = 0;
+  let misses = 0;
+  for (let o = 0; o < s.offsets; o++) {
+    const run = make();
+    let runs = 0;
+    while (runs < s.runsMax) {
+      runs++;
+      if (!run(o * OFFSET_STRIDE + runs - 1).ok) break;
+      if (runs === s.runsMax) misses++;
+    }
+    total += runs;
+  }
+  return { mean: total / s.offsets, misses };
+}
+
+function communicationsIn(make: () => (seed: number) => Outcome, search: Search, cell: RunConfig, s: SearchSizes): number {
+  // The seeded schedulers' models are counted directly; the searches count through their own discovery.
+  const pairs = new Set<number>();
+  if (search === 'guided' || search === 'portfolio') {
+    const m = new Model({ ...cell, scheduler: 'random' });
+    const g = search === 'guided' ? new GuidedSearch() : null;
+    const p = search === 'portfolio' ? new PortfolioSearch(cell, (c) => new Model(c)) : null;
+    // Replay each of the search's runs with communications on: the same runs, counted the same way.
+    for (let seed = 0; seed < s.coverageRuns; seed++) {
+      const o = g !== null ? g.run(m, seed) : p!.run(seed);
+      const r = new Model({ ...cell, scheduler: o.scheduler as RunConfig['scheduler'] });
+      r.communications = pairs;
+      r.run({ choices: o.choices });
+    }
+    return pairs.size;
+  }
+  void make;
+  const m = new Model({ ...cell, scheduler: search });
+  m.communications = pairs;
+  for (let seed = 0; seed < s.coverageRuns; seed++) m.run({ seed });
+  return pairs.size;
+}
+
+/** The search benchmark over every cell that fails under pct or random within the cap. */
+export function benchSearch(s: SearchSizes, progress: (what: string) => void = () => {}): SearchReport {
+  const search: SearchFigure[] = [];
+  const cells: SearchReport['cells'] = [];
+  const pctBound: SearchReport['pctBound'] = [];
+  let i = 0;
+  for (const strategy of STRATEGIES) {
+    for (const scenario of SCENARIOS) {
+      progress(`search ${++i}/${STRATEGIES.length * SCENARIOS.length}`);
+      const cell: RunConfig = { strategy, scenario };
+      // A cell counts as failing when a seeded scheduler finds it from offset 0 within the cap.
+      const probe = ['pct', 'random'].some((sch) => {
+        const m = new Model({ ...cell, scheduler: sch as RunConfig['scheduler'] });
+        for (let seed = 0; seed < s.runsMax; seed++) if (!m.run({ seed }).ok) return true;
+        return false;
+      });
+      if (!probe) continue;
+      const figures = new Map<Search, SearchFigure>();
+      for (const name of SEARCHES) {
+        const make = searcher(name, cell);
+        const { mean, misses } = meanRunsToFirstFailure(make, s);
+        const f: SearchFigure = { strategy, scenario, search: name, meanRunsToFirstFailure: Number(mean.toFixed(2)), offsets: s.offsets, misses, communications: communicationsIn(make, name, cell, s) };
+        figures.set(name, f);
+        search.push(f);
+      }
+      const pct = figures.get('pct')!.meanRunsToFirstFailure;
+      const best = Math.min(...(['pct', 'random', 'pos', 'surw', 'guided'] as const).map((n) => figures.get(n)!.meanRunsToFirstFailure));
+      const ratio = (x: number, y: number): number => Number((x / y).toFixed(2));
+      cells.push({
+        strategy,
+        scenario,
+        pctMean: pct,
+        guidedOverPct: ratio(figures.get('guided')!.meanRunsToFirstFailure, pct),
+        portfolioOverPct: ratio(figures.get('portfolio')!.meanRunsToFirstFailure, pct),
+        portfolioOverBest: ratio(figures.get('portfolio')!.meanRunsToFirstFailure, best),
+        coverageOverPct: ratio(Math.max(figures.get('guided')!.communications, figures.get('portfolio')!.communications), Math.max(1, figures.get('pct')!.communications)),
+      });
+      const first = new Model({ ...cell, trace: true }).run({ seed: 0 });
+      const tasks = new Set(first.trace!.map((e) => e.task).filter((t) => t !== 'kswapd' && t !== 'sync')).size;
+      pctBound.push({ strategy, scenario, tasks, steps: first.steps, runs95: pctRunsForConfidence(tasks, first.steps, 2) });
+    }
+  }
+  return { sizes: s, search, cells, pctBound };
+}
+
+/** The report as Markdown, as BENCHMARKS.md records it. */
+export function formatSearch(r: SearchReport): string[] {
+  const lines: string[] = [];
+  lines.push(`Mean runs to the first failure over ${r.sizes.offsets} seed offsets (cap ${r.sizes.runsMax}); communications in ${r.sizes.coverageRuns} runs:`);
+  lines.push('');
+  lines.push(`| cell | ${SEARCHES.join(' | ')} | portfolio / best | communications pct -> best of guided, portfolio |`);
+  lines.push(`|---|${SEARCHES.map(() => '---').join('|')}|---|---|`);
+  for (const c of r.cells) {
+    const row = SEARCHES.map((name) => {
+      const f = r.search.find((x) => x.strategy === c.strategy && x.scenario === c.scenario && x.search === name)!;
+      return `${f.meanRunsToFirstFailure}${f.misses > 0 ? ` (${f.misses} missed)` : ''}`;
+    });
+    const pctComm = r.search.find((x) => x.strategy === c.strategy && x.scenario === c.scenario && x.search === 'pct')!.communications;
+    lines.push(`| ${c.strategy} x ${c.scenario} | ${row.join(' | ')} | ${c.portfolioOverBest} | ${pctComm} -> ${c.coverageOverPct}x |`);
+  }
+  return lines;
+}

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { Discovery, goodTuring, GuidedSearch, Model, pctRunsForConfidence, PortfolioSearch, PORTFOLIO_ARMS, type Outcome, type RunConfig } from '../src/index.js';
+
+const CELL: RunConfig = { strategy: 'v2.6.20', scenario: 'cross-mmap-write' };
+
+/** The runs a search makes from seeds 0..n-1, as (ok, schedule hash, choices). */
+function runsOf(run: (seed: number) => Outcome, n: number): [boolean, string, number[]][] {
+  return Array.from({ length: n }, (_, seed) => {
+    const o = run(seed);
+    return [o.ok, o.scheduleHash, o.choices];
+  });
+}
+
+describe('guided search', () => {
+  it('is deterministic: the same seeds in the same order give the same runs, corpus and all', () => {
+    const a = new GuidedSearch();
+    const b = new GuidedSearch();
+    const ma = new Model({ ...CELL, scheduler: 'random' });
+    const mb = new Model({ ...CELL, scheduler: 'random' });
+    expect(runsOf((s) => a.run(ma, s), 300)).toEqual(runsOf((s) => b.run(mb, s), 300));
+    expect(a.corpusSize).toBeGreaterThan(0);
+    expect(a.mutants).toBeGreaterThan(0);
+  });
+
+  it('every run it makes, mutants included, replays from its recorded choice list alone', () => {
+    const g = new GuidedSearch();
+    const m = new Model({ ...CELL, scheduler: 'random' });
+    const replay = new Model({ ...CELL, scheduler: 'random' });
+    for (let seed = 0; seed < 200; seed++) {
+      const o = g.run(m, seed);
+      const r = replay.run({ choices: o.choices });
+      expect([r.ok, r.failure?.kind, r.scheduleHash], `seed ${seed}`).toEqual([o.ok, o.failure?.kind, o.scheduleHash]);
+    }
+  });
+
+  it('keeps to its corpus bound, and runs only the random scheduler, whose choices read as switches', () => {
+    const g = new GuidedSearch({ corpusMax: 5 });
+    const m = new Model({ ...CELL, scheduler: 'random' });
+    for (let seed = 0; seed < 300; seed++) g.run(m, seed);
+    expect(g.corpusSize).toBeLessThanOrEqual(5);
+    expect(() => g.run(new Model(CELL), 0)).toThrow('guided search runs the random scheduler, not pct');
+  });
+
+  it('finds the v2.6.20 ABBA deadlock on cross-mmap-write', () => {
+    const g = new GuidedSearch();
+    const m = new Model({ ...CELL, scheduler: 'random' });
+    let found: Outcome | null = null;
+    for (let seed = 0; seed < 2000 && found === null; seed++) {
+      const o = g.run(m, seed);
+      if (o.failure?.kind === 'deadlock') found = o;
+    }
+    expect(found?.failure?.message).toMatch(/^ABBA deadlock: writerA waits for /);
+  });
+});
+
+describe('portfolio', () => {
+  it('gives every scheduler rounds, is deterministic, and its runs replay from their choices under their own scheduler', () => {
+    const make = () => new PortfolioSearch(CELL, (c) => new Model(c), { roundRuns: 3 });
+    const p = make();
+    const q = make();
+    expect(runsOf((s) => p.run(s), 150)).toEqual(runsOf((s) => q.run(s), 150));
+    const stats = p.armStats();
+    expect(stats.map((a) => a.arm)).toEqual([...PORTFOLIO_ARMS]);
+    for (const a of stats) expect(a.rounds, a.arm).toBeGreaterThan(0);
+    expect(stats.reduce((s, a) => s + a.runs, 0)).toBe(150);
+    const o = p.run(150);
+    const r = new Model({ ...CELL, scheduler: o.scheduler as RunConfig['scheduler'] }).run({ choices: o.choices });
+    expect(r.scheduleHash).toBe(o.scheduleHash);
+  });
+});
+
+describe('residual risk', () => {
+  it('Good-Turing: the share of runs that reached something seen only once', () => {
+    expect(goodTuring(0, 0)).toBe(1);
+    expect(goodTuring(3, 100)).toBe(0.03);
+    const d = new Discovery();
+    const ok = { strategy: 's', failure: null, warnings: [] } as unknown as Outcome;
+    d.observe([1, 2], [], ok);
+    d.observe([1, 3], [], ok);
+    d.observe([1], [7], ok);
+    // Seen once: 2, 3 and communication 7; element 1 three times.
+    expect([d.runs, d.singletons, d.species]).toEqual([3, 3, 4]);
+    expect(d.residualRisk).toBe(1);
+    d.observe([2, 3], [7], ok);
+    expect([d.singletons, d.residualRisk]).toEqual([0, 0]);
+  });
+
+  it('falls as a cell is explored: a guided search of 2,000 runs leaves less unseen than one of 100', () => {
+    const g = new GuidedSearch();
+    const m = new Model({ ...CELL, scheduler: 'random' });
+    for (let seed = 0; seed < 100; seed++) g.run(m, seed);
+    const early = g.discovery.residualRisk;
+    for (let seed = 100; seed < 2000; seed++) g.run(m, seed);
+    expect(g.discovery.residualRisk).toBeLessThan(early);
+  });
+
+  it("PCT's bound: runs for 95% confidence of a depth-d bug among n tasks and k steps", () => {
+    // p = 1/(2 * 30) per run: ln(0.05) / ln(1 - 1/60) = 178.2...
+    expect(pctRunsForConfidence(2, 30, 2)).toBe(179);
+    expect(pctRunsForConfidence(3, 10, 1)).toBe(8);
+    expect(pctRunsForConfidence(1, 1, 1)).toBe(1);
+  });
+});
