@@ -1,7 +1,7 @@
 /** `pcfarm fuzz --first-failure`: the quick hunt, in this process, nothing written. */
-import { DEFAULTS, Model, SCENARIOS, STRATEGIES, type Outcome } from '@pcfarm/core';
-import { minimizeCommand, replayCommand } from '@pcfarm/farm/replay-commands';
-import { asInput, blocksPerPageList, noPositionals, scenarioOf, strategyOf, wholeNumber, type Parsed } from './args.js';
+import { DEFAULTS, GuidedSearch, Model, PortfolioSearch, SCENARIOS, SCHEDULERS, STRATEGIES, type Outcome, type RunConfig } from '@pcfarm/core';
+import { minimizeCommand, minimizeReproducerCommand, replayCommand, replayReproducerCommand } from '@pcfarm/farm/replay-commands';
+import { asInput, blocksPerPageList, noPositionals, oneOf, scenarioOf, strategyOf, wholeNumber, type Parsed } from './args.js';
 import { EXIT } from './exit.js';
 import { n } from './format.js';
 import type { Io } from './io.js';
@@ -9,15 +9,21 @@ import { FUZZ_RUNS_DEFAULT } from './limits.js';
 import { configLabel, configOf, describeFailure, describeWarnings, reproducerString } from './replay.js';
 import type { StrategyFiles } from './strategy-files.js';
 
+/** The searches --first-failure runs beside the seeded schedulers: their runs are mutants, replayed by choices, not seeds. */
+export const FIRST_FAILURE_SEARCHES = ['guided', 'portfolio'] as const;
+
 /**
  * Run seeds in-process, one cell after another, until each cell's first
  * failure; no threads, no results directory (options checked by the
  * caller). A cell whose runs only warned says so, with its first warning.
  * Every strategy by default, or with strategy files only theirs. Exit 1 on
- * a failure, 0 when every cell was clean or only warned.
+ * a failure, 0 when every cell was clean or only warned. --scheduler guided
+ * or portfolio runs that search over the seeds instead of one scheduler.
  */
 export function fuzzFirstFailure(p: Parsed, io: Io, files: StrategyFiles): number {
   noPositionals(p);
+  const search = oneOf('scheduler', 'schedulers', p.options.get('scheduler'), [...SCHEDULERS.filter((s) => s !== 'replay'), ...FIRST_FAILURE_SEARCHES]);
+  if (search === 'guided' || search === 'portfolio') return firstFailureBySearch(p, io, files, search);
   const strategy = strategyOf(p, files.ids);
   const scenario = scenarioOf(p);
   const strategies = strategy !== undefined ? [strategy] : files.ids.length > 0 ? files.ids : STRATEGIES;
@@ -76,6 +82,76 @@ export function fuzzFirstFailure(p: Parsed, io: Io, files: StrategyFiles): numbe
         io.out(`  replay: ${replayCommand(config, found.seed!, file)}`);
         io.out(`  minimize: ${minimizeCommand(config, found.seed!, file)}`);
         io.out(`  reproducer: ${reproducerString(config, found.choices, files)}`);
+      }
+    }
+  }
+  return failed ? EXIT.found : EXIT.ok;
+}
+
+/**
+ * --first-failure under a search (guided, portfolio): each cell's search
+ * runs from seed --seed-start on until its first failure. Its runs replay
+ * from their choices, so the failure is given as a reproducer.
+ */
+function firstFailureBySearch(p: Parsed, io: Io, files: StrategyFiles, search: (typeof FIRST_FAILURE_SEARCHES)[number]): number {
+  const strategy = strategyOf(p, files.ids);
+  const scenario = scenarioOf(p);
+  const strategies = strategy !== undefined ? [strategy] : files.ids.length > 0 ? files.ids : STRATEGIES;
+  const scenarios = scenario !== undefined ? [scenario] : SCENARIOS;
+  const bpps = blocksPerPageList(p) ?? [DEFAULTS.blocksPerPage];
+  const runs = wholeNumber('runs', p.options.get('runs'), FUZZ_RUNS_DEFAULT, 1);
+  const start = wholeNumber('seed-start', p.options.get('seed-start'), 0);
+  const { scheduler: _search, ...rest } = Object.fromEntries(p.options);
+  void _search;
+  const plain: Parsed = { ...p, options: new Map(Object.entries(rest)) };
+  let failed = false;
+  for (const strategy of strategies) {
+    const file = files.printedPath(strategy);
+    for (const scenario of scenarios) {
+      for (const bpp of bpps) {
+        const cell = configOf(plain, strategy, scenario, bpp);
+        const models = new Map<string, Model>();
+        const model = (config: RunConfig): Model => {
+          const key = config.scheduler ?? DEFAULTS.scheduler;
+          let m = models.get(key);
+          if (m === undefined) {
+            try {
+              m = new Model(config, files.model);
+            } catch (e) {
+              asInput(e);
+            }
+            models.set(key, m);
+          }
+          return m;
+        };
+        const guided = search === 'guided' ? new GuidedSearch() : null;
+        const portfolio = search === 'portfolio' ? new PortfolioSearch(cell, model) : null;
+        const run = (seed: number): Outcome => (guided !== null ? guided.run(model({ ...cell, scheduler: 'random' }), seed) : portfolio!.run(seed));
+        const t0 = io.now();
+        let found: Outcome | null = null;
+        let done = 0;
+        for (let seed = start; seed < start + runs && found === null; seed++) {
+          const o = run(seed);
+          done++;
+          if (!o.ok) found = o;
+        }
+        const s = Math.max(io.now() - t0, 1) / 1000;
+        const discovery = guided?.discovery ?? portfolio!.discovery;
+        const risk = `residual risk ${(discovery.residualRisk * 100).toFixed(2)}% (Good-Turing: ${discovery.singletons} of ${discovery.species} things reached were reached by one run of ${discovery.runs})`;
+        io.out(`${strategy} x ${scenario} (${search}${bpp === DEFAULTS.blocksPerPage ? '' : `, ${bpp} blocks per page`}, seeds ${start}..${start + runs - 1})`);
+        if (found === null) {
+          io.out(`  clean: ${done} runs in ${s.toFixed(2)} s (${n(done / s)} runs/s); ${risk}`);
+          continue;
+        }
+        failed = true;
+        // The run's own scheduler and cell: what its choices replay under.
+        const config: RunConfig = { ...cell, scheduler: found.scheduler as RunConfig['scheduler'] };
+        describeFailure(found, io);
+        describeWarnings(found, config, io, files);
+        io.out(`  after ${done} runs of the ${search} search in ${s.toFixed(2)} s; ${risk}`);
+        const reproducer = reproducerString(config, found.choices, files);
+        io.out(`  replay: ${replayReproducerCommand(reproducer, file)}`);
+        io.out(`  minimize: ${minimizeReproducerCommand(reproducer, file)}`);
       }
     }
   }

@@ -54,6 +54,28 @@ describe('pcfarm fuzz', () => {
   });
 });
 
+describe('fuzz --first-failure under a search', () => {
+  it('--scheduler guided finds the v2.6.20 ABBA deadlock on cross-mmap-write and gives a reproducer that replays it, with its residual risk', () => {
+    const r = pcfarm('fuzz', '--first-failure', '--strategy', 'v2.6.20', '--scenario', 'cross-mmap-write', '--scheduler', 'guided');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^v2\.6\.20 x cross-mmap-write \(guided, seeds 0\.\.999\)\nFAIL deadlock /);
+    expect(r.stdout).toMatch(/after \d+ runs of the guided search in [\d.]+ s; residual risk [\d.]+% \(Good-Turing: \d+ of \d+ things reached were reached by one run of \d+\)/);
+    const replay = /replay: \.\/pcfarm (replay pcfarm1:\S+)/.exec(r.stdout)![1]!.split(' ');
+    const again = pcfarm(...replay);
+    expect(again.status).toBe(1);
+    expect(again.stdout).toContain('signature: deadlock in v2.6.20: cycle of 2;');
+  });
+
+  it('--scheduler portfolio says a clean cell is clean, with how much it may have missed; an unknown search is refused naming the valid ones', () => {
+    const r = pcfarm('fuzz', '--first-failure', '--strategy', 'two-copy', '--scenario', 'cross-mmap-write', '--scheduler', 'portfolio', '--runs', '300');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^two-copy x cross-mmap-write \(portfolio, seeds 0\.\.299\)\n {2}clean: 300 runs in .* residual risk [\d.]+%/);
+    const bad = pcfarm('fuzz', '--first-failure', '--scheduler', 'clever');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/unknown scheduler "clever"; valid schedulers: pct, random, pos, surw, guided, portfolio/);
+  });
+});
+
 describe('pcfarm replay', () => {
   it('prints a trace line per event and the verdict, and replays the seed fuzz found bit for bit', () => {
     const seed = /seed=(\d+)/.exec(pcfarm('fuzz', '--first-failure', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write').stdout)![1]!;

@@ -51,6 +51,11 @@ export function minimizeCommand(config: RunConfig, seed: number, strategyFile: s
   return `${PCFARM} minimize${fileOption(strategyFile)} --strategy ${config.strategy} --scenario ${config.scenario}${configOptions(config)} --seed ${seed}`;
 }
 
+/** The command that minimizes a reproducer (a run a search made, which no seed gives). */
+export function minimizeReproducerCommand(reproducer: string, strategyFile: string | null = null): string {
+  return `${PCFARM} minimize ${reproducer}${fileOption(strategyFile)}`;
+}
+
 /** The command that replays a reproducer. */
 export function replayReproducerCommand(reproducer: string, strategyFile: string | null = null): string {
   return `${PCFARM} replay ${reproducer}${fileOption(strategyFile)}`;
