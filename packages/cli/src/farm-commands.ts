@@ -22,6 +22,7 @@ import {
   REDIS_CONNECT_MS_DEFAULT,
   RESULTS_FORMAT,
   scanStrategyDirs,
+  stalledCheckMsFor,
   THREADS_MAX,
   type CampaignSnapshot,
   type JournalEntry,
@@ -112,7 +113,8 @@ export async function workerCommand(p: Parsed, io: Io): Promise<number> {
     strategyDirs,
     concurrency: opt('concurrency', availableParallelism(), 1, THREADS_MAX),
     lockMs: opt('lock-ms', d.lockMs, 100),
-    stalledCheckMs: opt('stalled-check-ms', d.stalledCheckMs, 100),
+    // By default half the lock: a dead worker's batch then runs again within about 1.5 times --lock-ms.
+    stalledCheckMs: opt('stalled-check-ms', stalledCheckMsFor(opt('lock-ms', d.lockMs, 100)), 100),
     stalledRetriesMax: opt('stalled-retries-max', d.stalledRetriesMax, 0, 100),
     heartbeatMs: opt('heartbeat-ms', d.heartbeatMs, 100),
     ...(id === undefined ? {} : { id }),
@@ -184,7 +186,7 @@ export async function campaignCommand(p: Parsed, io: Io): Promise<number> {
         }
         await printSummary(store, s, io, { where: `Redis at ${redactedUrl(redisOptionsOf(p).url)} (prefix ${store.prefix})` });
         io.out('');
-        io.out(`batches ${s.batchesDone}/${s.batchesTotal ?? '?'}; determinism audit: ${audit.passed} agreed, ${audit.failed} disagreed, ${audit.pending} pending`);
+        io.out(`batches ${s.batchesDone}/${s.batchesTotal ?? '?'}; determinism audit: ${audit.passed} agreed${audit.sameWorker > 0 ? ` (${audit.sameWorker} rerun on the same worker, the only one alive)` : ''}, ${audit.failed} disagreed, ${audit.pending} pending`);
         for (const b of audit.bugs) io.out(`FARM BUG (${b.kind}): ${b.message}${b.details.map((x) => `\n  ${x}`).join('')}`);
         return EXIT.ok;
       });

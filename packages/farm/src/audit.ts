@@ -73,3 +73,30 @@ export function auditDiff(original: AuditRecord, rerun: AuditRecord): string[] {
   for (const [title, g] of b) if (!a.has(title)) out.push(`bucket only in the rerun: ${title} (${runs(g)})`);
   return out;
 }
+
+/** Something the farm got wrong about itself: a determinism audit that disagreed, a minimization that lost its bucket, a result or job that is not its batch's. */
+export interface FarmBug {
+  /** Epoch milliseconds. */
+  at: number;
+  /** determinism: an audit rerun differed; minimize: a minimized seed failed otherwise; identity: a job or result under a batch's id that is not that batch. */
+  kind: 'determinism' | 'minimize' | 'identity';
+  /** The batch (determinism, identity) or the bucket (minimize) it is about. */
+  batch: number | null;
+  bucketId: string | null;
+  message: string;
+  details: string[];
+}
+
+/** Farm bugs kept per campaign; older ones are dropped. */
+export const FARM_BUGS_MAX = 1000;
+
+/** What the determinism audit of a campaign has found so far, and the farm bugs of the campaign. */
+export interface AuditSummary {
+  passed: number;
+  /** Of those that passed, the reruns made on the worker that ran the batch first, because no other worker was alive: they check less. */
+  sameWorker: number;
+  failed: number;
+  /** Audited batches whose rerun is still to come. */
+  pending: number;
+  bugs: FarmBug[];
+}

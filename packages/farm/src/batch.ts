@@ -4,8 +4,9 @@
  * warnings apart), and the coverage the runs reached. Pure CPU work: the
  * pool's threads and the BullMQ workers both call it.
  */
+import { createHash } from 'node:crypto';
 import { findingSignature, Model, type Failure, type FailureKind, type Severity } from '@pcfarm/core';
-import { batchConfig, CAMPAIGN_LIMITS, type Batch } from './campaign.js';
+import { batchConfig, CAMPAIGN_LIMITS, SEED_MAX, type Batch } from './campaign.js';
 import { PayloadReader } from './payload.js';
 import { strategyResolver, type StrategyResolver } from './strategy-files.js';
 
@@ -29,6 +30,8 @@ export interface BucketHit {
 
 /** What a batch came to. */
 export interface BatchResult {
+  /** The identity of the batch it is the result of (batchIdentity): what the coordinator checks before it counts it. */
+  batch: string;
   campaignId: string;
   index: number;
   strategy: string;
@@ -107,6 +110,7 @@ export class BatchRunner {
     const coverage = [...this.coverage].map((h) => (Math.imul(h ^ cell, 0x9e3779b1) >>> 0)).sort((x, y) => x - y);
     const sorted = [...hits.values()].sort((x, y) => (x.title < y.title ? -1 : x.title > y.title ? 1 : 0));
     return {
+      batch: batchIdentity(b),
       campaignId: b.campaignId,
       index: b.index,
       strategy: b.strategy,
@@ -132,14 +136,42 @@ function cellHash(strategy: string, scenario: string, blocksPerPage: number): nu
 }
 
 /**
+ * A batch's identity: a hash of everything that decides what it runs
+ * (campaign, index, cell, strategy file by id and source hash, scheduler,
+ * seed range, examples kept, model version). A job or a result under a
+ * batch's id whose identity is not that of the campaign's batch at that
+ * index is not that batch, however well formed.
+ */
+export function batchIdentity(b: Batch): string {
+  const fields = [b.campaignId, b.index, b.strategy, b.strategyFile?.id ?? '', b.strategyFile?.sourceHash ?? '', b.scenario, b.blocksPerPage, b.scheduler, b.pctDepth, b.seedStart, b.seedCount, b.examplesPerBucket, b.modelVersion];
+  return createHash('sha256').update(JSON.stringify(fields)).digest('hex').slice(0, 16);
+}
+
+/** How `got` differs from the batch it claims to be, one phrase per field; empty when they are the same batch. */
+export function batchDifferences(got: Batch, want: Batch): string[] {
+  const out: string[] = [];
+  const same = (f: keyof Batch, a: unknown, b: unknown) => {
+    if (JSON.stringify(a) !== JSON.stringify(b)) out.push(`${f} ${JSON.stringify(a)} instead of ${JSON.stringify(b)}`);
+  };
+  for (const f of ['campaignId', 'index', 'strategy', 'scenario', 'blocksPerPage', 'scheduler', 'pctDepth', 'seedStart', 'seedCount', 'examplesPerBucket', 'modelVersion'] as const) same(f, got[f], want[f]);
+  same('strategyFile', got.strategyFile === null ? null : [got.strategyFile.id, got.strategyFile.sourceHash], want.strategyFile === null ? null : [want.strategyFile.id, want.strategyFile.sourceHash]);
+  return out;
+}
+
+/**
  * A batch from a job payload that came over a queue or a thread boundary,
  * checked field by field: a malformed one is an EBADJOB naming the field,
  * one made by another model version an EMODELVERSION.
  */
 export function checkBatch(payload: unknown): Batch {
+  new PayloadReader(payload, 'batch job').modelVersion();
+  return readBatch(payload);
+}
+
+/** A batch from a payload, checked like checkBatch but of any model version: what the coordinator reads a job as. */
+export function readBatch(payload: unknown): Batch {
   const r = new PayloadReader(payload, 'batch job');
-  const modelVersion = r.modelVersion();
-  return {
+  const b: Batch = {
     campaignId: r.str('campaignId'),
     index: r.whole('index', 0, Number.MAX_SAFE_INTEGER),
     ...r.strategy(),
@@ -150,6 +182,9 @@ export function checkBatch(payload: unknown): Batch {
     seedStart: r.whole('seedStart', 0, Number.MAX_SAFE_INTEGER),
     seedCount: r.whole('seedCount', 1, CAMPAIGN_LIMITS.batchSeedsMax),
     examplesPerBucket: r.whole('examplesPerBucket', 1, CAMPAIGN_LIMITS.examplesPerBucketMax),
-    modelVersion,
+    modelVersion: r.str('modelVersion'),
   };
+  // The campaign's definition of a seed range (campaignSpec) holds for a job too: every seed one a run takes.
+  if (b.seedStart > SEED_MAX - (b.seedCount - 1)) r.bad(`seeds ${b.seedStart}..${BigInt(b.seedStart) + BigInt(b.seedCount - 1)} run past the largest seed, ${SEED_MAX}`);
+  return b;
 }

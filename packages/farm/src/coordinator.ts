@@ -3,34 +3,44 @@
  * BullMQ queue, keeps only a few of them waiting per live worker slot
  * (backpressure: a campaign stopped or deleted has little queued to take
  * back, and a new one starts at once), records each finished batch exactly
- * once, queues a minimization for each new failure bucket on its own queue, audits a
- * sample of batches for determinism, and marks a campaign done when nothing
- * of it is left.
+ * once, queues a minimization of each failure bucket's lowest example on
+ * its own queue, audits a sample of batches for determinism, and marks a
+ * campaign done when nothing of it is left.
  *
  * It keeps nothing that Redis does not: the batches handed out and not yet
- * recorded are a set in the store, written before their jobs are added; a
- * finished job stays in BullMQ's completed set until its result is
- * recorded, and only then is removed. So a coordinator killed at any moment,
- * or a Redis restarted under it, carries on where it was: it records what
- * finished meanwhile (recording twice is a no-op), and queues again what was
- * handed out but has no job (a check it makes at start, after a
- * reconnection, when a campaign is resumed, and every reconcileMs).
+ * recorded are a set in Redis (coordinator-books.ts), written before their
+ * jobs are added; a worker posts a finished job's result to the inbox
+ * (inbox.ts) before the job completes and is removed, and the coordinator
+ * drops an inbox entry only once it is recorded. So a coordinator killed at
+ * any moment, or a Redis restarted under it, carries on where it was: it
+ * records what finished meanwhile (recording twice is a no-op), and queues
+ * again what was handed out and has neither a job of its own nor a result
+ * (a check it makes at start, after a reconnection, when a campaign is
+ * resumed, and every reconcileMs), whatever else holds its job id.
+ *
+ * Nothing another client writes is taken on trust: a result is counted only
+ * when it is the batch its campaign has at that index (batchIdentity), and
+ * a job under a batch's id that is not that batch is removed and the batch
+ * queued again; both are kept as farm bugs of the campaign.
  *
  * The CLI changes campaigns only in the store (start, stop, resume,
  * delete); the coordinator notices within a round (tickMs).
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Queue, QueueEvents, type Job, type JobsOptions } from 'bullmq';
+import { Queue, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { AUDIT_ONE_IN_DEFAULT, auditDiff, auditRecordOf, auditSelected } from './audit.js';
-import type { BatchResult } from './batch.js';
+import { AUDIT_ONE_IN_DEFAULT, auditDiff, auditRecordOf, auditSelected, type FarmBug } from './audit.js';
+import { batchIdentity, readBatch, type BatchResult } from './batch.js';
 import { batchAt, batchCount, type Batch, type Campaign } from './campaign.js';
+import { CoordinatorBooks } from './coordinator-books.js';
 import { minimizeJobOf, needsMinimizing } from './engine.js';
 import { FarmError } from './errors.js';
-import { auditJobId, batchJobId, batchQueueName, minimizeJobId, minimizeQueueName, REFUSED_MODEL_VERSION, type AuditJobData } from './farm-queues.js';
+import { AUDIT_DEFER_MS } from './farm-worker.js';
+import { auditJobId, batchJobId, batchQueueName, minimizeJobId, minimizeQueueName, readJob, readJobs, refusalCode, type AuditJobData, type UnreadableJob } from './farm-queues.js';
+import { readInboxEntry, type InboxEntry } from './inbox.js';
 import { MINIMIZE_RUNS_MAX_DEFAULT, type Minimized, type MinimizeJob } from './minimize-job.js';
-import { REDIS_PREFIX_DEFAULT, RedisStore, type FarmBug } from './redis-store.js';
+import { REDIS_PREFIX_DEFAULT, RedisStore } from './redis-store.js';
 import type { Bucket } from './results.js';
 
 export interface CoordinatorOptions {
@@ -40,7 +50,7 @@ export interface CoordinatorOptions {
   queuedPerWorker?: number;
   /** Audit one batch in this many (0: no audit); default AUDIT_ONE_IN_DEFAULT. */
   auditOneIn?: number;
-  /** Longest pause between two rounds when no job event comes first, in ms; default 250. */
+  /** Longest pause between two rounds when no result comes first, in ms; default 250. */
   tickMs?: number;
   /** How long the coordinator's lease lasts unrenewed, in ms: a successor of a crashed one waits this long; default 15_000. */
   leaseMs?: number;
@@ -54,7 +64,7 @@ export interface CoordinatorOptions {
   retryBackoffMs?: number;
   /** Delay before a job a worker refused for its model version is offered again, in ms; default 5_000. */
   refusedRetryMs?: number;
-  /** Minimize each new failure bucket; default true. */
+  /** Minimize each failure bucket; default true. */
   minimize?: boolean;
   /** Model runs per minimization; default MINIMIZE_RUNS_MAX_DEFAULT. */
   minimizeRunsMax?: number;
@@ -75,18 +85,24 @@ export const COORDINATOR_DEFAULTS = {
   refusedRetryMs: 5_000,
 } as const;
 
-/** Completed jobs taken per read, and reads per round (so a round always ends). */
-const DRAIN_PAGE = 100;
+/** Inbox entries (and failed jobs) taken per read, and reads per round (so a round always ends). */
+const DRAIN_PAGE = 200;
 const DRAIN_PAGES_MAX = 20;
 /** How long the sum of live worker slots is reused before it is read again, in ms. */
 const SLOTS_CACHE_MS = 1_000;
+/** Jobs of stopped campaigns looked at per check, per queue. */
+const IDLE_JOBS_PER_CHECK = 1_000;
+/** Most a coordinator logs of its connection's errors: one line per this many ms. */
+const ERROR_LOG_MS = 5_000;
 
 export class Coordinator {
   readonly id: string;
   readonly store: RedisStore;
+  readonly books: CoordinatorBooks;
   readonly batches: Queue;
   readonly minimizations: Queue;
-  private readonly events: QueueEvents[];
+  /** Its own connection, subscribed to the inbox's channel: a posted result wakes the loop. */
+  private readonly listener: Redis;
   private readonly o: Required<Omit<CoordinatorOptions, 'prefix' | 'log' | 'now'>>;
   private readonly log: (line: string) => void;
   private readonly now: () => number;
@@ -100,16 +116,15 @@ export class Coordinator {
   private fullNext = false;
   private roundRobin = 0;
   private campaignsRev = -1;
-  /** A minimization finished since the last round: its queue is worth reading. */
-  private minimizedSince = true;
-  /** A job failed since the failed sets were last read. */
-  private failedSince = true;
+  /** The failed sets' sizes when last read: a change is worth reading them again. */
+  private failedSeen = -1;
   /** Each campaign's next batch index to hand out, as the last claim said. */
   private readonly cursors = new Map<string, number>();
   private slots = { value: 0, at: -Infinity };
   private progressAt = new Map<string, { at: number; runs: number }>();
   private readonly reported = new Set<string>();
   private roundErrors = 0;
+  private lastErrorLog = 0;
   private closing = false;
   private pending = false;
   private wakeUp: (() => void) | null = null;
@@ -122,6 +137,7 @@ export class Coordinator {
     const prefix = options.prefix ?? REDIS_PREFIX_DEFAULT;
     this.id = `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
     this.store = new RedisStore(redis, { prefix, now: options.now });
+    this.books = new CoordinatorBooks(redis, this.store.keys);
     this.log = options.log ?? (() => {});
     this.now = options.now ?? Date.now;
     const d = COORDINATOR_DEFAULTS;
@@ -145,28 +161,17 @@ export class Coordinator {
     };
     this.batches = new Queue(batchQueueName(prefix), { connection: redis });
     this.minimizations = new Queue(minimizeQueueName(prefix), { connection: redis });
-    this.events = [new QueueEvents(batchQueueName(prefix), { connection: redis }), new QueueEvents(minimizeQueueName(prefix), { connection: redis })];
-    // A finished job wakes the loop at once: waiting for the next tick would leave workers idle.
-    for (const e of this.events) {
-      e.on('failed', () => {
-        this.failedSince = true;
-        this.poke();
-      });
-      e.on('error', () => {});
-    }
-    this.events[0]!.on('completed', () => this.poke());
-    this.events[1]!.on('completed', () => {
-      this.minimizedSince = true;
-      this.poke();
-    });
-    for (const q of [this.batches, this.minimizations]) q.on('error', () => {});
+    for (const q of [this.batches, this.minimizations]) q.on('error', (e) => this.connectionError(e));
+    this.listener = redis.duplicate();
+    this.listener.on('error', (e: Error) => this.connectionError(e));
+    this.listener.on('message', () => this.poke());
     redis.on('ready', this.onReconnect);
   }
 
   /** A coordinator that has connected its queues and started its loop. */
   static async start(redis: Redis, options: CoordinatorOptions = {}): Promise<Coordinator> {
     const c = new Coordinator(redis, options);
-    await Promise.all([c.batches.waitUntilReady(), c.minimizations.waitUntilReady(), ...c.events.map((e) => e.waitUntilReady())]);
+    await Promise.all([c.batches.waitUntilReady(), c.minimizations.waitUntilReady(), c.listener.subscribe(c.store.keys.inboxChannel)]);
     c.loop = c.run();
     return c;
   }
@@ -175,6 +180,13 @@ export class Coordinator {
     this.reconnected = true;
     this.poke();
   };
+
+  private connectionError(e: Error): void {
+    const now = Date.now();
+    if (now - this.lastErrorLog < ERROR_LOG_MS) return;
+    this.lastErrorLog = now;
+    this.log(`Redis connection error: ${e.message}`);
+  }
 
   /** Start a full round now rather than at the next tick (after this process changed a campaign, say). */
   wake(): void {
@@ -220,7 +232,7 @@ export class Coordinator {
    * One round: results in, and the queue refilled. At most every tickMs it
    * is a full round, which also renews the lease, reads the campaigns (and
    * so notices a start, stop, resume or delete), counts their running time,
-   * handles failed jobs and checks for lost ones; the rounds a finished job
+   * handles failed jobs and checks for lost ones; the rounds a posted result
    * triggers in between skip that, so the coordinator's cost per batch stays
    * small.
    */
@@ -229,7 +241,7 @@ export class Coordinator {
     const full = !this.leader || this.reconnected || this.fullNext || this.lastRoundAt === null || now - this.lastRoundAt >= this.o.tickMs;
     this.fullNext = false;
     if (full) {
-      if (!(await this.store.holdLease(this.id, this.o.leaseMs))) {
+      if (!(await this.books.holdLease(this.id, this.o.leaseMs))) {
         if (!this.standingBy) this.log(`another coordinator holds the lease (prefix ${this.store.prefix}): standing by`);
         this.standingBy = true;
         this.leader = false;
@@ -243,14 +255,11 @@ export class Coordinator {
         this.lastRoundAt = null;
         this.cursors.clear();
         this.campaignsRev = -1;
+        this.failedSeen = -1;
         this.log(`coordinating the farm (prefix ${this.store.prefix}, queues ${this.batches.name} and ${this.minimizations.name})`);
       }
     }
-    await this.drainBatches();
-    if (full || this.minimizedSince) {
-      this.minimizedSince = false;
-      await this.drainMinimizations();
-    }
+    await this.drainInbox();
     if (full) await this.fullRound(now);
     const running = [...this.campaigns.values()].filter((c) => c.state === 'running');
     await this.fill(running);
@@ -259,15 +268,17 @@ export class Coordinator {
   }
 
   private async fullRound(now: number): Promise<void> {
-    // Failed jobs are looked for when one failed (the event), and at each check for lost work in case an event was missed.
-    if (this.failedSince || this.reconnected || now >= this.reconcileAt) {
-      this.failedSince = false;
+    const reconcileNow = this.reconnected || now >= this.reconcileAt;
+    // Failed jobs are read when the failed sets changed, and at each check for lost work.
+    const failed = (await this.batches.getFailedCount()) + (await this.minimizations.getFailedCount());
+    if (failed !== this.failedSeen || reconcileNow) {
       await this.failedBatches();
       await this.failedMinimizations();
+      this.failedSeen = (await this.batches.getFailedCount()) + (await this.minimizations.getFailedCount());
     }
     // The campaigns are read again only when one was created, deleted or changed state (and at each check for lost work).
-    const rev = await this.store.campaignsRev();
-    if (rev !== this.campaignsRev || this.reconnected || now >= this.reconcileAt) {
+    const rev = await this.books.campaignsRev();
+    if (rev !== this.campaignsRev || reconcileNow) {
       this.campaignsRev = rev;
       this.campaigns = new Map((await this.store.listCampaigns()).map((c) => [c.id, c]));
     }
@@ -276,14 +287,14 @@ export class Coordinator {
     this.lastRoundAt = now;
     for (const c of list) {
       if (c.state !== 'running' || dt <= 0) continue;
-      const ms = await this.store.addRunningMs(c.id, dt);
+      const ms = await this.books.addRunningMs(c.id, dt);
       if (ms !== null) c.runningMs = ms;
     }
     const running = list.filter((c) => c.state === 'running');
     const changed = list.length !== this.lastStates.size || list.some((c) => this.lastStates.get(c.id) !== c.state);
     const resumed = running.filter((c) => this.lastStates.get(c.id) !== 'running');
     this.lastStates = new Map(list.map((c) => [c.id, c.state]));
-    if (this.reconnected || now >= this.reconcileAt) {
+    if (reconcileNow) {
       this.reconnected = false;
       this.reconcileAt = now + this.o.reconcileMs;
       for (const c of running) await this.reconcile(c);
@@ -307,13 +318,32 @@ export class Coordinator {
     }
   }
 
-  /** Whether a job's id is the one this coordinator gives its payload (so it is ours, not someone else's). */
-  private ours(job: Job): boolean {
-    const d = job.data as Partial<Batch & MinimizeJob> | undefined;
-    if (typeof d?.campaignId !== 'string') return false;
-    if (job.name === 'minimize') return typeof d.bucketId === 'string' && job.id === minimizeJobId(d.campaignId, d.bucketId);
-    if (typeof d.index !== 'number') return false;
-    return job.id === (job.name === 'audit' ? auditJobId(d.campaignId, d.index) : batchJobId(d.campaignId, d.index));
+  /**
+   * The batch of one of its campaigns that a job is, or null: its payload
+   * must be a batch, its campaign known, its id the one the coordinator
+   * gives that batch, and its identity that batch's.
+   */
+  private async batchOfJob(job: Job): Promise<{ c: Campaign; b: Batch } | null> {
+    let b: Batch;
+    try {
+      b = readBatch(job.data);
+    } catch (e) {
+      if (e instanceof FarmError) return null;
+      throw e;
+    }
+    const c = await this.campaign(b.campaignId);
+    if (c === null) return null;
+    const want = batchAt(c, b.index);
+    const id = job.name === 'audit' ? auditJobId(c.id, b.index) : batchJobId(c.id, b.index);
+    return want !== null && job.id === id && batchIdentity(b) === batchIdentity(want) ? { c, b } : null;
+  }
+
+  /** The minimization of one of its campaigns' buckets that a job is, or null. */
+  private async minimizeOfJob(job: Job): Promise<{ c: Campaign; d: MinimizeJob } | null> {
+    const d = job.data as Partial<MinimizeJob> | null;
+    if (typeof d?.campaignId !== 'string' || typeof d.bucketId !== 'string' || typeof d.seed !== 'number' || typeof d.scenario !== 'string' || typeof d.blocksPerPage !== 'number') return null;
+    const c = await this.campaign(d.campaignId);
+    return c !== null && job.id === minimizeJobId(c.id, d.bucketId, d as MinimizeJob) ? { c, d: d as MinimizeJob } : null;
   }
 
   private jobOptions(jobId: string, delay = 0): JobsOptions {
@@ -321,8 +351,8 @@ export class Coordinator {
       jobId,
       attempts: this.o.infraRetriesMax + 1,
       backoff: { type: 'exponential', delay: this.o.retryBackoffMs },
-      // The coordinator removes a job once its result is recorded: until then the result lives in the job.
-      removeOnComplete: false,
+      // The result goes to the inbox before the job completes: a completed job has nothing left to keep.
+      removeOnComplete: true,
       removeOnFail: false,
       ...(delay > 0 ? { delay } : {}),
     };
@@ -342,64 +372,86 @@ export class Coordinator {
   }
 
   private async queueMinimize(c: Campaign, b: Bucket, delay = 0): Promise<void> {
-    await this.minimizations.add('minimize', minimizeJobOf(c, b, this.o.minimizeRunsMax), this.jobOptions(minimizeJobId(c.id, b.id), delay));
+    const job = minimizeJobOf(c, b, this.o.minimizeRunsMax);
+    await this.minimizations.add('minimize', job, this.jobOptions(minimizeJobId(c.id, b.id, job), delay));
   }
 
-  /** Record every finished batch (and audit rerun), then remove its job. */
-  private async drainBatches(): Promise<void> {
+  private async farmBug(c: Campaign, bug: Omit<FarmBug, 'at'>): Promise<void> {
+    await this.books.recordFarmBug(c.id, { at: this.now(), ...bug });
+    this.log(`FARM BUG: ${bug.message}`);
+  }
+
+  /** Record what the workers posted, a page at a time, dropping each page from the inbox once it is recorded. */
+  private async drainInbox(): Promise<void> {
     for (let page = 0; page < DRAIN_PAGES_MAX; page++) {
-      const jobs = await this.batches.getJobs(['completed'], 0, DRAIN_PAGE - 1, true);
-      for (const job of jobs) await this.batchCompleted(job);
-      if (jobs.length < DRAIN_PAGE) return;
+      const entries = await this.books.inbox(DRAIN_PAGE);
+      for (const text of entries) await this.inboxEntry(text);
+      if (entries.length > 0) await this.books.dropFromInbox(this.id, entries.length);
+      if (entries.length < DRAIN_PAGE) return;
     }
   }
 
-  private async batchCompleted(job: Job): Promise<void> {
-    const r = job.returnvalue as BatchResult | null;
-    const d = job.data as Partial<Batch>;
-    const itsBatch = r !== null && typeof r === 'object' && r.campaignId === d.campaignId && r.index === d.index && r.blocksPerPage === d.blocksPerPage;
-    if (!this.ours(job) || !itsBatch || !Array.isArray(r.failures) || !Array.isArray(r.warnings) || !Array.isArray(r.coverage)) {
-      this.log(`job ${job.id} finished with a result that is not its batch's: dropped`);
-      await job.remove();
+  private async inboxEntry(text: string): Promise<void> {
+    const e = readInboxEntry(text);
+    if ('wrong' in e) {
+      this.log(`dropped an inbox entry that is no result of a job (${e.wrong}): ${text.slice(0, 120)}`);
       return;
     }
+    if (e.kind === 'minimize') {
+      await this.minimizedPosted(e);
+      return;
+    }
+    const r = e.result;
     const c = await this.campaign(r.campaignId);
-    if (c === null) {
-      // Its campaign was deleted while the batch ran.
-      await job.remove();
+    // Its campaign was deleted while the batch ran.
+    if (c === null) return;
+    const want = batchAt(c, r.index);
+    const wantId = want === null ? null : e.kind === 'audit' ? auditJobId(c.id, r.index) : batchJobId(c.id, r.index);
+    const itsBatch =
+      want !== null && r.batch === batchIdentity(want) && e.jobId === wantId && r.strategy === want.strategy && r.scenario === want.scenario && r.blocksPerPage === want.blocksPerPage && r.seedStart === want.seedStart && r.runs === want.seedCount;
+    if (!itsBatch) {
+      await this.farmBug(c, {
+        kind: 'identity',
+        batch: r.index,
+        bucketId: null,
+        message: `job ${e.jobId} (worker ${e.worker}) posted a result that is not batch ${r.index} of campaign ${c.id}${want === null ? ' (the campaign has no such batch)' : ` (seeds ${r.seedStart}.., ${r.runs} runs of ${r.strategy} x ${r.scenario}; the batch is seeds ${want.seedStart}.., ${want.seedCount} runs of ${want.strategy} x ${want.scenario})`}: not counted`,
+        details: [],
+      });
       return;
     }
-    if (job.name === 'audit') {
-      await this.auditCompleted(c, job, r);
-      await job.remove();
+    if (e.kind === 'audit') {
+      await this.auditCompleted(c, e.worker, r);
       return;
     }
-    let rec;
-    try {
-      rec = await this.store.recordBatch(r, c.runningMs);
-    } catch (e) {
-      if (!(e instanceof FarmError && e.code === 'ENOCAMPAIGN')) throw e;
-      await job.remove();
-      return;
+    const rec = await this.recordBatch(c, r);
+    if (rec === null || !rec.recorded) return;
+    for (const b of rec.newBuckets) this.log(`campaign ${c.id}: new ${b.severity === 'warning' ? 'warning ' : ''}bucket ${b.id}: ${b.title}`);
+    if (this.o.minimize) for (const b of [...rec.newBuckets, ...rec.lowered]) if (needsMinimizing(b)) await this.queueMinimize(c, b);
+    if (auditSelected(r.index, this.o.auditOneIn)) {
+      await this.books.addPendingAudit(c.id, r.index, { worker: e.worker, record: auditRecordOf(r) });
+      await this.queueAudit(c, r.index, e.worker);
     }
-    if (rec.recorded) {
-      for (const b of rec.newBuckets) {
-        this.log(`campaign ${c.id}: new ${b.severity === 'warning' ? 'warning ' : ''}bucket ${b.id}: ${b.title}`);
-        if (this.o.minimize && needsMinimizing(b)) await this.queueMinimize(c, b);
-      }
-      if (auditSelected(r.index, this.o.auditOneIn)) {
-        const worker = job.processedBy ?? 'unknown';
-        await this.store.addPendingAudit(c.id, r.index, { worker, record: auditRecordOf(r) });
-        await this.queueAudit(c, r.index, worker);
-      }
-    }
-    await job.remove();
   }
 
-  private async auditCompleted(c: Campaign, job: Job, r: BatchResult): Promise<void> {
-    const pending = (await this.store.pendingAudits(c.id)).get(r.index);
+  private async recordBatch(c: Campaign, r: BatchResult) {
+    try {
+      return await this.store.recordBatch(r, c.runningMs);
+    } catch (e) {
+      if (e instanceof FarmError && e.code === 'ENOCAMPAIGN') return null;
+      throw e;
+    }
+  }
+
+  private async auditCompleted(c: Campaign, rerunBy: string, r: BatchResult): Promise<void> {
+    const pending = (await this.books.pendingAudits(c.id)).get(r.index);
     if (pending === undefined) return;
-    const rerunBy = job.processedBy ?? 'unknown';
+    const sameWorker = rerunBy === pending.worker;
+    // A rerun where the batch first ran agrees with it for the wrong reasons: while another worker is alive, it runs there.
+    if (sameWorker && (await this.store.workers()).some((w) => w.id !== rerunBy)) {
+      this.log(`campaign ${c.id}: the audit rerun of batch ${r.index} ran on ${rerunBy}, which ran the batch: it runs again elsewhere`);
+      await this.queueAudit(c, r.index, pending.worker, AUDIT_DEFER_MS);
+      return;
+    }
     const diff = auditDiff(pending.record, auditRecordOf(r));
     const bug: FarmBug | null =
       diff.length === 0
@@ -412,54 +464,53 @@ export class Coordinator {
             message: `batch ${r.index} of campaign ${c.id} (${r.strategy} x ${r.scenario}, seeds ${r.seedStart}..${r.seedStart + r.runs - 1}) came out differently on ${pending.worker} and on ${rerunBy}: the farm is not deterministic`,
             details: diff,
           };
-    if ((await this.store.settleAudit(c.id, r.index, bug)) && bug !== null) {
+    if ((await this.books.settleAudit(c.id, r.index, bug, sameWorker)) && bug !== null) {
       this.log(`FARM BUG: ${bug.message}`);
       for (const line of diff) this.log(`  ${line}`);
     }
   }
 
-  private async drainMinimizations(): Promise<void> {
-    for (let page = 0; page < DRAIN_PAGES_MAX; page++) {
-      const jobs = await this.minimizations.getJobs(['completed'], 0, DRAIN_PAGE - 1, true);
-      for (const job of jobs) {
-        const d = job.data as MinimizeJob;
-        const m = job.returnvalue as Minimized | null;
-        if (this.ours(job) && m !== null && typeof m === 'object' && typeof m.reproducer === 'string') {
-          try {
-            await this.store.recordMinimized(d.campaignId, d.bucketId, m);
-            this.log(`campaign ${d.campaignId}: bucket ${d.bucketId} minimized to ${m.choices} choices, ${m.switches} context switches: ${m.reproducer}`);
-          } catch (e) {
-            if (!(e instanceof FarmError && e.code === 'ENOCAMPAIGN')) throw e;
-          }
-        }
-        await job.remove();
+  private async minimizedPosted(e: Extract<InboxEntry, { kind: 'minimize' }>): Promise<void> {
+    const c = await this.campaign(e.campaignId);
+    if (c === null) return;
+    const m: Minimized = e.result;
+    if (e.jobId !== minimizeJobId(c.id, e.bucketId, m)) {
+      await this.farmBug(c, { kind: 'identity', batch: null, bucketId: e.bucketId, message: `job ${e.jobId} (worker ${e.worker}) posted a reproducer that is not of bucket ${e.bucketId} of campaign ${c.id} from seed ${m.seed}: not kept`, details: [] });
+      return;
+    }
+    try {
+      if (await this.store.recordMinimized(c.id, e.bucketId, m)) {
+        this.log(`campaign ${c.id}: bucket ${e.bucketId} minimized to ${m.choices} choices, ${m.switches} context switches: ${m.reproducer}`);
       }
-      if (jobs.length < DRAIN_PAGE) return;
+    } catch (err) {
+      if (!(err instanceof FarmError && err.code === 'ENOCAMPAIGN')) throw err;
     }
   }
 
-  /** Failed jobs: foreign ones are reported once and left; refusals are offered again; the rest stop their campaign. */
+  /** Failed jobs: foreign ones are reported once and left; refusals for the model version are offered again; the rest stop their campaign. */
   private async failedBatches(): Promise<void> {
-    for (const job of await this.batches.getJobs(['failed'], 0, DRAIN_PAGE - 1)) {
-      const d = job.data as Batch & Partial<AuditJobData>;
-      const c = this.ours(job) ? await this.campaign(d.campaignId) : null;
+    const { jobs, unreadable } = await readJobs(this.batches, ['failed'], 0, DRAIN_PAGE - 1);
+    for (const u of unreadable) this.reportUnreadable(this.batches, u);
+    for (const job of jobs) {
+      const ours = await this.batchOfJob(job);
       const reason = job.failedReason || 'no reason given';
-      if (c === null) {
+      if (ours === null) {
         this.reportForeign(job, reason);
         continue;
       }
-      if (reason.startsWith(REFUSED_MODEL_VERSION)) {
-        this.log(`worker ${job.processedBy ?? '?'} refused ${job.name} ${d.index} of campaign ${c.id}: ${reason}. Offered again in ${this.o.refusedRetryMs} ms; upgrade that worker`);
+      const { c, b } = ours;
+      if (refusalCode(reason) === 'EMODELVERSION') {
+        this.log(`worker ${job.processedBy ?? '?'} refused ${job.name} ${b.index} of campaign ${c.id}: ${reason}. Offered again in ${this.o.refusedRetryMs} ms; upgrade that worker`);
         await job.remove();
-        if (job.name === 'audit') await this.queueAudit(c, d.index, d.auditOf ?? 'unknown', this.o.refusedRetryMs);
-        else await this.addBatches(c, [d.index], this.o.refusedRetryMs);
+        if (job.name === 'audit') await this.queueAudit(c, b.index, (job.data as AuditJobData).auditOf ?? 'unknown', this.o.refusedRetryMs);
+        else await this.addBatches(c, [b.index], this.o.refusedRetryMs);
         continue;
       }
       if (job.name === 'audit') {
-        this.log(`the audit rerun of batch ${d.index} of campaign ${c.id} failed (${reason}): that audit is dropped`);
-        await this.store.dropAudit(c.id, d.index);
+        this.log(`the audit rerun of batch ${b.index} of campaign ${c.id} failed (${reason}): that audit is dropped`);
+        await this.books.dropAudit(c.id, b.index);
       } else {
-        this.log(`batch ${d.index} of campaign ${c.id} failed for good: ${reason}. The campaign is stopped; 'pcfarm campaign resume ${c.id}' runs the batch again`);
+        this.log(`batch ${b.index} of campaign ${c.id} failed for good: ${reason}. The campaign is stopped; 'pcfarm campaign resume ${c.id}' runs the batch again`);
         if (c.state === 'running') await this.store.setState(c.id, 'stopped');
         c.state = 'stopped';
       }
@@ -468,28 +519,28 @@ export class Coordinator {
   }
 
   private async failedMinimizations(): Promise<void> {
-    for (const job of await this.minimizations.getJobs(['failed'], 0, DRAIN_PAGE - 1)) {
-      const d = job.data as MinimizeJob;
-      const c = this.ours(job) ? await this.campaign(d.campaignId) : null;
+    const { jobs, unreadable } = await readJobs(this.minimizations, ['failed'], 0, DRAIN_PAGE - 1);
+    for (const u of unreadable) this.reportUnreadable(this.minimizations, u);
+    for (const job of jobs) {
+      const ours = await this.minimizeOfJob(job);
       const reason = job.failedReason || 'no reason given';
-      if (c === null) {
+      if (ours === null) {
         this.reportForeign(job, reason);
         continue;
       }
+      const { c, d } = ours;
       await job.remove();
       const b = await this.store.bucket(c.id, d.bucketId);
       if (b === null) continue;
-      if (reason.startsWith(REFUSED_MODEL_VERSION)) {
+      const code = refusalCode(reason);
+      if (code === 'EMODELVERSION') {
         this.log(`worker ${job.processedBy ?? '?'} refused the minimization of bucket ${d.bucketId} of campaign ${c.id}: ${reason}. Offered again in ${this.o.refusedRetryMs} ms`);
         await this.queueMinimize(c, b, this.o.refusedRetryMs);
         continue;
       }
       this.log(`the minimization of bucket ${d.bucketId} of campaign ${c.id} failed: ${reason}`);
-      await this.store.minimizeFailed(c.id, d.bucketId, reason);
-      if (reason.startsWith('farm bug')) {
-        await this.store.recordFarmBug(c.id, { at: this.now(), kind: 'minimize', batch: null, bucketId: d.bucketId, message: reason, details: [] });
-        this.log(`FARM BUG: ${reason}`);
-      }
+      await this.books.minimizeFailed(c.id, d.bucketId, reason);
+      if (code === 'EFARMBUG') await this.farmBug(c, { kind: 'minimize', batch: null, bucketId: d.bucketId, message: reason, details: [] });
     }
   }
 
@@ -500,40 +551,88 @@ export class Coordinator {
     this.log(`job ${job.id} on ${job.queueName} failed: ${reason} (not a job of a campaign of this farm: left in the failed set)`);
   }
 
+  private reportUnreadable(q: Queue, u: UnreadableJob): void {
+    const key = `${q.name}/${u.id}`;
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    this.log(`job ${u.id} on ${q.name} has a payload that is not JSON (${u.error}): no job of this farm; a worker fails it with EBADJOB`);
+  }
+
   /**
-   * Queue again whatever of a running campaign was handed out and has no
-   * job: batches, minimizations of unminimized buckets, audit reruns. After
-   * a crash or a Redis that lost its last second, this is what makes sure
+   * Queue again every batch of a running campaign that was handed out and
+   * has neither a job of its own nor a result, whatever else holds its job
+   * id (a job of another client under it is removed, and kept as a farm
+   * bug); then the minimizations of unminimized buckets and the audit
+   * reruns that have no job. After a crash, a Redis that lost its last
+   * second, or someone else's job in the way, this is what makes sure
    * nothing is lost; recording by batch index makes sure nothing counts twice.
    */
   private async reconcile(c: Campaign): Promise<void> {
-    const queued = await this.store.queuedBatches(c.id);
-    const states = await Promise.all(queued.map((i) => this.batches.getJobState(batchJobId(c.id, i))));
-    const missing = queued.filter((_, k) => states[k] === 'unknown');
-    if (missing.length > 0) {
-      this.log(`campaign ${c.id}: ${missing.length} batch(es) handed out without a job (${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ', ...' : ''}): queued again`);
-      await this.addBatches(c, missing);
+    const queued = await this.books.queuedBatches(c.id);
+    const jobs = await Promise.all(queued.map((i) => readJob(this.batches, batchJobId(c.id, i))));
+    const lost = new Set<number>();
+    for (const [k, job] of jobs.entries()) {
+      const index = queued[k]!;
+      if (job === undefined) {
+        lost.add(index);
+        continue;
+      }
+      if (!('queueName' in job)) {
+        await this.removeImpostor(c, index, job.id, `a job whose payload is not JSON (${job.error})`);
+        lost.add(index);
+        continue;
+      }
+      if ((await this.batchOfJob(job)) !== null) continue;
+      const state = await job.getState();
+      // A worker holds it: it refuses it (it checks a job before running it), and the next check removes it.
+      if (state === 'active') continue;
+      await this.removeImpostor(c, index, job.id!, `a ${state} job that is not that batch (${job.failedReason ? `failed: ${job.failedReason}` : `payload ${JSON.stringify(job.data).slice(0, 120)}`})`);
+      lost.add(index);
+    }
+    if (lost.size > 0) {
+      // A job is removed only after its result was posted: what finished meanwhile is in the inbox, and recording it takes it off the handed-out set.
+      await this.drainInbox();
+      const still = new Set(await this.books.queuedBatches(c.id));
+      const missing = [...lost].filter((i) => still.has(i));
+      if (missing.length > 0) {
+        this.log(`campaign ${c.id}: ${missing.length} batch(es) handed out without a job or a result (${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ', ...' : ''}): queued again`);
+        await this.addBatches(c, missing);
+      }
     }
     if (this.o.minimize) {
-      const [buckets, failed] = await Promise.all([this.store.buckets(c.id), this.store.minimizeFailures(c.id)]);
+      const [buckets, failed] = await Promise.all([this.store.buckets(c.id), this.books.minimizeFailures(c.id)]);
       const todo = buckets.filter((b) => needsMinimizing(b) && failed[b.id] === undefined);
-      const st = await Promise.all(todo.map((b) => this.minimizations.getJobState(minimizeJobId(c.id, b.id))));
-      for (const [k, b] of todo.entries()) if (st[k] === 'unknown') await this.queueMinimize(c, b);
+      const st = await Promise.all(todo.map((b) => this.minimizations.getJobState(minimizeJobId(c.id, b.id, minimizeJobOf(c, b, this.o.minimizeRunsMax)))));
+      for (const [k, b] of todo.entries()) {
+        if (st[k] !== 'unknown') continue;
+        this.log(`campaign ${c.id}: bucket ${b.id} had no minimization of its lowest example: queued`);
+        await this.queueMinimize(c, b);
+      }
     }
-    for (const [index, a] of await this.store.pendingAudits(c.id)) {
-      if ((await this.batches.getJobState(auditJobId(c.id, index))) === 'unknown') await this.queueAudit(c, index, a.worker);
+    for (const [index, a] of await this.books.pendingAudits(c.id)) {
+      if ((await this.batches.getJobState(auditJobId(c.id, index))) === 'unknown') {
+        this.log(`campaign ${c.id}: the audit rerun of batch ${index} had no job: queued again`);
+        await this.queueAudit(c, index, a.worker);
+      }
     }
+  }
+
+  private async removeImpostor(c: Campaign, index: number, jobId: string, what: string): Promise<void> {
+    await this.batches.remove(jobId);
+    await this.farmBug(c, { kind: 'identity', batch: index, bucketId: null, message: `batch ${index} of campaign ${c.id}: its job id ${jobId} was held by ${what}; that job was removed and the batch queued again`, details: [] });
   }
 
   /** Take back the waiting jobs of campaigns that are stopped, done or deleted (running ones finish and count). */
   private async dropWaitingOfIdleCampaigns(): Promise<void> {
     for (const q of [this.batches, this.minimizations]) {
-      for (const job of await q.getJobs(['waiting', 'prioritized', 'delayed'], 0, 999)) {
-        if (!this.ours(job)) continue;
-        const state = this.campaigns.get((job.data as Batch).campaignId)?.state;
-        if (state === 'running') continue;
+      const { jobs } = await readJobs(q, ['waiting', 'prioritized', 'delayed'], 0, IDLE_JOBS_PER_CHECK - 1);
+      for (const job of jobs) {
+        const ours = q === this.batches ? await this.batchOfJob(job) : await this.minimizeOfJob(job);
+        if (ours === null || ours.c.state === 'running') continue;
         // A job a worker took meanwhile is locked and stays: it finishes and counts.
-        await job.remove().catch(() => {});
+        await job.remove().catch((e: Error) => {
+          if (!/locked/.test(e.message)) throw e;
+        });
       }
     }
   }
@@ -570,7 +669,7 @@ export class Coordinator {
       for (const c of order) {
         if (room <= 0) break;
         const share = Math.min(room, Math.ceil(room / order.length));
-        const claim = await this.store.claimBatches(c.id, share, batchCount(c.spec));
+        const claim = await this.books.claimBatches(c.id, share, batchCount(c.spec));
         if (claim !== null) this.cursors.set(c.id, claim.cursor);
         if (claim === null || claim.indexes.length === 0) continue;
         await this.addBatches(c, claim.indexes);
@@ -582,23 +681,25 @@ export class Coordinator {
 
   /**
    * Done: no batch left to hand out (or the time budget spent), none
-   * outstanding, no audit pending, every failure bucket minimized or given up. Only
-   * a full round asks the store about a campaign with batches still to hand out.
+   * outstanding, no audit pending, every failure bucket minimized from its
+   * lowest example or given up. Only a full round asks the store about a
+   * campaign with batches still to hand out.
    */
   private async finishIfDone(c: Campaign, full: boolean): Promise<void> {
     const total = batchCount(c.spec);
     if (!full && !this.budgetSpent(c) && (total === null || (this.cursors.get(c.id) ?? 0) < total)) return;
-    const p = await this.store.progress(c.id);
+    const p = await this.books.progress(c.id);
     const exhausted = this.budgetSpent(c) || (total !== null && p.cursor >= total);
     if (!exhausted || p.queued > 0 || p.auditsPending > 0 || (this.o.minimize && p.bucketsUnminimized > 0)) return;
-    if (!(await this.store.finish(c.id))) return;
+    if (!(await this.books.finish(c.id))) return;
     c.state = 'done';
     const s = await this.store.summary(c.id);
     const a = await this.store.auditSummary(c.id);
     this.log(
       `campaign ${c.id} done: ${s.runs} runs, ${s.failures} failures in ${s.buckets} buckets (${s.minimized} minimized), ` +
         `${s.warnings} warning runs in ${s.warningBuckets} warning buckets, coverage ${s.coverage}, ` +
-        `audits ${a.passed} agreed${a.failed > 0 ? `, ${a.failed} FARM BUG(S)` : ''}`,
+        `audits ${a.passed} agreed${a.sameWorker > 0 ? ` (${a.sameWorker} on the same worker)` : ''}${a.failed > 0 ? `, ${a.failed} FARM BUG(S)` : ''}` +
+        `${a.bugs.length > a.failed ? `, ${a.bugs.length - a.failed} other farm bug(s): pcfarm campaign show ${c.id}` : ''}`,
     );
   }
 
@@ -623,7 +724,11 @@ export class Coordinator {
     this.poke();
     await this.loop;
     this.redis.off('ready', this.onReconnect);
-    if (this.leader) await this.store.releaseLease(this.id).catch(() => {});
-    await Promise.all([...this.events.map((e) => e.close()), this.batches.close(), this.minimizations.close()]);
+    if (this.leader) {
+      // Not giving it up only makes a standby wait out the lease: say so, and go on closing.
+      await this.books.releaseLease(this.id).catch((e: Error) => this.log(`could not give up the lease (${e.message}): a standby takes over within ${this.o.leaseMs} ms`));
+    }
+    this.listener.disconnect();
+    await Promise.all([this.batches.close(), this.minimizations.close()]);
   }
 }

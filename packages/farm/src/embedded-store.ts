@@ -14,7 +14,7 @@ import type { BatchResult } from './batch.js';
 import { newCampaign, upgradeCampaign, type Campaign, type CampaignSpec, type CampaignState } from './campaign.js';
 import { FarmError } from './errors.js';
 import type { Minimized } from './minimize-job.js';
-import { CampaignResults, upgradeBatchResult, upgradeMinimized, type Bucket, type CampaignSnapshot, type CampaignSummary, type RecordOutcome, type Sample } from './results.js';
+import { CampaignResults, ofLowestExample, upgradeBatchResult, upgradeMinimized, type Bucket, type CampaignSnapshot, type CampaignSummary, type RecordOutcome, type Sample } from './results.js';
 import { WORKER_SILENT_MS, type Store, type WorkerInfo } from './store.js';
 
 /** The journal's name under a results directory. */
@@ -251,7 +251,7 @@ export class EmbeddedStore implements Store {
 
   async recordBatch(result: BatchResult, runningMs: number): Promise<RecordOutcome> {
     const r = this.results(result.campaignId);
-    if (r.done.has(result.index)) return { recorded: false, newBuckets: [] };
+    if (r.done.has(result.index)) return { recorded: false, newBuckets: [], lowered: [] };
     const at = this.now();
     this.append({ type: 'batch', at, runningMs, result });
     // What apply() does for this record on a reopen, and it says which buckets are new.
@@ -278,11 +278,12 @@ export class EmbeddedStore implements Store {
     return this.read(id).buckets.get(bucketId) ?? null;
   }
 
-  async recordMinimized(id: string, bucketId: string, m: Minimized): Promise<void> {
+  async recordMinimized(id: string, bucketId: string, m: Minimized): Promise<boolean> {
     const b = this.results(id).buckets.get(bucketId);
     if (b === undefined) throw new FarmError('ENOCAMPAIGN', `campaign ${id} has no bucket ${bucketId}`);
-    if (b.minimized !== null) return;
+    if (b.minimized !== null || !ofLowestExample(b, m)) return false;
     this.write({ type: 'minimized', id, bucket: bucketId, minimized: m });
+    return true;
   }
 
   async snapshot(id: string): Promise<CampaignSnapshot> {

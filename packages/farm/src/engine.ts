@@ -11,7 +11,7 @@ import { batchAt, type Batch, type Campaign } from './campaign.js';
 import { FarmError } from './errors.js';
 import { InfraError, type Executor } from './executor.js';
 import { MINIMIZE_RUNS_MAX_DEFAULT, type MinimizeJob } from './minimize-job.js';
-import type { Bucket, CampaignSummary } from './results.js';
+import { ofLowestExample, type Bucket, type CampaignSummary } from './results.js';
 import type { Store } from './store.js';
 
 export interface EngineOptions {
@@ -156,13 +156,24 @@ export async function runCampaign(store: Store, campaignId: string, executor: Ex
     sessionRuns += r.runs;
     done.add(b.index);
     const rec = await store.recordBatch(r, runningMs());
-    if (minimizeOn) for (const bucket of rec.newBuckets) if (needsMinimizing(bucket)) minimizeQueue.push(minimizeJobOf(campaign, bucket, runsMax));
+    if (minimizeOn) {
+      for (const bucket of [...rec.newBuckets, ...rec.lowered]) {
+        if (!needsMinimizing(bucket)) continue;
+        // A lowered bucket's queued job is of an example that is no longer its lowest: replaced, not run.
+        const stale = minimizeQueue.findIndex((j) => j.bucketId === bucket.id);
+        if (stale >= 0) minimizeQueue.splice(stale, 1);
+        minimizeQueue.push(minimizeJobOf(campaign, bucket, runsMax));
+      }
+    }
     await progress(rec.newBuckets);
   }
 
   async function runOneMinimization(job: MinimizeJob): Promise<void> {
     minimizingNow++;
     try {
+      // Its example may have stopped being the bucket's lowest while the job waited: that bucket has a newer job.
+      const b = await store.bucket(job.campaignId, job.bucketId);
+      if (b === null || !needsMinimizing(b) || !ofLowestExample(b, job)) return;
       const m = await executor.minimize(job);
       await store.recordMinimized(job.campaignId, job.bucketId, m);
     } catch (e) {
@@ -220,7 +231,7 @@ export function needsMinimizing(b: Bucket): boolean {
   return b.severity === 'failure' && b.minimized === null;
 }
 
-/** The minimization job of a failure bucket: its first example. */
+/** The minimization job of a failure bucket: its lowest example, the one every run of the campaign ends with. */
 export function minimizeJobOf(campaign: Campaign, b: Bucket, runsMax: number): MinimizeJob {
   if (b.severity !== 'failure') throw new FarmError('ESTATE', `bucket ${b.id} of campaign ${campaign.id} is a warning: its runs did not fail, so there is nothing to minimize (its witness scenario is the run to look at)`);
   const ex = b.examples[0];

@@ -28,8 +28,12 @@ export type FarmErrorCode =
   | 'ELOCKED'
   /** A campaign in a state that does not allow the request (e.g. resume a finished one). */
   | 'ESTATE'
-  /** Redis cannot be reached (or refuses us): the message names the URL. */
+  /** Redis cannot be reached: the message names the URL. */
   | 'EREDIS'
+  /** Redis refused the password (or asked for one that was not given): the message names the URL, without the password. */
+  | 'EREDISAUTH'
+  /** The farm contradicted itself (a minimized seed that fails otherwise than its bucket): kept and shown as a farm bug, never counted. */
+  | 'EFARMBUG'
   /** A strategy file that does not read, compile or load: the message names file:line. */
   | 'ESTRATEGYFILE'
   /** A job for a strategy file this worker does not have (by its source hash): another worker takes it. */

@@ -32,3 +32,11 @@ export const CAMPAIGN_LIMITS = {
   pctDepthMax: LIMITS.pctDepthMax,
   nameLengthMax: 200,
 } as const;
+
+/**
+ * A farm worker's defaults (FarmWorkerOptions): the job lock in ms, which
+ * decides how soon a dead worker's batches run again elsewhere (within about
+ * 1.5 locks); the times a job may stall and still run again; how often a
+ * worker reports itself, in ms; and the batch jobs it takes per thread.
+ */
+export const FARM_WORKER_DEFAULTS = { lockMs: 30_000, stalledRetriesMax: 2, heartbeatMs: 2_000, jobsPerThread: 2 } as const;

@@ -6,8 +6,9 @@
  * scenario is the run worth looking at).
  */
 import { encodeReproducer, minimize, MINIMIZE_DEFAULTS, reproducerOf, type MinimizeStop } from '@pcfarm/core';
-import { batchConfig, CAMPAIGN_LIMITS, type Batch } from './campaign.js';
+import { batchConfig, CAMPAIGN_LIMITS, SEED_MAX, type Batch } from './campaign.js';
 import type { BatchRunner } from './batch.js';
+import { FarmError } from './errors.js';
 import { PayloadReader } from './payload.js';
 import type { StrategyFileRef } from './strategy-ref.js';
 
@@ -58,7 +59,7 @@ export function runMinimize(runner: BatchRunner, job: MinimizeJob, now: () => nu
   const model = runner.model(job);
   const r = minimize(model, { seed: job.seed }, shouldStop === undefined ? { runsMax: job.runsMax } : { runsMax: job.runsMax, shouldStop });
   if (r.signature.title !== job.title) {
-    throw new Error(`farm bug: seed ${job.seed} of ${job.strategy} x ${job.scenario} fails as "${r.signature.title}", not as its bucket "${job.title}"`);
+    throw new FarmError('EFARMBUG', `seed ${job.seed} of ${job.strategy} x ${job.scenario} fails as "${r.signature.title}", not as its bucket "${job.title}"`);
   }
   return {
     reproducer: encodeReproducer(reproducerOf(batchConfig(job), r.choices, job.strategyFile?.sourceHash)),
@@ -87,7 +88,7 @@ export function checkMinimizeJob(payload: unknown): MinimizeJob {
     blocksPerPage: r.blocksPerPage(),
     scheduler: r.scheduler(),
     pctDepth: r.whole('pctDepth', 1, CAMPAIGN_LIMITS.pctDepthMax),
-    seed: r.whole('seed', 0, Number.MAX_SAFE_INTEGER),
+    seed: r.whole('seed', 0, SEED_MAX),
     runsMax: r.whole('runsMax', 1, MINIMIZE_RUNS_MAX_LIMIT),
     modelVersion,
   };

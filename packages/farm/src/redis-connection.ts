@@ -34,9 +34,13 @@ export function redactedUrl(url: string): string {
   }
 }
 
+/** Redis's replies that mean the password is wrong or missing (WRONGPASS, NOAUTH, or AUTH sent to a Redis without one). */
+const AUTH_REFUSED = /^(WRONGPASS|NOAUTH)|AUTH <password> called without any password configured|invalid password/;
+
 /**
- * A ready client for `url`, or an EREDIS error naming the URL and why (not a
- * URL, refused, no answer within connectMs, a password Redis rejects).
+ * A ready client for `url`, or an error naming the URL and why: EREDIS when
+ * it is not a Redis URL, refused, or silent for connectMs; EREDISAUTH at
+ * once when Redis refuses the password, or asks for one the URL lacks.
  */
 export async function connectRedis(url: string, options: RedisConnectOptions = {}): Promise<Redis> {
   const shown = redactedUrl(url);
@@ -54,8 +58,11 @@ export async function connectRedis(url: string, options: RedisConnectOptions = {
   let lastError: Error | null = null;
   let connected = false;
   let down = false;
+  let authRefused: (e: Error) => void = () => {};
+  const refused = new Promise<Error>((resolve) => (authRefused = resolve));
   redis.on('error', (e: Error) => {
     lastError = e;
+    if (!connected && AUTH_REFUSED.test(e.message)) authRefused(e);
     if (connected && !down) {
       down = true;
       options.log?.(`lost Redis at ${shown} (${e.message}); reconnecting`);
@@ -68,6 +75,7 @@ export async function connectRedis(url: string, options: RedisConnectOptions = {
   let timer: NodeJS.Timeout | undefined;
   const ready = await Promise.race([
     new Promise<boolean>((resolve) => redis.once('ready', () => resolve(true))),
+    refused,
     new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), connectMs))),
     // The first attempt's rejection is only an 'error' event as well: ioredis keeps retrying until the deadline.
     redis.connect().then(
@@ -76,6 +84,14 @@ export async function connectRedis(url: string, options: RedisConnectOptions = {
     ),
   ]);
   clearTimeout(timer);
+  if (ready instanceof Error) {
+    redis.disconnect();
+    const given = new URL(url).password !== '';
+    throw new FarmError(
+      'EREDISAUTH',
+      `Redis at ${shown} refused ${given ? 'the password in the URL' : 'to answer without a password'} (${ready.message.split('\n')[0]}): authentication failed; put the farm's password in the URL, redis://:PASSWORD@host:port (REDIS_URL or --redis)`,
+    );
+  }
   if (!ready) {
     redis.disconnect();
     const why = (lastError as Error | null)?.message ?? 'no answer';

@@ -16,6 +16,8 @@ export interface RedisServerOptions {
   binary?: string;
   /** How long it may take to answer PING, in ms; default 10_000. */
   readyMs?: number;
+  /** A password it asks of every client (requirepass); default none. */
+  password?: string;
 }
 
 /** A free TCP port on 127.0.0.1 (free when asked: another program may take it after). */
@@ -31,7 +33,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Whether something on `port` answers PING with PONG. */
+/** Whether something on `port` answers PING with PONG (or, asking for a password, with NOAUTH: it is up). */
 function pings(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const sock = connect({ port, host: '127.0.0.1' });
@@ -45,7 +47,7 @@ function pings(port: number): Promise<boolean> {
     sock.on('connect', () => sock.write('PING\r\n'));
     sock.on('data', (d) => {
       text += d.toString();
-      if (text.includes('\r\n')) done(text.startsWith('+PONG'));
+      if (text.includes('\r\n')) done(text.startsWith('+PONG') || text.startsWith('-NOAUTH'));
     });
   });
 }
@@ -59,17 +61,19 @@ export class RedisServer {
     readonly dir: string,
     private readonly binary: string,
     private readonly readyMs: number,
+    private readonly password: string | null,
   ) {}
 
   /** Start one and wait until it answers; an Error saying why when it cannot (not installed, port taken). */
   static async start(options: RedisServerOptions): Promise<RedisServer> {
-    const s = new RedisServer(options.port ?? (await freePort()), options.dir, options.binary ?? 'redis-server', options.readyMs ?? 10_000);
+    const s = new RedisServer(options.port ?? (await freePort()), options.dir, options.binary ?? 'redis-server', options.readyMs ?? 10_000, options.password ?? null);
     await s.start();
     return s;
   }
 
+  /** Its URL, with its password when it has one. */
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return this.password === null ? `redis://127.0.0.1:${this.port}` : `redis://:${encodeURIComponent(this.password)}@127.0.0.1:${this.port}`;
   }
 
   /** The server's process id, while it runs. */
@@ -81,7 +85,8 @@ export class RedisServer {
   async start(): Promise<void> {
     if (this.child !== null) return;
     // appendonly: every write is logged (fsync each second, and at shutdown), so a restart keeps the farm's state.
-    const child = spawn(this.binary, ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--appendonly', 'yes', '--save', '', '--daemonize', 'no'], {
+    const auth = this.password === null ? [] : ['--requirepass', this.password];
+    const child = spawn(this.binary, ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--appendonly', 'yes', '--save', '', '--daemonize', 'no', ...auth], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;

@@ -113,6 +113,19 @@ export interface RecordOutcome {
   recorded: boolean;
   /** Buckets this batch created, failures and warnings. */
   newBuckets: Bucket[];
+  /**
+   * Buckets that existed and whose lowest example this batch lowered: a
+   * failure bucket among them is minimized again, from its new lowest
+   * example (a reproducer is of the lowest example, whatever order the
+   * batches came in).
+   */
+  lowered: Bucket[];
+}
+
+/** Whether a minimized reproducer is of a bucket's lowest example: the one a campaign keeps, wherever it ran. */
+export function ofLowestExample(b: Pick<Bucket, 'examples'>, m: Pick<Minimized, 'seed' | 'scenario' | 'blocksPerPage'>): boolean {
+  const e = b.examples[0];
+  return e !== undefined && e.seed === m.seed && e.scenario === m.scenario && e.blocksPerPage === m.blocksPerPage;
 }
 
 /** Sampling: at most one sample per interval, and at most samplesMax kept (older ones thinned). */
@@ -173,13 +186,14 @@ export class CampaignResults {
 
   /** Fold a batch result in, once per batch index. */
   apply(r: BatchResult, at: number, runningMs: number): RecordOutcome {
-    if (this.done.has(r.index)) return { recorded: false, newBuckets: [] };
+    if (this.done.has(r.index)) return { recorded: false, newBuckets: [], lowered: [] };
     this.done.add(r.index);
     this.runs += r.runs;
     this.steps += r.steps;
     for (const h of r.coverage) this.coverage.add(h);
     this.warnings += r.warningRuns;
     const newBuckets: Bucket[] = [];
+    const lowered = new Set<Bucket>();
     const fold = (hit: BucketHit): void => {
       if (hit.severity === 'failure') this.failures += hit.count;
       const id = bucketId(hit.title);
@@ -210,13 +224,19 @@ export class CampaignResults {
       if (!b.scenarios.includes(hit.scenario)) b.scenarios = [...b.scenarios, hit.scenario].sort();
       if (!b.blocksPerPage.includes(r.blocksPerPage)) b.blocksPerPage = [...b.blocksPerPage, r.blocksPerPage].sort((x, y) => x - y);
       b.witness = leastWitness(b.witness, hit.witness);
+      const lowest = b.examples[0];
       mergeExamples(b.examples, hit.examples.map((seed) => ({ seed, scenario: hit.scenario, blocksPerPage: r.blocksPerPage, batch: r.index })), this.campaign.spec.examplesPerBucket);
+      if (lowest !== undefined && b.examples[0] !== lowest) {
+        lowered.add(b);
+        // Its reproducer was of an example that is no longer the lowest: it goes, and the new lowest is minimized.
+        b.minimized = null;
+      }
     };
     for (const hit of r.failures) fold(hit);
     for (const hit of r.warnings) fold(hit);
     this.campaign.runningMs = Math.max(this.campaign.runningMs, runningMs);
     addSample(this.samples, this.sample(at));
-    return { recorded: true, newBuckets };
+    return { recorded: true, newBuckets, lowered: [...lowered] };
   }
 
   sample(at: number): Sample {

@@ -44,8 +44,12 @@ export interface Store {
   buckets(id: string): Promise<Bucket[]>;
   /** A bucket, or null. */
   bucket(id: string, bucketId: string): Promise<Bucket | null>;
-  /** Keep a bucket's minimized reproducer (the first one kept wins). */
-  recordMinimized(id: string, bucketId: string, m: Minimized): Promise<void>;
+  /**
+   * Keep a bucket's minimized reproducer if it is of the bucket's lowest
+   * example (ofLowestExample); false when it is not (a lower one was found
+   * since its job was queued) or one was kept before.
+   */
+  recordMinimized(id: string, bucketId: string, m: Minimized): Promise<boolean>;
   /** Everything of one campaign, as export writes it. */
   snapshot(id: string): Promise<CampaignSnapshot>;
   /** Add an exported campaign; an id already present is an ESTATE error. */

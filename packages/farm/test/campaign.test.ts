@@ -111,6 +111,15 @@ describe('job payloads', () => {
     witness: null,
   });
 
+  it('hold to the campaign\'s seed range: a job whose seeds run past the largest seed a run takes is an EBADJOB naming them, as a spec is an EBADCAMPAIGN', () => {
+    const b = batchAt(c, 0)!;
+    const last = Number.MAX_SAFE_INTEGER;
+    expect(checkBatch({ ...b, seedStart: last - 99, seedCount: 100 }).seedStart).toBe(last - 99);
+    expect(() => checkBatch({ ...b, seedStart: last - 98, seedCount: 100 })).toThrow(expect.objectContaining({ code: 'EBADJOB', message: `malformed batch job: seeds ${last - 98}..${BigInt(last) + 1n} run past the largest seed, ${last}` }));
+    expect(() => campaignSpec({ seedStart: last - 98, seedsPerCell: 100 })).toThrow(expect.objectContaining({ code: 'EBADCAMPAIGN' }));
+    expect(() => checkMinimizeJob({ ...minimizeJobOf(c, bucket('failure'), 10), seed: last + 1 })).toThrow(expect.objectContaining({ code: 'EBADJOB' }));
+  });
+
   it('carry blocks per page, and a payload without a valid one is an EBADJOB naming it', () => {
     expect(checkBatch(batchAt(c, 0)).blocksPerPage).toBe(4);
     const job = minimizeJobOf(c, bucket('failure'), 100);

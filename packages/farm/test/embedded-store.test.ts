@@ -30,7 +30,7 @@ describe('the embedded store', () => {
     const { store, id, runner, campaign } = await storeWithBatches(tempDir(), 3);
     const before = await comparable(store, id);
     const again = await store.recordBatch(runner.run(batchAt(campaign, 1)!, () => 0), 5);
-    expect(again).toEqual({ recorded: false, newBuckets: [] });
+    expect(again).toEqual({ recorded: false, newBuckets: [], lowered: [] });
     expect(await comparable(store, id)).toEqual(before);
   });
 

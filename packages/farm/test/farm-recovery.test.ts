@@ -6,8 +6,8 @@ import { startRedis, type TestRedis } from './redis-server.js';
 
 // Batches of a few hundred milliseconds, so a kill lands mid-batch.
 const SPEC = campaignSpec({ name: 'recovery', strategies: ['v2.6.20', 'temp-page'], scenarios: ['self-mmap-write', 'hole-fill-vs-read'], blocksPerPage: [1], seedsPerCell: 1200, batchSeeds: 300 });
-// Short locks and stall checks: a dead worker's batch runs again within seconds, not the production 30 s.
-const FAST_RECOVERY = ['--concurrency', '1', '--lock-ms', '1500', '--stalled-check-ms', '500', '--heartbeat-ms', '500'];
+// A short lock (and so stalled checks every 750 ms): a dead worker's batch runs again within seconds, not the production 45 s.
+const FAST_RECOVERY = ['--concurrency', '1', '--lock-ms', '1500', '--heartbeat-ms', '500'];
 
 let redis: TestRedis;
 let reference: CampaignSnapshot;

@@ -9,13 +9,19 @@ import {
   auditSelected,
   batchAt,
   batchCount,
+  batchJobId,
   batchQueueName,
   BatchRunner,
   campaignSpec,
   Coordinator,
+  CoordinatorBooks,
+  FarmKeys,
   FarmWorker,
   InfraError,
+  stalledCheckMsFor,
   ThreadPool,
+  postResult,
+  readJob,
   type AuditJobData,
   type Executor,
   type CampaignSnapshot,
@@ -58,7 +64,7 @@ describe('the farm: a coordinator and two worker processes', () => {
     await expectSameAsReference(coordinator.store, c.id, reference);
     const audit = await coordinator.store.auditSummary(c.id);
     const audited = Array.from({ length: batchCount(SPEC)! }, (_, i) => i).filter((i) => auditSelected(i, 3)).length;
-    expect(audit).toEqual({ passed: audited, failed: 0, pending: 0, bugs: [] });
+    expect(audit).toEqual({ passed: audited, sameWorker: 0, failed: 0, pending: 0, bugs: [] });
     // Both workers took batches (as their heartbeats say), and nothing is left in the queues.
     await waitFor('both workers to report runs', async () => (await coordinator.store.workers()).every((w) => w.runs > 0));
     const counts = await coordinator.batches.getJobCounts();
@@ -92,6 +98,41 @@ describe('the farm: a coordinator and two worker processes', () => {
     await q.close();
   });
 
+  it('another client\'s jobs under a campaign\'s batch ids (another batch\'s seeds, garbage, not JSON) are refused before they run, removed, kept as farm bugs, and the campaign ends exact', async () => {
+    const store = coordinator.store;
+    const small = campaignSpec({ name: 'intruders', strategies: ['v2.6.20'], scenarios: ['self-mmap-write', 'hole-fill-vs-read'], blocksPerPage: [1], seedsPerCell: 100, batchSeeds: 25 });
+    const ref = await embeddedReference(small);
+    // Stopped, so the farm's own jobs come only after the intruders took their ids.
+    const c = await store.importSnapshot({ campaign: { id: 'intruded', spec: small, modelVersion: MODEL_VERSION, state: 'stopped', createdAt: 2, runningMs: 0 }, done: [], runs: 0, steps: 0, failures: 0, warnings: 0, coverage: [], buckets: [], samples: [] });
+    const q = new Queue(batchQueueName(PREFIX), { connection: client });
+    // 1. A well-formed batch with batch 0's seeds under batch 4's id (the same cell); 2. garbage under batch 6's; 3. a payload that is not JSON under batch 7's.
+    await q.add('batch', { ...batchAt(c, 0)!, index: 4 }, { jobId: batchJobId(c.id, 4) });
+    await q.add('batch', { junk: true }, { jobId: batchJobId(c.id, 6) });
+    await q.add('batch', { junk: true }, { jobId: batchJobId(c.id, 7), delay: 500 });
+    await client.hset(`bull:${batchQueueName(PREFIX)}:${batchJobId(c.id, 7)}`, 'data', '{not json');
+    // 4. A result posted to the inbox under batch 1's job id that is batch 2's run.
+    const forged = new BatchRunner().run(batchAt(c, 2)!, () => 0);
+    await postResult(client, store.keys, { kind: 'batch', jobId: batchJobId(c.id, 1), worker: 'forger', result: { ...forged, index: 1 } });
+    const reasons = await waitFor('the workers to refuse all three', async () => {
+      // readJob: BullMQ's own getJob throws on a payload that is not JSON, until a worker has refused it.
+      const jobs = await Promise.all([4, 6, 7].map((i) => readJob(q, batchJobId(c.id, i))));
+      return jobs.every((j) => j !== undefined && 'failedReason' in j && j.failedReason) ? jobs.map((j) => (j as { failedReason: string }).failedReason) : null;
+    });
+    expect(reasons[0]).toMatch(new RegExp(`^EBADJOB: job ${batchJobId(c.id, 4)} is not batch 4 of campaign ${c.id}: seedStart 0 instead of 50$`));
+    expect(reasons[1]).toMatch(/^EBADJOB: malformed batch job: /);
+    expect(reasons[2]).toMatch(/^EBADJOB: its payload is not JSON \(/);
+    // Refused, never run: no worker counted a run of them.
+    expect((await store.summary(c.id)).runs).toBe(0);
+    await store.resume(c.id);
+    await waitFor('the campaign to finish', async () => (await store.getCampaign(c.id)).state === 'done', 60_000);
+    await expectSameAsReference(store, c.id, ref);
+    const bugs = (await store.auditSummary(c.id)).bugs;
+    expect(bugs.filter((b) => b.kind === 'identity').map((b) => b.batch).sort()).toEqual([1, 4, 6, 7]);
+    expect(bugs.find((b) => b.batch === 1)!.message).toMatch(/posted a result that is not batch 1 .*: not counted/);
+    expect(logs.some((l) => l.startsWith(`FARM BUG: batch 7 of campaign ${c.id}: its job id`))).toBe(true);
+    await q.close();
+  });
+
   it('a campaign of another model version: every worker refuses its batches and the coordinator says so, offering them again', async () => {
     const store = coordinator.store;
     const imported = await store.importSnapshot({
@@ -118,10 +159,10 @@ describe('the farm: a coordinator and two worker processes', () => {
     expect(auditSelected(0, 3)).toBe(false);
     const truth = new BatchRunner().run(batchAt(c, 0)!, () => 0);
     const tampered = { ...auditRecordOf(truth), steps: truth.steps + 1 };
-    await store.addPendingAudit(c.id, 0, { worker: 'planted', record: tampered });
+    await coordinator.books.addPendingAudit(c.id, 0, { worker: 'planted', record: tampered });
     const q = new Queue(batchQueueName(PREFIX), { connection: client });
     const data: AuditJobData = { ...batchAt(c, 0)!, auditOf: 'planted' };
-    await q.add('audit', data, { jobId: auditJobId(c.id, 0) });
+    await q.add('audit', data, { jobId: auditJobId(c.id, 0), removeOnComplete: true });
     await waitFor('the campaign to finish', async () => (await store.getCampaign(c.id)).state === 'done');
     const a = await store.auditSummary(c.id);
     expect(a.failed).toBe(1);
@@ -138,8 +179,8 @@ describe('campaign states, as the CLI sets them', () => {
     const c = await store.createCampaign(SPEC);
     await waitFor('a few batches', async () => (await store.summary(c.id)).batchesDone >= 4, 60_000, 5);
     await store.setState(c.id, 'stopped');
-    // The batches in flight finish and count (recorded: no completed job left); nothing waits in the queue any more.
-    await waitFor('its waiting jobs to go', async () => (await coordinator.batches.getJobs(['waiting', 'prioritized', 'delayed', 'active', 'completed'])).length === 0);
+    // The batches in flight finish and count (recorded: nothing left in the inbox); nothing waits in the queue any more.
+    await waitFor('its waiting jobs to go', async () => (await coordinator.batches.getJobs(['waiting', 'prioritized', 'delayed', 'active', 'completed'])).length === 0 && (await coordinator.books.inbox(1)).length === 0);
     const stoppedAt = (await store.summary(c.id)).batchesDone;
     await new Promise((r) => setTimeout(r, 600));
     expect((await store.summary(c.id)).batchesDone).toBe(stoppedAt);
@@ -174,20 +215,63 @@ describe('a farm worker', () => {
     const own = new Redis(redis.url, { maxRetriesPerRequest: null });
     const w = await FarmWorker.start(own, { prefix, concurrency: 1, executor, id: 'flaky' });
     const q = new Queue(batchQueueName(prefix), { connection: client });
+    const books = new CoordinatorBooks(client, new FarmKeys(prefix));
     try {
-      const c = { id: 'c1', spec: SPEC, modelVersion: MODEL_VERSION, state: 'running' as const, createdAt: 0, runningMs: 0 };
+      const c = await w.store.createCampaign(SPEC);
       const opts = { attempts: 4, backoff: { type: 'fixed', delay: 50 } };
-      await q.add('batch', batchAt(c, 0)!, { ...opts, jobId: 'c1-0' });
-      await q.add('batch', batchAt(c, 1)!, { ...opts, jobId: 'c1-1' });
-      const done = await waitFor('the lost batch to run again', async () => ((await q.getJobState('c1-0')) === 'completed' ? q.getJob('c1-0') : null));
+      await q.add('batch', batchAt(c, 0)!, { ...opts, jobId: batchJobId(c.id, 0) });
+      await q.add('batch', batchAt(c, 1)!, { ...opts, jobId: batchJobId(c.id, 1) });
+      const done = await waitFor('the lost batch to run again', async () => ((await q.getJobState(batchJobId(c.id, 0))) === 'completed' ? q.getJob(batchJobId(c.id, 0)) : null));
       expect(done!.attemptsMade).toBe(2);
-      expect(done!.returnvalue).toMatchObject({ campaignId: 'c1', index: 0, runs: 50 });
-      const failed = await waitFor('the throwing batch to fail', async () => ((await q.getJobState('c1-1')) === 'failed' ? q.getJob('c1-1') : null));
+      // Its result went to the coordinator's inbox, once.
+      const posted = (await books.inbox(10)).map((t) => JSON.parse(t) as { kind: string; jobId: string; worker: string; result: { index: number; runs: number } });
+      expect(posted).toMatchObject([{ kind: 'batch', jobId: batchJobId(c.id, 0), worker: 'flaky', result: { index: 0, runs: 50 } }]);
+      const failed = await waitFor('the throwing batch to fail', async () => ((await q.getJobState(batchJobId(c.id, 1))) === 'failed' ? q.getJob(batchJobId(c.id, 1)) : null));
       expect(failed!.attemptsMade).toBe(1);
       expect(failed!.failedReason).toBe('the model threw: a bug, not a finding');
     } finally {
       await w.close();
       await q.close();
+      own.disconnect();
+    }
+  });
+
+  it('never reruns an audit of its own batch while another live worker could: it hands it back, and runs it once it is alone', async () => {
+    const prefix = 'ownaudit';
+    const pool = new ThreadPool({ threads: 1 });
+    const ran: number[] = [];
+    const executor: Executor = { concurrency: 1, runBatch: (b) => (ran.push(b.index), pool.runBatch(b)), minimize: (j) => pool.minimize(j), close: () => pool.close() };
+    const own = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const w = await FarmWorker.start(own, { prefix, concurrency: 1, executor, id: 'solo' });
+    const q = new Queue(batchQueueName(prefix), { connection: client });
+    try {
+      await w.store.reportWorker({ id: 'other', host: 'h', pid: 1, concurrency: 1, runs: 0, runsPerSec: 0, seenAt: Date.now() });
+      const c = await w.store.createCampaign(SPEC);
+      const data: AuditJobData = { ...batchAt(c, 0)!, auditOf: 'solo' };
+      await q.add('audit', data, { jobId: auditJobId(c.id, 0) });
+      // Handed back again and again, never run, however long the other worker is busy.
+      await waitFor('several hand-backs', async () => (((await q.getJob(auditJobId(c.id, 0)))?.data as AuditJobData).deferrals ?? 0) >= 4, 30_000);
+      expect(ran).toEqual([]);
+      await w.store.dropWorker('other');
+      await waitFor('the audit to run, alone', async () => (await q.getJobState(auditJobId(c.id, 0))) === 'completed');
+      expect(ran).toEqual([0]);
+    } finally {
+      await w.close();
+      await q.close();
+      own.disconnect();
+    }
+  });
+
+  it('waits half its lock between stalled checks unless told otherwise, so a dead worker\'s batch runs again within about 1.5 locks', async () => {
+    expect(stalledCheckMsFor(5000)).toBe(2500);
+    const own = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const pool = new ThreadPool({ threads: 1 });
+    const w = new FarmWorker(own, { prefix: 'timing', concurrency: 1, lockMs: 4000, executor: pool });
+    try {
+      expect([w.lockMs, w.stalledCheckMs]).toEqual([4000, 2000]);
+    } finally {
+      await w.close();
+      await pool.close();
       own.disconnect();
     }
   });

@@ -9,6 +9,9 @@ import {
   BatchRunner,
   campaignSpec,
   checkSnapshot,
+  CoordinatorBooks,
+  connectRedis,
+  RedisServer,
   EmbeddedStore,
   FarmError,
   RedisStore,
@@ -84,7 +87,7 @@ describe('RedisStore keeps what EmbeddedStore keeps', () => {
       const o = await red.recordBatch(r, 10);
       if (o.recorded) recorded++;
       newBuckets.push(...o.newBuckets.map((b) => b.id));
-      if (i % 3 === 0) expect(await red.recordBatch(r, 10)).toEqual({ recorded: false, newBuckets: [] });
+      if (i % 3 === 0) expect(await red.recordBatch(r, 10)).toEqual({ recorded: false, newBuckets: [], lowered: [] });
     }
     expect(recorded).toBe(rs.length);
     expect(sameSummary(await red.summary(cr.id))).toEqual(sameSummary(await emb.summary(ce.id)));
@@ -93,7 +96,7 @@ describe('RedisStore keeps what EmbeddedStore keeps', () => {
     expect(summary.warnings).toBeGreaterThan(0);
     expect(summary.buckets + summary.warningBuckets).toBe((await red.buckets(cr.id)).length);
     // Only failure buckets wait for a reproducer: the warnings are not counted as unminimized.
-    expect((await red.progress(cr.id)).bucketsUnminimized).toBe(summary.buckets);
+    expect((await new CoordinatorBooks(client, red.keys).progress(cr.id)).bucketsUnminimized).toBe(summary.buckets);
     const eb = (await emb.buckets(ce.id)).map(timeless).sort(byId);
     expect((await red.buckets(cr.id)).map(timeless).sort(byId)).toEqual(eb);
     expect(newBuckets.sort()).toEqual(eb.map((b) => b.id).sort());
@@ -116,7 +119,7 @@ describe('RedisStore keeps what EmbeddedStore keeps', () => {
     // Every other record lands within the sampling interval of the last (replaced), the rest append.
     const n = SAMPLE_LIMITS.samplesMax * 2 + 50;
     for (let i = 0; i < n; i++) {
-      const r: BatchResult = { campaignId: ce.id, index: i, strategy: 'v2.6.20', scenario: 'generated', blocksPerPage: 1, seedStart: i, runs: 1, steps: 3, failures: [], warnings: [], warningRuns: 0, coverage: [i % 500], elapsedMs: 1 };
+      const r: BatchResult = { batch: '', campaignId: ce.id, index: i, strategy: 'v2.6.20', scenario: 'generated', blocksPerPage: 1, seedStart: i, runs: 1, steps: 3, failures: [], warnings: [], warningRuns: 0, coverage: [i % 500], elapsedMs: 1 };
       await emb.recordBatch(r, i);
       await red.recordBatch({ ...r, campaignId: cr.id }, i);
     }
@@ -153,15 +156,16 @@ describe('RedisStore campaigns', () => {
 
   it('creates, lists newest first, changes state, and deletes every key of a campaign', async () => {
     const s = new RedisStore(client, { prefix: 'crud', now: clock(1000) });
+    const books = new CoordinatorBooks(client, s.keys);
     const c1 = await s.createCampaign(SPEC);
     const c2 = await s.createCampaign({ ...SPEC, name: 'second' });
     expect((await s.listCampaigns()).map((c) => c.id)).toEqual([c2.id, c1.id]);
     expect(await s.getCampaign(c1.id)).toEqual(c1);
     expect((await s.setState(c1.id, 'stopped', 1234)).runningMs).toBe(1234);
     expect((await s.getCampaign(c1.id)).state).toBe('stopped');
-    expect(await s.addRunningMs(c1.id, 100)).toBeNull();
+    expect(await books.addRunningMs(c1.id, 100)).toBeNull();
     await s.resume(c1.id);
-    expect(await s.addRunningMs(c1.id, 100)).toBe(1334);
+    expect(await books.addRunningMs(c1.id, 100)).toBe(1334);
     await s.recordBatch(results(c1)[0]!, 10);
     await s.deleteCampaign(c1.id);
     expect(await client.keys(`crud:c:${c1.id}*`)).toEqual([]);
@@ -169,69 +173,105 @@ describe('RedisStore campaigns', () => {
     await expect(s.summary(c1.id)).rejects.toMatchObject({ code: 'ENOCAMPAIGN' });
     await expect(s.recordBatch(results(c1)[1]!, 10)).rejects.toMatchObject({ code: 'ENOCAMPAIGN' });
     await expect(s.deleteCampaign(c1.id)).rejects.toThrow(/no campaign/);
-    expect(await s.finish(c2.id)).toBe(true);
+    expect(await books.finish(c2.id)).toBe(true);
     await expect(s.resume(c2.id)).rejects.toMatchObject({ code: 'ESTATE' });
   });
 
-  it('keeps the first minimized reproducer of a bucket and refuses one for a bucket it does not have', async () => {
-    const s = store();
-    const c = await s.createCampaign(SPEC);
-    const r = results(c).find((x) => x.failures.length > 0)!;
-    const { newBuckets } = await s.recordBatch(r, 1);
-    const m = (seed: number): Minimized => ({ reproducer: `pcfarm1:x${seed}`, seed, scenario: r.scenario, blocksPerPage: 1, choices: 3, switches: 1, steps: 9, runs: 10, stoppedBy: 'fixpoint', at: 1 });
-    await s.recordMinimized(c.id, newBuckets[0]!.id, m(1));
-    await s.recordMinimized(c.id, newBuckets[0]!.id, m(2));
-    expect((await s.bucket(c.id, newBuckets[0]!.id))!.minimized).toEqual(m(1));
-    expect((await s.summary(c.id)).minimized).toBe(1);
-    await expect(s.recordMinimized(c.id, 'nosuchbucket', m(3))).rejects.toMatchObject({ code: 'ENOCAMPAIGN' });
+  it('keeps a reproducer only of a bucket\'s lowest example, in both stores alike, and drops it when a later batch lowers that example', async () => {
+    for (const s of [store(), EmbeddedStore.open(tempDir())]) {
+      const c = await s.createCampaign(SPEC);
+      const rs = results(c);
+      const title = rs.find((x) => x.failures.length > 0)!.failures[0]!.title;
+      const hitting = rs.filter((x) => x.failures.some((h) => h.title === title));
+      expect(hitting.length).toBeGreaterThan(1);
+      const of = (e: { seed: number; scenario: string; blocksPerPage: number }): Minimized => ({ reproducer: `pcfarm1:x${e.seed}`, ...e, choices: 3, switches: 1, steps: 9, runs: 10, stoppedBy: 'fixpoint', at: 1 });
+      // The last batch first: its example is the bucket's lowest until the first batch comes.
+      const first = await s.recordBatch(hitting.at(-1)!, 1);
+      const b = first.newBuckets.find((x) => x.title === title)!;
+      const late = b.examples[0]!;
+      expect(await s.recordMinimized(c.id, b.id, of({ ...late, seed: late.seed + 1 }))).toBe(false);
+      expect(await s.recordMinimized(c.id, b.id, of(late))).toBe(true);
+      expect(await s.recordMinimized(c.id, b.id, of(late))).toBe(false);
+      expect((await s.summary(c.id)).minimized).toBe(1);
+      const lowering = await s.recordBatch(hitting[0]!, 1);
+      expect(lowering.lowered.map((x) => x.id)).toContain(b.id);
+      const now = (await s.bucket(c.id, b.id))!;
+      expect(now.minimized).toBeNull();
+      expect((await s.summary(c.id)).minimized).toBe(0);
+      expect(await s.recordMinimized(c.id, b.id, of(late))).toBe(false);
+      expect(await s.recordMinimized(c.id, b.id, of(now.examples[0]!))).toBe(true);
+      expect((await s.bucket(c.id, b.id))!.minimized!.seed).toBe(now.examples[0]!.seed);
+      await expect(s.recordMinimized(c.id, 'nosuchbucket', of(late))).rejects.toMatchObject({ code: 'ENOCAMPAIGN' });
+      await s.close();
+    }
   });
 
   it('hands out batch indexes in order, skipping recorded ones, only while the campaign runs', async () => {
     const s = store();
+    const books = new CoordinatorBooks(client, s.keys);
     const c = await s.createCampaign(SPEC);
     const rs = results(c);
     await s.recordBatch(rs[1]!, 1);
     await s.recordBatch(rs[2]!, 1);
-    expect(await s.claimBatches(c.id, 3, 16)).toEqual({ indexes: [0, 3, 4], cursor: 5 });
-    expect(await s.queuedBatches(c.id)).toEqual([0, 3, 4]);
+    expect(await books.claimBatches(c.id, 3, 16)).toEqual({ indexes: [0, 3, 4], cursor: 5 });
+    expect(await books.queuedBatches(c.id)).toEqual([0, 3, 4]);
     await s.recordBatch(rs[3]!, 1);
-    expect(await s.queuedBatches(c.id)).toEqual([0, 4]);
-    expect((await s.progress(c.id)).queued).toBe(2);
+    expect(await books.queuedBatches(c.id)).toEqual([0, 4]);
+    expect((await books.progress(c.id)).queued).toBe(2);
     await s.setState(c.id, 'stopped');
-    expect(await s.claimBatches(c.id, 3, 16)).toBeNull();
+    expect(await books.claimBatches(c.id, 3, 16)).toBeNull();
     await s.setState(c.id, 'running');
-    expect((await s.claimBatches(c.id, 100, 16))!.indexes).toEqual([5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
-    expect(await s.claimBatches(c.id, 5, 16)).toEqual({ indexes: [], cursor: 16 });
+    expect((await books.claimBatches(c.id, 100, 16))!.indexes).toEqual([5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+    expect(await books.claimBatches(c.id, 5, 16)).toEqual({ indexes: [], cursor: 16 });
   });
 
   it('reports workers until they leave, and gives the coordinator lease to one holder at a time', async () => {
     const s = store();
+    const books = new CoordinatorBooks(client, s.keys);
     const w = { id: 'w1', host: 'h', pid: 1, concurrency: 2, runs: 5, runsPerSec: 1, seenAt: 1 };
     await s.reportWorker(w);
     expect(await s.workers()).toEqual([w]);
     await s.dropWorker('w1');
     expect(await s.workers()).toEqual([]);
-    expect(await s.holdLease('a', 5000)).toBe(true);
-    expect(await s.holdLease('b', 5000)).toBe(false);
-    expect(await s.holdLease('a', 5000)).toBe(true);
-    await s.releaseLease('b');
-    expect(await s.holdLease('b', 5000)).toBe(false);
-    await s.releaseLease('a');
-    expect(await s.holdLease('b', 5000)).toBe(true);
+    expect(await books.holdLease('a', 5000)).toBe(true);
+    expect(await books.holdLease('b', 5000)).toBe(false);
+    expect(await books.holdLease('a', 5000)).toBe(true);
+    await books.releaseLease('b');
+    expect(await books.holdLease('b', 5000)).toBe(false);
+    await books.releaseLease('a');
+    expect(await books.holdLease('b', 5000)).toBe(true);
   });
 
   it('settles an audit once, keeping a disagreement as a farm bug', async () => {
     const s = store();
+    const books = new CoordinatorBooks(client, s.keys);
     const c = await s.createCampaign(SPEC);
     const record = { runs: 1, steps: 2, failures: [], warnings: [], warningRuns: 0, coverage: [1] };
-    await s.addPendingAudit(c.id, 4, { worker: 'w1', record });
-    await s.addPendingAudit(c.id, 5, { worker: 'w1', record });
-    expect([...(await s.pendingAudits(c.id)).keys()].sort()).toEqual([4, 5]);
-    expect(await s.settleAudit(c.id, 4, null)).toBe(true);
-    expect(await s.settleAudit(c.id, 4, null)).toBe(false);
+    await books.addPendingAudit(c.id, 4, { worker: 'w1', record });
+    await books.addPendingAudit(c.id, 5, { worker: 'w1', record });
+    expect([...(await books.pendingAudits(c.id)).keys()].sort()).toEqual([4, 5]);
+    expect(await books.settleAudit(c.id, 4, null)).toBe(true);
+    expect(await books.settleAudit(c.id, 4, null)).toBe(false);
     const bug = { at: 1, kind: 'determinism' as const, batch: 5, bucketId: null, message: 'differs', details: ['steps: 2 then 3'] };
-    expect(await s.settleAudit(c.id, 5, bug)).toBe(true);
-    expect(await s.auditSummary(c.id)).toEqual({ passed: 1, failed: 1, pending: 0, bugs: [bug] });
+    expect(await books.settleAudit(c.id, 5, bug)).toBe(true);
+    expect(await s.auditSummary(c.id)).toEqual({ passed: 1, sameWorker: 0, failed: 1, pending: 0, bugs: [bug] });
+  });
+});
+
+describe('connecting', () => {
+  it('says a refused or missing password is authentication (EREDISAUTH, at once), not an unreachable Redis', async () => {
+    const dir = tempDir();
+    const guarded = await RedisServer.start({ dir, password: 'right horse' });
+    try {
+      const base = `127.0.0.1:${guarded.port}`;
+      await expect(connectRedis(`redis://:wrong@${base}`, { connectMs: 20_000 })).rejects.toMatchObject({ code: 'EREDISAUTH', message: expect.stringMatching(/^Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ refused the password in the URL \(WRONGPASS.*authentication failed/) });
+      await expect(connectRedis(`redis://${base}`, { connectMs: 20_000 })).rejects.toMatchObject({ code: 'EREDISAUTH', message: expect.stringMatching(/refused to answer without a password \(NOAUTH/) });
+      const ok = await connectRedis(guarded.url);
+      expect(await ok.ping()).toBe('PONG');
+      ok.disconnect();
+    } finally {
+      await guarded.stop();
+    }
   });
 });
 
@@ -241,8 +281,9 @@ describe('export and import', () => {
     const c = await red.createCampaign(SPEC);
     const rs = results(c);
     for (const r of rs.slice(0, 10)) await red.recordBatch(r, 7);
-    const b = (await red.buckets(c.id))[0]!;
-    await red.recordMinimized(c.id, b.id, { reproducer: 'pcfarm1:abc', seed: 1, scenario: 'generated', blocksPerPage: 1, choices: 1, switches: 0, steps: 4, runs: 2, stoppedBy: 'fixpoint', at: 3 });
+    const b = (await red.buckets(c.id)).find((x) => x.severity === 'failure')!;
+    const e = b.examples[0]!;
+    expect(await red.recordMinimized(c.id, b.id, { reproducer: 'pcfarm1:abc', seed: e.seed, scenario: e.scenario, blocksPerPage: e.blocksPerPage, choices: 1, switches: 0, steps: 4, runs: 2, stoppedBy: 'fixpoint', at: 3 })).toBe(true);
     const snap = checkSnapshot(JSON.parse(JSON.stringify(await red.snapshot(c.id))), 'test');
     expect(snap.buckets.some((x) => x.severity === 'warning')).toBe(true);
     expect(snap.warnings).toBeGreaterThan(0);
@@ -259,7 +300,7 @@ describe('export and import', () => {
     await expect(back.importSnapshot(snap)).rejects.toMatchObject({ code: 'ESTATE' });
     // Resumed on the farm, it hands out only what it lacks.
     await back.resume(c.id);
-    expect((await back.claimBatches(c.id, 100, batchCount(SPEC)))!.indexes).toEqual([10, 11, 12, 13, 14, 15]);
+    expect((await new CoordinatorBooks(client, back.keys).claimBatches(c.id, 100, batchCount(SPEC)))!.indexes).toEqual([10, 11, 12, 13, 14, 15]);
     await emb.close();
   });
 

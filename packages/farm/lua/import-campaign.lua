@@ -1,0 +1,37 @@
+--[[
+  Add an exported campaign in one step, unless its id is taken.
+
+  Input:
+    KEYS[1] campaigns zset
+    KEYS[2] campaign hash
+    KEYS[3] done set
+    KEYS[4] coverage set
+    KEYS[5] buckets hash
+    KEYS[6] minimized hash
+    KEYS[7] samples list
+    KEYS[8] the campaigns' rev
+
+    ARGV[1] id, ARGV[2] createdAt, ARGV[3] meta, ARGV[4] state, ARGV[5] runningMs,
+    ARGV[6] runs, ARGV[7] steps, ARGV[8] failures, ARGV[9] warnings, ARGV[10] warning buckets,
+    then counted lists: done, coverage, (bucket id, JSON), (bucket id, minimized JSON), samples
+
+  Output:
+    0 the id is taken; 1 imported
+]]
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('INCR', KEYS[8])
+redis.call('HSET', KEYS[2], 'meta', ARGV[3], 'state', ARGV[4], 'runningMs', ARGV[5], 'runs', ARGV[6], 'steps', ARGV[7], 'failures', ARGV[8],
+  'warnings', ARGV[9], 'warningBuckets', ARGV[10], 'rev', 0, 'cursor', 0)
+local i = 11
+local function counted(each)
+  local n = tonumber(ARGV[i])
+  i = i + 1
+  for _ = 1, n do i = each(i) end
+end
+counted(function(j) redis.call('SADD', KEYS[3], ARGV[j]) return j + 1 end)
+counted(function(j) redis.call('SADD', KEYS[4], ARGV[j]) return j + 1 end)
+counted(function(j) redis.call('HSET', KEYS[5], ARGV[j], ARGV[j + 1]) return j + 2 end)
+counted(function(j) redis.call('HSET', KEYS[6], ARGV[j], ARGV[j + 1]) return j + 2 end)
+counted(function(j) redis.call('RPUSH', KEYS[7], ARGV[j]) return j + 1 end)
+return 1
