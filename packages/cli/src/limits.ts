@@ -12,6 +12,19 @@ export const MATRIX_RUNS_DEFAULT = 1000;
 export const MINIMIZE_TIME_MS_DEFAULT = 20_000;
 /** The wall-clock budget of `pcfarm verify` when --time-s is not given; the core counts schedules, only the CLI has a clock. */
 export const VERIFY_TIME_S_DEFAULT = 60;
+/** The highest --preemptions, --delays or --reclaim-actions a search takes: far past any a search finishes (3 is already hours on the big scenarios). */
+export const VERIFY_BOUND_MAX = 64;
+/** The highest --params (the sum of a generated scenario's parameters) a search takes. */
+export const VERIFY_PARAMS_MAX = 1000;
+/**
+ * `pcfarm matrix --verify`: each cell's time budget in seconds when
+ * --verify-time-s is not given. Most clean cells reach 1 or 2 preemptions
+ * in it and failing ones fail in milliseconds; every strategy x scenario x
+ * blocks per page is then some minutes of one core.
+ */
+export const MATRIX_VERIFY_TIME_S_DEFAULT = 1;
+/** The bound `pcfarm matrix --verify` deepens to at most when --preemptions or --delays is not given: issue 13's goal is 3 for the clean strategies. */
+export const MATRIX_VERIFY_BOUND_DEFAULT = 3;
 /** Where `pcfarm fuzz` keeps its results when --results is not given (relative to the working directory). */
 export const RESULTS_DIR_DEFAULT = 'pcfarm-results';
 /** The highest TCP port, for --port (0 takes any free one). */

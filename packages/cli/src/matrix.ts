@@ -1,10 +1,11 @@
-import { BLOCKS_PER_PAGE, costProfiles, FAILURE_KINDS, SCENARIOS, STRATEGIES, verdictMatrix, type CostProfile, type MatrixCell } from '@pcfarm/core';
-import { blocksPerPageList, listOf, noPositionals, wholeNumber, type Parsed } from './args.js';
+import { BLOCKS_PER_PAGE, costProfiles, FAILURE_KINDS, SCENARIOS, STRATEGIES, verdictMatrix, type CellBound, type CostProfile, type MatrixCell, type MatrixVerify } from '@pcfarm/core';
+import { blocksPerPageList, listOf, noPositionals, UsageError, wholeNumber, type Parsed } from './args.js';
 import { EXIT } from './exit.js';
 import { markdownTable } from './format.js';
 import type { Io } from './io.js';
-import { MATRIX_RUNS_DEFAULT } from './limits.js';
+import { MATRIX_RUNS_DEFAULT, MATRIX_VERIFY_BOUND_DEFAULT, MATRIX_VERIFY_TIME_S_DEFAULT } from './limits.js';
 import type { StrategyFiles } from './strategy-files.js';
+import { boundsOf } from './verify.js';
 
 /**
  * What a cell says: `clean`, or its verdict and how many runs failed with
@@ -14,14 +15,31 @@ import type { StrategyFiles } from './strategy-files.js';
 export function cellText(c: MatrixCell): string {
   const verdict = c.verdict === 'clean' ? 'clean' : `${c.verdict} ×${c.kinds[c.verdict]}`;
   const warns = FAILURE_KINDS.filter((k) => c.warnings[k] !== undefined).map((k) => `${k} ×${c.warnings[k]}`);
-  return warns.length === 0 ? verdict : `${verdict}; warns ${warns.join(', ')}`;
+  const text = warns.length === 0 ? verdict : `${verdict}; warns ${warns.join(', ')}`;
+  return c.bound === undefined ? text : `${text}; ${boundText(c.bound)}`;
+}
+
+/** A cell's bound in a few words: `fails at 1p (deadlock)`, `verified to 3p`, `verified to 1p of 3`, `not verified`; p preemptions, d delays. */
+export function boundText(b: CellBound): string {
+  const unit = b.delays !== undefined ? 'd' : 'p';
+  const k = b.delays ?? b.preemptions;
+  if (b.kind === 'fails') return `fails at ${k}${unit} (${b.failure})`;
+  if (b.kind === 'none') return 'not verified';
+  return k === b.asked ? `verified to ${k}${unit}` : `verified to ${k}${unit} of ${b.asked}`;
 }
 
 /** The legend above the table: what a cell's text means. */
-export function matrixLegend(runs: number): string[] {
+export function matrixLegend(runs: number, verify: { bounds: string; timeS: number } | null = null): string[] {
+  const bound =
+    verify === null
+      ? []
+      : [
+          `Then the cell's bound, every schedule explored (${verify.bounds}; at most ${verify.timeS} s a cell): "fails at Kp (KIND)", the smallest number of preemptions (p) or delays (d) where some schedule fails and how; "verified to Kp", every schedule up to K passed; "verified to Kp of N" when the time ran out before N; "not verified" when it ran out before 0.`,
+        ];
   return [
     `Each cell: clean, or VERDICT ×COUNT: the most severe kind any of its ${runs} runs (every seed 0..${runs - 1}) failed with, and how many runs failed with it; then "; warns lock-order ×N" when N runs warned (a class-only lock-order cycle: not a failure).`,
     `Most severe first: ${FAILURE_KINDS.join(', ')}.`,
+    ...bound,
     'A row per scenario and blocks per page (bpp); blocks per page whose cells all say the same share a row.',
   ];
 }
@@ -62,14 +80,32 @@ export function matrix(p: Parsed, io: Io, files: StrategyFiles): number {
   const runs = wholeNumber('runs', p.options.get('runs'), MATRIX_RUNS_DEFAULT, 1);
   const bpps = blocksPerPageList(p) ?? BLOCKS_PER_PAGE;
   const strategies = listOf(p, 'strategy', 'strategies', [...STRATEGIES, ...files.ids]) ?? (files.ids.length > 0 ? [...files.ids] : STRATEGIES);
-  const cells = verdictMatrix(runs, bpps, strategies, files.model);
+  const verifyAsked = p.options.has('verify');
+  for (const o of ['verify-time-s', 'preemptions', 'delays', 'reclaim-actions']) if (!verifyAsked && p.options.has(o)) throw new UsageError(`--${o} goes with --verify: it bounds each cell's verification`);
+  let verify: MatrixVerify | undefined;
+  let legendBounds: { bounds: string; timeS: number } | null = null;
+  if (verifyAsked) {
+    const { bounds, upTo, unit } = boundsOf(p, MATRIX_VERIFY_BOUND_DEFAULT);
+    const timeS = wholeNumber('verify-time-s', p.options.get('verify-time-s'), MATRIX_VERIFY_TIME_S_DEFAULT, 1);
+    // The core has no clock: each cell's stop test reads ours against its own start.
+    verify = {
+      bounds,
+      budget: () => {
+        const t0 = io.now();
+        return () => io.now() - t0 >= timeS * 1000;
+      },
+      now: () => io.now(),
+    };
+    legendBounds = { bounds: `up to ${upTo} ${unit}, at most ${bounds.reclaimActionsMax} reclaim action(s)`, timeS };
+  }
+  const cells = verdictMatrix(runs, bpps, strategies, files.model, verify);
   const costs = strategies.flatMap((s) => costProfiles(s, files.model));
   if (p.options.has('json')) {
     const strategyFiles = files.list.filter((f) => strategies.includes(f.id)).map((f) => ({ id: f.id, sourceHash: f.sourceHash, path: f.path }));
-    io.out(JSON.stringify({ runs, strategyFiles, cells, costs }, null, 2));
+    io.out(JSON.stringify({ runs, strategyFiles, cells, costs, ...(verify === undefined ? {} : { verify: { bounds: verify.bounds } }) }, null, 2));
     return EXIT.ok;
   }
-  for (const line of matrixLegend(runs)) io.out(line);
+  for (const line of matrixLegend(runs, legendBounds)) io.out(line);
   for (const f of files.list) if (strategies.includes(f.id)) io.out(`${f.id}: the strategy file ${files.printedPath(f.id)} (source ${f.sourceHash}).`);
   io.out('');
   const byCell = new Map(cells.map((c) => [`${c.strategy}\0${c.scenario}\0${c.blocksPerPage}`, c]));

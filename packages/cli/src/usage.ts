@@ -5,13 +5,13 @@
  * other. Light on purpose: main loads it on every start.
  */
 import { BLOCKS_PER_PAGE, DEFAULTS, MINIMIZE_DEFAULTS, SCHEDULERS, VERIFY_DEFAULTS } from '@pcfarm/core';
-import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS } from '@pcfarm/farm/limits';
+import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, FARM_WORKER_DEFAULTS } from '@pcfarm/farm/limits';
 import { PCFARM } from '@pcfarm/farm/replay-commands';
 import { EXIT } from './exit.js';
-import { FUZZ_RUNS_DEFAULT, MATRIX_RUNS_DEFAULT, MINIMIZE_TIME_MS_DEFAULT, RESULTS_DIR_DEFAULT, STRATEGY_FROM_DEFAULT, VERIFY_TIME_S_DEFAULT } from './limits.js';
+import { FUZZ_RUNS_DEFAULT, MATRIX_RUNS_DEFAULT, MATRIX_VERIFY_BOUND_DEFAULT, MATRIX_VERIFY_TIME_S_DEFAULT, MINIMIZE_TIME_MS_DEFAULT, RESULTS_DIR_DEFAULT, STRATEGY_FROM_DEFAULT, VERIFY_TIME_S_DEFAULT } from './limits.js';
 
 /** Options that take no value, wherever they are accepted. */
-export const FLAGS: ReadonlySet<string> = new Set(['help', 'json', 'quick', 'smoke', 'first-failure', 'new', 'no-minimize', 'no-dashboard', 'read-only', 'farm', 'retest', 'fixed', 'search']);
+export const FLAGS: ReadonlySet<string> = new Set(['help', 'json', 'quick', 'smoke', 'first-failure', 'new', 'no-minimize', 'no-dashboard', 'read-only', 'farm', 'retest', 'fixed', 'search', 'verify']);
 
 /** Options that may be given more than once, each value kept; any other option takes one value. */
 export const REPEATABLE: ReadonlySet<string> = new Set(['strategy-file', 'strategies']);
@@ -31,8 +31,8 @@ export const OPTIONS = {
   firstFailure: ['first-failure', 'strategy', 'strategy-file', 'scenario', 'blocks-per-page', 'runs', 'seed-start', 'scheduler', 'pct-depth'],
   replay: [...RUN_OPTIONS, 'seed', 'choices', 'strategy-file'],
   minimize: [...RUN_OPTIONS, 'seed', 'runs-max', 'time-ms', 'strategy-file'],
-  verify: ['strategy', 'strategy-file', 'scenario', 'preemptions', 'delays', 'reclaim-actions', 'params', 'blocks-per-page', 'time-s', 'schedules-max', 'json'],
-  matrix: ['strategy', 'strategy-file', 'runs', 'blocks-per-page', 'json'],
+  verify: ['strategy', 'strategy-file', 'scenario', 'preemptions', 'delays', 'reclaim-actions', 'params', 'blocks-per-page', 'time-s', 'schedules-max', 'threads', 'json'],
+  matrix: ['strategy', 'strategy-file', 'runs', 'blocks-per-page', 'json', 'verify', 'verify-time-s', 'preemptions', 'delays', 'reclaim-actions'],
   strategyNew: ['from'],
   diff: [...STORE_OPTIONS, 'retest', 'strategy-file', 'json'],
   exportTest: [...STORE_OPTIONS, 'campaign', 'fixed', 'out'],
@@ -133,19 +133,21 @@ const HELP: Record<Command, CommandHelp> = {
     exit: `exit ${EXIT.ok} with a reproducer, ${usageOrBadInput} or when the run passes (nothing to minimize)`,
   },
   verify: {
-    usage: [['verify', '--strategy S', '[--strategy-file PATH ...]', '--scenario X', '[--preemptions K | --delays K]', '[--reclaim-actions R]', '[--params P]', '[--blocks-per-page B]', '[--time-s T]', '[--schedules-max N]', '[--json]']],
+    usage: [['verify', '--strategy S', '[--strategy-file PATH ...]', '--scenario X', '[--preemptions K | --delays K]', '[--reclaim-actions R]', '[--params P]', '[--blocks-per-page B]', '[--time-s T]', '[--schedules-max N | --threads N]', '[--json]']],
     about: [
       `Every schedule of one cell up to K preemptions (CHESS's bound: a switch away from a task that could go on; default ${VERIFY_DEFAULTS.preemptionsMax}) or K delays, with at most R reclaim actions (default ${VERIFY_DEFAULTS.reclaimActionsMax}) and generated parameters summing to at most P (default ${VERIFY_DEFAULTS.paramsMax}), deepening 0, 1, ... K within T seconds (default ${VERIFY_TIME_S_DEFAULT}) or N schedules.`,
       'A counterexample is minimized and printed with its reproducer; otherwise a certificate: clean up to the highest bound reached, its schedules, equivalence classes and hash. --json prints one object.',
+      '--threads N cuts each bound\'s search into subtrees by prefix and runs them on N threads: the same schedules, classes, hash and counterexample as on one.',
       STRATEGY_FILE_ABOUT,
     ],
     exit: `exit ${EXIT.ok} when certified to the bound asked, ${EXIT.found} on a counterexample, ${usageOrBadInput}, ${EXIT.budget} when the budget ran out first`,
   },
   matrix: {
-    usage: [['matrix', '[--strategy S,S...]', '[--strategy-file PATH ...]', '[--runs N]', '[--blocks-per-page B,B...]', '[--json]']],
+    usage: [['matrix', '[--strategy S,S...]', '[--strategy-file PATH ...]', '[--runs N]', '[--blocks-per-page B,B...]', '[--verify [--verify-time-s T] [--preemptions K | --delays K] [--reclaim-actions R]]', '[--json]']],
     about: [
       `Every strategy x scenario x blocks per page (default ${bpp}), every seed 0..N-1 (default N = ${MATRIX_RUNS_DEFAULT}): the most severe kind any run failed with and how many did, or clean, and the runs that warned; then the fault-free costs. --json gives every kind's count and first seed, and the strategy files' ids, paths and source hashes.`,
       `The strategies are --strategy's, a column each (default: every built-in one). ${STRATEGY_FILE_ABOUT} To see yours beside a built-in one, name both: --strategy excl-flag,my-excl.`,
+      `--verify adds each cell's bound, by verify's iterative deepening within --verify-time-s T seconds a cell (default ${MATRIX_VERIFY_TIME_S_DEFAULT}) up to K preemptions or delays (default ${MATRIX_VERIFY_BOUND_DEFAULT}) with at most R reclaim actions (default ${VERIFY_DEFAULTS.reclaimActionsMax}): the smallest bound where some schedule fails, or the highest every schedule passed.`,
     ],
     exit: `exit ${EXIT.ok} when done, ${usageOrBadInput}`,
   },
@@ -207,7 +209,7 @@ const HELP: Record<Command, CommandHelp> = {
   worker: {
     usage: [['worker', '[--concurrency N]', '[--strategies DIR ...]', '[--lock-ms N]', '[--stalled-check-ms N]', '[--stalled-retries-max N]', '[--heartbeat-ms N]', '[--id ID]', '[--redis URL]', '[--prefix P]', '[--connect-ms N]']],
     about: [
-      'A farm worker, on any machine that reaches the farm\'s Redis: N batches at a time on worker threads (default: one per core). A job whose lock (--lock-ms) lapses, checked every --stalled-check-ms, is run again elsewhere, up to --stalled-retries-max times; the worker reports itself every --heartbeat-ms, as --id (default: host and process).',
+      `A farm worker, on any machine that reaches the farm's Redis: N batches at a time on worker threads (default: one per core). --lock-ms (default ${FARM_WORKER_DEFAULTS.lockMs}) is the one setting that decides recovery: the batches of a worker that died run again elsewhere within about 1.5 times it, as the workers look for stalled jobs every --stalled-check-ms (default: half the lock), up to --stalled-retries-max times (default ${FARM_WORKER_DEFAULTS.stalledRetriesMax}). The worker reports itself every --heartbeat-ms (default ${FARM_WORKER_DEFAULTS.heartbeatMs}), as --id (default: host and process).`,
       'No code travels through Redis: a campaign names its strategy files by id, path and source hash, and a worker runs one only with a file of that hash, at the recorded path (the same checkout) or in a --strategies DIR (repeatable; it says how many files it found there, and each it skipped). A job whose file it lacks it hands back, for a worker that has it.',
     ],
     exit: `exit ${EXIT.ok} after SIGINT or SIGTERM (a second one quits at once: ${EXIT.interrupted} or ${EXIT.terminated}), ${usageOrBadInput} or a --strategies directory it cannot read, ${EXIT.unavailable} when Redis cannot be reached`,

@@ -1,46 +1,100 @@
 /** `pcfarm verify`: every schedule of one cell up to a bound, ending in a counterexample or a certificate. */
-import { DEFAULTS, minimize, Model, MODEL_VERSION, signatureOf, VERIFY_DEFAULTS, verifyDeepening, type RunConfig, type VerifyBounds } from '@pcfarm/core';
+import { DEFAULTS, minimize, Model, MODEL_VERSION, signatureOf, VERIFY_DEFAULTS, verifyDeepening, type DeepeningResult, type RunConfig, type VerifyBounds } from '@pcfarm/core';
 import { replayReproducerCommand } from '@pcfarm/farm/replay-commands';
+import { strategyFileRef } from '@pcfarm/farm/strategy-files';
 import { blocksPerPageOf, noPositionals, scenarioOf, strategyOf, UsageError, wholeNumber, type Parsed } from './args.js';
 import { EXIT } from './exit.js';
 import type { Io } from './io.js';
-import { VERIFY_TIME_S_DEFAULT } from './limits.js';
+import { VERIFY_BOUND_MAX, VERIFY_PARAMS_MAX, VERIFY_TIME_S_DEFAULT } from './limits.js';
 import { reproducerString } from './replay.js';
 import type { StrategyFiles } from './strategy-files.js';
+
+/** The bounds of a search from --preemptions K | --delays K, --reclaim-actions R and --params P; K is also the highest bound deepening tries. */
+export interface BoundsAsked {
+  bounds: VerifyBounds;
+  upTo: number;
+  unit: 'preemptions' | 'delays';
+}
+
+/** Read the search's bounds; `upToDefault` is K when neither --preemptions nor --delays is given. */
+export function boundsOf(p: Parsed, upToDefault: number): BoundsAsked {
+  if (p.options.has('preemptions') && p.options.has('delays')) throw new UsageError('give --preemptions K or --delays K, not both: they are two ways to bound a schedule');
+  const byDelays = p.options.has('delays');
+  const unit = byDelays ? 'delays' : 'preemptions';
+  const upTo = wholeNumber(unit, p.options.get(unit), upToDefault, 0, VERIFY_BOUND_MAX);
+  const bounds: VerifyBounds = {
+    preemptionsMax: upTo,
+    reclaimActionsMax: wholeNumber('reclaim-actions', p.options.get('reclaim-actions'), VERIFY_DEFAULTS.reclaimActionsMax, 0, VERIFY_BOUND_MAX),
+    paramsMax: wholeNumber('params', p.options.get('params'), VERIFY_DEFAULTS.paramsMax, 0, VERIFY_PARAMS_MAX),
+  };
+  if (byDelays) bounds.delaysMax = upTo;
+  return { bounds, upTo, unit };
+}
+
+/** How a search ran: in this process, or on the pool's threads (cut into this many subtrees, over every bound). */
+type Ran = DeepeningResult & { threads: number | null; subtrees: number | null };
 
 /**
  * pcfarm verify: iterative deepening over the bound (preemptions, or delays),
  * 0, 1, … up to the one asked, within a time budget; the first failing bound
  * gives a counterexample, minimized, with its reproducer; otherwise a
  * certificate of the highest bound reached (options checked by the
- * caller). Exit 0 certified to the bound asked, 1 a counterexample, 3 the
- * budget ran out first.
+ * caller). With --threads N the search of each bound is cut into subtrees
+ * by prefix and run on N threads (@pcfarm/farm/verify-pool): the same
+ * certificate, schedule for schedule. Exit 0 certified to the bound asked,
+ * 1 a counterexample, 3 the budget ran out first.
  */
-export function verifyCommand(p: Parsed, io: Io, files: StrategyFiles): number {
+export function verifyCommand(p: Parsed, io: Io, files: StrategyFiles): number | Promise<number> {
   noPositionals(p);
   const strategy = strategyOf(p, files.ids);
   const scenario = scenarioOf(p);
   if (strategy === undefined || scenario === undefined) throw new UsageError('verify needs --strategy S --scenario X');
-  if (p.options.has('preemptions') && p.options.has('delays')) throw new UsageError('give --preemptions K or --delays K, not both: they are two ways to bound a schedule');
-  const byDelays = p.options.has('delays');
-  const upTo = wholeNumber(byDelays ? 'delays' : 'preemptions', p.options.get(byDelays ? 'delays' : 'preemptions'), VERIFY_DEFAULTS.preemptionsMax, 0, 64);
-  const bounds: VerifyBounds = {
-    preemptionsMax: upTo,
-    reclaimActionsMax: wholeNumber('reclaim-actions', p.options.get('reclaim-actions'), VERIFY_DEFAULTS.reclaimActionsMax, 0, 64),
-    paramsMax: wholeNumber('params', p.options.get('params'), VERIFY_DEFAULTS.paramsMax, 0, 1000),
-  };
-  if (byDelays) bounds.delaysMax = upTo;
+  const { bounds, upTo, unit } = boundsOf(p, VERIFY_DEFAULTS.preemptionsMax);
   const timeS = wholeNumber('time-s', p.options.get('time-s'), VERIFY_TIME_S_DEFAULT, 1);
   const schedulesMax = p.options.has('schedules-max') ? wholeNumber('schedules-max', p.options.get('schedules-max'), 0, 1) : undefined;
   const bpp = blocksPerPageOf(p) ?? DEFAULTS.blocksPerPage;
   const cell: RunConfig = { strategy, scenario };
   if (bpp !== DEFAULTS.blocksPerPage) cell.blocksPerPage = bpp;
-  const unit = byDelays ? 'delays' : 'preemptions';
   const t0 = io.now();
-  const r = verifyDeepening(cell, bounds, upTo, { model: files.model, schedulesMax, shouldStop: () => io.now() - t0 >= timeS * 1000 });
+  const report = (r: Ran): number => reportSearch(p, io, files, { cell, bpp, bounds, upTo, unit, timeS, schedulesMax, t0 }, r);
+  if (!p.options.has('threads')) return report({ ...verifyDeepening(cell, bounds, upTo, { model: files.model, schedulesMax, shouldStop: () => io.now() - t0 >= timeS * 1000 }), threads: null, subtrees: null });
+  if (schedulesMax !== undefined) throw new UsageError("--schedules-max counts the schedules of one search in this process: give it without --threads (--time-s bounds a search on threads)");
+  const raw = p.options.get('threads');
+  return import('@pcfarm/farm/verify-pool').then(async ({ ThreadPool, THREADS_MAX, verifyDeepeningOnPool }) => {
+    const threads = wholeNumber('threads', raw, 1, 1, THREADS_MAX);
+    const file = files.list.find((f) => f.id === strategy);
+    const pool = new ThreadPool({ threads });
+    try {
+      // The threads read the clock as epoch milliseconds: the budget is the same instant on theirs.
+      const deadline = Math.floor(Date.now() + timeS * 1000 - (io.now() - t0));
+      const r = await verifyDeepeningOnPool(pool, { strategy, strategyFile: file === undefined ? null : strategyFileRef(file), scenario, blocksPerPage: bpp }, bounds, upTo, { deadline });
+      return report({ ...r, threads });
+    } finally {
+      await pool.close();
+    }
+  });
+}
+
+interface Asked {
+  cell: RunConfig;
+  bpp: number;
+  bounds: VerifyBounds;
+  upTo: number;
+  unit: 'preemptions' | 'delays';
+  timeS: number;
+  schedulesMax: number | undefined;
+  t0: number;
+}
+
+/** Print a search's counterexample (minimized) or certificate, as text or --json; its exit status. */
+function reportSearch(p: Parsed, io: Io, files: StrategyFiles, a: Asked, r: Ran): number {
+  const { cell, bpp, bounds, upTo, unit, timeS, schedulesMax, t0 } = a;
+  const { strategy, scenario } = cell;
   const seconds = (io.now() - t0) / 1000;
   const limits = `reclaim actions <= ${bounds.reclaimActionsMax}, generated parameters <= ${bounds.paramsMax}, ${bpp} block(s) a page`;
   const what = `${strategy} x ${scenario}`;
+  const pooled = r.threads === null ? {} : { threads: r.threads, subtrees: r.subtrees };
+  const onThreads = r.threads === null ? '' : ` on ${r.threads} thread(s), ${r.subtrees!.toLocaleString('en-US')} subtrees`;
   if (r.result === 'fail') {
     const failed = r.last.failure!;
     // The counterexample replays under the search's own scheduler and reclaim budget: its reproducer says so.
@@ -49,10 +103,10 @@ export function verifyCommand(p: Parsed, io: Io, files: StrategyFiles): number {
     const reproducer = reproducerString(config, small.choices, files);
     const title = signatureOf(failed)!.title;
     if (p.options.has('json')) {
-      io.out(JSON.stringify({ result: 'fail', kind: failed.failure!.kind, signature: title, reproducer, bound: r.bound, unit, schedules: r.schedules, classes: r.last.classes, seconds, bounds, modelVersion: MODEL_VERSION, cell: { strategy, scenario, blocksPerPage: bpp } }));
+      io.out(JSON.stringify({ result: 'fail', kind: failed.failure!.kind, signature: title, reproducer, bound: r.bound, unit, schedules: r.schedules, classes: r.last.classes, seconds, bounds, modelVersion: MODEL_VERSION, cell: { strategy, scenario, blocksPerPage: bpp }, ...pooled }));
       return EXIT.found;
     }
-    io.out(`FAIL ${what} at ${r.bound} ${unit} (${limits}), after ${r.schedules.toLocaleString('en-US')} schedules in ${seconds.toFixed(1)} s`);
+    io.out(`FAIL ${what} at ${r.bound} ${unit} (${limits}), after ${r.schedules.toLocaleString('en-US')} schedules in ${seconds.toFixed(1)} s${onThreads}`);
     io.out(`  ${failed.failure!.message}`);
     for (const d of failed.failure!.details) io.out(`  ${d}`);
     io.out(`  signature: ${title}`);
@@ -64,13 +118,13 @@ export function verifyCommand(p: Parsed, io: Io, files: StrategyFiles): number {
   const certified = r.bound;
   const result = r.result === 'clean' ? 'clean' : 'stopped';
   if (p.options.has('json')) {
-    io.out(JSON.stringify({ result, kind: null, reproducer: null, bound: certified, asked: upTo, unit, schedules: r.schedules, classes: r.last.classes, hash: r.last.hash, seconds, bounds, modelVersion: MODEL_VERSION, cell: { strategy, scenario, blocksPerPage: bpp } }));
+    io.out(JSON.stringify({ result, kind: null, reproducer: null, bound: certified, asked: upTo, unit, schedules: r.schedules, classes: r.last.classes, hash: r.last.hash, seconds, bounds, modelVersion: MODEL_VERSION, cell: { strategy, scenario, blocksPerPage: bpp }, ...pooled }));
     return result === 'clean' ? EXIT.ok : EXIT.budget;
   }
   if (certified >= 0) {
     const last = r.result === 'clean' ? r.last : null;
     const counts = last === null ? `${r.schedules.toLocaleString('en-US')} schedules in all` : `${last.schedules.toLocaleString('en-US')} schedules, ${last.classes.toLocaleString('en-US')} classes`;
-    io.out(`clean up to ${certified} ${unit}: ${what}, ${counts}, ${seconds.toFixed(1)} s (${limits}; model ${MODEL_VERSION}${last === null ? '' : `, hash ${last.hash}`})`);
+    io.out(`clean up to ${certified} ${unit}: ${what}, ${counts}, ${seconds.toFixed(1)} s${onThreads} (${limits}; model ${MODEL_VERSION}${last === null ? '' : `, hash ${last.hash}`})`);
   }
   if (result === 'stopped') {
     io.out(`stopped by the ${schedulesMax !== undefined && r.last.schedules >= schedulesMax ? `schedule budget (--schedules-max ${schedulesMax})` : `time budget (--time-s ${timeS})`} before ${certified + 1} ${unit} was certified; ${certified < 0 ? 'nothing is certified' : `${certified} is the highest bound certified`}`);

@@ -42,6 +42,20 @@ describe('pcfarm verify', () => {
     expect(r.stdout).toMatch(/stopped by the schedule budget \(--schedules-max 100\) before \d preemptions was certified/);
   });
 
+  it("--threads 2 gives the one-thread certificate, schedule for schedule, and the one search's counterexample", () => {
+    const args = ['verify', '--strategy', 'two-copy', '--scenario', 'cross-mmap-write', '--preemptions', '1', '--reclaim-actions', '1', '--json'];
+    const one = JSON.parse(pcfarm(...args).stdout);
+    const two = JSON.parse(pcfarm(...args, '--threads', '2').stdout);
+    expect(two).toMatchObject({ result: 'clean', bound: 1, schedules: one.schedules, classes: one.classes, hash: one.hash, threads: 2 });
+    expect(two.subtrees).toBeGreaterThan(1);
+    const failing = pcfarm('verify', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--threads', '2', '--json');
+    expect(failing.status, failing.stderr).toBe(1);
+    expect(JSON.parse(failing.stdout)).toMatchObject({ result: 'fail', kind: 'deadlock', bound: 0, threads: 2 });
+    const counted = pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'cross-mmap-write', '--threads', '2', '--schedules-max', '5');
+    expect(counted.status).toBe(2);
+    expect(counted.stderr).toMatch(/--schedules-max counts the schedules of one search in this process: give it without --threads/);
+  });
+
   it('rejects both bounds at once, and an unknown scenario, with exit 2 and what was wrong', () => {
     const both = pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'cross-mmap-write', '--preemptions', '1', '--delays', '1');
     expect(both.status).toBe(2);
@@ -49,6 +63,28 @@ describe('pcfarm verify', () => {
     const unknown = pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'nope');
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toMatch(/unknown scenario "nope"/);
+  });
+});
+
+describe('pcfarm matrix --verify', () => {
+  it('gives each cell its bound beside its seeds: the smallest failing one with its kind, or the highest certified, in the table and in --json', () => {
+    const args = ['matrix', '--strategy', 'v2.6.20,two-copy', '--runs', '5', '--blocks-per-page', '1', '--verify', '--preemptions', '1', '--reclaim-actions', '1'];
+    const text = pcfarm(...args);
+    expect(text.status, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^\| self-mmap-write +\| 1 +\| deadlock ×\d+; fails at 0p \(deadlock\) +\| clean; verified to 1p +\|$/m);
+    const json = JSON.parse(pcfarm(...args, '--json').stdout) as { cells: { strategy: string; scenario: string; bound: { kind: string; preemptions: number; asked: number; hash: string | null } }[]; verify: { bounds: object } };
+    expect(json.verify.bounds).toEqual({ preemptionsMax: 1, reclaimActionsMax: 1, paramsMax: 0 });
+    const cell = (st: string, sc: string) => json.cells.find((c) => c.strategy === st && c.scenario === sc)!.bound;
+    expect(cell('v2.6.20', 'self-mmap-write')).toMatchObject({ kind: 'fails', preemptions: 0, asked: 1, hash: null });
+    // The same search as pcfarm verify's: the same certificate.
+    const alone = JSON.parse(pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'self-mmap-write', '--preemptions', '1', '--reclaim-actions', '1', '--json').stdout);
+    expect(cell('two-copy', 'self-mmap-write')).toMatchObject({ kind: 'certified', preemptions: 1, hash: alone.hash });
+  });
+
+  it('refuses a bound without --verify, naming what it goes with', () => {
+    const r = pcfarm('matrix', '--runs', '5', '--preemptions', '2');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--preemptions goes with --verify/);
   });
 });
 

@@ -13,7 +13,7 @@ export { findingSignature, signatureOf, signatureTitle, type Signature } from '.
 export { minimize, trimZeros, MINIMIZE_DEFAULTS, type MinimizeOptions, type MinimizeResult, type MinimizeStop, type RunSize } from './minimize.js';
 export { CONFIG_FIELDS, decodeReproducer, encodeReproducer, reproducerOf, REPRODUCER_PREFIX, type Reproducer } from './reproducer.js';
 export { costProfiles, type CostProfile } from './costs.js';
-export { BLOCKS_PER_PAGE, matrixCell, verdictMatrix, type MatrixCell } from './matrix.js';
+export { BLOCKS_PER_PAGE, cellBound, matrixCell, verdictMatrix, type CellBound, type MatrixCell, type MatrixVerify } from './matrix.js';
 export type { PageWritingWaiters, Strategy } from './strategies/strategy.js';
 /** The strategy API (docs/STRATEGY-API.md), also importable as @pcfarm/core/strategy-api. */
 export * as strategyApi from './strategy-api.js';
@@ -32,7 +32,7 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = Object.fromEntries
   ...[...SCENARIO_TABLE.values()].map((s) => [s.id, s.description]),
 ]);
 export { copyBench, stepBench, type CopyBench, type CopyCase, type StepBench } from './bench-hooks.js';
-export { verify, verifyDeepening, VERIFY_DEFAULTS, type DeepeningResult, type VerifyBounds, type VerifyOptions, type VerifyResult } from './verify.js';
+export { boundsAt, formsHash, mergeSearch, splitSearch, SPLIT_ROUNDS_MAX, SPLIT_SUBTREES_MIN, verify, verifyDeepening, VERIFY_DEFAULTS, type DeepeningResult, type PrefixSleep, type Subtree, type VerifyBounds, type VerifyOptions, type VerifyResult } from './verify.js';
 export { GuidedSearch, GUIDED_DEFAULTS, type GuidedOptions } from './search/guided.js';
 export { PortfolioSearch, PORTFOLIO_ARMS, PORTFOLIO_DEFAULTS, type ArmStats, type PortfolioArm, type PortfolioOptions } from './search/portfolio.js';
 export { Discovery, goodTuring, pctRunsForConfidence } from './search/risk.js';

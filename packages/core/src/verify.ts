@@ -18,7 +18,11 @@
  * independent steps are one class: steps of tasks that touch no common file
  * or process; reclaim touches everything), by a canonical form of each run.
  * The certificate's hash is over the sorted class forms, so any split of the
- * search (the farm's subtrees) gives the same hash.
+ * search (the farm's subtrees) gives the same hash. splitSearch cuts the
+ * search into subtrees by prefix, each carrying the sleep sets the whole
+ * search would have at its root, so the subtrees run one by one, or on
+ * threads in any order, add up to the whole search schedule for schedule;
+ * mergeSearch folds their results into its certificate.
  */
 import { CHOICE_PARAM, CHOICE_RECLAIM, CHOICE_SCHED } from './choice.js';
 import type { RunConfig } from './config.js';
@@ -54,6 +58,20 @@ export interface VerifyOptions {
   model?: ModelOptions;
   /** Sleep sets over reclaim actions; default true. False runs every schedule (the plain enumeration the reduction is checked against). */
   reduction?: boolean;
+  /** With `prefix`: the reclaim actions the whole search had explored at the prefix's scheduling choices (a Subtree's), asleep below them as in the whole search. */
+  sleeping?: readonly PrefixSleep[];
+}
+
+/** Reclaim actions explored at scheduling choice `at` (ids and footprints, as the systematic scheduler's Sleeping). */
+export interface PrefixSleep extends Sleeping {
+  at: number;
+}
+
+/** One part of a split search: the schedules that start with `prefix`. */
+export interface Subtree {
+  prefix: number[];
+  /** What the whole search has asleep where the subtree starts (VerifyOptions.sleeping). */
+  sleeping: PrefixSleep[];
 }
 
 export interface VerifyResult {
@@ -66,6 +84,15 @@ export interface VerifyResult {
   classes: number;
   /** FNV-1a of the sorted class forms of every schedule run: equal searches, equal hashes. */
   hash: string;
+  /** The class forms, ascending (what `classes` counts and `hash` is over): the parts of a split search are merged by them. */
+  forms: Uint32Array;
+}
+
+/** The certificate's hash: FNV-1a over the class forms, ascending, four bytes each. */
+export function formsHash(sorted: Uint32Array): string {
+  let h = 0x811c9dc5;
+  for (const f of sorted) for (let b = 0; b < 4; b++) h = Math.imul(h ^ ((f >>> (b * 8)) & 0xff), 16777619);
+  return (h >>> 0).toString(16).padStart(8, '0');
 }
 
 /** Explore every schedule of `config` (strategy, scenario, blocks per page) within `bounds`. */
@@ -78,6 +105,7 @@ export function verify(config: RunConfig, bounds: VerifyBounds = VERIFY_DEFAULTS
   const forms = new Set<number>();
   // Reclaim actions already explored at a scheduling choice of the current path: asleep below it.
   const done = new Map<number, Sleeping>();
+  for (const s of options.sleeping ?? []) if (s.at < fixed) done.set(s.at, { ids: [...s.ids], fps: [...s.fps] });
   const reduce = options.reduction ?? true;
   const byDelays = bounds.delaysMax !== undefined;
   const switchesMax = bounds.delaysMax ?? bounds.preemptionsMax;
@@ -185,16 +213,129 @@ export function verify(config: RunConfig, bounds: VerifyBounds = VERIFY_DEFAULTS
     prefix.push(...take);
   }
   const sorted = Uint32Array.from(forms).sort();
-  let h = 0x811c9dc5;
-  for (const f of sorted) for (let b = 0; b < 4; b++) h = Math.imul(h ^ ((f >>> (b * 8)) & 0xff), 16777619);
   return {
     result: failure !== null ? 'fail' : stopped ? 'stopped' : 'clean',
     failure,
     bounds,
     schedules,
     classes: forms.size,
-    hash: (h >>> 0).toString(16).padStart(8, '0'),
+    hash: formsHash(sorted),
+    forms: sorted,
   };
+}
+
+/** How finely splitSearch cuts by default: subtrees enough to keep a few threads busy however unequal they are. */
+export const SPLIT_SUBTREES_MIN = 32;
+/** Rounds of cutting at most: each cuts every subtree at its next choice with alternatives, so a search this deep stays whole below. */
+export const SPLIT_ROUNDS_MAX = 12;
+
+/**
+ * Cut the search of `config` within `bounds` into subtrees by prefix, in the
+ * order the whole search explores them: each round cuts every subtree at
+ * its first choice that has alternatives within the bounds (the default, then
+ * reclaim's actions, then the other user tasks, as verify tries them), until
+ * there are `subtreesMin` or nothing left to cut. Each subtree carries the
+ * reclaim actions the whole search has explored at its cut points (asleep
+ * below them), so verify(config, bounds, {prefix, sleeping}) of each, in
+ * order, runs exactly the whole search's schedules. The cut depends on the
+ * search alone, never on how many threads will run it.
+ */
+export function splitSearch(config: RunConfig, bounds: VerifyBounds, options: { subtreesMin?: number; model?: ModelOptions; reduction?: boolean } = {}): Subtree[] {
+  const model = new Model({ ...config, scheduler: 'systematic', reclaimActionsMax: bounds.reclaimActionsMax, trace: false }, options.model);
+  const stream = model.choiceStream;
+  const sched = model.systematic!;
+  const reduce = options.reduction ?? true;
+  const costs = bounds.delaysMax !== undefined ? delays : preempts;
+  const switchesMax = bounds.delaysMax ?? bounds.preemptionsMax;
+  const subtreesMin = options.subtreesMin ?? SPLIT_SUBTREES_MIN;
+  /** The subtrees of `t` at its first choice with alternatives, or null when it is one schedule (or starts with what only verify backtracks over). */
+  const cut = (t: Subtree): Subtree[] | null => {
+    const inherited = new Map(t.sleeping.map((s) => [s.at, s]));
+    sched.inject = reduce ? (at) => inherited.get(at) : null;
+    model.run({ choices: t.prefix });
+    let pre = 0;
+    let rec = 0;
+    let par = 0;
+    for (let i = 0; i < stream.count; i++) {
+      const v = stream.valueAt(i);
+      const tag = stream.tagAt(i);
+      const arity = stream.arityAt(i);
+      const flags = stream.auxAt(i);
+      if (i >= t.prefix.length) {
+        // Past the prefix every value is the default 0; the alternatives here, in verify's order.
+        if (tag === CHOICE_RECLAIM) return null;
+        const base = t.prefix.concat(new Array<number>(i - t.prefix.length).fill(0));
+        const kids: Subtree[] = [{ prefix: [...base, 0], sleeping: t.sleeping }];
+        if (tag === CHOICE_SCHED) {
+          const reclaim = flags & SCHED_RECLAIM_OFFERED ? arity - 1 : -1;
+          const explored: PrefixSleep = { at: i, ids: [], fps: [] };
+          const withExplored = (): PrefixSleep[] => (explored.ids.length === 0 ? t.sleeping : [...t.sleeping, { at: i, ids: [...explored.ids], fps: [...explored.fps] }]);
+          if (reclaim >= 0 && rec + 1 <= bounds.reclaimActionsMax) {
+            const c = sched.candidates.get(i)!;
+            const asleep = sched.asleep.get(i)!;
+            for (let a = 1; a <= c.ids.length; a++) {
+              if (reduce && asleep.includes(c.ids[a - 1]!)) continue;
+              kids.push({ prefix: [...base, reclaim, a], sleeping: withExplored() });
+              explored.ids.push(c.ids[a - 1]!);
+              explored.fps.push(c.fps[a - 1]!);
+            }
+          }
+          for (let u = 1; u < (reclaim >= 0 ? reclaim : arity); u++) if (pre + (costs(flags, arity, u) ? 1 : 0) <= switchesMax) kids.push({ prefix: [...base, u], sleeping: withExplored() });
+        } else {
+          for (let w = 1; w < arity && par + w <= bounds.paramsMax; w++) kids.push({ prefix: [...base, w], sleeping: t.sleeping });
+        }
+        if (kids.length > 1) return kids;
+      }
+      if (tag === CHOICE_SCHED && costs(flags, arity, v)) pre++;
+      else if (tag === CHOICE_RECLAIM && v > 0) rec++;
+      else if (tag === CHOICE_PARAM) par += v;
+    }
+    return null;
+  };
+  let parts: Subtree[] = [{ prefix: [], sleeping: [] }];
+  let open = [true];
+  for (let round = 0; round < SPLIT_ROUNDS_MAX && parts.length < subtreesMin && open.includes(true); round++) {
+    const next: Subtree[] = [];
+    const nextOpen: boolean[] = [];
+    parts.forEach((t, i) => {
+      const kids = open[i] ? cut(t) : null;
+      next.push(...(kids ?? [t]));
+      nextOpen.push(...(kids === null ? [false] : kids.map(() => true)));
+    });
+    parts = next;
+    open = nextOpen;
+  }
+  sched.inject = null;
+  return parts;
+}
+
+/**
+ * The whole search's result from its subtrees' (splitSearch's order; null
+ * for one not run because an earlier one failed): their schedules added and
+ * their class forms merged, up to the first that failed, whose counterexample
+ * it is, as the whole search stops there. A subtree stopped by a budget
+ * leaves the search stopped, unless one failed.
+ */
+export function mergeSearch(bounds: VerifyBounds, parts: readonly (VerifyResult | null)[]): VerifyResult {
+  let schedules = 0;
+  let failure: Outcome | null = null;
+  let stopped = false;
+  const forms = new Set<number>();
+  for (const p of parts) {
+    if (p === null) {
+      stopped = true;
+      continue;
+    }
+    schedules += p.schedules;
+    for (const f of p.forms) forms.add(f);
+    if (p.result === 'fail') {
+      failure = p.failure;
+      break;
+    }
+    if (p.result === 'stopped') stopped = true;
+  }
+  const sorted = Uint32Array.from(forms).sort();
+  return { result: failure !== null ? 'fail' : stopped ? 'stopped' : 'clean', failure, bounds, schedules, classes: sorted.length, hash: formsHash(sorted), forms: sorted };
 }
 
 /** What iterative deepening came to: the smallest failing bound, or the highest certified one. */
@@ -205,8 +346,15 @@ export interface DeepeningResult {
   bound: number;
   /** The last search: its counterexample or its certificate. */
   last: VerifyResult;
+  /** The certificate of the highest bound certified (null: none). */
+  certified: VerifyResult | null;
   /** Schedules run over every bound. */
   schedules: number;
+}
+
+/** `bounds` with its preemption bound, or its delay bound when it has one, set to `b`: deepening's step. */
+export function boundsAt(bounds: VerifyBounds, b: number): VerifyBounds {
+  return bounds.delaysMax !== undefined ? { ...bounds, delaysMax: b } : { ...bounds, preemptionsMax: b };
 }
 
 /**
@@ -218,14 +366,13 @@ export interface DeepeningResult {
 export function verifyDeepening(config: RunConfig, bounds: VerifyBounds, upTo: number, options: VerifyOptions = {}): DeepeningResult {
   let schedules = 0;
   let last: VerifyResult | null = null;
-  let certified = -1;
+  let certified: VerifyResult | null = null;
   for (let b = 0; b <= upTo; b++) {
-    const at: VerifyBounds = bounds.delaysMax !== undefined ? { ...bounds, delaysMax: b } : { ...bounds, preemptionsMax: b };
-    last = verify(config, at, options);
+    last = verify(config, boundsAt(bounds, b), options);
     schedules += last.schedules;
-    if (last.result === 'fail') return { result: 'fail', bound: b, last, schedules };
-    if (last.result === 'stopped') return { result: 'stopped', bound: certified, last, schedules };
-    certified = b;
+    if (last.result === 'fail') return { result: 'fail', bound: b, last, certified, schedules };
+    if (last.result === 'stopped') return { result: 'stopped', bound: b - 1, last, certified, schedules };
+    certified = last;
   }
-  return { result: 'clean', bound: certified, last: last!, schedules };
+  return { result: 'clean', bound: upTo, last: last!, certified, schedules };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Model, signatureOf, verify, verifyDeepening, type VerifyBounds } from '../src/index.js';
+import { matrixCell, mergeSearch, Model, signatureOf, splitSearch, verify, verifyDeepening, type MatrixVerify, type VerifyBounds } from '../src/index.js';
 import type { Scenario } from '../src/scenarios/scenario.js';
 import { createFile, userTask } from '../src/scenarios/setup.js';
 
@@ -82,12 +82,58 @@ describe('bounded exhaustive verification', () => {
     expect(parts[0]!.schedules + parts[1]!.schedules).toBe(whole.schedules);
   });
 
+  it('splitSearch cuts the search into subtrees that, carrying the sleep sets the whole search has at each cut, add up to it schedule for schedule: the same count, classes, hash and counterexample', () => {
+    const cases: [string, string, VerifyBounds][] = [
+      ['two-copy', 'cross-mmap-write', bounds(1, 2)],
+      ['temp-page', 'hole-fill-vs-read', bounds(1, 2)],
+    ];
+    for (const [strategy, scenario, b] of cases) {
+      const config = { strategy, scenario };
+      const whole = verify(config, b);
+      expect(whole.result).toBe(strategy === 'two-copy' ? 'clean' : 'fail');
+      const parts = splitSearch(config, b);
+      expect(parts.length, `${strategy} x ${scenario}`).toBeGreaterThan(8);
+      // Run last to first, as threads may finish them: the merge goes by the cut's order, not the order they ran in.
+      const results = parts.map((_, i) => i).reverse().map((i) => verify(config, b, { prefix: parts[i]!.prefix, sleeping: parts[i]!.sleeping })).reverse();
+      const merged = mergeSearch(b, results);
+      expect(merged.result).toBe(whole.result);
+      expect(merged.schedules).toBe(whole.schedules);
+      expect(merged.classes).toBe(whole.classes);
+      expect(merged.hash).toBe(whole.hash);
+      expect(merged.failure?.choices).toEqual(whole.failure?.choices);
+    }
+  });
+
   it('iterative deepening answers with the smallest failing bound, or the highest certified one', () => {
     expect(verifyDeepening({ strategy: 'v2.6.20', scenario: 'self-mmap-write' }, bounds(0, 1), 3)).toMatchObject({ result: 'fail', bound: 0 });
     const clean = verifyDeepening({ strategy: 'write-begin-end-trim', scenario: 'self-mmap-write' }, bounds(0, 1), 2);
     expect(clean).toMatchObject({ result: 'clean', bound: 2 });
     const stopped = verifyDeepening({ strategy: 'two-copy', scenario: 'overwrite-vs-read' }, bounds(0, 2), 3, { schedulesMax: 50 });
     expect(stopped.result).toBe('stopped');
+  });
+
+  it('a matrix cell asked for its bound carries the smallest failing one with what failed, or the highest certified within its budget with that certificate', () => {
+    // A fake clock: every reading is 250 ms later.
+    let ms = 0;
+    const v = (b: VerifyBounds, asksMax = Infinity): MatrixVerify => ({
+      bounds: b,
+      budget: () => {
+        let asks = 0;
+        return () => ++asks > asksMax;
+      },
+      now: () => (ms += 250),
+    });
+    const failing = matrixCell('v2.6.20', 'self-mmap-write', 10, 1, {}, v(bounds(2, 1)));
+    expect(failing.bound).toEqual({ kind: 'fails', preemptions: 0, reclaimActions: 1, asked: 2, failure: 'deadlock', schedules: failing.bound!.schedules, classes: null, hash: null, seconds: 0.25 });
+    const clean = matrixCell('write-begin-end-trim', 'self-mmap-write', 10, 1, {}, v(bounds(2, 1)));
+    expect(clean.bound).toMatchObject({ kind: 'certified', preemptions: 2, asked: 2, failure: null, hash: verify({ strategy: 'write-begin-end-trim', scenario: 'self-mmap-write' }, bounds(2, 1)).hash });
+    const byDelays = matrixCell('write-begin-end-trim', 'self-mmap-write', 10, 1, {}, v({ ...bounds(1, 1), delaysMax: 1 }));
+    expect(byDelays.bound).toMatchObject({ kind: 'certified', delays: 1 });
+    expect(byDelays.bound).not.toHaveProperty('preemptions');
+    // Without reclaim, cross-mmap-write has 2 schedules at 0 preemptions and 12 at 1: a budget of 5 certifies 0 and stops inside 1; of none, nothing.
+    expect(matrixCell('two-copy', 'cross-mmap-write', 10, 1, {}, v(bounds(3, 0), 5)).bound).toMatchObject({ kind: 'certified', preemptions: 0, asked: 3, schedules: 5 });
+    expect(matrixCell('two-copy', 'self-mmap-write', 10, 1, {}, v(bounds(3, 2), 0)).bound).toMatchObject({ kind: 'none', preemptions: null, schedules: 0, hash: null });
+    expect(matrixCell('two-copy', 'self-mmap-write', 10).bound).toBeUndefined();
   });
 
   it('delay bounding counts every deviation from the deterministic schedule, so it explores no more than the preemption bound of the same size', () => {

@@ -11,15 +11,18 @@ import type { Batch } from './campaign.js';
 import { FarmError, type FarmErrorCode } from './errors.js';
 import { InfraError, type Executor } from './executor.js';
 import type { Minimized, MinimizeJob } from './minimize-job.js';
+import type { VerifyJob, VerifyJobResult } from './verify-job.js';
 
-export type ToPoolWorker = { id: number; type: 'batch'; job: Batch } | { id: number; type: 'minimize'; job: MinimizeJob };
+export type ToPoolWorker = { id: number; type: 'batch'; job: Batch } | { id: number; type: 'minimize'; job: MinimizeJob } | { id: number; type: 'verify'; job: VerifyJob };
+/** What a thread answers: a batch's result, a minimization, or a bounded search's part. */
+type PoolResult = BatchResult | Minimized | VerifyJobResult;
 export type FromPoolWorker =
-  | { id: number; ok: true; result: BatchResult | Minimized }
+  | { id: number; ok: true; result: PoolResult }
   | { id: number; ok: false; code: FarmErrorCode | null; message: string; stack: string };
 
 interface Pending {
   msg: ToPoolWorker;
-  resolve(v: BatchResult | Minimized): void;
+  resolve(v: PoolResult): void;
   reject(e: Error): void;
 }
 
@@ -100,10 +103,10 @@ export class ThreadPool implements Executor {
     }
   }
 
-  private submit<T extends BatchResult | Minimized>(msg: ToPoolWorker): Promise<T> {
+  private submit<T extends PoolResult>(msg: ToPoolWorker): Promise<T> {
     if (this.closed) return Promise.reject(new InfraError('the thread pool is closed'));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ msg, resolve: resolve as (v: BatchResult | Minimized) => void, reject });
+      this.queue.push({ msg, resolve: resolve as (v: PoolResult) => void, reject });
       this.pump();
     });
   }
@@ -114,6 +117,11 @@ export class ThreadPool implements Executor {
 
   minimize(job: MinimizeJob): Promise<Minimized> {
     return this.submit({ id: this.nextId++, type: 'minimize', job });
+  }
+
+  /** Part of a bounded search: its cut into subtrees, or one subtree (verify-pool.ts). */
+  verify(job: VerifyJob): Promise<VerifyJobResult> {
+    return this.submit({ id: this.nextId++, type: 'verify', job });
   }
 
   /** Jobs waiting for a thread. */
