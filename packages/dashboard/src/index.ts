@@ -7,7 +7,7 @@ export { isLoopback } from './auth.js';
 export { LocalControl, StoreControl, type CampaignActivity, type CampaignControl, type LocalControlOptions } from './control.js';
 export { errorAnswer, HttpError, type ErrorBody } from './errors.js';
 export { LiveHub, RATE_WINDOW_MS, WORKER_LATE_MS, workerViews, type BucketChange, type BucketEvent, type BucketUpdateEvent, type LiveEvent, type StatsEvent, type WorkersEvent, type WorkerView } from './live.js';
-export { MATRIX_RUNS, MATRIX_WORK, MatrixCache, type Matrix, type MatrixWork } from './matrix.js';
+export { MATRIX_RUNS, MATRIX_VERIFY, MATRIX_WORK, MatrixCache, type Matrix, type VerifyLimits, type MatrixWork } from './matrix.js';
 export { RETEST_LIMITS, RetestCache, type RetestAnswer, type RetestVerdict, type RetestView } from './retests.js';
 export { publicSpec, publicStrategyFile, type PublicStrategyFile } from './strategy-files.js';
 export { ThreadWork, WorkCancelled, type ThreadWorkLimits, type WorkState } from './thread-work.js';

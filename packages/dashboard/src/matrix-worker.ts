@@ -3,10 +3,24 @@
  * every strategy x scenario x blocks per page (minutes for the default 1000
  * runs on one core), and the server must keep answering meanwhile.
  */
+import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
-import { costProfiles, STRATEGIES, verdictMatrix } from '@pcfarm/core';
+import { costProfiles, STRATEGIES, verdictMatrix, type MatrixVerify } from '@pcfarm/core';
+import type { VerifyLimits } from './matrix.js';
 
-const { runs, blocksPerPage } = workerData as { runs: number; blocksPerPage: number[] };
-const cells = verdictMatrix(runs, blocksPerPage);
+const { runs, blocksPerPage, verify } = workerData as { runs: number; blocksPerPage: number[]; verify: VerifyLimits | null };
+// The core has no clock: each cell's stop test reads this thread's against the cell's start.
+const bounds: MatrixVerify | undefined =
+  verify === null
+    ? undefined
+    : {
+        bounds: { preemptionsMax: verify.boundMax, reclaimActionsMax: verify.reclaimActionsMax, paramsMax: 0 },
+        budget: () => {
+          const t0 = performance.now();
+          return () => performance.now() - t0 >= verify.cellMs;
+        },
+        now: () => performance.now(),
+      };
+const cells = verdictMatrix(runs, blocksPerPage, STRATEGIES, {}, bounds);
 const costs = STRATEGIES.flatMap((s) => costProfiles(s));
 parentPort!.postMessage({ cells, costs });

@@ -24,6 +24,22 @@ export const MATRIX_RUNS = {
   cached: 4,
 } as const;
 
+/**
+ * What ?verify asks of each cell: its bound by iterative deepening up to
+ * boundMax preemptions with at most reclaimActionsMax reclaim actions,
+ * within cellMs of one thread (failing cells fail in milliseconds; some
+ * 150 cells a blocks per page make it a minute or two). Less than `pcfarm
+ * matrix --verify`'s defaults: a request, not a command someone chose to wait for.
+ */
+export const MATRIX_VERIFY: VerifyLimits = { boundMax: 2, reclaimActionsMax: 1, cellMs: 250 };
+
+/** The search of each cell: up to boundMax preemptions, reclaimActionsMax reclaim actions, within cellMs. */
+export interface VerifyLimits {
+  readonly boundMax: number;
+  readonly reclaimActionsMax: number;
+  readonly cellMs: number;
+}
+
 /** How much matrix work the server takes on at once. */
 export const MATRIX_WORK = {
   /** Computations running at once, a thread each: one leaves the other cores to campaigns. */
@@ -34,6 +50,9 @@ export const MATRIX_WORK = {
 
 export interface Matrix {
   runs: number;
+  /** Whether each cell carries its bound, and the search's limits (MATRIX_VERIFY) when it does. */
+  verify: boolean;
+  verifyLimits: VerifyLimits | null;
   computedAt: number;
   computeMs: number;
   strategies: readonly string[];
@@ -49,14 +68,17 @@ export interface Matrix {
 export type MatrixWork = WorkState;
 
 export class MatrixCache {
+  /** The search ?verify runs in each cell; a test may ask for a shorter one. */
+  constructor(private readonly verifyLimits: VerifyLimits = MATRIX_VERIFY) {}
+
   private readonly threads = new ThreadWork<Matrix>(
     new URL('./matrix-worker.js', import.meta.url),
     { computingMax: MATRIX_WORK.computingMax, queuedMax: MATRIX_WORK.queuedMax, cachedMax: MATRIX_RUNS.cached },
     { one: 'matrix', many: 'matrices' },
     (m, data, ms) => {
-      const { runs, blocksPerPage } = data as { runs: number; blocksPerPage: number[] };
+      const { runs, blocksPerPage, verify } = data as { runs: number; blocksPerPage: number[]; verify: VerifyLimits | null };
       const { cells, costs } = m as { cells: MatrixCell[]; costs: CostProfile[] };
-      return { runs, computedAt: Date.now(), computeMs: ms, strategies: STRATEGIES, scenarios: SCENARIOS, blocksPerPage, severityOrder: FAILURE_KINDS, cells, costs };
+      return { runs, verify: verify !== null, verifyLimits: verify, computedAt: Date.now(), computeMs: ms, strategies: STRATEGIES, scenarios: SCENARIOS, blocksPerPage, severityOrder: FAILURE_KINDS, cells, costs };
     },
   );
 
@@ -65,13 +87,13 @@ export class MatrixCache {
    * for the same one share one computation; when every request waiting for
    * it has aborted its `signal`, the computation is cancelled.
    */
-  get(runs: number, blocksPerPage: readonly number[], signal?: AbortSignal): Promise<Matrix> {
-    return this.threads.get(...MatrixCache.job(runs, blocksPerPage), signal);
+  get(runs: number, blocksPerPage: readonly number[], signal?: AbortSignal, verify = false): Promise<Matrix> {
+    return this.threads.get(...MatrixCache.job(runs, blocksPerPage, verify ? this.verifyLimits : null), signal);
   }
 
   /** Compute a matrix ahead of any request (the one the page asks for first), and keep it. */
   precompute(runs: number, blocksPerPage: readonly number[]): void {
-    this.threads.precompute(...MatrixCache.job(runs, blocksPerPage));
+    this.threads.precompute(...MatrixCache.job(runs, blocksPerPage, null));
   }
 
   get work(): MatrixWork {
@@ -83,8 +105,9 @@ export class MatrixCache {
     return this.threads.close();
   }
 
-  private static job(runs: number, blocksPerPage: readonly number[]): [string, string, { runs: number; blocksPerPage: number[] }] {
+  private static job(runs: number, blocksPerPage: readonly number[], verify: VerifyLimits | null): [string, string, { runs: number; blocksPerPage: number[]; verify: VerifyLimits | null }] {
     const bpps = [...blocksPerPage].sort((a, b) => a - b);
-    return [`${runs}/${bpps.join(',')}`, `runs=${runs} at ${bpps.join(',')} blocks per page`, { runs, blocksPerPage: bpps }];
+    const v = verify === null ? '' : ' with bounds';
+    return [`${runs}/${bpps.join(',')}${verify === null ? '' : '/verify'}`, `runs=${runs} at ${bpps.join(',')} blocks per page${v}`, { runs, blocksPerPage: bpps, verify }];
   }
 }

@@ -276,6 +276,22 @@ export const matrixCellSchema = {
     firstWarning: byKind,
     message: strOrNull,
     witness: strOrNull,
+    /** core's CellBound, with ?verify only. */
+    bound: {
+      type: 'object',
+      properties: {
+        kind: { type: 'string', enum: ['fails', 'certified', 'none'] },
+        preemptions: intOrNull,
+        delays: intOrNull,
+        reclaimActions: int,
+        asked: int,
+        failure: { type: ['string', 'null'], enum: [null, ...FAILURE_KINDS] },
+        schedules: int,
+        classes: intOrNull,
+        hash: strOrNull,
+        seconds: { type: ['number', 'null'] },
+      },
+    },
   },
 } as const;
 
@@ -283,6 +299,8 @@ export const matrixSchema = {
   type: 'object',
   properties: {
     runs: int,
+    verify: bool,
+    verifyLimits: { type: ['object', 'null'], properties: { boundMax: int, reclaimActionsMax: int, cellMs: int } },
     computedAt: num,
     computeMs: num,
     strategies: strings,

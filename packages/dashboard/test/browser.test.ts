@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { batchAt, BatchRunner, campaignSpec, EmbeddedStore, minimizeJobOf, RedisServer, RedisStore, runMinimize } from '@pcfarm/farm';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalControl, startDashboard, StoreControl, type CampaignControl, type Dashboard } from '../dist/index.js';
+import { LocalControl, MatrixCache, startDashboard, StoreControl, type CampaignControl, type Dashboard } from '../dist/index.js';
 import { PCFARM } from '@pcfarm/farm/replay-commands';
 import { escapeRegExp, EXCL_CELLS, exclFlagFiles, runHere, SELF_DEADLOCK, tempDir } from './helpers.js';
 
@@ -73,6 +73,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
   let control: GatedControl;
   let dashboard: Dashboard;
   let browser: Browser;
+  let matrix: MatrixCache;
   let page: Page;
   let phone: Page;
   const pageErrors: string[] = [];
@@ -83,7 +84,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
     mkdirSync(DOCS, { recursive: true });
     store = EmbeddedStore.open(tempDir());
     control = new GatedControl(new LocalControl(store, { threads: 2 }));
-    dashboard = await startDashboard({ store, control, pollMs: 250 });
+    // A short search a cell, so that the matrix with bounds takes seconds.
+    matrix = new MatrixCache({ boundMax: 1, reclaimActionsMax: 1, cellMs: 20 });
+    dashboard = await startDashboard({ store, control, pollMs: 250, matrix });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     const context = await browser.newContext({ viewport: DESKTOP });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: dashboard.url.replace(/\/$/, '') });
@@ -100,6 +103,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
   afterAll(async () => {
     await browser?.close();
     await dashboard?.close();
+    await matrix?.close();
     await control?.close();
     await store?.close();
   });
@@ -259,6 +263,14 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
     expect(await sideways(page)).toBe(0);
     await page.screenshot({ path: `${DOCS}dashboard-matrix.png`, fullPage: true });
     await onPhone(phone, `${dashboard.url}#/matrix?runs=200&bpp=1,4`, 'table.matrix td.verdict', 'dashboard-matrix');
+    // With bounds: each cell says what every schedule up to the bound came to, beside its seeds.
+    await page.goto(`${dashboard.url}#/matrix?runs=20&bpp=1&verify=1`);
+    const bound = page.locator('table.matrix td.verdict .bound').first();
+    await bound.waitFor({ timeout: 60_000 });
+    await expect(bound.textContent()).resolves.toBe('fails at 0p (deadlock)');
+    await expect(page.locator('table.matrix td.verdict .bound.certified').count()).resolves.toBeGreaterThan(0);
+    expect(await page.locator('#matrix-legend').textContent()).toMatch(/every schedule explored up to 1 preemptions/);
+    expect(await page.locator('input[name=verify]').isChecked()).toBe(true);
     expect(pageErrors).toEqual([]);
   });
 });

@@ -13,7 +13,15 @@ export async function matrixView(el, query) {
   const askedRuns = Number(asked.get('runs'));
   const runs = h('input', { type: 'number', name: 'runs', min: 1, max: info.limits.matrixRunsMax, value: Number.isInteger(askedRuns) && askedRuns >= 1 ? askedRuns : info.limits.matrixRunsDefault });
   const out = h('div', { id: 'matrix' });
-  const form = h('form', { class: 'row' }, h('label', {}, 'Seeds per cell ', runs), checkboxes('bpp', 'Blocks per page', info.blocksPerPage, askedBpp.length ? askedBpp : info.blocksPerPage), h('button', { type: 'submit' }, 'Show'));
+  const verify = h('input', { type: 'checkbox', name: 'verify', checked: asked.get('verify') === '1' });
+  const form = h(
+    'form',
+    { class: 'row' },
+    h('label', {}, 'Seeds per cell ', runs),
+    checkboxes('bpp', 'Blocks per page', info.blocksPerPage, askedBpp.length ? askedBpp : info.blocksPerPage),
+    h('label', { title: 'Every schedule of each cell up to a bound: the smallest bound where one fails, or the highest where all pass' }, verify, ' with bounds'),
+    h('button', { type: 'submit' }, 'Show'),
+  );
   el.append(
     h('h1', {}, 'Verdict matrix'),
     h('p', { class: 'muted' }, 'Every strategy against every scenario at each number of blocks per page, every seed 0..N-1 of each: its verdict, the runs that failed with it and the runs that warned. Then what each write path costs per page in the fault-free case.'),
@@ -37,9 +45,10 @@ export async function matrixView(el, query) {
     inFlight?.abort();
     const mine = new window.AbortController();
     inFlight = mine;
-    clear(out).append(h('p', { class: 'muted' }, `Computing ${fmtInt(n)} seeds of every cell at ${bpps.join(', ')} blocks per page… the first time takes a while (minutes for 1,000 seeds at all three); after that it is kept.`));
+    const bounds = verify.checked;
+    clear(out).append(h('p', { class: 'muted' }, `Computing ${fmtInt(n)} seeds of every cell at ${bpps.join(', ')} blocks per page${bounds ? ', and each cell\'s bound' : ''}… the first time takes a while (minutes for 1,000 seeds at all three${bounds ? ', a few more for the bounds' : ''}); after that it is kept.`));
     try {
-      const res = await fetch(`/api/matrix?runs=${n}&${bpps.map((b) => `blocksPerPage=${b}`).join('&')}`, { signal: mine.signal });
+      const res = await fetch(`/api/matrix?runs=${n}&${bpps.map((b) => `blocksPerPage=${b}`).join('&')}${bounds ? '&verify=true' : ''}`, { signal: mine.signal });
       const m = await res.json();
       if (!res.ok) throw new Error(m.message);
       clear(out).append(matrixTable(m), costTable(m), h('p', { class: 'muted small' }, `Computed in ${fmtDuration(m.computeMs)} at ${fmtTime(m.computedAt)}.`));
@@ -50,7 +59,7 @@ export async function matrixView(el, query) {
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     // The address says which matrix: a link shows the same one.
-    keepInAddress({ runs: Number(runs.value), bpp: chosen().join(',') });
+    keepInAddress({ runs: Number(runs.value), bpp: chosen().join(','), verify: verify.checked ? '1' : '' });
     void load();
   });
   void load();
@@ -66,21 +75,33 @@ function kindCounts(order, counts) {
   return order.filter((k) => counts[k] !== undefined).map((k) => `${k} ×${fmtInt(counts[k])}`);
 }
 
-/** A cell: its verdict and count, its warnings marked; on hover every kind with its first seed, the message and the witness. */
+/** A cell's bound in a few words, as `pcfarm matrix --verify` prints it: p preemptions, d delays. */
+function boundText(b) {
+  const unit = b.delays !== undefined && b.delays !== null ? 'd' : 'p';
+  const k = b.delays ?? b.preemptions;
+  if (b.kind === 'fails') return `fails at ${k}${unit} (${b.failure})`;
+  if (b.kind === 'none') return 'not verified';
+  return k === b.asked ? `verified to ${k}${unit}` : `verified to ${k}${unit} of ${b.asked}`;
+}
+
+/** A cell: its verdict and count, its warnings marked, its bound when asked; on hover every kind with its first seed, the message and the witness. */
 function verdictCell(m, c) {
   const warns = kindCounts(m.severityOrder, c.warnings);
+  const b = c.bound;
   const hover = [
     c.verdict === 'clean' ? `clean: none of ${c.runs} runs failed` : `verdict ${c.verdict}: the most severe kind of ${c.runs} runs`,
     ...m.severityOrder.filter((k) => c.kinds[k] !== undefined).map((k) => `failed ${k} ×${c.kinds[k]} (first seed ${c.first[k]})`),
     ...m.severityOrder.filter((k) => c.warnings[k] !== undefined).map((k) => `warned ${k} ×${c.warnings[k]} (first seed ${c.firstWarning[k]})`),
     c.witness ? `witness: ${c.witness}` : null,
     c.message,
+    b ? `bound: ${boundText(b)}, ${fmtInt(b.schedules)} schedules${b.hash ? `, certificate ${b.hash}` : ''}` : null,
   ].filter((x) => x !== null);
   return h(
     'td',
     { class: `verdict kind ${c.verdict}${warns.length ? ' warned' : ''}`, title: hover.join('\n') },
     c.verdict === 'clean' ? 'clean' : h('span', {}, c.verdict, h('small', {}, ` ×${fmtInt(c.kinds[c.verdict])}`)),
     warns.length ? h('div', { class: 'warns' }, `⚠ warns ${warns.join(', ')}`) : null,
+    b ? h('div', { class: `bound ${b.kind}` }, boundText(b)) : null,
   );
 }
 
@@ -93,7 +114,11 @@ function matrixTable(m) {
     h(
       'p',
       { class: 'muted small', id: 'matrix-legend' },
-      `Each cell: clean, or VERDICT ×COUNT: the most severe kind any of its ${fmtInt(m.runs)} runs (every seed 0..${fmtInt(m.runs - 1)}) failed with, and how many runs failed with it; ⚠ warns lock-order ×N: N runs warned (a class-only lock-order cycle: not a failure). Hover a cell for every kind and its first seed. Most severe first: ${m.severityOrder.join(', ')}.`,
+      `Each cell: clean, or VERDICT ×COUNT: the most severe kind any of its ${fmtInt(m.runs)} runs (every seed 0..${fmtInt(m.runs - 1)}) failed with, and how many runs failed with it; ⚠ warns lock-order ×N: N runs warned (a class-only lock-order cycle: not a failure). Hover a cell for every kind and its first seed. Most severe first: ${m.severityOrder.join(', ')}.${
+        m.verifyLimits
+          ? ` Then the cell's bound, every schedule explored up to ${m.verifyLimits.boundMax} preemptions with at most ${m.verifyLimits.reclaimActionsMax} reclaim action(s), ${fmtInt(m.verifyLimits.cellMs)} ms a cell: "fails at Kp", the smallest number of preemptions where one fails; "verified to Kp", every schedule up to K passed ("of N" when the time ran out before N); "not verified" when it ran out before 0.`
+          : ''
+      }`,
     ),
     h(
       'div',

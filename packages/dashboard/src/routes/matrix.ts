@@ -12,7 +12,7 @@ import { perMinute, RATE_LIMITS } from '../rate-limits.js';
 import { errorResponses, matrixSchema } from '../schemas.js';
 
 export default async function matrixRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
-  app.get<{ Querystring: { runs: number; blocksPerPage: number[] } }>(
+  app.get<{ Querystring: { runs: number; blocksPerPage: number[]; verify: boolean } }>(
     '/api/matrix',
     {
       config: perMinute(RATE_LIMITS.matricesPerMinute),
@@ -24,6 +24,8 @@ export default async function matrixRoutes(app: FastifyInstance, ctx: RouteConte
             runs: { type: 'integer', minimum: 1, maximum: MATRIX_RUNS.max, default: MATRIX_RUNS.default },
             // ?blocksPerPage=1&blocksPerPage=4 (one value is a list of one); all of them when not given.
             blocksPerPage: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'integer', enum: [...BLOCKS_PER_PAGE] }, default: [...BLOCKS_PER_PAGE] },
+            // ?verify=true: each cell's bound too (MATRIX_VERIFY), a computation of its own.
+            verify: { type: 'boolean', default: false },
           },
         },
         response: { 200: matrixSchema, ...errorResponses },
@@ -36,7 +38,7 @@ export default async function matrixRoutes(app: FastifyInstance, ctx: RouteConte
       reply.raw.once('close', () => {
         if (!reply.raw.writableFinished) gone.abort();
       });
-      return ctx.matrix.get(request.query.runs, request.query.blocksPerPage, gone.signal);
+      return ctx.matrix.get(request.query.runs, request.query.blocksPerPage, gone.signal, request.query.verify);
     },
   );
 }
