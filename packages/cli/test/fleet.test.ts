@@ -1,0 +1,45 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { FleetReport } from '../src/farm-fleet.js';
+
+const MAIN = fileURLToPath(new URL('../dist/pcfarm.mjs', import.meta.url));
+
+function pcfarm(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('pcfarm bench --farm --fleet', () => {
+  it('--smoke --json measures each fleet, the capacity, and a campaign of --batches N to its end with used_memory along the way', () => {
+    const r = pcfarm('bench', '--farm', '--fleet', '--smoke', '--workers', '1,3', '--batches', '400', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as FleetReport;
+    expect(report.steps.map((s) => s.workers)).toEqual([1, 3]);
+    // Three simulated workers in as many processes, each recording batches with CPU spent on them.
+    expect(report.steps[1]!.processes).toBe(3);
+    for (const s of report.steps) {
+      expect(s.batches).toBeGreaterThan(0);
+      // Each recorded batch counted its seeds once.
+      expect(s.seeds).toBe(s.batches * report.batchSeeds);
+      expect(s.coordinatorCpuUsPerBatch).toBeGreaterThan(0);
+      expect(s.redisCpuUsPerBatch).toBeGreaterThan(0);
+    }
+    expect(report.capacity.workerCoresPerCoordinator).toBeGreaterThan(0);
+    const m = report.memory!;
+    expect(m.workers).toBe(3);
+    // Every batch recorded once: the campaign ended at exactly its 400 batches, read at least twice on the way.
+    expect(m.points.length).toBeGreaterThanOrEqual(2);
+    expect(m.points[m.points.length - 1]!.batches).toBe(400);
+    expect(m.points.every((p, i) => i === 0 || p.batches >= m.points[i - 1]!.batches)).toBe(true);
+  });
+
+  it('rejects a fleet size that is not a list of whole numbers, and --batches without --fleet', () => {
+    const bad = pcfarm('bench', '--farm', '--fleet', '--workers', '1,x');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--workers must be whole numbers separated by commas');
+    const stray = pcfarm('bench', '--farm', '--batches', '10');
+    expect(stray.status).toBe(2);
+    expect(stray.stderr).toContain('--batches is an option of bench --farm --fleet');
+  });
+});
