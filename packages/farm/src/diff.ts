@@ -10,7 +10,7 @@
  */
 import { decodeReproducer, Model, type FailureKind, type Reproducer, type RunConfig, type Severity, type Strategy } from '@pcfarm/core';
 import { batchAt, batchConfig } from './campaign.js';
-import type { Bucket, CampaignSnapshot } from './results.js';
+import { doneIndexes, type Bucket, type CampaignSnapshot } from './results.js';
 import type { StrategyFileRef } from './strategy-ref.js';
 
 /** Bounds of a diff. */
@@ -85,7 +85,7 @@ export function pairStrategies(a: readonly string[], b: readonly string[]): [str
 /** Runs of each strategy in the recorded batches whose scenario and blocks per page are in `cells`. */
 function runsByStrategy(s: CampaignSnapshot, inCell: (scenario: string, bpp: number) => boolean): Map<string, number> {
   const runs = new Map<string, number>();
-  for (const index of s.done) {
+  for (const index of doneIndexes(s.done)) {
     const b = batchAt(s.campaign, index);
     if (b === null || !inCell(b.scenario, b.blocksPerPage)) continue;
     runs.set(b.strategy, (runs.get(b.strategy) ?? 0) + b.seedCount);

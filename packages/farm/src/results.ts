@@ -95,8 +95,8 @@ export interface CampaignSummary {
 /** Everything a store holds of one campaign: what export writes and import reads. */
 export interface CampaignSnapshot {
   campaign: Campaign;
-  /** Indexes of the batches recorded. */
-  done: number[];
+  /** The batches recorded, as ranges of their indexes (an earlier pcfarm wrote a list of indexes: see upgradeSnapshot). */
+  done: DoneRanges;
   runs: number;
   steps: number;
   failures: number;
@@ -128,8 +128,212 @@ export function ofLowestExample(b: Pick<Bucket, 'examples'>, m: Pick<Minimized, 
   return e !== undefined && e.seed === m.seed && e.scenario === m.scenario && e.blocksPerPage === m.blocksPerPage;
 }
 
-/** Sampling: at most one sample per interval, and at most samplesMax kept (older ones thinned). */
-export const SAMPLE_LIMITS = { intervalMs: 1000, samplesMax: 2000 } as const;
+const SECOND_MS = 1000;
+const MINUTE_MS = 60 * SECOND_MS;
+const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
+
+/**
+ * How a campaign's history of samples is kept: at full resolution for the
+ * last hour, coarser with age, so a campaign of weeks draws in one request
+ * of a few thousand samples (see samplesBound). Ages are counted back from
+ * the newest sample, so a campaign stopped for a week still shows its last
+ * hour in full.
+ */
+export const SAMPLE_LIMITS = {
+  /** Full resolution: at most one sample per this many milliseconds (a later one within it replaces the last). */
+  intervalMs: SECOND_MS,
+  /**
+   * A sample older than olderThanMs is kept only as the last of its
+   * intervalMs slot (slots counted from the epoch). Each interval divides
+   * the next, so thinning again never moves a sample kept before; the
+   * samples are cumulative, so the last of a slot stands for the others.
+   */
+  tiers: [
+    { olderThanMs: HOUR_MS, intervalMs: MINUTE_MS },
+    { olderThanMs: DAY_MS, intervalMs: 15 * MINUTE_MS },
+    { olderThanMs: 7 * DAY_MS, intervalMs: 6 * HOUR_MS },
+  ],
+} as const;
+
+/**
+ * The most samples a history spanning spanMs holds: each tier's share of
+ * the span over its interval, plus a sample at each tier's edge, plus what
+ * accumulates between two thinnings (one first-tier interval at full
+ * resolution). A week: about 5,700.
+ */
+export function samplesBound(spanMs: number): number {
+  const t = SAMPLE_LIMITS.tiers;
+  let bound = Math.ceil(Math.min(spanMs, t[0].olderThanMs) / SAMPLE_LIMITS.intervalMs) + 1;
+  for (let i = 0; i < t.length; i++) {
+    const from = t[i]!.olderThanMs;
+    const to = i + 1 < t.length ? t[i + 1]!.olderThanMs : Infinity;
+    if (spanMs > from) bound += Math.ceil((Math.min(spanMs, to) - from) / t[i]!.intervalMs) + 1;
+  }
+  return bound + t[0].intervalMs / SAMPLE_LIMITS.intervalMs;
+}
+
+/** What adding one sample does to the newest end of a history. */
+export interface SampleStep {
+  /** push: the sample is appended; set: it replaces the last (within intervalMs of it), keeping the last's time. */
+  op: 'push' | 'set';
+  /** The sample written. */
+  sample: Sample;
+  /** Whether older samples are thinned now (thinSamples over the whole history): once per first-tier interval. */
+  thin: boolean;
+}
+
+/** The step of adding `s` after `last` (null: an empty history); force appends even within intervalMs. */
+export function sampleStep(last: Sample | null, s: Sample, force = false): SampleStep {
+  if (last === null) return { op: 'push', sample: s, thin: false };
+  if (!force && s.at - last.at < SAMPLE_LIMITS.intervalMs) return { op: 'set', sample: { ...s, at: last.at }, thin: false };
+  const slot = SAMPLE_LIMITS.tiers[0].intervalMs;
+  return { op: 'push', sample: s, thin: Math.floor(s.at / slot) !== Math.floor(last.at / slot) };
+}
+
+/**
+ * Thinning a history (its newest sample last): its samples [0, keepFrom)
+ * are to be replaced by `thinned`; keepFrom 0 when nothing changes. Only
+ * samples older than the first tier change, so the edit is of a prefix: an
+ * embedded history splices its array, the Redis one trims its list's head.
+ */
+export function thinSamples(samples: readonly Sample[]): { keepFrom: number; thinned: Sample[] } {
+  const tiers = SAMPLE_LIMITS.tiers;
+  const newest = samples[samples.length - 1];
+  if (newest === undefined) return { keepFrom: 0, thinned: [] };
+  // The prefix old enough for a tier: samples are in time order, so a binary search finds its end.
+  let lo = 0;
+  let hi = samples.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (newest.at - samples[mid]!.at >= tiers[0].olderThanMs) lo = mid + 1;
+    else hi = mid;
+  }
+  const keepFrom = lo;
+  const thinned: Sample[] = [];
+  let next = samples[keepFrom]!;
+  for (let i = keepFrom - 1; i >= 0; i--) {
+    const s = samples[i]!;
+    const age = newest.at - s.at;
+    let interval: number = tiers[0].intervalMs;
+    for (const t of tiers) if (age >= t.olderThanMs) interval = t.intervalMs;
+    // A later sample of the same slot stands for this one.
+    if (Math.floor(s.at / interval) === Math.floor(next.at / interval)) continue;
+    thinned.push(s);
+    next = s;
+  }
+  if (thinned.length === keepFrom) return { keepFrom: 0, thinned: [] };
+  return { keepFrom, thinned: thinned.reverse() };
+}
+
+/** Add a sample to a history in memory: the step, then the thinning it calls for (what the Redis store does to its list). */
+export function addSample(samples: Sample[], s: Sample, force = false): void {
+  const step = sampleStep(samples[samples.length - 1] ?? null, s, force);
+  if (step.op === 'set') samples[samples.length - 1] = step.sample;
+  else samples.push(step.sample);
+  if (!step.thin) return;
+  const { keepFrom, thinned } = thinSamples(samples);
+  if (keepFrom > 0) samples.splice(0, keepFrom, ...thinned);
+}
+
+/**
+ * Batch indexes done, as ascending disjoint ranges [first, last]
+ * (inclusive). A campaign's batches end nearly in order, so a day of them
+ * (millions) is a handful of ranges.
+ */
+export type DoneRanges = [first: number, last: number][];
+
+/** A set of batch indexes kept as ranges. */
+export class DoneSet {
+  private readonly firsts: number[] = [];
+  private readonly lasts: number[] = [];
+  /** Indexes in the set. */
+  size = 0;
+
+  /** The set of these ranges (any order; overlaps allowed). */
+  static of(ranges: readonly (readonly [number, number])[]): DoneSet {
+    const d = new DoneSet();
+    for (const [first, last] of [...ranges].sort((x, y) => x[0] - y[0])) {
+      const k = d.lasts.length - 1;
+      const from = k >= 0 ? Math.max(first, d.lasts[k]! + 1) : first;
+      if (from > last) continue;
+      if (k >= 0 && d.lasts[k] === from - 1) d.lasts[k] = last;
+      else {
+        d.firsts.push(from);
+        d.lasts.push(last);
+      }
+      d.size += last - from + 1;
+    }
+    return d;
+  }
+
+  /** The range holding i or the last before it: its position, or -1. */
+  private rangeAt(i: number): number {
+    let lo = 0;
+    let hi = this.firsts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.firsts[mid]! <= i) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - 1;
+  }
+
+  has(i: number): boolean {
+    const k = this.rangeAt(i);
+    return k >= 0 && i <= this.lasts[k]!;
+  }
+
+  /** Add an index; false when it was there. */
+  add(i: number): boolean {
+    const k = this.rangeAt(i);
+    if (k >= 0 && i <= this.lasts[k]!) return false;
+    const left = k >= 0 && this.lasts[k] === i - 1;
+    const right = k + 1 < this.firsts.length && this.firsts[k + 1] === i + 1;
+    if (left && right) {
+      this.lasts[k] = this.lasts[k + 1]!;
+      this.firsts.splice(k + 1, 1);
+      this.lasts.splice(k + 1, 1);
+    } else if (left) this.lasts[k] = i;
+    else if (right) this.firsts[k + 1] = i;
+    else {
+      this.firsts.splice(k + 1, 0, i);
+      this.lasts.splice(k + 1, 0, i);
+    }
+    this.size++;
+    return true;
+  }
+
+  /** The least index at or after `from` not in the set: where a resumed campaign looks next. */
+  nextMissing(from: number): number {
+    const k = this.rangeAt(from);
+    return k >= 0 && from <= this.lasts[k]! ? this.lasts[k]! + 1 : from;
+  }
+
+  /** The ranges, ascending. */
+  ranges(): DoneRanges {
+    return this.firsts.map((f, k) => [f, this.lasts[k]!]);
+  }
+}
+
+/** The ranges of a list of indexes (any order, repeats ignored). */
+export function doneRangesOf(indexes: Iterable<number>): DoneRanges {
+  const d = new DoneSet();
+  for (const i of indexes) d.add(i);
+  return d.ranges();
+}
+
+/** How many indexes ranges hold. */
+export function doneCount(ranges: DoneRanges): number {
+  let n = 0;
+  for (const [first, last] of ranges) n += last - first + 1;
+  return n;
+}
+
+/** Every index of ranges, ascending. */
+export function* doneIndexes(ranges: DoneRanges): Generator<number> {
+  for (const [first, last] of ranges) for (let i = first; i <= last; i++) yield i;
+}
 
 /** The id of the bucket with this title. */
 export function bucketId(title: string): string {
@@ -150,25 +354,11 @@ export function mergeExamples(into: Example[], more: readonly Example[], max: nu
   if (into.length > max) into.length = max;
 }
 
-/** Append a sample unless the last one is too recent; thin the oldest half when full. */
-export function addSample(samples: Sample[], s: Sample, force = false): void {
-  const last = samples[samples.length - 1];
-  if (!force && last !== undefined && s.at - last.at < SAMPLE_LIMITS.intervalMs) {
-    samples[samples.length - 1] = { ...s, at: last.at };
-    return;
-  }
-  samples.push(s);
-  if (samples.length > SAMPLE_LIMITS.samplesMax) {
-    const half = samples.length >> 1;
-    const thinned = samples.slice(0, half).filter((_, i) => i % 2 === 0);
-    samples.splice(0, half, ...thinned);
-  }
-}
-
 /** One campaign's results, in memory. */
 export class CampaignResults {
   campaign: Campaign;
-  readonly done = new Set<number>();
+  /** The batches recorded. */
+  done = new DoneSet();
   runs = 0;
   steps = 0;
   failures = 0;
@@ -182,6 +372,11 @@ export class CampaignResults {
 
   constructor(campaign: Campaign) {
     this.campaign = campaign;
+  }
+
+  /** The hashes of a coverage list not in the campaign's coverage yet: all a journal needs to keep of a batch's coverage. */
+  newCoverage(hashes: readonly number[]): number[] {
+    return hashes.filter((h) => !this.coverage.has(h));
   }
 
   /** Fold a batch result in, once per batch index. */
@@ -265,7 +460,7 @@ export class CampaignResults {
   snapshot(): CampaignSnapshot {
     return {
       campaign: this.campaign,
-      done: [...this.done].sort((a, b) => a - b),
+      done: this.done.ranges(),
       runs: this.runs,
       steps: this.steps,
       failures: this.failures,
@@ -280,7 +475,7 @@ export class CampaignResults {
   static fromSnapshot(snapshot: CampaignSnapshot): CampaignResults {
     const s = upgradeSnapshot(snapshot);
     const r = new CampaignResults({ ...s.campaign, spec: { ...s.campaign.spec } });
-    for (const i of s.done) r.done.add(i);
+    r.done = DoneSet.of(s.done);
     r.runs = s.runs;
     r.steps = s.steps;
     r.failures = s.failures;
@@ -331,7 +526,8 @@ export function upgradeBatchResult(r: BatchResult): BatchResult {
   };
 }
 
-/** A snapshot with every part upgraded. */
+/** A snapshot with every part upgraded; before version 2 of the results format, its done set was a list of indexes. */
 export function upgradeSnapshot(s: CampaignSnapshot): CampaignSnapshot {
-  return { ...s, campaign: upgradeCampaign(s.campaign), warnings: s.warnings ?? 0, buckets: s.buckets.map(upgradeBucket) };
+  const done = (s.done as unknown[]).some((x) => typeof x === 'number') ? doneRangesOf(s.done as unknown as number[]) : s.done;
+  return { ...s, campaign: upgradeCampaign(s.campaign), done, warnings: s.warnings ?? 0, buckets: s.buckets.map(upgradeBucket) };
 }

@@ -8,7 +8,7 @@
 import { BLOCKS_PER_PAGE, DEFAULTS, FAILURE_KINDS, SCENARIOS } from '@pcfarm/core';
 import { campaignSpec, upgradeSpec, type Campaign } from './campaign.js';
 import { FarmError } from './errors.js';
-import type { Bucket, CampaignSnapshot, Example, Sample } from './results.js';
+import { doneCount, doneRangesOf, DoneSet, type Bucket, type CampaignSnapshot, type DoneRanges, type Example, type Sample } from './results.js';
 
 type Obj = Record<string, unknown>;
 
@@ -96,8 +96,21 @@ export function checkSnapshot(value: unknown, where: string): CampaignSnapshot {
     const f = (k: keyof Sample) => whole(x[k], `samples[${i}].${k}`);
     return { at: f('at'), runningMs: f('runningMs'), runs: f('runs'), failures: f('failures'), coverage: f('coverage'), buckets: f('buckets') };
   });
-  const done = arr(s.done, 'done').map((x, i) => whole(x, `done[${i}]`));
-  if (new Set(done).size !== done.length) bad('done', 'a list with each batch index once', done.length);
+  // Ranges [first, last] since version 2 of the results format; a list of indexes before.
+  const doneList = arr(s.done, 'done');
+  let done: DoneRanges;
+  if (doneList.every((x) => typeof x === 'number')) {
+    const indexes = doneList.map((x, i) => whole(x, `done[${i}]`));
+    if (new Set(indexes).size !== indexes.length) bad('done', 'a list with each batch index once', indexes.length);
+    done = doneRangesOf(indexes);
+  } else {
+    done = doneList.map((x, i) => {
+      const r = arr(x, `done[${i}]`);
+      const [first, last] = [whole(r[0], `done[${i}][0]`), whole(r[1], `done[${i}][1]`)];
+      return r.length === 2 && first <= last ? [first, last] : bad(`done[${i}]`, 'a range [first, last] of batch indexes', x);
+    });
+    if (DoneSet.of(done).size !== doneCount(done)) bad('done', 'ranges of batch indexes that do not overlap', done.length);
+  }
   const coverage = arr(s.coverage, 'coverage').map((x, i) => (typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0xffffffff ? x : bad(`coverage[${i}]`, 'a 32-bit hash', x)));
   const warnings = s.warnings === undefined ? 0 : whole(s.warnings, 'warnings');
   return { campaign, done, runs: whole(s.runs, 'runs'), steps: whole(s.steps, 'steps'), failures: whole(s.failures, 'failures'), warnings, coverage, buckets, samples };

@@ -7,7 +7,7 @@
 import type { BatchResult } from './batch.js';
 import type { Campaign, CampaignSpec, CampaignState } from './campaign.js';
 import type { Minimized } from './minimize-job.js';
-import type { Bucket, CampaignSnapshot, CampaignSummary, RecordOutcome, Sample } from './results.js';
+import type { Bucket, CampaignSnapshot, CampaignSummary, DoneRanges, RecordOutcome, Sample } from './results.js';
 
 /** A worker as the dashboard shows it. */
 export interface WorkerInfo {
@@ -37,8 +37,8 @@ export interface Store {
   deleteCampaign(id: string): Promise<void>;
   /** Record a batch's result exactly once per (campaign, batch index). */
   recordBatch(result: BatchResult, runningMs: number): Promise<RecordOutcome>;
-  /** Indexes of the batches recorded, ascending. */
-  doneBatches(id: string): Promise<number[]>;
+  /** The batches recorded, as ascending ranges of their indexes. */
+  doneBatches(id: string): Promise<DoneRanges>;
   summary(id: string): Promise<CampaignSummary>;
   samples(id: string): Promise<Sample[]>;
   buckets(id: string): Promise<Bucket[]>;

@@ -110,23 +110,32 @@ describe('RedisStore keeps what EmbeddedStore keeps', () => {
     await emb.close();
   });
 
-  it('samples: with the same clock and order, the same history, thinned the same way past samplesMax', async () => {
-    const emb = EmbeddedStore.open(tempDir(), { now: clock(SAMPLE_LIMITS.intervalMs / 2 + 1) });
-    const red = new RedisStore(client, { prefix: 'samples', now: clock(SAMPLE_LIMITS.intervalMs / 2 + 1) });
+  it('samples: with the same clock and order, the same history, the last hour in full and older samples one a minute', async () => {
+    // Records alternately 0.3 s after the last (replacing it) and 4 s after (appending): about 1.8 hours of history.
+    const ticks = (): (() => number) => {
+      let t = 1_700_000_000_000;
+      let i = 0;
+      return () => (t += i++ % 2 === 0 ? 4000 : 300);
+    };
+    const emb = EmbeddedStore.open(tempDir(), { now: ticks() });
+    const red = new RedisStore(client, { prefix: 'samples', now: ticks() });
     const spec = campaignSpec({ strategies: ['v2.6.20'], scenarios: ['generated'], seedsPerCell: null, timeBudgetMs: 1000, batchSeeds: 1 });
     const ce = await emb.createCampaign(spec);
     const cr = await red.createCampaign(spec);
-    // Every other record lands within the sampling interval of the last (replaced), the rest append.
-    const n = SAMPLE_LIMITS.samplesMax * 2 + 50;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < 3000; i++) {
       const r: BatchResult = { batch: '', campaignId: ce.id, index: i, strategy: 'v2.6.20', scenario: 'generated', blocksPerPage: 1, seedStart: i, runs: 1, steps: 3, failures: [], warnings: [], warningRuns: 0, coverage: [i % 500], elapsedMs: 1 };
       await emb.recordBatch(r, i);
       await red.recordBatch({ ...r, campaignId: cr.id }, i);
     }
     const se = await emb.samples(ce.id);
-    expect(se.length).toBeLessThanOrEqual(SAMPLE_LIMITS.samplesMax);
-    expect(se.length).toBeGreaterThan(SAMPLE_LIMITS.samplesMax / 2);
     expect(await red.samples(cr.id)).toEqual(se);
+    const newest = se[se.length - 1]!.at;
+    const [tier] = SAMPLE_LIMITS.tiers;
+    const old = se.filter((s) => newest - s.at >= tier.olderThanMs + tier.intervalMs);
+    expect(old.length).toBeGreaterThan(30);
+    for (let i = 1; i < old.length; i++) expect(Math.floor(old[i]!.at / tier.intervalMs)).toBeGreaterThan(Math.floor(old[i - 1]!.at / tier.intervalMs));
+    // The last hour keeps every sample the interval lets in: one per 4.3 s.
+    expect(se.filter((s) => newest - s.at < tier.olderThanMs).length).toBe(Math.ceil(tier.olderThanMs / 4300));
     await emb.close();
   }, 60_000);
 
