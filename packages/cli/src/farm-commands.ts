@@ -13,6 +13,7 @@ import {
   connectRedis,
   Coordinator,
   COORDINATOR_DEFAULTS,
+  doneCount,
   FARM_WORKER_DEFAULTS,
   FarmError,
   FarmWorker,
@@ -21,6 +22,7 @@ import {
   redactedUrl,
   REDIS_CONNECT_MS_DEFAULT,
   RESULTS_FORMAT,
+  RESULTS_VERSIONS_READ,
   scanStrategyDirs,
   stalledCheckMsFor,
   THREADS_MAX,
@@ -239,7 +241,7 @@ export async function campaignCommand(p: Parsed, io: Io): Promise<number> {
       const put = async (store: Store, where: string) => {
         for (const s of readExport(file)) {
           const c = await store.importSnapshot(s);
-          io.out(`campaign ${c.id} (${c.spec.name}, ${s.done.length} batches done, ${s.buckets.length} buckets) imported into ${where}, ${c.state}`);
+          io.out(`campaign ${c.id} (${c.spec.name}, ${doneCount(s.done)} batches done, ${s.buckets.length} buckets) imported into ${where}, ${c.state}`);
         }
         return EXIT.ok;
       };
@@ -324,7 +326,7 @@ function readExport(file: string): CampaignSnapshot[] {
   };
   const head = parse(0) as { format?: unknown; version?: unknown } | null;
   if (head?.format !== RESULTS_FORMAT.format) throw new FarmError('EBADRESULTS', `${file} line 1: not a pcfarm results file (no ${JSON.stringify(RESULTS_FORMAT)} header)`);
-  if (head.version !== RESULTS_FORMAT.version) throw new FarmError('EBADRESULTS', `${file} line 1: format version ${JSON.stringify(head.version)}; this pcfarm reads version ${RESULTS_FORMAT.version}`);
+  if (!RESULTS_VERSIONS_READ.includes(head.version as never)) throw new FarmError('EBADRESULTS', `${file} line 1: format version ${JSON.stringify(head.version)}; this pcfarm reads versions ${RESULTS_VERSIONS_READ.join(' and ')}`);
   const out: CampaignSnapshot[] = [];
   for (let i = 1; i < lines.length; i++) {
     if (lines[i] === '') continue;

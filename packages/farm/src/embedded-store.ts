@@ -6,23 +6,57 @@
  * that does not parse is an EBADRESULTS naming the file and line, and the
  * file is left exactly as it was. A journal an earlier pcfarm wrote reads
  * as it meant then (see the upgrade functions of results.ts).
+ *
+ * Storage grows with what was found, not with what was run. A batch's
+ * record keeps only the coverage hashes that are new to the campaign, and
+ * the journal is compacted: when the records appended since the last
+ * compaction outgrow JOURNAL_LIMITS, the whole state is written as one
+ * snapshot record per campaign (its done set as ranges, its coverage once)
+ * to a file beside the journal, which then replaces it by a rename. A kill
+ * before the rename leaves the old journal whole (the file beside it is
+ * removed on the next open); after it, the new one is whole: either way
+ * each batch is counted once or not at all. A writer also compacts when it
+ * opens a journal, so a resume reads a snapshot and a short tail whatever
+ * the campaign's age.
  */
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { BatchResult } from './batch.js';
 import { newCampaign, upgradeCampaign, type Campaign, type CampaignSpec, type CampaignState } from './campaign.js';
 import { FarmError } from './errors.js';
 import type { Minimized } from './minimize-job.js';
-import { CampaignResults, ofLowestExample, upgradeBatchResult, upgradeMinimized, type Bucket, type CampaignSnapshot, type CampaignSummary, type RecordOutcome, type Sample } from './results.js';
+import { CampaignResults, ofLowestExample, upgradeBatchResult, upgradeMinimized, type Bucket, type CampaignSnapshot, type CampaignSummary, type DoneRanges, type RecordOutcome, type Sample } from './results.js';
 import { WORKER_SILENT_MS, type Store, type WorkerInfo } from './store.js';
 
 /** The journal's name under a results directory. */
 export const RESULTS_FILE = 'results.jsonl';
 /** The lock a writer holds beside it: the writer's pid. */
 export const LOCK_FILE = 'results.lock';
-/** Its first line. */
-export const RESULTS_FORMAT = { format: 'pcfarm-results', version: 1 } as const;
+/** Where a compaction writes the new journal before it renames it over the old one. */
+export const COMPACT_FILE = 'results.jsonl.compact.tmp';
+/**
+ * Its first line. Version 2 keeps a snapshot's done set as ranges and a
+ * batch's coverage as the hashes new to its campaign; version 1 (a list of
+ * indexes, a batch's whole coverage) still reads.
+ */
+export const RESULTS_FORMAT = { format: 'pcfarm-results', version: 2 } as const;
+/** The format versions this pcfarm reads. */
+export const RESULTS_VERSIONS_READ: readonly number[] = [1, 2];
+
+/**
+ * When a writer compacts its journal: when the bytes appended since the
+ * last compaction pass both tailBytesMin and tailPerCompacted times the
+ * compacted journal's size. The journal then stays under about
+ * (1 + tailPerCompacted) x its state + tailBytesMin, and each byte of state
+ * is rewritten about once per tailPerCompacted x its size appended.
+ */
+export const JOURNAL_LIMITS = {
+  /** Bytes of records appended since the last compaction before the next, at least. */
+  tailBytesMin: 4_000_000,
+  /** Bytes appended per byte of the compacted journal before the next compaction, at least. */
+  tailPerCompacted: 1,
+} as const;
 
 /** One journal line after the header. */
 export type JournalEntry =
@@ -38,6 +72,8 @@ export interface EmbeddedStoreOptions {
   readOnly?: boolean;
   /** Epoch-millisecond clock; tests pass their own. */
   now?: () => number;
+  /** Bytes appended since the last compaction before the next, at least; default JOURNAL_LIMITS.tailBytesMin (tests pass less). */
+  compactTailBytesMin?: number;
 }
 
 export class EmbeddedStore implements Store {
@@ -51,15 +87,27 @@ export class EmbeddedStore implements Store {
   private readonly workerInfo = new Map<string, WorkerInfo>();
   private readonly readOnly: boolean;
   private readonly now: () => number;
+  private readonly compactTailBytesMin: number;
   /** Bytes of the journal already applied (read-only mode follows the writer from here). */
   private offset = 0;
   private line = 0;
+  /** The journal's first line as read, and its file's inode: a reader that finds either changed reads the compacted file from its start. */
+  private header = '';
+  private ino = 0;
+  private version = 0;
+  /** Records other than snapshots read since the header: a journal with none is compact already. */
+  private uncompacted = 0;
+  /** The journal's size after the last compaction: on opening, its header and the snapshot records that lead it. */
+  private compactedBytes = 0;
+  /** Compactions this process made. */
+  compactions = 0;
 
   private constructor(dir: string, options: EmbeddedStoreOptions) {
     this.file = join(dir, RESULTS_FILE);
     this.lockFile = join(dir, LOCK_FILE);
     this.readOnly = options.readOnly ?? false;
     this.now = options.now ?? Date.now;
+    this.compactTailBytesMin = options.compactTailBytesMin ?? JOURNAL_LIMITS.tailBytesMin;
   }
 
   /**
@@ -72,16 +120,65 @@ export class EmbeddedStore implements Store {
     if (!existsSync(s.file)) {
       if (s.readOnly) throw new FarmError('EBADRESULTS', `${s.file} does not exist: no campaign has been run with this results directory`);
       mkdirSync(dir, { recursive: true });
-      appendFileSync(s.file, `${JSON.stringify(RESULTS_FORMAT)}\n`);
+      appendFileSync(s.file, `${headerLine()}\n`);
     }
     if (!s.readOnly) s.lock();
     try {
+      if (!s.readOnly && existsSync(join(dir, COMPACT_FILE))) {
+        // A kill during a compaction, before its rename: the journal is whole, the new file is not.
+        rmSync(join(dir, COMPACT_FILE), { force: true });
+        s.repairs.push(`removed ${COMPACT_FILE}, a compaction a kill cut short (the journal beside it is whole)`);
+      }
       s.follow(true);
+      // An earlier version's journal is rewritten in this one; a long tail is folded, so the next open reads little.
+      if (!s.readOnly && s.version !== RESULTS_FORMAT.version) s.compact();
+      else if (!s.readOnly) s.compactIfDue();
     } catch (e) {
       s.unlock();
       throw e;
     }
     return s;
+  }
+
+  /** The journal's size in bytes, as far as this store has read or written it. */
+  get bytes(): number {
+    return this.offset;
+  }
+
+  /**
+   * Rewrite the journal as its state: the header and one snapshot record
+   * per campaign, written beside it, flushed, and renamed over it. The
+   * records folded into the snapshots are exactly those applied, so the
+   * compacted journal opens to the same campaigns.
+   */
+  compact(): void {
+    if (this.readOnly) throw new FarmError('ESTATE', `${this.file} is open read-only: only the process that writes it compacts it`);
+    const lines = [headerLine()];
+    for (const r of [...this.campaigns.values()].sort((a, b) => a.campaign.createdAt - b.campaign.createdAt)) lines.push(JSON.stringify({ type: 'snapshot', snapshot: r.snapshot() } satisfies JournalEntry));
+    const text = `${lines.join('\n')}\n`;
+    const tmp = join(dirname(this.file), COMPACT_FILE);
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, text);
+      // On disk before the rename: a crash after it must not find an empty journal.
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, this.file);
+    this.offset = Buffer.byteLength(text);
+    this.line = lines.length;
+    this.header = lines[0]!;
+    this.version = RESULTS_FORMAT.version;
+    this.uncompacted = 0;
+    this.compactedBytes = this.offset;
+    this.compactions++;
+  }
+
+  /** Compact when the records appended since the last compaction outgrow JOURNAL_LIMITS. */
+  private compactIfDue(): void {
+    const tail = this.offset - this.compactedBytes;
+    if (tail >= this.compactTailBytesMin && tail >= JOURNAL_LIMITS.tailPerCompacted * this.compactedBytes) this.compact();
   }
 
   /** Take the writer's lock; a lock whose process is gone (killed) is taken over. */
@@ -114,7 +211,17 @@ export class EmbeddedStore implements Store {
     const fd = openSync(this.file, 'r');
     let text: string;
     try {
-      const size = fstatSync(fd).size;
+      const stat = fstatSync(fd);
+      if (this.offset > 0 && (stat.ino !== this.ino || !this.sameHeader(fd))) {
+        // The writer compacted the journal into a new file since the last read: read that one whole.
+        this.campaigns.clear();
+        this.offset = 0;
+        this.line = 0;
+        this.uncompacted = 0;
+        this.compactedBytes = 0;
+      }
+      this.ino = stat.ino;
+      const size = stat.size;
       if (size === this.offset) return;
       if (size < this.offset) throw new FarmError('EBADRESULTS', `${this.file} shrank while it was open: another program changed it`);
       const buf = Buffer.alloc(size - this.offset);
@@ -149,10 +256,16 @@ export class EmbeddedStore implements Store {
       }
       if (this.line === 1) {
         const h = entry as { format?: unknown; version?: unknown };
-        if (h?.format !== RESULTS_FORMAT.format) throw this.corrupt(1, `it is not a pcfarm results file (no ${JSON.stringify(RESULTS_FORMAT)} header)`);
-        if (h.version !== RESULTS_FORMAT.version) throw this.corrupt(1, `it has format version ${JSON.stringify(h.version)}; this pcfarm reads version ${RESULTS_FORMAT.version}`);
+        if (h?.format !== RESULTS_FORMAT.format) throw this.corrupt(1, `it is not a pcfarm results file (no ${JSON.stringify({ format: RESULTS_FORMAT.format })} header)`);
+        if (!RESULTS_VERSIONS_READ.includes(h.version as number)) throw this.corrupt(1, `it has format version ${JSON.stringify(h.version)}; this pcfarm reads versions ${RESULTS_VERSIONS_READ.join(' and ')}`);
+        this.header = raw;
+        this.version = h.version as number;
+        this.compactedBytes = Buffer.byteLength(raw) + 1;
         continue;
       }
+      if ((entry as JournalEntry | null)?.type !== 'snapshot') this.uncompacted++;
+      // Snapshots before any other record are a compaction's: what the next compaction is weighed against.
+      else if (this.uncompacted === 0) this.compactedBytes += Buffer.byteLength(raw) + 1;
       try {
         this.apply(entry as JournalEntry);
       } catch (e) {
@@ -161,6 +274,13 @@ export class EmbeddedStore implements Store {
       }
     }
     this.offset += Buffer.byteLength(text.slice(0, end));
+  }
+
+  /** Whether the file open at fd begins with the header this store read. */
+  private sameHeader(fd: number): boolean {
+    const want = Buffer.from(`${this.header}\n`);
+    const got = Buffer.alloc(want.length);
+    return readSync(fd, got, 0, got.length, 0) === got.length && got.equals(want);
   }
 
   private corrupt(line: number, why: string): FarmError {
@@ -210,6 +330,7 @@ export class EmbeddedStore implements Store {
     appendFileSync(this.file, text);
     this.offset += Buffer.byteLength(text);
     this.line++;
+    if (e.type !== 'snapshot') this.uncompacted++;
   }
 
   private results(id: string): CampaignResults {
@@ -253,13 +374,17 @@ export class EmbeddedStore implements Store {
     const r = this.results(result.campaignId);
     if (r.done.has(result.index)) return { recorded: false, newBuckets: [], lowered: [] };
     const at = this.now();
-    this.append({ type: 'batch', at, runningMs, result });
+    // The campaign's coverage is a set: the journal keeps of a batch's only what the set lacks, which replays to the same set.
+    const fresh = r.newCoverage(result.coverage);
+    this.append({ type: 'batch', at, runningMs, result: fresh.length === result.coverage.length ? result : { ...result, coverage: fresh } });
     // What apply() does for this record on a reopen, and it says which buckets are new.
-    return r.apply(result, at, runningMs);
+    const outcome = r.apply(result, at, runningMs);
+    this.compactIfDue();
+    return outcome;
   }
 
-  async doneBatches(id: string): Promise<number[]> {
-    return [...this.read(id).done].sort((a, b) => a - b);
+  async doneBatches(id: string): Promise<DoneRanges> {
+    return this.read(id).done.ranges();
   }
 
   async summary(id: string): Promise<CampaignSummary> {
@@ -309,6 +434,11 @@ export class EmbeddedStore implements Store {
   async close(): Promise<void> {
     this.unlock();
   }
+}
+
+/** A journal's first line: the format, and an id of this file, new at each compaction, by which a reader tells a compacted journal from the one it read. */
+function headerLine(): string {
+  return JSON.stringify({ ...RESULTS_FORMAT, journal: randomBytes(6).toString('hex') });
 }
 
 function alive(pid: number): boolean {
