@@ -10,10 +10,16 @@ export function plural(count: number, one: string, many = `${one}s`): string {
   return `${n(count)} ${count === 1 ? one : many}`;
 }
 
-/** A duration as people read it: 42s, 3m05s. */
+/** A duration as people read it: 42s, 3m05s, 2h07m, 3d04h. */
 export function duration(ms: number): string {
   const s = Math.round(ms / 1000);
-  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  // A campaign of days: hours and minutes, or days and hours.
+  const m = Math.floor(s / 60);
+  if (m < 24 * 60) return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+  const h = Math.floor(m / 60);
+  return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, '0')}h`;
 }
 
 /** Rows as aligned columns, two spaces apart, the first row the header; the last column is not padded. */

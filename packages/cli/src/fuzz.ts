@@ -177,7 +177,8 @@ function progressLine(term: Terminal, campaign: Campaign): (p: Progress) => void
       announced = true;
       const total = batchCount(campaign.spec);
       const resumed = p.batchesDone > 1 ? `, resumed at batch ${p.batchesDone}` : '';
-      term.out(`campaign ${campaign.id}: ${campaign.spec.name}${total === null ? `, for ${duration(campaign.spec.timeBudgetMs ?? 0)}` : `, ${n(total)} batches of ${n(campaign.spec.batchSeeds)} seeds`}${resumed}`);
+      const ends = campaign.spec.timeBudgetMs === null || p.remainingMs === null ? '' : `, ${endsAt(p.remainingMs, Date.now())}`;
+      term.out(`campaign ${campaign.id}: ${campaign.spec.name}${total === null ? `, for ${duration(campaign.spec.timeBudgetMs ?? 0)}` : `, ${n(total)} batches of ${n(campaign.spec.batchSeeds)} seeds`}${resumed}${ends}`);
     }
     for (const b of p.newBuckets) {
       const ex = b.examples[0];
@@ -188,7 +189,8 @@ function progressLine(term: Terminal, campaign: Campaign): (p: Progress) => void
     const first = window[0] ?? { t, runs: p.runs };
     const rate = t > first.t ? ((p.runs - first.runs) * 1000) / (t - first.t) : 0;
     const budget = p.campaign.spec.timeBudgetMs ?? 0;
-    const done = p.batchesTotal !== null ? `batches ${n(p.batchesDone)}/${n(p.batchesTotal)} (${Math.floor((100 * p.batchesDone) / p.batchesTotal)}%)` : `${duration(p.runningMs)} of ${duration(budget)}`;
+    const left = p.remainingMs === null ? '' : `, ${duration(p.remainingMs)} left`;
+    const done = (p.batchesTotal !== null ? `batches ${n(p.batchesDone)}/${n(p.batchesTotal)} (${Math.floor((100 * p.batchesDone) / p.batchesTotal)}%)` : `${duration(p.runningMs)} of ${duration(budget)}`) + left;
     const warned = p.warningBuckets > 0 ? `  warnings ${p.warningBuckets}` : '';
     const line = `runs ${n(p.runs)}  ${n(rate)} runs/s  buckets ${p.buckets}${warned}  coverage ${n(p.coverage)}  ${done}${p.minimizing > 0 ? `  minimizing ${p.minimizing}` : ''}`;
     if (term.live !== null) term.live(line);
@@ -197,6 +199,11 @@ function progressLine(term: Terminal, campaign: Campaign): (p: Progress) => void
       term.out(line);
     }
   };
+}
+
+/** When a campaign with `remainingMs` of running time left ends, said at epoch millisecond `now`: in how long, and at what time (UTC, to the minute). */
+export function endsAt(remainingMs: number, now: number): string {
+  return `ends in about ${duration(remainingMs)} (${new Date(now + remainingMs).toISOString().slice(0, 16).replace('T', ' ')} UTC)`;
 }
 
 /** Where an example was found: its scenario, its blocks per page when not 1, its seed. */

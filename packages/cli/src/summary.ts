@@ -43,6 +43,9 @@ export async function printSummary(store: Store, s: CampaignSummary, io: Io, opt
   io.out(`campaign ${c.id} ${state}`);
   const warned = s.warnings > 0 || s.warningBuckets > 0 ? `; ${plural(s.warnings, 'run')} warned, ${plural(s.warningBuckets, 'warning bucket')}` : '';
   io.out(`  ${plural(s.runs, 'run')} in ${duration(c.runningMs)}${rate}, ${n(s.failures)} failing, coverage ${n(s.coverage)}, ${plural(s.buckets, 'bucket')} (${s.minimized} minimized)${warned}`);
+  // A time budget not used up: what a resume would still run.
+  const budget = c.spec.timeBudgetMs;
+  if (budget !== null && c.state !== 'done' && budget > c.runningMs) io.out(`  time budget: ${duration(c.runningMs)} of ${duration(budget)} used, ${duration(budget - c.runningMs)} left`);
   io.out(`  results: ${options.where}`);
   if (options.browse != null) io.out(`  browse it: ${options.browse}`);
   const all = await store.buckets(c.id);

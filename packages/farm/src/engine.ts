@@ -11,7 +11,7 @@ import { batchAt, type Batch, type Campaign } from './campaign.js';
 import { FarmError } from './errors.js';
 import { InfraError, type Executor } from './executor.js';
 import { MINIMIZE_RUNS_MAX_DEFAULT, type MinimizeJob } from './minimize-job.js';
-import { ofLowestExample, type Bucket, type CampaignSummary } from './results.js';
+import { DoneSet, ofLowestExample, type Bucket, type CampaignSummary } from './results.js';
 import type { Store } from './store.js';
 
 export interface EngineOptions {
@@ -51,6 +51,12 @@ export interface Progress {
   minimizing: number;
   /** Running time of the campaign, all sessions. */
   runningMs: number;
+  /**
+   * Running time left, estimated: what is left of the time budget, or the
+   * batches left at this session's rate (the lesser when it has both); null
+   * when it has a seed range and no batch of this session has ended yet.
+   */
+  remainingMs: number | null;
   /** The buckets a batch just created (failures and warnings), when it did. */
   newBuckets: Bucket[];
 }
@@ -84,7 +90,7 @@ export async function runCampaign(store: Store, campaignId: string, executor: Ex
   if (campaign.state === 'done') return { summary: await store.summary(campaignId), endedBy: 'done' };
   campaign = await store.setState(campaignId, 'running', baseMs);
 
-  const done = new Set(await store.doneBatches(campaignId));
+  const done = DoneSet.of(await store.doneBatches(campaignId));
   const minimizeQueue: MinimizeJob[] = [];
   if (minimizeOn) for (const b of await store.buckets(campaignId)) if (needsMinimizing(b)) minimizeQueue.push(minimizeJobOf(campaign, b, runsMax));
   let nextIndex = 0;
@@ -97,8 +103,16 @@ export async function runCampaign(store: Store, campaignId: string, executor: Ex
   const retries = new Map<number, number>();
   const retryQueue: Batch[] = [];
   let sessionRuns = 0;
+  let sessionBatches = 0;
   let lastReport = 0;
 
+  /** See Progress.remainingMs; batchesLeft null when only the time budget ends the campaign. */
+  function remainingMs(batchesLeft: number | null, t: number): number | null {
+    const budget = campaign.spec.timeBudgetMs === null ? null : Math.max(0, campaign.spec.timeBudgetMs - runningMs());
+    const bySeeds = batchesLeft === null || sessionBatches === 0 ? null : (batchesLeft * (t - startedAt)) / sessionBatches;
+    if (budget === null) return bySeeds;
+    return bySeeds === null ? budget : Math.min(budget, bySeeds);
+  }
   const budgetLeft = () => campaign.spec.timeBudgetMs === null || runningMs() < campaign.spec.timeBudgetMs;
   const stopping = () => failure !== null || signal?.aborted === true;
 
@@ -106,14 +120,11 @@ export async function runCampaign(store: Store, campaignId: string, executor: Ex
     const again = retryQueue.shift();
     if (again !== undefined) return again;
     if (exhausted || !budgetLeft()) return null;
-    for (;;) {
-      const b = batchAt(campaign, nextIndex++);
-      if (b === null) {
-        exhausted = true;
-        return null;
-      }
-      if (!done.has(b.index)) return b;
-    }
+    // Past the batches done in one step: a campaign of days has millions, in a few ranges.
+    nextIndex = done.nextMissing(nextIndex);
+    const b = batchAt(campaign, nextIndex++);
+    if (b === null) exhausted = true;
+    return b;
   }
 
   async function progress(newBuckets: Bucket[]): Promise<void> {
@@ -137,6 +148,7 @@ export async function runCampaign(store: Store, campaignId: string, executor: Ex
       batchesTotal: s.batchesTotal,
       minimizing: minimizeQueue.length + minimizingNow,
       runningMs: runningMs(),
+      remainingMs: remainingMs(s.batchesTotal === null ? null : s.batchesTotal - s.batchesDone, t),
       newBuckets,
     });
   }
@@ -154,6 +166,7 @@ export async function runCampaign(store: Store, campaignId: string, executor: Ex
       throw e;
     }
     sessionRuns += r.runs;
+    sessionBatches++;
     done.add(b.index);
     const rec = await store.recordBatch(r, runningMs());
     if (minimizeOn) {
