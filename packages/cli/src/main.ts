@@ -95,6 +95,7 @@ function run(p: Parsed): number | Promise<number> {
       return import('./diff-command.js').then((m) => m.exportTestCommand(p, io));
     case 'bench':
       if (p.options.has('farm')) return import('./farm-throughput.js').then((m) => m.benchFarm(p, io));
+      if (p.options.has('soak')) return import('./bench-soak.js').then((m) => m.benchSoak(p, io));
       return import('./bench.js').then((m) => m.bench(p, io));
     case 'coordinator':
       return import('./farm-commands.js').then((m) => m.coordinatorCommand(p, io));

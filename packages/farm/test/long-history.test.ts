@@ -80,7 +80,7 @@ describe('samples thinned with age', () => {
       const [a, b] = [samples[i - 1]!, samples[i]!];
       expect(b.at).toBeGreaterThan(a.at);
       const age = newest.at - a.at;
-      let slot = SAMPLE_LIMITS.intervalMs;
+      let slot: number = SAMPLE_LIMITS.intervalMs;
       for (const tier of SAMPLE_LIMITS.tiers) if (age >= tier.olderThanMs + SAMPLE_LIMITS.tiers[0].intervalMs) slot = tier.intervalMs;
       expect(Math.floor(b.at / slot)).toBeGreaterThan(Math.floor(a.at / slot));
     }

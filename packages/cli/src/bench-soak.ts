@@ -1,0 +1,188 @@
+/**
+ * `pcfarm bench --soak`: a campaign that runs for weeks, shortened. It runs
+ * what `pcfarm fuzz --time-s N` runs (every strategy x every scenario x
+ * blocks per page 1, 2, 4 on a pool of worker threads, minimizing as it
+ * goes) and every interval records what a long campaign must keep bounded:
+ * the process's RSS, the journal's size and its compacted state's, the
+ * runs/s, and how long opening the results (what a resume and the dashboard
+ * read) and exporting the campaign take. At the end it projects the
+ * journal's size after 24 hours. Figures are reported, never enforced.
+ */
+import { mkdtempSync, statSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { SCENARIOS, STRATEGIES } from '@pcfarm/core';
+import { campaignSpec, EmbeddedStore, JOURNAL_LIMITS, RESULTS_FILE, runCampaign, ThreadPool, THREADS_MAX } from '@pcfarm/farm';
+import { checkOptions, noPositionals, wholeNumber, type Parsed } from './args.js';
+import { EXIT } from './exit.js';
+import { duration, markdownTable } from './format.js';
+import type { Io } from './io.js';
+import { OPTIONS } from './usage.js';
+
+/** The soak's defaults, in seconds: how long the campaign runs and how often it is measured. */
+export const SOAK_DEFAULTS = { timeS: 600, intervalS: 60 } as const;
+/** The targets of issue 20 (reported, never enforced). */
+export const SOAK_TARGETS = {
+  /** The journal after 24 hours on 2 cores, at most, in bytes. */
+  journalBytes24hMax: 50_000_000,
+  /** Opening the results (a resume, the dashboard) and exporting a campaign, each at most, in ms. */
+  openMsMax: 1000,
+} as const;
+
+const DAY_MS = 24 * 3600 * 1000;
+const MB = 1_000_000;
+
+/** One interval's figures. */
+export interface SoakSample {
+  /** Since the campaign started. */
+  elapsedMs: number;
+  runs: number;
+  /** Runs/s over the interval. */
+  runsPerSecond: number;
+  rssMB: number;
+  /** The journal file now (it grows between compactions), and its state compacted (the snapshots a compaction writes). */
+  journalBytes: number;
+  stateBytes: number;
+  compactions: number;
+  coverage: number;
+  buckets: number;
+  /** Opening the results read-only and reading the campaign's summary, done set, buckets and samples: what a resume and the dashboard read. */
+  openMs: number;
+  /** The campaign's snapshot as `campaign export` writes it. */
+  exportMs: number;
+}
+
+export interface SoakReport {
+  machine: { node: string; cpus: number; cpuModel: string };
+  threads: number;
+  timeS: number;
+  intervalS: number;
+  dir: string;
+  samples: SoakSample[];
+  /**
+   * The journal after 24 hours, projected: the state's growth over the
+   * second half of the soak carried on for a day (coverage grows ever more
+   * slowly, so this is high), times what the journal holds beside its state
+   * before it is compacted again (JOURNAL_LIMITS).
+   */
+  journalBytes24h: number;
+  stateBytes24h: number;
+}
+
+/** The size of a store's state compacted: the snapshot records a compaction would write. */
+async function stateBytes(store: EmbeddedStore): Promise<number> {
+  let bytes = 0;
+  for (const c of await store.listCampaigns()) bytes += JSON.stringify({ type: 'snapshot', snapshot: await store.snapshot(c.id) }).length + 1;
+  return bytes;
+}
+
+/** Run the soak: a time-budgeted campaign in `dir`, measured every intervalS. */
+export async function runSoak(timeS: number, intervalS: number, threads: number, dir: string, now: () => number, progress: (s: SoakSample) => void): Promise<SoakReport> {
+  const store = EmbeddedStore.open(dir);
+  const c = await store.createCampaign(campaignSpec({ name: 'bench --soak', strategies: [...STRATEGIES], scenarios: [...SCENARIOS], seedsPerCell: null, timeBudgetMs: timeS * 1000 }));
+  const pool = new ThreadPool({ threads });
+  const samples: SoakSample[] = [];
+  const t0 = now();
+  let last = { t: t0, runs: 0 };
+  let runs = 0;
+  const measure = async (): Promise<void> => {
+    const t = now();
+    const openedAt = now();
+    const reader = EmbeddedStore.open(dir, { readOnly: true });
+    const summary = await reader.summary(c.id);
+    await reader.doneBatches(c.id);
+    await reader.buckets(c.id);
+    await reader.samples(c.id);
+    const openMs = now() - openedAt;
+    const exportAt = now();
+    JSON.stringify(await reader.snapshot(c.id));
+    const exportMs = now() - exportAt;
+    const s: SoakSample = {
+      elapsedMs: t - t0,
+      runs: summary.runs,
+      runsPerSecond: t > last.t ? ((summary.runs - last.runs) * 1000) / (t - last.t) : 0,
+      rssMB: Math.round(process.memoryUsage().rss / MB),
+      journalBytes: statSync(join(dir, RESULTS_FILE)).size,
+      stateBytes: await stateBytes(store),
+      compactions: store.compactions,
+      coverage: summary.coverage,
+      buckets: summary.buckets,
+      openMs: Math.round(openMs),
+      exportMs: Math.round(exportMs),
+    };
+    last = { t, runs: summary.runs };
+    samples.push(s);
+    progress(s);
+  };
+  // Measured between batches, on the thread that records them: the campaign pauses for the measurement, as it would for a dashboard's request.
+  let due = t0 + intervalS * 1000;
+  let measuring: Promise<void> = Promise.resolve();
+  try {
+    await runCampaign(store, c.id, pool, {
+      onProgress: (p) => {
+        runs = p.runs;
+        if (now() < due) return;
+        due += intervalS * 1000;
+        measuring = measuring.then(measure);
+      },
+    });
+    await measuring;
+    // The end, unless the last interval's measurement was just now.
+    if (runs > last.runs && now() - last.t >= (intervalS * 1000) / 2) await measure();
+  } finally {
+    await pool.close();
+    await store.close();
+  }
+  return { machine: { node: process.version, cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? 'unknown' }, threads, timeS, intervalS, dir, samples, ...projection(samples) };
+}
+
+/** See SoakReport.journalBytes24h. */
+export function projection(samples: readonly SoakSample[]): { journalBytes24h: number; stateBytes24h: number } {
+  const end = samples[samples.length - 1];
+  if (end === undefined) return { journalBytes24h: 0, stateBytes24h: 0 };
+  const mid = samples.find((s) => s.elapsedMs >= end.elapsedMs / 2) ?? end;
+  const rate = end.elapsedMs > mid.elapsedMs ? (end.stateBytes - mid.stateBytes) / (end.elapsedMs - mid.elapsedMs) : 0;
+  const stateBytes24h = Math.round(end.stateBytes + Math.max(0, rate) * Math.max(0, DAY_MS - end.elapsedMs));
+  const journalBytes24h = Math.round(stateBytes24h + Math.max(JOURNAL_LIMITS.tailBytesMin, JOURNAL_LIMITS.tailPerCompacted * stateBytes24h));
+  return { journalBytes24h, stateBytes24h };
+}
+
+/** The report as BENCHMARKS.md records it. */
+export function formatSoak(r: SoakReport): string[] {
+  const mb = (b: number) => (b / MB).toFixed(2);
+  const lines = [`Soak: ${duration(r.timeS * 1000)} on ${r.threads} threads (${r.machine.cpus} cpus, ${r.machine.cpuModel}, node ${r.machine.node}), measured every ${duration(r.intervalS * 1000)}; results in ${r.dir}`, ''];
+  lines.push(
+    ...markdownTable(
+      ['time', 'runs', 'runs/s', 'RSS MB', 'journal MB', 'state MB', 'compactions', 'coverage', 'buckets', 'open ms', 'export ms'],
+      r.samples.map((s) => [duration(s.elapsedMs), String(s.runs), String(Math.round(s.runsPerSecond)), String(s.rssMB), mb(s.journalBytes), mb(s.stateBytes), String(s.compactions), String(s.coverage), String(s.buckets), String(s.openMs), String(s.exportMs)]),
+    ),
+  );
+  const end = r.samples[r.samples.length - 1];
+  const runs = end?.runs ?? 0;
+  lines.push('');
+  if (end !== undefined) lines.push(`Journal: ${mb(end.journalBytes)} MB after ${runs} runs (${((end.journalBytes * 1000) / Math.max(1, end.elapsedMs) / 1000).toFixed(2)} KB/s, ${(end.journalBytes / Math.max(1, runs)).toFixed(3)} bytes/run); state ${mb(end.stateBytes)} MB.`);
+  const openMax = Math.max(0, ...r.samples.map((s) => Math.max(s.openMs, s.exportMs)));
+  lines.push(`Projected after 24 hours: state ${mb(r.stateBytes24h)} MB, journal at most ${mb(r.journalBytes24h)} MB (target ${mb(SOAK_TARGETS.journalBytes24hMax)} MB: ${r.journalBytes24h <= SOAK_TARGETS.journalBytes24hMax ? 'met' : 'NOT met'}); open or export at most ${openMax} ms (target ${SOAK_TARGETS.openMsMax} ms: ${openMax <= SOAK_TARGETS.openMsMax ? 'met' : 'NOT met'}).`);
+  return lines;
+}
+
+/**
+ * pcfarm bench --soak [--time-s N] [--interval-s S] [--threads N]
+ * [--results DIR] [--json]: the soak, each interval's figures as a line as
+ * it goes, then the table. Exit 0 whatever the figures are.
+ */
+export async function benchSoak(p: Parsed, io: Io): Promise<number> {
+  checkOptions(p, OPTIONS.benchSoak);
+  noPositionals(p);
+  const timeS = wholeNumber('time-s', p.options.get('time-s'), SOAK_DEFAULTS.timeS, 1);
+  const intervalS = wholeNumber('interval-s', p.options.get('interval-s'), SOAK_DEFAULTS.intervalS, 1);
+  const threads = wholeNumber('threads', p.options.get('threads'), os.availableParallelism(), 1, THREADS_MAX);
+  const dir = p.options.get('results') ?? mkdtempSync(join(os.tmpdir(), 'pcfarm-soak-'));
+  const json = p.options.has('json');
+  const r = await runSoak(timeS, intervalS, threads, dir, () => io.now(), (s) => {
+    if (!json) io.out(`soak ${duration(s.elapsedMs)}: ${s.runs} runs, ${Math.round(s.runsPerSecond)} runs/s, RSS ${s.rssMB} MB, journal ${(s.journalBytes / MB).toFixed(2)} MB (state ${(s.stateBytes / MB).toFixed(2)} MB, ${s.compactions} compactions), open ${s.openMs} ms, export ${s.exportMs} ms`);
+  });
+  if (json) io.out(JSON.stringify(r, null, 2));
+  else for (const line of formatSoak(r)) io.out(line);
+  return EXIT.ok;
+}

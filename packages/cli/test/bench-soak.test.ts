@@ -1,0 +1,49 @@
+/**
+ * `pcfarm bench --soak`, shortened to seconds: it runs, measures each
+ * interval, and its journal is the results directory's, opened as a resume
+ * opens it. The figures themselves are BENCHMARKS.md's, never asserted.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EmbeddedStore } from '@pcfarm/farm';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { SoakReport } from '../src/bench-soak.js';
+
+const MAIN = fileURLToPath(new URL('../dist/pcfarm.mjs', import.meta.url));
+const dirs: string[] = [];
+
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('pcfarm bench --soak', () => {
+  it('--json: a sample each interval with the journal, RSS and open times, a 24-hour projection, and results a resume reads', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pcfarm-soak-test-'));
+    dirs.push(dir);
+    const r = spawnSync(process.execPath, [MAIN, 'bench', '--soak', '--time-s', '3', '--interval-s', '1', '--threads', '1', '--results', dir, '--json'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as SoakReport;
+    expect(report.samples.length).toBeGreaterThanOrEqual(2);
+    for (const s of report.samples) {
+      expect(s.journalBytes).toBeGreaterThan(0);
+      expect(s.stateBytes).toBeGreaterThan(0);
+      expect(s.rssMB).toBeGreaterThan(0);
+    }
+    const last = report.samples[report.samples.length - 1]!;
+    expect(report.journalBytes24h).toBeGreaterThanOrEqual(report.stateBytes24h);
+    const store = EmbeddedStore.open(dir);
+    const [c] = await store.listCampaigns();
+    expect(c?.state).toBe('done');
+    expect((await store.summary(c!.id)).runs).toBeGreaterThanOrEqual(last.runs);
+    await store.close();
+  });
+
+  it('refuses an option that is not its own, naming it', () => {
+    const r = spawnSync(process.execPath, [MAIN, 'bench', '--soak', '--workers', '2'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--workers/);
+  });
+});
