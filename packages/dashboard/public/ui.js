@@ -18,7 +18,11 @@ export function stateBadge(state, activity) {
 
 function progressOf(spec, c) {
   if (c.batchesTotal) return { frac: c.batchesDone / c.batchesTotal, text: `${fmtInt(c.batchesDone)} of ${fmtInt(c.batchesTotal)} batches` };
-  if (spec.timeBudgetMs) return { frac: Math.min(1, c.runningMs / spec.timeBudgetMs), text: `${fmtDuration(c.runningMs)} of ${fmtDuration(spec.timeBudgetMs)}` };
+  if (spec.timeBudgetMs) {
+    // A campaign of days says when it will end: what is left of its budget, running.
+    const left = spec.timeBudgetMs - c.runningMs;
+    return { frac: Math.min(1, c.runningMs / spec.timeBudgetMs), text: `${fmtDuration(c.runningMs)} of ${fmtDuration(spec.timeBudgetMs)}${left > 0 ? `, ${fmtDuration(left)} left` : ''}` };
+  }
   return { frac: 0, text: '' };
 }
 
