@@ -69,13 +69,6 @@ export interface SoakReport {
   stateBytes24h: number;
 }
 
-/** The size of a store's state compacted: the snapshot records a compaction would write. */
-async function stateBytes(store: EmbeddedStore): Promise<number> {
-  let bytes = 0;
-  for (const c of await store.listCampaigns()) bytes += JSON.stringify({ type: 'snapshot', snapshot: await store.snapshot(c.id) }).length + 1;
-  return bytes;
-}
-
 /** Run the soak: a time-budgeted campaign in `dir`, measured every intervalS. */
 export async function runSoak(timeS: number, intervalS: number, threads: number, dir: string, now: () => number, progress: (s: SoakSample) => void): Promise<SoakReport> {
   const store = EmbeddedStore.open(dir);
@@ -103,7 +96,7 @@ export async function runSoak(timeS: number, intervalS: number, threads: number,
       runsPerSecond: t > last.t ? ((summary.runs - last.runs) * 1000) / (t - last.t) : 0,
       rssMB: Math.round(process.memoryUsage().rss / MB),
       journalBytes: statSync(join(dir, RESULTS_FILE)).size,
-      stateBytes: await stateBytes(store),
+      stateBytes: store.stateBytes(),
       compactions: store.compactions,
       coverage: summary.coverage,
       buckets: summary.buckets,

@@ -11,13 +11,14 @@
  * record keeps only the coverage hashes that are new to the campaign, and
  * the journal is compacted: when the records appended since the last
  * compaction outgrow JOURNAL_LIMITS, the whole state is written as one
- * snapshot record per campaign (its done set as ranges, its coverage once)
- * to a file beside the journal, which then replaces it by a rename. A kill
- * before the rename leaves the old journal whole (the file beside it is
- * removed on the next open); after it, the new one is whole: either way
- * each batch is counted once or not at all. A writer also compacts when it
- * opens a journal, so a resume reads a snapshot and a short tail whatever
- * the campaign's age.
+ * snapshot record per campaign (its done set as ranges, its coverage once,
+ * as the gaps between its sorted hashes) to a file beside the journal,
+ * which then replaces it by a rename. A kill before the rename leaves the
+ * old journal whole (the file beside it is removed on the next open);
+ * after it, the new one is whole: either way each batch is counted once or
+ * not at all. A writer opening a journal compacts it too when its tail is
+ * due (or it is of an earlier version), so whatever the campaign's age a
+ * resume reads its snapshots and a tail of at most JOURNAL_LIMITS.
  */
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
@@ -26,7 +27,7 @@ import type { BatchResult } from './batch.js';
 import { newCampaign, upgradeCampaign, type Campaign, type CampaignSpec, type CampaignState } from './campaign.js';
 import { FarmError } from './errors.js';
 import type { Minimized } from './minimize-job.js';
-import { CampaignResults, ofLowestExample, upgradeBatchResult, upgradeMinimized, type Bucket, type CampaignSnapshot, type CampaignSummary, type DoneRanges, type RecordOutcome, type Sample } from './results.js';
+import { CampaignResults, decodeCoverage, encodeCoverage, ofLowestExample, upgradeBatchResult, upgradeMinimized, type Bucket, type CampaignSnapshot, type CampaignSummary, type DoneRanges, type RecordOutcome, type Sample } from './results.js';
 import { WORKER_SILENT_MS, type Store, type WorkerInfo } from './store.js';
 
 /** The journal's name under a results directory. */
@@ -65,7 +66,8 @@ export type JournalEntry =
   | { type: 'batch'; at: number; runningMs: number; result: BatchResult }
   | { type: 'minimized'; id: string; bucket: string; minimized: Minimized }
   | { type: 'delete'; id: string }
-  | { type: 'snapshot'; snapshot: CampaignSnapshot };
+  /** An import, or a compaction's: then its coverage is `coverage` (encodeCoverage), and the snapshot's list is empty. */
+  | { type: 'snapshot'; snapshot: CampaignSnapshot; coverage?: string };
 
 export interface EmbeddedStoreOptions {
   /** Only read: another process writes the journal; each query first reads what it appended. */
@@ -153,8 +155,7 @@ export class EmbeddedStore implements Store {
    */
   compact(): void {
     if (this.readOnly) throw new FarmError('ESTATE', `${this.file} is open read-only: only the process that writes it compacts it`);
-    const lines = [headerLine()];
-    for (const r of [...this.campaigns.values()].sort((a, b) => a.campaign.createdAt - b.campaign.createdAt)) lines.push(JSON.stringify({ type: 'snapshot', snapshot: r.snapshot() } satisfies JournalEntry));
+    const lines = this.compacted();
     const text = `${lines.join('\n')}\n`;
     const tmp = join(dirname(this.file), COMPACT_FILE);
     const fd = openSync(tmp, 'w');
@@ -173,6 +174,21 @@ export class EmbeddedStore implements Store {
     this.uncompacted = 0;
     this.compactedBytes = this.offset;
     this.compactions++;
+  }
+
+  /** The lines a compaction writes: a new header, and a snapshot per campaign, oldest first. */
+  private compacted(): string[] {
+    const lines = [headerLine()];
+    for (const r of [...this.campaigns.values()].sort((a, b) => a.campaign.createdAt - b.campaign.createdAt)) {
+      lines.push(JSON.stringify({ type: 'snapshot', snapshot: r.snapshot(false), coverage: encodeCoverage(r.coverage.sorted()) } satisfies JournalEntry));
+    }
+    return lines;
+  }
+
+  /** The bytes the journal would take compacted now: its state, without the records a compaction folds. */
+  stateBytes(): number {
+    if (this.readOnly) this.follow(false);
+    return Buffer.byteLength(`${this.compacted().join('\n')}\n`);
   }
 
   /** Compact when the records appended since the last compaction outgrow JOURNAL_LIMITS. */
@@ -311,7 +327,7 @@ export class EmbeddedStore implements Store {
         this.campaigns.delete(e.id);
         return;
       case 'snapshot':
-        this.campaigns.set(e.snapshot.campaign.id, CampaignResults.fromSnapshot(e.snapshot));
+        this.campaigns.set(e.snapshot.campaign.id, CampaignResults.fromSnapshot(e.snapshot, e.coverage === undefined ? undefined : decodeCoverage(e.coverage)));
         return;
       default:
         throw new Error(`unknown record type ${JSON.stringify((e as { type: unknown }).type)}`);

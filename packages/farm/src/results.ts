@@ -316,6 +316,105 @@ export class DoneSet {
   }
 }
 
+/**
+ * A campaign's coverage: the hashes a snapshot held as one sorted typed
+ * array, and those added since in a Set. A campaign of a million hashes
+ * opens by decoding one array, not by a million insertions, and holds 4
+ * bytes a hash rather than a Set entry's tens.
+ */
+export class CoverageSet {
+  private base = new Uint32Array(0);
+  private readonly added = new Set<number>();
+
+  /** The set of these hashes: ascending and distinct (what sorted() gives), or, with `unsorted`, any. */
+  static of(hashes: ArrayLike<number>, unsorted = false): CoverageSet {
+    const c = new CoverageSet();
+    if (!unsorted) c.base = Uint32Array.from(hashes);
+    else for (let i = 0; i < hashes.length; i++) c.add(hashes[i]!);
+    return c;
+  }
+
+  get size(): number {
+    return this.base.length + this.added.size;
+  }
+
+  has(h: number): boolean {
+    if (this.added.has(h)) return true;
+    let lo = 0;
+    let hi = this.base.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const v = this.base[mid]!;
+      if (v === h) return true;
+      if (v < h) lo = mid + 1;
+      else hi = mid;
+    }
+    return false;
+  }
+
+  add(h: number): void {
+    if (!this.has(h)) this.added.add(h);
+  }
+
+  /** Every hash, ascending; the ones added since are merged into the sorted array now. */
+  sorted(): Uint32Array {
+    if (this.added.size === 0) return this.base;
+    const more = Uint32Array.from(this.added).sort();
+    const merged = new Uint32Array(this.base.length + more.length);
+    let [i, j, k] = [0, 0, 0];
+    while (i < this.base.length && j < more.length) merged[k++] = this.base[i]! < more[j]! ? this.base[i++]! : more[j++]!;
+    while (i < this.base.length) merged[k++] = this.base[i++]!;
+    while (j < more.length) merged[k++] = more[j++]!;
+    this.base = merged;
+    this.added.clear();
+    return merged;
+  }
+}
+
+/**
+ * Ascending distinct hashes as a journal keeps them: the gaps between them
+ * as LEB128 varints, in base64. A campaign's hashes are spread over 32
+ * bits, so a gap takes 2 to 4 bytes where a JSON number takes 10 or 11.
+ */
+export function encodeCoverage(sorted: Uint32Array): string {
+  const out = Buffer.alloc(sorted.length * 5);
+  let at = 0;
+  let prev = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    let gap = sorted[i]! - prev;
+    prev = sorted[i]!;
+    while (gap >= 0x80) {
+      out[at++] = (gap & 0x7f) | 0x80;
+      gap = Math.floor(gap / 0x80);
+    }
+    out[at++] = gap;
+  }
+  return out.subarray(0, at).toString('base64');
+}
+
+/** The hashes encodeCoverage encoded; a RangeError when the text is not such an encoding. */
+export function decodeCoverage(text: string): Uint32Array {
+  const bytes = Buffer.from(text, 'base64');
+  const out = new Uint32Array(bytes.length);
+  let n = 0;
+  let prev = 0;
+  for (let at = 0; at < bytes.length; ) {
+    let gap = 0;
+    let scale = 1;
+    for (;;) {
+      const b = bytes[at++];
+      if (b === undefined || scale > 0x80 ** 4) throw new RangeError('coverage: a gap cut short');
+      gap += (b & 0x7f) * scale;
+      scale *= 0x80;
+      if (b < 0x80) break;
+    }
+    if ((n > 0 && gap === 0) || prev + gap > 0xffffffff) throw new RangeError('coverage: hashes not ascending 32-bit values');
+    prev += gap;
+    out[n++] = prev;
+  }
+  return out.slice(0, n);
+}
+
 /** The ranges of a list of indexes (any order, repeats ignored). */
 export function doneRangesOf(indexes: Iterable<number>): DoneRanges {
   const d = new DoneSet();
@@ -363,7 +462,7 @@ export class CampaignResults {
   steps = 0;
   failures = 0;
   warnings = 0;
-  readonly coverage = new Set<number>();
+  coverage = new CoverageSet();
   /** Failure and warning buckets by id. */
   readonly buckets = new Map<string, Bucket>();
   /** How many of them are warnings. */
@@ -457,7 +556,8 @@ export class CampaignResults {
     };
   }
 
-  snapshot(): CampaignSnapshot {
+  /** Everything of the campaign; without its coverage (an empty list) when the caller keeps coverage.sorted() its own way. */
+  snapshot(withCoverage = true): CampaignSnapshot {
     return {
       campaign: this.campaign,
       done: this.done.ranges(),
@@ -465,14 +565,14 @@ export class CampaignResults {
       steps: this.steps,
       failures: this.failures,
       warnings: this.warnings,
-      coverage: [...this.coverage].sort((a, b) => a - b),
+      coverage: withCoverage ? Array.from(this.coverage.sorted()) : [],
       buckets: [...this.buckets.values()],
       samples: this.samples.slice(),
     };
   }
 
-  /** Results from a snapshot, which an earlier pcfarm may have written (see upgradeSnapshot). */
-  static fromSnapshot(snapshot: CampaignSnapshot): CampaignResults {
+  /** Results from a snapshot, which an earlier pcfarm may have written (see upgradeSnapshot); `coverage`, when given, instead of the snapshot's (ascending). */
+  static fromSnapshot(snapshot: CampaignSnapshot, coverage?: Uint32Array): CampaignResults {
     const s = upgradeSnapshot(snapshot);
     const r = new CampaignResults({ ...s.campaign, spec: { ...s.campaign.spec } });
     r.done = DoneSet.of(s.done);
@@ -480,7 +580,7 @@ export class CampaignResults {
     r.steps = s.steps;
     r.failures = s.failures;
     r.warnings = s.warnings;
-    for (const h of s.coverage) r.coverage.add(h);
+    r.coverage = coverage !== undefined ? CoverageSet.of(coverage) : CoverageSet.of(s.coverage, true);
     for (const b of s.buckets) {
       r.buckets.set(b.id, structuredClone(b));
       if (b.severity === 'warning') r.warningBuckets++;

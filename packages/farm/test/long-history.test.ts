@@ -3,7 +3,7 @@
  * ranges, and samples thinned with age.
  */
 import { describe, expect, it } from 'vitest';
-import { addSample, checkSnapshot, campaignSpec, doneCount, doneIndexes, doneRangesOf, DoneSet, newCampaign, SAMPLE_LIMITS, samplesBound, type Sample } from '../dist/index.js';
+import { addSample, checkSnapshot, campaignSpec, CoverageSet, decodeCoverage, doneCount, doneIndexes, doneRangesOf, DoneSet, encodeCoverage, newCampaign, SAMPLE_LIMITS, samplesBound, type Sample } from '../dist/index.js';
 
 /** A deterministic stream of numbers in [0, 1). */
 function stream(seed: number): () => number {
@@ -61,6 +61,32 @@ describe('a done set kept as ranges', () => {
     expect(checkSnapshot({ ...snapshot, done: [[0, 2], [5, 5]] }, 'new.jsonl line 2').done).toEqual(doneRangesOf([5, 0, 1, 2]));
     expect(() => checkSnapshot({ ...snapshot, done: [[0, 4], [3, 5]] }, 'bad.jsonl line 2')).toThrow(/bad\.jsonl line 2: done must be ranges of batch indexes that do not overlap/);
     expect(() => checkSnapshot({ ...snapshot, done: [[4, 3]] }, 'bad.jsonl line 2')).toThrow(/done\[0\] must be a range \[first, last\]/);
+  });
+});
+
+describe('coverage kept once', () => {
+  it('a coverage set answers as a Set would, and sorted() merges what was added since into one ascending array', () => {
+    const next = stream(3);
+    const plain = new Set<number>();
+    for (let i = 0; i < 3000; i++) plain.add(Math.floor(next() * 2 ** 32));
+    const c = CoverageSet.of([...plain].slice(0, 1000), true);
+    c.sorted();
+    for (const h of [...plain].slice(500)) c.add(h);
+    expect(c.size).toBe(plain.size);
+    for (const h of plain) expect(c.has(h)).toBe(true);
+    expect(c.has(plain.size % 2 === 0 ? 12345 : 54321)).toBe(plain.has(plain.size % 2 === 0 ? 12345 : 54321));
+    expect([...c.sorted()]).toEqual([...plain].sort((a, b) => a - b));
+  });
+
+  it('encoded as gaps, decodes to the same hashes in about a third of the bytes of JSON, and a cut encoding is refused', () => {
+    const next = stream(11);
+    const hashes = Uint32Array.from(new Set(Array.from({ length: 20_000 }, () => Math.floor(next() * 2 ** 32)))).sort();
+    const edges = Uint32Array.from([0, 1, 127, 128, 0xffffffff]);
+    for (const sorted of [hashes, edges, new Uint32Array(0)]) expect(decodeCoverage(encodeCoverage(sorted))).toEqual(sorted);
+    const text = encodeCoverage(hashes);
+    expect(text.length).toBeLessThan(JSON.stringify([...hashes]).length / 2.5);
+    expect(() => decodeCoverage(Buffer.from([0x85, 0x80]).toString('base64'))).toThrow(/a gap cut short/);
+    expect(() => decodeCoverage(Buffer.from([5, 0]).toString('base64'))).toThrow(/not ascending/);
   });
 });
 
