@@ -111,7 +111,9 @@ export interface FleetReport {
   /** The step that recorded the most batches per second. */
   peak: { workers: number; batchesPerSecond: number; seedsPerSecond: number };
   /**
-   * At the median of the steps' CPU per seed: the worker cores (each
+   * At the CPU per seed of the peak step (the loaded farm, where results
+   * come faster than one at a time: a lightly loaded coordinator's cost per
+   * batch is higher, and matters to no one): the worker cores (each
    * WORKER_CPU_US_PER_SEED per seed) one core of coordinator, and one of
    * Redis, keep up with.
    */
@@ -121,7 +123,6 @@ export interface FleetReport {
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 function progress(what: string): void {
   if (process.stderr.isTTY) process.stderr.write(`\r\x1b[Kbench --farm --fleet: ${what}`);
@@ -381,8 +382,8 @@ export async function runFleetBench(o: FleetOptions): Promise<FleetReport> {
     progress('');
     if (process.stderr.isTTY) process.stderr.write('\r');
     const best = steps.reduce((a, b) => (b.batchesPerSecond > a.batchesPerSecond ? b : a));
-    const coordinatorUs = median(steps.map((s) => s.coordinatorCpuUsPerSeed));
-    const redisUs = median(steps.map((s) => s.redisCpuUsPerSeed));
+    const coordinatorUs = best.coordinatorCpuUsPerSeed;
+    const redisUs = best.redisCpuUsPerSeed;
     const cpus = os.cpus();
     return {
       mode: o.mode,
@@ -429,7 +430,7 @@ export function formatFleetBench(r: FleetReport): string[] {
     ),
     '',
     `peak: ${r.peak.batchesPerSecond.toLocaleString('en-US')} batches/s (${r.peak.seedsPerSecond.toLocaleString('en-US')} seeds/s) with ${r.peak.workers} simulated workers`,
-    `capacity at ${r.capacity.workerCpuUsPerSeed} us of worker CPU per seed: one coordinator core keeps up with ${r.capacity.workerCoresPerCoordinator} worker cores (${r.capacity.coordinatorCpuUsPerSeed} us/seed), one Redis core with ${r.capacity.workerCoresPerRedis} (${r.capacity.redisCpuUsPerSeed} us/seed)`,
+    `capacity at the peak, at ${r.capacity.workerCpuUsPerSeed} us of worker CPU per seed: one coordinator core keeps up with ${r.capacity.workerCoresPerCoordinator} worker cores (${r.capacity.coordinatorCpuUsPerSeed} us/seed), one Redis core with ${r.capacity.workerCoresPerRedis} (${r.capacity.redisCpuUsPerSeed} us/seed)`,
   ];
   const m = r.memory;
   if (m !== null) {

@@ -4,7 +4,7 @@
   Input:
     KEYS[1] campaigns zset
     KEYS[2] campaign hash
-    KEYS[3] done set
+    KEYS[3] done set (see includes/done.lua)
     KEYS[4] coverage set
     KEYS[5] buckets hash
     KEYS[6] minimized hash
@@ -13,7 +13,8 @@
 
     ARGV[1] id, ARGV[2] createdAt, ARGV[3] meta, ARGV[4] state, ARGV[5] runningMs,
     ARGV[6] runs, ARGV[7] steps, ARGV[8] failures, ARGV[9] warnings, ARGV[10] warning buckets,
-    then counted lists: done, coverage, (bucket id, JSON), (bucket id, minimized JSON), samples
+    then counted lists: done ranges (first, last; ascending, disjoint), coverage,
+    (bucket id, JSON), (bucket id, minimized JSON), samples
 
   Output:
     0 the id is taken; 1 imported
@@ -29,7 +30,18 @@ local function counted(each)
   i = i + 1
   for _ = 1, n do i = each(i) end
 end
-counted(function(j) redis.call('SADD', KEYS[3], ARGV[j]) return j + 1 end)
+-- The ranges from 0 on become doneBelow; the done set keeps only what lies past a gap.
+local below = 0
+counted(function(j)
+  local first, last = tonumber(ARGV[j]), tonumber(ARGV[j + 1])
+  if first <= below then
+    if last + 1 > below then below = last + 1 end
+  else
+    for x = first, last do redis.call('SADD', KEYS[3], x) end
+  end
+  return j + 2
+end)
+redis.call('HSET', KEYS[2], 'doneBelow', below)
 counted(function(j) redis.call('SADD', KEYS[4], ARGV[j]) return j + 1 end)
 counted(function(j) redis.call('HSET', KEYS[5], ARGV[j], ARGV[j + 1]) return j + 2 end)
 counted(function(j) redis.call('HSET', KEYS[6], ARGV[j], ARGV[j + 1]) return j + 2 end)

@@ -1,38 +1,44 @@
 --[[
-  What recording a batch reads, in one consistent view: the campaign's
-  fields, whether the batch is done, the counts a sample needs, the last
-  sample, the buckets the batch touches, and how many of its coverage
-  hashes are new.
+  What recording some batches of one campaign reads, in one consistent
+  view: the campaign's fields, which of the batches are done, the counts a
+  sample needs, the last sample, the buckets the batches touch, and how
+  many of their coverage hashes are new.
 
   Input:
     KEYS[1] campaign hash
-    KEYS[2] done set
+    KEYS[2] done set (see includes/done.lua)
     KEYS[3] coverage set
     KEYS[4] buckets hash
     KEYS[5] samples list
 
-    ARGV[1] batch index
-    ARGV[2] touched bucket count (n)
-    ARGV[3 .. 2+n] touched bucket ids
-    ARGV[3+n ..] coverage hashes
+    ARGV[1] batch count (b), then b batch indexes
+    then: touched bucket count (n), n touched bucket ids
+    then: coverage hashes (each once)
 
   Output:
-    {fields (meta, state, runningMs, runs, failures, rev, warningBuckets), done (0|1),
+    {fields (meta, state, runningMs, runs, failures, rev, warningBuckets), done (0|1 per batch),
      coverage count, bucket count, sample count, last sample, touched buckets' JSON, new hashes}
 ]]
+--- @include "done"
+
 local out = {}
 out[1] = redis.call('HMGET', KEYS[1], 'meta', 'state', 'runningMs', 'runs', 'failures', 'rev', 'warningBuckets')
-out[2] = redis.call('SISMEMBER', KEYS[2], ARGV[1])
+local below = doneBelow(KEYS[1])
+local b = tonumber(ARGV[1])
+local done = {}
+for i = 1, b do done[i] = isDone(below, KEYS[2], tonumber(ARGV[1 + i])) and 1 or 0 end
+out[2] = done
 out[3] = redis.call('SCARD', KEYS[3])
 out[4] = redis.call('HLEN', KEYS[4])
 out[5] = redis.call('LLEN', KEYS[5])
 out[6] = redis.call('LINDEX', KEYS[5], -1)
-local n = tonumber(ARGV[2])
+local at = 2 + b
+local n = tonumber(ARGV[at])
 local touched = {}
-for i = 1, n do touched[i] = redis.call('HGET', KEYS[4], ARGV[2 + i]) end
+for i = 1, n do touched[i] = redis.call('HGET', KEYS[4], ARGV[at + i]) end
 out[7] = touched
 local fresh = 0
-for i = 3 + n, #ARGV do
+for i = at + n + 1, #ARGV do
   if redis.call('SISMEMBER', KEYS[3], ARGV[i]) == 0 then fresh = fresh + 1 end
 end
 out[8] = fresh

@@ -1,12 +1,14 @@
 --[[
-  Record a batch's result once: add its index to the done set and apply
-  the counts, buckets, sample and coverage that the caller folded from
-  read-for-record's view, only if the index was not done and the campaign
-  did not change since that read (its rev).
+  Record some batches of one campaign once: mark their indexes done and
+  apply the counts, buckets, sample and coverage that the caller folded
+  from read-for-record's view, only if the campaign did not change since
+  that read (its rev, which every recording moves: so none of the batches
+  was recorded meanwhile). Every batch given leaves the queued set, done
+  before or not.
 
   Input:
     KEYS[1] campaign hash
-    KEYS[2] done set
+    KEYS[2] done set (see includes/done.lua)
     KEYS[3] queued set (batches handed out, not yet recorded)
     KEYS[4] coverage set
     KEYS[5] buckets hash
@@ -14,39 +16,47 @@
     KEYS[7] minimized hash
 
     ARGV[1]  rev the fold read
-    ARGV[2]  batch index
-    ARGV[3]  runs
-    ARGV[4]  steps
-    ARGV[5]  failing runs
-    ARGV[6]  runs that warned
-    ARGV[7]  new warning buckets
-    ARGV[8]  runningMs
-    ARGV[9]  sample op: 'push' or 'set' (replace the last)
-    ARGV[10] sample JSON
-    ARGV[11] thin from (0: no thinning), ARGV[12] thinned count (t), then t thinned samples
-    then: bucket count (b), b pairs (id, JSON)
+    ARGV[2]  batch count (b), then b batch indexes (the ones done at the read are not recorded again)
+    then, from i = 3 + b:
+    ARGV[i]     runs
+    ARGV[i+1]   steps
+    ARGV[i+2]   failing runs
+    ARGV[i+3]   runs that warned
+    ARGV[i+4]   new warning buckets
+    ARGV[i+5]   runningMs
+    ARGV[i+6]   sample op: 'push' or 'set' (replace the last)
+    ARGV[i+7]   sample JSON
+    ARGV[i+8]   thin from (0: no thinning), ARGV[i+9] thinned count (t), then t thinned samples
+    then: bucket count (u), u pairs (id, JSON)
     then: stale count (s), s bucket ids whose lowest example changed (their minimized reproducer goes)
     then: coverage hashes
 
   Output:
     -2 no such campaign; -1 the campaign changed since the read (fold again);
-     0 already recorded; 1 recorded
+     0 every batch was recorded before; 1 recorded
 ]]
+--- @include "done"
+
 if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
-redis.call('SREM', KEYS[3], ARGV[2])
-if redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 1 then return 0 end
+local b = tonumber(ARGV[2])
+for j = 3, 2 + b do redis.call('SREM', KEYS[3], ARGV[j]) end
 if redis.call('HGET', KEYS[1], 'rev') ~= ARGV[1] then return -1 end
-redis.call('SADD', KEYS[2], ARGV[2])
-redis.call('HINCRBY', KEYS[1], 'runs', ARGV[3])
-redis.call('HINCRBY', KEYS[1], 'steps', ARGV[4])
-redis.call('HINCRBY', KEYS[1], 'failures', ARGV[5])
-redis.call('HINCRBY', KEYS[1], 'warnings', ARGV[6])
-redis.call('HINCRBY', KEYS[1], 'warningBuckets', ARGV[7])
-if tonumber(ARGV[8]) > tonumber(redis.call('HGET', KEYS[1], 'runningMs') or '0') then redis.call('HSET', KEYS[1], 'runningMs', ARGV[8]) end
-if ARGV[9] == 'set' then redis.call('LSET', KEYS[6], -1, ARGV[10]) else redis.call('RPUSH', KEYS[6], ARGV[10]) end
-local keep = tonumber(ARGV[11])
-local thinned = tonumber(ARGV[12])
-local i = 13
+local fresh = 0
+for j = 3, 2 + b do
+  if markDone(KEYS[1], KEYS[2], tonumber(ARGV[j])) then fresh = fresh + 1 end
+end
+if fresh == 0 then return 0 end
+local i = 3 + b
+redis.call('HINCRBY', KEYS[1], 'runs', ARGV[i])
+redis.call('HINCRBY', KEYS[1], 'steps', ARGV[i + 1])
+redis.call('HINCRBY', KEYS[1], 'failures', ARGV[i + 2])
+redis.call('HINCRBY', KEYS[1], 'warnings', ARGV[i + 3])
+redis.call('HINCRBY', KEYS[1], 'warningBuckets', ARGV[i + 4])
+if tonumber(ARGV[i + 5]) > tonumber(redis.call('HGET', KEYS[1], 'runningMs') or '0') then redis.call('HSET', KEYS[1], 'runningMs', ARGV[i + 5]) end
+if ARGV[i + 6] == 'set' then redis.call('LSET', KEYS[6], -1, ARGV[i + 7]) else redis.call('RPUSH', KEYS[6], ARGV[i + 7]) end
+local keep = tonumber(ARGV[i + 8])
+local thinned = tonumber(ARGV[i + 9])
+i = i + 10
 if keep > 0 then
   redis.call('LTRIM', KEYS[6], keep, -1)
   for j = i + thinned - 1, i, -1 do redis.call('LPUSH', KEYS[6], ARGV[j]) end

@@ -41,7 +41,7 @@ import { auditJobId, batchJobId, batchQueueName, minimizeJobId, minimizeQueueNam
 import { readInboxEntry, type InboxEntry } from './inbox.js';
 import { MINIMIZE_RUNS_MAX_DEFAULT, type Minimized, type MinimizeJob } from './minimize-job.js';
 import { REDIS_PREFIX_DEFAULT, RedisStore } from './redis-store.js';
-import type { Bucket } from './results.js';
+import type { Bucket, RecordOutcome } from './results.js';
 
 export interface CoordinatorOptions {
   /** Key and queue prefix of the farm; default REDIS_PREFIX_DEFAULT. */
@@ -84,6 +84,9 @@ export const COORDINATOR_DEFAULTS = {
   retryBackoffMs: 1_000,
   refusedRetryMs: 5_000,
 } as const;
+
+/** A posted result of a batch or of its audit rerun. */
+type ResultEntry = Extract<InboxEntry, { kind: 'batch' | 'audit' }>;
 
 /** Inbox entries (and failed jobs) taken per read, and reads per round (so a round always ends). */
 const DRAIN_PAGE = 200;
@@ -385,61 +388,99 @@ export class Coordinator {
   private async drainInbox(): Promise<void> {
     for (let page = 0; page < DRAIN_PAGES_MAX; page++) {
       const entries = await this.books.inbox(DRAIN_PAGE);
-      for (const text of entries) await this.inboxEntry(text);
+      await this.inboxPage(entries);
       if (entries.length > 0) await this.books.dropFromInbox(this.id, entries.length);
       if (entries.length < DRAIN_PAGE) return;
     }
   }
 
-  private async inboxEntry(text: string): Promise<void> {
-    const e = readInboxEntry(text);
-    if ('wrong' in e) {
-      this.log(`dropped an inbox entry that is no result of a job (${e.wrong}): ${text.slice(0, 120)}`);
-      return;
+  /**
+   * A page of the inbox: the batch results of each campaign recorded
+   * together (one read and one write in Redis for all of them, which is
+   * most of what a batch costs the coordinator), then the audit reruns and
+   * minimizations one by one. An audit's rerun is queued only once its
+   * batch is recorded, so it never comes before it.
+   */
+  private async inboxPage(texts: readonly string[]): Promise<void> {
+    const batches = new Map<string, { c: Campaign; entries: ResultEntry[] }>();
+    const rest: InboxEntry[] = [];
+    for (const text of texts) {
+      const e = readInboxEntry(text);
+      if ('wrong' in e) {
+        this.log(`dropped an inbox entry that is no result of a job (${e.wrong}): ${text.slice(0, 120)}`);
+        continue;
+      }
+      if (e.kind !== 'batch') {
+        rest.push(e);
+        continue;
+      }
+      const c = await this.resultCampaign(e);
+      if (c === null) continue;
+      const group = batches.get(c.id) ?? { c, entries: [] };
+      group.entries.push(e);
+      batches.set(c.id, group);
     }
-    if (e.kind === 'minimize') {
-      await this.minimizedPosted(e);
-      return;
+    for (const { c, entries } of batches.values()) await this.recordResults(c, entries);
+    for (const e of rest) {
+      if (e.kind === 'minimize') {
+        await this.minimizedPosted(e);
+        continue;
+      }
+      const c = await this.resultCampaign(e);
+      if (c !== null) await this.auditCompleted(c, e.worker, e.result);
     }
+  }
+
+  /**
+   * The campaign of a posted batch or audit result when the result is that
+   * batch of it (else a farm bug, kept, and null); null too when the
+   * campaign was deleted while the batch ran.
+   */
+  private async resultCampaign(e: ResultEntry): Promise<Campaign | null> {
     const r = e.result;
     const c = await this.campaign(r.campaignId);
-    // Its campaign was deleted while the batch ran.
-    if (c === null) return;
+    if (c === null) return null;
     const want = batchAt(c, r.index);
     const wantId = want === null ? null : e.kind === 'audit' ? auditJobId(c.id, r.index) : batchJobId(c.id, r.index);
     const itsBatch =
       want !== null && r.batch === batchIdentity(want) && e.jobId === wantId && r.strategy === want.strategy && r.scenario === want.scenario && r.blocksPerPage === want.blocksPerPage && r.seedStart === want.seedStart && r.runs === want.seedCount;
-    if (!itsBatch) {
-      await this.farmBug(c, {
-        kind: 'identity',
-        batch: r.index,
-        bucketId: null,
-        message: `job ${e.jobId} (worker ${e.worker}) posted a result that is not batch ${r.index} of campaign ${c.id}${want === null ? ' (the campaign has no such batch)' : ` (seeds ${r.seedStart}.., ${r.runs} runs of ${r.strategy} x ${r.scenario}; the batch is seeds ${want.seedStart}.., ${want.seedCount} runs of ${want.strategy} x ${want.scenario})`}: not counted`,
-        details: [],
-      });
-      return;
-    }
-    if (e.kind === 'audit') {
-      await this.auditCompleted(c, e.worker, r);
-      return;
-    }
-    const rec = await this.recordBatch(c, r);
-    if (rec === null || !rec.recorded) return;
-    for (const b of rec.newBuckets) this.log(`campaign ${c.id}: new ${b.severity === 'warning' ? 'warning ' : ''}bucket ${b.id}: ${b.title}`);
-    if (this.o.minimize) for (const b of [...rec.newBuckets, ...rec.lowered]) if (needsMinimizing(b)) await this.queueMinimize(c, b);
-    if (auditSelected(r.index, this.o.auditOneIn)) {
-      await this.books.addPendingAudit(c.id, r.index, { worker: e.worker, record: auditRecordOf(r) });
-      await this.queueAudit(c, r.index, e.worker);
-    }
+    if (itsBatch) return c;
+    await this.farmBug(c, {
+      kind: 'identity',
+      batch: r.index,
+      bucketId: null,
+      message: `job ${e.jobId} (worker ${e.worker}) posted a result that is not batch ${r.index} of campaign ${c.id}${want === null ? ' (the campaign has no such batch)' : ` (seeds ${r.seedStart}.., ${r.runs} runs of ${r.strategy} x ${r.scenario}; the batch is seeds ${want.seedStart}.., ${want.seedCount} runs of ${want.strategy} x ${want.scenario})`}: not counted`,
+      details: [],
+    });
+    return null;
   }
 
-  private async recordBatch(c: Campaign, r: BatchResult) {
+  /** Record checked batch results of one campaign; then the minimizations of the buckets they made or lowered, and the audits they were picked for. */
+  private async recordResults(c: Campaign, entries: readonly ResultEntry[]): Promise<void> {
+    let outcomes: RecordOutcome[];
     try {
-      return await this.store.recordBatch(r, c.runningMs);
+      outcomes = await this.store.recordBatches(
+        entries.map((e) => e.result),
+        c.runningMs,
+      );
     } catch (e) {
-      if (e instanceof FarmError && e.code === 'ENOCAMPAIGN') return null;
+      // Its campaign was deleted meanwhile.
+      if (e instanceof FarmError && e.code === 'ENOCAMPAIGN') return;
       throw e;
     }
+    // A bucket made by one batch and lowered by another of the page is minimized once, from its lowest example after both.
+    const minimize = new Map<string, Bucket>();
+    for (const [k, rec] of outcomes.entries()) {
+      if (!rec.recorded) continue;
+      for (const b of rec.newBuckets) this.log(`campaign ${c.id}: new ${b.severity === 'warning' ? 'warning ' : ''}bucket ${b.id}: ${b.title}`);
+      for (const b of [...rec.newBuckets, ...rec.lowered]) minimize.set(b.id, b);
+      const e = entries[k]!;
+      if (auditSelected(e.result.index, this.o.auditOneIn)) {
+        await this.books.addPendingAudit(c.id, e.result.index, { worker: e.worker, record: auditRecordOf(e.result) });
+        await this.queueAudit(c, e.result.index, e.worker);
+      }
+    }
+    if (this.o.minimize) for (const b of minimize.values()) if (needsMinimizing(b)) await this.queueMinimize(c, b);
   }
 
   private async auditCompleted(c: Campaign, rerunBy: string, r: BatchResult): Promise<void> {

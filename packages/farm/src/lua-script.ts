@@ -1,7 +1,9 @@
 /**
  * The farm's Lua scripts: each a file of packages/farm/lua/ whose header
  * names its KEYS and ARGV (as BullMQ's own scripts do), read once and run
- * by its SHA1, loaded again when Redis lost it (after a restart).
+ * by its SHA1, loaded again when Redis lost it (after a restart). A line
+ * `--- @include "NAME"` is replaced by lua/includes/NAME.lua: what several
+ * scripts share (how the done batches are kept) is written once.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -10,13 +12,20 @@ import type { Redis } from 'ioredis';
 /** The scripts' folder: beside dist/ and src/ alike, so the built package and the sources read the same files. */
 const LUA_DIR = new URL('../lua/', import.meta.url);
 
+const INCLUDE = /^--- @include "([\w-]+)"$/gm;
+
+/** A script's text with its includes in place. */
+function withIncludes(source: string): string {
+  return source.replace(INCLUDE, (_, name: string) => readFileSync(new URL(`includes/${name}.lua`, LUA_DIR), 'utf8'));
+}
+
 export class LuaScript {
   private readonly source: string;
   private readonly sha: string;
 
   /** The script `lua/NAME.lua`. */
   constructor(readonly name: string) {
-    this.source = readFileSync(new URL(`${name}.lua`, LUA_DIR), 'utf8');
+    this.source = withIncludes(readFileSync(new URL(`${name}.lua`, LUA_DIR), 'utf8'));
     this.sha = createHash('sha1').update(this.source).digest('hex');
   }
 

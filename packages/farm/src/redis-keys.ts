@@ -3,8 +3,10 @@
  * prefix: `campaigns` (zset id -> createdAt) and `campaigns:rev` (a counter
  * bumped when one is created, imported, deleted or changes state); per
  * campaign `c:ID` (hash: meta, state, runningMs, runs, steps, failures,
- * warnings, warningBuckets, rev, cursor, audit counts), `c:ID:done` and
- * `c:ID:cov` (sets: batch indexes, coverage hashes), `c:ID:buckets` and
+ * warnings, warningBuckets, rev, cursor, doneBelow, audit counts),
+ * `c:ID:done` (set: the done batch indexes at or above doneBelow, every
+ * one below it being done; see lua/includes/done.lua) and `c:ID:cov` (set:
+ * coverage hashes), `c:ID:buckets` and
  * `c:ID:min` (hashes bucket id -> JSON; a minimized reproducer kept apart),
  * `c:ID:samples` (list), and the coordinator's `c:ID:queued` (batches
  * handed out, not yet recorded), `c:ID:audit` (pending audits),

@@ -26,7 +26,7 @@ import { LUA } from './lua-script.js';
 import type { Minimized } from './minimize-job.js';
 import { connectRedis, type RedisConnectOptions } from './redis-connection.js';
 import { FarmKeys, REDIS_PREFIX_DEFAULT } from './redis-keys.js';
-import { addSample, bucketId as bucketIdOf, CampaignResults, SAMPLE_LIMITS, upgradeBucket, type Bucket, type CampaignSnapshot, type CampaignSummary, type RecordOutcome, type Sample } from './results.js';
+import { bucketId as bucketIdOf, CampaignResults, doneRangesOf, DoneSet, sampleStep, thinSamples, upgradeBucket, type Bucket, type CampaignSnapshot, type CampaignSummary, type DoneRanges, type RecordOutcome, type Sample } from './results.js';
 import { WORKER_SILENT_MS, type Store, type WorkerInfo } from './store.js';
 
 export { REDIS_PREFIX_DEFAULT };
@@ -143,26 +143,45 @@ export class RedisStore implements Store {
   }
 
   async recordBatch(result: BatchResult, runningMs: number): Promise<RecordOutcome> {
-    const id = result.campaignId;
+    return (await this.recordBatches([result], runningMs))[0]!;
+  }
+
+  /**
+   * Record results of one campaign together, each exactly once: one read
+   * and one write for all of them (what the coordinator does with a page of
+   * its inbox), the outcomes in the order given. A result whose batch was
+   * recorded before, or is given twice, comes out not recorded.
+   */
+  async recordBatches(results: readonly BatchResult[], runningMs: number): Promise<RecordOutcome[]> {
+    const none = (): RecordOutcome => ({ recorded: false, newBuckets: [], lowered: [] });
+    if (results.length === 0) return [];
+    const id = results[0]!.campaignId;
+    if (results.some((r) => r.campaignId !== id)) throw new RangeError(`recordBatches records the results of one campaign at a time, not of ${id} and others`);
     const k = this.keys;
-    const touched = [...new Set([...result.failures, ...result.warnings].map((h) => bucketIdOf(h.title)))];
+    const indexes = [...new Set(results.map((r) => r.index))];
+    const touchedBy = (rs: readonly BatchResult[]) => [...new Set(rs.flatMap((r) => [...r.failures, ...r.warnings].map((h) => bucketIdOf(h.title))))];
+    const touched = touchedBy(results);
+    const coverage = [...new Set(results.flatMap((r) => r.coverage))];
     for (let attempt = 0; attempt < RECORD_ATTEMPTS_MAX; attempt++) {
       // One script: a consistent view of everything the fold reads, with the rev it must still hold at the write.
-      const rows = (await LUA.readForRecord.run(this.redis, [k.campaign(id), k.done(id), k.coverage(id), k.buckets(id), k.samples(id)], [result.index, touched.length, ...touched, ...result.coverage])) as unknown[];
+      const rows = (await LUA.readForRecord.run(this.redis, [k.campaign(id), k.done(id), k.coverage(id), k.buckets(id), k.samples(id)], [indexes.length, ...indexes, touched.length, ...touched, ...coverage])) as unknown[];
       const fields = rows[0] as (string | null)[];
       if (fields[0] === null) throw this.noCampaign(id);
-      if (rows[1] === 1) {
-        await this.redis.srem(k.queued(id), result.index);
-        return { recorded: false, newBuckets: [], lowered: [] };
+      const doneBefore = new Set(indexes.filter((_, i) => (rows[1] as number[])[i] === 1));
+      const fresh = results.filter((r) => !doneBefore.has(r.index));
+      if (fresh.length === 0) {
+        await this.redis.srem(k.queued(id), ...indexes);
+        return results.map(none);
       }
       const campaign = this.campaignOf(id, fields);
       // A sample counts failure buckets: every bucket but the warnings.
-      const [coverageBefore, bucketsBefore, samplesBefore] = [rows[2] as number, (rows[3] as number) - num(fields[6]), rows[4] as number];
+      const [coverageBefore, bucketsBefore] = [rows[2] as number, (rows[3] as number) - num(fields[6])];
       const lastSample = rows[5] === null ? null : (JSON.parse(rows[5] as string) as Sample);
       const stored = rows[6] as (string | null)[];
+      // The hashes of the batches done before are in the set: every new one is of a fresh batch.
       const coverageNew = rows[7] as number;
 
-      // Fold with the embedded store's own code, over just the buckets this batch touches.
+      // Fold with the embedded store's own code, over just the buckets these batches touch.
       const part = new CampaignResults(campaign);
       stored.forEach((json) => {
         if (json === null) return;
@@ -170,39 +189,39 @@ export class RedisStore implements Store {
         part.buckets.set(b.id, b);
       });
       const at = this.now();
-      const outcome = part.apply(result, at, runningMs);
-      const newWarningBuckets = outcome.newBuckets.filter((b) => b.severity === 'warning').length;
+      // In the order given: a batch given twice is recorded at its first place.
+      const outcomes = results.map((r) => (doneBefore.has(r.index) ? none() : part.apply(r, at, runningMs)));
+      const created = outcomes.flatMap((o) => o.newBuckets);
+      const newWarningBuckets = created.filter((b) => b.severity === 'warning').length;
+      const lowered = [...new Set(outcomes.flatMap((o) => o.lowered.map((b) => b.id)))];
       const sample: Sample = {
         at,
         runningMs: part.campaign.runningMs,
-        runs: num(fields[3]) + result.runs,
+        runs: num(fields[3]) + part.runs,
         failures: num(fields[4]) + part.failures,
         coverage: coverageBefore + coverageNew,
-        buckets: bucketsBefore + outcome.newBuckets.length - newWarningBuckets,
+        buckets: bucketsBefore + created.length - newWarningBuckets,
       };
-      // addSample decides between replacing the last sample and appending one, and thins a full history.
-      const window = lastSample === null ? [] : [lastSample];
-      addSample(window, sample);
-      const op = lastSample !== null && window.length === 1 ? 'set' : 'push';
-      const written = window[window.length - 1]!;
+      // The embedded store's sampling (addSample): replace the last sample or append one, and now and then thin the older ones.
+      const { op, sample: written, thin } = sampleStep(lastSample, sample);
       let keepFrom = 0;
       let thinned: Sample[] = [];
-      if (op === 'push' && samplesBefore + 1 > SAMPLE_LIMITS.samplesMax) {
-        keepFrom = (samplesBefore + 1) >> 1;
-        const head = (await this.redis.lrange(k.samples(id), 0, keepFrom - 1)).map((s) => JSON.parse(s) as Sample);
-        thinned = head.filter((_, i) => i % 2 === 0);
+      if (thin) {
+        const history = (await this.redis.lrange(k.samples(id), 0, -1)).map((s) => JSON.parse(s) as Sample);
+        ({ keepFrom, thinned } = thinSamples([...history, written]));
       }
       const bucketArgs: string[] = [];
-      for (const bid of touched) {
+      for (const bid of touchedBy(fresh)) {
         const { minimized: _minimized, ...rest } = part.buckets.get(bid)!;
         bucketArgs.push(bid, JSON.stringify(rest));
       }
       const r = Number(
         await LUA.recordBatch.run(this.redis, [k.campaign(id), k.done(id), k.queued(id), k.coverage(id), k.buckets(id), k.samples(id), k.minimized(id)], [
           fields[5] ?? '0',
-          result.index,
-          result.runs,
-          result.steps,
+          indexes.length,
+          ...indexes,
+          part.runs,
+          part.steps,
           part.failures,
           part.warnings,
           newWarningBuckets,
@@ -212,24 +231,25 @@ export class RedisStore implements Store {
           keepFrom,
           thinned.length,
           ...thinned.map((s) => JSON.stringify(s)),
-          touched.length,
+          bucketArgs.length / 2,
           ...bucketArgs,
-          // A bucket whose lowest example this batch lowered loses its reproducer: it is minimized again from the new one.
-          outcome.lowered.length,
-          ...outcome.lowered.map((b) => b.id),
-          ...result.coverage,
+          // A bucket whose lowest example a batch lowered loses its reproducer: it is minimized again from the new one.
+          lowered.length,
+          ...lowered,
+          ...new Set(fresh.flatMap((x) => x.coverage)),
         ]),
       );
       if (r === -2) throw this.noCampaign(id);
-      if (r === 0) return { recorded: false, newBuckets: [], lowered: [] };
-      if (r === 1) return outcome;
+      if (r === 0) return results.map(none);
+      if (r === 1) return outcomes;
     }
-    throw new FarmError('ESTATE', `could not record batch ${result.index} of campaign ${id}: it kept changing under ${RECORD_ATTEMPTS_MAX} attempts`);
+    throw new FarmError('ESTATE', `could not record batches ${indexes.slice(0, 8).join(', ')}${indexes.length > 8 ? ', ...' : ''} of campaign ${id}: the campaign kept changing under ${RECORD_ATTEMPTS_MAX} attempts`);
   }
 
-  async doneBatches(id: string): Promise<number[]> {
-    await this.getCampaign(id);
-    return (await this.redis.smembers(this.keys.done(id))).map(Number).sort((a, b) => a - b);
+  async doneBatches(id: string): Promise<DoneRanges> {
+    const [f, members] = await this.redis.multi().hmget(this.keys.campaign(id), 'meta', 'state', 'doneBelow').smembers(this.keys.done(id)).exec().then(execResults);
+    this.campaignOf(id, f as (string | null)[]);
+    return doneRangesIn(num((f as (string | null)[])[2]), members as string[]);
   }
 
   async summary(id: string): Promise<CampaignSummary> {
@@ -237,7 +257,7 @@ export class RedisStore implements Store {
     const rows = execResults(
       await this.redis
         .multi()
-        .hmget(k.campaign(id), 'meta', 'state', 'runningMs', 'runs', 'steps', 'failures', 'warnings', 'warningBuckets')
+        .hmget(k.campaign(id), 'meta', 'state', 'runningMs', 'runs', 'steps', 'failures', 'warnings', 'warningBuckets', 'doneBelow')
         .scard(k.done(id))
         .scard(k.coverage(id))
         .hlen(k.buckets(id))
@@ -253,7 +273,7 @@ export class RedisStore implements Store {
       steps: num(f[4]),
       failures: num(f[5]),
       warnings: num(f[6]),
-      batchesDone: rows[1] as number,
+      batchesDone: num(f[8]) + (rows[1] as number),
       batchesTotal: batchCount(campaign.spec),
       seedsTotal: seedCount(campaign.spec),
       coverage: rows[2] as number,
@@ -292,7 +312,7 @@ export class RedisStore implements Store {
     const rows = execResults(
       await this.redis
         .multi()
-        .hmget(k.campaign(id), 'meta', 'state', 'runningMs', 'runs', 'steps', 'failures', 'warnings')
+        .hmget(k.campaign(id), 'meta', 'state', 'runningMs', 'runs', 'steps', 'failures', 'warnings', 'doneBelow')
         .smembers(k.done(id))
         .smembers(k.coverage(id))
         .hgetall(k.buckets(id))
@@ -304,7 +324,7 @@ export class RedisStore implements Store {
     const ints = (xs: unknown) => (xs as string[]).map(Number).sort((a, b) => a - b);
     return {
       campaign: this.campaignOf(id, f),
-      done: ints(rows[1]),
+      done: doneRangesIn(num(f[7]), rows[1] as string[]),
       runs: num(f[3]),
       steps: num(f[4]),
       failures: num(f[5]),
@@ -327,7 +347,8 @@ export class RedisStore implements Store {
     const state: CampaignState = c.state === 'running' ? 'stopped' : c.state;
     const warningBuckets = s.buckets.filter((b) => b.severity === 'warning').length;
     const args: (string | number)[] = [c.id, c.createdAt, JSON.stringify(meta), state, c.runningMs, s.runs, s.steps, s.failures, s.warnings, warningBuckets];
-    args.push(s.done.length, ...s.done, s.coverage.length, ...s.coverage);
+    const done = DoneSet.of(s.done).ranges();
+    args.push(done.length, ...done.flat(), s.coverage.length, ...s.coverage);
     args.push(s.buckets.length);
     for (const b of s.buckets) {
       const { minimized: _minimized, ...rest } = b;
@@ -387,6 +408,12 @@ export function execResults(rows: [Error | null, unknown][] | null): unknown[] {
     if (e !== null) throw e;
     return v;
   });
+}
+
+/** The done batches as Redis keeps them (includes/done.lua): every index below `below`, and the members of the done set. */
+function doneRangesIn(below: number, members: readonly string[]): DoneRanges {
+  const ranges = doneRangesOf(members.map(Number));
+  return below > 0 ? DoneSet.of([[0, below - 1], ...ranges]).ranges() : ranges;
 }
 
 function bucketsOf(stored: Record<string, string>, minimized: Record<string, string>): Bucket[] {

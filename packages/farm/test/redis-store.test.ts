@@ -160,6 +160,91 @@ describe('RedisStore keeps what EmbeddedStore keeps', () => {
   });
 });
 
+describe('RedisStore records a page of results at once, and folds its done batches', () => {
+  it('a page of results (some recorded before, one given twice, out of order) records each batch once, as recording them one by one does', async () => {
+    const one = new RedisStore(client, { prefix: 'page1', now: clock(1) });
+    const paged = new RedisStore(client, { prefix: 'page2', now: clock(1) });
+    const c1 = await one.createCampaign(AXIS);
+    const c2 = await paged.createCampaign(AXIS);
+    const rs = results(c1);
+    for (const r of rs) await one.recordBatch(r, 10);
+    const mine = forCampaign(rs, c2.id);
+    // Two batches first, on their own; then the rest in pages of seven, backwards, one batch given twice within a page and both early ones again.
+    const first = await paged.recordBatches([mine[3]!, mine[0]!], 10);
+    const rest = [...mine].reverse();
+    let recorded = 0;
+    const newBuckets = first.flatMap((o) => o.newBuckets.map((b) => b.id));
+    for (let i = 0; i < rest.length; i += 7) {
+      const page = rest.slice(i, i + 7);
+      if (i === 0) page.push(page[1]!, mine[3]!, mine[0]!);
+      const outcomes = await paged.recordBatches(page, 10);
+      expect(outcomes).toHaveLength(page.length);
+      recorded += outcomes.filter((o) => o.recorded).length;
+      newBuckets.push(...outcomes.flatMap((o) => o.newBuckets.map((b) => b.id)));
+      if (i === 0) expect(outcomes.slice(-3).map((o) => o.recorded)).toEqual([false, false, false]);
+    }
+    expect(recorded).toBe(rs.length - 2);
+    expect(sameSummary(await paged.summary(c2.id))).toEqual(sameSummary(await one.summary(c1.id)));
+    const want = (await one.buckets(c1.id)).map(timeless).sort(byId);
+    expect((await paged.buckets(c2.id)).map(timeless).sort(byId)).toEqual(want);
+    // Each bucket said new once, by the page that made it.
+    expect(newBuckets.sort()).toEqual(want.map((b) => b.id).sort());
+    expect((await paged.snapshot(c2.id)).coverage).toEqual((await one.snapshot(c1.id)).coverage);
+    expect(await paged.doneBatches(c2.id)).toEqual([[0, rs.length - 1]]);
+    // Every batch given left the handed-out set, recorded now or before.
+    expect(await new CoordinatorBooks(client, paged.keys).queuedBatches(c2.id)).toEqual([]);
+    await expect(paged.recordBatches([mine[0]!, { ...mine[1]!, campaignId: c1.id }], 10)).rejects.toThrow(/one campaign at a time/);
+  });
+
+  it('keeps the done set as small as the batches out of order: after 3,000 batches, Redis holds the few past a gap, and every reader answers as for a set', async () => {
+    const s = new RedisStore(client, { prefix: 'fold' });
+    const books = new CoordinatorBooks(client, s.keys);
+    const spec = campaignSpec({ strategies: ['v2.6.20'], scenarios: ['generated'], seedsPerCell: 3000, batchSeeds: 1 });
+    const c = await s.createCampaign(spec);
+    const empty = (index: number): BatchResult => ({ batch: '', campaignId: c.id, index, strategy: 'v2.6.20', scenario: 'generated', blocksPerPage: 1, seedStart: index, runs: 1, steps: 2, failures: [], warnings: [], warningRuns: 0, coverage: [], elapsedMs: 0 });
+    // Nearly in order, as a farm ends its batches: pages of 50, each backwards; batch 2,000 held back (a slow worker), and 2,500 to 2,509 not run.
+    const order = Array.from({ length: 3000 }, (_, i) => i).filter((i) => i !== 2000 && (i < 2500 || i > 2509));
+    for (let i = 0; i < order.length; i += 50) await s.recordBatches(order.slice(i, i + 50).reverse().map(empty), 1);
+    const done = await client.scard(s.keys.done(c.id));
+    // Everything below the held-back batch is folded away; what is left is the batches past it.
+    expect(done).toBe(3000 - 2001 - 10);
+    expect(await client.hget(s.keys.campaign(c.id), 'doneBelow')).toBe('2000');
+    expect(await s.doneBatches(c.id)).toEqual([[0, 1999], [2001, 2499], [2510, 2999]]);
+    expect((await s.summary(c.id)).batchesDone).toBe(2989);
+    expect((await s.snapshot(c.id)).done).toEqual([[0, 1999], [2001, 2499], [2510, 2999]]);
+    // The held-back batch comes: the fold moves up to the next gap.
+    await s.recordBatch(empty(2000), 1);
+    expect(await client.hget(s.keys.campaign(c.id), 'doneBelow')).toBe('2500');
+    expect(await client.scard(s.keys.done(c.id))).toBe(490);
+    expect((await s.recordBatch(empty(5), 1)).recorded).toBe(false);
+    expect((await s.summary(c.id)).runs).toBe(2990);
+    // Handing out skips the folded batches at once and the done ones past them.
+    expect(await books.claimBatches(c.id, 20, 3000)).toEqual({ indexes: [2500, 2501, 2502, 2503, 2504, 2505, 2506, 2507, 2508, 2509], cursor: 3000 });
+  });
+
+  it('reads a done set an earlier pcfarm wrote (every index, no doneBelow) as it was, and folds it as batches are recorded', async () => {
+    const s = new RedisStore(client, { prefix: 'oldfold' });
+    const spec = campaignSpec({ strategies: ['v2.6.20'], scenarios: ['generated'], seedsPerCell: 30_000, batchSeeds: 1 });
+    const c = await s.createCampaign(spec);
+    const old = Array.from({ length: 25_000 }, (_, i) => i);
+    for (let i = 0; i < old.length; i += 5000) await client.sadd(s.keys.done(c.id), ...old.slice(i, i + 5000));
+    expect((await s.summary(c.id)).batchesDone).toBe(25_000);
+    expect(await s.doneBatches(c.id)).toEqual([[0, 24_999]]);
+    const empty = (index: number): BatchResult => ({ batch: '', campaignId: c.id, index, strategy: 'v2.6.20', scenario: 'generated', blocksPerPage: 1, seedStart: index, runs: 1, steps: 2, failures: [], warnings: [], warningRuns: 0, coverage: [], elapsedMs: 0 });
+    expect((await s.recordBatch(empty(24_999), 1)).recorded).toBe(false);
+    // Each recording folds a bounded step of the old set, never all of it in one script.
+    expect((await s.recordBatch(empty(25_000), 1)).recorded).toBe(true);
+    const below = Number(await client.hget(s.keys.campaign(c.id), 'doneBelow'));
+    expect(below).toBeGreaterThan(0);
+    expect(below).toBeLessThan(25_000);
+    for (let i = 25_001; i < 25_005; i++) await s.recordBatch(empty(i), 1);
+    expect(await client.hget(s.keys.campaign(c.id), 'doneBelow')).toBe('25005');
+    expect(await client.scard(s.keys.done(c.id))).toBe(0);
+    expect(await s.doneBatches(c.id)).toEqual([[0, 25_004]]);
+    expect((await s.summary(c.id)).batchesDone).toBe(25_005);
+  });
+});
+
 describe('RedisStore campaigns', () => {
   const store = () => new RedisStore(client, { prefix: 'crud' });
 
