@@ -102,6 +102,7 @@ const resumeMs = await time(async () => {
   await s.summary(campaign.id);
   await s.close();
 });
-const samplesKept = (await EmbeddedStore.open(dir, { readOnly: true }).samples(campaign.id)).length;
+const kept = await EmbeddedStore.open(dir, { readOnly: true }).samples(campaign.id);
+const samplesKept = `${kept.length} samples (${Math.round(JSON.stringify(kept).length / 1000)} KB as JSON)`;
 const mb = (b) => (b / 1e6).toFixed(2);
-console.log(`aged ${days} days: ${coverageCount} coverage hashes, ${batches} batches done, ${samplesKept} samples; compacted ${mb(compactedBytes)} MB, with its tail ${mb(journalBytes)} MB; open (dashboard) ${openMs}, export ${exportMs}, resume (the writer's open and the engine's reads) ${resumeMs}; rss ${Math.round(process.memoryUsage().rss / 1e6)} MB; in ${dir}`);
+console.log(`aged ${days} days: ${coverageCount} coverage hashes, ${batches} batches done, ${samplesKept}; compacted ${mb(compactedBytes)} MB, with its tail ${mb(journalBytes)} MB; open (dashboard) ${openMs}, export ${exportMs}, resume (the writer's open and the engine's reads) ${resumeMs}; rss ${Math.round(process.memoryUsage().rss / 1e6)} MB; in ${dir}`);
