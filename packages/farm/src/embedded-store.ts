@@ -446,9 +446,13 @@ export class EmbeddedStore implements Store {
     this.workerInfo.set(w.id, { ...w });
   }
 
-  /** Release the writer's lock. */
+  /** Compact what was appended since the last compaction, so the next open, an export or a reader reads only snapshots; then release the writer's lock. */
   async close(): Promise<void> {
-    this.unlock();
+    try {
+      if (this.locked && this.offset > this.compactedBytes) this.compact();
+    } finally {
+      this.unlock();
+    }
   }
 }
 

@@ -98,8 +98,8 @@ describe('the journal of a long campaign', () => {
 
   it('compacted, opens to exactly the campaigns, buckets, coverage, samples and done set the journal replayed to', async () => {
     const dir = tempDir();
-    const { store } = await busyJournal(dir);
-    await store.close();
+    // Not closed (closing compacts): the journal as a kill leaves it.
+    await busyJournal(dir);
     const copy = tempDir();
     copyFileSync(join(dir, RESULTS_FILE), join(copy, RESULTS_FILE));
     // Read-only never compacts: this is the journal replayed record by record.
@@ -115,8 +115,7 @@ describe('the journal of a long campaign', () => {
 
   it('resumed from a compacted journal, records the next batches exactly as the uncompacted one does', async () => {
     const [a, b] = [tempDir(), tempDir()];
-    const { store, c } = await busyJournal(a);
-    await store.close();
+    const { c } = await busyJournal(a);
     copyFileSync(join(a, RESULTS_FILE), join(b, RESULTS_FILE));
     const sa = EmbeddedStore.open(a, { now: clock(BATCH_MS) });
     const sb = EmbeddedStore.open(b, { now: clock(BATCH_MS), compactTailBytesMin: 0 });
@@ -153,7 +152,6 @@ describe('the journal of a long campaign', () => {
     const dir = tempDir();
     const { store } = await busyJournal(dir);
     const before = await everything(store);
-    await store.close();
     const journalBefore = readFileSync(join(dir, RESULTS_FILE), 'utf8');
     writeFileSync(join(dir, COMPACT_FILE), `${JSON.stringify(RESULTS_FORMAT)}\n{"type":"snapshot","snap`);
     const reopened = EmbeddedStore.open(dir, { compactTailBytesMin: 0 });
@@ -199,6 +197,19 @@ describe('the journal of a long campaign', () => {
     await record(writer, c, 8, 9);
     expect(await reader.snapshot(c.id)).toEqual(await writer.snapshot(c.id));
     await writer.close();
+  });
+
+  it('closed, compacts what it appended since the last compaction, and a second close rewrites nothing', async () => {
+    const dir = tempDir();
+    const { store } = await busyJournal(dir);
+    const before = await everything(store);
+    await store.close();
+    expect(journal(dir).map((e) => e.type)).toEqual(['snapshot']);
+    const text = readFileSync(join(dir, RESULTS_FILE), 'utf8');
+    const again = EmbeddedStore.open(dir);
+    expect(await everything(again)).toEqual(before);
+    await again.close();
+    expect(readFileSync(join(dir, RESULTS_FILE), 'utf8')).toBe(text);
   });
 
   it('reads a version 1 journal (done as a list of indexes, whole coverage lists) and its writer rewrites it as version 2', async () => {
