@@ -43,7 +43,7 @@ describe('pcfarm bench --soak', () => {
   });
 
   it('projects a day by the state\'s growth per run over the second half, at the nominal rate or the best measured one', () => {
-    const at = (minute: number, runs: number, stateBytes: number): SoakSample => ({ elapsedMs: minute * 60_000, runs, runsPerSecond: 1000, rssMB: 1, journalBytes: stateBytes, stateBytes, compactions: 0, coverage: 0, buckets: 0, openMs: 0, exportMs: 0 });
+    const at = (minute: number, runs: number, stateBytes: number): SoakSample => ({ elapsedMs: minute * 60_000, runs, runsPerSecond: 1000, rssMB: 1, journalBytes: stateBytes, stateBytes, compactions: 0, coverage: 0, buckets: 0, openMs: 0, exportMs: 0, openCpuMs: 0, exportCpuMs: 0 });
     // Fast growth early (coverage found at first), then 1 byte per 1000 runs.
     const p = projection([at(1, 1e6, 500_000), at(2, 2e6, 600_000), at(3, 3e6, 601_000), at(4, 4e6, 602_000)]);
     expect(p.runs24h).toBe(SOAK_TARGETS.runsPerSecond * 86_400);
