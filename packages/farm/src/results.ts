@@ -160,7 +160,7 @@ export const SAMPLE_LIMITS = {
  * The most samples a history spanning spanMs holds: each tier's share of
  * the span over its interval, plus a sample at each tier's edge, plus what
  * accumulates between two thinnings (one first-tier interval at full
- * resolution). A week: about 5,700.
+ * resolution): 5,042 for a day, 5,619 for a week, 7,052 for a year.
  */
 export function samplesBound(spanMs: number): number {
   const t = SAMPLE_LIMITS.tiers;
