@@ -22,10 +22,10 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { STRATEGIES } from '@pcfarm/core';
-import { CAMPAIGN_DEFAULTS, campaignSpec, connectRedis, Coordinator, FarmError, RedisServer, RedisStore, type CampaignSpec } from '@pcfarm/farm';
+import { batchAt, CAMPAIGN_DEFAULTS, campaignSpec, cellCount, connectRedis, Coordinator, FarmError, newCampaign, RedisServer, RedisStore, type Batch, type CampaignSpec } from '@pcfarm/farm';
 import { UsageError } from './args.js';
 import { markdownTable } from './format.js';
-import type { FromFleetProcess, ToFleetProcess } from './fleet-worker.js';
+import type { FleetResults, FromFleetProcess, ToFleetProcess } from './fleet-worker.js';
 
 /** A client of the farm's Redis (the CLI reaches ioredis only through the farm). */
 type Redis = Awaited<ReturnType<typeof connectRedis>>;
@@ -107,6 +107,8 @@ export interface FleetReport {
   mode: 'full' | 'quick' | 'smoke';
   machine: { node: string; cpus: number; cpuModel: string };
   batchSeeds: number;
+  /** What each batch came to (see FleetResults). */
+  results: FleetResults;
   steps: FleetStep[];
   /** The step that recorded the most batches per second. */
   peak: { workers: number; batchesPerSecond: number; seedsPerSecond: number };
@@ -176,8 +178,11 @@ function processCpuUs(pid: number | undefined): number {
 class Fleet {
   private constructor(readonly children: ChildProcess[]) {}
 
-  static async start(url: string, prefix: string, workers: number, concurrency: number): Promise<Fleet> {
+  static async start(url: string, prefix: string, workers: number, concurrency: number, results: FleetResults, spec: CampaignSpec): Promise<Fleet> {
     const processes = Math.min(workers, FLEET_LIMITS.processesMax);
+    // A batch of each cell: batch i is of cell i for the first cells.
+    const shape = newCampaign('warm', spec, 0);
+    const warm = results === 'real' ? Array.from({ length: cellCount(spec) }, (_, i) => batchAt(shape, i)).filter((b): b is Batch => b !== null) : [];
     const main = fileURLToPath(new URL('./fleet-worker.js', import.meta.url));
     const children: ChildProcess[] = [];
     const fleet = new Fleet(children);
@@ -200,7 +205,7 @@ class Fleet {
               clearTimeout(t);
               reject(new Error(`a fleet process exited with code ${code}: ${err.trim()}`));
             });
-            child.send({ type: 'start', url, prefix, workers: share, concurrency } satisfies ToFleetProcess);
+            child.send({ type: 'start', url, prefix, workers: share, concurrency, results, warm } satisfies ToFleetProcess);
           });
         }),
       );
@@ -228,13 +233,18 @@ class Fleet {
   }
 }
 
-/** A coordinator of its own prefix in this process, a store beside it, and a way to wait for a campaign's end. */
-async function coordinatorOf(url: string, prefix: string) {
+/**
+ * A coordinator of its own prefix in this process, a store beside it, and
+ * a way to wait for a campaign's end. With real results it minimizes
+ * nothing: the fleet's workers run no model (a bucket is one job, once).
+ */
+async function coordinatorOf(url: string, prefix: string, results: FleetResults) {
   const redis = await connectRedis(url);
   const store = new RedisStore(redis, { prefix });
   const finished = new Set<string>();
   const coordinator = await Coordinator.start(redis, {
     prefix,
+    minimize: results === 'empty',
     log: (line) => {
       const done = /^campaign (\w+) done:/.exec(line);
       if (done !== null) finished.add(done[1]!);
@@ -260,14 +270,15 @@ function fleetSpec(batchSeeds: number, batches: number | null): CampaignSpec {
   return campaignSpec({ name: 'bench --farm --fleet', strategies, scenarios: ['generated'], blocksPerPage: [1], seedsPerCell: perCell, batchSeeds });
 }
 
-async function fleetStep(url: string, admin: Redis, workers: number, batchSeeds: number, size: (typeof FLEET_SIZES)['full'], k: number): Promise<FleetStep> {
+async function fleetStep(url: string, admin: Redis, workers: number, batchSeeds: number, results: FleetResults, size: (typeof FLEET_SIZES)['full'], k: number): Promise<FleetStep> {
   const prefix = `fleet${process.pid}x${k}`;
   const concurrency = 1;
-  const farm = await coordinatorOf(url, prefix);
+  const farm = await coordinatorOf(url, prefix, results);
   let fleet: Fleet | null = null;
   try {
-    fleet = await Fleet.start(url, prefix, workers, concurrency);
-    const c = await farm.store.createCampaign(fleetSpec(batchSeeds, null));
+    const spec = fleetSpec(batchSeeds, null);
+    fleet = await Fleet.start(url, prefix, workers, concurrency, results, spec);
+    const c = await farm.store.createCampaign(spec);
     farm.coordinator.wake();
     await sleep(size.warmupMs);
     const sample = async () => {
@@ -306,15 +317,16 @@ async function fleetStep(url: string, admin: Redis, workers: number, batchSeeds:
 }
 
 /** One campaign of `batches` batches on `workers` simulated workers, with used_memory read as it grows. */
-async function fleetMemory(url: string, admin: Redis, workers: number, batchSeeds: number, batches: number): Promise<FleetMemory> {
+async function fleetMemory(url: string, admin: Redis, workers: number, batchSeeds: number, results: FleetResults, batches: number): Promise<FleetMemory> {
   const prefix = `fleet${process.pid}mem`;
-  const farm = await coordinatorOf(url, prefix);
+  const farm = await coordinatorOf(url, prefix, results);
   let fleet: Fleet | null = null;
   try {
-    fleet = await Fleet.start(url, prefix, workers, 1);
+    const spec = fleetSpec(batchSeeds, batches);
+    fleet = await Fleet.start(url, prefix, workers, 1, results, spec);
     const baseline = await usedMemory(admin);
     const t0 = performance.now();
-    const c = await farm.store.createCampaign(fleetSpec(batchSeeds, batches));
+    const c = await farm.store.createCampaign(spec);
     farm.coordinator.wake();
     const points: MemoryPoint[] = [];
     const every = Math.max(1, Math.floor(batches / FLEET_LIMITS.memorySamples));
@@ -352,6 +364,7 @@ export interface FleetOptions {
   batchSeeds: number | undefined;
   /** A campaign of this many batches after the steps, with used_memory as it grows; null: none. */
   batches: number | null;
+  results: FleetResults;
 }
 
 export async function runFleetBench(o: FleetOptions): Promise<FleetReport> {
@@ -375,10 +388,10 @@ export async function runFleetBench(o: FleetOptions): Promise<FleetReport> {
     const steps: FleetStep[] = [];
     for (const [k, n] of sizes.entries()) {
       progress(`${n} worker(s)`);
-      steps.push(await fleetStep(url, admin, n, batchSeeds, size, k));
+      steps.push(await fleetStep(url, admin, n, batchSeeds, o.results, size, k));
     }
     let memory: FleetMemory | null = null;
-    if (o.batches !== null) memory = await fleetMemory(url, admin, sizes[sizes.length - 1]!, batchSeeds, o.batches);
+    if (o.batches !== null) memory = await fleetMemory(url, admin, sizes[sizes.length - 1]!, batchSeeds, o.results, o.batches);
     progress('');
     if (process.stderr.isTTY) process.stderr.write('\r');
     const best = steps.reduce((a, b) => (b.batchesPerSecond > a.batchesPerSecond ? b : a));
@@ -389,6 +402,7 @@ export async function runFleetBench(o: FleetOptions): Promise<FleetReport> {
       mode: o.mode,
       machine: { node: process.version, cpus: os.availableParallelism(), cpuModel: cpus[0]?.model.trim() ?? 'unknown' },
       batchSeeds,
+      results: o.results,
       steps,
       peak: { workers: best.workers, batchesPerSecond: best.batchesPerSecond, seedsPerSecond: best.seedsPerSecond },
       capacity: {
@@ -411,7 +425,7 @@ export async function runFleetBench(o: FleetOptions): Promise<FleetReport> {
 export function formatFleetBench(r: FleetReport): string[] {
   const lines = [
     `pcfarm bench --farm --fleet (${r.mode}): ${r.machine.cpus} cpus (${r.machine.cpuModel}), Node ${r.machine.node}`,
-    `simulated workers answer each batch at once with an empty result; batches of ${r.batchSeeds} seeds; the coordinator, redis-server and the fleet share this machine`,
+    `simulated workers answer each batch at once with ${r.results === 'empty' ? 'an empty result' : 'the findings and coverage of a real batch of its cell'}; batches of ${r.batchSeeds} seeds; the coordinator, redis-server and the fleet share this machine`,
     '',
     ...markdownTable(
       ['workers', 'batches/s', 'seeds/s', 'coordinator us/batch', 'redis us/batch', 'fleet us/batch', 'coordinator us/seed', 'redis us/seed', 'coordinator busy', 'redis busy'],

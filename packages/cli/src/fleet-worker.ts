@@ -7,7 +7,7 @@
  * IPC channel: it is told what to start, says when its workers have
  * reported, and closes them when told to stop.
  */
-import { batchIdentity, connectRedis, FarmWorker, type Batch, type BatchResult, type Executor, type Minimized, type MinimizeJob } from '@pcfarm/farm';
+import { BatchRunner, batchIdentity, connectRedis, FarmWorker, type Batch, type BatchResult, type Executor, type Minimized, type MinimizeJob } from '@pcfarm/farm';
 
 /** What the bench tells a fleet process to start. */
 export interface FleetProcessInit {
@@ -18,7 +18,14 @@ export interface FleetProcessInit {
   workers: number;
   /** Each one's concurrency (its worker slots). */
   concurrency: number;
+  /** What a batch comes to: nothing found, or what the first batch of its cell really found (see InstantExecutor). */
+  results: FleetResults;
+  /** With real results, a batch of each cell of the campaign to come, run before the workers start. */
+  warm: Batch[];
 }
+
+/** empty: every batch finds nothing; real: every batch finds what a real batch of its cell found (its buckets and coverage). */
+export type FleetResults = 'empty' | 'real';
 
 export type ToFleetProcess = FleetProcessInit | { type: 'stop' };
 export type FromFleetProcess = { type: 'ready' } | { type: 'error'; message: string };
@@ -43,12 +50,42 @@ export function emptyResult(b: Batch): BatchResult {
   };
 }
 
-/** An executor that does no model work: the farm's cost alone is what remains. */
-export class InstantExecutor implements Executor {
-  constructor(readonly concurrency: number) {}
-  runBatch(b: Batch): Promise<BatchResult> {
-    return Promise.resolve(emptyResult(b));
+const runner = new BatchRunner();
+/** Each cell's real result, shared by the process's executors. */
+const realByCell = new Map<string, BatchResult>();
+
+/** What the cell of `b` really finds in its first seeds (run once per process, whatever batch came first, so every process and an audit's rerun answer alike). */
+function realOf(b: Batch): BatchResult {
+  const cell = `${b.strategy}\0${b.scenario}\0${b.blocksPerPage}`;
+  let real = realByCell.get(cell);
+  if (real === undefined) {
+    real = runner.run({ ...b, seedStart: 0 }, () => 0);
+    realByCell.set(cell, real);
   }
+  return real;
+}
+
+/**
+ * An executor that does no model work: the farm's cost alone is what
+ * remains. With real results, every batch of a cell answers with the
+ * findings and coverage of the cell's first seeds (its examples moved into
+ * its own seeds): a result of a real result's size, as a campaign whose
+ * coverage has stopped growing records it.
+ */
+export class InstantExecutor implements Executor {
+  constructor(
+    readonly concurrency: number,
+    private readonly results: FleetResults = 'empty',
+  ) {}
+
+  runBatch(b: Batch): Promise<BatchResult> {
+    if (this.results === 'empty') return Promise.resolve(emptyResult(b));
+    const real = realOf(b);
+    const shift = b.seedStart - real.seedStart;
+    const moved = (hs: BatchResult['failures']) => hs.map((h) => ({ ...h, examples: h.examples.map((seed) => seed + shift) }));
+    return Promise.resolve({ ...real, ...emptyResult(b), steps: real.steps, failures: moved(real.failures), warnings: moved(real.warnings), warningRuns: real.warningRuns, coverage: real.coverage });
+  }
+
   minimize(job: MinimizeJob): Promise<Minimized> {
     // A fleet's batches find nothing, so nothing is ever minimized: a minimization job here is a bug of the bench.
     return Promise.reject(new Error(`the fleet's executor minimizes nothing (bucket ${job.bucketId})`));
@@ -66,10 +103,11 @@ let workers: FarmWorker[] = [];
 let clients: Awaited<ReturnType<typeof connectRedis>>[] = [];
 
 async function start(init: FleetProcessInit): Promise<void> {
+  for (const b of init.warm) realOf(b);
   for (let i = 0; i < init.workers; i++) {
     const redis = await connectRedis(init.url);
     clients.push(redis);
-    workers.push(await FarmWorker.start(redis, { prefix: init.prefix, concurrency: init.concurrency, executor: new InstantExecutor(init.concurrency), id: `fleet-${process.pid}-${i}`, log: (line) => process.stderr.write(`${line}\n`) }));
+    workers.push(await FarmWorker.start(redis, { prefix: init.prefix, concurrency: init.concurrency, executor: new InstantExecutor(init.concurrency, init.results), id: `fleet-${process.pid}-${i}`, log: (line) => process.stderr.write(`${line}\n`) }));
   }
   send({ type: 'ready' });
 }

@@ -11,7 +11,7 @@ import { EXIT } from './exit.js';
 import { FUZZ_RUNS_DEFAULT, MATRIX_RUNS_DEFAULT, MATRIX_VERIFY_BOUND_DEFAULT, MATRIX_VERIFY_TIME_S_DEFAULT, MINIMIZE_TIME_MS_DEFAULT, RESULTS_DIR_DEFAULT, STRATEGY_FROM_DEFAULT, VERIFY_TIME_S_DEFAULT } from './limits.js';
 
 /** Options that take no value, wherever they are accepted. */
-export const FLAGS: ReadonlySet<string> = new Set(['help', 'json', 'quick', 'smoke', 'first-failure', 'new', 'no-minimize', 'no-dashboard', 'read-only', 'farm', 'fleet', 'retest', 'fixed', 'search', 'verify', 'soak']);
+export const FLAGS: ReadonlySet<string> = new Set(['help', 'json', 'quick', 'smoke', 'first-failure', 'new', 'no-minimize', 'no-dashboard', 'read-only', 'farm', 'fleet', 'real-results', 'retest', 'fixed', 'search', 'verify', 'soak']);
 
 /** Options that may be given more than once, each value kept; any other option takes one value. */
 export const REPEATABLE: ReadonlySet<string> = new Set(['strategy-file', 'strategies']);
@@ -38,7 +38,7 @@ export const OPTIONS = {
   exportTest: [...STORE_OPTIONS, 'campaign', 'fixed', 'out'],
   bench: ['quick', 'smoke', 'threads', 'json', 'search'],
   benchSoak: ['soak', 'time-s', 'interval-s', 'threads', 'results', 'json'],
-  benchFarm: ['farm', 'fleet', 'quick', 'smoke', 'json', 'redis', 'workers', 'batch-seeds', 'batches'],
+  benchFarm: ['farm', 'fleet', 'quick', 'smoke', 'json', 'redis', 'workers', 'batch-seeds', 'batches', 'real-results'],
   list: [],
   dashboard: ['port', 'host', 'token', 'token-file', 'redis', 'prefix', 'results', 'read-only', 'threads'],
   coordinator: [...REDIS_OPTIONS, 'queued-per-worker', 'audit-one-in', 'lease-ms', 'reconcile-ms', 'progress-ms', 'tick-ms', 'infra-retries-max', 'minimize-runs-max'],
@@ -180,14 +180,14 @@ const HELP: Record<Command, CommandHelp> = {
       ['bench --search', '[--quick | --smoke]', '[--json]'],
       ['bench --soak', '[--time-s N]', '[--interval-s S]', '[--threads N]', '[--results DIR]', '[--json]'],
       ['bench --farm', '[--quick | --smoke]', '[--workers N]', '[--batch-seeds N]', '[--json]', '[--redis URL]'],
-      ['bench --farm --fleet', '[--quick | --smoke]', '[--workers N,N,...]', '[--batches N]', '[--batch-seeds N]', '[--json]', '[--redis URL]'],
+      ['bench --farm --fleet', '[--quick | --smoke]', '[--workers N,N,...]', '[--batches N]', '[--real-results]', '[--batch-seeds N]', '[--json]', '[--redis URL]'],
     ],
     about: [
       'Runs per second of every strategy x scenario on one core; the copy loop and a preemption point beside their bare JavaScript baselines; 1 and N worker threads (default: one per core); time and runs to each failing cell\'s first failure; peak memory; and the targets met or not. The full run takes a few minutes, --quick under 30 s, --smoke (for tests) a few seconds.',
       '--search: for every failing cell, each scheduler\'s (pct, random, pos, surw) and each search\'s (guided, portfolio) mean runs to the first failure over 200 seed offsets (--quick 40), and the communications each reaches in the same runs.',
       '--soak: a campaign of every strategy x every scenario (what fuzz --time-s N runs) for N seconds (default 600), and every S seconds (default 60) the process\'s RSS, the results journal\'s size and its compacted state\'s, runs per second, and the time to open the results and to export the campaign; then the journal\'s size projected to 24 hours. Results go to --results DIR (default a new temporary directory).',
       '--farm: the farm\'s runs per second with 1 and N (default 2) worker processes beside the embedded pool on the same cores, and the queue\'s overhead per seed; it starts its own redis-server unless --redis URL is given.',
-      '--farm --fleet: the farm\'s machinery alone, at scale: fleets of N,N,... simulated workers (default 1,4,16,64,128; --quick 1,4,16,64) whose batches finish at once with an empty result; for each, the batches and seeds per second the coordinator records and the CPU of the coordinator, Redis and the fleet per batch and per seed, then how many worker cores one coordinator and one Redis serve. --batches N then runs one campaign of N batches on the largest fleet and reports Redis\'s used_memory as they grow.',
+      '--farm --fleet: the farm\'s machinery alone, at scale: fleets of N,N,... simulated workers (default 1,4,16,64,128; --quick 1,4,16,64) whose batches finish at once with an empty result; for each, the batches and seeds per second the coordinator records and the CPU of the coordinator, Redis and the fleet per batch and per seed, then how many worker cores one coordinator and one Redis serve. --batches N then runs one campaign of N batches on the largest fleet and reports Redis\'s used_memory as they grow. --real-results: each batch answers with what a real batch of its cell found (its buckets and coverage, the size of a real result) rather than nothing; minimization is off.',
     ],
     exit: `exit ${EXIT.ok} whatever the figures, ${usageOrBadInput}, ${EXIT.unavailable} when --farm has no redis-server to start or reach`,
   },

@@ -34,6 +34,17 @@ describe('pcfarm bench --farm --fleet', () => {
     expect(m.points.every((p, i) => i === 0 || p.batches >= m.points[i - 1]!.batches)).toBe(true);
   });
 
+  it('--real-results records results of a real batch\'s size (its buckets and coverage) just as exactly', () => {
+    const r = pcfarm('bench', '--farm', '--fleet', '--smoke', '--workers', '2', '--real-results', '--batches', '90', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as FleetReport;
+    expect(report.results).toBe('real');
+    expect(report.steps[0]!.seeds).toBe(report.steps[0]!.batches * report.batchSeeds);
+    // No determinism audit disagreed and no result was refused: the coordinator says so on stderr when one does.
+    expect(r.stderr).not.toMatch(/FARM BUG|failed/);
+    expect(report.memory!.points[report.memory!.points.length - 1]!.batches).toBe(90);
+  });
+
   it('rejects a fleet size that is not a list of whole numbers, and --batches without --fleet', () => {
     const bad = pcfarm('bench', '--farm', '--fleet', '--workers', '1,x');
     expect(bad.status).toBe(2);
@@ -41,5 +52,6 @@ describe('pcfarm bench --farm --fleet', () => {
     const stray = pcfarm('bench', '--farm', '--batches', '10');
     expect(stray.status).toBe(2);
     expect(stray.stderr).toContain('--batches is an option of bench --farm --fleet');
+    expect(pcfarm('bench', '--farm', '--real-results').stderr).toContain('--real-results is an option of bench --farm --fleet');
   });
 });

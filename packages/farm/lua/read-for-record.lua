@@ -11,35 +11,36 @@
     KEYS[4] buckets hash
     KEYS[5] samples list
 
-    ARGV[1] batch count (b), then b batch indexes
-    then: touched bucket count (n), n touched bucket ids
-    then: coverage hashes (each once)
+    ARGV[1] the batch indexes, comma-separated
+    ARGV[2] touched bucket count (n), then n touched bucket ids
+    ARGV[3 + n] the coverage hashes (each once), comma-separated ('' for none)
+
+    (Long lists travel as one argument: a client's cost is per argument.)
 
   Output:
     {fields (meta, state, runningMs, runs, failures, rev, warningBuckets), done (0|1 per batch),
      coverage count, bucket count, sample count, last sample, touched buckets' JSON, new hashes}
 ]]
 --- @include "done"
+--- @include "lists"
 
 local out = {}
 out[1] = redis.call('HMGET', KEYS[1], 'meta', 'state', 'runningMs', 'runs', 'failures', 'rev', 'warningBuckets')
 local below = doneBelow(KEYS[1])
-local b = tonumber(ARGV[1])
 local done = {}
-for i = 1, b do done[i] = isDone(below, KEYS[2], tonumber(ARGV[1 + i])) and 1 or 0 end
+for i, index in ipairs(listOf(ARGV[1])) do done[i] = isDone(below, KEYS[2], tonumber(index)) and 1 or 0 end
 out[2] = done
 out[3] = redis.call('SCARD', KEYS[3])
 out[4] = redis.call('HLEN', KEYS[4])
 out[5] = redis.call('LLEN', KEYS[5])
 out[6] = redis.call('LINDEX', KEYS[5], -1)
-local at = 2 + b
-local n = tonumber(ARGV[at])
+local n = tonumber(ARGV[2])
 local touched = {}
-for i = 1, n do touched[i] = redis.call('HGET', KEYS[4], ARGV[at + i]) end
+for i = 1, n do touched[i] = redis.call('HGET', KEYS[4], ARGV[2 + i]) end
 out[7] = touched
 local fresh = 0
-for i = at + n + 1, #ARGV do
-  if redis.call('SISMEMBER', KEYS[3], ARGV[i]) == 0 then fresh = fresh + 1 end
+for _, hash in ipairs(listOf(ARGV[3 + n])) do
+  if redis.call('SISMEMBER', KEYS[3], hash) == 0 then fresh = fresh + 1 end
 end
 out[8] = fresh
 return out

@@ -16,8 +16,8 @@
     KEYS[7] minimized hash
 
     ARGV[1]  rev the fold read
-    ARGV[2]  batch count (b), then b batch indexes (the ones done at the read are not recorded again)
-    then, from i = 3 + b:
+    ARGV[2]  the batch indexes, comma-separated (the ones done at the read are not recorded again)
+    then, from i = 3:
     ARGV[i]     runs
     ARGV[i+1]   steps
     ARGV[i+2]   failing runs
@@ -29,24 +29,27 @@
     ARGV[i+8]   thin from (0: no thinning), ARGV[i+9] thinned count (t), then t thinned samples
     then: bucket count (u), u pairs (id, JSON)
     then: stale count (s), s bucket ids whose lowest example changed (their minimized reproducer goes)
-    then: coverage hashes
+    last: the coverage hashes, comma-separated ('' for none)
+
+    (Long lists travel as one argument: a client's cost is per argument.)
 
   Output:
     -2 no such campaign; -1 the campaign changed since the read (fold again);
      0 every batch was recorded before; 1 recorded
 ]]
 --- @include "done"
+--- @include "lists"
 
 if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
-local b = tonumber(ARGV[2])
-for j = 3, 2 + b do redis.call('SREM', KEYS[3], ARGV[j]) end
+local indexes = listOf(ARGV[2])
+for _, index in ipairs(indexes) do redis.call('SREM', KEYS[3], index) end
 if redis.call('HGET', KEYS[1], 'rev') ~= ARGV[1] then return -1 end
 local fresh = 0
-for j = 3, 2 + b do
-  if markDone(KEYS[1], KEYS[2], tonumber(ARGV[j])) then fresh = fresh + 1 end
+for _, index in ipairs(indexes) do
+  if markDone(KEYS[1], KEYS[2], tonumber(index)) then fresh = fresh + 1 end
 end
 if fresh == 0 then return 0 end
-local i = 3 + b
+local i = 3
 redis.call('HINCRBY', KEYS[1], 'runs', ARGV[i])
 redis.call('HINCRBY', KEYS[1], 'steps', ARGV[i + 1])
 redis.call('HINCRBY', KEYS[1], 'failures', ARGV[i + 2])
@@ -74,6 +77,6 @@ for _ = 1, stale do
   redis.call('HDEL', KEYS[7], ARGV[i])
   i = i + 1
 end
-for j = i, #ARGV do redis.call('SADD', KEYS[4], ARGV[j]) end
+addAll(KEYS[4], listOf(ARGV[i]))
 redis.call('HINCRBY', KEYS[1], 'rev', 1)
 return 1

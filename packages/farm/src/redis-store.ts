@@ -159,12 +159,13 @@ export class RedisStore implements Store {
     if (results.some((r) => r.campaignId !== id)) throw new RangeError(`recordBatches records the results of one campaign at a time, not of ${id} and others`);
     const k = this.keys;
     const indexes = [...new Set(results.map((r) => r.index))];
-    const touchedBy = (rs: readonly BatchResult[]) => [...new Set(rs.flatMap((r) => [...r.failures, ...r.warnings].map((h) => bucketIdOf(h.title))))];
+    const touchedBy = (rs: readonly BatchResult[]) => [...new Set(rs.flatMap((r) => [...r.failures, ...r.warnings].map((h) => bucketIdOfTitle(h.title))))];
     const touched = touchedBy(results);
-    const coverage = [...new Set(results.flatMap((r) => r.coverage))];
+    const coverage = [...new Set(results.flatMap((r) => r.coverage))].join(',');
+    const indexList = indexes.join(',');
     for (let attempt = 0; attempt < RECORD_ATTEMPTS_MAX; attempt++) {
       // One script: a consistent view of everything the fold reads, with the rev it must still hold at the write.
-      const rows = (await LUA.readForRecord.run(this.redis, [k.campaign(id), k.done(id), k.coverage(id), k.buckets(id), k.samples(id)], [indexes.length, ...indexes, touched.length, ...touched, ...coverage])) as unknown[];
+      const rows = (await LUA.readForRecord.run(this.redis, [k.campaign(id), k.done(id), k.coverage(id), k.buckets(id), k.samples(id)], [indexList, touched.length, ...touched, coverage])) as unknown[];
       const fields = rows[0] as (string | null)[];
       if (fields[0] === null) throw this.noCampaign(id);
       const doneBefore = new Set(indexes.filter((_, i) => (rows[1] as number[])[i] === 1));
@@ -218,8 +219,7 @@ export class RedisStore implements Store {
       const r = Number(
         await LUA.recordBatch.run(this.redis, [k.campaign(id), k.done(id), k.queued(id), k.coverage(id), k.buckets(id), k.samples(id), k.minimized(id)], [
           fields[5] ?? '0',
-          indexes.length,
-          ...indexes,
+          indexList,
           part.runs,
           part.steps,
           part.failures,
@@ -236,7 +236,7 @@ export class RedisStore implements Store {
           // A bucket whose lowest example a batch lowered loses its reproducer: it is minimized again from the new one.
           lowered.length,
           ...lowered,
-          ...new Set(fresh.flatMap((x) => x.coverage)),
+          [...new Set(fresh.flatMap((x) => x.coverage))].join(','),
         ]),
       );
       if (r === -2) throw this.noCampaign(id);
@@ -408,6 +408,21 @@ export function execResults(rows: [Error | null, unknown][] | null): unknown[] {
     if (e !== null) throw e;
     return v;
   });
+}
+
+/** Bucket ids by title, remembered: a bucket's id is a hash of its title, and a farm records the same few titles in batch after batch. */
+const bucketIds = new Map<string, string>();
+/** Titles remembered at most (a campaign's buckets are far fewer; past it the memory starts over). */
+const BUCKET_IDS_KEPT_MAX = 10_000;
+
+function bucketIdOfTitle(title: string): string {
+  let id = bucketIds.get(title);
+  if (id === undefined) {
+    if (bucketIds.size >= BUCKET_IDS_KEPT_MAX) bucketIds.clear();
+    id = bucketIdOf(title);
+    bucketIds.set(title, id);
+  }
+  return id;
 }
 
 /** The done batches as Redis keeps them (includes/done.lua): every index below `below`, and the members of the done set. */
