@@ -1,8 +1,8 @@
 --[[
   What recording some batches of one campaign reads, in one consistent
   view: the campaign's fields, which of the batches are done, the counts a
-  sample needs, the last sample, the buckets the batches touch, and how
-  many of their coverage hashes are new.
+  sample needs, the last sample, the buckets the batches touch, and which
+  of their coverage hashes are new.
 
   Input:
     KEYS[1] campaign hash
@@ -19,7 +19,8 @@
 
   Output:
     {fields (meta, state, runningMs, runs, failures, rev, warningBuckets), done (0|1 per batch),
-     coverage count, bucket count, sample count, last sample, touched buckets' JSON, new hashes}
+     coverage count, bucket count, sample count, last sample, touched buckets' JSON,
+     the hashes not in the coverage set, comma-separated}
 ]]
 --- @include "done"
 --- @include "lists"
@@ -38,9 +39,9 @@ local n = tonumber(ARGV[2])
 local touched = {}
 for i = 1, n do touched[i] = redis.call('HGET', KEYS[4], ARGV[2 + i]) end
 out[7] = touched
-local fresh = 0
+local fresh = {}
 for _, hash in ipairs(listOf(ARGV[3 + n])) do
-  if redis.call('SISMEMBER', KEYS[3], hash) == 0 then fresh = fresh + 1 end
+  if redis.call('SISMEMBER', KEYS[3], hash) == 0 then fresh[#fresh + 1] = hash end
 end
-out[8] = fresh
+out[8] = table.concat(fresh, ',')
 return out

@@ -29,7 +29,7 @@
     ARGV[i+8]   thin from (0: no thinning), ARGV[i+9] thinned count (t), then t thinned samples
     then: bucket count (u), u pairs (id, JSON)
     then: stale count (s), s bucket ids whose lowest example changed (their minimized reproducer goes)
-    last: the coverage hashes, comma-separated ('' for none)
+    last: the coverage hashes new at the read, comma-separated ('' for none)
 
     (Long lists travel as one argument: a client's cost is per argument.)
 

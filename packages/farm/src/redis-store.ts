@@ -179,8 +179,9 @@ export class RedisStore implements Store {
       const [coverageBefore, bucketsBefore] = [rows[2] as number, (rows[3] as number) - num(fields[6])];
       const lastSample = rows[5] === null ? null : (JSON.parse(rows[5] as string) as Sample);
       const stored = rows[6] as (string | null)[];
-      // The hashes of the batches done before are in the set: every new one is of a fresh batch.
-      const coverageNew = rows[7] as number;
+      // The hashes of the batches done before are in the set: every new one is of a fresh batch, and only the new ones are added.
+      const coverageNew = rows[7] as string;
+      const coverageNewCount = coverageNew === '' ? 0 : coverageNew.split(',').length;
 
       // Fold with the embedded store's own code, over just the buckets these batches touch.
       const part = new CampaignResults(campaign);
@@ -200,7 +201,7 @@ export class RedisStore implements Store {
         runningMs: part.campaign.runningMs,
         runs: num(fields[3]) + part.runs,
         failures: num(fields[4]) + part.failures,
-        coverage: coverageBefore + coverageNew,
+        coverage: coverageBefore + coverageNewCount,
         buckets: bucketsBefore + created.length - newWarningBuckets,
       };
       // The embedded store's sampling (addSample): replace the last sample or append one, and now and then thin the older ones.
@@ -236,7 +237,7 @@ export class RedisStore implements Store {
           // A bucket whose lowest example a batch lowered loses its reproducer: it is minimized again from the new one.
           lowered.length,
           ...lowered,
-          [...new Set(fresh.flatMap((x) => x.coverage))].join(','),
+          coverageNew,
         ]),
       );
       if (r === -2) throw this.noCampaign(id);
