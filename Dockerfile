@@ -25,6 +25,8 @@ RUN pnpm run build \
 
 FROM node:20-slim
 
+# Names the image's builds, so an old one that a rebuild left untagged can be pruned by this label alone.
+LABEL org.opencontainers.image.title=pcfarm
 ENV NODE_ENV=production
 WORKDIR /app
 # Read-only to the user that runs it (root owns it): a role cannot rewrite its own code.

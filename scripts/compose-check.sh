@@ -8,7 +8,8 @@
 # standby, one image for every role, run as a user that is not root, without
 # the dev dependencies), runs a small campaign through it, and compares the
 # farm's buckets with the same campaign run by `pcfarm fuzz` here
-# (scripts/compare-results.mjs). Then takes the stack down, volumes and all.
+# (scripts/compare-results.mjs). Then takes the stack down, volumes and all,
+# and prunes the pcfarm images its rebuild left untagged.
 #
 #   scripts/compose-check.sh [--keep]
 #
@@ -64,6 +65,8 @@ cleanup() {
     say "left up: project $PROJECT (take it down with: ${compose[*]} -p $PROJECT down -v)"
   else
     dc down -v --remove-orphans >/dev/null 2>&1 || true
+    # The pcfarm images this build replaced (untagged now); the build stages stay, as the next build's cache.
+    docker image prune -f --filter label=org.opencontainers.image.title=pcfarm >/dev/null 2>&1 || true
   fi
   rm -rf "$work"
   exit $status
@@ -185,7 +188,8 @@ set -e
 [ "$status" = 0 ] || [ "$status" = 1 ] || { cat "$work/laptop.log" >&2; die "pcfarm fuzz exited $status"; }
 
 say "11. the farm's buckets against the laptop's (both exported: ./pcfarm campaign export ID --out FILE --results DIR)"
-laptop_id=$(node -e 'for (const l of require("fs").readFileSync(process.argv[1], "utf8").split("\n")) if (l.includes("\"type\":\"campaign\"")) { console.log(JSON.parse(l).campaign.id); break; }' "$work/laptop/results.jsonl")
+laptop_id=$(sed -n 's/^campaign \([0-9a-z]*\): .*/\1/p' "$work/laptop.log" | head -1)
+[ -n "$laptop_id" ] || { cat "$work/laptop.log" >&2; die "pcfarm fuzz did not say its campaign's id (above)"; }
 ./pcfarm campaign export "$laptop_id" --out "$work/laptop.jsonl" --results "$work/laptop" >/dev/null
 node scripts/compare-results.mjs "$work/laptop.jsonl" "$work/farm.jsonl" >&2 || die "the farm's campaign $id differs from the laptop's $laptop_id (above)"
 # And as an operator reads them: imported into a results directory, printed by pcfarm fuzz.
