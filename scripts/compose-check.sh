@@ -13,8 +13,8 @@
 #
 #   scripts/compose-check.sh [--keep]
 #
-# --keep leaves the stack up (project pcfarm-check) to look at; take it down
-# with: docker compose -p pcfarm-check down -v (or docker-compose -p ...).
+# --keep leaves the stack up (project pcfarm-check) to look at, and prints
+# the command that takes it down (with the stack's password).
 # Needs: a running Docker daemon, docker compose or docker-compose, and this
 # checkout built (npx --yes pnpm@10 run build). Exit 0 when every check
 # passed, 1 when one failed (it says which), 2 on bad usage.
@@ -55,14 +55,17 @@ REDIS_PASSWORD=$(hex)
 export PCFARM_DASHBOARD_PORT
 PCFARM_DASHBOARD_PORT=$(free_port)
 unset PCFARM_TOKEN
-dc() { "${compose[@]}" -p "$PROJECT" "$@"; }
 pcfarm_in() { local c=$1; shift; docker exec "$c" node /app/packages/cli/dist/pcfarm.mjs "$@"; }
 
 work=$(mktemp -d)
+# Compose reads only this script's variables: an empty env file in place of the checkout's .env, whatever that holds.
+: >"$work/env"
+dc() { "${compose[@]}" --env-file "$work/env" -p "$PROJECT" "$@"; }
 cleanup() {
   status=$?
   if [ "$keep" = 1 ]; then
-    say "left up: project $PROJECT (take it down with: ${compose[*]} -p $PROJECT down -v)"
+    # Compose needs the password to read the file, even to take the stack down: the command carries it.
+    say "left up: project $PROJECT; take it down with: cd $(pwd) && REDIS_PASSWORD=$REDIS_PASSWORD ${compose[*]} -p $PROJECT down -v"
   else
     dc down -v --remove-orphans >/dev/null 2>&1 || true
     # The pcfarm images this build replaced (untagged now); the build stages stay, as the next build's cache.
@@ -75,7 +78,7 @@ trap cleanup EXIT
 
 say "1. the file: valid, the token asked of the dashboard alone, the password of everyone"
 dc config -q || die "$PROJECT: ${compose[*]} config rejects docker-compose.yml"
-if ! out=$(env -u REDIS_PASSWORD "${compose[@]}" -p "$PROJECT" config -q 2>&1); then
+if ! out=$(env -u REDIS_PASSWORD "${compose[@]}" --env-file "$work/env" -p "$PROJECT" config -q 2>&1); then
   echo "$out" | grep -q 'set REDIS_PASSWORD' || die "without REDIS_PASSWORD, config fails without saying to set it: $out"
 else
   die "config passes without REDIS_PASSWORD: Redis would run without a password"
