@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { SCENARIOS, STRATEGIES } from '@pcfarm/core';
-import { campaignSpec, EmbeddedStore, JOURNAL_LIMITS, RESULTS_FILE, runCampaign, ThreadPool, THREADS_MAX } from '@pcfarm/farm';
+import { campaignSpec, EmbeddedStore, JOURNAL_LIMITS, RESULTS_FILE, runCampaign, samplesBound, ThreadPool, THREADS_MAX } from '@pcfarm/farm';
 import { checkOptions, noPositionals, wholeNumber, type Parsed } from './args.js';
 import { EXIT } from './exit.js';
 import { duration, markdownTable } from './format.js';
@@ -45,6 +45,9 @@ export interface SoakSample {
   /** The journal file now (it grows between compactions), and its state compacted (the snapshots a compaction writes). */
   journalBytes: number;
   stateBytes: number;
+  /** The state's samples (as JSON): they grow with time, not runs, and only up to samplesBound. */
+  samplesBytes: number;
+  samples: number;
   compactions: number;
   coverage: number;
   buckets: number;
@@ -81,12 +84,13 @@ export interface SoakReport {
   dir: string;
   samples: SoakSample[];
   /**
-   * The journal after 24 hours, projected: the state's growth per run over
-   * the second half of the soak, carried on for a day's runs at
-   * SOAK_TARGETS.runsPerSecond or the soak's best interval, whichever is
-   * more (coverage is found ever more slowly, and the samples stop growing
-   * after an hour, so this is high), plus what the journal holds beside its
-   * state before it is compacted again (JOURNAL_LIMITS).
+   * The journal after 24 hours, projected: the state but its samples grows
+   * per run as over the second half of the soak, carried on for a day's
+   * runs at SOAK_TARGETS.runsPerSecond or the soak's best interval,
+   * whichever is more (coverage is found ever more slowly, so this is
+   * high); the samples, a day's samplesBound at the soak's bytes a sample;
+   * plus what the journal holds beside its state before it is compacted
+   * again (JOURNAL_LIMITS).
    */
   journalBytes24h: number;
   stateBytes24h: number;
@@ -111,7 +115,7 @@ export async function runSoak(timeS: number, intervalS: number, threads: number,
     const summary = await reader.summary(c.id);
     await reader.doneBatches(c.id);
     await reader.buckets(c.id);
-    await reader.samples(c.id);
+    const history = await reader.samples(c.id);
     const openMs = now() - openedAt;
     const exportCpu = threadCpuMs();
     const exportAt = now();
@@ -125,6 +129,8 @@ export async function runSoak(timeS: number, intervalS: number, threads: number,
       rssMB: Math.round(process.memoryUsage().rss / MB),
       journalBytes: statSync(join(dir, RESULTS_FILE)).size,
       stateBytes: store.stateBytes(),
+      samplesBytes: JSON.stringify(history).length,
+      samples: history.length,
       compactions: store.compactions,
       coverage: summary.coverage,
       buckets: summary.buckets,
@@ -165,8 +171,10 @@ export function projection(samples: readonly SoakSample[]): { journalBytes24h: n
   const runs24h = Math.round(Math.max(SOAK_TARGETS.runsPerSecond, ...samples.map((s) => s.runsPerSecond)) * (DAY_MS / 1000));
   if (end === undefined) return { journalBytes24h: 0, stateBytes24h: 0, runs24h };
   const mid = [...samples].reverse().find((s) => s.elapsedMs <= end.elapsedMs / 2) ?? samples[0]!;
-  const perRun = end.runs > mid.runs ? (end.stateBytes - mid.stateBytes) / (end.runs - mid.runs) : 0;
-  const stateBytes24h = Math.round(end.stateBytes + Math.max(0, perRun) * Math.max(0, runs24h - end.runs));
+  const found = (s: SoakSample) => s.stateBytes - s.samplesBytes;
+  const perRun = end.runs > mid.runs ? (found(end) - found(mid)) / (end.runs - mid.runs) : 0;
+  const perSample = end.samples > 0 ? end.samplesBytes / end.samples : 0;
+  const stateBytes24h = Math.round(found(end) + Math.max(0, perRun) * Math.max(0, runs24h - end.runs) + perSample * samplesBound(DAY_MS));
   const journalBytes24h = Math.round(stateBytes24h + Math.max(JOURNAL_LIMITS.tailBytesMin, JOURNAL_LIMITS.tailPerCompacted * stateBytes24h));
   return { journalBytes24h, stateBytes24h, runs24h };
 }
@@ -180,8 +188,8 @@ export function formatSoak(r: SoakReport): string[] {
   const lines = [`Soak: ${duration(r.timeS * 1000)} on ${r.threads} threads (${r.machine.cpus} cpus, ${r.machine.cpuModel}, node ${r.machine.node}), measured every ${duration(r.intervalS * 1000)}; results in ${r.dir}`, ''];
   lines.push(
     ...markdownTable(
-      ['time', 'runs', 'runs/s', 'RSS MB', 'journal MB', 'state MB', 'compactions', 'coverage', 'buckets', 'open ms (cpu)', 'export ms (cpu)'],
-      r.samples.map((s) => [duration(s.elapsedMs), String(s.runs), String(Math.round(s.runsPerSecond)), String(s.rssMB), mb(s.journalBytes), mb(s.stateBytes), String(s.compactions), String(s.coverage), String(s.buckets), withCpu(s.openMs, s.openCpuMs), withCpu(s.exportMs, s.exportCpuMs)]),
+      ['time', 'runs', 'runs/s', 'RSS MB', 'journal MB', 'state MB', 'of it samples MB', 'compactions', 'coverage', 'buckets', 'open ms (cpu)', 'export ms (cpu)'],
+      r.samples.map((s) => [duration(s.elapsedMs), String(s.runs), String(Math.round(s.runsPerSecond)), String(s.rssMB), mb(s.journalBytes), mb(s.stateBytes), mb(s.samplesBytes), String(s.compactions), String(s.coverage), String(s.buckets), withCpu(s.openMs, s.openCpuMs), withCpu(s.exportMs, s.exportCpuMs)]),
     ),
   );
   const end = r.samples[r.samples.length - 1];

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EmbeddedStore } from '@pcfarm/farm';
+import { EmbeddedStore, samplesBound } from '@pcfarm/farm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { projection, SOAK_TARGETS } from '../dist/bench-soak.js';
 import type { SoakReport, SoakSample } from '../src/bench-soak.js';
@@ -43,11 +43,12 @@ describe('pcfarm bench --soak', () => {
   });
 
   it('projects a day by the state\'s growth per run over the second half, at the nominal rate or the best measured one', () => {
-    const at = (minute: number, runs: number, stateBytes: number): SoakSample => ({ elapsedMs: minute * 60_000, runs, runsPerSecond: 1000, rssMB: 1, journalBytes: stateBytes, stateBytes, compactions: 0, coverage: 0, buckets: 0, openMs: 0, exportMs: 0, openCpuMs: 0, exportCpuMs: 0 });
+    // 100 bytes a sample, one a minute here.
+    const at = (minute: number, runs: number, stateBytes: number): SoakSample => ({ elapsedMs: minute * 60_000, runs, runsPerSecond: 1000, rssMB: 1, journalBytes: stateBytes, stateBytes: stateBytes + minute * 100, samplesBytes: minute * 100, samples: minute, compactions: 0, coverage: 0, buckets: 0, openMs: 0, exportMs: 0, openCpuMs: 0, exportCpuMs: 0 });
     // Fast growth early (coverage found at first), then 1 byte per 1000 runs.
     const p = projection([at(1, 1e6, 500_000), at(2, 2e6, 600_000), at(3, 3e6, 601_000), at(4, 4e6, 602_000)]);
     expect(p.runs24h).toBe(SOAK_TARGETS.runsPerSecond * 86_400);
-    expect(p.stateBytes24h).toBe(Math.round(602_000 + (p.runs24h - 4e6) / 1000));
+    expect(p.stateBytes24h).toBe(Math.round(602_000 + (p.runs24h - 4e6) / 1000 + 100 * samplesBound(86_400_000)));
     expect(p.journalBytes24h).toBe(p.stateBytes24h + 4_000_000);
   });
 
