@@ -1,16 +1,17 @@
 // The image's healthcheck: is this container's pcfarm role doing its job?
 //
-//   node scripts/healthcheck.mjs [coordinator | worker | dashboard]
+//   node scripts/healthcheck.mjs [coordinator | worker | dashboard [OPTIONS]]
 //
-// Without a role it reads the role, and its --redis, --prefix, --host and
-// --port, from the container's main process (/proc/1/cmdline), so the
-// Dockerfile's one HEALTHCHECK serves every `docker run pcfarm ROLE`.
+// Without a role it reads the role, and its --redis, --prefix, --id, --host
+// and --port, from the container's main process (/proc/1/cmdline), so the
+// Dockerfile's one HEALTHCHECK serves every `docker run pcfarm ROLE`; those
+// options given after a role come first.
 //   coordinator  Redis answers, with this container's password, and some
 //                coordinator holds the farm's lease (a standby is healthy
 //                while the active one is: between them the farm has one)
 //   worker       this container's worker has reported itself within its
-//                heartbeat's TTL (its `w:ID` record, ID starting with the
-//                container's hostname)
+//                heartbeat's TTL (its `w:ID` record: ID its --id, or else
+//                starting with the container's hostname)
 //   dashboard    GET /api/info answers 200
 //   anything else (campaign list, fuzz, ...): healthy, nothing to check
 // Exit 0 healthy, 1 not, with one line saying why (docker inspect shows it).
@@ -133,7 +134,8 @@ async function checkCoordinator(redis, prefix) {
   return undefined;
 }
 
-async function checkWorker(redis, prefix) {
+async function checkWorker(redis, prefix, id) {
+  if (id !== undefined) return (await redis.command('EXISTS', `${prefix}:w:${id}`)) === 1 ? undefined : `worker ${id} has not reported itself lately (${prefix}:w:${id})`;
   // Worker ids start with the host name (farm-worker.ts), which is the container's own.
   const mine = [];
   let cursor = '0';
@@ -160,7 +162,8 @@ async function checkDashboard(args) {
 }
 
 async function main() {
-  const args = mainArgs();
+  // Options given after the role win over the main process's: the same names, --redis, --prefix, --id, --host, --port.
+  const args = [...process.argv.slice(3), ...mainArgs()];
   const role = process.argv[2] ?? args[0];
   if (process.argv[2] !== undefined && !ROLES.includes(process.argv[2])) {
     console.log(`healthcheck: the role must be one of ${ROLES.join(', ')}, not ${JSON.stringify(process.argv[2])}`);
@@ -174,7 +177,7 @@ async function main() {
     const redis = await redisClient(option(args, '--redis') ?? process.env.REDIS_URL ?? REDIS_URL_DEFAULT);
     try {
       const prefix = option(args, '--prefix') ?? PREFIX_DEFAULT;
-      problem = role === 'coordinator' ? await checkCoordinator(redis, prefix) : await checkWorker(redis, prefix);
+      problem = role === 'coordinator' ? await checkCoordinator(redis, prefix) : await checkWorker(redis, prefix, option(args, '--id'));
     } finally {
       redis.close();
     }

@@ -74,6 +74,13 @@ describe("the image's healthcheck (scripts/healthcheck.mjs)", () => {
     expect(healthcheck('worker').stdout).toBe('healthcheck: worker healthy\n');
   });
 
+  it('checks a worker started with --id and --prefix under that id and prefix, given after the role', async () => {
+    const check = () => run([HEALTHCHECK, 'worker', '--id', 'compose-worker', '--prefix', 'named'], { REDIS_URL: server.url });
+    expect(check().stdout).toBe('healthcheck: worker unhealthy: worker compose-worker has not reported itself lately (named:w:compose-worker)\n');
+    role('worker', '--concurrency', '1', '--id', 'compose-worker', '--prefix', 'named');
+    await until('the named worker to report itself', () => check().status === 0);
+  });
+
   it('calls a coordinator healthy while one holds the lease, and says so when none does', async () => {
     const before = healthcheck('coordinator');
     expect(before.status).toBe(1);
