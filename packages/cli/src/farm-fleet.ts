@@ -48,6 +48,8 @@ export const FLEET_LIMITS = {
   batchesMax: 10_000_000,
   /** How often a --batches run reads the campaign's progress, in ms. */
   memoryPollMs: 250,
+  /** --batch-ms at most. */
+  batchMsMax: 60_000,
   /** How long a fleet's processes may take to start their workers, in ms. */
   startMsMax: 60_000,
 } as const;
@@ -109,6 +111,8 @@ export interface FleetReport {
   batchSeeds: number;
   /** What each batch came to (see FleetResults). */
   results: FleetResults;
+  /** How long each batch took, in ms (0: at once). */
+  batchMs: number;
   steps: FleetStep[];
   /** The step that recorded the most batches per second. */
   peak: { workers: number; batchesPerSecond: number; seedsPerSecond: number };
@@ -178,7 +182,7 @@ function processCpuUs(pid: number | undefined): number {
 class Fleet {
   private constructor(readonly children: ChildProcess[]) {}
 
-  static async start(url: string, prefix: string, workers: number, concurrency: number, results: FleetResults, spec: CampaignSpec): Promise<Fleet> {
+  static async start(url: string, prefix: string, workers: number, concurrency: number, results: FleetResults, batchMs: number, spec: CampaignSpec): Promise<Fleet> {
     const processes = Math.min(workers, FLEET_LIMITS.processesMax);
     // A batch of each cell: batch i is of cell i for the first cells.
     const shape = newCampaign('warm', spec, 0);
@@ -205,7 +209,7 @@ class Fleet {
               clearTimeout(t);
               reject(new Error(`a fleet process exited with code ${code}: ${err.trim()}`));
             });
-            child.send({ type: 'start', url, prefix, workers: share, concurrency, results, warm } satisfies ToFleetProcess);
+            child.send({ type: 'start', url, prefix, workers: share, concurrency, results, warm, batchMs } satisfies ToFleetProcess);
           });
         }),
       );
@@ -270,14 +274,14 @@ function fleetSpec(batchSeeds: number, batches: number | null): CampaignSpec {
   return campaignSpec({ name: 'bench --farm --fleet', strategies, scenarios: ['generated'], blocksPerPage: [1], seedsPerCell: perCell, batchSeeds });
 }
 
-async function fleetStep(url: string, admin: Redis, workers: number, batchSeeds: number, results: FleetResults, size: (typeof FLEET_SIZES)['full'], k: number): Promise<FleetStep> {
+async function fleetStep(url: string, admin: Redis, workers: number, batchSeeds: number, results: FleetResults, batchMs: number, size: (typeof FLEET_SIZES)['full'], k: number): Promise<FleetStep> {
   const prefix = `fleet${process.pid}x${k}`;
   const concurrency = 1;
   const farm = await coordinatorOf(url, prefix, results);
   let fleet: Fleet | null = null;
   try {
     const spec = fleetSpec(batchSeeds, null);
-    fleet = await Fleet.start(url, prefix, workers, concurrency, results, spec);
+    fleet = await Fleet.start(url, prefix, workers, concurrency, results, batchMs, spec);
     const c = await farm.store.createCampaign(spec);
     farm.coordinator.wake();
     await sleep(size.warmupMs);
@@ -317,13 +321,13 @@ async function fleetStep(url: string, admin: Redis, workers: number, batchSeeds:
 }
 
 /** One campaign of `batches` batches on `workers` simulated workers, with used_memory read as it grows. */
-async function fleetMemory(url: string, admin: Redis, workers: number, batchSeeds: number, results: FleetResults, batches: number): Promise<FleetMemory> {
+async function fleetMemory(url: string, admin: Redis, workers: number, batchSeeds: number, results: FleetResults, batchMs: number, batches: number): Promise<FleetMemory> {
   const prefix = `fleet${process.pid}mem`;
   const farm = await coordinatorOf(url, prefix, results);
   let fleet: Fleet | null = null;
   try {
     const spec = fleetSpec(batchSeeds, batches);
-    fleet = await Fleet.start(url, prefix, workers, 1, results, spec);
+    fleet = await Fleet.start(url, prefix, workers, 1, results, batchMs, spec);
     const baseline = await usedMemory(admin);
     const t0 = performance.now();
     const c = await farm.store.createCampaign(spec);
@@ -365,6 +369,8 @@ export interface FleetOptions {
   /** A campaign of this many batches after the steps, with used_memory as it grows; null: none. */
   batches: number | null;
   results: FleetResults;
+  /** How long each simulated batch takes, in ms (waiting, no CPU); 0: at once. */
+  batchMs: number;
 }
 
 export async function runFleetBench(o: FleetOptions): Promise<FleetReport> {
@@ -388,10 +394,10 @@ export async function runFleetBench(o: FleetOptions): Promise<FleetReport> {
     const steps: FleetStep[] = [];
     for (const [k, n] of sizes.entries()) {
       progress(`${n} worker(s)`);
-      steps.push(await fleetStep(url, admin, n, batchSeeds, o.results, size, k));
+      steps.push(await fleetStep(url, admin, n, batchSeeds, o.results, o.batchMs, size, k));
     }
     let memory: FleetMemory | null = null;
-    if (o.batches !== null) memory = await fleetMemory(url, admin, sizes[sizes.length - 1]!, batchSeeds, o.results, o.batches);
+    if (o.batches !== null) memory = await fleetMemory(url, admin, sizes[sizes.length - 1]!, batchSeeds, o.results, o.batchMs, o.batches);
     progress('');
     if (process.stderr.isTTY) process.stderr.write('\r');
     const best = steps.reduce((a, b) => (b.batchesPerSecond > a.batchesPerSecond ? b : a));
@@ -403,6 +409,7 @@ export async function runFleetBench(o: FleetOptions): Promise<FleetReport> {
       machine: { node: process.version, cpus: os.availableParallelism(), cpuModel: cpus[0]?.model.trim() ?? 'unknown' },
       batchSeeds,
       results: o.results,
+      batchMs: o.batchMs,
       steps,
       peak: { workers: best.workers, batchesPerSecond: best.batchesPerSecond, seedsPerSecond: best.seedsPerSecond },
       capacity: {
@@ -425,7 +432,7 @@ export async function runFleetBench(o: FleetOptions): Promise<FleetReport> {
 export function formatFleetBench(r: FleetReport): string[] {
   const lines = [
     `pcfarm bench --farm --fleet (${r.mode}): ${r.machine.cpus} cpus (${r.machine.cpuModel}), Node ${r.machine.node}`,
-    `simulated workers answer each batch at once with ${r.results === 'empty' ? 'an empty result' : 'the findings and coverage of a real batch of its cell'}; batches of ${r.batchSeeds} seeds; the coordinator, redis-server and the fleet share this machine`,
+    `simulated workers answer each batch ${r.batchMs === 0 ? 'at once' : `after ${r.batchMs} ms`} with ${r.results === 'empty' ? 'an empty result' : 'the findings and coverage of a real batch of its cell'}; batches of ${r.batchSeeds} seeds; the coordinator, redis-server and the fleet share this machine`,
     '',
     ...markdownTable(
       ['workers', 'batches/s', 'seeds/s', 'coordinator us/batch', 'redis us/batch', 'fleet us/batch', 'coordinator us/seed', 'redis us/seed', 'coordinator busy', 'redis busy'],

@@ -258,14 +258,15 @@ export function formatFarmBench(r: FarmBenchReport): string[] {
   return lines;
 }
 
-/** pcfarm bench --farm --fleet [--quick | --smoke] [--workers N,N,...] [--batches N] [--real-results] [--batch-seeds N] [--json] [--redis URL]. */
+/** pcfarm bench --farm --fleet [--quick | --smoke] [--workers N,N,...] [--batches N] [--real-results] [--batch-ms N] [--batch-seeds N] [--json] [--redis URL]. */
 async function benchFleet(p: Parsed, io: Io, mode: FarmBenchReport['mode']): Promise<number> {
   const { FLEET_LIMITS, FLEET_SIZES, fleetSizes, formatFleetBench, runFleetBench } = await import('./farm-fleet.js');
   const workers = p.options.has('workers') ? fleetSizes(p.options.get('workers'), FLEET_SIZES[mode].workers) : undefined;
   const batchSeeds = p.options.has('batch-seeds') ? wholeNumber('batch-seeds', p.options.get('batch-seeds'), 0, 1, CAMPAIGN_LIMITS.batchSeedsMax) : undefined;
   const batches = p.options.has('batches') ? wholeNumber('batches', p.options.get('batches'), 0, 1, FLEET_LIMITS.batchesMax) : null;
   const url = p.options.has('redis') ? redisOptionsOf(p, undefined, {}).url : undefined;
-  const r = await runFleetBench({ mode, url, workers, batchSeeds, batches, results: p.options.has('real-results') ? 'real' : 'empty' });
+  const batchMs = wholeNumber('batch-ms', p.options.get('batch-ms'), 0, 0, FLEET_LIMITS.batchMsMax);
+  const r = await runFleetBench({ mode, url, workers, batchSeeds, batches, results: p.options.has('real-results') ? 'real' : 'empty', batchMs });
   if (p.options.has('json')) io.out(JSON.stringify(r, null, 2));
   else for (const line of formatFleetBench(r)) io.out(line);
   return EXIT.ok;
@@ -278,7 +279,7 @@ export async function benchFarm(p: Parsed, io: Io): Promise<number> {
   if (p.options.has('quick') && p.options.has('smoke')) throw new UsageError('bench takes one of --quick and --smoke, not both');
   const mode = p.options.has('smoke') ? 'smoke' : p.options.has('quick') ? 'quick' : 'full';
   if (p.options.has('fleet')) return benchFleet(p, io, mode);
-  for (const only of ['batches', 'real-results']) if (p.options.has(only)) throw new UsageError(`--${only} is an option of bench --farm --fleet`);
+  for (const only of ['batches', 'real-results', 'batch-ms']) if (p.options.has(only)) throw new UsageError(`--${only} is an option of bench --farm --fleet`);
   const slots = wholeNumber('workers', p.options.get('workers'), 2, 2, 64);
   const batchSeeds = p.options.has('batch-seeds') ? wholeNumber('batch-seeds', p.options.get('batch-seeds'), 0, 1, CAMPAIGN_LIMITS.batchSeedsMax) : undefined;
   // Only the Redis asked for by --redis: without it the bench starts its own, never the farm's of REDIS_URL.

@@ -1,7 +1,8 @@
 /**
  * A process of `pcfarm bench --farm --fleet`: many FarmWorkers on one
- * Redis, each with an executor that answers a batch at once with an empty
- * but valid result (every seed run, nothing found, no coverage). What is
+ * Redis, each with an executor that answers a batch at once (or after
+ * --batch-ms of waiting, as a real batch takes time) with an empty but
+ * valid result (every seed run, nothing found, no coverage). What is
  * left is the farm's own machinery: BullMQ's job life, the inbox, the
  * coordinator's recording and refilling. Started by farm-fleet.ts with an
  * IPC channel: it is told what to start, says when its workers have
@@ -22,6 +23,8 @@ export interface FleetProcessInit {
   results: FleetResults;
   /** With real results, a batch of each cell of the campaign to come, run before the workers start. */
   warm: Batch[];
+  /** How long a batch takes, in ms, spent waiting (no CPU): 0 answers at once. */
+  batchMs: number;
 }
 
 /** empty: every batch finds nothing; real: every batch finds what a real batch of its cell found (its buckets and coverage). */
@@ -76,14 +79,21 @@ export class InstantExecutor implements Executor {
   constructor(
     readonly concurrency: number,
     private readonly results: FleetResults = 'empty',
+    private readonly batchMs = 0,
   ) {}
 
-  runBatch(b: Batch): Promise<BatchResult> {
-    if (this.results === 'empty') return Promise.resolve(emptyResult(b));
+  async runBatch(b: Batch): Promise<BatchResult> {
+    // A real worker's batch takes its time: its job stays active and the queue stays stocked meanwhile, as in a farm.
+    if (this.batchMs > 0) await new Promise((resolve) => setTimeout(resolve, this.batchMs));
+    return this.resultOf(b);
+  }
+
+  private resultOf(b: Batch): BatchResult {
+    if (this.results === 'empty') return emptyResult(b);
     const real = realOf(b);
     const shift = b.seedStart - real.seedStart;
     const moved = (hs: BatchResult['failures']) => hs.map((h) => ({ ...h, examples: h.examples.map((seed) => seed + shift) }));
-    return Promise.resolve({ ...real, ...emptyResult(b), steps: real.steps, failures: moved(real.failures), warnings: moved(real.warnings), warningRuns: real.warningRuns, coverage: real.coverage });
+    return { ...real, ...emptyResult(b), steps: real.steps, failures: moved(real.failures), warnings: moved(real.warnings), warningRuns: real.warningRuns, coverage: real.coverage };
   }
 
   minimize(job: MinimizeJob): Promise<Minimized> {
@@ -107,7 +117,7 @@ async function start(init: FleetProcessInit): Promise<void> {
   for (let i = 0; i < init.workers; i++) {
     const redis = await connectRedis(init.url);
     clients.push(redis);
-    workers.push(await FarmWorker.start(redis, { prefix: init.prefix, concurrency: init.concurrency, executor: new InstantExecutor(init.concurrency, init.results), id: `fleet-${process.pid}-${i}`, log: (line) => process.stderr.write(`${line}\n`) }));
+    workers.push(await FarmWorker.start(redis, { prefix: init.prefix, concurrency: init.concurrency, executor: new InstantExecutor(init.concurrency, init.results, init.batchMs), id: `fleet-${process.pid}-${i}`, log: (line) => process.stderr.write(`${line}\n`) }));
   }
   send({ type: 'ready' });
 }

@@ -11,10 +11,12 @@ function pcfarm(...args: string[]): { status: number | null; stdout: string; std
 }
 
 describe('pcfarm bench --farm --fleet', () => {
-  it('--smoke --json measures each fleet, the capacity, and a campaign of --batches N to its end with used_memory along the way', () => {
-    const r = pcfarm('bench', '--farm', '--fleet', '--smoke', '--workers', '1,3', '--batches', '400', '--json');
+  it('--smoke --json measures each fleet, the capacity, and a campaign of --batches N to its end with used_memory along the way (results of a real batch\'s size, each taking --batch-ms)', () => {
+    // Batches of 20 seeds: each fleet process runs each cell's 20 for real once, before it starts.
+    const r = pcfarm('bench', '--farm', '--fleet', '--smoke', '--workers', '1,3', '--real-results', '--batch-ms', '2', '--batch-seeds', '20', '--batches', '150', '--json');
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as FleetReport;
+    expect({ results: report.results, batchMs: report.batchMs, batchSeeds: report.batchSeeds }).toEqual({ results: 'real', batchMs: 2, batchSeeds: 20 });
     expect(report.steps.map((s) => s.workers)).toEqual([1, 3]);
     // Three simulated workers in as many processes, each recording batches with CPU spent on them.
     expect(report.steps[1]!.processes).toBe(3);
@@ -26,23 +28,13 @@ describe('pcfarm bench --farm --fleet', () => {
       expect(s.redisCpuUsPerBatch).toBeGreaterThan(0);
     }
     expect(report.capacity.workerCoresPerCoordinator).toBeGreaterThan(0);
-    const m = report.memory!;
-    expect(m.workers).toBe(3);
-    // Every batch recorded once: the campaign ended at exactly its 400 batches, read at least twice on the way.
-    expect(m.points.length).toBeGreaterThanOrEqual(2);
-    expect(m.points[m.points.length - 1]!.batches).toBe(400);
-    expect(m.points.every((p, i) => i === 0 || p.batches >= m.points[i - 1]!.batches)).toBe(true);
-  });
-
-  it('--real-results records results of a real batch\'s size (its buckets and coverage) just as exactly', () => {
-    const r = pcfarm('bench', '--farm', '--fleet', '--smoke', '--workers', '2', '--real-results', '--batches', '90', '--json');
-    expect(r.status, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout) as FleetReport;
-    expect(report.results).toBe('real');
-    expect(report.steps[0]!.seeds).toBe(report.steps[0]!.batches * report.batchSeeds);
     // No determinism audit disagreed and no result was refused: the coordinator says so on stderr when one does.
     expect(r.stderr).not.toMatch(/FARM BUG|failed/);
-    expect(report.memory!.points[report.memory!.points.length - 1]!.batches).toBe(90);
+    const m = report.memory!;
+    expect(m.workers).toBe(3);
+    // Every batch recorded once: the campaign ended at exactly its 150 batches.
+    expect(m.points[m.points.length - 1]!.batches).toBe(150);
+    expect(m.points.every((p, i) => i === 0 || p.batches >= m.points[i - 1]!.batches)).toBe(true);
   });
 
   it('rejects a fleet size that is not a list of whole numbers, and --batches without --fleet', () => {
