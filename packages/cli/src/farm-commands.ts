@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import {
   batchCount,
+  canaryChecks,
   checkSnapshot,
   connectRedis,
   Coordinator,
@@ -183,7 +184,8 @@ export async function campaignCommand(p: Parsed, io: Io): Promise<number> {
         const s = await store.summary(id);
         const audit = await store.auditSummary(id);
         if (p.options.has('json')) {
-          io.out(JSON.stringify({ summary: s, buckets: await store.buckets(id), audit, workers: await store.workers() }, null, 2));
+          const buckets = await store.buckets(id);
+          io.out(JSON.stringify({ summary: s, buckets, canaries: canaryChecks(s.campaign, await store.doneBatches(id), buckets), audit, workers: await store.workers() }, null, 2));
           return EXIT.ok;
         }
         await printSummary(store, s, io, { where: `Redis at ${redactedUrl(redisOptionsOf(p).url)} (prefix ${store.prefix})` });

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { DASHBOARD_PORT_DEFAULT, LocalControl, startDashboard, type CampaignControl, type Dashboard } from '@pcfarm/dashboard';
-import { batchCount, strategySourceHash, ThreadPool, THREADS_MAX, type Campaign, type CampaignSpec, type CampaignSummary, type EngineResult, type Example, type Progress, type Store } from '@pcfarm/farm';
+import { batchCount, strategySourceHash, ThreadPool, THREADS_MAX, type Campaign, type CampaignSpec, type CampaignSummary, type CanaryCheck, type EngineResult, type Example, type Progress, type Store } from '@pcfarm/farm';
 import { PCFARM, shellWord } from '@pcfarm/farm/replay-commands';
 import { InputError, noPositionals, UsageError, wholeNumber, type Parsed } from './args.js';
 import { EXIT } from './exit.js';
@@ -29,7 +29,8 @@ export const PROGRESS_PLAIN_INTERVAL_MS = 5000;
 export const RATE_WINDOW_MS = 3000;
 
 /** The exit status a campaign's results call for: failures decide it, warnings never do. */
-const verdictStatus = (s: CampaignSummary): number => (s.buckets > 0 ? EXIT.found : EXIT.ok);
+/** A campaign's exit status: a canary's alarm (the farm is broken) before any finding, then failures; warnings never. */
+const verdictStatus = (s: CampaignSummary, canaries: readonly CanaryCheck[]): number => (canaries.some((c) => c.alarm) ? EXIT.bug : s.buckets > 0 ? EXIT.found : EXIT.ok);
 
 /**
  * pcfarm fuzz: a campaign (`--first-failure` is fuzzFirstFailure), of the
@@ -57,8 +58,7 @@ export async function fuzz(p: Parsed, term: Terminal, files: StrategyFiles): Pro
       // Nothing left to run: what it found is the answer, and running it again would only count every run twice.
       if (id === undefined) term.out(`campaign ${campaign.id} (${campaign.spec.name}) is done: what it found follows; --new runs it again from the start`);
       const summary = await opened.store.summary(campaign.id);
-      await printSummary(opened.store, summary, term, { where: opened.where, browse: browseCommand(opened.dir) });
-      return verdictStatus(summary);
+      return verdictStatus(summary, await printSummary(opened.store, summary, term, { where: opened.where, browse: browseCommand(opened.dir) }));
     }
     return await runFuzz(p, term, opened.store, campaign, threads, opened.dir);
   } finally {
@@ -145,8 +145,8 @@ async function runFuzz(p: Parsed, term: Terminal, store: Store, campaign: Campai
   if (result === null) throw new Error(`farm bug: campaign ${campaign.id} never ran`);
   term.live?.('');
   const stopped = result.endedBy === 'stopped';
-  await printSummary(store, result.summary, term, { where: dir, interrupted: stopped, browse: dashboard === null ? null : browseCommand(dir) });
-  return stopped ? EXIT.interrupted : verdictStatus(result.summary);
+  const canaries = await printSummary(store, result.summary, term, { where: dir, interrupted: stopped, browse: dashboard === null ? null : browseCommand(dir) });
+  return stopped ? EXIT.interrupted : verdictStatus(result.summary, canaries);
 }
 
 /** Serve the dashboard on --port (default DASHBOARD_PORT_DEFAULT, or any free port when that one is taken). */

@@ -4,7 +4,7 @@
  * warning buckets apart with their witnesses, and the verdict line.
  */
 import { severityOf, signatureTitle } from '@pcfarm/core';
-import type { Bucket, CampaignSummary, Store } from '@pcfarm/farm';
+import { canaryChecks, canaryText, type Bucket, type CampaignSummary, type CanaryCheck, type Store } from '@pcfarm/farm';
 import { replayCommand, replayReproducerCommand, witnessCommand } from '@pcfarm/farm/replay-commands';
 import { columns, duration, n, plural } from './format.js';
 import type { Io } from './io.js';
@@ -35,8 +35,13 @@ export interface SummaryOptions {
   browse?: string | null;
 }
 
-/** The end of a campaign: totals, the failure buckets and how to replay each, then the warning buckets with the witness of each, and last the verdict line. */
-export async function printSummary(store: Store, s: CampaignSummary, io: Io, options: SummaryOptions): Promise<void> {
+/**
+ * The end of a campaign: totals, the failure buckets and how to replay each,
+ * then the warning buckets with the witness of each, its canaries (a known
+ * bug it must find), and last the verdict line. Returns the canaries: one
+ * that raised the alarm means the farm is broken, whatever else was found.
+ */
+export async function printSummary(store: Store, s: CampaignSummary, io: Io, options: SummaryOptions): Promise<CanaryCheck[]> {
   const c = s.campaign;
   const rate = c.runningMs > 0 ? ` (${n((s.runs * 1000) / c.runningMs)} runs/s)` : '';
   const state = options.interrupted === true ? `stopped; run the same command again to resume it (or --resume ${c.id})` : c.state;
@@ -96,6 +101,12 @@ export async function printSummary(store: Store, s: CampaignSummary, io: Io, opt
       io.out(`  seed:    ${seedCommand(b)}`);
     }
   }
+  const canaries = canaryChecks(c, await store.doneBatches(c.id), all);
+  if (canaries.length > 0) {
+    io.out('');
+    for (const k of canaries) io.out(canaryText(k));
+  }
   io.out('');
   io.out(verdictLine(s));
+  return canaries;
 }

@@ -91,6 +91,11 @@ describe('pcfarm campaign', () => {
     expect(show.stdout).toMatch(/^ {2}witness: \.\/pcfarm fuzz --first-failure --strategy v2\.6\.20 --scenario hole-fill-vs-read-same-mm$/m);
     const farmed = json<{ summary: { runs: number; failures: number; warnings: number; buckets: number; warningBuckets: number; coverage: number } }>(pcfarm('campaign', 'show', id, '--prefix', 'run', '--json')).summary;
     expect(farmed.runs).toBe(1 * 2 * 2 * 200);
+    // v2.6.20 x self-mmap-write at 1 bpp is a canary (a known bug it must find), found in the farm as on a laptop.
+    expect(json<{ canaries: unknown[] }>(pcfarm('campaign', 'show', id, '--prefix', 'run', '--json')).canaries).toEqual([
+      { strategy: 'v2.6.20', scenario: 'self-mmap-write', blocksPerPage: 1, kind: 'deadlock', runs: 200, meanRuns: 2.1, found: true, alarm: false, missLog10: expect.any(Number) },
+    ]);
+    expect(show.stdout).toMatch(/^canary v2\.6\.20 x self-mmap-write \(1 bpp\): its deadlock found, as expected$/m);
     expect(farmed.warningBuckets).toBeGreaterThan(0);
 
     // Export, then import into a results directory: the laptop's store has the same campaign.

@@ -35,6 +35,8 @@ describe('pcfarm fuzz (a campaign)', () => {
     expect(r.stdout).toContain(`results: ${dir}`);
     const [, bucket, command] = /^(\w{12}) {2}deadlock in v2\.6\.20: self;.*\n {2}replay: \.\/pcfarm replay (pcfarm1:\S+)$/m.exec(r.stdout)!;
     expect(r.stdout).toMatch(new RegExp(`^${bucket} +\\d+ +deadlock +v2\\.6\\.20 +self-mmap-write +1,2,4 +\\d+ choices, \\d+ switches`, 'm'));
+    // v2.6.20 x self-mmap-write at 1 bpp is a canary: its finding says the farm works.
+    expect(r.stdout).toMatch(/^canary v2\.6\.20 x self-mmap-write \(1 bpp\): its deadlock found, as expected$/m);
     expect(r.stdout.trimEnd().split('\n').pop()).toBe('1 failure bucket(s)');
     const replay = pcfarm('replay', command!);
     expect(replay.status).toBe(1);

@@ -11,7 +11,7 @@
  * sighting, scenarios or minimization), so a page never fetches the lists
  * again.
  */
-import { WORKER_SILENT_MS, type Bucket, type CampaignSummary, type Sample, type Store, type WorkerInfo } from '@pcfarm/farm';
+import { canariesOf, canaryChecks, WORKER_SILENT_MS, type Bucket, type CampaignSummary, type CanaryCheck, type Sample, type Store, type WorkerInfo } from '@pcfarm/farm';
 import type { CampaignActivity } from './control.js';
 
 /** A worker quiet for longer than this is shown as late; after WORKER_SILENT_MS it is gone. */
@@ -52,6 +52,8 @@ export interface StatsEvent {
    * the charts and the numbers beside them agree; null before its first run.
    */
   sample: Sample | null;
+  /** Its canaries (a known bug each, which it must find): read with its buckets, when they changed. */
+  canaries: CanaryCheck[];
 }
 
 /** A bucket that is new to this stream: the whole bucket. */
@@ -98,6 +100,8 @@ interface Tracked {
   state: string;
   /** What the buckets looked like at the last read: no change, no read. */
   bucketsAt: string;
+  /** The canaries as of that read. */
+  canaries: CanaryCheck[];
 }
 
 /** One campaign's news of a tick. */
@@ -271,14 +275,17 @@ export class LiveHub {
     if (t === undefined || bucketsAt !== t.bucketsAt || wantAll) {
       const buckets = await this.store.buckets(id);
       all = buckets.map((bucket) => ({ type: 'bucket', campaign: id, bucket }));
+      // Only a campaign with a canary cell has its batches read for them.
+      const canaries = canariesOf(s.campaign.spec).length === 0 ? [] : canaryChecks(s.campaign, await this.store.doneBatches(id), buckets);
       if (t === undefined) {
         const samples = await this.store.samples(id);
         // Every campaign started at no runs in no running time: the first second has a rate too.
         const history = [{ runningMs: 0, runs: 0 }, ...samples.map((x) => ({ runningMs: x.runningMs, runs: x.runs }))];
-        t = { history, known: new Map(buckets.map((b) => [b.id, bucketVersion(b)])), state: s.campaign.state, bucketsAt };
+        t = { history, known: new Map(buckets.map((b) => [b.id, bucketVersion(b)])), state: s.campaign.state, bucketsAt, canaries };
         this.tracked.set(id, t);
       } else {
         t.bucketsAt = bucketsAt;
+        t.canaries = canaries;
         for (const b of buckets) {
           const v = bucketVersion(b);
           const was = t.known.get(b.id);
@@ -312,6 +319,7 @@ export class LiveHub {
       runningMs: s.campaign.runningMs,
       at,
       sample: s.runs === 0 ? null : { at, runningMs: s.campaign.runningMs, runs: s.runs, failures: s.failures, coverage: s.coverage, buckets: s.buckets },
+      canaries: t.canaries,
     };
     return { stats, statsKey: JSON.stringify({ ...stats, at: 0, sample: null }), changed, all };
   }

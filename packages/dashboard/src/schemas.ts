@@ -112,6 +112,15 @@ export const campaignSchema = {
   },
 } as const;
 
+/** farm's CanaryCheck: a cell whose bug is known, and whether the campaign found it in time. */
+const canariesSchema = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: { strategy: str, scenario: str, blocksPerPage: int, kind: str, runs: num, meanRuns: num, found: bool, alarm: bool, missLog10: num },
+  },
+} as const;
+
 /** A campaign with its totals, and what this dashboard's process does with it. */
 export const campaignViewSchema = {
   type: 'object',
@@ -132,6 +141,8 @@ export const campaignViewSchema = {
     minimized: int,
     /** `running`/`queued`/`idle` when this process runs campaigns (embedded); null when a coordinator elsewhere does. */
     activity: strOrNull,
+    /** One campaign's page only: its canaries, a known bug each, which it must find. */
+    canaries: canariesSchema,
   },
 } as const;
 
@@ -401,6 +412,7 @@ export const statsEventSchema = {
     at: num,
     /** The totals now as a sample: the point the page's charts end with. */
     sample: { type: ['object', 'null'], properties: { at: num, runningMs: num, runs: num, failures: num, coverage: int, buckets: int } },
+    canaries: canariesSchema,
   },
 } as const;
 

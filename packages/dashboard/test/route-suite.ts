@@ -133,6 +133,8 @@ export function routeSuite(label: string, open: () => Promise<Store>): void {
       const ok = await inject({ url: `/api/campaigns/${seeded.id}` });
       expect(ok.statusCode).toBe(200);
       expect(ok.json().campaign.id).toBe(seeded.id);
+      // v2.6.20 x self-mmap-write at 1 bpp is a canary: a known bug the campaign must find, and did.
+      expect(ok.json().canaries).toEqual([{ strategy: 'v2.6.20', scenario: 'self-mmap-write', blocksPerPage: 1, kind: 'deadlock', runs: 120, meanRuns: 2.1, found: true, alarm: false, missLog10: expect.any(Number) }]);
       const none = await inject({ url: '/api/campaigns/nosuch' });
       expect(none.statusCode).toBe(404);
       expect(none.json()).toMatchObject({ error: 'ENOCAMPAIGN' });

@@ -15,6 +15,19 @@ const SAMPLE_INTERVAL_MS = 1000;
 const SAMPLES_MAX = 2000;
 /** The workers table's columns a phone leaves out: host, PID, last report. */
 const WORKER_WIDE_ONLY = [1, 2, 6];
+/** A canary's line, as the CLI's summary says it (farm's canaryText). */
+function canaryLine(k) {
+  const cell = `${k.strategy} x ${k.scenario} (${k.blocksPerPage} bpp)`;
+  if (k.found) return h('div', { class: 'canary found' }, `✓ canary ${cell}: its ${k.kind} found, as expected`);
+  if (k.alarm) {
+    return h(
+      'div',
+      { class: 'canary alarm', role: 'alert' },
+      `CANARY ALARM: ${cell} ran ${fmtInt(k.runs)} runs without its known ${k.kind} (found in ${k.meanRuns} runs on average; a working farm misses it once in 10^${Math.floor(-k.missLog10)}): the farm itself is broken, so a clean result means nothing.`,
+    );
+  }
+  return h('div', { class: 'canary' }, `canary ${cell}: ${fmtInt(k.runs)} runs so far, its ${k.kind} not found yet`);
+}
 
 /** Add the newest sample as the store does: within a second of the last, it replaces it. */
 function addSample(samples, s) {
@@ -50,6 +63,7 @@ export async function campaignView(el, id, query) {
   // Compare with another campaign: the one next to it in time is offered first.
   const compareLink = h('a', { href: `#/compare?b=${encodeURIComponent(c.id)}`, id: 'compare-with', class: 'button-link' }, 'Compare with…');
   const message = h('div', { class: 'form-message' });
+  const canaries = h('div', { id: 'canaries' });
   const bar = progressBar();
   const tiles = {};
   const tile = (key, label) => h('div', { class: 'tile' }, h('div', { class: 'tile-label' }, label), (tiles[key] = h('div', { class: 'tile-value', id: `tile-${key}` }, '–')));
@@ -67,6 +81,7 @@ export async function campaignView(el, id, query) {
       `${fmtInt(spec.batchSeeds)} seeds a batch · model ${c.modelVersion} · created ${fmtTime(c.createdAt)}`,
     ),
     message,
+    canaries,
     bar.el,
     h(
       'div',
@@ -132,6 +147,11 @@ export async function campaignView(el, id, query) {
     renderActions();
   }
 
+  /** The campaign's canaries: from its view as the page loads, then from the stream. */
+  function showCanaries(list) {
+    clear(canaries).append(...(list ?? []).map(canaryLine));
+  }
+
   function showWorkers(list) {
     clear(workersBody);
     if (list.length === 0) workersBody.append(h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'No worker has reported in the last 15 s.')));
@@ -165,6 +185,7 @@ export async function campaignView(el, id, query) {
   const known = rates(samples);
   showNumbers(cur, known.length ? known[known.length - 1].y : null);
   showWorkers(first.workers);
+  showCanaries(cur.canaries);
   showCharts();
   const table = await bucketTable(el, id, query, spec.strategies);
 
@@ -187,6 +208,7 @@ export async function campaignView(el, id, query) {
         },
         e.runsPerSec,
       );
+      showCanaries(e.canaries);
       if (e.sample) {
         addSample(samples, e.sample);
         showCharts();

@@ -3,7 +3,7 @@
  * workers; and what the page needs to know to draw its form (/api/info).
  */
 import { BLOCKS_PER_PAGE, DESCRIPTIONS, FAILURE_KINDS, MODEL_VERSION, SCENARIOS, STRATEGIES } from '@pcfarm/core';
-import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, campaignSpec, FarmError, type CampaignSpec, type CampaignSummary } from '@pcfarm/farm';
+import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, campaignSpec, canaryChecks, FarmError, type CampaignSpec, type CampaignSummary, type CanaryCheck } from '@pcfarm/farm';
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../context.js';
 import { HttpError } from '../errors.js';
@@ -16,7 +16,7 @@ import { campaignParams, campaignViewSchema, createCampaignBody, errorResponses,
 import { publicSpec } from '../strategy-files.js';
 
 /** A campaign as the API shows it: its summary (its strategy files by name, not path) and what this process does with it. */
-export type CampaignView = Omit<CampaignSummary, 'campaign'> & { campaign: Omit<CampaignSummary['campaign'], 'spec'> & { spec: ReturnType<typeof publicSpec> }; activity: string | null };
+export type CampaignView = Omit<CampaignSummary, 'campaign'> & { campaign: Omit<CampaignSummary['campaign'], 'spec'> & { spec: ReturnType<typeof publicSpec> }; activity: string | null; canaries?: CanaryCheck[] };
 
 type IdParams = { Params: { id: string } };
 
@@ -26,9 +26,11 @@ export default async function campaignRoutes(app: FastifyInstance, ctx: RouteCon
     if (ctx.readOnly) throw new HttpError(409, 'EREADONLY', 'this dashboard follows results another process writes: start and stop campaigns there');
   };
   const changes = perMinute(RATE_LIMITS.changesPerMinute);
-  const view = async (id: string): Promise<CampaignView> => {
+  /** A campaign's view; with its canaries (a known bug it must find) for one campaign's page, not for the list, which would read every campaign's batches. */
+  const view = async (id: string, withCanaries = false): Promise<CampaignView> => {
     const s = await store.summary(id);
-    return { ...s, campaign: { ...s.campaign, spec: publicSpec(s.campaign.spec) }, activity: control.activity(id) };
+    const canaries = withCanaries ? { canaries: canaryChecks(s.campaign, await store.doneBatches(id), await store.buckets(id)) } : {};
+    return { ...s, campaign: { ...s.campaign, spec: publicSpec(s.campaign.spec) }, activity: control.activity(id), ...canaries };
   };
 
   app.get(
@@ -122,7 +124,7 @@ export default async function campaignRoutes(app: FastifyInstance, ctx: RouteCon
     },
   );
 
-  app.get<IdParams>('/api/campaigns/:id', { schema: { params: campaignParams, querystring: noQuery, response: { 200: campaignViewSchema, ...errorResponses } } }, async (request) => view(request.params.id));
+  app.get<IdParams>('/api/campaigns/:id', { schema: { params: campaignParams, querystring: noQuery, response: { 200: campaignViewSchema, ...errorResponses } } }, async (request) => view(request.params.id, true));
 
   app.post<IdParams>('/api/campaigns/:id/stop', { config: changes, schema: { params: campaignParams, querystring: noQuery, response: { 200: campaignViewSchema, ...errorResponses } } }, async (request) => {
     writable();
@@ -153,7 +155,7 @@ export default async function campaignRoutes(app: FastifyInstance, ctx: RouteCon
     },
     async (request) => {
       const id = request.params.id;
-      const campaign = await view(id);
+      const campaign = await view(id, true);
       return { campaign, samples: sampleViews(await store.samples(id)), workers: workerViews(await store.workers(), ctx.now()) };
     },
   );
