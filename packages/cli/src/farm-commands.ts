@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import {
   batchCount,
+  campaignRisk,
   canaryChecks,
   checkSnapshot,
   connectRedis,
@@ -30,6 +31,7 @@ import {
   type CampaignSnapshot,
   type JournalEntry,
   type RedisStore,
+  type CampaignSummary,
   type Store,
 } from '@pcfarm/farm';
 import { PCFARM, shellWord } from '@pcfarm/farm/replay-commands';
@@ -178,14 +180,26 @@ export async function campaignCommand(p: Parsed, io: Io): Promise<number> {
       none();
       return withRedis(p, (store) => listCampaigns(store, p.options.has('json'), io));
     case 'show': {
-      checkOptions(p, OPTIONS.campaignRead);
+      checkOptions(p, OPTIONS.campaignShow);
       const id = one('campaign id');
+      const json = async (store: Store, s: CampaignSummary, more: object): Promise<void> => {
+        const [buckets, done] = [await store.buckets(id), await store.doneBatches(id)];
+        io.out(JSON.stringify({ summary: s, buckets, canaries: canaryChecks(s.campaign, done, buckets), risk: campaignRisk(s.campaign, s, done, buckets), ...more }, null, 2));
+      };
+      // A results directory (a laptop's campaign, or one imported there), or the farm's Redis.
+      if (p.options.has('results')) {
+        return withResults(p, 'read', async (store, dir) => {
+          const s = await store.summary(id);
+          if (p.options.has('json')) await json(store, s, {});
+          else await printSummary(store, s, io, { where: dir });
+          return EXIT.ok;
+        });
+      }
       return withRedis(p, async (store) => {
         const s = await store.summary(id);
         const audit = await store.auditSummary(id);
         if (p.options.has('json')) {
-          const buckets = await store.buckets(id);
-          io.out(JSON.stringify({ summary: s, buckets, canaries: canaryChecks(s.campaign, await store.doneBatches(id), buckets), audit, workers: await store.workers() }, null, 2));
+          await json(store, s, { audit, workers: await store.workers() });
           return EXIT.ok;
         }
         await printSummary(store, s, io, { where: `Redis at ${redactedUrl(redisOptionsOf(p).url)} (prefix ${store.prefix})` });

@@ -4,7 +4,7 @@
  * warning buckets apart with their witnesses, and the verdict line.
  */
 import { severityOf, signatureTitle } from '@pcfarm/core';
-import { canaryChecks, canaryText, type Bucket, type CampaignSummary, type CanaryCheck, type Store } from '@pcfarm/farm';
+import { campaignRisk, canaryChecks, canaryText, riskText, type Bucket, type CampaignRisk, type CampaignSummary, type CanaryCheck, type Store } from '@pcfarm/farm';
 import { replayCommand, replayReproducerCommand, witnessCommand } from '@pcfarm/farm/replay-commands';
 import { columns, duration, n, plural } from './format.js';
 import type { Io } from './io.js';
@@ -24,6 +24,29 @@ export function verdictLine(s: CampaignSummary): string {
   const warnings = `${s.warningBuckets} warning bucket(s)`;
   if (s.buckets > 0) return `${s.buckets} failure bucket(s)${s.warningBuckets > 0 ? `; ${warnings}` : ''}`;
   return s.warningBuckets > 0 ? `no failures; ${warnings}` : 'no failures: every run passed every oracle';
+}
+
+/** Cells the summary names as the riskiest. */
+const RISKIEST_SHOWN = 3;
+
+/**
+ * What is likely left to find: Good-Turing's chance that the next run
+ * reaches something new, in all and for the riskiest cells, and under pct
+ * the runs a cell needs for 95% confidence of a bug of the campaign's depth.
+ */
+export function riskLines(r: CampaignRisk, pctDepth: number): string[] {
+  const cell = (x: CampaignRisk['cells'][number]) => `${x.strategy} x ${x.scenario}${x.blocksPerPage === 1 ? '' : ` (bpp ${x.blocksPerPage})`}`;
+  const riskiest = r.cells.filter((x) => x.singletons > 0).slice(0, RISKIEST_SHOWN);
+  const lines = [
+    `residual risk ${riskText(r.risk)} a run (Good-Turing: ${plural(r.singletons, 'thing')} reached by one run of ${n(r.runs)})${riskiest.length === 0 ? '' : `; riskiest: ${riskiest.map((x) => `${cell(x)} ${riskText(x.risk)}`).join(', ')}`}`,
+  ];
+  const bounded = r.cells.filter((x) => x.pctRuns95 !== null);
+  if (bounded.length > 0) {
+    const most = bounded.reduce((a, b) => (b.pctRuns95! > a.pctRuns95! ? b : a));
+    const short = bounded.filter((x) => x.runs < x.pctRuns95!).length;
+    lines.push(`pct at depth ${pctDepth}: a bug of that depth, if a cell has one, is found with 95% confidence within ${n(most.pctRuns95!)} runs (${cell(most)}, which needs the most); ${short === 0 ? 'every cell ran that many' : `${short} of ${plural(bounded.length, 'cell')} ran fewer`}`);
+  }
+  return lines;
 }
 
 export interface SummaryOptions {
@@ -101,11 +124,12 @@ export async function printSummary(store: Store, s: CampaignSummary, io: Io, opt
       io.out(`  seed:    ${seedCommand(b)}`);
     }
   }
-  const canaries = canaryChecks(c, await store.doneBatches(c.id), all);
-  if (canaries.length > 0) {
-    io.out('');
-    for (const k of canaries) io.out(canaryText(k));
-  }
+  const done = await store.doneBatches(c.id);
+  const risk = campaignRisk(c, s, done, all);
+  const canaries = canaryChecks(c, done, all);
+  if (risk !== null || canaries.length > 0) io.out('');
+  if (risk !== null) for (const line of riskLines(risk, c.spec.pctDepth)) io.out(line);
+  for (const k of canaries) io.out(canaryText(k));
   io.out('');
   io.out(verdictLine(s));
   return canaries;

@@ -45,6 +45,7 @@ export const OPTIONS = {
   worker: [...REDIS_OPTIONS, 'concurrency', 'lock-ms', 'stalled-check-ms', 'stalled-retries-max', 'heartbeat-ms', 'id', 'strategies'],
   campaignStart: [...REDIS_OPTIONS, 'name', ...SPEC_OPTIONS, 'json'],
   campaignRead: [...REDIS_OPTIONS, 'json'],
+  campaignShow: [...REDIS_OPTIONS, 'results', 'json'],
   campaignChange: [...REDIS_OPTIONS],
   campaignExport: [...REDIS_OPTIONS, 'out', 'results'],
   campaignImport: [...REDIS_OPTIONS, 'results'],
@@ -73,7 +74,7 @@ export function optionsOf(command: Command): string[] {
     dashboard: [OPTIONS.dashboard],
     coordinator: [OPTIONS.coordinator],
     worker: [OPTIONS.worker],
-    campaign: [OPTIONS.campaignStart, OPTIONS.campaignRead, OPTIONS.campaignChange, OPTIONS.campaignExport, OPTIONS.campaignImport],
+    campaign: [OPTIONS.campaignStart, OPTIONS.campaignRead, OPTIONS.campaignShow, OPTIONS.campaignChange, OPTIONS.campaignExport, OPTIONS.campaignImport],
     help: [OPTIONS.help],
   };
   return [...new Set(modes[command].flat())];
@@ -222,13 +223,15 @@ const HELP: Record<Command, CommandHelp> = {
   campaign: {
     usage: [
       ['campaign start', '[--strategy S,S...]', '[--strategy-file PATH ...]', '[--scenario X,X...]', '[--blocks-per-page B,B...]', '[--seeds N | --time-s T]', '[--seed-start N]', '[--batch-seeds N]', `[--scheduler ${campaignSchedulers}]`, '[--pct-depth D]', '[--name NAME]', '[--json]'],
-      ['campaign list | show ID', '[--json]'],
+      ['campaign list', '[--json]'],
+      ['campaign show ID', '[--results DIR]', '[--json]'],
       ['campaign stop ID | resume ID | delete ID'],
       ['campaign export ID', '--out FILE', '[--results DIR]'],
       ['campaign import FILE', '[--results DIR]'],
     ],
     about: [
       'The farm\'s campaigns in Redis (--redis, or REDIS_URL; --prefix, --connect-ms as for the coordinator); the coordinator acts on what these change. export writes a campaign as a results file of the embedded store (from Redis, or from --results DIR); import reads one into Redis or into --results DIR, where \'fuzz --results DIR --resume ID\' prints its buckets and replay commands.',
+      'show prints a campaign as fuzz ends it, from Redis (with its determinism audit) or from --results DIR; --json gives its summary, buckets, canaries and residual risk (per cell: runs, singletons, risk, and under pct the runs for 95% confidence of a bug of its depth; null where the store does not count singletons).',
       'start --strategy-file PATH (repeatable) records each file by id, path and source hash, never its code: each worker needs the same file, at that path or in its --strategies directory. Without --strategy, only the files\' strategies run.',
     ],
     exit: `exit ${EXIT.ok}, ${usageOrBadInput}, an unknown campaign or a file that is not an export, ${EXIT.unavailable} when Redis cannot be reached`,

@@ -37,6 +37,19 @@ describe('pcfarm fuzz (a campaign)', () => {
     expect(r.stdout).toMatch(new RegExp(`^${bucket} +\\d+ +deadlock +v2\\.6\\.20 +self-mmap-write +1,2,4 +\\d+ choices, \\d+ switches`, 'm'));
     // v2.6.20 x self-mmap-write at 1 bpp is a canary: its finding says the farm works.
     expect(r.stdout).toMatch(/^canary v2\.6\.20 x self-mmap-write \(1 bpp\): its deadlock found, as expected$/m);
+    // What is likely left: Good-Turing over the runs, and PCT's runs for 95% confidence at the campaign's depth.
+    expect(r.stdout).toMatch(/^residual risk [\d.]+% a run \(Good-Turing: [\d,]+ things? reached by one run of 900\)/m);
+    expect(r.stdout).toMatch(/^pct at depth \d+: a bug of that depth, if a cell has one, is found with 95% confidence within [\d,]+ runs \(v2\.6\.20 x self-mmap-write/m);
+    // The same campaign, shown from its results directory as JSON: its risk per cell, its canaries.
+    const id = /^campaign (\w+) done$/m.exec(r.stdout)![1]!;
+    const shown = pcfarm('campaign', 'show', id, '--results', dir, '--json');
+    expect(shown.status, shown.stderr).toBe(0);
+    const j = JSON.parse(shown.stdout) as { summary: { runs: number }; risk: { runs: number; cells: { blocksPerPage: number; runs: number; risk: number; pctRuns95: number }[] }; canaries: { found: boolean }[] };
+    expect(j.summary.runs).toBe(900);
+    expect(j.risk.runs).toBe(900);
+    expect(j.risk.cells.map((c) => c.blocksPerPage).sort()).toEqual([1, 2, 4]);
+    for (const c of j.risk.cells) expect(c).toMatchObject({ runs: 300, risk: expect.any(Number), pctRuns95: expect.any(Number) });
+    expect(j.canaries).toEqual([expect.objectContaining({ found: true })]);
     expect(r.stdout.trimEnd().split('\n').pop()).toBe('1 failure bucket(s)');
     const replay = pcfarm('replay', command!);
     expect(replay.status).toBe(1);

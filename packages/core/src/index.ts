@@ -5,7 +5,7 @@
  */
 export { ConfigError, DEFAULTS, LIMITS, SCHEDULERS, type RunConfig, type ResolvedConfig, type SchedulerId } from './config.js';
 export { FAILURE_KINDS, severityOf, type Failure, type FailureKind, type Severity, type TraceEvent } from './kernel.js';
-export { Model, runOne, type ModelOptions, type Outcome, type RunInput } from './model.js';
+export { Model, runOne, type CoverageSink, type ModelOptions, type Outcome, type RunInput } from './model.js';
 export { formatEvent } from './trace.js';
 export { describeCell } from './cell.js';
 export { MODEL_VERSION } from './version.js';

@@ -76,9 +76,10 @@ export class Model {
    * Interleaving coverage, when a caller sets it: each context switch adds a
    * hash of (the function the task preempted stopped in, the one the task
    * resumed stops in). The hash is of the names, so every model instance on
-   * every machine gives the same numbers.
+   * every machine gives the same numbers. Anything with a Set's add will
+   * do: a batch counts the runs that reach each hash.
    */
-  coverage: Set<number> | null = null;
+  coverage: CoverageSink | null = null;
 
   /**
    * Communication coverage, when a caller sets it: each directed pair of
@@ -241,6 +242,11 @@ export class Model {
       }
     }
   }
+}
+
+/** Where a run's coverage goes: a Set, or anything else with an add. */
+export interface CoverageSink {
+  add(hash: number): unknown;
 }
 
 /** The steps of a systematic run, for its Foata normal form. */

@@ -11,8 +11,16 @@
  * sighting, scenarios or minimization), so a page never fetches the lists
  * again.
  */
-import { canariesOf, canaryChecks, WORKER_SILENT_MS, type Bucket, type CampaignSummary, type CanaryCheck, type Sample, type Store, type WorkerInfo } from '@pcfarm/farm';
+import { campaignRisk, canariesOf, canaryChecks, WORKER_SILENT_MS, type Bucket, type CampaignRisk, type CampaignSummary, type CanaryCheck, type Sample, type Store, type WorkerInfo } from '@pcfarm/farm';
 import type { CampaignActivity } from './control.js';
+
+/** Cells of a campaign's residual risk a page is sent, riskiest first: a campaign of every cell has hundreds, and a tick's event stays small. */
+export const RISK_CELLS_MAX = 12;
+
+/** A campaign's residual risk with its riskiest RISK_CELLS_MAX cells. */
+export function riskiest(r: CampaignRisk | null): CampaignRisk | null {
+  return r === null ? null : { ...r, cells: r.cells.slice(0, RISK_CELLS_MAX) };
+}
 
 /** A worker quiet for longer than this is shown as late; after WORKER_SILENT_MS it is gone. */
 export const WORKER_LATE_MS = 5000;
@@ -54,6 +62,8 @@ export interface StatsEvent {
   sample: Sample | null;
   /** Its canaries (a known bug each, which it must find): read with its buckets, when they changed. */
   canaries: CanaryCheck[];
+  /** What it has likely left to find (null where the store does not count singletons): with its buckets too. */
+  risk: CampaignRisk | null;
 }
 
 /** A bucket that is new to this stream: the whole bucket. */
@@ -100,8 +110,9 @@ interface Tracked {
   state: string;
   /** What the buckets looked like at the last read: no change, no read. */
   bucketsAt: string;
-  /** The canaries as of that read. */
+  /** The canaries and the residual risk as of that read. */
   canaries: CanaryCheck[];
+  risk: CampaignRisk | null;
 }
 
 /** One campaign's news of a tick. */
@@ -275,17 +286,20 @@ export class LiveHub {
     if (t === undefined || bucketsAt !== t.bucketsAt || wantAll) {
       const buckets = await this.store.buckets(id);
       all = buckets.map((bucket) => ({ type: 'bucket', campaign: id, bucket }));
-      // Only a campaign with a canary cell has its batches read for them.
-      const canaries = canariesOf(s.campaign.spec).length === 0 ? [] : canaryChecks(s.campaign, await this.store.doneBatches(id), buckets);
+      // Only a campaign with a canary cell, or whose store counts singletons, has its batches read.
+      const done = canariesOf(s.campaign.spec).length === 0 && s.coverageOnce === null ? [] : await this.store.doneBatches(id);
+      const canaries = canaryChecks(s.campaign, done, buckets);
+      const risk = riskiest(campaignRisk(s.campaign, s, done, buckets));
       if (t === undefined) {
         const samples = await this.store.samples(id);
         // Every campaign started at no runs in no running time: the first second has a rate too.
         const history = [{ runningMs: 0, runs: 0 }, ...samples.map((x) => ({ runningMs: x.runningMs, runs: x.runs }))];
-        t = { history, known: new Map(buckets.map((b) => [b.id, bucketVersion(b)])), state: s.campaign.state, bucketsAt, canaries };
+        t = { history, known: new Map(buckets.map((b) => [b.id, bucketVersion(b)])), state: s.campaign.state, bucketsAt, canaries, risk };
         this.tracked.set(id, t);
       } else {
         t.bucketsAt = bucketsAt;
         t.canaries = canaries;
+        t.risk = risk;
         for (const b of buckets) {
           const v = bucketVersion(b);
           const was = t.known.get(b.id);
@@ -320,6 +334,7 @@ export class LiveHub {
       at,
       sample: s.runs === 0 ? null : { at, runningMs: s.campaign.runningMs, runs: s.runs, failures: s.failures, coverage: s.coverage, buckets: s.buckets },
       canaries: t.canaries,
+      risk: t.risk,
     };
     return { stats, statsKey: JSON.stringify({ ...stats, at: 0, sample: null }), changed, all };
   }

@@ -121,6 +121,23 @@ const canariesSchema = {
   },
 } as const;
 
+/** farm's CampaignRisk: Good-Turing's chance that the next run reaches something new, in all and per cell, riskiest first; null where the store does not count singletons. */
+const riskSchema = {
+  type: ['object', 'null'],
+  properties: {
+    runs: num,
+    singletons: int,
+    risk: { type: ['number', 'null'] },
+    cells: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { strategy: str, scenario: str, blocksPerPage: int, runs: num, singletons: int, risk: { type: ['number', 'null'] }, pctRuns95: { type: ['number', 'null'] } },
+      },
+    },
+  },
+} as const;
+
 /** A campaign with its totals, and what this dashboard's process does with it. */
 export const campaignViewSchema = {
   type: 'object',
@@ -143,6 +160,8 @@ export const campaignViewSchema = {
     activity: strOrNull,
     /** One campaign's page only: its canaries, a known bug each, which it must find. */
     canaries: canariesSchema,
+    /** One campaign's page only: what it has likely left to find. */
+    risk: riskSchema,
   },
 } as const;
 
@@ -413,6 +432,7 @@ export const statsEventSchema = {
     /** The totals now as a sample: the point the page's charts end with. */
     sample: { type: ['object', 'null'], properties: { at: num, runningMs: num, runs: num, failures: num, coverage: int, buckets: int } },
     canaries: canariesSchema,
+    risk: riskSchema,
   },
 } as const;
 

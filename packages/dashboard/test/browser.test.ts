@@ -161,6 +161,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
     await page.locator('h1 .badge', { hasText: 'done' }).waitFor({ timeout: 60_000 });
     // v2.6.20 x self-mmap-write at 1 bpp is a canary: the page says it was found (over the stream: nothing fetched).
     await page.locator('#canaries .canary.found', { hasText: 'canary v2.6.20 x self-mmap-write (1 bpp): its deadlock found, as expected' }).waitFor({ timeout: 10_000 });
+    // And what it has likely left: the risk tile and the riskiest cells, over the stream too.
+    await expect(page.locator('#tile-risk').textContent()).resolves.toMatch(/^[\d.]+%$/);
+    await expect(page.locator('#risk tbody tr').count()).resolves.toBe(6);
     // Wait for every failure bucket's minimization, so the picture shows the finished table (warnings are never minimized).
     const buckets = await page.locator('#buckets tr.bucket.failure').count();
     await page.locator('#tile-minimized', { hasText: `${buckets} of ${buckets}` }).waitFor({ timeout: 60_000 });

@@ -49,6 +49,15 @@ export interface BatchResult {
   warningRuns: number;
   /** The distinct interleaving-coverage hashes the batch reached, ascending (see Model.coverage), already mixed with its cell. */
   coverage: number[];
+  /**
+   * Of `coverage`, the hashes exactly one run of the batch reached, ascending:
+   * Good-Turing's singletons, from which a campaign estimates the chance
+   * that its next run reaches something new (issue 14). Absent in results
+   * of an earlier pcfarm.
+   */
+  coverageSingles?: number[];
+  /** Only in a journal's record (CampaignResults.journalForm): hashes one run had reached before, reached again by this batch. */
+  coverageAgain?: number[];
   /** Wall time the batch took, in milliseconds (the only figure that is not deterministic). */
   elapsedMs: number;
 }
@@ -59,7 +68,7 @@ export interface BatchResult {
  */
 export class BatchRunner {
   private readonly models = new Map<string, Model>();
-  private readonly coverage = new Set<number>();
+  private readonly coverage = new RunCounter();
 
   /** `resolve` finds the strategy file a job names (default: at its recorded path, by hash). */
   constructor(private readonly resolve: StrategyResolver = strategyResolver([])) {}
@@ -97,6 +106,7 @@ export class BatchRunner {
     let warningRuns = 0;
     try {
       for (let seed = b.seedStart; seed < b.seedStart + b.seedCount; seed++) {
+        this.coverage.run = seed;
         const o = model.run({ seed });
         steps += o.steps;
         if (o.failure !== null) add(o.failure, seed);
@@ -107,7 +117,9 @@ export class BatchRunner {
       model.coverage = null;
     }
     const cell = cellHash(b.strategy, b.scenario, b.blocksPerPage);
-    const coverage = [...this.coverage].map((h) => (Math.imul(h ^ cell, 0x9e3779b1) >>> 0)).sort((x, y) => x - y);
+    const mix = (h: number): number => Math.imul(h ^ cell, 0x9e3779b1) >>> 0;
+    const coverage = [...this.coverage.lastRun.keys()].map(mix).sort((x, y) => x - y);
+    const coverageSingles = [...this.coverage.lastRun.keys()].filter((h) => !this.coverage.again.has(h)).map(mix).sort((x, y) => x - y);
     const sorted = [...hits.values()].sort((x, y) => (x.title < y.title ? -1 : x.title > y.title ? 1 : 0));
     return {
       batch: batchIdentity(b),
@@ -123,8 +135,34 @@ export class BatchRunner {
       warnings: sorted.filter((h) => h.severity === 'warning'),
       warningRuns,
       coverage,
+      coverageSingles,
       elapsedMs: now() - t0,
     };
+  }
+}
+
+/**
+ * A batch's coverage, counted by run: each hash with the last run that
+ * reached it, and the hashes a second run reached. One map lookup a context
+ * switch, as a Set's add costs.
+ */
+class RunCounter {
+  run = 0;
+  readonly lastRun = new Map<number, number>();
+  readonly again = new Set<number>();
+
+  add(h: number): this {
+    const last = this.lastRun.get(h);
+    if (last !== this.run) {
+      if (last !== undefined) this.again.add(h);
+      this.lastRun.set(h, this.run);
+    }
+    return this;
+  }
+
+  clear(): void {
+    this.lastRun.clear();
+    this.again.clear();
   }
 }
 

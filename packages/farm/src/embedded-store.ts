@@ -390,9 +390,9 @@ export class EmbeddedStore implements Store {
     const r = this.results(result.campaignId);
     if (r.done.has(result.index)) return { recorded: false, newBuckets: [], lowered: [] };
     const at = this.now();
-    // The campaign's coverage is a set: the journal keeps of a batch's only what the set lacks, which replays to the same set.
-    const fresh = r.newCoverage(result.coverage);
-    this.append({ type: 'batch', at, runningMs, result: fresh.length === result.coverage.length ? result : { ...result, coverage: fresh } });
+    // The campaign's coverage is a set: the journal keeps of a batch's only what changes it (new hashes, and singletons
+    // reached again), which replays to the same set and the same singletons.
+    this.append({ type: 'batch', at, runningMs, result: r.journalForm(result) });
     // What apply() does for this record on a reopen, and it says which buckets are new.
     const outcome = r.apply(result, at, runningMs);
     this.compactIfDue();

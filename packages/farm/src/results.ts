@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { DEFAULTS, type FailureKind, type Severity } from '@pcfarm/core';
 import type { BatchResult, BucketHit } from './batch.js';
-import { batchCount, seedCount, upgradeCampaign, type Campaign } from './campaign.js';
+import { batchCount, cellCount, seedCount, upgradeCampaign, type Campaign } from './campaign.js';
 import type { Minimized } from './minimize-job.js';
 
 /** A seed of a bucket: a run with its finding. */
@@ -90,6 +90,12 @@ export interface CampaignSummary {
   warningBuckets: number;
   /** Failure buckets minimized (warnings never are). */
   minimized: number;
+  /**
+   * For each cell (batchAt's order), the coverage hashes exactly one of its
+   * runs reached: Good-Turing's singletons (risk.ts). Null from a store that
+   * does not count them.
+   */
+  coverageOnce: number[] | null;
 }
 
 /** Everything a store holds of one campaign: what export writes and import reads. */
@@ -102,6 +108,8 @@ export interface CampaignSnapshot {
   failures: number;
   warnings: number;
   coverage: number[];
+  /** Of `coverage`, the hashes exactly one run reached, each with its cell (batchAt's order); absent in a snapshot of an earlier pcfarm. */
+  coverageOnce?: [hash: number, cell: number][];
   /** Failure and warning buckets alike (each says which). */
   buckets: Bucket[];
   samples: Sample[];
@@ -463,6 +471,8 @@ export class CampaignResults {
   failures = 0;
   warnings = 0;
   coverage = new CoverageSet();
+  /** The coverage hashes exactly one run reached, each with its cell: Good-Turing's singletons. */
+  readonly once = new Map<number, number>();
   /** Failure and warning buckets by id. */
   readonly buckets = new Map<string, Bucket>();
   /** How many of them are warnings. */
@@ -473,9 +483,29 @@ export class CampaignResults {
     this.campaign = campaign;
   }
 
-  /** The hashes of a coverage list not in the campaign's coverage yet: all a journal needs to keep of a batch's coverage. */
+  /** The hashes of a coverage list not in the campaign's coverage yet. */
   newCoverage(hashes: readonly number[]): number[] {
     return hashes.filter((h) => !this.coverage.has(h));
+  }
+
+  /**
+   * What a journal keeps of a batch's coverage, which apply() folds to the
+   * same state as the whole result: the hashes new to the campaign, those
+   * of them one run reached, and the hashes one run had reached before that
+   * this batch reached again. Each hash is written at most twice over a
+   * campaign, so the journal grows with what was found.
+   */
+  journalForm(r: BatchResult): BatchResult {
+    const fresh = this.newCoverage(r.coverage);
+    const singles = new Set(r.coverageSingles ?? []);
+    const again = r.coverage.filter((h) => this.once.has(h));
+    const { coverageSingles: _all, ...rest } = r;
+    return {
+      ...rest,
+      coverage: fresh,
+      ...(r.coverageSingles === undefined ? {} : { coverageSingles: fresh.filter((h) => singles.has(h)) }),
+      ...(again.length === 0 ? {} : { coverageAgain: again }),
+    };
   }
 
   /** Fold a batch result in, once per batch index. */
@@ -484,7 +514,7 @@ export class CampaignResults {
     this.done.add(r.index);
     this.runs += r.runs;
     this.steps += r.steps;
-    for (const h of r.coverage) this.coverage.add(h);
+    this.foldCoverage(r);
     this.warnings += r.warningRuns;
     const newBuckets: Bucket[] = [];
     const lowered = new Set<Bucket>();
@@ -533,6 +563,31 @@ export class CampaignResults {
     return { recorded: true, newBuckets, lowered: [...lowered] };
   }
 
+  /**
+   * The campaign's coverage, and which of it one run alone reached: a hash
+   * new to the campaign is a singleton when one run of the batch reached it;
+   * a singleton the batch reaches again is one no longer. A result of an
+   * earlier pcfarm, which did not count runs, makes no singletons.
+   */
+  private foldCoverage(r: BatchResult): void {
+    const singles = r.coverageSingles === undefined ? null : new Set(r.coverageSingles);
+    const cell = r.index % cellCount(this.campaign.spec);
+    for (const h of r.coverage) {
+      if (!this.coverage.has(h)) {
+        this.coverage.add(h);
+        if (singles?.has(h) === true) this.once.set(h, cell);
+      } else this.once.delete(h);
+    }
+    for (const h of r.coverageAgain ?? []) this.once.delete(h);
+  }
+
+  /** Singletons by cell (batchAt's order). */
+  coverageOnceByCell(): number[] {
+    const counts = new Array<number>(cellCount(this.campaign.spec)).fill(0);
+    for (const cell of this.once.values()) counts[cell] = (counts[cell] ?? 0) + 1;
+    return counts;
+  }
+
   sample(at: number): Sample {
     return { at, runningMs: this.campaign.runningMs, runs: this.runs, failures: this.failures, coverage: this.coverage.size, buckets: this.buckets.size - this.warningBuckets };
   }
@@ -553,6 +608,7 @@ export class CampaignResults {
       buckets: this.buckets.size - this.warningBuckets,
       warningBuckets: this.warningBuckets,
       minimized,
+      coverageOnce: this.coverageOnceByCell(),
     };
   }
 
@@ -566,6 +622,7 @@ export class CampaignResults {
       failures: this.failures,
       warnings: this.warnings,
       coverage: withCoverage ? Array.from(this.coverage.sorted()) : [],
+      coverageOnce: [...this.once].sort((a, b) => a[0] - b[0]),
       buckets: [...this.buckets.values()],
       samples: this.samples.slice(),
     };
@@ -581,6 +638,7 @@ export class CampaignResults {
     r.failures = s.failures;
     r.warnings = s.warnings;
     r.coverage = coverage !== undefined ? CoverageSet.of(coverage) : CoverageSet.of(s.coverage, true);
+    for (const [h, cell] of s.coverageOnce ?? []) r.once.set(h, cell);
     for (const b of s.buckets) {
       r.buckets.set(b.id, structuredClone(b));
       if (b.severity === 'warning') r.warningBuckets++;

@@ -6,7 +6,7 @@
  * failure, no blocks per page is whole-page buffers (see results.ts).
  */
 import { BLOCKS_PER_PAGE, DEFAULTS, FAILURE_KINDS, SCENARIOS } from '@pcfarm/core';
-import { campaignSpec, upgradeSpec, type Campaign } from './campaign.js';
+import { campaignSpec, cellCount, upgradeSpec, type Campaign } from './campaign.js';
 import { FarmError } from './errors.js';
 import { doneCount, doneRangesOf, DoneSet, type Bucket, type CampaignSnapshot, type DoneRanges, type Example, type Sample } from './results.js';
 
@@ -113,5 +113,18 @@ export function checkSnapshot(value: unknown, where: string): CampaignSnapshot {
   }
   const coverage = arr(s.coverage, 'coverage').map((x, i) => (typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0xffffffff ? x : bad(`coverage[${i}]`, 'a 32-bit hash', x)));
   const warnings = s.warnings === undefined ? 0 : whole(s.warnings, 'warnings');
-  return { campaign, done, runs: whole(s.runs, 'runs'), steps: whole(s.steps, 'steps'), failures: whole(s.failures, 'failures'), warnings, coverage, buckets, samples };
+  // The singletons (since issue 14): hashes of the coverage, each with its cell; a snapshot without them counts none.
+  const covered = new Set(coverage);
+  const cells = cellCount(campaign.spec);
+  const once =
+    s.coverageOnce === undefined
+      ? {}
+      : {
+          coverageOnce: arr(s.coverageOnce, 'coverageOnce').map((x, i): [number, number] => {
+            const pair = arr(x, `coverageOnce[${i}]`);
+            const [h, cell] = [pair[0], pair[1]];
+            return pair.length === 2 && typeof h === 'number' && covered.has(h) && typeof cell === 'number' && Number.isInteger(cell) && cell >= 0 && cell < cells ? [h, cell] : bad(`coverageOnce[${i}]`, `a [hash, cell] pair of a hash in coverage and a cell below ${cells}`, x);
+          }),
+        };
+  return { campaign, done, runs: whole(s.runs, 'runs'), steps: whole(s.steps, 'steps'), failures: whole(s.failures, 'failures'), warnings, coverage, ...once, buckets, samples };
 }

@@ -69,6 +69,7 @@ export async function campaignView(el, id, query) {
   const tile = (key, label) => h('div', { class: 'tile' }, h('div', { class: 'tile-label' }, label), (tiles[key] = h('div', { class: 'tile-value', id: `tile-${key}` }, '–')));
   const charts = { rate: h('div', { class: 'chart-box' }), coverage: h('div', { class: 'chart-box' }) };
   const workersBody = h('tbody');
+  const riskBody = h('tbody');
   el.append(
     h('div', { class: 'crumbs' }, h('a', { href: '#/campaigns' }, 'Campaigns'), ' / ', c.id),
     h('div', { class: 'title-row' }, title, h('div', { class: 'actions' }, compareLink, actions)),
@@ -93,9 +94,25 @@ export async function campaignView(el, id, query) {
       tile('buckets', 'Failure buckets'),
       tile('minimized', 'Minimized'),
       tile('warnings', 'Warning buckets'),
+      tile('risk', 'Residual risk'),
       tile('time', 'Running time'),
     ),
     h('div', { class: 'charts' }, h('section', { class: 'card' }, h('h2', {}, 'Runs per second'), charts.rate), h('section', { class: 'card' }, h('h2', {}, 'Coverage'), charts.coverage)),
+    h(
+      'section',
+      { class: 'card', id: 'risk' },
+      h('h2', {}, 'What is likely left'),
+      h(
+        'p',
+        { class: 'muted small' },
+        `Good-Turing (Böhme's STADS): a cell's residual risk is the chance its next run reaches something no run has, the things exactly one of its runs reached over its runs. It says what the coverage can see, not what is there. ${spec.scheduler === 'pct' ? `Under pct, the runs after which a bug of depth ${spec.pctDepth}, if the cell has one, is found with 95% confidence.` : ''} The riskiest cells:`,
+      ),
+      h(
+        'div',
+        { class: 'table-scroll' },
+        h('table', { class: 'list compact' }, h('thead', {}, h('tr', {}, ...['Cell', 'Runs', 'Reached once', 'Residual risk', 'pct: runs for 95%'].map((t, i) => h('th', { class: i > 0 ? 'num' : null }, t)))), riskBody),
+      ),
+    ),
     h(
       'section',
       { class: 'card' },
@@ -147,6 +164,29 @@ export async function campaignView(el, id, query) {
     renderActions();
   }
 
+  /** The residual risk (from the view, then the stream): its tile, and the riskiest cells. */
+  function showRisk(r) {
+    if (r === undefined) return;
+    const pct = (x) => (x === null ? '–' : `${(x * 100).toFixed(x >= 0.001 ? 2 : 4)}%`);
+    tiles.risk.textContent = r === null ? 'unknown' : pct(r.risk);
+    tiles.risk.title = r === null ? 'this store does not count what one run alone reached' : `${fmtInt(r.singletons)} things reached by one run of ${fmtInt(r.runs)}`;
+    clear(riskBody).append(
+      ...(r === null || r.cells.length === 0
+        ? [h('tr', { class: 'empty' }, h('td', { colspan: 5 }, r === null ? 'Unknown: this store does not count what one run alone reached.' : 'No run yet.'))]
+        : r.cells.map((c) =>
+            h(
+              'tr',
+              {},
+              h('td', {}, `${strategyLabel(c.strategy, spec.strategyFiles)} × ${c.scenario}${c.blocksPerPage === 1 ? '' : ` (bpp ${c.blocksPerPage})`}`),
+              h('td', { class: 'num' }, fmtInt(c.runs)),
+              h('td', { class: 'num' }, fmtInt(c.singletons)),
+              h('td', { class: 'num' }, pct(c.risk)),
+              h('td', { class: 'num' }, c.pctRuns95 === null ? '–' : fmtInt(c.pctRuns95)),
+            ),
+          )),
+    );
+  }
+
   /** The campaign's canaries: from its view as the page loads, then from the stream. */
   function showCanaries(list) {
     clear(canaries).append(...(list ?? []).map(canaryLine));
@@ -186,6 +226,7 @@ export async function campaignView(el, id, query) {
   showNumbers(cur, known.length ? known[known.length - 1].y : null);
   showWorkers(first.workers);
   showCanaries(cur.canaries);
+  showRisk(cur.risk);
   showCharts();
   const table = await bucketTable(el, id, query, spec.strategies);
 
@@ -209,6 +250,7 @@ export async function campaignView(el, id, query) {
         e.runsPerSec,
       );
       showCanaries(e.canaries);
+      showRisk(e.risk);
       if (e.sample) {
         addSample(samples, e.sample);
         showCharts();

@@ -3,11 +3,11 @@
  * workers; and what the page needs to know to draw its form (/api/info).
  */
 import { BLOCKS_PER_PAGE, DESCRIPTIONS, FAILURE_KINDS, MODEL_VERSION, SCENARIOS, STRATEGIES } from '@pcfarm/core';
-import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, campaignSpec, canaryChecks, FarmError, type CampaignSpec, type CampaignSummary, type CanaryCheck } from '@pcfarm/farm';
+import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, campaignRisk, campaignSpec, canaryChecks, FarmError, type CampaignRisk, type CampaignSpec, type CampaignSummary, type CanaryCheck } from '@pcfarm/farm';
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../context.js';
 import { HttpError } from '../errors.js';
-import { workerViews } from '../live.js';
+import { riskiest, workerViews } from '../live.js';
 import { MATRIX_RUNS } from '../matrix.js';
 import { perMinute, RATE_LIMITS } from '../rate-limits.js';
 import { REPLAY_LIMITS } from '../replay.js';
@@ -16,7 +16,7 @@ import { campaignParams, campaignViewSchema, createCampaignBody, errorResponses,
 import { publicSpec } from '../strategy-files.js';
 
 /** A campaign as the API shows it: its summary (its strategy files by name, not path) and what this process does with it. */
-export type CampaignView = Omit<CampaignSummary, 'campaign'> & { campaign: Omit<CampaignSummary['campaign'], 'spec'> & { spec: ReturnType<typeof publicSpec> }; activity: string | null; canaries?: CanaryCheck[] };
+export type CampaignView = Omit<CampaignSummary, 'campaign'> & { campaign: Omit<CampaignSummary['campaign'], 'spec'> & { spec: ReturnType<typeof publicSpec> }; activity: string | null; canaries?: CanaryCheck[]; risk?: CampaignRisk | null };
 
 type IdParams = { Params: { id: string } };
 
@@ -26,11 +26,19 @@ export default async function campaignRoutes(app: FastifyInstance, ctx: RouteCon
     if (ctx.readOnly) throw new HttpError(409, 'EREADONLY', 'this dashboard follows results another process writes: start and stop campaigns there');
   };
   const changes = perMinute(RATE_LIMITS.changesPerMinute);
-  /** A campaign's view; with its canaries (a known bug it must find) for one campaign's page, not for the list, which would read every campaign's batches. */
-  const view = async (id: string, withCanaries = false): Promise<CampaignView> => {
+  /**
+   * A campaign's view; with its canaries (a known bug it must find) and its
+   * residual risk for one campaign's page, not for the list, which would read
+   * every campaign's batches.
+   */
+  const view = async (id: string, whole = false): Promise<CampaignView> => {
     const s = await store.summary(id);
-    const canaries = withCanaries ? { canaries: canaryChecks(s.campaign, await store.doneBatches(id), await store.buckets(id)) } : {};
-    return { ...s, campaign: { ...s.campaign, spec: publicSpec(s.campaign.spec) }, activity: control.activity(id), ...canaries };
+    let more = {};
+    if (whole) {
+      const [done, buckets] = [await store.doneBatches(id), await store.buckets(id)];
+      more = { canaries: canaryChecks(s.campaign, done, buckets), risk: riskiest(campaignRisk(s.campaign, s, done, buckets)) };
+    }
+    return { ...s, campaign: { ...s.campaign, spec: publicSpec(s.campaign.spec) }, activity: control.activity(id), ...more };
   };
 
   app.get(
