@@ -8,7 +8,7 @@
  * runs from seed 0, per scheduler. Deterministic: the same figures on every
  * machine; only the time differs.
  */
-import { GuidedSearch, Model, pctRunsForConfidence, PORTFOLIO_ARMS, PortfolioSearch, SCENARIOS, STRATEGIES, type Outcome, type RunConfig } from '@pcfarm/core';
+import { Discovery, GuidedSearch, Model, pctRunsForConfidence, PORTFOLIO_ARMS, PortfolioSearch, SCENARIOS, STRATEGIES, type Outcome, type RunConfig } from '@pcfarm/core';
 
 /** The searches compared: the portfolio's arms (every seeded scheduler and the guided search), and the portfolio. */
 export const SEARCHES = [...PORTFOLIO_ARMS, 'portfolio'] as const;
@@ -53,6 +53,55 @@ export interface SearchReport {
   cells: { strategy: string; scenario: string; pctMean: number; guidedOverPct: number; portfolioOverPct: number; portfolioOverBest: number; coverageOverPct: number }[];
   /** PCT's guarantee turned into runs for 95% confidence of a depth-2 bug, per cell, from its tasks and steps. */
   pctBound: { strategy: string; scenario: string; tasks: number; steps: number; runs95: number }[];
+  /** The residual risk checked against what follows: per cell and N, Good-Turing's estimate after N pct runs and what the next N runs added, per run. */
+  calibration: Calibration[];
+}
+
+/** Runs after which the residual risk is checked against the next as many. */
+export const CALIBRATION_RUNS = [10, 40, 160] as const;
+
+export interface Calibration {
+  strategy: string;
+  scenario: string;
+  runs: number;
+  /** Good-Turing after `runs` runs: what the next run adds that no run reached (coverage or a finding, as a campaign counts them), f1 / n. */
+  predicted: number;
+  /** What runs runs+1 .. 2 runs added, per run. */
+  observed: number;
+}
+
+/**
+ * Good-Turing's prediction at each N in CALIBRATION_RUNS against the
+ * discovery rate over the next N runs, pct from seed 0 (Böhme et al.,
+ * FSE 2021, check the estimate this way). Coverage and findings, no
+ * communications: what a campaign counts.
+ */
+function calibrate(cell: RunConfig): Calibration[] {
+  const out: Calibration[] = [];
+  for (const n of CALIBRATION_RUNS) {
+    const m = new Model({ ...cell, scheduler: 'pct' });
+    const run = new Set<number>();
+    m.coverage = run;
+    const d = new Discovery();
+    let fresh = 0;
+    for (let seed = 0; seed < 2 * n; seed++) {
+      if (seed === n) fresh = 0;
+      run.clear();
+      const o = m.run({ seed });
+      if (seed === n) out.push({ strategy: cell.strategy, scenario: cell.scenario, runs: n, predicted: d.residualRisk, observed: 0 });
+      // Things new to every earlier run: incidence data, so f1/n estimates how many a run adds (Chao's Q1/T).
+      const added = d.observe(run, [], o);
+      if (seed >= n) fresh += added;
+    }
+    out[out.length - 1]!.observed = fresh / n;
+  }
+  return out;
+}
+
+/** Of the calibrations where the estimate or the rate is not zero, those within a factor of 2 of each other. */
+export function calibratedWithin2x(c: readonly Calibration[]): { within: number; of: number } {
+  const some = c.filter((x) => x.predicted > 0 || x.observed > 0);
+  return { within: some.filter((x) => x.predicted <= 2 * x.observed && x.observed <= 2 * x.predicted).length, of: some.length };
 }
 
 /** A source of runs for one search of one cell: a fresh one per offset (a guided search's corpus starts empty). */
@@ -128,6 +177,7 @@ export function benchSearch(s: SearchSizes, progress: (what: string) => void = (
   const search: SearchFigure[] = [];
   const cells: SearchReport['cells'] = [];
   const pctBound: SearchReport['pctBound'] = [];
+  const calibration: Calibration[] = [];
   let i = 0;
   for (const strategy of STRATEGIES) {
     for (const scenario of SCENARIOS) {
@@ -164,9 +214,10 @@ export function benchSearch(s: SearchSizes, progress: (what: string) => void = (
       const first = new Model({ ...cell, trace: true }).run({ seed: 0 });
       const tasks = new Set(first.trace!.map((e) => e.task).filter((t) => t !== 'kswapd' && t !== 'sync')).size;
       pctBound.push({ strategy, scenario, tasks, steps: first.steps, runs95: pctRunsForConfidence(tasks, first.steps, 2) });
+      calibration.push(...calibrate(cell));
     }
   }
-  return { sizes: s, search, cells, pctBound };
+  return { sizes: s, search, cells, pctBound, calibration };
 }
 
 /** The report as Markdown, as BENCHMARKS.md records it. */
@@ -183,6 +234,20 @@ export function formatSearch(r: SearchReport): string[] {
     });
     const pctComm = r.search.find((x) => x.strategy === c.strategy && x.scenario === c.scenario && x.search === 'pct')!.communications;
     lines.push(`| ${c.strategy} x ${c.scenario} | ${row.join(' | ')} | ${c.portfolioOverBest} | ${pctComm} -> ${c.coverageOverPct}x |`);
+  }
+  lines.push('');
+  lines.push('Residual risk against what follows: Good-Turing after N pct runs (f1 / N), and the new things the next N runs reached, per run (median over the cells):');
+  lines.push('');
+  lines.push('| N | predicted | observed | within 2x |');
+  lines.push('|---|---|---|---|');
+  const median = (xs: number[]): number => {
+    const a = xs.slice().sort((x, y) => x - y);
+    return a.length === 0 ? 0 : a[Math.floor(a.length / 2)]!;
+  };
+  for (const n of CALIBRATION_RUNS) {
+    const at = r.calibration.filter((c) => c.runs === n);
+    const w = calibratedWithin2x(at);
+    lines.push(`| ${n} | ${median(at.map((c) => c.predicted)).toFixed(3)} | ${median(at.map((c) => c.observed)).toFixed(3)} | ${w.within} of ${w.of} |`);
   }
   return lines;
 }
