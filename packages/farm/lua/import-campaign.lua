@@ -10,11 +10,12 @@
     KEYS[6] minimized hash
     KEYS[7] samples list
     KEYS[8] the campaigns' rev
+    KEYS[9] once hash (coverage hash -> cell)
 
     ARGV[1] id, ARGV[2] createdAt, ARGV[3] meta, ARGV[4] state, ARGV[5] runningMs,
     ARGV[6] runs, ARGV[7] steps, ARGV[8] failures, ARGV[9] warnings, ARGV[10] warning buckets,
     then counted lists: done ranges (first, last; ascending, disjoint), coverage,
-    (bucket id, JSON), (bucket id, minimized JSON), samples
+    (bucket id, JSON), (bucket id, minimized JSON), samples, (coverage hash, cell) reached by one run
 
   Output:
     0 the id is taken; 1 imported
@@ -46,4 +47,5 @@ counted(function(j) redis.call('SADD', KEYS[4], ARGV[j]) return j + 1 end)
 counted(function(j) redis.call('HSET', KEYS[5], ARGV[j], ARGV[j + 1]) return j + 2 end)
 counted(function(j) redis.call('HSET', KEYS[6], ARGV[j], ARGV[j + 1]) return j + 2 end)
 counted(function(j) redis.call('RPUSH', KEYS[7], ARGV[j]) return j + 1 end)
+counted(function(j) redis.call('HSET', KEYS[9], ARGV[j], ARGV[j + 1]) return j + 2 end)
 return 1

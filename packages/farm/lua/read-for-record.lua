@@ -10,6 +10,7 @@
     KEYS[3] coverage set
     KEYS[4] buckets hash
     KEYS[5] samples list
+    KEYS[6] once hash (coverage hash -> cell: the hashes exactly one run reached)
 
     ARGV[1] the batch indexes, comma-separated
     ARGV[2] touched bucket count (n), then n touched bucket ids
@@ -20,7 +21,8 @@
   Output:
     {fields (meta, state, runningMs, runs, failures, rev, warningBuckets), done (0|1 per batch),
      coverage count, bucket count, sample count, last sample, touched buckets' JSON,
-     the hashes not in the coverage set, comma-separated}
+     the hashes not in the coverage set, comma-separated,
+     of the others, those one run alone had reached, comma-separated}
 ]]
 --- @include "done"
 --- @include "lists"
@@ -40,8 +42,11 @@ local touched = {}
 for i = 1, n do touched[i] = redis.call('HGET', KEYS[4], ARGV[2 + i]) end
 out[7] = touched
 local fresh = {}
+local again = {}
 for _, hash in ipairs(listOf(ARGV[3 + n])) do
-  if redis.call('SISMEMBER', KEYS[3], hash) == 0 then fresh[#fresh + 1] = hash end
+  if redis.call('SISMEMBER', KEYS[3], hash) == 0 then fresh[#fresh + 1] = hash
+  elseif redis.call('HEXISTS', KEYS[6], hash) == 1 then again[#again + 1] = hash end
 end
 out[8] = table.concat(fresh, ',')
+out[9] = table.concat(again, ',')
 return out

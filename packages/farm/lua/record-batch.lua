@@ -14,6 +14,7 @@
     KEYS[5] buckets hash
     KEYS[6] samples list
     KEYS[7] minimized hash
+    KEYS[8] once hash (coverage hash -> cell: the hashes exactly one run reached)
 
     ARGV[1]  rev the fold read
     ARGV[2]  the batch indexes, comma-separated (the ones done at the read are not recorded again)
@@ -29,7 +30,9 @@
     ARGV[i+8]   thin from (0: no thinning), ARGV[i+9] thinned count (t), then t thinned samples
     then: bucket count (u), u pairs (id, JSON)
     then: stale count (s), s bucket ids whose lowest example changed (their minimized reproducer goes)
-    last: the coverage hashes new at the read, comma-separated ('' for none)
+    then: the coverage hashes new at the read, comma-separated ('' for none)
+    then: of those, the ones exactly one run of these batches reached, each 'hash:cell', comma-separated
+    last: hashes one run had reached before that these batches reached again, comma-separated
 
     (Long lists travel as one argument: a client's cost is per argument.)
 
@@ -78,5 +81,11 @@ for _ = 1, stale do
   i = i + 1
 end
 addAll(KEYS[4], listOf(ARGV[i]))
+-- Good-Turing's singletons: a new hash one run reached is one; a singleton reached again is one no longer.
+for _, pair in ipairs(listOf(ARGV[i + 1])) do
+  local hash, cell = string.match(pair, '^(%d+):(%d+)$')
+  redis.call('HSET', KEYS[8], hash, cell)
+end
+for _, hash in ipairs(listOf(ARGV[i + 2])) do redis.call('HDEL', KEYS[8], hash) end
 redis.call('HINCRBY', KEYS[1], 'rev', 1)
 return 1

@@ -52,6 +52,10 @@ export class FarmKeys {
   coverage(id: string): string {
     return this.key('c', id, 'cov');
   }
+  /** The coverage hashes exactly one run reached, each with its cell (Good-Turing's singletons, risk.ts). */
+  once(id: string): string {
+    return this.key('c', id, 'once');
+  }
   buckets(id: string): string {
     return this.key('c', id, 'buckets');
   }
@@ -72,7 +76,7 @@ export class FarmKeys {
   }
   /** Every key of a campaign. */
   campaignKeys(id: string): string[] {
-    return [this.campaign(id), this.done(id), this.queued(id), this.coverage(id), this.buckets(id), this.minimized(id), this.samples(id), this.audits(id), this.minimizeFailures(id), this.bugs(id)];
+    return [this.campaign(id), this.done(id), this.queued(id), this.coverage(id), this.once(id), this.buckets(id), this.minimized(id), this.samples(id), this.audits(id), this.minimizeFailures(id), this.bugs(id)];
   }
   get workers(): string {
     return this.key('workers');

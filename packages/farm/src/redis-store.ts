@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { AuditSummary, FarmBug } from './audit.js';
 import type { BatchResult } from './batch.js';
-import { batchCount, newCampaign, seedCount, upgradeCampaign, type Campaign, type CampaignSpec, type CampaignState } from './campaign.js';
+import { batchCount, cellCount, newCampaign, seedCount, upgradeCampaign, type Campaign, type CampaignSpec, type CampaignState } from './campaign.js';
 import { FarmError } from './errors.js';
 import { LUA } from './lua-script.js';
 import type { Minimized } from './minimize-job.js';
@@ -165,7 +165,7 @@ export class RedisStore implements Store {
     const indexList = indexes.join(',');
     for (let attempt = 0; attempt < RECORD_ATTEMPTS_MAX; attempt++) {
       // One script: a consistent view of everything the fold reads, with the rev it must still hold at the write.
-      const rows = (await LUA.readForRecord.run(this.redis, [k.campaign(id), k.done(id), k.coverage(id), k.buckets(id), k.samples(id)], [indexList, touched.length, ...touched, coverage])) as unknown[];
+      const rows = (await LUA.readForRecord.run(this.redis, [k.campaign(id), k.done(id), k.coverage(id), k.buckets(id), k.samples(id), k.once(id)], [indexList, touched.length, ...touched, coverage])) as unknown[];
       const fields = rows[0] as (string | null)[];
       if (fields[0] === null) throw this.noCampaign(id);
       const doneBefore = new Set(indexes.filter((_, i) => (rows[1] as number[])[i] === 1));
@@ -182,6 +182,7 @@ export class RedisStore implements Store {
       // The hashes of the batches done before are in the set: every new one is of a fresh batch, and only the new ones are added.
       const coverageNew = rows[7] as string;
       const coverageNewCount = coverageNew === '' ? 0 : coverageNew.split(',').length;
+      const once = singletonChanges(fresh, cellCount(campaign.spec), coverageNew, rows[8] as string);
 
       // Fold with the embedded store's own code, over just the buckets these batches touch.
       const part = new CampaignResults(campaign);
@@ -218,7 +219,7 @@ export class RedisStore implements Store {
         bucketArgs.push(bid, JSON.stringify(rest));
       }
       const r = Number(
-        await LUA.recordBatch.run(this.redis, [k.campaign(id), k.done(id), k.queued(id), k.coverage(id), k.buckets(id), k.samples(id), k.minimized(id)], [
+        await LUA.recordBatch.run(this.redis, [k.campaign(id), k.done(id), k.queued(id), k.coverage(id), k.buckets(id), k.samples(id), k.minimized(id), k.once(id)], [
           fields[5] ?? '0',
           indexList,
           part.runs,
@@ -238,6 +239,8 @@ export class RedisStore implements Store {
           lowered.length,
           ...lowered,
           coverageNew,
+          once.singles,
+          once.again,
         ]),
       );
       if (r === -2) throw this.noCampaign(id);
@@ -263,11 +266,14 @@ export class RedisStore implements Store {
         .scard(k.coverage(id))
         .hlen(k.buckets(id))
         .hlen(k.minimized(id))
+        .hvals(k.once(id))
         .exec(),
     );
     const f = rows[0] as (string | null)[];
     const campaign = this.campaignOf(id, f);
     const warningBuckets = num(f[7]);
+    const coverageOnce = new Array<number>(cellCount(campaign.spec)).fill(0);
+    for (const cell of rows[5] as string[]) coverageOnce[Number(cell)]! += 1;
     return {
       campaign,
       runs: num(f[3]),
@@ -281,6 +287,7 @@ export class RedisStore implements Store {
       buckets: (rows[3] as number) - warningBuckets,
       warningBuckets,
       minimized: rows[4] as number,
+      coverageOnce,
     };
   }
 
@@ -319,10 +326,12 @@ export class RedisStore implements Store {
         .hgetall(k.buckets(id))
         .hgetall(k.minimized(id))
         .lrange(k.samples(id), 0, -1)
+        .hgetall(k.once(id))
         .exec(),
     );
     const f = rows[0] as (string | null)[];
     const ints = (xs: unknown) => (xs as string[]).map(Number).sort((a, b) => a - b);
+    const once = Object.entries(rows[6] as Record<string, string>).map(([h, cell]): [number, number] => [Number(h), Number(cell)]).sort((a, b) => a[0] - b[0]);
     return {
       campaign: this.campaignOf(id, f),
       done: doneRangesIn(num(f[7]), rows[1] as string[]),
@@ -333,6 +342,7 @@ export class RedisStore implements Store {
       coverage: ints(rows[2]),
       buckets: bucketsOf(rows[3] as Record<string, string>, rows[4] as Record<string, string>),
       samples: (rows[5] as string[]).map((s) => JSON.parse(s) as Sample),
+      coverageOnce: once,
     };
   }
 
@@ -359,7 +369,9 @@ export class RedisStore implements Store {
     args.push(minimized.length);
     for (const b of minimized) args.push(b.id, JSON.stringify(b.minimized));
     args.push(s.samples.length, ...s.samples.map((x) => JSON.stringify(x)));
-    const keys = [k.campaigns, k.campaign(c.id), k.done(c.id), k.coverage(c.id), k.buckets(c.id), k.minimized(c.id), k.samples(c.id), k.campaignsRev];
+    const once = s.coverageOnce ?? [];
+    args.push(once.length, ...once.flat());
+    const keys = [k.campaigns, k.campaign(c.id), k.done(c.id), k.coverage(c.id), k.buckets(c.id), k.minimized(c.id), k.samples(c.id), k.campaignsRev, k.once(c.id)];
     if ((await LUA.importCampaign.run(this.redis, keys, args)) === 0) throw new FarmError('ESTATE', `campaign ${c.id} is already in Redis (prefix ${this.prefix}); delete it first to import it again`);
     return this.getCampaign(c.id);
   }
@@ -440,4 +452,32 @@ function bucketsOf(stored: Record<string, string>, minimized: Record<string, str
       return upgradeBucket({ ...b, minimized: m === undefined ? null : (JSON.parse(m) as Minimized) });
     })
     .sort((a, b) => a.firstSeenAt - b.firstSeenAt || (a.title < b.title ? -1 : a.title > b.title ? 1 : 0));
+}
+
+/**
+ * What recording some batches changes of the campaign's singletons (the
+ * coverage hashes exactly one run reached), from read-for-record's view:
+ * of the hashes new at the read, those one run of these batches reached
+ * (`hash:cell`), and of the hashes one run had reached before
+ * (`singletonsBefore`), those these batches reached again. A result of an
+ * earlier pcfarm counts no singles: each of its hashes as reached twice.
+ */
+function singletonChanges(results: readonly BatchResult[], cells: number, coverageNew: string, singletonsBefore: string): { singles: string; again: string } {
+  const runs = new Map<number, { n: number; cell: number }>();
+  const seen = new Set<number>();
+  for (const r of results) {
+    // A batch given twice counts once, as it is recorded once.
+    if (seen.has(r.index)) continue;
+    seen.add(r.index);
+    const singles = new Set(r.coverageSingles ?? []);
+    for (const h of r.coverage) {
+      const n = r.coverageSingles !== undefined && singles.has(h) ? 1 : 2;
+      runs.set(h, { n: Math.min(2, (runs.get(h)?.n ?? 0) + n), cell: r.index % cells });
+    }
+  }
+  const list = (text: string): number[] => (text === '' ? [] : text.split(',').map(Number));
+  const singles = list(coverageNew).filter((h) => runs.get(h)?.n === 1).map((h) => `${h}:${runs.get(h)!.cell}`);
+  // Read over every result given: a hash counts again only when a batch recorded now reached it.
+  const again = list(singletonsBefore).filter((h) => runs.has(h));
+  return { singles: singles.join(','), again: again.join(',') };
 }

@@ -102,6 +102,9 @@ describe('RedisStore keeps what EmbeddedStore keeps', () => {
     expect(newBuckets.sort()).toEqual(eb.map((b) => b.id).sort());
     const [se, sr] = [await emb.snapshot(ce.id), await red.snapshot(cr.id)];
     expect(sr.coverage).toEqual(se.coverage);
+    // The singletons too (the summary's per cell, above), hash for hash, whatever order the batches came in.
+    expect(sr.coverageOnce).toEqual(se.coverageOnce);
+    expect(se.coverageOnce!.length).toBeGreaterThan(0);
     expect(sr.done).toEqual(se.done);
     expect(await red.doneBatches(cr.id)).toEqual(await emb.doneBatches(ce.id));
     const one = eb[0]!;
