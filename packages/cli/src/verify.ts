@@ -1,7 +1,7 @@
 /** `pcfarm verify`: every schedule of one cell up to a bound, ending in a counterexample or a certificate. */
 import { DEFAULTS, minimize, Model, MODEL_VERSION, signatureOf, VERIFY_DEFAULTS, verifyDeepening, type DeepeningResult, type RunConfig, type VerifyBounds } from '@pcfarm/core';
 import { replayReproducerCommand } from '@pcfarm/farm/replay-commands';
-import { strategyFileRef } from '@pcfarm/farm/strategy-files';
+import { strategyFileRef, strategyResolver } from '@pcfarm/farm/strategy-files';
 import { blocksPerPageOf, noPositionals, scenarioOf, strategyOf, UsageError, wholeNumber, type Parsed } from './args.js';
 import { EXIT } from './exit.js';
 import type { Io } from './io.js';
@@ -31,8 +31,8 @@ export function boundsOf(p: Parsed, upToDefault: number): BoundsAsked {
   return { bounds, upTo, unit };
 }
 
-/** How a search ran: in this process, or on the pool's threads (cut into this many subtrees, over every bound). */
-type Ran = DeepeningResult & { threads: number | null; subtrees: number | null };
+/** How a search ran: in this process, on the pool's threads, or on the farm's workers (under this prefix), cut into this many subtrees over every bound. */
+type Ran = DeepeningResult & { threads: number | null; subtrees: number | null; farm?: string };
 
 /**
  * pcfarm verify: iterative deepening over the bound (preemptions, or delays),
@@ -57,17 +57,31 @@ export function verifyCommand(p: Parsed, io: Io, files: StrategyFiles): number |
   if (bpp !== DEFAULTS.blocksPerPage) cell.blocksPerPage = bpp;
   const t0 = io.now();
   const report = (r: Ran): number => reportSearch(p, io, files, { cell, bpp, bounds, upTo, unit, timeS, schedulesMax, t0 }, r);
+  const file = files.list.find((f) => f.id === strategy);
+  const spread = { strategy, strategyFile: file === undefined ? null : strategyFileRef(file), scenario, blocksPerPage: bpp };
+  // The threads and the farm read the clock as epoch milliseconds: the budget is the same instant on theirs.
+  const deadline = (): number => Math.floor(Date.now() + timeS * 1000 - (io.now() - t0));
+  if (p.options.has('farm')) {
+    if (p.options.has('threads') || schedulesMax !== undefined) throw new UsageError('--farm runs the search on the farm\'s workers: give it without --threads or --schedules-max (--time-s bounds it)');
+    // The farm's modules (queues, Redis) load only for a search on the farm.
+    return Promise.all([import('./open-store.js'), import('@pcfarm/farm')]).then(async ([{ openRedis }, { verifyDeepeningOnFarm }]) => {
+      const store = await openRedis(p);
+      try {
+        const r = await verifyDeepeningOnFarm(store.redis, store.prefix, strategyResolver([]), spread, bounds, upTo, { deadline: deadline() });
+        return report({ ...r, threads: null, farm: store.prefix });
+      } finally {
+        await store.close();
+      }
+    });
+  }
   if (!p.options.has('threads')) return report({ ...verifyDeepening(cell, bounds, upTo, { model: files.model, schedulesMax, shouldStop: () => io.now() - t0 >= timeS * 1000 }), threads: null, subtrees: null });
   if (schedulesMax !== undefined) throw new UsageError("--schedules-max counts the schedules of one search in this process: give it without --threads (--time-s bounds a search on threads)");
   const raw = p.options.get('threads');
   return import('@pcfarm/farm/verify-pool').then(async ({ ThreadPool, THREADS_MAX, verifyDeepeningOnPool }) => {
     const threads = wholeNumber('threads', raw, 1, 1, THREADS_MAX);
-    const file = files.list.find((f) => f.id === strategy);
     const pool = new ThreadPool({ threads });
     try {
-      // The threads read the clock as epoch milliseconds: the budget is the same instant on theirs.
-      const deadline = Math.floor(Date.now() + timeS * 1000 - (io.now() - t0));
-      const r = await verifyDeepeningOnPool(pool, { strategy, strategyFile: file === undefined ? null : strategyFileRef(file), scenario, blocksPerPage: bpp }, bounds, upTo, { deadline });
+      const r = await verifyDeepeningOnPool(pool, spread, bounds, upTo, { deadline: deadline() });
       return report({ ...r, threads });
     } finally {
       await pool.close();
@@ -93,8 +107,9 @@ function reportSearch(p: Parsed, io: Io, files: StrategyFiles, a: Asked, r: Ran)
   const seconds = (io.now() - t0) / 1000;
   const limits = `reclaim actions <= ${bounds.reclaimActionsMax}, generated parameters <= ${bounds.paramsMax}, ${bpp} block(s) a page`;
   const what = `${strategy} x ${scenario}`;
-  const pooled = r.threads === null ? {} : { threads: r.threads, subtrees: r.subtrees };
-  const onThreads = r.threads === null ? '' : ` on ${r.threads} thread(s), ${r.subtrees!.toLocaleString('en-US')} subtrees`;
+  const pooled = r.farm !== undefined ? { farm: r.farm, subtrees: r.subtrees } : r.threads === null ? {} : { threads: r.threads, subtrees: r.subtrees };
+  const onThreads =
+    r.farm !== undefined ? ` on the farm (prefix ${r.farm}), ${r.subtrees!.toLocaleString('en-US')} subtrees` : r.threads === null ? '' : ` on ${r.threads} thread(s), ${r.subtrees!.toLocaleString('en-US')} subtrees`;
   if (r.result === 'fail') {
     const failed = r.last.failure!;
     // The counterexample replays under the search's own scheduler and reclaim budget: its reproducer says so.

@@ -78,6 +78,21 @@ describe('pcfarm campaign', () => {
     expect(gone.stderr).toBe(`pcfarm: no campaign "${id}" in Redis (prefix states)\n`);
   });
 
+  it('verify --farm runs a search on the farm\'s workers and prints the certificate of the one-process search, and its counterexample', async () => {
+    background('worker', '--prefix', 'vf', '--concurrency', '1');
+    const args = ['verify', '--strategy', 'two-copy', '--scenario', 'cross-mmap-write', '--preemptions', '1', '--reclaim-actions', '1', '--json'];
+    const alone = json<{ hash: string; schedules: number }>(pcfarm(...args));
+    const farmed = pcfarm(...args, '--farm', '--prefix', 'vf');
+    expect(farmed.status, farmed.stderr).toBe(0);
+    expect(json<object>(farmed)).toMatchObject({ result: 'clean', bound: 1, hash: alone.hash, schedules: alone.schedules, farm: 'vf', subtrees: expect.any(Number) });
+    const failing = pcfarm('verify', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--farm', '--prefix', 'vf');
+    expect(failing.status, failing.stderr).toBe(1);
+    expect(failing.stdout).toMatch(/^FAIL v2\.6\.20 x self-mmap-write at 0 preemptions .* on the farm \(prefix vf\), \d+ subtrees$/m);
+    const both = pcfarm(...args, '--farm', '--threads', '2');
+    expect(both.status).toBe(2);
+    expect(both.stderr).toMatch(/--farm runs the search on the farm's workers: give it without --threads/);
+  });
+
   it('runs on a coordinator and a worker; export writes a results file a laptop replays, and import reads it back', async () => {
     background('coordinator', '--prefix', 'run', '--tick-ms', '100');
     background('worker', '--prefix', 'run', '--concurrency', '1');

@@ -1,6 +1,7 @@
 import type { BatchResult } from './batch.js';
 import type { Batch } from './campaign.js';
 import type { Minimized, MinimizeJob } from './minimize-job.js';
+import type { VerifyJob, VerifyJobResult } from './verify-job.js';
 
 /**
  * What runs a campaign's jobs: the local pool of worker threads, or (for a
@@ -14,6 +15,8 @@ export interface Executor {
   readonly concurrency: number;
   runBatch(b: Batch): Promise<BatchResult>;
   minimize(job: MinimizeJob): Promise<Minimized>;
+  /** A part of a bounded search (verify-job.ts), when it has threads for it; without, a farm worker runs it on its own thread. */
+  verify?(job: VerifyJob): Promise<VerifyJobResult>;
   close(): Promise<void>;
 }
 

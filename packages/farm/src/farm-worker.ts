@@ -36,6 +36,8 @@ import { InfraError, type Executor } from './executor.js';
 import { FARM_WORKER_DEFAULTS } from './limits.js';
 import { auditJobId, batchJobId, batchQueueName, minimizeJobId, minimizeQueueName, refusalReason, type AuditJobData } from './farm-queues.js';
 import { postResult } from './inbox.js';
+import { checkFarmSubtreeJob, storedResult, verifyQueueName, type FarmSubtreeJob, type StoredVerifyResult } from './verify-farm.js';
+import { runVerifyJob } from './verify-job.js';
 import { checkMinimizeJob, type MinimizeJob } from './minimize-job.js';
 import { REDIS_PREFIX_DEFAULT, RedisStore } from './redis-store.js';
 import { WORKER_SILENT_MS } from './store.js';
@@ -136,6 +138,8 @@ export class FarmWorker {
   private readonly ownsExecutor: boolean;
   private readonly batches: Worker;
   private readonly minimizations: Worker;
+  /** Subtrees of bounded searches (verify-farm.ts). */
+  private readonly searches: Worker;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly log: (line: string) => void;
   private runs = 0;
@@ -177,7 +181,10 @@ export class FarmWorker {
     this.batches = new FarmQueueWorker(batchQueueName(prefix), batchJob, { ...common, connection: redis, concurrency: this.concurrency * jobsPerThread });
     // One minimization at a time beside the batches: it shares the threads, and a bucket's reproducer can wait a little.
     this.minimizations = new FarmQueueWorker(minimizeQueueName(prefix), minimizeJob, { ...common, connection: redis, concurrency: 1 });
-    for (const w of [this.batches, this.minimizations]) {
+    const subtreeJob: Processor = (job, token) => this.runSubtreeJob(job, token);
+    // A subtree a thread: a search's parts are as heavy as batches.
+    this.searches = new FarmQueueWorker(verifyQueueName(prefix), subtreeJob, { ...common, connection: redis, concurrency: this.concurrency });
+    for (const w of [this.batches, this.minimizations, this.searches]) {
       w.on('error', (e) => this.connectionError(e));
       w.on('stalled', (jobId) => this.log(`job ${jobId} had stalled (its worker died or lost its lock): it runs again`));
     }
@@ -188,7 +195,7 @@ export class FarmWorker {
   /** A worker that is connected and has reported itself, so the coordinator counts its slots. */
   static async start(redis: Redis, options: FarmWorkerOptions = {}): Promise<FarmWorker> {
     const w = new FarmWorker(redis, options);
-    await Promise.all([w.batches.waitUntilReady(), w.minimizations.waitUntilReady()]);
+    await Promise.all([w.batches.waitUntilReady(), w.minimizations.waitUntilReady(), w.searches.waitUntilReady()]);
     await w.report();
     return w;
   }
@@ -287,6 +294,27 @@ export class FarmWorker {
     await postResult(this.redis, this.store.keys, { kind: 'minimize', jobId: job.id!, worker: this.id, campaignId: m.campaignId, bucketId: m.bucketId, result });
   }
 
+  /** A subtree of a bounded search: checked (its id is its search's and place's), run on a thread, its result the job's return value. */
+  private async runSubtreeJob(job: Job, token: string | undefined): Promise<StoredVerifyResult> {
+    let s: FarmSubtreeJob;
+    try {
+      const bad = unreadable(job.data);
+      if (bad !== null) throw new FarmError('EBADJOB', `its payload is not JSON (${bad.error}): ${JSON.stringify(bad.pcfarmUnreadable)}`);
+      s = checkFarmSubtreeJob(job.data, job.id);
+    } catch (e) {
+      throw await this.refuse(job, e);
+    }
+    if (s.job.strategyFile !== null) await this.needStrategyFile(job, token, s.job.strategyFile);
+    let r;
+    try {
+      r = this.executor.verify === undefined ? runVerifyJob(s.job, this.strategies, Date.now) : await this.executor.verify(s.job);
+    } catch (e) {
+      throw await this.failure(job, e);
+    }
+    if (r.kind !== 'subtree') throw new Error('farm bug: a subtree job answered with a split');
+    return storedResult(r.result);
+  }
+
   /**
    * The audit of a batch this worker ran first runs elsewhere: hand it back
    * while another live worker could take it (one that has not handed it
@@ -357,7 +385,7 @@ export class FarmWorker {
   close(force = false): Promise<void> {
     this.closed ??= (async () => {
       clearInterval(this.heartbeat);
-      await Promise.all([this.batches.close(force), this.minimizations.close(force)]);
+      await Promise.all([this.batches.close(force), this.minimizations.close(force), this.searches.close(force)]);
       // Leaving without a word only costs the coordinator a few seconds of counting this worker's slots: say so, and go on.
       await this.store.dropWorker(this.id).catch((e: Error) => this.log(`could not sign off (${e.message}): the coordinator counts this worker for ${WORKER_SILENT_MS / 1000} s more`));
       if (this.ownsExecutor) await this.executor.close();

@@ -16,6 +16,7 @@ export { InfraError, type Executor } from './executor.js';
 export { ThreadPool, THREADS_MAX, type ThreadPoolOptions } from './thread-pool.js';
 export { minimizeJobOf, needsMinimizing, runCampaign, type EngineOptions, type EngineResult, type Progress } from './engine.js';
 export { CANARIES, CANARY_RUNS_FACTOR, canariesOf, canaryChecks, canaryText, type Canary, type CanaryCheck } from './canary.js';
+export { checkFarmSubtreeJob, farmRunner, searchIdentity, VERIFY_JOBS_KEPT_S, verifyDeepeningOnFarm, verifyJobId, verifyQueueName, type FarmSubtreeJob } from './verify-farm.js';
 export { campaignRisk, riskText, type CampaignRisk, type CellRisk } from './risk.js';
 export { AUDIT_ONE_IN_DEFAULT, auditDiff, auditRecordOf, auditSelected, FARM_BUGS_MAX, type AuditRecord, type AuditSummary, type FarmBug, type PendingAudit } from './audit.js';
 export { connectRedis, redactedUrl, REDIS_CONNECT_MS_DEFAULT, REDIS_URL_DEFAULT, type RedisConnectOptions } from './redis-connection.js';

@@ -1,28 +1,28 @@
 /**
- * A bounded search spread over the local pool's threads: one thread cuts it
- * into subtrees by prefix (splitSearch), every thread takes subtrees off
- * the queue, and the results are merged in the cut's order (mergeSearch).
- * Each subtree is one job, run exactly once, and carries the sleep sets the
- * whole search has where it starts, so the certificate is the one search's
- * own, schedule for schedule, whatever the number of threads: the cut
- * depends on the search alone. When a subtree fails, the subtrees after it
- * are cancelled (the one search would have stopped there) and the ones
- * before it still finish, so the counterexample is the one search's first.
+ * A bounded search spread over many runners: the search is cut into
+ * subtrees by prefix (splitSearch), each subtree is one job run exactly
+ * once, and the results are merged in the cut's order (mergeSearch). Each
+ * subtree carries the sleep sets the whole search has where it starts, so
+ * the certificate is the one search's own, schedule for schedule, whatever
+ * runs the subtrees and in whatever order: the cut depends on the search
+ * alone. When a subtree fails, the subtrees after it are cancelled (the one
+ * search would have stopped there) and the ones before it still finish, so
+ * the counterexample is the one search's first.
  *
- * The BullMQ farm is not wired to it yet: a subtree job is what a farm
- * worker would run, with the same checks (checkVerifyJob).
+ * Two runners: the local pool's threads (poolRunner), and the BullMQ farm's
+ * workers (verify-farm.ts).
  */
-import { boundsAt, mergeSearch, type DeepeningResult, type VerifyBounds, type VerifyResult } from '@pcfarm/core';
+import { boundsAt, mergeSearch, type DeepeningResult, type Subtree, type VerifyBounds, type VerifyResult } from '@pcfarm/core';
 import type { ThreadPool } from './thread-pool.js';
 import { verifyJobOf, type VerifyJob } from './verify-job.js';
 
 // The pool itself, from this entry: `pcfarm verify --threads` loads no queue or store.
 export { ThreadPool, THREADS_MAX } from './thread-pool.js';
 
-/** How many subtrees the pool cuts a search into at least: enough that two to a few dozen threads stay busy whatever their sizes. */
+/** How many subtrees a search is cut into at least: enough that two to a few dozen threads or workers stay busy whatever their sizes. */
 export const POOL_SUBTREES_MIN = 64;
 
-/** The cell a pooled search explores. */
+/** The cell a spread search explores. */
 export type VerifyCell = Pick<VerifyJob, 'strategy' | 'strategyFile' | 'scenario' | 'blocksPerPage'>;
 
 export interface PoolVerifyOptions {
@@ -32,30 +32,40 @@ export interface PoolVerifyOptions {
   subtreesMin?: number;
 }
 
-/** A pooled search's result: the one search's, and how many subtrees it was cut into. */
+/** A spread search's result: the one search's, and how many subtrees it was cut into. */
 export interface PoolVerifyResult extends VerifyResult {
   subtrees: number;
 }
 
-/** One search of `cell` within `bounds`, on the pool's threads. */
-export async function verifyOnPool(pool: ThreadPool, cell: VerifyCell, bounds: VerifyBounds, options: PoolVerifyOptions = {}): Promise<PoolVerifyResult> {
+/** What runs the parts of one search. */
+export interface SearchRunner {
+  /** The search of `job` (a split job) cut into subtrees. */
+  split(job: VerifyJob): Promise<Subtree[]>;
+  /**
+   * Start the subtree jobs, in the cut's order; each promise is its result,
+   * or null when it was cancelled before it ran.
+   */
+  run(jobs: readonly VerifyJob[]): Promise<VerifyResult | null>[];
+  /** Subtree `i` failed: the ones after it are not needed. */
+  cancelAfter(i: number): void;
+}
+
+/** One search of `cell` within `bounds`, on `runner`. */
+export async function verifySpread(runner: SearchRunner, cell: VerifyCell, bounds: VerifyBounds, options: PoolVerifyOptions = {}): Promise<PoolVerifyResult> {
   const base = verifyJobOf(cell, bounds);
   const deadline = options.deadline ?? null;
-  const split = await pool.verify({ ...base, kind: 'split', subtree: null, subtreesMin: options.subtreesMin ?? POOL_SUBTREES_MIN, deadline: null, cancel: null });
-  if (split.kind !== 'split') throw new Error('farm bug: a split job answered with a subtree');
-  const subtrees = split.subtrees;
-  const cancels = subtrees.map(() => new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+  const subtrees = await runner.split({ ...base, kind: 'split', subtree: null, subtreesMin: options.subtreesMin ?? POOL_SUBTREES_MIN, deadline: null, cancel: null });
   const results: (VerifyResult | null)[] = subtrees.map(() => null);
   let firstFailed = subtrees.length;
+  const running = runner.run(subtrees.map((subtree) => ({ ...base, kind: 'subtree', subtree, subtreesMin: 1, deadline, cancel: null })));
   await Promise.all(
-    subtrees.map(async (subtree, i) => {
-      const done = await pool.verify({ ...base, kind: 'subtree', subtree, subtreesMin: 1, deadline, cancel: cancels[i]! });
-      if (done.kind !== 'subtree') throw new Error('farm bug: a subtree job answered with a split');
-      results[i] = done.result;
-      if (done.result.result === 'fail' && i < firstFailed) {
+    running.map(async (p, i) => {
+      const r = await p;
+      results[i] = r;
+      if (r?.result === 'fail' && i < firstFailed) {
         firstFailed = i;
         // The one search stops at its first counterexample: what comes after it is not needed.
-        for (let j = i + 1; j < cancels.length; j++) Atomics.store(new Int32Array(cancels[j]!), 0, 1);
+        runner.cancelAfter(i);
       }
     }),
   );
@@ -63,17 +73,17 @@ export async function verifyOnPool(pool: ThreadPool, cell: VerifyCell, bounds: V
 }
 
 /**
- * verifyDeepening on the pool: bound 0, 1, … up to `upTo` (preemptions, or
- * delays when `bounds.delaysMax` is set), each a pooled search, until one
- * fails or the deadline stops one.
+ * Iterative deepening spread on `runner`: bound 0, 1, … up to `upTo`
+ * (preemptions, or delays when `bounds.delaysMax` is set), each a spread
+ * search, until one fails or the deadline stops one.
  */
-export async function verifyDeepeningOnPool(pool: ThreadPool, cell: VerifyCell, bounds: VerifyBounds, upTo: number, options: PoolVerifyOptions = {}): Promise<DeepeningResult & { subtrees: number }> {
+export async function verifyDeepeningSpread(runner: () => SearchRunner, cell: VerifyCell, bounds: VerifyBounds, upTo: number, options: PoolVerifyOptions = {}): Promise<DeepeningResult & { subtrees: number }> {
   let schedules = 0;
   let subtrees = 0;
   let certified: VerifyResult | null = null;
   let last: PoolVerifyResult | null = null;
   for (let b = 0; b <= upTo; b++) {
-    last = await verifyOnPool(pool, cell, boundsAt(bounds, b), options);
+    last = await verifySpread(runner(), cell, boundsAt(bounds, b), options);
     schedules += last.schedules;
     subtrees += last.subtrees;
     if (last.result === 'fail') return { result: 'fail', bound: b, last, certified, schedules, subtrees };
@@ -81,4 +91,37 @@ export async function verifyDeepeningOnPool(pool: ThreadPool, cell: VerifyCell, 
     certified = last;
   }
   return { result: 'clean', bound: upTo, last: last!, certified, schedules, subtrees };
+}
+
+/** The local pool as a runner: a subtree is cancelled through a shared word its search reads. */
+export function poolRunner(pool: ThreadPool): SearchRunner {
+  let cancels: SharedArrayBuffer[] = [];
+  return {
+    async split(job) {
+      const r = await pool.verify(job);
+      if (r.kind !== 'split') throw new Error('farm bug: a split job answered with a subtree');
+      return r.subtrees;
+    },
+    run(jobs) {
+      cancels = jobs.map(() => new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+      return jobs.map(async (job, i) => {
+        const r = await pool.verify({ ...job, cancel: cancels[i]! });
+        if (r.kind !== 'subtree') throw new Error('farm bug: a subtree job answered with a split');
+        return r.result;
+      });
+    },
+    cancelAfter(i) {
+      for (let j = i + 1; j < cancels.length; j++) Atomics.store(new Int32Array(cancels[j]!), 0, 1);
+    },
+  };
+}
+
+/** One search of `cell` within `bounds`, on the pool's threads. */
+export function verifyOnPool(pool: ThreadPool, cell: VerifyCell, bounds: VerifyBounds, options: PoolVerifyOptions = {}): Promise<PoolVerifyResult> {
+  return verifySpread(poolRunner(pool), cell, bounds, options);
+}
+
+/** verifyDeepening on the pool's threads. */
+export function verifyDeepeningOnPool(pool: ThreadPool, cell: VerifyCell, bounds: VerifyBounds, upTo: number, options: PoolVerifyOptions = {}): Promise<DeepeningResult & { subtrees: number }> {
+  return verifyDeepeningSpread(() => poolRunner(pool), cell, bounds, upTo, options);
 }
