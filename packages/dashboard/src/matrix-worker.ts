@@ -17,7 +17,9 @@ const bounds: MatrixVerify | undefined =
         bounds: { preemptionsMax: verify.boundMax, reclaimActionsMax: verify.reclaimActionsMax, paramsMax: 0 },
         budget: () => {
           const t0 = performance.now();
-          return () => performance.now() - t0 >= verify.cellMs;
+          // Asked before each schedule: counting the asks counts the schedules.
+          let schedules = 0;
+          return () => performance.now() - t0 >= verify.cellMs || (verify.cellSchedulesMax !== undefined && schedules++ >= verify.cellSchedulesMax);
         },
         now: () => performance.now(),
       };

@@ -33,11 +33,12 @@ export const MATRIX_RUNS = {
  */
 export const MATRIX_VERIFY: VerifyLimits = { boundMax: 2, reclaimActionsMax: 1, cellMs: 250 };
 
-/** The search of each cell: up to boundMax preemptions, reclaimActionsMax reclaim actions, within cellMs. */
+/** The search of each cell: up to boundMax preemptions, reclaimActionsMax reclaim actions, within cellMs (and, when given, cellSchedulesMax schedules: a budget that is the same on a busy machine). */
 export interface VerifyLimits {
   readonly boundMax: number;
   readonly reclaimActionsMax: number;
   readonly cellMs: number;
+  readonly cellSchedulesMax?: number;
 }
 
 /** How much matrix work the server takes on at once. */

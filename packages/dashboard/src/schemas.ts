@@ -330,7 +330,7 @@ export const matrixSchema = {
   properties: {
     runs: int,
     verify: bool,
-    verifyLimits: { type: ['object', 'null'], properties: { boundMax: int, reclaimActionsMax: int, cellMs: int } },
+    verifyLimits: { type: ['object', 'null'], properties: { boundMax: int, reclaimActionsMax: int, cellMs: int, cellSchedulesMax: int } },
     computedAt: num,
     computeMs: num,
     strategies: strings,

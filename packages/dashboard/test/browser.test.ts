@@ -84,8 +84,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
     mkdirSync(DOCS, { recursive: true });
     store = EmbeddedStore.open(tempDir());
     control = new GatedControl(new LocalControl(store, { threads: 2 }));
-    // A short search a cell, so that the matrix with bounds takes seconds.
-    matrix = new MatrixCache({ boundMax: 1, reclaimActionsMax: 1, cellMs: 20 });
+    // A short search a cell, counted in schedules so that a busy machine gives the same matrix: seconds in all.
+    matrix = new MatrixCache({ boundMax: 1, reclaimActionsMax: 1, cellMs: 60_000, cellSchedulesMax: 100 });
     dashboard = await startDashboard({ store, control, pollMs: 250, matrix });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     const context = await browser.newContext({ viewport: DESKTOP });

@@ -103,14 +103,14 @@ describe('GET /api/matrix', () => {
 
   it('?verify=true gives each cell its bound beside its seeds (the smallest failing one, or the highest certified), as a computation of its own', async () => {
     const store = EmbeddedStore.open(tempDir());
-    // A short search a cell, so that the whole matrix takes seconds.
-    const matrix = new MatrixCache({ boundMax: 1, reclaimActionsMax: 1, cellMs: 20 });
+    // A short search a cell, counted in schedules so that a busy machine gives the same matrix: seconds in all.
+    const matrix = new MatrixCache({ boundMax: 1, reclaimActionsMax: 1, cellMs: 60_000, cellSchedulesMax: 100 });
     const d = await startDashboard({ store, control: new StoreControl(store), matrix });
     try {
       const r = await fetch(`${d.url}api/matrix?runs=2&blocksPerPage=1&verify=true`);
       expect(r.status).toBe(200);
       const m = (await r.json()) as { verify: boolean; verifyLimits: object; cells: { strategy: string; scenario: string; bound?: { kind: string; preemptions: number | null; failure: string | null } }[] };
-      expect(m).toMatchObject({ verify: true, verifyLimits: { boundMax: 1, reclaimActionsMax: 1, cellMs: 20 } });
+      expect(m).toMatchObject({ verify: true, verifyLimits: { boundMax: 1, reclaimActionsMax: 1, cellMs: 60_000, cellSchedulesMax: 100 } });
       for (const c of m.cells) expect(['fails', 'certified', 'none'], `${c.strategy} x ${c.scenario}`).toContain(c.bound?.kind);
       expect(m.cells.find((c) => c.strategy === 'v2.6.20' && c.scenario === 'self-mmap-write')!.bound).toMatchObject({ kind: 'fails', preemptions: 0, failure: 'deadlock' });
       const plain = (await (await fetch(`${d.url}api/matrix?runs=2&blocksPerPage=1`)).json()) as { verify: boolean; cells: object[] };
