@@ -60,6 +60,17 @@ export interface VerifyOptions {
   reduction?: boolean;
   /** With `prefix`: the reclaim actions the whole search had explored at the prefix's scheduling choices (a Subtree's), asleep below them as in the whole search. */
   sleeping?: readonly PrefixSleep[];
+  /**
+   * A model of this search to run it on (verifyModel's), instead of a new
+   * one: a thread that runs many subtrees keeps one, as a batch runner keeps
+   * its models, rather than allocate a kernel's memory for each.
+   */
+  instance?: Model;
+}
+
+/** The model a search of `config` within `bounds` runs on: systematic, with the bounds' reclaim budget, untraced. */
+export function verifyModel(config: RunConfig, bounds: Pick<VerifyBounds, 'reclaimActionsMax'>, options: ModelOptions = {}): Model {
+  return new Model({ ...config, scheduler: 'systematic', reclaimActionsMax: bounds.reclaimActionsMax, trace: false }, options);
 }
 
 /** Reclaim actions explored at scheduling choice `at` (ids and footprints, as the systematic scheduler's Sleeping). */
@@ -97,7 +108,11 @@ export function formsHash(sorted: Uint32Array): string {
 
 /** Explore every schedule of `config` (strategy, scenario, blocks per page) within `bounds`. */
 export function verify(config: RunConfig, bounds: VerifyBounds = VERIFY_DEFAULTS, options: VerifyOptions = {}): VerifyResult {
-  const model = new Model({ ...config, scheduler: 'systematic', reclaimActionsMax: bounds.reclaimActionsMax, trace: false }, options.model);
+  const model = options.instance ?? verifyModel(config, bounds, options.model);
+  const c = model.config;
+  if (c.scheduler !== 'systematic' || c.reclaimActionsMax !== bounds.reclaimActionsMax || c.strategy !== config.strategy || c.scenario !== config.scenario || c.blocksPerPage !== (config.blocksPerPage ?? c.blocksPerPage)) {
+    throw new Error(`verify: the model given runs ${c.strategy} x ${c.scenario} (${c.scheduler}, ${c.reclaimActionsMax} reclaim actions), not this search's`);
+  }
   const stream = model.choiceStream;
   const sched = model.systematic!;
   const prefix: number[] = options.prefix ? [...options.prefix] : [];
@@ -241,7 +256,7 @@ export const SPLIT_ROUNDS_MAX = 12;
  * search alone, never on how many threads will run it.
  */
 export function splitSearch(config: RunConfig, bounds: VerifyBounds, options: { subtreesMin?: number; model?: ModelOptions; reduction?: boolean } = {}): Subtree[] {
-  const model = new Model({ ...config, scheduler: 'systematic', reclaimActionsMax: bounds.reclaimActionsMax, trace: false }, options.model);
+  const model = verifyModel(config, bounds, options.model);
   const stream = model.choiceStream;
   const sched = model.systematic!;
   const reduce = options.reduction ?? true;

@@ -4,7 +4,7 @@
  * and the sleep sets the whole search has there). Pure CPU work, like a
  * batch: the pool's threads run it, and a farm worker could.
  */
-import { MODEL_VERSION, splitSearch, verify, type Subtree, type VerifyBounds, type VerifyResult } from '@pcfarm/core';
+import { MODEL_VERSION, splitSearch, verify, verifyModel, type Model, type Subtree, type VerifyBounds, type VerifyResult } from '@pcfarm/core';
 import { PayloadReader } from './payload.js';
 import type { StrategyResolver } from './strategy-files.js';
 import type { StrategyFileRef } from './strategy-ref.js';
@@ -76,7 +76,22 @@ export function runVerifyJob(job: VerifyJob, resolve: StrategyResolver, now: () 
   const cancel = job.cancel === null ? null : new Int32Array(job.cancel);
   const deadline = job.deadline;
   const shouldStop = (): boolean => (cancel !== null && Atomics.load(cancel, 0) !== 0) || (deadline !== null && now() >= deadline);
-  return { kind: 'subtree', result: verify(config, job.bounds, { model, prefix: job.subtree!.prefix, sleeping: job.subtree!.sleeping, shouldStop }) };
+  return { kind: 'subtree', result: verify(config, job.bounds, { instance: modelOf(job, model), prefix: job.subtree!.prefix, sleeping: job.subtree!.sleeping, shouldStop }) };
+}
+
+/** Models kept across a thread's subtree jobs, the newest few: a kernel's memory allocated once per search, not once per subtree. */
+const models = new Map<string, Model>();
+const MODELS_KEPT = 8;
+
+function modelOf(job: VerifyJob, options: Parameters<typeof verifyModel>[2]): Model {
+  const key = JSON.stringify([job.strategy, job.strategyFile?.sourceHash ?? null, job.scenario, job.blocksPerPage, job.bounds.reclaimActionsMax]);
+  let m = models.get(key);
+  if (m === undefined) {
+    m = verifyModel({ strategy: job.strategy, scenario: job.scenario, blocksPerPage: job.blocksPerPage }, job.bounds, options);
+    if (models.size >= MODELS_KEPT) models.delete(models.keys().next().value!);
+    models.set(key, m);
+  }
+  return m;
 }
 
 /** A job's fields but the search's own, for a cell: what a caller fills in. */
