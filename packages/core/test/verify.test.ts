@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matrixCell, mergeSearch, Model, signatureOf, splitSearch, verify, verifyDeepening, type MatrixVerify, type VerifyBounds } from '../src/index.js';
+import { matrixCell, mergeSearch, Model, signatureOf, splitSearch, verify, verifyDeepening, verifyModel, type MatrixVerify, type VerifyBounds } from '../src/index.js';
 import type { Scenario } from '../src/scenarios/scenario.js';
 import { createFile, userTask } from '../src/scenarios/setup.js';
 
@@ -102,6 +102,19 @@ describe('bounded exhaustive verification', () => {
       expect(merged.hash).toBe(whole.hash);
       expect(merged.failure?.choices).toEqual(whole.failure?.choices);
     }
+  });
+
+  it('a model kept across subtrees gives each the schedules, classes and hash of a new one, and a model of another search is refused', () => {
+    const config = { strategy: 'two-copy', scenario: 'cross-mmap-write' };
+    const b = bounds(1, 2);
+    const parts = splitSearch(config, b);
+    const kept = verifyModel(config, b);
+    for (const p of parts) {
+      const fresh = verify(config, b, { prefix: p.prefix, sleeping: p.sleeping });
+      const reused = verify(config, b, { prefix: p.prefix, sleeping: p.sleeping, instance: kept });
+      expect({ schedules: reused.schedules, hash: reused.hash, result: reused.result }).toEqual({ schedules: fresh.schedules, hash: fresh.hash, result: fresh.result });
+    }
+    expect(() => verify(config, b, { instance: verifyModel(config, bounds(1, 1)) })).toThrow(/the model given runs two-copy x cross-mmap-write \(systematic, 1 reclaim actions\), not this search's/);
   });
 
   it('iterative deepening answers with the smallest failing bound, or the highest certified one', () => {
