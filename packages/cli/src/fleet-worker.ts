@@ -8,7 +8,7 @@
  * IPC channel: it is told what to start, says when its workers have
  * reported, and closes them when told to stop.
  */
-import { BatchRunner, batchIdentity, connectRedis, FarmWorker, type Batch, type BatchResult, type Executor, type Minimized, type MinimizeJob } from '@pcfarm/farm';
+import { BatchRunner, connectRedis, emptyResult, FarmWorker, type Batch, type BatchResult, type Executor, type Minimized, type MinimizeJob } from '@pcfarm/farm';
 
 /** What the bench tells a fleet process to start. */
 export interface FleetProcessInit {
@@ -34,24 +34,7 @@ export type ToFleetProcess = FleetProcessInit | { type: 'stop' };
 export type FromFleetProcess = { type: 'ready' } | { type: 'error'; message: string };
 
 /** The result of a batch whose seeds all ran and found nothing: what a fleet worker answers at once. */
-export function emptyResult(b: Batch): BatchResult {
-  return {
-    batch: batchIdentity(b),
-    campaignId: b.campaignId,
-    index: b.index,
-    strategy: b.strategy,
-    scenario: b.scenario,
-    blocksPerPage: b.blocksPerPage,
-    seedStart: b.seedStart,
-    runs: b.seedCount,
-    steps: 0,
-    failures: [],
-    warnings: [],
-    warningRuns: 0,
-    coverage: [],
-    elapsedMs: 0,
-  };
-}
+export { emptyResult };
 
 const runner = new BatchRunner();
 /** Each cell's real result, shared by the process's executors. */

@@ -122,14 +122,7 @@ export class BatchRunner {
     const coverageSingles = [...this.coverage.lastRun.keys()].filter((h) => !this.coverage.again.has(h)).map(mix).sort((x, y) => x - y);
     const sorted = [...hits.values()].sort((x, y) => (x.title < y.title ? -1 : x.title > y.title ? 1 : 0));
     return {
-      batch: batchIdentity(b),
-      campaignId: b.campaignId,
-      index: b.index,
-      strategy: b.strategy,
-      scenario: b.scenario,
-      blocksPerPage: b.blocksPerPage,
-      seedStart: b.seedStart,
-      runs: b.seedCount,
+      ...emptyResult(b),
       steps,
       failures: sorted.filter((h) => h.severity === 'failure'),
       warnings: sorted.filter((h) => h.severity === 'warning'),
@@ -139,6 +132,26 @@ export class BatchRunner {
       elapsedMs: now() - t0,
     };
   }
+}
+
+/** The result of batch `b` had every seed run and found nothing: what a result is before its findings (and a fleet simulation's whole answer). */
+export function emptyResult(b: Batch): BatchResult {
+  return {
+    batch: batchIdentity(b),
+    campaignId: b.campaignId,
+    index: b.index,
+    strategy: b.strategy,
+    scenario: b.scenario,
+    blocksPerPage: b.blocksPerPage,
+    seedStart: b.seedStart,
+    runs: b.seedCount,
+    steps: 0,
+    failures: [],
+    warnings: [],
+    warningRuns: 0,
+    coverage: [],
+    elapsedMs: 0,
+  };
 }
 
 /**

@@ -6,7 +6,7 @@
 export { FarmError, type FarmErrorCode } from './errors.js';
 export { CAMPAIGN_SCHEDULERS, type CampaignScheduler } from './limits.js';
 export { batchAt, batchConfig, batchCount, CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, campaignSpec, cellCount, newCampaign, seedCount, upgradeCampaign, upgradeSpec, type Batch, type Campaign, type CampaignSpec, type CampaignState } from './campaign.js';
-export { BatchRunner, batchDifferences, batchIdentity, checkBatch, readBatch, type BatchResult, type BucketHit } from './batch.js';
+export { BatchRunner, batchDifferences, batchIdentity, checkBatch, emptyResult, readBatch, type BatchResult, type BucketHit } from './batch.js';
 export { checkMinimizeJob, MINIMIZE_RUNS_MAX_DEFAULT, MINIMIZE_RUNS_MAX_LIMIT, runMinimize, type Minimized, type MinimizeJob } from './minimize-job.js';
 export { PayloadReader } from './payload.js';
 export { addSample, bucketId, CampaignResults, CoverageSet, decodeCoverage, doneCount, doneIndexes, doneRangesOf, DoneSet, encodeCoverage, ofLowestExample, leastWitness, mergeExamples, SAMPLE_LIMITS, samplesBound, sampleStep, thinSamples, upgradeBatchResult, upgradeBucket, upgradeMinimized, upgradeSnapshot, type Bucket, type CampaignSnapshot, type CampaignSummary, type DoneRanges, type Example, type RecordOutcome, type Sample, type SampleStep } from './results.js';
