@@ -1,20 +1,19 @@
 /**
  * The one choice stream (MODEL.md §5). Every nondeterministic decision in a
- * run is `choose(n)`. A seed expands into choices through a small PRNG
- * (sfc32); a recorded or minimized list replays without it, answering 0 once
+ * run is `choose(n)`. A seed expands into choices through the model's
+ * PRNG (rng.ts); a recorded or minimized list replays without it, answering 0 once
  * it runs out (or, for a guided search's mutant, going on from a seed). A choice with n = 1 is no choice: it consumes and records
  * nothing, so recorded lists hold only real decisions.
  */
+import { Rng } from './rng.js';
+
 /** What a choice decides, recorded beside it for systematic exploration (verify.ts). */
 export const CHOICE_PARAM = 0;
 export const CHOICE_SCHED = 1;
 export const CHOICE_RECLAIM = 2;
 
 export class ChoiceStream {
-  private a = 0;
-  private b = 0;
-  private c = 0;
-  private d = 0;
+  private readonly rng = new Rng();
   private list: ArrayLike<number> | null = null;
   private listPos = 0;
   /** Past the list's end: draw from the seeded PRNG instead of answering 0 (replayThenSeed). */
@@ -32,14 +31,7 @@ export class ChoiceStream {
     this.list = null;
     this.thenSeeded = false;
     this.count = 0;
-    // Seeds above 2^32 keep their high bits: two words of state from them.
-    const lo = seed >>> 0;
-    const hi = Math.floor(seed / 4294967296) >>> 0;
-    this.a = 0x9e3779b9 ^ hi;
-    this.b = 0x243f6a88;
-    this.c = 0xb7e15162 ^ lo;
-    this.d = 1;
-    for (let i = 0; i < 12; i++) this.next();
+    this.rng.reseed(seed);
   }
 
   /** Start a run that replays `choices`; past its end every answer is 0. */
@@ -73,7 +65,7 @@ export class ChoiceStream {
       // take the largest that fits, so lowering a value never jumps around.
       if (v >= n) v = n - 1;
     } else {
-      v = Math.floor((this.next() / 4294967296) * n);
+      v = this.rng.below(n);
     }
     this.record(v, n, tag);
     return v;
@@ -126,16 +118,5 @@ export class ChoiceStream {
     this.tag[this.count] = tag;
     this.aux[this.count] = 0;
     this.recorded[this.count++] = v;
-  }
-
-  // sfc32: small, fast, and the same on every machine.
-  private next(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
-    return t >>> 0;
   }
 }

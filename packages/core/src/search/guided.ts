@@ -18,7 +18,7 @@
 import { CHOICE_RECLAIM, CHOICE_SCHED } from '../choice.js';
 import type { Model, Outcome, RunInput } from '../model.js';
 import { Discovery } from './risk.js';
-import { SearchRng } from './rng.js';
+import { Rng } from '../rng.js';
 
 /** Bounds and weights of a guided search; every one has a default (GUIDED_DEFAULTS). */
 export interface GuidedOptions {
@@ -62,7 +62,7 @@ export class GuidedSearch {
   /** Every coverage element and finding seen, with how many runs saw each: residual risk reads it (a portfolio shares its own). */
   readonly discovery: Discovery;
   private readonly corpus: Entry[] = [];
-  private readonly rng = new SearchRng();
+  private readonly rng = new Rng();
   private readonly runCoverage = new Set<number>();
   private readonly runCommunications = new Set<number>();
   private parent: Entry | null = null;

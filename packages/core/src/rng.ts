@@ -1,9 +1,10 @@
 /**
- * The searches' own PRNG (sfc32, as the choice stream's): a search draws
- * which entry to mutate and how from it, seeded by the run's seed, so a
+ * The model's one PRNG, sfc32: small, fast, and the same on every machine.
+ * The choice stream expands a run's seed with it; a search draws which
+ * entry to mutate and how from its own, seeded by the run's seed, so a
  * search is as deterministic as the runs it makes.
  */
-export class SearchRng {
+export class Rng {
   private a = 0;
   private b = 0;
   private c = 0;
@@ -15,6 +16,7 @@ export class SearchRng {
 
   /** Restart from `seed` (a non-negative safe integer); `salt` keeps two uses of one seed apart. */
   reseed(seed: number, salt = 0): void {
+    // Seeds above 2^32 keep their high bits: two words of state from them.
     this.a = 0x9e3779b9 ^ (Math.floor(seed / 4294967296) >>> 0);
     this.b = 0x243f6a88 ^ salt;
     this.c = 0xb7e15162 ^ (seed >>> 0);
