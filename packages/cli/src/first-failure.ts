@@ -12,6 +12,20 @@ import type { StrategyFiles } from './strategy-files.js';
 /** The searches --first-failure runs beside the seeded schedulers: their runs are mutants, replayed by choices, not seeds. */
 export const FIRST_FAILURE_SEARCHES = ['guided', 'portfolio'] as const;
 
+/** The cells a hunt covers (--strategy, --scenario, --blocks-per-page), its runs a cell and its first seed. */
+function huntOf(p: Parsed, files: StrategyFiles): { strategies: readonly string[]; scenarios: readonly string[]; bpps: readonly number[]; runs: number; start: number } {
+  const strategy = strategyOf(p, files.ids);
+  const scenario = scenarioOf(p);
+  return {
+    strategies: strategy !== undefined ? [strategy] : files.ids.length > 0 ? files.ids : STRATEGIES,
+    scenarios: scenario !== undefined ? [scenario] : SCENARIOS,
+    // The quick hunt stays quick: whole-page buffers unless asked (a campaign covers every value).
+    bpps: blocksPerPageList(p) ?? [DEFAULTS.blocksPerPage],
+    runs: wholeNumber('runs', p.options.get('runs'), FUZZ_RUNS_DEFAULT, 1),
+    start: wholeNumber('seed-start', p.options.get('seed-start'), 0),
+  };
+}
+
 /**
  * Run seeds in-process, one cell after another, until each cell's first
  * failure; no threads, no results directory (options checked by the
@@ -24,14 +38,7 @@ export function fuzzFirstFailure(p: Parsed, io: Io, files: StrategyFiles): numbe
   noPositionals(p);
   const search = oneOf('scheduler', 'schedulers', p.options.get('scheduler'), [...SCHEDULERS.filter((s) => s !== 'replay'), ...FIRST_FAILURE_SEARCHES]);
   if (search === 'guided' || search === 'portfolio') return firstFailureBySearch(p, io, files, search);
-  const strategy = strategyOf(p, files.ids);
-  const scenario = scenarioOf(p);
-  const strategies = strategy !== undefined ? [strategy] : files.ids.length > 0 ? files.ids : STRATEGIES;
-  const scenarios = scenario !== undefined ? [scenario] : SCENARIOS;
-  // The quick hunt stays quick: whole-page buffers unless asked (a campaign covers every value).
-  const bpps = blocksPerPageList(p) ?? [DEFAULTS.blocksPerPage];
-  const runs = wholeNumber('runs', p.options.get('runs'), FUZZ_RUNS_DEFAULT, 1);
-  const start = wholeNumber('seed-start', p.options.get('seed-start'), 0);
+  const { strategies, scenarios, bpps, runs, start } = huntOf(p, files);
   let failed = false;
   for (const strategy of strategies) {
     const file = files.printedPath(strategy);
@@ -94,13 +101,7 @@ export function fuzzFirstFailure(p: Parsed, io: Io, files: StrategyFiles): numbe
  * from their choices, so the failure is given as a reproducer.
  */
 function firstFailureBySearch(p: Parsed, io: Io, files: StrategyFiles, search: (typeof FIRST_FAILURE_SEARCHES)[number]): number {
-  const strategy = strategyOf(p, files.ids);
-  const scenario = scenarioOf(p);
-  const strategies = strategy !== undefined ? [strategy] : files.ids.length > 0 ? files.ids : STRATEGIES;
-  const scenarios = scenario !== undefined ? [scenario] : SCENARIOS;
-  const bpps = blocksPerPageList(p) ?? [DEFAULTS.blocksPerPage];
-  const runs = wholeNumber('runs', p.options.get('runs'), FUZZ_RUNS_DEFAULT, 1);
-  const start = wholeNumber('seed-start', p.options.get('seed-start'), 0);
+  const { strategies, scenarios, bpps, runs, start } = huntOf(p, files);
   const { scheduler: _search, ...rest } = Object.fromEntries(p.options);
   void _search;
   const plain: Parsed = { ...p, options: new Map(Object.entries(rest)) };
