@@ -38,27 +38,21 @@ export class Discovery {
   observe(coverage: Iterable<number>, communications: Iterable<number>, o: Outcome): number {
     this.runs++;
     let fresh = 0;
-    const count = (h: number): void => {
-      const c = this.seen.get(h) ?? 0;
-      this.seen.set(h, c + 1);
-      if (c === 0) {
-        fresh++;
-        this.singletons++;
-      } else if (c === 1) this.singletons--;
-    };
-    for (const h of coverage) count(h);
-    for (const h of communications) count((h ^ COMM_SALT) >>> 0);
-    const finding = (title: string): void => {
-      const c = this.findings.get(title) ?? 0;
-      this.findings.set(title, c + 1);
-      if (c === 0) {
-        fresh++;
-        this.singletons++;
-      } else if (c === 1) this.singletons--;
-    };
-    if (o.failure !== null) finding(findingSignature(o.strategy, o.failure).title);
-    for (const w of o.warnings) finding(findingSignature(o.strategy, w).title);
+    for (const h of coverage) fresh += this.tally(this.seen, h);
+    for (const h of communications) fresh += this.tally(this.seen, (h ^ COMM_SALT) >>> 0);
+    if (o.failure !== null) fresh += this.tally(this.findings, findingSignature(o.strategy, o.failure).title);
+    for (const w of o.warnings) fresh += this.tally(this.findings, findingSignature(o.strategy, w).title);
     return fresh;
+  }
+
+  /** One more run reached `species`: 1 when it is new (a singleton now), 0 else (a singleton no longer, when it was one). */
+  private tally<K>(counts: Map<K, number>, species: K): number {
+    const c = counts.get(species) ?? 0;
+    counts.set(species, c + 1);
+    if (c === 1) this.singletons--;
+    if (c !== 0) return 0;
+    this.singletons++;
+    return 1;
   }
 
   /** Good-Turing: the estimated chance that the next run reaches something new (f1 / n). */
