@@ -203,26 +203,17 @@ export function seedCount(spec: CampaignSpec): number | null {
  */
 export function batchAt(campaign: Campaign, index: number): Batch | null {
   const spec = campaign.spec;
-  const cells = cellCount(spec);
-  const total = batchCount(spec);
-  if (!Number.isSafeInteger(index) || index < 0 || (total !== null && index >= total)) return null;
-  const cell = index % cells;
-  const round = (index - cell) / cells;
-  const offset = round * spec.batchSeeds;
-  // A time budget's seeds end at the largest seed a run takes: there the campaign is done.
-  const seedsLeft = SEED_MAX - spec.seedStart - offset + 1;
-  if (seedsLeft <= 0) return null;
-  const seedCount = Math.min(spec.seedsPerCell === null ? spec.batchSeeds : Math.min(spec.batchSeeds, spec.seedsPerCell - offset), seedsLeft);
-  // Cells in the matrix's order: strategy, then scenario, then blocks per page.
-  const bpps = spec.blocksPerPage.length;
-  const strategy = spec.strategies[Math.floor(cell / (spec.scenarios.length * bpps))]!;
+  const seedCount = seedsOfBatch(spec, index);
+  if (seedCount === 0) return null;
+  const { strategy, scenario, blocksPerPage } = cellAt(spec, index % cellCount(spec));
+  const offset = Math.floor(index / cellCount(spec)) * spec.batchSeeds;
   return {
     campaignId: campaign.id,
     index,
     strategy,
     strategyFile: spec.strategyFiles.find((r) => r.id === strategy) ?? null,
-    scenario: spec.scenarios[Math.floor(cell / bpps) % spec.scenarios.length]!,
-    blocksPerPage: spec.blocksPerPage[cell % bpps]!,
+    scenario,
+    blocksPerPage,
     scheduler: spec.scheduler,
     pctDepth: spec.pctDepth,
     seedStart: spec.seedStart + offset,
@@ -230,6 +221,45 @@ export function batchAt(campaign: Campaign, index: number): Batch | null {
     examplesPerBucket: spec.examplesPerBucket,
     modelVersion: campaign.modelVersion,
   };
+}
+
+/** The seeds batch `index` of a campaign runs (batchAt's), 0 when it has no such batch. */
+export function seedsOfBatch(spec: CampaignSpec, index: number): number {
+  const cells = cellCount(spec);
+  const total = batchCount(spec);
+  if (!Number.isSafeInteger(index) || index < 0 || (total !== null && index >= total)) return 0;
+  const offset = Math.floor(index / cells) * spec.batchSeeds;
+  // A time budget's seeds end at the largest seed a run takes: there the campaign is done.
+  const seedsLeft = SEED_MAX - spec.seedStart - offset + 1;
+  if (seedsLeft <= 0) return 0;
+  return Math.min(spec.seedsPerCell === null ? spec.batchSeeds : Math.min(spec.batchSeeds, spec.seedsPerCell - offset), seedsLeft);
+}
+
+/** A cell of a campaign by its place in the matrix's order (batchAt's): strategy, then scenario, then blocks per page. */
+export function cellAt(spec: CampaignSpec, cell: number): { strategy: string; scenario: string; blocksPerPage: number } {
+  const bpps = spec.blocksPerPage.length;
+  return {
+    strategy: spec.strategies[Math.floor(cell / (spec.scenarios.length * bpps))]!,
+    scenario: spec.scenarios[Math.floor(cell / bpps) % spec.scenarios.length]!,
+    blocksPerPage: spec.blocksPerPage[cell % bpps]!,
+  };
+}
+
+/** The place of a cell in the matrix's order (cellAt's inverse); -1 when the campaign has no such cell. */
+export function cellIndex(spec: CampaignSpec, strategy: string, scenario: string, blocksPerPage: number): number {
+  const [s, sc, b] = [spec.strategies.indexOf(strategy), spec.scenarios.indexOf(scenario), spec.blocksPerPage.indexOf(blocksPerPage)];
+  return s < 0 || sc < 0 || b < 0 ? -1 : (s * spec.scenarios.length + sc) * spec.blocksPerPage.length + b;
+}
+
+/** The runs of each cell (cellAt's order) in the batches `done`: batch indexes, or ranges [first, last] of them as the stores keep them. */
+export function runsByCell(spec: CampaignSpec, done: readonly (number | readonly [number, number])[]): number[] {
+  const cells = cellCount(spec);
+  const runs = new Array<number>(cells).fill(0);
+  for (const d of done) {
+    const [first, last] = typeof d === 'number' ? [d, d] : d;
+    for (let i = first; i <= last; i++) runs[i % cells]! += seedsOfBatch(spec, i);
+  }
+  return runs;
 }
 
 /** The run config of a batch's cell. */

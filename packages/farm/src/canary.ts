@@ -12,7 +12,7 @@
  * exp(-r / mean runs)).
  */
 import type { FailureKind } from '@pcfarm/core';
-import { batchAt, cellCount, type Campaign, type CampaignSpec } from './campaign.js';
+import { cellIndex, runsByCell, type Campaign, type CampaignSpec } from './campaign.js';
 import type { CampaignScheduler } from './limits.js';
 import type { Bucket } from './results.js';
 
@@ -72,16 +72,10 @@ export interface CanaryCheck {
 export function canaryChecks(campaign: Campaign, done: readonly (number | readonly [number, number])[], buckets: readonly Bucket[]): CanaryCheck[] {
   const spec = campaign.spec;
   const ours = canariesOf(spec);
-  const cells = cellCount(spec);
-  const bpps = spec.blocksPerPage.length;
+  if (ours.length === 0) return [];
+  const runs = runsByCell(spec, done);
   return ours.map((c) => {
-    // Batches go round the cells (batchAt): the canary's are the indexes congruent to its cell.
-    const cell = (spec.strategies.indexOf(c.strategy) * spec.scenarios.length + spec.scenarios.indexOf(c.scenario)) * bpps + spec.blocksPerPage.indexOf(c.blocksPerPage);
-    let r = 0;
-    for (const d of done) {
-      const [first, last] = typeof d === 'number' ? [d, d] : d;
-      for (let i = first + ((cell - (first % cells) + cells) % cells); i <= last; i += cells) r += batchAt(campaign, i)?.seedCount ?? 0;
-    }
+    const r = runs[cellIndex(spec, c.strategy, c.scenario, c.blocksPerPage)]!;
     const meanRuns = c.meanRuns[spec.scheduler] ?? Math.max(...Object.values(c.meanRuns));
     const found = buckets.some((b) => b.severity === 'failure' && b.strategy === c.strategy && b.kind === c.kind && b.scenarios.includes(c.scenario) && b.blocksPerPage.includes(c.blocksPerPage));
     return { strategy: c.strategy, scenario: c.scenario, blocksPerPage: c.blocksPerPage, kind: c.kind, runs: r, meanRuns, found, alarm: !found && r >= CANARY_RUNS_FACTOR * meanRuns, missLog10: -r / meanRuns / Math.LN10 };

@@ -5,7 +5,7 @@
  */
 export { FarmError, type FarmErrorCode } from './errors.js';
 export { CAMPAIGN_SCHEDULERS, type CampaignScheduler } from './limits.js';
-export { batchAt, batchConfig, batchCount, CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, campaignSpec, cellCount, newCampaign, seedCount, upgradeCampaign, upgradeSpec, type Batch, type Campaign, type CampaignSpec, type CampaignState } from './campaign.js';
+export { batchAt, batchConfig, batchCount, CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, campaignSpec, cellAt, cellCount, cellIndex, runsByCell, seedsOfBatch, newCampaign, seedCount, upgradeCampaign, upgradeSpec, type Batch, type Campaign, type CampaignSpec, type CampaignState } from './campaign.js';
 export { BatchRunner, batchDifferences, batchIdentity, checkBatch, emptyResult, readBatch, type BatchResult, type BucketHit } from './batch.js';
 export { checkMinimizeJob, MINIMIZE_RUNS_MAX_DEFAULT, MINIMIZE_RUNS_MAX_LIMIT, runMinimize, type Minimized, type MinimizeJob } from './minimize-job.js';
 export { PayloadReader } from './payload.js';

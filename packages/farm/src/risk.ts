@@ -12,7 +12,7 @@
  * exhausted reads as no risk left (BENCHMARKS.md, "Search that learns").
  */
 import { Model, pctRunsForConfidence, type RunConfig } from '@pcfarm/core';
-import { cellCount, type Campaign } from './campaign.js';
+import { cellAt, cellCount, cellIndex, runsByCell, type Campaign } from './campaign.js';
 import type { Bucket, CampaignSummary, DoneRanges } from './results.js';
 
 /** One cell's residual risk. */
@@ -62,26 +62,15 @@ export function campaignRisk(campaign: Campaign, summary: Pick<CampaignSummary, 
   if (summary.coverageOnce === null) return null;
   const spec = campaign.spec;
   const cells = cellCount(spec);
-  const runs = new Array<number>(cells).fill(0);
-  // A batch's seeds as batchAt counts them, without building a million batches: a whole batch but in a seed range's last round.
-  const seedsOf = (i: number): number => {
-    const round = Math.floor(i / cells);
-    return spec.seedsPerCell === null ? spec.batchSeeds : Math.max(0, Math.min(spec.batchSeeds, spec.seedsPerCell - round * spec.batchSeeds));
-  };
-  for (const [first, last] of done) for (let i = first; i <= last; i++) runs[i % cells]! += seedsOf(i);
+  const runs = runsByCell(spec, done);
   const singletons = summary.coverageOnce.slice();
-  const bpps = spec.blocksPerPage.length;
-  const cellOf = (strategy: string, scenario: string, bpp: number): number => (spec.strategies.indexOf(strategy) * spec.scenarios.length + spec.scenarios.indexOf(scenario)) * bpps + spec.blocksPerPage.indexOf(bpp);
   for (const b of buckets) {
     const e = b.examples[0];
-    if (b.severity === 'failure' && b.count === 1 && e !== undefined) singletons[cellOf(b.strategy, e.scenario, e.blocksPerPage)]! += 1;
+    if (b.severity === 'failure' && b.count === 1 && e !== undefined) singletons[cellIndex(spec, b.strategy, e.scenario, e.blocksPerPage)]! += 1;
   }
   const list: CellRisk[] = [];
   for (let cell = 0; cell < cells; cell++) {
-    // batchAt's order: strategy, then scenario, then blocks per page.
-    const strategy = spec.strategies[Math.floor(cell / (spec.scenarios.length * bpps))]!;
-    const scenario = spec.scenarios[Math.floor(cell / bpps) % spec.scenarios.length]!;
-    const blocksPerPage = spec.blocksPerPage[cell % bpps]!;
+    const { strategy, scenario, blocksPerPage } = cellAt(spec, cell);
     const n = runs[cell]!;
     const fromFile = spec.strategyFiles.some((f) => f.id === strategy);
     const shape = spec.scheduler !== 'pct' || fromFile ? null : shapeOf({ strategy, scenario, blocksPerPage });
