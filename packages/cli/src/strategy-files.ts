@@ -5,8 +5,9 @@
  * The loader is the farm's (@pcfarm/farm/strategy-files), inlined in the
  * bundle with the core (bundle.mjs): a strategy loaded against the strategy
  * API of the farm package's own copy of the core would run in this one's
- * Model, two copies that only look alike. It and its compiler (sucrase) load
- * only when a file is given, so a command without one starts as fast as ever.
+ * Model, two copies that only look alike. Its compiler (sucrase) loads only
+ * when a file is given (the loader requires it on first use: the bundle
+ * inlines the loader itself), so a command without one starts as fast as ever.
  */
 import { isAbsolute, relative } from 'node:path';
 import type { ModelOptions } from '@pcfarm/core';

@@ -16,13 +16,18 @@
  * its own checkout or in `pcfarm worker --strategies DIR`.
  */
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import vm from 'node:vm';
 import { STRATEGIES, STRATEGY_API_VERSION, strategyApi, type Strategy } from '@pcfarm/core';
-import { transform } from 'sucrase';
 import { FarmError } from './errors.js';
 import { STRATEGY_ID_PATTERN as ID_PATTERN, type StrategyFileRef } from './strategy-ref.js';
+
+// Sucrase is loaded on the first strategy file, not with the module: it is most of a command's start-up
+// (75 of 190 ms for `pcfarm help`), and most commands load no strategy file.
+let sucrase: typeof import('sucrase') | null = null;
+const stripTypes: typeof import('sucrase').transform = (code, options) => (sucrase ??= createRequire(import.meta.url)('sucrase') as typeof import('sucrase')).transform(code, options);
 
 export type { StrategyFileRef };
 
@@ -194,7 +199,7 @@ function evaluate(file: string, text: string): Record<string, unknown> {
   let code: string;
   try {
     const typed = file.endsWith('ts');
-    code = transform(text, { transforms: typed ? ['typescript', 'imports'] : ['imports'], filePath: file, production: true, keepUnusedImports: true }).code;
+    code = stripTypes(text, { transforms: typed ? ['typescript', 'imports'] : ['imports'], filePath: file, production: true, keepUnusedImports: true }).code;
   } catch (e) {
     const loc = (e as { loc?: { line: number; column: number } }).loc;
     const message = (e as Error).message.replace(/^Error transforming [^:]*: /, '').replace(/ \(\d+:\d+\)$/, '');
