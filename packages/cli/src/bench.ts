@@ -402,7 +402,8 @@ function modelBytes(): number {
   return Math.max(after - before, 0) / models.length;
 }
 
-function targetsOf(r: Omit<BenchReport, 'targets'>): Target[] {
+/** Each target beside its figure; one a report cannot judge (a scaling on one thread, a first failure where none failed) has value and met null. */
+export function targetsOf(r: Omit<BenchReport, 'targets'>): Target[] {
   const worstCold = r.firstFailure.length > 0 ? Math.max(...r.firstFailure.map((f) => f.coldProcessMs)) : null;
   const scaling = r.threads.count >= 2 ? r.threadScaling : null;
   return [

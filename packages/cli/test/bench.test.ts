@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { FAILURE_KINDS, Model, SCENARIOS, STRATEGIES } from '@pcfarm/core';
 import { describe, expect, it } from 'vitest';
+import { formatBench, targetsOf } from '../dist/bench.js';
+import type { BenchReport } from '../src/bench.js';
 
 const MAIN = fileURLToPath(new URL('../dist/pcfarm.mjs', import.meta.url));
 
@@ -14,11 +16,15 @@ const positive = (x: unknown): boolean => typeof x === 'number' && Number.isFini
 
 // Timings are never asserted: speed is what BENCHMARKS.md records, not what tests check.
 describe('pcfarm bench', () => {
+  /** The first test's report: the tables are drawn from it, rather than from a second run of the whole bench. */
+  let smoke: BenchReport | undefined;
+
   it('--smoke --json reports every figure, every cell, and first failures only for failing cells', () => {
     const r = pcfarm('bench', '--smoke', '--json');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const report = JSON.parse(r.stdout);
+    smoke = report;
     expect(report.mode).toBe('smoke');
     for (const key of ['copyRatio', 'stepRatio', 'threadScaling', 'nodeStartMs', 'cliStartMs']) expect(positive(report[key]), key).toBe(true);
     for (const key of ['peakRssMB', 'modelMB', 'workerPeakMB']) expect(positive(report.memory[key]), key).toBe(true);
@@ -89,13 +95,17 @@ describe('pcfarm bench', () => {
     }
   });
 
-  it('prints tables without --json', () => {
-    const r = pcfarm('bench', '--smoke', '--threads', '1');
-    expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^\| scenario +\| v2\.6\.20 /m);
-    expect(r.stdout).toMatch(/^\| copyRatio +\| >= 0\.8 /m);
+  it('prints tables without --json: a row per scenario, a column per strategy, and the targets', () => {
+    expect(smoke, 'the --smoke --json test ran first').toBeDefined();
+    const text = formatBench(smoke!).join('\n');
+    expect(text).toMatch(/^\| scenario +\| v2\.6\.20 /m);
+    for (const scenario of SCENARIOS) expect(text).toMatch(new RegExp(`^\\| ${scenario} +\\|`, 'm'));
+    expect(text).toMatch(/^\| copyRatio +\| >= 0\.8 /m);
+    expect(text).toMatch(/^\| threadScaling +\| >= 1\.8 on 2 cores \| [\d.]+ +\| (yes|NO) /m);
     // One thread on either side: nothing to scale, so no verdict.
-    expect(r.stdout).toMatch(/^\| threadScaling +\| >= 1\.8 on 2 cores \| n\/a +\| n\/a /m);
+    const threads = { ...smoke!.threads, all: smoke!.threads.one, count: 1 };
+    const one = { ...smoke!, threads, threadScaling: 1, targets: targetsOf({ ...smoke!, threads, threadScaling: 1 }) };
+    expect(formatBench(one).join('\n')).toMatch(/^\| threadScaling +\| >= 1\.8 on 2 cores \| n\/a +\| n\/a /m);
   });
 
   it('rejects bad flags with exit 2 and says what was wrong', () => {
