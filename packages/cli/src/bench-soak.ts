@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { SCENARIOS, STRATEGIES } from '@pcfarm/core';
-import { campaignSpec, EmbeddedStore, JOURNAL_LIMITS, RESULTS_FILE, runCampaign, samplesBound, ThreadPool, THREADS_MAX } from '@pcfarm/farm';
+import { campaignSpec, EmbeddedStore, JOURNAL_LIMITS, RESULTS_FILE, runCampaign, samplesBound, ThreadPool, THREADS_MAX } from '@pcfarm/farm/local';
 import { checkOptions, noPositionals, wholeNumber, type Parsed } from './args.js';
 import { EXIT } from './exit.js';
 import { duration, markdownTable } from './format.js';

@@ -9,9 +9,10 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DASHBOARD_PORT_DEFAULT, DashboardError, LocalControl, startDashboard, StoreControl, type CampaignControl, type Dashboard } from '@pcfarm/dashboard';
-import { EmbeddedStore, FarmError, redactedUrl, REDIS_PREFIX_DEFAULT, REDIS_URL_DEFAULT, RedisStore, THREADS_MAX, type Store } from '@pcfarm/farm';
+import { EmbeddedStore, FarmError, redactedUrl, REDIS_PREFIX_DEFAULT, REDIS_URL_DEFAULT, THREADS_MAX, type Store } from '@pcfarm/farm/local';
 import { checkOptions, UsageError, wholeNumber, type Parsed } from './args.js';
 import type { Io } from './commands.js';
+import { connectStore } from './open-store.js';
 
 interface Opened {
   store: Store;
@@ -27,7 +28,7 @@ async function open(p: Parsed, env: NodeJS.ProcessEnv): Promise<Opened> {
     const url = p.options.get('redis') ?? env.REDIS_URL ?? REDIS_URL_DEFAULT;
     const prefix = p.options.get('prefix') ?? REDIS_PREFIX_DEFAULT;
     if (!/^[\w.-]+$/.test(prefix)) throw new UsageError(`--prefix must be letters, digits, '.', '_' or '-', not ${JSON.stringify(prefix)}`);
-    const store = await RedisStore.connect(url, { prefix });
+    const store = await connectStore(url, { prefix });
     return { store, control: new StoreControl(store), readOnly: false, what: `the farm at ${redactedUrl(url)} (prefix ${prefix}; its coordinator runs the campaigns)` };
   }
   if (p.options.has('redis') || p.options.has('prefix')) throw new UsageError('give --redis or --results, not both');

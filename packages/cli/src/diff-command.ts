@@ -27,7 +27,7 @@ import {
   type Retest,
   type Store,
   type StrategyFileRef,
-} from '@pcfarm/farm';
+} from '@pcfarm/farm/local';
 import { checkOptions, InputError, UsageError, type Parsed } from './args.js';
 import { EXIT } from './exit.js';
 import { n, plural } from './format.js';

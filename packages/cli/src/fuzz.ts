@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { DASHBOARD_PORT_DEFAULT, LocalControl, startDashboard, type CampaignControl, type Dashboard } from '@pcfarm/dashboard';
-import { batchCount, strategySourceHash, ThreadPool, THREADS_MAX, type Campaign, type CampaignSpec, type CampaignSummary, type CanaryCheck, type EngineResult, type Example, type Progress, type Store } from '@pcfarm/farm';
+import { batchCount, strategySourceHash, ThreadPool, THREADS_MAX, type Campaign, type CampaignSpec, type CampaignSummary, type CanaryCheck, type EngineResult, type Example, type Progress, type Store } from '@pcfarm/farm/local';
 import { PCFARM, shellWord } from '@pcfarm/farm/replay-commands';
 import { InputError, noPositionals, UsageError, wholeNumber, type Parsed } from './args.js';
 import { EXIT } from './exit.js';

@@ -9,7 +9,8 @@
  */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { EmbeddedStore, FarmError, redactedUrl, REDIS_CONNECT_MS_DEFAULT, REDIS_PREFIX_DEFAULT, REDIS_URL_DEFAULT, RedisStore, type Store } from '@pcfarm/farm';
+import type { RedisStore } from '@pcfarm/farm';
+import { EmbeddedStore, FarmError, redactedUrl, REDIS_CONNECT_MS_DEFAULT, REDIS_PREFIX_DEFAULT, REDIS_URL_DEFAULT, type Store } from '@pcfarm/farm/local';
 import { InputError, UsageError, wholeNumber, type Parsed } from './args.js';
 import { CONNECT_MS_MAX, RESULTS_DIR_DEFAULT } from './limits.js';
 
@@ -44,10 +45,16 @@ export function redisOptionsOf(p: Parsed, connectMsDefault = REDIS_CONNECT_MS_DE
   return { url, prefix, connectMs };
 }
 
+/** RedisStore.connect, with BullMQ and ioredis loaded only now: a command on a results directory never loads them. */
+export async function connectStore(url: string, options: { prefix: string; connectMs?: number }): Promise<RedisStore> {
+  const { RedisStore } = await import('@pcfarm/farm');
+  return RedisStore.connect(url, options);
+}
+
 /** The farm's store in Redis; EREDIS (exit 4) when it cannot be reached within --connect-ms. */
 export function openRedis(p: Parsed, connectMsDefault = REDIS_CONNECT_MS_DEFAULT, env: NodeJS.ProcessEnv = process.env): Promise<RedisStore> {
   const { url, prefix, connectMs } = redisOptionsOf(p, connectMsDefault, env);
-  return RedisStore.connect(url, { prefix, connectMs });
+  return connectStore(url, { prefix, connectMs });
 }
 
 /**
@@ -134,6 +141,6 @@ export async function openStore(p: Parsed, wanted: StoreWanted): Promise<OpenedS
   if (results || (wanted.fallback === 'results' && !p.options.has('redis'))) return openResults(p, readOnly ? 'read' : wanted.access);
   if (readOnly) throw new UsageError('--read-only goes with --results DIR');
   const options = redisOptionsOf(p, wanted.connectMsDefault, wanted.env);
-  const store = await RedisStore.connect(options.url, { prefix: options.prefix, connectMs: options.connectMs });
+  const store = await connectStore(options.url, { prefix: options.prefix, connectMs: options.connectMs });
   return { store, readOnly: false, dir: null, where: `Redis at ${redactedUrl(options.url)} (prefix ${options.prefix})`, repairs: [] };
 }

@@ -1,6 +1,6 @@
 /** The campaign spec the options ask for: `pcfarm fuzz` and `pcfarm campaign start` take the same options. */
 import { SCENARIOS, STRATEGIES } from '@pcfarm/core';
-import { campaignSpec, FarmError, type CampaignSpec } from '@pcfarm/farm';
+import { campaignSpec, FarmError, type CampaignSpec } from '@pcfarm/farm/local';
 import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS } from '@pcfarm/farm/limits';
 import { blocksPerPageList, listOf, oneOf, pctDepthOf, UsageError, wholeNumber, type Parsed } from './args.js';
 import type { StrategyFiles } from './strategy-files.js';

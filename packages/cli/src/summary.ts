@@ -4,7 +4,7 @@
  * warning buckets apart with their witnesses, and the verdict line.
  */
 import { severityOf, signatureTitle } from '@pcfarm/core';
-import { campaignRisk, canaryChecks, canaryText, riskText, type Bucket, type CampaignRisk, type CampaignSummary, type CanaryCheck, type Store } from '@pcfarm/farm';
+import { campaignRisk, canaryChecks, canaryText, riskText, type Bucket, type CampaignRisk, type CampaignSummary, type CanaryCheck, type Store } from '@pcfarm/farm/local';
 import { replayCommand, replayReproducerCommand, witnessCommand } from '@pcfarm/farm/replay-commands';
 import { columns, duration, n, plural } from './format.js';
 import type { Io } from './io.js';

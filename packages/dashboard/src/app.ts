@@ -8,7 +8,7 @@ import fastifyEtag from '@fastify/etag';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import { BLOCKS_PER_PAGE } from '@pcfarm/core';
-import { strategyResolver, type Store } from '@pcfarm/farm';
+import { strategyResolver, type Store } from '@pcfarm/farm/local';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { guard, isLoopback, requireToken } from './auth.js';
 import type { RouteContext } from './context.js';

@@ -5,7 +5,7 @@
  * own process runs them (LocalControl): the campaign engine on one pool of
  * worker threads.
  */
-import { FarmError, RedisStore, runCampaign, ThreadPool, type EngineOptions, type EngineResult, type Executor, type Store } from '@pcfarm/farm';
+import { FarmError, runCampaign, ThreadPool, type EngineOptions, type EngineResult, type Executor, type Store } from '@pcfarm/farm/local';
 
 /** What this process is doing with a campaign. */
 export type CampaignActivity = 'running' | 'queued' | 'idle';
@@ -41,7 +41,7 @@ export class StoreControl implements CampaignControl {
   async start(id: string): Promise<void> {
     await startable(this.store, id);
     // The farm's resume also retries the minimizations that had failed, as a local resume does.
-    if (this.store instanceof RedisStore) await this.store.resume(id);
+    if (this.store.resume !== undefined) await this.store.resume(id);
     else await this.store.setState(id, 'running');
   }
 

@@ -5,7 +5,7 @@
  * for bugs and broken storage, and its message hides nothing a user needs.
  */
 import { ConfigError } from '@pcfarm/core';
-import { FarmError } from '@pcfarm/farm';
+import { FarmError } from '@pcfarm/farm/local';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
 /** An error a route raises on purpose, with the status it means. */

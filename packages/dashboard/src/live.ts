@@ -11,7 +11,7 @@
  * sighting, scenarios or minimization), so a page never fetches the lists
  * again.
  */
-import { campaignRisk, canariesOf, canaryChecks, WORKER_SILENT_MS, type Bucket, type CampaignRisk, type CampaignSummary, type CanaryCheck, type Sample, type Store, type WorkerInfo } from '@pcfarm/farm';
+import { campaignRisk, canariesOf, canaryChecks, WORKER_SILENT_MS, type Bucket, type CampaignRisk, type CampaignSummary, type CanaryCheck, type Sample, type Store, type WorkerInfo } from '@pcfarm/farm/local';
 import type { CampaignActivity } from './control.js';
 
 /** Cells of a campaign's residual risk a page is sent, riskiest first: a campaign of every cell has hundreds, and a tick's event stays small. */

@@ -7,7 +7,7 @@
  */
 import { basename } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { FarmError, retestBuckets, strategyResolver } from '@pcfarm/farm';
+import { FarmError, retestBuckets, strategyResolver } from '@pcfarm/farm/local';
 import { plannedRetests, type RetestAnswer, type RetestJob, type RetestView } from './retests.js';
 
 const t0 = Date.now();

@@ -5,7 +5,7 @@
  * file so a route's shape and the UI's expectations are read side by side.
  */
 import { BLOCKS_PER_PAGE, FAILURE_KINDS, SCENARIOS, STRATEGIES } from '@pcfarm/core';
-import { CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, STRATEGY_ID_PATTERN } from '@pcfarm/farm';
+import { CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, STRATEGY_ID_PATTERN } from '@pcfarm/farm/local';
 import { HttpError, TYPE_WORDS } from './errors.js';
 
 const str = { type: 'string' } as const;

@@ -5,7 +5,7 @@
  * shown the file's name only, as error messages are (errors.ts).
  */
 import { basename } from 'node:path';
-import { FarmError, type Campaign, type CampaignSpec, type StrategyFileRef, type StrategyResolver } from '@pcfarm/farm';
+import { FarmError, type Campaign, type CampaignSpec, type StrategyFileRef, type StrategyResolver } from '@pcfarm/farm/local';
 import type { FileStrategy } from './replay.js';
 
 /** A strategy file as a client sees it. */

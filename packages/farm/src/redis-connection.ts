@@ -7,11 +7,10 @@
  */
 import { Redis } from 'ioredis';
 import { FarmError } from './errors.js';
+import { REDIS_CONNECT_MS_DEFAULT, redactedUrl } from './redis-url.js';
 
-/** Where the farm's Redis is when neither REDIS_URL nor --redis says. */
-export const REDIS_URL_DEFAULT = 'redis://127.0.0.1:6379';
-/** How long the first connection may take before it is an EREDIS error, in milliseconds. */
-export const REDIS_CONNECT_MS_DEFAULT = 5_000;
+export { REDIS_CONNECT_MS_DEFAULT, REDIS_URL_DEFAULT, redactedUrl } from './redis-url.js';
+
 /** Longest pause between reconnection attempts, in milliseconds. */
 export const REDIS_RECONNECT_MS_MAX = 2_000;
 
@@ -20,18 +19,6 @@ export interface RedisConnectOptions {
   connectMs?: number;
   /** Told when an established connection drops and when it is back (long-running roles print it). */
   log?: (line: string) => void;
-}
-
-/** A Redis URL with its password replaced, fit for a message or a log. */
-export function redactedUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password === '') return url;
-    u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
-  }
 }
 
 /** Redis's replies that mean the password is wrong or missing (WRONGPASS, NOAUTH, or AUTH sent to a Redis without one). */

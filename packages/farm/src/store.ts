@@ -34,6 +34,12 @@ export interface Store {
   getCampaign(id: string): Promise<Campaign>;
   /** Move a campaign to `state`; `runningMs` (when given) is its running time so far. */
   setState(id: string, state: CampaignState, runningMs?: number): Promise<Campaign>;
+  /**
+   * The farm's resume (RedisStore): running again, and the minimizations that
+   * had failed tried again. A store without one is resumed by setState
+   * 'running', its engine retrying the minimizations itself.
+   */
+  resume?(id: string): Promise<Campaign>;
   deleteCampaign(id: string): Promise<void>;
   /** Record a batch's result exactly once per (campaign, batch index). */
   recordBatch(result: BatchResult, runningMs: number): Promise<RecordOutcome>;

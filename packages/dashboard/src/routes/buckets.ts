@@ -5,7 +5,7 @@
  */
 import { basename } from 'node:path';
 import { MODEL_VERSION, type RunConfig, type Severity } from '@pcfarm/core';
-import { FarmError, type Bucket, type Campaign, type Example } from '@pcfarm/farm';
+import { FarmError, type Bucket, type Campaign, type Example } from '@pcfarm/farm/local';
 import { replayCommand, replayReproducerCommand, witnessCommand } from '@pcfarm/farm/replay-commands';
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../context.js';

@@ -3,7 +3,7 @@
  * workers; and what the page needs to know to draw its form (/api/info).
  */
 import { BLOCKS_PER_PAGE, DESCRIPTIONS, FAILURE_KINDS, MODEL_VERSION, SCENARIOS, STRATEGIES } from '@pcfarm/core';
-import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, campaignRisk, campaignSpec, canaryChecks, FarmError, type CampaignRisk, type CampaignSpec, type CampaignSummary, type CanaryCheck } from '@pcfarm/farm';
+import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, campaignRisk, campaignSpec, canaryChecks, FarmError, type CampaignRisk, type CampaignSpec, type CampaignSummary, type CanaryCheck } from '@pcfarm/farm/local';
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../context.js';
 import { HttpError } from '../errors.js';

@@ -6,7 +6,7 @@
  * RetestCache: bounded, off the main thread, a bucket that cannot be
  * re-tested here saying why).
  */
-import { DIFF_LIMITS, diffCampaigns, type CampaignSnapshot } from '@pcfarm/farm';
+import { DIFF_LIMITS, diffCampaigns, type CampaignSnapshot } from '@pcfarm/farm/local';
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../context.js';
 import { HttpError } from '../errors.js';

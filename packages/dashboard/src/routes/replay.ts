@@ -8,7 +8,7 @@
  * store ran that file and this machine has it, and says what to do otherwise.
  */
 import { decodeReproducer, STRATEGIES } from '@pcfarm/core';
-import { FarmError } from '@pcfarm/farm';
+import { FarmError } from '@pcfarm/farm/local';
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext, RouteFlags } from '../context.js';
 import { REPLAY_LIMITS, replayReproducer, type FileStrategy } from '../replay.js';
