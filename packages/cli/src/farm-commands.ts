@@ -12,13 +12,10 @@ import {
   campaignRisk,
   canaryChecks,
   checkSnapshot,
-  connectRedis,
-  Coordinator,
   COORDINATOR_DEFAULTS,
   doneCount,
   FARM_WORKER_DEFAULTS,
   FarmError,
-  FarmWorker,
   MINIMIZE_RUNS_MAX_DEFAULT,
   MINIMIZE_RUNS_MAX_LIMIT,
   redactedUrl,
@@ -30,10 +27,10 @@ import {
   THREADS_MAX,
   type CampaignSnapshot,
   type JournalEntry,
-  type RedisStore,
   type CampaignSummary,
   type Store,
-} from '@pcfarm/farm';
+} from '@pcfarm/farm/local';
+import type { RedisStore } from '@pcfarm/farm';
 import { PCFARM, shellWord } from '@pcfarm/farm/replay-commands';
 import { checkOptions, InputError, noPositionals, UsageError, wholeNumber, type Parsed } from './args.js';
 import { EXIT } from './exit.js';
@@ -92,6 +89,8 @@ export async function coordinatorCommand(p: Parsed, io: Io): Promise<number> {
     minimizeRunsMax: opt('minimize-runs-max', MINIMIZE_RUNS_MAX_DEFAULT, 1, MINIMIZE_RUNS_MAX_LIMIT),
   };
   const log = logger('coordinator', io);
+  // BullMQ loads once the options are good: a usage error is told at once.
+  const { connectRedis, Coordinator } = await import('@pcfarm/farm');
   const redis = await connectRedis(url, { connectMs, log });
   const c = await Coordinator.start(redis, { ...options, log });
   log(`${c.id} on ${redactedUrl(url)}: ${options.queuedPerWorker} batches queued per worker slot, audit 1 batch in ${options.auditOneIn || 'none'}`);
@@ -129,6 +128,7 @@ export async function workerCommand(p: Parsed, io: Io): Promise<number> {
     log(`strategy files: ${plural(shelf.byHash.size, 'file')} in ${strategyDirs.join(', ')}${shelf.skipped.length > 0 ? `; ${shelf.skipped.length} skipped:` : ''}`);
     for (const why of shelf.skipped) log(`  skipped ${why}`);
   }
+  const { connectRedis, FarmWorker } = await import('@pcfarm/farm');
   const redis = await connectRedis(url, { connectMs, log: (line) => log(line) });
   const w = await FarmWorker.start(redis, { ...options, log: (line) => log(line) });
   log = logger(`worker ${w.id}`, io);

@@ -45,9 +45,9 @@ export function redisOptionsOf(p: Parsed, connectMsDefault = REDIS_CONNECT_MS_DE
   return { url, prefix, connectMs };
 }
 
-/** RedisStore.connect, with BullMQ and ioredis loaded only now: a command on a results directory never loads them. */
+/** RedisStore.connect, with ioredis loaded only now (and BullMQ never: the store needs no queue), so a command on a results directory loads neither. */
 export async function connectStore(url: string, options: { prefix: string; connectMs?: number }): Promise<RedisStore> {
-  const { RedisStore } = await import('@pcfarm/farm');
+  const { RedisStore } = await import('@pcfarm/farm/redis-store');
   return RedisStore.connect(url, options);
 }
 

@@ -30,7 +30,8 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Queue, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { AUDIT_ONE_IN_DEFAULT, auditDiff, auditRecordOf, auditSelected, type FarmBug } from './audit.js';
+import { COORDINATOR_DEFAULTS } from './limits.js';
+import { auditDiff, auditRecordOf, auditSelected, type FarmBug } from './audit.js';
 import { batchIdentity, readBatch, type BatchResult } from './batch.js';
 import { batchAt, batchCount, type Batch, type Campaign } from './campaign.js';
 import { CoordinatorBooks } from './coordinator-books.js';
@@ -73,17 +74,7 @@ export interface CoordinatorOptions {
   now?: () => number;
 }
 
-export const COORDINATOR_DEFAULTS = {
-  queuedPerWorker: 2,
-  auditOneIn: AUDIT_ONE_IN_DEFAULT,
-  tickMs: 250,
-  leaseMs: 15_000,
-  reconcileMs: 5_000,
-  progressMs: 10_000,
-  infraRetriesMax: 3,
-  retryBackoffMs: 1_000,
-  refusedRetryMs: 5_000,
-} as const;
+export { COORDINATOR_DEFAULTS };
 
 /** A posted result of a batch or of its audit rerun. */
 type ResultEntry = Extract<InboxEntry, { kind: 'batch' | 'audit' }>;

@@ -33,7 +33,7 @@ import { batchDifferences, batchIdentity, checkBatch } from './batch.js';
 import { batchAt, type Batch, type Campaign } from './campaign.js';
 import { FarmError } from './errors.js';
 import { InfraError, type Executor } from './executor.js';
-import { FARM_WORKER_DEFAULTS } from './limits.js';
+import { FARM_WORKER_DEFAULTS, stalledCheckMsFor } from './limits.js';
 import { auditJobId, batchJobId, batchQueueName, minimizeJobId, minimizeQueueName, refusalReason, type AuditJobData } from './farm-queues.js';
 import { postResult } from './inbox.js';
 import { checkFarmSubtreeJob, storedResult, verifyQueueName, type FarmSubtreeJob, type StoredVerifyResult } from './verify-farm.js';
@@ -77,12 +77,8 @@ export interface FarmWorkerOptions {
   log?: (line: string) => void;
 }
 
-export { FARM_WORKER_DEFAULTS };
+export { FARM_WORKER_DEFAULTS, stalledCheckMsFor };
 
-/** The stalled check's period for a lock of `lockMs`: half of it, so a dead worker's job runs again within about 1.5 lockMs. */
-export function stalledCheckMsFor(lockMs: number): number {
-  return Math.max(1, Math.floor(lockMs / 2));
-}
 
 /** How long a handed-back audit waits before it is offered again, in ms. */
 export const AUDIT_DEFER_MS = 100;

@@ -10,5 +10,5 @@ export { RedisStore, type RedisStoreOptions } from './redis-store.js';
 export { CoordinatorBooks, type CampaignProgress } from './coordinator-books.js';
 export { postResult, readInboxEntry, type InboxEntry } from './inbox.js';
 export { auditJobId, batchJobId, batchQueueName, minimizeJobId, minimizeQueueName, readJob, readJobs, refusalCode, refusalReason, type AuditJobData, type BatchJobName, type UnreadableJob } from './farm-queues.js';
-export { Coordinator, COORDINATOR_DEFAULTS, type CoordinatorOptions } from './coordinator.js';
-export { AUDIT_DEFER_MS, FARM_WORKER_DEFAULTS, FarmWorker, stalledCheckMsFor, STRATEGY_HANDBACK_MS, type FarmWorkerOptions } from './farm-worker.js';
+export { Coordinator, type CoordinatorOptions } from './coordinator.js';
+export { AUDIT_DEFER_MS, FarmWorker, STRATEGY_HANDBACK_MS, type FarmWorkerOptions } from './farm-worker.js';

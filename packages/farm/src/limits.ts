@@ -5,6 +5,7 @@
  * so the CLI's cold start reads them without loading the queues.
  */
 import { BLOCKS_PER_PAGE, DEFAULTS, LIMITS, SCHEDULERS, type SchedulerId } from '@pcfarm/core';
+import { AUDIT_ONE_IN_DEFAULT } from './audit.js';
 
 /** A scheduler a campaign runs: every one a user picks but `replay`, which needs a recorded choice list, not seeds. */
 export type CampaignScheduler = Exclude<SchedulerId, 'replay'>;
@@ -40,3 +41,21 @@ export const CAMPAIGN_LIMITS = {
  * worker reports itself, in ms; and the batch jobs it takes per thread.
  */
 export const FARM_WORKER_DEFAULTS = { lockMs: 30_000, stalledRetriesMax: 2, heartbeatMs: 2_000, jobsPerThread: 2 } as const;
+
+/** The stalled check's period for a lock of `lockMs`: half of it, so a dead worker's job runs again within about 1.5 lockMs. */
+export function stalledCheckMsFor(lockMs: number): number {
+  return Math.max(1, Math.floor(lockMs / 2));
+}
+
+/** A coordinator's defaults: each is described where CoordinatorOptions takes it (coordinator.ts). */
+export const COORDINATOR_DEFAULTS = {
+  queuedPerWorker: 2,
+  auditOneIn: AUDIT_ONE_IN_DEFAULT,
+  tickMs: 250,
+  leaseMs: 15_000,
+  reconcileMs: 5_000,
+  progressMs: 10_000,
+  infraRetriesMax: 3,
+  retryBackoffMs: 1_000,
+  refusedRetryMs: 5_000,
+} as const;

@@ -7,7 +7,7 @@
  * 410 ms), and they load only with the whole package (index.ts).
  */
 export { FarmError, type FarmErrorCode } from './errors.js';
-export { CAMPAIGN_SCHEDULERS, type CampaignScheduler } from './limits.js';
+export { CAMPAIGN_SCHEDULERS, COORDINATOR_DEFAULTS, FARM_WORKER_DEFAULTS, stalledCheckMsFor, type CampaignScheduler } from './limits.js';
 export { batchAt, batchConfig, batchCount, CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, campaignSpec, cellAt, cellCount, cellIndex, runsByCell, seedsOfBatch, newCampaign, seedCount, upgradeCampaign, upgradeSpec, type Batch, type Campaign, type CampaignSpec, type CampaignState } from './campaign.js';
 export { BatchRunner, batchDifferences, batchIdentity, checkBatch, emptyResult, readBatch, type BatchResult, type BucketHit } from './batch.js';
 export { checkMinimizeJob, MINIMIZE_RUNS_MAX_DEFAULT, MINIMIZE_RUNS_MAX_LIMIT, runMinimize, type Minimized, type MinimizeJob } from './minimize-job.js';
