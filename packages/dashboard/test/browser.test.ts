@@ -22,6 +22,13 @@ const DOCS = process.env.PCFARM_UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new U
 const DESKTOP = { width: 1440, height: 900 };
 const PHONE = { width: 390, height: 844 };
 
+/** One Chromium for the whole file, launched by the first suite that needs it: each launch is a second or so of CPU. */
+let shared: Promise<Browser> | null = null;
+const launched = (): Promise<Browser> => (shared ??= chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] }));
+afterAll(async () => {
+  await (await shared)?.close();
+});
+
 /** How far the page scrolls sideways: 0 when it fits its window. */
 function sideways(page: Page): Promise<number> {
   return page.evaluate('document.documentElement.scrollWidth - window.innerWidth') as Promise<number>;
@@ -87,7 +94,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
     // A short search a cell, counted in schedules so that a busy machine gives the same matrix: seconds in all.
     matrix = new MatrixCache({ boundMax: 1, reclaimActionsMax: 1, cellMs: 60_000, cellSchedulesMax: 100 });
     dashboard = await startDashboard({ store, control, pollMs: 250, matrix });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await launched();
     const context = await browser.newContext({ viewport: DESKTOP });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: dashboard.url.replace(/\/$/, '') });
     page = await context.newPage();
@@ -101,7 +108,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
+    // The browser is shared: close this suite's pages, which would go on polling a closed dashboard.
+    for (const c of browser?.contexts() ?? []) await c.close();
     await dashboard?.close();
     await matrix?.close();
     await control?.close();
@@ -304,11 +312,12 @@ describe.skipIf(!existsSync(CHROMIUM))('comparing two campaigns in a browser', (
     ids.before = await runHere(store, { name: 'excl-flag, as first sent', strategyFiles: [files.strategyFile('my-excl.ts')], ...EXCL_CELLS });
     ids.after = await runHere(store, { name: 'excl-flag, nopage waits too', strategyFiles: [files.strategyFile('my-excl-nopage.ts')], ...EXCL_CELLS });
     dashboard = await startDashboard({ store, control: new StoreControl(store), pollMs: 250 });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await launched();
   });
 
   afterAll(async () => {
-    await browser?.close();
+    // The browser is shared: close this suite's pages, which would go on polling a closed dashboard.
+    for (const c of browser?.contexts() ?? []) await c.close();
     await dashboard?.close();
     await store?.close();
     rmSync(dir, { recursive: true, force: true });
@@ -396,11 +405,12 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser, on Redis', (
     redis = await RedisServer.start({ dir: tempDir('pcfarm-dash-redis-') });
     store = await RedisStore.connect(redis.url, { prefix: 'browser' });
     dashboard = await startDashboard({ store, control: new StoreControl(store), pollMs: 250 });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await launched();
   });
 
   afterAll(async () => {
-    await browser?.close();
+    // The browser is shared: close this suite's pages, which would go on polling a closed dashboard.
+    for (const c of browser?.contexts() ?? []) await c.close();
     await dashboard?.close();
     await store?.close();
     await redis?.stop();
@@ -450,11 +460,12 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard with a token, in a browser
   beforeAll(async () => {
     store = EmbeddedStore.open(tempDir());
     dashboard = await startDashboard({ store, control: new StoreControl(store), token: TOKEN, pollMs: 250 });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await launched();
   });
 
   afterAll(async () => {
-    await browser?.close();
+    // The browser is shared: close this suite's pages, which would go on polling a closed dashboard.
+    for (const c of browser?.contexts() ?? []) await c.close();
     await dashboard?.close();
     await store?.close();
   });
