@@ -259,12 +259,12 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
   });
 
   it('shows the verdict matrix: a row per scenario and blocks per page, each cell its verdict and count, warnings marked', async () => {
-    await page.goto(`${dashboard.url}#/matrix?runs=200&bpp=1,4`);
+    await page.goto(`${dashboard.url}#/matrix?runs=100&bpp=1,4`);
     const cell = page.locator('table.matrix td.verdict').first();
     await cell.waitFor({ timeout: 60_000 });
     await expect(cell.textContent()).resolves.toMatch(/^deadlock ×\d+$/);
     await expect(cell.getAttribute('title')).resolves.toMatch(/failed deadlock ×\d+ \(first seed \d+\)/);
-    expect(await page.locator('#matrix-legend').textContent()).toMatch(/the most severe kind any of its 200 runs/);
+    expect(await page.locator('#matrix-legend').textContent()).toMatch(/the most severe kind any of its 100 runs/);
     const rows = await page.locator('table.matrix tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('th')].map((th) => th.textContent)));
     expect(rows.slice(0, 2)).toEqual([
       ['self-mmap-write', '1'],
@@ -275,7 +275,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
     await expect(page.locator('#costs tbody td', { hasText: /^4,096$/ }).count()).resolves.toBeGreaterThan(0);
     expect(await sideways(page)).toBe(0);
     await page.screenshot({ path: `${DOCS}dashboard-matrix.png`, fullPage: true });
-    await onPhone(phone, `${dashboard.url}#/matrix?runs=200&bpp=1,4`, 'table.matrix td.verdict', 'dashboard-matrix');
+    await onPhone(phone, `${dashboard.url}#/matrix?runs=100&bpp=1,4`, 'table.matrix td.verdict', 'dashboard-matrix');
     // With bounds: each cell says what every schedule up to the bound came to, beside its seeds.
     await page.goto(`${dashboard.url}#/matrix?runs=20&bpp=1&verify=1`);
     const bound = page.locator('table.matrix td.verdict .bound').first();
