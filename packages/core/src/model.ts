@@ -6,7 +6,7 @@ import { SCENARIO_TABLE, type Scenario } from './scenarios/index.js';
 import { createScheduler, type Scheduler } from './schedulers/index.js';
 import { SystematicScheduler } from './schedulers/systematic.js';
 import { STRATEGY_TABLE, type Strategy } from './strategies/index.js';
-import { Task, WAIT_MUTEX, WAIT_NONE, WAIT_PAGE_EXTRA, WAIT_PAGE_LOCK } from './task.js';
+import { FP_COARSE, Task, WAIT_MUTEX, WAIT_NONE, WAIT_PAGE_EXTRA, WAIT_PAGE_LOCK } from './task.js';
 import { kswapd } from './mm/vmscan.js';
 import { deadlock } from './oracles/deadlock.js';
 import { finalState } from './oracles/final-state.js';
@@ -233,10 +233,11 @@ export class Model {
       if (t.steps - t.progressAt > stallStepsMax && !t.kthread) livelock(k, t, `took ${stallStepsMax} steps of its own without writing, reading or finishing anything`);
       this.scheduleHash = Math.imul(this.scheduleHash ^ (t.id + 1), 16777619);
       const before = t.footprint;
+      t.ptes = 0;
       if (t.body!.next().done) t.done = true;
       if (this.stepped) {
-        // Reclaim's step is the action it took, touching what that action touches.
-        const fp = (t.kthread ? t.footprint : before | t.footprint) >>> 0;
+        // Reclaim's step is the action it took, touching what that action touches; a user step, its operation's files and process and the PTE slots it used.
+        const fp = (t.kthread ? t.footprint : before | t.footprint | t.ptes) >>> 0;
         this.stepLog?.push(t.id, fp, t.kthread ? t.action : 0);
         this.scheduler.stepped!(k, t, fp);
       }
@@ -279,10 +280,11 @@ class StepLog {
     const order: number[] = [];
     for (let i = 0; i < n; i++) {
       let level = 0;
-      // A user task's steps are in program order; reclaim's actions commute when they touch nothing in common.
+      // A user task's steps are in program order; two user steps are compared by files and processes, and reclaim's actions with anything by files and PTE slots (task.ts, ptesBit).
       for (let j = 0; j < i; j++) {
         const sameTask = this.task[j] === this.task[i] && this.what[i] === 0;
-        if ((sameTask || (this.fp[j]! & this.fp[i]!) !== 0) && this.level[j]! >= level) level = this.level[j]! + 1;
+        const meet = this.fp[j]! & this.fp[i]! & (this.what[i] === 0 && this.what[j] === 0 ? FP_COARSE : 0xffffffff);
+        if ((sameTask || meet !== 0) && this.level[j]! >= level) level = this.level[j]! + 1;
       }
       this.level[i] = level;
       order.push(i);
@@ -293,7 +295,8 @@ class StepLog {
     for (const i of order) {
       h = Math.imul(h ^ this.level[i]!, 16777619);
       h = Math.imul(h ^ this.task[i]!, 16777619);
-      h = Math.imul(h ^ this.fp[i]!, 16777619);
+      // A user step's PTE slots only order it against reclaim, which the levels say: a search without reclaim keeps its forms.
+      h = Math.imul(h ^ (this.what[i] === 0 ? this.fp[i]! & FP_COARSE : this.fp[i]!), 16777619);
       h = Math.imul(h ^ this.what[i]!, 16777619);
     }
     return h >>> 0;

@@ -11,6 +11,21 @@ export const WAIT_RWSEM = 4;
 
 export type TaskBody = Generator<void, void, void>;
 
+/** The footprint bits of files (0..7) and processes (8..15): what two user steps are compared by. */
+export const FP_COARSE = 0xffff;
+
+/**
+ * The footprint bit of PTE slot `vpage` of process `mm` (bits 16..31, hashed:
+ * two slots may share a bit, which only makes more steps dependent). Reclaim
+ * touches a process only through PTE slots (try_to_unmap, a swap-out), so
+ * its actions are compared with a user step by the files and the slots each
+ * touches, not by the whole process: a swap-out of one page of a buffer
+ * commutes with every step that never looks at that page's PTE.
+ */
+export function ptesBit(mm: number, vpage: number): number {
+  return 1 << (16 + ((vpage + 5 * mm) & 15));
+}
+
 /**
  * A user thread or a kernel thread, run as a coroutine that yields at every
  * preemption point. Its kernel stack of function names gives every event and
@@ -48,6 +63,14 @@ export class Task {
    * Set for each operation from what the operation names (program.ts).
    */
   footprint = 0;
+  /**
+   * The PTE slots (ptesBit) its current step has read or written: set where
+   * the model reads or writes a page table entry on a task's behalf (faults,
+   * the user copies, get_user_pages and its put, munmap, zap, O_DIRECT's
+   * walk), cleared before each step. Every access to anonymous memory goes
+   * through its PTE within the step, so these are what a swap-out can meet.
+   */
+  ptes = 0;
   /** Reclaim: the id of the action its last step took (0: none), what that step was to the bounded search. */
   action = 0;
   /** Operations of its program not yet finished, and `steps` when the current one started (surw's estimate). */
@@ -80,10 +103,16 @@ export class Task {
     this.priority = 0;
     this.met = 0;
     this.footprint = 0;
+    this.ptes = 0;
     this.action = 0;
     this.opsLeft = 0;
     this.opStartedAt = 0;
     this.returns.length = 0;
+  }
+
+  /** The step touches PTE slot `vpage` of `mm` (its own or, zapping a file's mappings, another's). */
+  touchPte(mm: Mm, vpage: number): void {
+    this.ptes |= ptesBit(mm.id, vpage);
   }
 
   /** Forward progress: the livelock oracle counts steps from here. */

@@ -74,6 +74,34 @@ describe('bounded exhaustive verification', () => {
     expect(saved).toBeGreaterThan(0);
   });
 
+  it('reclaim meets a process only at the PTE slots it uses: every schedule of one class has one verdict, and the reduction on top finds every failure the plain enumeration finds', () => {
+    // A writer whose buffer straddles two pages, a thread faulting on the file beside it, a thread in munmap: swap-outs of the buffer, unmaps of the file page, and the steps that use or skip each.
+    // Were a swap-out independent of every step, 140 of these schedules would share a class with one of another verdict (the check has teeth).
+    const config = { strategy: 'excl-flag', scenario: 'overwrite-vs-read-same-mm' };
+    const b = bounds(1, 1);
+    const verdictOf = new Map<number, string>();
+    const conflicts: string[] = [];
+    const titles = (reduction: boolean): string[] => {
+      const found = new Set<string>();
+      verify(config, b, {
+        exhaustive: true,
+        reduction,
+        onRun: (o, form) => {
+          const verdict = o.ok ? 'ok' : signatureOf(o)!.title;
+          if (!o.ok) found.add(verdict);
+          const had = verdictOf.get(form);
+          if (had === undefined) verdictOf.set(form, verdict);
+          else if (had !== verdict) conflicts.push(`${had} / ${verdict}`);
+        },
+      });
+      return [...found].sort();
+    };
+    const plain = titles(false);
+    expect(conflicts).toEqual([]);
+    expect(plain.length).toBeGreaterThan(0);
+    expect(titles(true)).toEqual(plain);
+  });
+
   it('any split of the search by prefix gives the same certificate: the subtrees of the first choice add up to the whole', () => {
     const config = { strategy: 'two-copy', scenario: 'cross-mmap-write' };
     const whole = verify(config, bounds(1, 1), { reduction: false });

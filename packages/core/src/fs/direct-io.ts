@@ -96,6 +96,7 @@ function* directIo(k: Kernel, t: Task, inode: Inode, pos: number, addr: number, 
   t.enter('get_user_pages');
   for (let a = addr & ~(k.pageCells - 1); a < addr + len; a += k.pageCells) {
     const vpage = a >>> k.pageShift;
+    t.touchPte(mm, vpage);
     while (vpage >= mm.pte.length || mm.pte[vpage]! < 0) {
       if (!(yield* handleMmFaultLocked(k, t, Math.max(a, addr)))) {
         t.leave();
@@ -112,6 +113,7 @@ function* directIo(k: Kernel, t: Task, inode: Inode, pos: number, addr: number, 
     const a = addr + done;
     const o = pos + done;
     const n = Math.min(len - done, k.pageCells - (a & (k.pageCells - 1)), k.blockCells - (o % k.blockCells));
+    t.touchPte(mm, a >>> k.pageShift);
     const src = k.mem.frameOff(mm.pte[a >>> k.pageShift]!) + (a & (k.pageCells - 1));
     cells.copyWithin(k.mem.blockOff(inode.blocks[(o / k.blockCells) | 0]!) + (o % k.blockCells), src, src + n);
     done += n;

@@ -41,6 +41,7 @@ export function* getUserPages(k: Kernel, t: Task, it: IovIter, bytes: number, pi
       }
     }
     const frame = pte[vpage]!;
+    t.touchPte(t.mm!, vpage);
     k.framePins[frame]!++;
     const page = k.frameToPage[frame];
     if (page) page.count++; // get_page
@@ -56,6 +57,8 @@ export function* getUserPages(k: Kernel, t: Task, it: IovIter, bytes: number, pi
 export function putUserPages(k: Kernel, t: Task, pinned: PinnedPages): void {
   for (let i = 0; i < pinned.n; i++) {
     const frame = pinned.frame[i]!;
+    // A pin keeps reclaim from swapping the page out: its put changes what reclaim may do there.
+    t.touchPte(t.mm!, pinned.vpage[i]!);
     k.framePins[frame]!--;
     const page = k.frameToPage[frame];
     if (page) pageCacheRelease(k, t, page);

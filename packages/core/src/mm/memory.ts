@@ -41,6 +41,7 @@ export function* handleMmFaultLocked(k: Kernel, t: Task, addr: number): Gen<bool
   t.enter('handle_mm_fault');
   try {
     const vpage = addr >>> k.pageShift;
+    t.touchPte(mm, vpage);
     const vma = vpage < mm.pte.length ? mm.findVma(vpage) : null;
     if (vma === null) {
       if (k.tracing) k.event(t, `fault at ${addr}: no mapping, EFAULT`);
@@ -54,6 +55,8 @@ export function* handleMmFaultLocked(k: Kernel, t: Task, addr: number): Gen<bool
       return true;
     }
     const page = yield* k.paths.nopage(k, t, vma, vma.pgoff + (vpage - vma.start));
+    // nopage may have slept: the step that maps the page reads and writes the PTE again.
+    t.touchPte(mm, vpage);
     if (page === null) {
       if (k.tracing) k.event(t, `fault at ${addr}: past end of ${vma.inode!.name}, SIGBUS`);
       t.met |= MET_EFAULT;
@@ -107,6 +110,7 @@ export function copyFromUserAtomic(k: Kernel, t: Task, dst: number, it: IovIter,
     const addr = it.addrAt(skip + copied);
     if (addr < 0) break;
     const vpage = addr >>> k.pageShift;
+    t.touchPte(t.mm!, vpage);
     const frame = vpage < pte.length ? pte[vpage]! : -1;
     if (frame < 0) break;
     const poff = addr & mask;
@@ -167,9 +171,12 @@ function* touch(k: Kernel, t: Task, addr: number): Gen<boolean> {
 export function* userFrame(k: Kernel, t: Task, addr: number): Gen<number> {
   const pte = t.mm!.pte;
   const vpage = addr >>> k.pageShift;
+  t.touchPte(t.mm!, vpage);
   while (vpage >= pte.length || pte[vpage]! < 0) {
     if (!(yield* handleMmFault(k, t, addr))) return -1;
   }
+  // The step that uses the frame is the one that read its PTE (after the fault's last yield).
+  t.touchPte(t.mm!, vpage);
   return pte[vpage]!;
 }
 
@@ -204,6 +211,7 @@ export function* userFrameWrite(k: Kernel, t: Task, addr: number): Gen<number> {
 
 /** Zap one PTE of a file mapping: a page-cache page loses the mapping's reference; a private copy is freed. */
 export function zapPte(k: Kernel, t: Task, mm: Mm, vpage: number): void {
+  t.touchPte(mm, vpage);
   const frame = mm.pte[vpage]!;
   if (frame < 0) return;
   const page = k.frameToPage[frame];
@@ -217,6 +225,7 @@ export function zapPte(k: Kernel, t: Task, mm: Mm, vpage: number): void {
 
 /** Zap one PTE of a file page: the mapping's reference goes. */
 export function zapFilePte(k: Kernel, t: Task, mm: Mm, vpage: number, page: Page): void {
+  t.touchPte(mm, vpage);
   mm.pte[vpage] = -1;
   page.mapcount--;
   pageCacheRelease(k, t, page);

@@ -33,6 +33,7 @@ export function* doMunmap(k: Kernel, t: Task, addr: number, len: number): Gen<nu
 }
 
 function unmapOne(k: Kernel, t: Task, mm: Mm, v: number): void {
+  t.touchPte(mm, v);
   const vma = mm.findVma(v);
   if (vma === null) return;
   const frame = mm.pte[v]!;

@@ -15,7 +15,7 @@ import type { Gen } from '../gen.js';
 import type { Kernel } from '../kernel.js';
 import { VMA_ANON } from '../mm.js';
 import { PG_dirty, type Page } from '../page.js';
-import type { Task } from '../task.js';
+import { ptesBit, type Task } from '../task.js';
 import { removeFromPageCache, trylockPage, unlockPage } from './filemap.js';
 import { tryToUnmap } from './memory.js';
 
@@ -51,7 +51,7 @@ export function* kswapd(k: Kernel, t: Task): Gen {
     t.footprint = 0;
     t.action = 0;
     if (c > 0) {
-      t.footprint = actionFootprint(k, candidates.action[c - 1]!, candidates.a[c - 1]!);
+      t.footprint = actionFootprint(k, candidates.action[c - 1]!, candidates.a[c - 1]!, candidates.b[c - 1]!);
       t.action = actionId(c - 1);
       t.enter('shrink_page_list');
       act(k, t, candidates.action[c - 1]!, candidates.a[c - 1]!, candidates.b[c - 1]!);
@@ -76,7 +76,7 @@ export function reclaimCandidates(k: Kernel, ids: number[], fps: number[]): void
   fps.length = 0;
   for (let i = 0; i < candidates.n; i++) {
     ids.push(actionId(i));
-    fps.push(actionFootprint(k, candidates.action[i]!, candidates.a[i]!));
+    fps.push(actionFootprint(k, candidates.action[i]!, candidates.a[i]!, candidates.b[i]!));
   }
 }
 
@@ -85,13 +85,24 @@ function actionId(i: number): number {
   return 1 + candidates.action[i]! * 4096 + candidates.a[i]! * 64 + candidates.b[i]!;
 }
 
-/** What an action touches (task.ts footprint bits): a file's page and the processes that map the file, or one process's memory. */
-function actionFootprint(k: Kernel, action: number, a: number): number {
-  if (action === SWAPOUT) return (1 << (8 + a)) >>> 0;
+/**
+ * What an action touches (task.ts footprint bits): a page of file `a` (its
+ * lock, flags, references, buffers, blocks, and i_size for writepage) and
+ * the PTE slots that map it (try_to_unmap zaps them); or, for a swap-out,
+ * the PTE slot of page `b` of process `a` alone (shrink_page_list takes no
+ * mmap_sem: the rmap walk and add_to_swap use the page's PTEs only). Never a
+ * process bit: a step of a process that uses none of these slots commutes
+ * with the action. Frames and swap slots it frees are the allocators', and
+ * which one a later allocation gets renames memory without changing what
+ * any task sees (as for the file-and-process footprints before).
+ */
+function actionFootprint(k: Kernel, action: number, a: number, b: number): number {
+  if (action === SWAPOUT) return ptesBit(a, b) >>> 0;
   let fp = 1 << a;
+  const frame = k.inodes[a]!.pages[b]!.frame;
   for (let m = 0; m < k.nrMms; m++) {
     const mm = k.mms[m]!;
-    for (let i = 0; i < mm.nrVmas; i++) if (mm.vmas[i]!.inode === k.inodes[a]) fp |= 1 << (8 + m);
+    for (let v = 0; v < mm.pte.length; v++) if (mm.pte[v] === frame) fp |= ptesBit(m, v);
   }
   return fp >>> 0;
 }
