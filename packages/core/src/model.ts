@@ -262,6 +262,8 @@ class StepLog {
     this.n = 0;
   }
 
+  private readonly byLevel = (a: number, b: number): number => this.level[a]! - this.level[b]! || this.task[a]! - this.task[b]! || this.what[a]! - this.what[b]!;
+
   push(task: number, fp: number, what: number): void {
     if (this.n === this.task.length) {
       const grow = <T extends Uint8Array | Uint16Array | Uint32Array>(a: T, b: T): T => (b.set(a), b);
@@ -275,9 +277,13 @@ class StepLog {
     this.fp[this.n++] = fp;
   }
 
+  /** The steps' order by level, reused from run to run. */
+  private readonly order: number[] = [];
+
   foataHash(): number {
     const n = this.n;
-    const order: number[] = [];
+    const order = this.order;
+    order.length = 0;
     for (let i = 0; i < n; i++) {
       let level = 0;
       // A user task's steps are in program order; two user steps are compared by files and processes, and reclaim's actions with anything by files and PTE slots (task.ts, ptesBit).
@@ -290,7 +296,7 @@ class StepLog {
       order.push(i);
     }
     // Within a level, by task: equivalent runs list the same steps in the same order.
-    order.sort((a, b) => this.level[a]! - this.level[b]! || this.task[a]! - this.task[b]! || this.what[a]! - this.what[b]!);
+    order.sort(this.byLevel);
     let h = 0x811c9dc5;
     for (const i of order) {
       h = Math.imul(h ^ this.level[i]!, 16777619);

@@ -39,6 +39,9 @@ export class SystematicScheduler implements Scheduler {
   /** Per scheduling choice where reclaim was offered: its candidates, and the ids asleep on entry. */
   readonly candidates = new Map<number, Sleeping>();
   readonly asleep = new Map<number, number[]>();
+  /** The objects those two maps hold, by choice index, kept from run to run: a search runs millions of schedules, and allocating them anew was a fifth of its time in the collector. */
+  private readonly candidatesPool: Sleeping[] = [];
+  private readonly asleepPool: number[][] = [];
   private readonly sleepIds: number[] = [];
   private readonly sleepFps: number[] = [];
 
@@ -69,7 +72,7 @@ export class SystematicScheduler implements Scheduler {
     // Reclaim is offered only when it has something to do: its step is then always one action.
     let reclaim: Sleeping | null = null;
     if (daemon !== null && (k.reclaimForever || k.cfg.reclaimActionsMax > 0)) {
-      reclaim = { ids: [], fps: [] };
+      reclaim = this.candidatesPool[k.choice.count] ??= { ids: [], fps: [] };
       reclaimCandidates(k, reclaim.ids, reclaim.fps);
       if (reclaim.ids.length > 0 || m === 0) {
         order[m++] = daemon;
@@ -84,7 +87,10 @@ export class SystematicScheduler implements Scheduler {
       if (injected) for (let i = 0; i < injected.ids.length; i++) this.sleep(injected.ids[i]!, injected.fps[i]!);
       if (reclaim !== null) {
         this.candidates.set(at, reclaim);
-        this.asleep.set(at, this.sleepIds.slice());
+        const asleep = (this.asleepPool[at] ??= []);
+        asleep.length = 0;
+        for (const id of this.sleepIds) asleep.push(id);
+        this.asleep.set(at, asleep);
       }
     }
     const c = k.choice.choose(m, CHOICE_SCHED);
