@@ -15,8 +15,9 @@
  *     values (0: the simplest workload only).
  * Within the bounds every schedule is run once: `schedules` counts them, and
  * `classes` counts their equivalence classes (schedules that only reorder
- * independent steps are one class: steps of tasks that touch no common file
- * or process; reclaim touches everything), by a canonical form of each run.
+ * independent steps are one class: user steps that touch no common file or
+ * process, a reclaim action and a step that share no file and no PTE slot),
+ * by a canonical form of each run (Model.classForm).
  * The certificate's hash is over the sorted class forms, so any split of the
  * search (the farm's subtrees) gives the same hash. splitSearch cuts the
  * search into subtrees by prefix, each carrying the sleep sets the whole
