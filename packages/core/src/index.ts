@@ -36,3 +36,4 @@ export { boundsAt, formsHash, mergeSearch, splitSearch, SPLIT_ROUNDS_MAX, SPLIT_
 export { GuidedSearch, GUIDED_DEFAULTS, type GuidedOptions } from './search/guided.js';
 export { PortfolioSearch, PORTFOLIO_ARMS, PORTFOLIO_DEFAULTS, type ArmStats, type PortfolioArm, type PortfolioOptions } from './search/portfolio.js';
 export { Discovery, goodTuring, pctRunsForConfidence } from './search/risk.js';
+export { StateCoverage, type StateSink } from './search/states.js';

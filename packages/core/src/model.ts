@@ -13,6 +13,7 @@ import { finalState } from './oracles/final-state.js';
 import { livelock } from './oracles/livelock.js';
 import { PG_extra, PG_locked } from './page.js';
 import { formatEvent } from './trace.js';
+import type { StateSink } from './search/states.js';
 
 /** Run from a seed, or replay a recorded or minimized choice list. */
 /**
@@ -93,6 +94,11 @@ export class Model {
   set communications(pairs: Set<number> | null) {
     this.kernel.comm.pairs = pairs;
   }
+  /**
+   * Abstract-state coverage, when a search sets it: told at each context
+   * switch, it hashes what the kernel's state is (search/states.ts).
+   */
+  states: StateSink | null = null;
   private readonly siteHashes = new Map<string, number>();
   /** Systematic runs log each step's task and footprint, for classForm(). */
   private readonly stepLog: StepLog | null;
@@ -226,6 +232,7 @@ export class Model {
       if (current !== null && t !== current) {
         this.switches++;
         if (this.coverage !== null) this.coverage.add((Math.imul(this.siteHash(current.fn), 31) ^ this.siteHash(t.fn)) >>> 0);
+        if (this.states !== null) this.states.switched(k, current, t, k.choice.count);
       }
       current = t;
       k.step++;

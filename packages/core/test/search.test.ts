@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Discovery, goodTuring, GuidedSearch, Model, pctRunsForConfidence, PortfolioSearch, PORTFOLIO_ARMS, type Outcome, type RunConfig } from '../src/index.js';
+import { Discovery, goodTuring, GuidedSearch, Model, pctRunsForConfidence, PortfolioSearch, PORTFOLIO_ARMS, StateCoverage, type Outcome, type RunConfig } from '../src/index.js';
 
 const CELL: RunConfig = { strategy: 'v2.6.20', scenario: 'cross-mmap-write' };
 
@@ -41,6 +41,26 @@ describe('guided search', () => {
     expect(() => g.run(new Model(CELL), 0)).toThrow('guided search runs the random scheduler, not pct');
   });
 
+  it('returns to archived states: its mutants replay a prefix of an earlier run', () => {
+    const g = new GuidedSearch();
+    const m = new Model({ ...CELL, scheduler: 'random' });
+    const earlier: number[][] = [];
+    let returns = 0;
+    for (let seed = 0; seed < 200; seed++) {
+      const o = g.run(m, seed);
+      // A return's choices start with a prefix of some earlier run's, longer than a few choices.
+      if (o.seed === null && earlier.some((e) => e.length >= 8 && o.choices.slice(0, 8).join() === e.slice(0, 8).join())) returns++;
+      earlier.push(o.choices);
+    }
+    expect(g.statesSeen).toBeGreaterThan(100);
+    expect(g.returns).toBeGreaterThan(50);
+    expect(returns).toBeGreaterThan(50);
+    // With every mutant given to the event corpus, none returns.
+    const c = new GuidedSearch({ returnPercent: 0 });
+    for (let seed = 0; seed < 50; seed++) c.run(m, seed);
+    expect([c.returns, c.mutants > 0]).toEqual([0, true]);
+  });
+
   it('finds the v2.6.20 ABBA deadlock on cross-mmap-write', () => {
     const g = new GuidedSearch();
     const m = new Model({ ...CELL, scheduler: 'random' });
@@ -50,6 +70,49 @@ describe('guided search', () => {
       if (o.failure?.kind === 'deadlock') found = o;
     }
     expect(found?.failure?.message).toMatch(/^ABBA deadlock: writerA waits for /);
+  });
+});
+
+describe('abstract states', () => {
+  it('a state is reached again by replaying the choices made before it, whatever the seed after', () => {
+    const cell: RunConfig = { strategy: 'zero-retry-not-uptodate', scenario: 'mmap-rw-fault', scheduler: 'random' };
+    const m = new Model(cell);
+    const first = new StateCoverage();
+    m.states = first;
+    const o = m.run({ seed: 3 });
+    expect(first.n).toBeGreaterThan(4);
+    const last = first.n - 1;
+    const again = new StateCoverage();
+    m.states = again;
+    m.run({ choices: o.choices.slice(0, first.at[last]), thenSeed: 99 });
+    // The same states in the same order up to it, each at the same choice.
+    expect(Array.from(again.hashes.subarray(0, last + 1))).toEqual(Array.from(first.hashes.subarray(0, last + 1)));
+    expect(Array.from(again.at.subarray(0, last + 1))).toEqual(Array.from(first.at.subarray(0, last + 1)));
+  });
+
+  it('tell runs apart that function pairs do not: states keep coming after the pairs stop', () => {
+    const m = new Model({ ...CELL, scheduler: 'random' });
+    const pairs = new Set<number>();
+    const states = new Set<number>();
+    const s = new StateCoverage();
+    m.coverage = pairs;
+    m.states = s;
+    const at100 = [0, 0];
+    for (let seed = 0; seed < 300; seed++) {
+      s.reset();
+      m.run({ seed });
+      for (let i = 0; i < s.n; i++) states.add(s.hashes[i]!);
+      if (seed === 99) [at100[0], at100[1]] = [pairs.size, states.size];
+    }
+    expect(pairs.size - at100[0]!).toBeLessThan(states.size - at100[1]!);
+    expect(states.size).toBeGreaterThan(3 * pairs.size);
+  });
+
+  it('plain runs are the same with states collected', () => {
+    const a = new Model(CELL);
+    const b = new Model(CELL);
+    b.states = new StateCoverage();
+    for (let seed = 0; seed < 50; seed++) expect(b.run({ seed }).scheduleHash).toBe(a.run({ seed }).scheduleHash);
   });
 });
 
