@@ -8,7 +8,7 @@
  * runs from seed 0, per scheduler. Deterministic: the same figures on every
  * machine; only the time differs.
  */
-import { Discovery, GuidedSearch, Model, pctRunsForConfidence, PORTFOLIO_ARMS, PortfolioSearch, SCENARIOS, STRATEGIES, type Outcome, type RunConfig } from '@pcfarm/core';
+import { Discovery, GuidedSearch, Model, pctRunsForConfidence, PORTFOLIO_ARM_CONFIG, PORTFOLIO_ARMS, PortfolioSearch, SCENARIOS, STRATEGIES, type Outcome, type RunConfig } from '@pcfarm/core';
 
 /** The searches compared: the portfolio's arms (every seeded scheduler and the guided search), and the portfolio. */
 export const SEARCHES = [...PORTFOLIO_ARMS, 'portfolio'] as const;
@@ -108,7 +108,8 @@ export function calibratedWithin2x(c: readonly Calibration[]): { within: number;
 function searcher(search: Search, cell: RunConfig): () => (seed: number) => Outcome {
   const models = new Map<string, Model>();
   const model = (config: RunConfig): Model => {
-    const key = config.scheduler ?? 'pct';
+    // By the whole config: two arms may run one scheduler differently configured (pct-sparse).
+    const key = JSON.stringify(config);
     let m = models.get(key);
     if (m === undefined) models.set(key, (m = new Model(config)));
     return m;
@@ -127,7 +128,7 @@ function searcher(search: Search, cell: RunConfig): () => (seed: number) => Outc
       };
     default:
       return () => {
-        const m = model({ ...cell, scheduler: search });
+        const m = model({ ...cell, ...PORTFOLIO_ARM_CONFIG[search] });
         return (seed) => m.run({ seed });
       };
   }
@@ -159,14 +160,14 @@ function communicationsIn(make: () => (seed: number) => Outcome, search: Search,
     // Replay each of the search's runs with communications on: the same runs, counted the same way.
     for (let seed = 0; seed < s.coverageRuns; seed++) {
       const o = g !== null ? g.run(m, seed) : p!.run(seed);
-      const r = new Model({ ...cell, scheduler: o.scheduler as RunConfig['scheduler'] });
+      const r = new Model(g !== null ? { ...cell, scheduler: 'random' } : p!.lastConfig);
       r.communications = pairs;
       r.run({ choices: o.choices });
     }
     return pairs.size;
   }
   void make;
-  const m = new Model({ ...cell, scheduler: search });
+  const m = new Model({ ...cell, ...PORTFOLIO_ARM_CONFIG[search] });
   m.communications = pairs;
   for (let seed = 0; seed < s.coverageRuns; seed++) m.run({ seed });
   return pairs.size;

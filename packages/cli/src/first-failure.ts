@@ -113,7 +113,8 @@ function firstFailureBySearch(p: Parsed, io: Io, files: StrategyFiles, search: (
         const cell = configOf(plain, strategy, scenario, bpp);
         const models = new Map<string, Model>();
         const model = (config: RunConfig): Model => {
-          const key = config.scheduler ?? DEFAULTS.scheduler;
+          // By the whole config: two portfolio arms may run one scheduler differently configured (pct-sparse).
+          const key = JSON.stringify(config);
           let m = models.get(key);
           if (m === undefined) {
             try {
@@ -146,7 +147,7 @@ function firstFailureBySearch(p: Parsed, io: Io, files: StrategyFiles, search: (
         }
         failed = true;
         // The run's own scheduler and cell: what its choices replay under.
-        const config: RunConfig = { ...cell, scheduler: found.scheduler as RunConfig['scheduler'] };
+        const config: RunConfig = portfolio !== null ? portfolio.lastConfig : { ...cell, scheduler: found.scheduler as RunConfig['scheduler'] };
         describeFailure(found, io);
         describeWarnings(found, config, io, files);
         io.out(`  after ${done} runs of the ${search} search in ${s.toFixed(2)} s; ${risk}`);

@@ -73,7 +73,7 @@ describe('pcfarm bench', () => {
     expect(r.status).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.cells.length).toBeGreaterThan(10);
-    const searches = ['pct', 'random', 'pos', 'surw', 'guided', 'portfolio'];
+    const searches = ['pct', 'random', 'pos', 'surw', 'guided', 'pct-sparse', 'portfolio'];
     for (const c of report.cells) {
       const figures = report.search.filter((f: { strategy: string; scenario: string }) => f.strategy === c.strategy && f.scenario === c.scenario);
       expect(figures.map((f: { search: string }) => f.search)).toEqual(searches);
