@@ -15,7 +15,8 @@
     ARGV[1] id, ARGV[2] createdAt, ARGV[3] meta, ARGV[4] state, ARGV[5] runningMs,
     ARGV[6] runs, ARGV[7] steps, ARGV[8] failures, ARGV[9] warnings, ARGV[10] warning buckets,
     then counted lists: done ranges (first, last; ascending, disjoint), coverage,
-    (bucket id, JSON), (bucket id, minimized JSON), samples, (coverage hash, cell) reached by one run
+    (bucket id, JSON), (bucket id, minimized JSON), samples, (coverage hash, cell) reached by one run,
+    and last the deal (JSON: a steered campaign's plans) and its number of plans
 
   Output:
     0 the id is taken; 1 imported
@@ -48,4 +49,5 @@ counted(function(j) redis.call('HSET', KEYS[5], ARGV[j], ARGV[j + 1]) return j +
 counted(function(j) redis.call('HSET', KEYS[6], ARGV[j], ARGV[j + 1]) return j + 2 end)
 counted(function(j) redis.call('RPUSH', KEYS[7], ARGV[j]) return j + 1 end)
 counted(function(j) redis.call('HSET', KEYS[9], ARGV[j], ARGV[j + 1]) return j + 2 end)
+redis.call('HSET', KEYS[2], 'deal', ARGV[i], 'plans', ARGV[i + 1])
 return 1

@@ -8,7 +8,7 @@
 import { BLOCKS_PER_PAGE, DEFAULTS, MODEL_VERSION, SCENARIOS, STRATEGIES, type RunConfig } from '@pcfarm/core';
 import { FarmError } from './errors.js';
 import { checkStrategyFileRef, type StrategyFileRef } from './strategy-ref.js';
-import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, type CampaignScheduler } from './limits.js';
+import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, STEER_DEFAULTS, STEER_LIMITS, type CampaignScheduler } from './limits.js';
 
 /** What a campaign asks; every field has a default (CAMPAIGN_DEFAULTS). */
 export interface CampaignSpec {
@@ -40,7 +40,27 @@ export interface CampaignSpec {
   batchSeeds: number;
   /** Example seeds a batch reports per bucket, and a bucket keeps. */
   examplesPerBucket: number;
+  /**
+   * How a campaign bounded only by its time budget deals its batches
+   * (STEER_DEFAULTS says what each field means); null: round the cells, as a
+   * seed-bounded campaign, and as a campaign of an earlier pcfarm.
+   */
+  steer: SteerSpec | null;
 }
+
+/** See STEER_DEFAULTS. */
+export interface SteerSpec {
+  firstBatchesPerCell: number;
+  floorPct: number;
+}
+
+/**
+ * The plans of a steered campaign, in the order they were dealt: plan p
+ * gives cell c (cellAt's order) deal[p][c] batches. Batch indexes stay
+ * dense (the stores' done ranges and Redis's doneBelow fold as before);
+ * which cell and seeds an index names is what the plans say.
+ */
+export type Deal = number[][];
 
 export { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS };
 
@@ -63,6 +83,8 @@ export interface Campaign {
   createdAt: number;
   /** Time spent running, in milliseconds, across every resume (what a time budget counts). */
   runningMs: number;
+  /** Its plans, when it is steered (spec.steer); empty for any other. A plan, once stored, never changes. */
+  deal: Deal;
 }
 
 /** One job: a seed range of one strategy x scenario x blocks per page of one campaign. */
@@ -140,6 +162,17 @@ export function campaignSpec(input: Partial<CampaignSpec>): CampaignSpec {
   if (seedStart > SEED_MAX - (seeds - 1)) {
     bad(`seeds ${seedStart}..${BigInt(seedStart) + BigInt(seeds - 1)} run past the largest seed, ${SEED_MAX}: start at ${SEED_MAX - (seeds - 1)} at most (seedStart), or run fewer seeds`);
   }
+  const steer = (): SteerSpec | null => {
+    const v: unknown = input.steer === undefined ? (seedsPerCell === null ? STEER_DEFAULTS : null) : input.steer;
+    if (v === null) return null;
+    if (typeof v !== 'object') bad(`steer must be null or {firstBatchesPerCell, floorPct}, not ${JSON.stringify(v)}`);
+    if (seedsPerCell !== null) bad('steer needs a campaign bounded by its time budget alone (seedsPerCell null): a seed range gives every cell the same seeds');
+    const o = v as Partial<SteerSpec>;
+    return {
+      firstBatchesPerCell: whole('steer', o.firstBatchesPerCell ?? STEER_DEFAULTS.firstBatchesPerCell, 1, STEER_LIMITS.firstBatchesPerCellMax),
+      floorPct: whole('steer', o.floorPct ?? STEER_DEFAULTS.floorPct, 0, STEER_LIMITS.floorPctMax),
+    };
+  };
   return {
     name,
     strategies: list('strategies', [...STRATEGIES, ...fileIds], fileIds.length > 0 ? fileIds : STRATEGIES),
@@ -153,12 +186,13 @@ export function campaignSpec(input: Partial<CampaignSpec>): CampaignSpec {
     timeBudgetMs,
     batchSeeds,
     examplesPerBucket: whole('examplesPerBucket', input.examplesPerBucket ?? CAMPAIGN_DEFAULTS.examplesPerBucket, 1, CAMPAIGN_LIMITS.examplesPerBucketMax),
+    steer: steer(),
   };
 }
 
 /** A new campaign record for a checked spec. */
 export function newCampaign(id: string, spec: CampaignSpec, now: number): Campaign {
-  return { id, spec, modelVersion: MODEL_VERSION, state: 'running', createdAt: now, runningMs: 0 };
+  return { id, spec, modelVersion: MODEL_VERSION, state: 'running', createdAt: now, runningMs: 0, deal: [] };
 }
 
 /**
@@ -171,12 +205,15 @@ export function upgradeSpec<S extends Partial<CampaignSpec>>(spec: S): S {
   if (s.blocksPerPage === undefined) s = { ...s, blocksPerPage: [DEFAULTS.blocksPerPage] };
   // Before strategy files, every strategy was a built-in.
   if (s.strategyFiles === undefined) s = { ...s, strategyFiles: [] };
+  // Before steering, every campaign went round its cells: its batch indexes keep that meaning.
+  if (s.steer === undefined) s = { ...s, steer: null };
   return s;
 }
 
 /** A stored campaign, upgraded (see upgradeSpec). */
 export function upgradeCampaign(c: Campaign): Campaign {
-  return c.spec.blocksPerPage === undefined || c.spec.strategyFiles === undefined ? { ...c, spec: upgradeSpec(c.spec) } : c;
+  const spec = c.spec.blocksPerPage === undefined || c.spec.strategyFiles === undefined || c.spec.steer === undefined ? upgradeSpec(c.spec) : c.spec;
+  return spec === c.spec && c.deal !== undefined ? c : { ...c, spec, deal: c.deal ?? [] };
 }
 
 /** The cells of a campaign: strategies x scenarios x blocks per page. */
@@ -199,14 +236,17 @@ export function seedCount(spec: CampaignSpec): number | null {
  * Batch `index` of a campaign. Batches go round the cells (every strategy x
  * scenario x blocks per page gets its first batch before any gets its
  * second), so a campaign's first seconds touch every cell and a time budget
- * spreads evenly. Null past the last batch.
+ * spreads evenly; a steered campaign goes round only for its first batches,
+ * and then as its plans say (batchPlace). Null past the last batch, and past
+ * a steered campaign's plans (dealtEnd): those are not dealt yet.
  */
 export function batchAt(campaign: Campaign, index: number): Batch | null {
   const spec = campaign.spec;
-  const seedCount = seedsOfBatch(spec, index);
+  const place = batchPlace(campaign, index);
+  if (place === null) return null;
+  const seedCount = seedsOfRound(spec, place.round);
   if (seedCount === 0) return null;
-  const { strategy, scenario, blocksPerPage } = cellAt(spec, index % cellCount(spec));
-  const offset = Math.floor(index / cellCount(spec)) * spec.batchSeeds;
+  const { strategy, scenario, blocksPerPage } = cellAt(spec, place.cell);
   return {
     campaignId: campaign.id,
     index,
@@ -216,23 +256,125 @@ export function batchAt(campaign: Campaign, index: number): Batch | null {
     blocksPerPage,
     scheduler: spec.scheduler,
     pctDepth: spec.pctDepth,
-    seedStart: spec.seedStart + offset,
+    seedStart: spec.seedStart + place.round * spec.batchSeeds,
     seedCount,
     examplesPerBucket: spec.examplesPerBucket,
     modelVersion: campaign.modelVersion,
   };
 }
 
-/** The seeds batch `index` of a campaign runs (batchAt's), 0 when it has no such batch. */
-export function seedsOfBatch(spec: CampaignSpec, index: number): number {
-  const cells = cellCount(spec);
-  const total = batchCount(spec);
-  if (!Number.isSafeInteger(index) || index < 0 || (total !== null && index >= total)) return 0;
-  const offset = Math.floor(index / cells) * spec.batchSeeds;
+/** The seeds batch `index` of a campaign runs (batchAt's), 0 when it has no such batch (or none dealt yet). */
+export function seedsOfBatch(campaign: Pick<Campaign, 'spec' | 'deal'>, index: number): number {
+  const place = batchPlace(campaign, index);
+  return place === null ? 0 : seedsOfRound(campaign.spec, place.round);
+}
+
+/** The seeds of a cell's batch number `round` (its seeds start at seedStart + round x batchSeeds); 0 past its last. */
+function seedsOfRound(spec: CampaignSpec, round: number): number {
+  const offset = round * spec.batchSeeds;
+  if (spec.seedsPerCell !== null && offset >= spec.seedsPerCell) return 0;
   // A time budget's seeds end at the largest seed a run takes: there the campaign is done.
   const seedsLeft = SEED_MAX - spec.seedStart - offset + 1;
   if (seedsLeft <= 0) return 0;
   return Math.min(spec.seedsPerCell === null ? spec.batchSeeds : Math.min(spec.batchSeeds, spec.seedsPerCell - offset), seedsLeft);
+}
+
+/**
+ * Which cell batch `index` runs (cellAt's order), and its round: the
+ * cell's batch number, from 0. Null for an index that is not a batch, or
+ * not dealt yet. Round the cells below the first steered index; past it,
+ * plan p's batches go round the cells it gives batches to, each cell
+ * leaving the round when it has had its plan's count, its rounds going on
+ * from where its earlier plans left them.
+ */
+export function batchPlace(campaign: Pick<Campaign, 'spec' | 'deal'>, index: number): { cell: number; round: number } | null {
+  const spec = campaign.spec;
+  if (!Number.isSafeInteger(index) || index < 0) return null;
+  const cells = cellCount(spec);
+  const total = batchCount(spec);
+  if (total !== null && index >= total) return null;
+  const first = spec.steer === null ? Infinity : spec.steer.firstBatchesPerCell * cells;
+  if (index < first) return { cell: index % cells, round: Math.floor(index / cells) };
+  const d = compiled(campaign);
+  if (index >= d.end) return null;
+  let lo = 0;
+  let hi = d.plans.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (d.plans[mid]!.start <= index) lo = mid;
+    else hi = mid - 1;
+  }
+  const plan = d.plans[lo]!;
+  const { seg, offset } = segmentAt(plan, index - plan.start);
+  const m = seg.members.length;
+  const cell = seg.members[offset % m]!;
+  return { cell, round: plan.bases[cell]! + seg.from + Math.floor(offset / m) };
+}
+
+/** The first batch index a steered campaign has not dealt yet (its next plan starts there); Infinity for any other. */
+export function dealtEnd(campaign: Pick<Campaign, 'spec' | 'deal'>): number {
+  return campaign.spec.steer === null ? Infinity : compiled(campaign).end;
+}
+
+/** A plan made ready for lookups: where it starts, each cell's round before it, and its rounds cut where a cell leaves them. */
+interface CompiledPlan {
+  start: number;
+  counts: readonly number[];
+  bases: number[];
+  /** Positions pos.. run rounds from..to-1 of the plan round `members` (cells, ascending). */
+  segs: { pos: number; from: number; to: number; members: number[] }[];
+}
+
+const compiledDeals = new WeakMap<Deal, { plans: CompiledPlan[]; end: number }>();
+
+function compiled(campaign: Pick<Campaign, 'spec' | 'deal'>): { plans: CompiledPlan[]; end: number } {
+  const spec = campaign.spec;
+  const deal = campaign.deal;
+  const known = compiledDeals.get(deal);
+  if (known !== undefined && known.plans.length === deal.length) return known;
+  const cells = cellCount(spec);
+  const firstRounds = spec.steer?.firstBatchesPerCell ?? 0;
+  const bases = new Array<number>(cells).fill(firstRounds);
+  const plans: CompiledPlan[] = [];
+  let start = firstRounds * cells;
+  for (const counts of deal) {
+    const segs: CompiledPlan['segs'] = [];
+    let pos = 0;
+    let from = 0;
+    for (const v of [...new Set(counts.filter((n) => n > 0))].sort((a, b) => a - b)) {
+      const members: number[] = [];
+      for (let c = 0; c < cells; c++) if (counts[c]! >= v) members.push(c);
+      segs.push({ pos, from, to: v, members });
+      pos += (v - from) * members.length;
+      from = v;
+    }
+    plans.push({ start, counts, bases: bases.slice(), segs });
+    for (let c = 0; c < cells; c++) bases[c]! += counts[c] ?? 0;
+    start += pos;
+  }
+  const d = { plans, end: start };
+  compiledDeals.set(deal, d);
+  return d;
+}
+
+function segmentAt(plan: CompiledPlan, x: number): { seg: CompiledPlan['segs'][number]; offset: number } {
+  let k = plan.segs.length - 1;
+  while (k > 0 && plan.segs[k]!.pos > x) k--;
+  return { seg: plan.segs[k]!, offset: x - plan.segs[k]!.pos };
+}
+
+/** The batches of each cell among the first `x` positions of a plan. */
+function planPrefix(plan: CompiledPlan, x: number, into: number[], sign: 1 | -1): void {
+  const last = plan.segs.at(-1);
+  if (last === undefined) return;
+  if (x >= last.pos + (last.to - last.from) * last.members.length) {
+    plan.counts.forEach((n, c) => (into[c]! += sign * n));
+    return;
+  }
+  const { seg, offset } = segmentAt(plan, x);
+  const r = seg.from + Math.floor(offset / seg.members.length);
+  plan.counts.forEach((n, c) => (into[c]! += sign * Math.min(n, r)));
+  for (let i = 0; i < offset % seg.members.length; i++) into[seg.members[i]!]! += sign;
 }
 
 /** A cell of a campaign by its place in the matrix's order (batchAt's): strategy, then scenario, then blocks per page. */
@@ -252,14 +394,53 @@ export function cellIndex(spec: CampaignSpec, strategy: string, scenario: string
 }
 
 /** The runs of each cell (cellAt's order) in the batches `done`: batch indexes, or ranges [first, last] of them as the stores keep them. */
-export function runsByCell(spec: CampaignSpec, done: readonly (number | readonly [number, number])[]): number[] {
+export function runsByCell(campaign: Pick<Campaign, 'spec' | 'deal'>, done: readonly (number | readonly [number, number])[]): number[] {
+  const spec = campaign.spec;
   const cells = cellCount(spec);
+  const ranges = done.map((d): readonly [number, number] => (typeof d === 'number' ? [d, d] : d));
+  // A steered campaign counts by plans, not by index (a week has millions), unless a batch may run short of seeds:
+  // only its last before the largest seed, which no campaign that starts low comes near.
+  const lastIndex = ranges.reduce((m, [, last]) => Math.max(m, last), -1);
+  if (spec.steer !== null && spec.seedStart + (lastIndex + 1) * spec.batchSeeds <= SEED_MAX) {
+    return batchesByCell(campaign, ranges).map((b) => b * spec.batchSeeds);
+  }
   const runs = new Array<number>(cells).fill(0);
-  for (const d of done) {
-    const [first, last] = typeof d === 'number' ? [d, d] : d;
-    for (let i = first; i <= last; i++) runs[i % cells]! += seedsOfBatch(spec, i);
+  for (const [first, last] of ranges) {
+    for (let i = first; i <= last; i++) {
+      const place = batchPlace(campaign, i);
+      if (place !== null) runs[place.cell]! += seedsOfRound(spec, place.round);
+    }
   }
   return runs;
+}
+
+/** The batches of each cell (cellAt's order) among the batch index ranges `done`, dealt ones only; a loop over the ranges and plans, not the indexes. */
+export function batchesByCell(campaign: Pick<Campaign, 'spec' | 'deal'>, done: readonly (readonly [number, number])[]): number[] {
+  const spec = campaign.spec;
+  const cells = cellCount(spec);
+  const out = new Array<number>(cells).fill(0);
+  const first = spec.steer === null ? Infinity : spec.steer.firstBatchesPerCell * cells;
+  const total = batchCount(spec) ?? Infinity;
+  const d = spec.steer === null ? null : compiled(campaign);
+  // Indexes 0..x-1 of the round the cells: cell c has ceil((x - c) / cells) of them.
+  const round = (x: number, sign: 1 | -1) => {
+    for (let c = 0; c < cells; c++) out[c]! += sign * Math.max(0, Math.ceil((x - c) / cells));
+  };
+  for (const [a, b] of done) {
+    const hi = Math.min(b + 1, total, d?.end ?? Infinity);
+    if (hi <= a) continue;
+    round(Math.min(hi, first), 1);
+    round(Math.min(a, first), -1);
+    for (const p of d?.plans ?? []) {
+      const pEnd = p.segs.length === 0 ? p.start : p.start + p.counts.reduce((x, y) => x + y, 0);
+      const lo = Math.max(a, p.start);
+      const up = Math.min(hi, pEnd);
+      if (lo >= up) continue;
+      planPrefix(p, up - p.start, out, 1);
+      planPrefix(p, lo - p.start, out, -1);
+    }
+  }
+  return out;
 }
 
 /** The run config of a batch's cell. */

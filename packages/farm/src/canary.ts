@@ -73,7 +73,7 @@ export function canaryChecks(campaign: Campaign, done: readonly (number | readon
   const spec = campaign.spec;
   const ours = canariesOf(spec);
   if (ours.length === 0) return [];
-  const runs = runsByCell(spec, done);
+  const runs = runsByCell(campaign, done);
   return ours.map((c) => {
     const r = runs[cellIndex(spec, c.strategy, c.scenario, c.blocksPerPage)]!;
     const meanRuns = c.meanRuns[spec.scheduler] ?? Math.max(...Object.values(c.meanRuns));

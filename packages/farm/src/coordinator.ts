@@ -33,7 +33,7 @@ import type { Redis } from 'ioredis';
 import { COORDINATOR_DEFAULTS } from './limits.js';
 import { auditDiff, auditRecordOf, auditSelected, type FarmBug } from './audit.js';
 import { batchIdentity, readBatch, type BatchResult } from './batch.js';
-import { batchAt, batchCount, type Batch, type Campaign } from './campaign.js';
+import { batchAt, batchCount, dealtEnd, type Batch, type Campaign } from './campaign.js';
 import { CoordinatorBooks } from './coordinator-books.js';
 import { minimizeJobOf, needsMinimizing } from './engine.js';
 import { FarmError } from './errors.js';
@@ -43,6 +43,7 @@ import { readInboxEntry, type InboxEntry } from './inbox.js';
 import { MINIMIZE_RUNS_MAX_DEFAULT, type Minimized, type MinimizeJob } from './minimize-job.js';
 import { REDIS_PREFIX_DEFAULT, RedisStore } from './redis-store.js';
 import type { Bucket, RecordOutcome } from './results.js';
+import { dealNextPlan } from './steer.js';
 
 export interface CoordinatorOptions {
   /** Key and queue prefix of the farm; default REDIS_PREFIX_DEFAULT. */
@@ -299,9 +300,10 @@ export class Coordinator {
     }
   }
 
-  private async campaign(id: string): Promise<Campaign | null> {
+  /** A campaign, from memory unless `index` lies past its deal as known (a standby that took over reads it again). */
+  private async campaign(id: string, index = 0): Promise<Campaign | null> {
     const known = this.campaigns.get(id);
-    if (known !== undefined) return known;
+    if (known !== undefined && index < dealtEnd(known)) return known;
     try {
       const c = await this.store.getCampaign(id);
       this.campaigns.set(id, c);
@@ -325,7 +327,7 @@ export class Coordinator {
       if (e instanceof FarmError) return null;
       throw e;
     }
-    const c = await this.campaign(b.campaignId);
+    const c = await this.campaign(b.campaignId, b.index);
     if (c === null) return null;
     const want = batchAt(c, b.index);
     const id = job.name === 'audit' ? auditJobId(c.id, b.index) : batchJobId(c.id, b.index);
@@ -352,14 +354,16 @@ export class Coordinator {
     };
   }
 
-  private async addBatches(c: Campaign, indexes: readonly number[], delay = 0): Promise<void> {
+  private async addBatches(campaign: Campaign, indexes: readonly number[], delay = 0): Promise<void> {
+    // Its deal as last dealt: `campaign` may be the round's copy, from before a plan.
+    const c = this.campaigns.get(campaign.id) ?? campaign;
     const jobs = indexes.map((i) => batchAt(c, i)).filter((b): b is Batch => b !== null);
     if (jobs.length === 0) return;
     await this.batches.addBulk(jobs.map((b) => ({ name: 'batch', data: b, opts: this.jobOptions(batchJobId(c.id, b.index), delay) })));
   }
 
   private async queueAudit(c: Campaign, index: number, worker: string, delay = 0): Promise<void> {
-    const b = batchAt(c, index);
+    const b = batchAt(this.campaigns.get(c.id) ?? c, index);
     if (b === null) return;
     const data: AuditJobData = { ...b, auditOf: worker };
     await this.batches.add('audit', data, this.jobOptions(auditJobId(c.id, index), delay));
@@ -429,7 +433,7 @@ export class Coordinator {
    */
   private async resultCampaign(e: ResultEntry): Promise<Campaign | null> {
     const r = e.result;
-    const c = await this.campaign(r.campaignId);
+    const c = await this.campaign(r.campaignId, r.index);
     if (c === null) return null;
     const want = batchAt(c, r.index);
     const wantId = want === null ? null : e.kind === 'audit' ? auditJobId(c.id, r.index) : batchJobId(c.id, r.index);
@@ -701,7 +705,7 @@ export class Coordinator {
       for (const c of order) {
         if (room <= 0) break;
         const share = Math.min(room, Math.ceil(room / order.length));
-        const claim = await this.books.claimBatches(c.id, share, batchCount(c.spec));
+        const claim = await this.books.claimBatches(c.id, share, await this.dealtFor(c));
         if (claim !== null) this.cursors.set(c.id, claim.cursor);
         if (claim === null || claim.indexes.length === 0) continue;
         await this.addBatches(c, claim.indexes);
@@ -709,6 +713,22 @@ export class Coordinator {
         gave = true;
       }
     }
+  }
+
+  /**
+   * The index claims of a campaign stop at: its batch count (null: none), or
+   * for a steered one the end of its deal, which grows by a plan (made from
+   * what the campaign has found) once the cursor reaches it.
+   */
+  private async dealtFor(c: Campaign): Promise<number | null> {
+    if (c.spec.steer === null) return batchCount(c.spec);
+    const cursor = this.cursors.get(c.id) ?? (await this.books.progress(c.id)).cursor;
+    let dealt = this.campaigns.get(c.id) ?? c;
+    while (cursor >= dealtEnd(dealt)) {
+      dealt = await dealNextPlan(this.store, dealt);
+      this.campaigns.set(c.id, dealt);
+    }
+    return dealtEnd(dealt);
   }
 
   /**

@@ -66,6 +66,8 @@ export type JournalEntry =
   | { type: 'batch'; at: number; runningMs: number; result: BatchResult }
   | { type: 'minimized'; id: string; bucket: string; minimized: Minimized }
   | { type: 'delete'; id: string }
+  /** A steered campaign's plan number `plan` (Campaign.deal). */
+  | { type: 'plan'; id: string; plan: number; counts: number[] }
   /** An import, or a compaction's: then its coverage is `coverage` (encodeCoverage), and the snapshot's list is empty. */
   | { type: 'snapshot'; snapshot: CampaignSnapshot; coverage?: string };
 
@@ -326,6 +328,12 @@ export class EmbeddedStore implements Store {
       case 'delete':
         this.campaigns.delete(e.id);
         return;
+      case 'plan': {
+        const c = this.results(e.id).campaign;
+        // A new array: a deal is never changed in place (batchPlace keeps what it worked out of each).
+        if (c.deal.length === e.plan) c.deal = [...c.deal, e.counts];
+        return;
+      }
       case 'snapshot':
         this.campaigns.set(e.snapshot.campaign.id, CampaignResults.fromSnapshot(e.snapshot, e.coverage === undefined ? undefined : decodeCoverage(e.coverage)));
         return;
@@ -417,6 +425,13 @@ export class EmbeddedStore implements Store {
 
   async bucket(id: string, bucketId: string): Promise<Bucket | null> {
     return this.read(id).buckets.get(bucketId) ?? null;
+  }
+
+  async addPlan(id: string, plan: number, counts: number[]): Promise<Campaign> {
+    const c = this.results(id).campaign;
+    if (c.spec.steer === null) throw new FarmError('ESTATE', `campaign ${id} is not steered: its batches go round its cells`);
+    if (c.deal.length === plan) this.write({ type: 'plan', id, plan, counts });
+    return c;
   }
 
   async recordMinimized(id: string, bucketId: string, m: Minimized): Promise<boolean> {

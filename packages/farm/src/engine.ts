@@ -7,11 +7,12 @@
  */
 import { hostname } from 'node:os';
 import type { BatchResult } from './batch.js';
-import { batchAt, type Batch, type Campaign } from './campaign.js';
+import { batchAt, dealtEnd, type Batch, type Campaign } from './campaign.js';
 import { FarmError } from './errors.js';
 import { InfraError, type Executor } from './executor.js';
 import { MINIMIZE_RUNS_MAX_DEFAULT, type MinimizeJob } from './minimize-job.js';
 import { DoneSet, ofLowestExample, type Bucket, type CampaignSummary } from './results.js';
+import { dealNextPlan } from './steer.js';
 import type { Store } from './store.js';
 
 export interface EngineOptions {
@@ -116,12 +117,14 @@ export async function runCampaign(store: Store, campaignId: string, executor: Ex
   const budgetLeft = () => campaign.spec.timeBudgetMs === null || runningMs() < campaign.spec.timeBudgetMs;
   const stopping = () => failure !== null || signal?.aborted === true;
 
-  function nextBatch(): Batch | null {
+  async function nextBatch(): Promise<Batch | null> {
     const again = retryQueue.shift();
     if (again !== undefined) return again;
     if (exhausted || !budgetLeft()) return null;
     // Past the batches done in one step: a campaign of days has millions, in a few ranges.
     nextIndex = done.nextMissing(nextIndex);
+    // A steered campaign deals its next plan from what it has found when it has handed out the last one's batches.
+    while (nextIndex >= dealtEnd(campaign)) campaign = await dealNextPlan(store, campaign);
     const b = batchAt(campaign, nextIndex++);
     if (b === null) exhausted = true;
     return b;
@@ -217,7 +220,7 @@ export async function runCampaign(store: Store, campaignId: string, executor: Ex
       while (!stopping() && inflight < inflightMax) {
         // Up to minimizeSlots minimizations run beside the batches, so a long campaign gets its
         // reproducers as it goes; when the batches are done, every slot minimizes.
-        const b = minimizingNow < minimizeSlots && minimizeQueue.length > 0 ? null : nextBatch();
+        const b = minimizingNow < minimizeSlots && minimizeQueue.length > 0 ? null : await nextBatch();
         if (b !== null) {
           start(runOneBatch(b));
           continue;

@@ -30,7 +30,7 @@ import { availableParallelism, hostname } from 'node:os';
 import { DelayedError, UnrecoverableError, Worker, type Job, type JobJson, type Processor, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { batchDifferences, batchIdentity, checkBatch } from './batch.js';
-import { batchAt, type Batch, type Campaign } from './campaign.js';
+import { batchAt, dealtEnd, type Batch, type Campaign } from './campaign.js';
 import { FarmError } from './errors.js';
 import { InfraError, type Executor } from './executor.js';
 import { FARM_WORKER_DEFAULTS, stalledCheckMsFor } from './limits.js';
@@ -216,10 +216,15 @@ export class FarmWorker {
     this.log(`queue error: ${e.message}`);
   }
 
-  /** A job's campaign, from memory when this worker has seen it (a spec never changes); ENOCAMPAIGN when there is none. */
-  private async campaign(id: string): Promise<Campaign> {
+  /**
+   * A job's campaign, from memory when this worker has seen it (a spec never
+   * changes, nor a plan once dealt) and its deal reaches batch `index`;
+   * ENOCAMPAIGN when there is none.
+   */
+  private async campaign(id: string, index = 0): Promise<Campaign> {
     const known = this.campaigns.get(id);
-    if (known !== undefined) return known;
+    if (known !== undefined && index < dealtEnd(known)) return known;
+    if (known !== undefined) this.campaigns.delete(id);
     const c = await this.store.getCampaign(id);
     if (this.campaigns.size >= CAMPAIGNS_CACHED_MAX) this.campaigns.delete(this.campaigns.keys().next().value!);
     this.campaigns.set(id, c);
@@ -236,7 +241,7 @@ export class FarmWorker {
     const bad = unreadable(job.data);
     if (bad !== null) throw new FarmError('EBADJOB', `its payload is not JSON (${bad.error}): ${JSON.stringify(bad.pcfarmUnreadable)}`);
     const b = checkBatch(job.data);
-    const c = await this.campaign(b.campaignId);
+    const c = await this.campaign(b.campaignId, b.index);
     const want = batchAt(c, b.index);
     const wantId = job.name === 'audit' ? auditJobId(c.id, b.index) : batchJobId(c.id, b.index);
     if (want === null) throw new FarmError('EBADJOB', `job ${job.id} asks for batch ${b.index} of campaign ${c.id}, which has no such batch`);

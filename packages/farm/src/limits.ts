@@ -35,6 +35,37 @@ export const CAMPAIGN_LIMITS = {
 } as const;
 
 /**
+ * How a campaign bounded only by its time budget is steered (steer.ts): it
+ * spends its time where it still finds things. Every cell first gets
+ * firstBatchesPerCell batches, round the cells as a seed-bounded campaign
+ * deals them (so nothing is starved and its canaries run); after that the
+ * batches are dealt in plans, and each plan gives a cell a share that
+ * follows its residual risk (the chance its next run reaches coverage or a
+ * bucket none has: risk.ts), but never less than floorPct percent of an
+ * even share. A plan is planBatchesPerCellMin batches per cell, or
+ * planGrowthPct percent of the batches dealt before it when that is more:
+ * the shares follow the risk closely early on, and a campaign of weeks
+ * keeps few plans (about 60 for a million batches).
+ */
+export const STEER_DEFAULTS = {
+  /** Batches every cell gets, in the matrix's order, before the risk steers (a spec field: it fixes what every batch index means). */
+  firstBatchesPerCell: 2,
+  /** A cell's least share of a plan, in percent of an even share (a spec field). */
+  floorPct: 25,
+} as const;
+
+/** Bounds a steered spec is checked against, and the plans' size (the same for every campaign: a plan once dealt is kept whole). */
+export const STEER_LIMITS = {
+  firstBatchesPerCellMax: 1_000,
+  /** floorPct at most: 100 is an even deal. */
+  floorPctMax: 100,
+  /** A plan's batches per cell, at least. */
+  planBatchesPerCellMin: 4,
+  /** A plan's batches, at least, in percent of those dealt before it. */
+  planGrowthPct: 12.5,
+} as const;
+
+/**
  * A farm worker's defaults (FarmWorkerOptions): the job lock in ms, which
  * decides how soon a dead worker's batches run again elsewhere (within about
  * 1.5 locks); the times a job may stall and still run again; how often a

@@ -7,8 +7,8 @@
  * 410 ms), and they load only with the whole package (index.ts).
  */
 export { FarmError, type FarmErrorCode } from './errors.js';
-export { CAMPAIGN_SCHEDULERS, COORDINATOR_DEFAULTS, FARM_WORKER_DEFAULTS, stalledCheckMsFor, type CampaignScheduler } from './limits.js';
-export { batchAt, batchConfig, batchCount, CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, campaignSpec, cellAt, cellCount, cellIndex, runsByCell, seedsOfBatch, newCampaign, seedCount, upgradeCampaign, upgradeSpec, type Batch, type Campaign, type CampaignSpec, type CampaignState } from './campaign.js';
+export { CAMPAIGN_SCHEDULERS, COORDINATOR_DEFAULTS, FARM_WORKER_DEFAULTS, stalledCheckMsFor, STEER_DEFAULTS, STEER_LIMITS, type CampaignScheduler } from './limits.js';
+export { batchAt, batchConfig, batchCount, batchesByCell, batchPlace, CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, campaignSpec, cellAt, cellCount, cellIndex, dealtEnd, runsByCell, seedsOfBatch, newCampaign, seedCount, upgradeCampaign, upgradeSpec, type Batch, type Campaign, type CampaignSpec, type CampaignState, type Deal, type SteerSpec } from './campaign.js';
 export { BatchRunner, batchDifferences, batchIdentity, checkBatch, emptyResult, readBatch, type BatchResult, type BucketHit } from './batch.js';
 export { checkMinimizeJob, MINIMIZE_RUNS_MAX_DEFAULT, MINIMIZE_RUNS_MAX_LIMIT, runMinimize, type Minimized, type MinimizeJob } from './minimize-job.js';
 export { PayloadReader } from './payload.js';
@@ -19,7 +19,8 @@ export { InfraError, type Executor } from './executor.js';
 export { ThreadPool, THREADS_MAX, type ThreadPoolOptions } from './thread-pool.js';
 export { minimizeJobOf, needsMinimizing, runCampaign, type EngineOptions, type EngineResult, type Progress } from './engine.js';
 export { CANARIES, CANARY_RUNS_FACTOR, canariesOf, canaryChecks, canaryText, type Canary, type CanaryCheck } from './canary.js';
-export { campaignRisk, riskText, type CampaignRisk, type CellRisk } from './risk.js';
+export { campaignRisk, cellFindings, cellRiskOf, riskText, type CampaignRisk, type CellRisk } from './risk.js';
+export { dealNextPlan, nextPlan } from './steer.js';
 export { AUDIT_ONE_IN_DEFAULT, auditDiff, auditRecordOf, auditSelected, FARM_BUGS_MAX, type AuditRecord, type AuditSummary, type FarmBug, type PendingAudit } from './audit.js';
 export { FarmKeys, REDIS_PREFIX_DEFAULT } from './redis-keys.js';
 export { checkSnapshot } from './snapshot-check.js';

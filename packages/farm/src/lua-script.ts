@@ -47,6 +47,7 @@ export const LUA = {
   addRunningMs: new LuaScript('add-running-ms'),
   recordMinimized: new LuaScript('record-minimized'),
   claimBatches: new LuaScript('claim-batches'),
+  addPlan: new LuaScript('add-plan'),
   settleAudit: new LuaScript('settle-audit'),
   holdLease: new LuaScript('hold-lease'),
   releaseLease: new LuaScript('release-lease'),

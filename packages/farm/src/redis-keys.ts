@@ -3,7 +3,8 @@
  * prefix: `campaigns` (zset id -> createdAt) and `campaigns:rev` (a counter
  * bumped when one is created, imported, deleted or changes state); per
  * campaign `c:ID` (hash: meta, state, runningMs, runs, steps, failures,
- * warnings, warningBuckets, rev, cursor, doneBelow, audit counts),
+ * warnings, warningBuckets, rev, cursor, doneBelow, audit counts, and a
+ * steered campaign's deal and plans),
  * `c:ID:done` (set: the done batch indexes at or above doneBelow, every
  * one below it being done; see lua/includes/done.lua) and `c:ID:cov` (set:
  * coverage hashes), `c:ID:buckets` and

@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { AuditSummary, FarmBug } from './audit.js';
 import type { BatchResult } from './batch.js';
-import { batchCount, cellCount, newCampaign, seedCount, upgradeCampaign, type Campaign, type CampaignSpec, type CampaignState } from './campaign.js';
+import { batchCount, cellCount, cellIndex, newCampaign, seedCount, upgradeCampaign, type Campaign, type CampaignSpec, type CampaignState, type Deal } from './campaign.js';
 import { FarmError } from './errors.js';
 import { LUA } from './lua-script.js';
 import type { Minimized } from './minimize-job.js';
@@ -79,10 +79,11 @@ export class RedisStore implements Store {
     return new FarmError('ENOCAMPAIGN', `no campaign ${JSON.stringify(id)} in Redis (prefix ${this.prefix})`);
   }
 
-  private campaignOf(id: string, fields: (string | null)[]): Campaign {
+  /** A campaign from its hash's fields meta, state, runningMs and (when read) deal. */
+  private campaignOf(id: string, fields: (string | null)[], deal: string | null = null): Campaign {
     const [meta, state, runningMs] = fields;
     if (meta == null || state == null) throw this.noCampaign(id);
-    return upgradeCampaign({ ...(JSON.parse(meta) as CampaignMeta), state: state as CampaignState, runningMs: num(runningMs) });
+    return upgradeCampaign({ ...(JSON.parse(meta) as CampaignMeta), state: state as CampaignState, runningMs: num(runningMs), deal: deal === null ? [] : (JSON.parse(deal) as Deal) });
   }
 
   async createCampaign(spec: CampaignSpec): Promise<Campaign> {
@@ -100,17 +101,25 @@ export class RedisStore implements Store {
 
   async listCampaigns(): Promise<Campaign[]> {
     const ids = await this.redis.zrevrange(this.keys.campaigns, 0, -1);
-    const rows = await Promise.all(ids.map((id) => this.redis.hmget(this.keys.campaign(id), 'meta', 'state', 'runningMs')));
+    const rows = await Promise.all(ids.map((id) => this.redis.hmget(this.keys.campaign(id), 'meta', 'state', 'runningMs', 'deal')));
     const out: Campaign[] = [];
     // A campaign deleted between the two reads is simply not listed.
     ids.forEach((id, i) => {
-      if (rows[i]![0] !== null) out.push(this.campaignOf(id, rows[i]!));
+      if (rows[i]![0] !== null) out.push(this.campaignOf(id, rows[i]!, rows[i]![3] ?? null));
     });
     return out;
   }
 
   async getCampaign(id: string): Promise<Campaign> {
-    return this.campaignOf(id, await this.redis.hmget(this.keys.campaign(id), 'meta', 'state', 'runningMs'));
+    const f = await this.redis.hmget(this.keys.campaign(id), 'meta', 'state', 'runningMs', 'deal');
+    return this.campaignOf(id, f, f[3] ?? null);
+  }
+
+  async addPlan(id: string, plan: number, counts: number[]): Promise<Campaign> {
+    const c = await this.getCampaign(id);
+    if (c.spec.steer === null) throw new FarmError('ESTATE', `campaign ${id} is not steered: its batches go round its cells`);
+    if ((await LUA.addPlan.run(this.redis, [this.keys.campaign(id)], [plan, JSON.stringify(counts)])) === 0) throw this.noCampaign(id);
+    return this.getCampaign(id);
   }
 
   async setState(id: string, state: CampaignState, runningMs?: number): Promise<Campaign> {
@@ -182,7 +191,7 @@ export class RedisStore implements Store {
       // The hashes of the batches done before are in the set: every new one is of a fresh batch, and only the new ones are added.
       const coverageNew = rows[7] as string;
       const coverageNewCount = coverageNew === '' ? 0 : coverageNew.split(',').length;
-      const once = singletonChanges(fresh, cellCount(campaign.spec), coverageNew, rows[8] as string);
+      const once = singletonChanges(fresh, campaign.spec, coverageNew, rows[8] as string);
 
       // Fold with the embedded store's own code, over just the buckets these batches touch.
       const part = new CampaignResults(campaign);
@@ -261,7 +270,7 @@ export class RedisStore implements Store {
     const rows = execResults(
       await this.redis
         .multi()
-        .hmget(k.campaign(id), 'meta', 'state', 'runningMs', 'runs', 'steps', 'failures', 'warnings', 'warningBuckets', 'doneBelow')
+        .hmget(k.campaign(id), 'meta', 'state', 'runningMs', 'runs', 'steps', 'failures', 'warnings', 'warningBuckets', 'doneBelow', 'deal')
         .scard(k.done(id))
         .scard(k.coverage(id))
         .hlen(k.buckets(id))
@@ -270,7 +279,7 @@ export class RedisStore implements Store {
         .exec(),
     );
     const f = rows[0] as (string | null)[];
-    const campaign = this.campaignOf(id, f);
+    const campaign = this.campaignOf(id, f, f[9] ?? null);
     const warningBuckets = num(f[7]);
     const coverageOnce = new Array<number>(cellCount(campaign.spec)).fill(0);
     for (const cell of rows[5] as string[]) coverageOnce[Number(cell)]! += 1;
@@ -320,7 +329,7 @@ export class RedisStore implements Store {
     const rows = execResults(
       await this.redis
         .multi()
-        .hmget(k.campaign(id), 'meta', 'state', 'runningMs', 'runs', 'steps', 'failures', 'warnings', 'doneBelow')
+        .hmget(k.campaign(id), 'meta', 'state', 'runningMs', 'runs', 'steps', 'failures', 'warnings', 'doneBelow', 'deal')
         .smembers(k.done(id))
         .smembers(k.coverage(id))
         .hgetall(k.buckets(id))
@@ -333,7 +342,7 @@ export class RedisStore implements Store {
     const ints = (xs: unknown) => (xs as string[]).map(Number).sort((a, b) => a - b);
     const once = Object.entries(rows[6] as Record<string, string>).map(([h, cell]): [number, number] => [Number(h), Number(cell)]).sort((a, b) => a[0] - b[0]);
     return {
-      campaign: this.campaignOf(id, f),
+      campaign: this.campaignOf(id, f, f[8] ?? null),
       done: doneRangesIn(num(f[7]), rows[1] as string[]),
       runs: num(f[3]),
       steps: num(f[4]),
@@ -371,6 +380,7 @@ export class RedisStore implements Store {
     args.push(s.samples.length, ...s.samples.map((x) => JSON.stringify(x)));
     const once = s.coverageOnce ?? [];
     args.push(once.length, ...once.flat());
+    args.push(JSON.stringify(c.deal), c.deal.length);
     const keys = [k.campaigns, k.campaign(c.id), k.done(c.id), k.coverage(c.id), k.buckets(c.id), k.minimized(c.id), k.samples(c.id), k.campaignsRev, k.once(c.id)];
     if ((await LUA.importCampaign.run(this.redis, keys, args)) === 0) throw new FarmError('ESTATE', `campaign ${c.id} is already in Redis (prefix ${this.prefix}); delete it first to import it again`);
     return this.getCampaign(c.id);
@@ -462,7 +472,7 @@ function bucketsOf(stored: Record<string, string>, minimized: Record<string, str
  * (`singletonsBefore`), those these batches reached again. A result of an
  * earlier pcfarm counts no singles: each of its hashes as reached twice.
  */
-function singletonChanges(results: readonly BatchResult[], cells: number, coverageNew: string, singletonsBefore: string): { singles: string; again: string } {
+function singletonChanges(results: readonly BatchResult[], spec: CampaignSpec, coverageNew: string, singletonsBefore: string): { singles: string; again: string } {
   const runs = new Map<number, { n: number; cell: number }>();
   const seen = new Set<number>();
   for (const r of results) {
@@ -472,7 +482,7 @@ function singletonChanges(results: readonly BatchResult[], cells: number, covera
     const singles = new Set(r.coverageSingles ?? []);
     for (const h of r.coverage) {
       const n = r.coverageSingles !== undefined && singles.has(h) ? 1 : 2;
-      runs.set(h, { n: Math.min(2, (runs.get(h)?.n ?? 0) + n), cell: r.index % cells });
+      runs.set(h, { n: Math.min(2, (runs.get(h)?.n ?? 0) + n), cell: cellIndex(spec, r.strategy, r.scenario, r.blocksPerPage) });
     }
   }
   const list = (text: string): number[] => (text === '' ? [] : text.split(',').map(Number));

@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { DEFAULTS, type FailureKind, type Severity } from '@pcfarm/core';
 import type { BatchResult, BucketHit } from './batch.js';
-import { batchCount, cellCount, seedCount, upgradeCampaign, type Campaign } from './campaign.js';
+import { batchCount, cellCount, cellIndex, seedCount, upgradeCampaign, type Campaign } from './campaign.js';
 import type { Minimized } from './minimize-job.js';
 
 /** A seed of a bucket: a run with its finding. */
@@ -571,7 +571,8 @@ export class CampaignResults {
    */
   private foldCoverage(r: BatchResult): void {
     const singles = r.coverageSingles === undefined ? null : new Set(r.coverageSingles);
-    const cell = r.index % cellCount(this.campaign.spec);
+    // The batch's own cell: a steered campaign's index does not say it alone.
+    const cell = cellIndex(this.campaign.spec, r.strategy, r.scenario, r.blocksPerPage);
     for (const h of r.coverage) {
       if (!this.coverage.has(h)) {
         this.coverage.add(h);

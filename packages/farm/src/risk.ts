@@ -59,27 +59,44 @@ function shapeOf(config: RunConfig): { tasks: number; steps: number } {
  * Cells of strategy files get no PCT bound (their code is not loaded here).
  */
 export function campaignRisk(campaign: Campaign, summary: Pick<CampaignSummary, 'coverageOnce'>, done: DoneRanges, buckets: readonly Bucket[]): CampaignRisk | null {
-  if (summary.coverageOnce === null) return null;
+  const found = cellFindings(campaign, summary, done, buckets);
+  if (found === null) return null;
   const spec = campaign.spec;
-  const cells = cellCount(spec);
-  const runs = runsByCell(spec, done);
-  const singletons = summary.coverageOnce.slice();
-  for (const b of buckets) {
-    const e = b.examples[0];
-    if (b.severity === 'failure' && b.count === 1 && e !== undefined) singletons[cellIndex(spec, b.strategy, e.scenario, e.blocksPerPage)]! += 1;
-  }
+  const { runs, singletons } = found;
   const list: CellRisk[] = [];
-  for (let cell = 0; cell < cells; cell++) {
+  for (let cell = 0; cell < cellCount(spec); cell++) {
     const { strategy, scenario, blocksPerPage } = cellAt(spec, cell);
     const n = runs[cell]!;
     const fromFile = spec.strategyFiles.some((f) => f.id === strategy);
     const shape = spec.scheduler !== 'pct' || fromFile ? null : shapeOf({ strategy, scenario, blocksPerPage });
-    list.push({ strategy, scenario, blocksPerPage, runs: n, singletons: singletons[cell] ?? 0, risk: n === 0 ? null : Math.min(1, (singletons[cell] ?? 0) / n), pctRuns95: shape === null ? null : pctRunsForConfidence(shape.tasks, shape.steps, spec.pctDepth) });
+    list.push({ strategy, scenario, blocksPerPage, runs: n, singletons: singletons[cell]!, risk: cellRiskOf(n, singletons[cell]!), pctRuns95: shape === null ? null : pctRunsForConfidence(shape.tasks, shape.steps, spec.pctDepth) });
   }
   list.sort((a, b) => (b.risk ?? -1) - (a.risk ?? -1) || b.singletons - a.singletons);
   const total = runs.reduce((a, b) => a + b, 0);
   const f1 = singletons.reduce((a, b) => a + b, 0);
-  return { runs: total, singletons: f1, risk: total === 0 ? null : Math.min(1, f1 / total), cells: list };
+  return { runs: total, singletons: f1, risk: cellRiskOf(total, f1), cells: list };
+}
+
+/** Good-Turing's chance that the next of `runs` runs reaches something new, from its `singletons`; null before any run. */
+export function cellRiskOf(runs: number, singletons: number): number | null {
+  return runs === 0 ? null : Math.min(1, singletons / runs);
+}
+
+/**
+ * Each cell's runs (cellAt's order) and singletons: the coverage hashes and
+ * failure buckets exactly one of its runs reached (a failure bucket of one
+ * run is a singleton of the cell of its example). Null when the store does
+ * not count singletons.
+ */
+export function cellFindings(campaign: Campaign, summary: Pick<CampaignSummary, 'coverageOnce'>, done: DoneRanges, buckets: readonly Bucket[]): { runs: number[]; singletons: number[] } | null {
+  if (summary.coverageOnce === null) return null;
+  const spec = campaign.spec;
+  const singletons = Array.from({ length: cellCount(spec) }, (_, i) => summary.coverageOnce![i] ?? 0);
+  for (const b of buckets) {
+    const e = b.examples[0];
+    if (b.severity === 'failure' && b.count === 1 && e !== undefined) singletons[cellIndex(spec, b.strategy, e.scenario, e.blocksPerPage)]! += 1;
+  }
+  return { runs: runsByCell(campaign, done), singletons };
 }
 
 /** A risk as the summary says it: `0.12%`, or `-` before any run. */

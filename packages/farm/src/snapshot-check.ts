@@ -47,7 +47,14 @@ export function checkSnapshot(value: unknown, where: string): CampaignSnapshot {
     state: state as Campaign['state'],
     createdAt: whole(c.createdAt, 'campaign.createdAt'),
     runningMs: whole(c.runningMs, 'campaign.runningMs'),
+    deal: arr(c.deal ?? [], 'campaign.deal').map((plan, p) => {
+      const counts = arr(plan, `campaign.deal[${p}]`).map((n, i) => whole(n, `campaign.deal[${p}][${i}]`));
+      if (counts.length !== cellCount(spec)) bad(`campaign.deal[${p}]`, `a count for each of the campaign's ${cellCount(spec)} cells`, counts.length);
+      if (counts.every((n) => n === 0)) bad(`campaign.deal[${p}]`, 'a plan of at least one batch', counts);
+      return counts;
+    }),
   };
+  if (spec.steer === null && campaign.deal.length > 0) bad('campaign.deal', 'empty for a campaign that is not steered', campaign.deal.length);
   const examplesMax = spec.examplesPerBucket;
   const buckets: Bucket[] = arr(s.buckets, 'buckets').map((raw, i) => {
     const p = `buckets[${i}]`;

@@ -43,6 +43,13 @@ export interface Store {
   deleteCampaign(id: string): Promise<void>;
   /** Record a batch's result exactly once per (campaign, batch index). */
   recordBatch(result: BatchResult, runningMs: number): Promise<RecordOutcome>;
+  /**
+   * Keep plan number `plan` of a steered campaign (Campaign.deal) when it
+   * has exactly `plan` plans; leave it as it is when it has more (another
+   * dealer came first: its plan stands). Returns the campaign, its deal as
+   * stored. ESTATE for a campaign that is not steered.
+   */
+  addPlan(id: string, plan: number, counts: number[]): Promise<Campaign>;
   /** The batches recorded, as ascending ranges of their indexes. */
   doneBatches(id: string): Promise<DoneRanges>;
   summary(id: string): Promise<CampaignSummary>;

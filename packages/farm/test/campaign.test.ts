@@ -85,8 +85,8 @@ describe('batches', () => {
     expect([batchAt(c, 0)!.blocksPerPage, batchAt(c, 1)!.blocksPerPage]).toEqual([1, 1]);
   });
 
-  it('go on without end on a time budget', () => {
-    const c = newCampaign('c2', campaignSpec({ timeBudgetMs: 1000, strategies: ['gup-pin'], scenarios: ['generated'], batchSeeds: 10 }), 0);
+  it('go on without end on a time budget not steered', () => {
+    const c = newCampaign('c2', campaignSpec({ timeBudgetMs: 1000, strategies: ['gup-pin'], scenarios: ['generated'], batchSeeds: 10, steer: null }), 0);
     // One strategy x one scenario x three blocks per page: batch 3n starts round n.
     expect(batchAt(c, 3_000_000)!.seedStart).toBe(10_000_000);
   });

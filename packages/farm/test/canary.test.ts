@@ -42,7 +42,7 @@ describe('canaries', () => {
   });
 
   it(`waits for ${CANARY_RUNS_FACTOR} times the mean runs before it calls a canary missing, and has none when the campaign runs no canary cell`, async () => {
-    const c = { id: 'x', spec: campaignSpec({ ...SPEC, batchSeeds: 1, seedsPerCell: 100 }), modelVersion: 'core-3', state: 'running' as const, createdAt: 0, runningMs: 0 };
+    const c = { id: 'x', spec: campaignSpec({ ...SPEC, batchSeeds: 1, seedsPerCell: 100 }), modelVersion: 'core-3', state: 'running' as const, createdAt: 0, runningMs: 0, deal: [] };
     // Cells go round: v2.6.20 x self-mmap-write is cell 0, so batches 0, 6, 12, ... are its seeds, one each.
     const cellRuns = (n: number) => Array.from({ length: n }, (_, i) => i * 6);
     const mean = CANARIES[0]!.meanRuns.pct!;
@@ -54,7 +54,7 @@ describe('canaries', () => {
 
 describe('canary runs', () => {
   it('count the same from batch indexes and from ranges of them', () => {
-    const c = { id: 'x', spec: campaignSpec({ ...SPEC, seedsPerCell: 1000 }), modelVersion: 'core-3', state: 'running' as const, createdAt: 0, runningMs: 0 };
+    const c = { id: 'x', spec: campaignSpec({ ...SPEC, seedsPerCell: 1000 }), modelVersion: 'core-3', state: 'running' as const, createdAt: 0, runningMs: 0, deal: [] };
     const indexes = [0, 1, 2, 3, 6, 7, 8, 12, 18, 19, 20, 21, 22, 23, 24, 30, 37, 38, 39];
     const ranges: [number, number][] = [[0, 3], [6, 8], [12, 12], [18, 24], [30, 30], [37, 39]];
     const byIndex = canaryChecks(c, indexes, []);

@@ -75,7 +75,7 @@ describe('the farm: a coordinator and two worker processes', () => {
   it('fails a malformed job, and a job of another model version, with a clear reason and nothing else', async () => {
     const q = new Queue(batchQueueName(PREFIX), { connection: client });
     await q.add('batch', { strategy: 'v2.6.20', seedCount: 'lots' }, { jobId: 'junk-1' });
-    const old = { ...batchAt({ id: 'elsewhere', spec: SPEC, modelVersion: 'core-0', state: 'running', createdAt: 0, runningMs: 0 }, 0)! };
+    const old = { ...batchAt({ id: 'elsewhere', spec: SPEC, modelVersion: 'core-0', state: 'running', createdAt: 0, runningMs: 0, deal: [] }, 0)! };
     await q.add('batch', old, { jobId: 'old-1', attempts: 3 });
     const junk = await waitFor('the malformed job to fail', async () => ((await q.getJobState('junk-1')) === 'failed' ? q.getJob('junk-1') : null));
     expect(junk!.failedReason).toMatch(/^EBADJOB: malformed batch job: /);
@@ -103,7 +103,7 @@ describe('the farm: a coordinator and two worker processes', () => {
     const small = campaignSpec({ name: 'intruders', strategies: ['v2.6.20'], scenarios: ['self-mmap-write', 'hole-fill-vs-read'], blocksPerPage: [1], seedsPerCell: 100, batchSeeds: 25 });
     const ref = await embeddedReference(small);
     // Stopped, so the farm's own jobs come only after the intruders took their ids.
-    const c = await store.importSnapshot({ campaign: { id: 'intruded', spec: small, modelVersion: MODEL_VERSION, state: 'stopped', createdAt: 2, runningMs: 0 }, done: [], runs: 0, steps: 0, failures: 0, warnings: 0, coverage: [], buckets: [], samples: [] });
+    const c = await store.importSnapshot({ campaign: { id: 'intruded', spec: small, modelVersion: MODEL_VERSION, state: 'stopped', createdAt: 2, runningMs: 0, deal: [] }, done: [], runs: 0, steps: 0, failures: 0, warnings: 0, coverage: [], buckets: [], samples: [] });
     const q = new Queue(batchQueueName(PREFIX), { connection: client });
     // 1. A well-formed batch with batch 0's seeds under batch 4's id (the same cell); 2. garbage under batch 6's; 3. a payload that is not JSON under batch 7's.
     await q.add('batch', { ...batchAt(c, 0)!, index: 4 }, { jobId: batchJobId(c.id, 4) });
@@ -136,7 +136,7 @@ describe('the farm: a coordinator and two worker processes', () => {
   it('a campaign of another model version: every worker refuses its batches and the coordinator says so, offering them again', async () => {
     const store = coordinator.store;
     const imported = await store.importSnapshot({
-      campaign: { id: 'oldmodel', spec: SPEC, modelVersion: 'core-0', state: 'stopped', createdAt: 1, runningMs: 0 },
+      campaign: { id: 'oldmodel', spec: SPEC, modelVersion: 'core-0', state: 'stopped', createdAt: 1, runningMs: 0, deal: [] },
       done: [],
       runs: 0,
       steps: 0,
@@ -279,7 +279,7 @@ describe('a farm worker', () => {
 
 describe('auditDiff', () => {
   it('is empty for equal results and names each difference of a tampered one', () => {
-    const c = { id: 'x', spec: SPEC, modelVersion: 'core-2', state: 'running' as const, createdAt: 0, runningMs: 0 };
+    const c = { id: 'x', spec: SPEC, modelVersion: 'core-2', state: 'running' as const, createdAt: 0, runningMs: 0, deal: [] };
     const r = new BatchRunner().run(batchAt(c, 0)!, () => 0);
     const again = new BatchRunner().run(batchAt(c, 0)!, () => 5);
     expect(auditDiff(auditRecordOf(r), auditRecordOf(again))).toEqual([]);

@@ -17,9 +17,9 @@ function clock(stepMs: number): () => number {
   return () => (t += stepMs);
 }
 
-/** A time-budgeted campaign of two strategies x two scenarios, batches of 50 seeds. */
+/** A time-budgeted campaign of two strategies x two scenarios, batches of 50 seeds, round the cells (these tests record batches by index). */
 async function campaignIn(store: EmbeddedStore): Promise<Campaign> {
-  return store.createCampaign(campaignSpec({ strategies: ['v2.6.20', 'excl-flag'], scenarios: ['self-mmap-write', 'generated'], blocksPerPage: [1], seedsPerCell: null, timeBudgetMs: 3_600_000, batchSeeds: 50 }));
+  return store.createCampaign(campaignSpec({ strategies: ['v2.6.20', 'excl-flag'], scenarios: ['self-mmap-write', 'generated'], blocksPerPage: [1], seedsPerCell: null, timeBudgetMs: 3_600_000, batchSeeds: 50, steer: null }));
 }
 
 /** The batch results of batches [from, to) of a campaign, computed once per test file. */
