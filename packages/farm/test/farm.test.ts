@@ -22,6 +22,7 @@ import {
   ThreadPool,
   postResult,
   readJob,
+  runsByCell,
   type AuditJobData,
   type Executor,
   type CampaignSnapshot,
@@ -194,6 +195,26 @@ describe('campaign states, as the CLI sets them', () => {
     await store.deleteCampaign(d.id);
     await waitFor('its jobs to go', async () => (await coordinator.batches.getJobs(['waiting', 'prioritized', 'delayed', 'active', 'completed'])).length === 0);
     expect(await client.keys(`${PREFIX}:c:${d.id}*`)).toEqual([]);
+  });
+});
+
+describe('the farm steers a time-budgeted campaign', () => {
+  it('the coordinator deals its plans, the workers run the batches the plans name (no farm bug, every audit agrees), and each batch counts once', async () => {
+    const store = coordinator.store;
+    const spec = campaignSpec({ name: 'steered', strategies: ['v2.6.20'], scenarios: ['self-mmap-write', 'hole-fill-vs-read-same-mm'], blocksPerPage: [1], seedsPerCell: null, timeBudgetMs: 1_000, batchSeeds: 20 });
+    const c = await store.createCampaign(spec);
+    await waitFor('the campaign to spend its budget and finish', async () => (await store.getCampaign(c.id)).state === 'done');
+    const done = await store.doneBatches(c.id);
+    const after = await store.getCampaign(c.id);
+    // It went past its first rounds (two batches a cell), so its later batches are of plans the coordinator dealt.
+    expect(after.deal.length).toBeGreaterThan(0);
+    expect(done.at(-1)![1]).toBeGreaterThanOrEqual(2 * 2);
+    const audit = await store.auditSummary(c.id);
+    expect(audit.bugs).toEqual([]);
+    expect(audit.failed).toBe(0);
+    expect(audit.pending).toBe(0);
+    const s = await store.summary(c.id);
+    expect(s.runs).toBe(runsByCell(after, done).reduce((a, b) => a + b, 0));
   });
 });
 

@@ -9,6 +9,7 @@ import {
   BatchRunner,
   campaignSpec,
   checkSnapshot,
+  dealtEnd,
   CoordinatorBooks,
   connectRedis,
   RedisServer,
@@ -19,6 +20,7 @@ import {
   type BatchResult,
   type Bucket,
   type Campaign,
+  type CampaignSnapshot,
   type CampaignSummary,
   type Minimized,
 } from '../dist/index.js';
@@ -160,6 +162,54 @@ describe('RedisStore keeps what EmbeddedStore keeps', () => {
     expect(reported).toEqual((await emb.buckets(ce.id)).map((x) => x.id).sort());
     other.disconnect();
     await emb.close();
+  });
+});
+
+describe('a steered campaign in both stores', () => {
+  // Two cells; bounded only by its time budget, so steered: two batches each round the cells, then its plans.
+  const STEERED = campaignSpec({ name: 'steered', strategies: ['v2.6.20'], scenarios: ['self-mmap-write', 'hole-fill-vs-read'], blocksPerPage: [1], seedsPerCell: null, timeBudgetMs: 60_000, batchSeeds: 20 });
+
+  it('keeps the first plan given for each place, reads it back everywhere, counts singletons to each batch\'s own cell, and exports and imports it', async () => {
+    const emb = EmbeddedStore.open(tempDir(), { now: clock(1) });
+    const red = new RedisStore(client, { prefix: 'steer', now: clock(1) });
+    const runner = new BatchRunner();
+    const snaps = [];
+    const reached = [new Set<number>(), new Set<number>()];
+    for (const store of [emb, red]) {
+      let c = await store.createCampaign(STEERED);
+      expect(c.deal).toEqual([]);
+      expect(dealtEnd(c)).toBe(4);
+      c = await store.addPlan(c.id, 0, [1, 7]);
+      // A second dealer's plan for the same place loses: the first stands, and it reads the stored deal.
+      expect((await store.addPlan(c.id, 0, [7, 1])).deal).toEqual([[1, 7]]);
+      c = await store.addPlan(c.id, 1, [6, 2]);
+      expect(c.deal).toEqual([[1, 7], [6, 2]]);
+      expect((await store.listCampaigns()).find((x) => x.id === c.id)!.deal).toEqual(c.deal);
+      expect((await store.summary(c.id)).campaign.deal).toEqual(c.deal);
+      // Batches 5 and 6 are both of cell 1 (hole-fill-vs-read): index 5 % 2 would have said cell 0.
+      const rs = [0, 1, 2, 3, 4, 5, 6].map((i) => ({ ...runner.run(batchAt(c, i)!, () => 0), campaignId: c.id }));
+      expect(rs.map((r) => r.scenario)).toEqual(['self-mmap-write', 'hole-fill-vs-read', 'self-mmap-write', 'hole-fill-vs-read', 'self-mmap-write', 'hole-fill-vs-read', 'hole-fill-vs-read']);
+      for (const r of rs) await store.recordBatch(r, 5);
+      for (const r of rs) for (const h of r.coverage) reached[r.scenario === 'self-mmap-write' ? 0 : 1]!.add(h);
+      snaps.push(await store.snapshot(c.id));
+    }
+    const [e, r] = snaps as [CampaignSnapshot, CampaignSnapshot];
+    expect(r.campaign.deal).toEqual(e.campaign.deal);
+    expect(r.coverageOnce).toEqual(e.coverageOnce);
+    // Each singleton is of the cell whose batches reached it.
+    expect(e.coverageOnce!.length).toBeGreaterThan(0);
+    for (const [h, cell] of e.coverageOnce!) expect(reached[cell]!.has(h)).toBe(true);
+    expect((await red.summary(r.campaign.id)).coverageOnce).toEqual((await emb.summary(e.campaign.id)).coverageOnce);
+    // Across stores, the deal goes with the campaign: a resumed import hands out the same batches.
+    const back = new RedisStore(client, { prefix: 'steer-imp' });
+    await back.importSnapshot(checkSnapshot(JSON.parse(JSON.stringify(e)), 'test'));
+    expect((await back.getCampaign(e.campaign.id)).deal).toEqual([[1, 7], [6, 2]]);
+    const other = EmbeddedStore.open(tempDir());
+    await other.importSnapshot(checkSnapshot(JSON.parse(JSON.stringify(r)), 'test'));
+    expect((await other.getCampaign(r.campaign.id)).deal).toEqual([[1, 7], [6, 2]]);
+    expect(() => checkSnapshot({ ...e, campaign: { ...e.campaign, deal: [[1]] } }, 'test')).toThrow(/campaign.deal\[0\]/);
+    await expect(red.addPlan((await red.createCampaign(SPEC)).id, 0, [1, 1, 1, 1])).rejects.toMatchObject({ code: 'ESTATE' });
+    await Promise.all([emb.close(), other.close()]);
   });
 });
 
