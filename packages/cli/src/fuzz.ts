@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { DASHBOARD_PORT_DEFAULT, LocalControl, startDashboard, type CampaignControl, type Dashboard } from '@pcfarm/dashboard';
-import { batchCount, strategySourceHash, ThreadPool, THREADS_MAX, type Campaign, type CampaignSpec, type CampaignSummary, type CanaryCheck, type EngineResult, type Example, type Progress, type Store } from '@pcfarm/farm/local';
+import { batchCount, STEER_DEFAULTS, strategySourceHash, ThreadPool, THREADS_MAX, type Campaign, type CampaignSpec, type CampaignSummary, type CanaryCheck, type EngineResult, type Example, type Progress, type Store } from '@pcfarm/farm/local';
 import { PCFARM, shellWord } from '@pcfarm/farm/replay-commands';
 import { InputError, noPositionals, UsageError, wholeNumber, type Parsed } from './args.js';
 import { EXIT } from './exit.js';
@@ -79,7 +79,10 @@ const browseCommand = (dir: string): string => `${PCFARM} dashboard --results ${
 async function campaignOf(store: Store, spec: CampaignSpec, fresh: boolean): Promise<Campaign> {
   if (!fresh) {
     const campaigns = await store.listCampaigns();
-    const same = campaigns.filter((c) => JSON.stringify(c.spec) === JSON.stringify(spec));
+    // A campaign of the same command from before steering (its spec upgraded to steer null) resumes as it ran.
+    const byDefault = spec.steer !== null && JSON.stringify(spec.steer) === JSON.stringify(STEER_DEFAULTS);
+    const asRun = (c: Campaign) => JSON.stringify(c.spec.steer === null && byDefault ? { ...c.spec, steer: spec.steer } : c.spec);
+    const same = campaigns.filter((c) => asRun(c) === JSON.stringify(spec));
     const found = [...same].reverse().find((c) => c.state !== 'done') ?? same.at(-1);
     if (found !== undefined) return found;
     const edited = campaigns.filter((c) => sameButSources(c.spec, spec)).at(-1);

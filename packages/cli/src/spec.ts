@@ -1,7 +1,7 @@
 /** The campaign spec the options ask for: `pcfarm fuzz` and `pcfarm campaign start` take the same options. */
 import { SCENARIOS, STRATEGIES } from '@pcfarm/core';
 import { campaignSpec, FarmError, type CampaignSpec } from '@pcfarm/farm/local';
-import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS } from '@pcfarm/farm/limits';
+import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, STEER_DEFAULTS, STEER_LIMITS } from '@pcfarm/farm/limits';
 import { blocksPerPageList, listOf, oneOf, pctDepthOf, UsageError, wholeNumber, type Parsed } from './args.js';
 import type { StrategyFiles } from './strategy-files.js';
 
@@ -32,6 +32,10 @@ export function specOf(p: Parsed, files: StrategyFiles, name?: string): Campaign
   if (p.options.has('time-s')) {
     input.timeBudgetMs = wholeNumber('time-s', p.options.get('time-s'), 0, 1, Math.floor(Number.MAX_SAFE_INTEGER / MS_PER_S)) * MS_PER_S;
     if (!p.options.has('seeds')) input.seedsPerCell = null;
+  }
+  if (p.options.has('steer-floor-pct')) {
+    if (input.seedsPerCell !== null) throw new UsageError('--steer-floor-pct steers a campaign of --time-s T without --seeds: a seed range gives every cell the same seeds');
+    input.steer = { ...STEER_DEFAULTS, floorPct: wholeNumber('steer-floor-pct', p.options.get('steer-floor-pct'), 0, 0, STEER_LIMITS.floorPctMax) };
   }
   if (p.options.has('batch-seeds')) input.batchSeeds = wholeNumber('batch-seeds', p.options.get('batch-seeds'), 0, 1, CAMPAIGN_LIMITS.batchSeedsMax);
   input.name = name ?? [input.strategies?.join(',') ?? (files.ids.length > 0 ? files.ids.join(',') : 'every strategy'), input.scenarios?.join(',') ?? 'every scenario', `bpp ${(input.blocksPerPage ?? CAMPAIGN_DEFAULTS.blocksPerPage).join(',')}`].join(' x ');

@@ -49,6 +49,31 @@ export function riskLines(r: CampaignRisk, pctDepth: number): string[] {
   return lines;
 }
 
+/** Cells the steering table shows at each end (most runs, fewest) when a campaign has more than twice as many. */
+const STEERED_SHOWN = 5;
+
+/**
+ * What each cell of a steered campaign got (issue 20): its runs, its share
+ * of the campaign's, and its residual risk now, the cells with the most
+ * runs first; a campaign of many cells shows those that got the most and
+ * the fewest. Nothing for a campaign that is not steered: its cells got the
+ * same seeds.
+ */
+export function steerLines(c: CampaignSummary['campaign'], r: CampaignRisk): string[] {
+  const steer = c.spec.steer;
+  if (steer === null) return [];
+  const cells = [...r.cells].sort((a, b) => b.runs - a.runs || (b.risk ?? -1) - (a.risk ?? -1));
+  const shown = cells.length > 2 * STEERED_SHOWN ? [...cells.slice(0, STEERED_SHOWN), null, ...cells.slice(-STEERED_SHOWN)] : cells;
+  const name = (x: CampaignRisk['cells'][number]) => `${x.strategy} x ${x.scenario}${x.blocksPerPage === 1 ? '' : ` (bpp ${x.blocksPerPage})`}`;
+  const share = (runs: number) => (r.runs === 0 ? '-' : `${((runs * 100) / r.runs).toFixed(1)}%`);
+  const rows = [['cell', 'runs', 'share', 'risk']];
+  for (const x of shown) rows.push(x === null ? [`... ${plural(cells.length - 2 * STEERED_SHOWN, 'cell')} between`, '', '', ''] : [name(x), n(x.runs), share(x.runs), riskText(x.risk)]);
+  return [
+    `steered by residual risk: ${plural(steer.firstBatchesPerCell, 'batch', 'batches')} a cell first, then ${c.deal.length === 0 ? 'none dealt yet of the plans' : plural(c.deal.length, 'plan')} giving each cell a share that follows its risk, at least ${steer.floorPct}% of an even share; what each cell got:`,
+    ...columns(rows).map((line) => `  ${line}`),
+  ];
+}
+
 export interface SummaryOptions {
   /** Where the results are, for people: a directory, or Redis and its prefix. */
   where: string;
@@ -128,7 +153,7 @@ export async function printSummary(store: Store, s: CampaignSummary, io: Io, opt
   const risk = campaignRisk(c, s, done, all);
   const canaries = canaryChecks(c, done, all);
   if (risk !== null || canaries.length > 0) io.out('');
-  if (risk !== null) for (const line of riskLines(risk, c.spec.pctDepth)) io.out(line);
+  if (risk !== null) for (const line of [...riskLines(risk, c.spec.pctDepth), ...steerLines(c, risk)]) io.out(line);
   for (const k of canaries) io.out(canaryText(k));
   io.out('');
   io.out(verdictLine(s));

@@ -5,7 +5,7 @@
  * other. Light on purpose: main loads it on every start.
  */
 import { BLOCKS_PER_PAGE, DEFAULTS, MINIMIZE_DEFAULTS, SCHEDULERS, VERIFY_DEFAULTS } from '@pcfarm/core';
-import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, FARM_WORKER_DEFAULTS } from '@pcfarm/farm/limits';
+import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, FARM_WORKER_DEFAULTS, STEER_DEFAULTS, STEER_LIMITS } from '@pcfarm/farm/limits';
 import { PCFARM } from '@pcfarm/farm/replay-commands';
 import { EXIT } from './exit.js';
 import { FUZZ_RUNS_DEFAULT, MATRIX_RUNS_DEFAULT, MATRIX_VERIFY_BOUND_DEFAULT, MATRIX_VERIFY_TIME_S_DEFAULT, MINIMIZE_TIME_MS_DEFAULT, RESULTS_DIR_DEFAULT, STRATEGY_FROM_DEFAULT, VERIFY_TIME_S_DEFAULT } from './limits.js';
@@ -21,7 +21,7 @@ export const REDIS_OPTIONS = ['redis', 'prefix', 'connect-ms'] as const;
 /** What one run is, beside its seed or choices. */
 export const RUN_OPTIONS = ['strategy', 'scenario', 'scheduler', 'pct-depth', 'blocks-per-page'] as const;
 /** What a campaign is: `pcfarm fuzz` and `pcfarm campaign start` take the same ones. */
-export const SPEC_OPTIONS = ['strategy', 'strategy-file', 'scenario', 'blocks-per-page', 'seeds', 'seed-start', 'time-s', 'batch-seeds', 'scheduler', 'pct-depth'] as const;
+export const SPEC_OPTIONS = ['strategy', 'strategy-file', 'scenario', 'blocks-per-page', 'seeds', 'seed-start', 'time-s', 'steer-floor-pct', 'batch-seeds', 'scheduler', 'pct-depth'] as const;
 /** Which store a command reads campaigns from: a results directory, or the farm's Redis. */
 export const STORE_OPTIONS = ['results', ...REDIS_OPTIONS] as const;
 
@@ -99,11 +99,12 @@ const STRATEGY_FILE_ABOUT = "--strategy-file PATH (repeatable) loads a strategy 
 const HELP: Record<Command, CommandHelp> = {
   fuzz: {
     usage: [
-      ['fuzz', '[--strategy S,S...]', '[--strategy-file PATH ...]', '[--scenario X,X...]', '[--blocks-per-page B,B...]', '[--seeds N | --time-s T]', '[--seed-start N]', '[--batch-seeds N]', `[--scheduler ${campaignSchedulers}]`, '[--pct-depth D]', '[--threads N]', '[--results DIR]', '[--resume ID | --new]', '[--no-minimize]', '[--port P | --no-dashboard]'],
+      ['fuzz', '[--strategy S,S...]', '[--strategy-file PATH ...]', '[--scenario X,X...]', '[--blocks-per-page B,B...]', '[--seeds N | --time-s T [--steer-floor-pct P]]', '[--seed-start N]', '[--batch-seeds N]', `[--scheduler ${campaignSchedulers}]`, '[--pct-depth D]', '[--threads N]', '[--results DIR]', '[--resume ID | --new]', '[--no-minimize]', '[--port P | --no-dashboard]'],
       ['fuzz --first-failure', '[--strategy S]', '[--strategy-file PATH ...]', '[--scenario X]', '[--blocks-per-page B,B...]', '[--runs N]', '[--seed-start N]', `[--scheduler ${SCHEDULERS.filter((x) => x !== 'replay').join('|')}|guided|portfolio]`, '[--pct-depth D]'],
     ],
     about: [
       `A campaign: every strategy x every scenario x blocks per page (default ${bpp}), N seeds per cell (default ${CAMPAIGN_DEFAULTS.seedsPerCell}) from --seed-start (default ${CAMPAIGN_DEFAULTS.seedStart}), or as many as T seconds allow, in batches of --batch-seeds seeds (default ${CAMPAIGN_DEFAULTS.batchSeeds}, at most ${CAMPAIGN_LIMITS.batchSeedsMax}) on N worker threads (default: one per core). The scheduler is ${CAMPAIGN_DEFAULTS.scheduler} by default, its depth --pct-depth (default ${CAMPAIGN_DEFAULTS.pctDepth}, at most ${CAMPAIGN_LIMITS.pctDepthMax}).`,
+      `A campaign of T seconds and no --seeds is steered: every cell gets ${STEER_DEFAULTS.firstBatchesPerCell} batches first, then each cell's share of the next batches follows its residual risk (the chance its next run reaches coverage or a bucket none has), never below P percent of an even share (--steer-floor-pct, default ${STEER_DEFAULTS.floorPct}; ${STEER_LIMITS.floorPctMax} deals evenly). So which seeds run depends on what was found; a batch's seeds always find the same buckets. The summary shows what each cell got.`,
       'Failures are bucketed by signature and each new bucket is minimized in the background (--no-minimize skips that); warnings (class-only lock-order cycles, each with a witness scenario where their instances meet) are bucketed apart.',
       `Results are kept in DIR (default ./${RESULTS_DIR_DEFAULT}), one line per finished batch. Ctrl-C stops the campaign with a summary, and the same command resumes it; run again once it is done, it prints what it found. --resume ID resumes or prints the campaign ID (one imported with 'campaign import' too); --new starts the same campaign afresh.`,
       'The dashboard is served on http://127.0.0.1:P/ while it runs (default 8080, or any free port when that one is taken).',
@@ -222,7 +223,7 @@ const HELP: Record<Command, CommandHelp> = {
   },
   campaign: {
     usage: [
-      ['campaign start', '[--strategy S,S...]', '[--strategy-file PATH ...]', '[--scenario X,X...]', '[--blocks-per-page B,B...]', '[--seeds N | --time-s T]', '[--seed-start N]', '[--batch-seeds N]', `[--scheduler ${campaignSchedulers}]`, '[--pct-depth D]', '[--name NAME]', '[--json]'],
+      ['campaign start', '[--strategy S,S...]', '[--strategy-file PATH ...]', '[--scenario X,X...]', '[--blocks-per-page B,B...]', '[--seeds N | --time-s T [--steer-floor-pct P]]', '[--seed-start N]', '[--batch-seeds N]', `[--scheduler ${campaignSchedulers}]`, '[--pct-depth D]', '[--name NAME]', '[--json]'],
       ['campaign list', '[--json]'],
       ['campaign show ID', '[--results DIR]', '[--json]'],
       ['campaign stop ID | resume ID | delete ID'],

@@ -17,9 +17,17 @@ import type { CampaignActivity } from './control.js';
 /** Cells of a campaign's residual risk a page is sent, riskiest first: a campaign of every cell has hundreds, and a tick's event stays small. */
 export const RISK_CELLS_MAX = 12;
 
-/** A campaign's residual risk with its riskiest RISK_CELLS_MAX cells. */
-export function riskiest(r: CampaignRisk | null): CampaignRisk | null {
-  return r === null ? null : { ...r, cells: r.cells.slice(0, RISK_CELLS_MAX) };
+/**
+ * A campaign's residual risk with RISK_CELLS_MAX of its cells: the riskiest;
+ * for a steered campaign, half of them the riskiest and half those that got
+ * the fewest runs (what steering gave least), still riskiest first.
+ */
+export function riskiest(r: CampaignRisk | null, steered = false): CampaignRisk | null {
+  if (r === null) return null;
+  if (!steered || r.cells.length <= RISK_CELLS_MAX) return { ...r, cells: r.cells.slice(0, RISK_CELLS_MAX) };
+  const fewest = new Set([...r.cells].sort((a, b) => a.runs - b.runs).slice(0, RISK_CELLS_MAX / 2));
+  const top = new Set(r.cells.filter((c) => !fewest.has(c)).slice(0, RISK_CELLS_MAX - fewest.size));
+  return { ...r, cells: r.cells.filter((c) => fewest.has(c) || top.has(c)) };
 }
 
 /** A worker quiet for longer than this is shown as late; after WORKER_SILENT_MS it is gone. */
@@ -289,7 +297,7 @@ export class LiveHub {
       // Only a campaign with a canary cell, or whose store counts singletons, has its batches read.
       const done = canariesOf(s.campaign.spec).length === 0 && s.coverageOnce === null ? [] : await this.store.doneBatches(id);
       const canaries = canaryChecks(s.campaign, done, buckets);
-      const risk = riskiest(campaignRisk(s.campaign, s, done, buckets));
+      const risk = riskiest(campaignRisk(s.campaign, s, done, buckets), s.campaign.spec.steer !== null);
       if (t === undefined) {
         const samples = await this.store.samples(id);
         // Every campaign started at no runs in no running time: the first second has a rate too.

@@ -5,7 +5,7 @@
  * file so a route's shape and the UI's expectations are read side by side.
  */
 import { BLOCKS_PER_PAGE, FAILURE_KINDS, SCENARIOS, STRATEGIES } from '@pcfarm/core';
-import { CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, STRATEGY_ID_PATTERN } from '@pcfarm/farm/local';
+import { CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, STEER_LIMITS, STRATEGY_ID_PATTERN } from '@pcfarm/farm/local';
 import { HttpError, TYPE_WORDS } from './errors.js';
 
 const str = { type: 'string' } as const;
@@ -73,6 +73,8 @@ const specProperties = {
   timeBudgetMs: intOrNull,
   batchSeeds: int,
   examplesPerBucket: int,
+  /** How a campaign bounded only by its time budget is steered (farm's STEER_DEFAULTS), or null. */
+  steer: { type: ['object', 'null'], properties: { firstBatchesPerCell: int, floorPct: int } },
 } as const;
 
 /**
@@ -97,6 +99,14 @@ export const createCampaignBody = {
     timeBudgetMs: { type: ['integer', 'null'], minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
     batchSeeds: { type: 'integer', minimum: 1, maximum: CAMPAIGN_LIMITS.batchSeedsMax },
     examplesPerBucket: { type: 'integer', minimum: 1, maximum: CAMPAIGN_LIMITS.examplesPerBucketMax },
+    steer: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      properties: {
+        firstBatchesPerCell: { type: 'integer', minimum: 1, maximum: STEER_LIMITS.firstBatchesPerCellMax },
+        floorPct: { type: 'integer', minimum: 0, maximum: STEER_LIMITS.floorPctMax },
+      },
+    },
   },
 } as const;
 

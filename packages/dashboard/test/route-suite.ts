@@ -5,7 +5,7 @@
  * nothing runs in the background and every answer is deterministic.
  */
 import { BLOCKS_PER_PAGE, decodeReproducer, encodeReproducer, MODEL_VERSION, runOne, SCENARIOS, STRATEGIES } from '@pcfarm/core';
-import type { Store } from '@pcfarm/farm';
+import { batchAt, BatchRunner, campaignSpec, dealtEnd, type Store } from '@pcfarm/farm';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PCFARM, replayReproducerCommand } from '@pcfarm/farm/replay-commands';
@@ -148,6 +148,29 @@ export function routeSuite(label: string, open: () => Promise<Store>): void {
         expect(r.statusCode, bad).toBe(400);
         expect(r.json().message).toMatch(/params\/id must/);
       }
+    });
+
+    it('a steered campaign: POST takes its floor, and its view says it is steered and shows the cells that got the fewest runs beside the riskiest', async () => {
+      const made = await inject({ method: 'POST', url: '/api/campaigns', payload: { strategies: ['gup-pin'], scenarios: ['generated'], seedsPerCell: null, timeBudgetMs: 1000, steer: { floorPct: 50 } } });
+      expect(made.statusCode).toBe(201);
+      expect(made.json().campaign.spec.steer).toEqual({ firstBatchesPerCell: 2, floorPct: 50 });
+      await inject({ method: 'POST', url: `/api/campaigns/${made.json().campaign.id}/stop` });
+      const refused = await inject({ method: 'POST', url: '/api/campaigns', payload: { seedsPerCell: 10, steer: { floorPct: 50 } } });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json().message).toMatch(/steer needs a campaign bounded by its time budget alone/);
+      // 14 cells, more than the page is sent: two seeds a batch, two batches each, then a plan that gives cells 0, 4, 8 and 12 nothing more.
+      const spec = campaignSpec({ strategies: ['v2.6.20', 'two-copy'], scenarios: SCENARIOS.slice(0, 7), blocksPerPage: [1], seedsPerCell: null, timeBudgetMs: 60_000, batchSeeds: 2 });
+      let c = await store.createCampaign(spec);
+      c = await store.addPlan(c.id, 0, Array.from({ length: 14 }, (_, i) => i % 4));
+      const runner = new BatchRunner();
+      for (let i = 0; i < dealtEnd(c); i++) await store.recordBatch(runner.run(batchAt(c, i)!, () => 0), i);
+      await store.setState(c.id, 'stopped');
+      const view = (await inject({ url: `/api/campaigns/${c.id}` })).json();
+      expect(view.campaign.spec.steer).toEqual({ firstBatchesPerCell: 2, floorPct: 25 });
+      expect(view.risk.runs).toBe((14 * 2 + 19) * 2);
+      expect(view.risk.cells).toHaveLength(12);
+      const fewest = view.risk.cells.filter((x: { runs: number }) => x.runs === 4).map((x: { scenario: string; strategy: string }) => `${x.strategy} x ${x.scenario}`);
+      expect(fewest.sort()).toEqual([`v2.6.20 x ${SCENARIOS[0]}`, `v2.6.20 x ${SCENARIOS[4]}`, `two-copy x ${SCENARIOS[1]}`, `two-copy x ${SCENARIOS[5]}`].sort());
     });
 
     it('POST stop and resume change the state; a finished campaign refuses both with 409', async () => {

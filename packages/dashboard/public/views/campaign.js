@@ -79,6 +79,7 @@ export async function campaignView(el, id, query) {
       `${spec.strategies.map((s) => strategyLabel(s, spec.strategyFiles)).join(', ')} × ${spec.scenarios.join(', ')} × blocks per page ${spec.blocksPerPage.join(', ')} · ${spec.scheduler}${spec.scheduler === 'pct' ? ` depth ${spec.pctDepth}` : ''} · `,
       spec.seedsPerCell === null ? '' : `seeds ${fmtInt(spec.seedStart)}..${fmtInt(spec.seedStart + spec.seedsPerCell - 1)} per cell · `,
       spec.timeBudgetMs === null ? '' : `budget ${fmtDuration(spec.timeBudgetMs)} · `,
+      spec.steer == null ? '' : `steered by residual risk (floor ${spec.steer.floorPct}% of an even share) · `,
       `${fmtInt(spec.batchSeeds)} seeds a batch · model ${c.modelVersion} · created ${fmtTime(c.createdAt)}`,
     ),
     message,
@@ -105,12 +106,16 @@ export async function campaignView(el, id, query) {
       h(
         'p',
         { class: 'muted small' },
-        `Good-Turing (Böhme's STADS): a cell's residual risk is the chance its next run reaches something no run has, the things exactly one of its runs reached over its runs. It says what the coverage can see, not what is there. ${spec.scheduler === 'pct' ? `Under pct, the runs after which a bug of depth ${spec.pctDepth}, if the cell has one, is found with 95% confidence.` : ''} The riskiest cells:`,
+        `Good-Turing (Böhme's STADS): a cell's residual risk is the chance its next run reaches something no run has, the things exactly one of its runs reached over its runs. It says what the coverage can see, not what is there. ${spec.scheduler === 'pct' ? `Under pct, the runs after which a bug of depth ${spec.pctDepth}, if the cell has one, is found with 95% confidence.` : ''} ${
+          spec.steer == null
+            ? 'The riskiest cells:'
+            : `This campaign is steered: every cell got ${spec.steer.firstBatchesPerCell} batches first, then each cell's share of the batches follows its residual risk, never below ${spec.steer.floorPct}% of an even share, so a cell that stopped finding things runs less. The riskiest cells, and those that got the fewest runs:`
+        }`,
       ),
       h(
         'div',
         { class: 'table-scroll' },
-        h('table', { class: 'list compact' }, h('thead', {}, h('tr', {}, ...['Cell', 'Runs', 'Reached once', 'Residual risk', 'pct: runs for 95%'].map((t, i) => h('th', { class: i > 0 ? 'num' : null }, t)))), riskBody),
+        h('table', { class: 'list compact' }, h('thead', {}, h('tr', {}, ...['Cell', 'Runs', 'Share', 'Reached once', 'Residual risk', 'pct: runs for 95%'].map((t, i) => h('th', { class: i > 0 ? 'num' : null }, t)))), riskBody),
       ),
     ),
     h(
@@ -172,13 +177,14 @@ export async function campaignView(el, id, query) {
     tiles.risk.title = r === null ? 'this store does not count what one run alone reached' : `${fmtInt(r.singletons)} things reached by one run of ${fmtInt(r.runs)}`;
     clear(riskBody).append(
       ...(r === null || r.cells.length === 0
-        ? [h('tr', { class: 'empty' }, h('td', { colspan: 5 }, r === null ? 'Unknown: this store does not count what one run alone reached.' : 'No run yet.'))]
+        ? [h('tr', { class: 'empty' }, h('td', { colspan: 6 }, r === null ? 'Unknown: this store does not count what one run alone reached.' : 'No run yet.'))]
         : r.cells.map((c) =>
             h(
               'tr',
               {},
               h('td', {}, `${strategyLabel(c.strategy, spec.strategyFiles)} × ${c.scenario}${c.blocksPerPage === 1 ? '' : ` (bpp ${c.blocksPerPage})`}`),
               h('td', { class: 'num' }, fmtInt(c.runs)),
+              h('td', { class: 'num', title: 'its runs, of the campaign\'s' }, r.runs === 0 ? '–' : `${((c.runs * 100) / r.runs).toFixed(1)}%`),
               h('td', { class: 'num' }, fmtInt(c.singletons)),
               h('td', { class: 'num' }, pct(c.risk)),
               h('td', { class: 'num' }, c.pctRuns95 === null ? '–' : fmtInt(c.pctRuns95)),

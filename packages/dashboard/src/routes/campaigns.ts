@@ -36,7 +36,7 @@ export default async function campaignRoutes(app: FastifyInstance, ctx: RouteCon
     let more = {};
     if (whole) {
       const [done, buckets] = [await store.doneBatches(id), await store.buckets(id)];
-      more = { canaries: canaryChecks(s.campaign, done, buckets), risk: riskiest(campaignRisk(s.campaign, s, done, buckets)) };
+      more = { canaries: canaryChecks(s.campaign, done, buckets), risk: riskiest(campaignRisk(s.campaign, s, done, buckets), s.campaign.spec.steer !== null) };
     }
     return { ...s, campaign: { ...s.campaign, spec: publicSpec(s.campaign.spec) }, activity: control.activity(id), ...more };
   };
