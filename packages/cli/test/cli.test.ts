@@ -52,6 +52,13 @@ describe('pcfarm fuzz', () => {
     expect(c.status).toBe(2);
     expect(c.stderr).toMatch(/unknown option --frobs for 'fuzz'; it takes --strategy, --strategy-file, --scenario, --blocks-per-page, --seeds/);
   });
+
+  it('refuses --steer-floor-pct with --seeds, or past 100, with exit 2: only a campaign bounded by its time alone is steered', () => {
+    const r = pcfarm('fuzz', '--time-s', '5', '--seeds', '10', '--steer-floor-pct', '50', '--no-dashboard');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--steer-floor-pct steers a campaign of --time-s T without --seeds');
+    expect(pcfarm('fuzz', '--time-s', '5', '--steer-floor-pct', '101', '--no-dashboard').stderr).toContain('--steer-floor-pct must be from 0 to 100, not 101');
+  });
 });
 
 describe('fuzz --first-failure under a search', () => {
