@@ -27,7 +27,9 @@ describe('pcfarm bench --farm --fleet', () => {
       expect(s.coordinatorCpuUsPerBatch).toBeGreaterThan(0);
       expect(s.redisCpuUsPerBatch).toBeGreaterThan(0);
     }
-    expect(report.capacity.workerCoresPerCoordinator).toBeGreaterThan(0);
+    // The capacity is worker CPU over the coordinator's, per seed: a figure, not a claim (at 20-seed batches on a busy machine it can be 0).
+    const c = report.capacity;
+    expect(c.workerCoresPerCoordinator).toBe(Math.floor(c.workerCpuUsPerSeed / c.coordinatorCpuUsPerSeed));
     // No determinism audit disagreed and no result was refused: the coordinator says so on stderr when one does.
     expect(r.stderr).not.toMatch(/FARM BUG|failed/);
     const m = report.memory!;
