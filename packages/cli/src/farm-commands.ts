@@ -22,6 +22,7 @@ import {
   REDIS_CONNECT_MS_DEFAULT,
   RESULTS_FORMAT,
   RESULTS_VERSIONS_READ,
+  unreadableVersion,
   scanStrategyDirs,
   stalledCheckMsFor,
   THREADS_MAX,
@@ -342,7 +343,7 @@ function readExport(file: string): CampaignSnapshot[] {
   };
   const head = parse(0) as { format?: unknown; version?: unknown } | null;
   if (head?.format !== RESULTS_FORMAT.format) throw new FarmError('EBADRESULTS', `${file} line 1: not a pcfarm results file (no ${JSON.stringify(RESULTS_FORMAT)} header)`);
-  if (!RESULTS_VERSIONS_READ.includes(head.version as never)) throw new FarmError('EBADRESULTS', `${file} line 1: format version ${JSON.stringify(head.version)}; this pcfarm reads versions ${RESULTS_VERSIONS_READ.join(' and ')}`);
+  if (!RESULTS_VERSIONS_READ.includes(head.version as never)) throw new FarmError('EBADRESULTS', `${file} line 1: ${unreadableVersion(head.version)}`);
   const out: CampaignSnapshot[] = [];
   for (let i = 1; i < lines.length; i++) {
     if (lines[i] === '') continue;

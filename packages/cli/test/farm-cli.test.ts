@@ -117,7 +117,7 @@ describe('pcfarm campaign', () => {
     const file = join(tempDir(), 'export.jsonl');
     const exported = pcfarm('campaign', 'export', id, '--prefix', 'run', '--out', file);
     expect(exported.status, exported.stderr).toBe(0);
-    expect(readFileSync(file, 'utf8').split('\n')[0]).toBe('{"format":"pcfarm-results","version":2}');
+    expect(readFileSync(file, 'utf8').split('\n')[0]).toBe('{"format":"pcfarm-results","version":3}');
     const laptop = tempDir();
     const imported = pcfarm('campaign', 'import', file, '--results', laptop);
     expect(imported.stdout).toContain(`campaign ${id} (`);

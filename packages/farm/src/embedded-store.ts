@@ -37,13 +37,21 @@ export const LOCK_FILE = 'results.lock';
 /** Where a compaction writes the new journal before it renames it over the old one. */
 export const COMPACT_FILE = 'results.jsonl.compact.tmp';
 /**
- * Its first line. Version 2 keeps a snapshot's done set as ranges and a
- * batch's coverage as the hashes new to its campaign; version 1 (a list of
- * indexes, a batch's whole coverage) still reads.
+ * Its first line. Version 3 adds `plan` records (a steered campaign's deal
+ * of batches to cells): a pcfarm of version 2 would call such a line
+ * corrupt, and with the header it names the version it cannot read instead. Version 2 keeps a snapshot's
+ * done set as ranges and a batch's coverage as the hashes new to its
+ * campaign; versions 1 (a list of indexes, a batch's whole coverage) and 2
+ * still read, and a writer upgrades them on open.
  */
-export const RESULTS_FORMAT = { format: 'pcfarm-results', version: 2 } as const;
+export const RESULTS_FORMAT = { format: 'pcfarm-results', version: 3 } as const;
 /** The format versions this pcfarm reads. */
-export const RESULTS_VERSIONS_READ: readonly number[] = [1, 2];
+export const RESULTS_VERSIONS_READ: readonly number[] = [1, 2, 3];
+
+/** What is wrong with a results file or export of a version this pcfarm cannot read. */
+export function unreadableVersion(version: unknown): string {
+  return `format version ${JSON.stringify(version)}; this pcfarm reads versions ${RESULTS_VERSIONS_READ.slice(0, -1).join(', ')} and ${RESULTS_VERSIONS_READ.at(-1)}`;
+}
 
 /**
  * When a writer compacts its journal: when the bytes appended since the
@@ -275,7 +283,7 @@ export class EmbeddedStore implements Store {
       if (this.line === 1) {
         const h = entry as { format?: unknown; version?: unknown };
         if (h?.format !== RESULTS_FORMAT.format) throw this.corrupt(1, `it is not a pcfarm results file (no ${JSON.stringify({ format: RESULTS_FORMAT.format })} header)`);
-        if (!RESULTS_VERSIONS_READ.includes(h.version as number)) throw this.corrupt(1, `it has format version ${JSON.stringify(h.version)}; this pcfarm reads versions ${RESULTS_VERSIONS_READ.join(' and ')}`);
+        if (!RESULTS_VERSIONS_READ.includes(h.version as number)) throw this.corrupt(1, `it has ${unreadableVersion(h.version)}`);
         this.header = raw;
         this.version = h.version as number;
         this.compactedBytes = Buffer.byteLength(raw) + 1;
