@@ -9,10 +9,10 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DASHBOARD_PORT_DEFAULT, DashboardError, LocalControl, startDashboard, StoreControl, type CampaignControl, type Dashboard } from '@pcfarm/dashboard';
-import { EmbeddedStore, FarmError, redactedUrl, REDIS_PREFIX_DEFAULT, REDIS_URL_DEFAULT, THREADS_MAX, type Store } from '@pcfarm/farm/local';
+import { EmbeddedStore, FarmError, redactedUrl, REDIS_CONNECT_MS_DEFAULT, THREADS_MAX, type Store } from '@pcfarm/farm/local';
 import { checkOptions, UsageError, wholeNumber, type Parsed } from './args.js';
 import type { Io } from './commands.js';
-import { connectStore } from './open-store.js';
+import { connectStore, redisOptionsOf } from './open-store.js';
 
 interface Opened {
   store: Store;
@@ -25,10 +25,8 @@ async function open(p: Parsed, env: NodeJS.ProcessEnv): Promise<Opened> {
   const results = p.options.get('results');
   if (results === undefined) {
     if (p.options.has('read-only') || p.options.has('threads')) throw new UsageError('--read-only and --threads go with --results DIR; the farm runs its campaigns on its workers');
-    const url = p.options.get('redis') ?? env.REDIS_URL ?? REDIS_URL_DEFAULT;
-    const prefix = p.options.get('prefix') ?? REDIS_PREFIX_DEFAULT;
-    if (!/^[\w.-]+$/.test(prefix)) throw new UsageError(`--prefix must be letters, digits, '.', '_' or '-', not ${JSON.stringify(prefix)}`);
-    const store = await connectStore(url, { prefix });
+    const { url, prefix, connectMs } = redisOptionsOf(p, REDIS_CONNECT_MS_DEFAULT, env);
+    const store = await connectStore(url, { prefix, connectMs });
     return { store, control: new StoreControl(store), readOnly: false, what: `the farm at ${redactedUrl(url)} (prefix ${prefix}; its coordinator runs the campaigns)` };
   }
   if (p.options.has('redis') || p.options.has('prefix')) throw new UsageError('give --redis or --results, not both');

@@ -117,7 +117,7 @@ describe('pcfarm dashboard', () => {
     expect(await stop(s)).toBe(0);
   });
 
-  it('rejects unknown options and mixed stores with exit 2', () => {
+  it('rejects unknown options, mixed stores and a Redis URL or prefix the farm commands refuse, with exit 2 and their words', () => {
     const a = spawnSync(process.execPath, [MAIN, 'dashboard', '--prot', '8080'], { encoding: 'utf8' });
     expect(a.status).toBe(2);
     expect(a.stderr).toMatch(/unknown option --prot for 'dashboard'/);
@@ -127,5 +127,11 @@ describe('pcfarm dashboard', () => {
     const c = spawnSync(process.execPath, [MAIN, 'dashboard', '--port', '70000'], { encoding: 'utf8' });
     expect(c.status).toBe(2);
     expect(c.stderr).toMatch(/--port must be from 0 to 65535/);
+    const d = spawnSync(process.execPath, [MAIN, 'dashboard', '--redis', 'foo'], { encoding: 'utf8' });
+    expect(d.status).toBe(2);
+    expect(d.stderr).toContain('pcfarm: --redis foo is not a Redis URL; expected redis://host:port or rediss://host:port');
+    const e = spawnSync(process.execPath, [MAIN, 'dashboard', '--prefix', 'a:b'], { encoding: 'utf8' });
+    expect(e.status).toBe(2);
+    expect(e.stderr).toContain("--prefix must be letters, digits, '.', '_' or '-'");
   });
 });
