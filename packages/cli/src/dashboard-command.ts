@@ -8,10 +8,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DASHBOARD_PORT_DEFAULT, DashboardError, LocalControl, startDashboard, StoreControl, type CampaignControl, type Dashboard } from '@pcfarm/dashboard';
+import { DashboardError, LocalControl, startDashboard, StoreControl, type CampaignControl, type Dashboard } from '@pcfarm/dashboard';
 import { EmbeddedStore, FarmError, redactedUrl, REDIS_CONNECT_MS_DEFAULT, THREADS_MAX, type Store } from '@pcfarm/farm/local';
 import { checkOptions, UsageError, wholeNumber, type Parsed } from './args.js';
 import type { Io } from './commands.js';
+import { DASHBOARD_PORT_DEFAULT, PORT_MAX } from './limits.js';
 import { connectStore, redisOptionsOf } from './open-store.js';
 
 interface Opened {
@@ -92,7 +93,7 @@ function tokenOf(p: Parsed, env: NodeJS.ProcessEnv): { token: string | undefined
 export async function dashboardCommand(p: Parsed, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   checkOptions(p, ['port', 'host', 'token', 'token-file', 'redis', 'prefix', 'results', 'read-only', 'threads']);
   if (p.positionals.length > 0) throw new UsageError(`'dashboard' takes no arguments, only options: ${p.positionals.join(' ')}`);
-  const port = wholeNumber('port', p.options.get('port'), DASHBOARD_PORT_DEFAULT, 0, 65535);
+  const port = wholeNumber('port', p.options.get('port'), DASHBOARD_PORT_DEFAULT, 0, PORT_MAX);
   const host = p.options.get('host') ?? '127.0.0.1';
   const { token, warning } = tokenOf(p, env);
   if (warning !== null) process.stderr.write(`pcfarm: ${warning}\n`);

@@ -9,14 +9,15 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
-import { DASHBOARD_PORT_DEFAULT, LocalControl, startDashboard, type CampaignControl, type Dashboard } from '@pcfarm/dashboard';
+import type { Dashboard } from '@pcfarm/dashboard';
+import { LocalControl, type CampaignControl } from '@pcfarm/dashboard/control';
 import { batchCount, STEER_DEFAULTS, strategySourceHash, ThreadPool, THREADS_MAX, type Campaign, type CampaignSpec, type CampaignSummary, type CanaryCheck, type EngineResult, type Example, type Progress, type Store } from '@pcfarm/farm/local';
 import { PCFARM, shellWord } from '@pcfarm/farm/replay-commands';
 import { InputError, noPositionals, UsageError, wholeNumber, type Parsed } from './args.js';
 import { EXIT } from './exit.js';
 import { duration, n } from './format.js';
 import type { Terminal } from './io.js';
-import { PORT_MAX } from './limits.js';
+import { DASHBOARD_PORT_DEFAULT, PORT_MAX } from './limits.js';
 import { openResults } from './open-store.js';
 import { specOf } from './spec.js';
 import type { StrategyFiles } from './strategy-files.js';
@@ -156,6 +157,8 @@ async function runFuzz(p: Parsed, term: Terminal, store: Store, campaign: Campai
 async function openDashboard(store: Store, control: CampaignControl, p: Parsed, term: Terminal, id: string): Promise<Dashboard> {
   const asked = p.options.has('port');
   const port = wholeNumber('port', p.options.get('port'), DASHBOARD_PORT_DEFAULT, 0, PORT_MAX);
+  // Fastify loads only here: a campaign run with --no-dashboard never loads it.
+  const { startDashboard } = await import('@pcfarm/dashboard');
   let dashboard: Dashboard;
   try {
     dashboard = await startDashboard({ store, control, port });

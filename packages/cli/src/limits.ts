@@ -27,6 +27,8 @@ export const MATRIX_VERIFY_TIME_S_DEFAULT = 1;
 export const MATRIX_VERIFY_BOUND_DEFAULT = 3;
 /** Where `pcfarm fuzz` keeps its results when --results is not given (relative to the working directory). */
 export const RESULTS_DIR_DEFAULT = 'pcfarm-results';
+/** The port `pcfarm dashboard` (and `pcfarm fuzz`'s dashboard) listens on when --port is not given. */
+export const DASHBOARD_PORT_DEFAULT = 8080;
 /** The highest TCP port, for --port (0 takes any free one). */
 export const PORT_MAX = 65535;
 /** How long a farm command waits for Redis to answer, at most, for --connect-ms. */

@@ -8,7 +8,7 @@ import { BLOCKS_PER_PAGE, DEFAULTS, MINIMIZE_DEFAULTS, SCHEDULERS, VERIFY_DEFAUL
 import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, FARM_WORKER_DEFAULTS, STEER_DEFAULTS, STEER_LIMITS } from '@pcfarm/farm/limits';
 import { PCFARM } from '@pcfarm/farm/replay-commands';
 import { EXIT } from './exit.js';
-import { FUZZ_RUNS_DEFAULT, MATRIX_RUNS_DEFAULT, MATRIX_VERIFY_BOUND_DEFAULT, MATRIX_VERIFY_TIME_S_DEFAULT, MINIMIZE_TIME_MS_DEFAULT, RESULTS_DIR_DEFAULT, STRATEGY_FROM_DEFAULT, VERIFY_TIME_S_DEFAULT } from './limits.js';
+import { DASHBOARD_PORT_DEFAULT, FUZZ_RUNS_DEFAULT, MATRIX_RUNS_DEFAULT, MATRIX_VERIFY_BOUND_DEFAULT, MATRIX_VERIFY_TIME_S_DEFAULT, MINIMIZE_TIME_MS_DEFAULT, RESULTS_DIR_DEFAULT, STRATEGY_FROM_DEFAULT, VERIFY_TIME_S_DEFAULT } from './limits.js';
 
 /** Options that take no value, wherever they are accepted. */
 export const FLAGS: ReadonlySet<string> = new Set(['help', 'json', 'quick', 'smoke', 'first-failure', 'new', 'no-minimize', 'no-dashboard', 'read-only', 'farm', 'fleet', 'real-results', 'retest', 'fixed', 'search', 'verify', 'soak']);
@@ -107,7 +107,7 @@ const HELP: Record<Command, CommandHelp> = {
       `A campaign of T seconds and no --seeds is steered: every cell gets ${STEER_DEFAULTS.firstBatchesPerCell} batches first, then each cell's share of the next batches follows its residual risk (the chance its next run reaches coverage or a bucket none has), never below P percent of an even share (--steer-floor-pct, default ${STEER_DEFAULTS.floorPct}; ${STEER_LIMITS.floorPctMax} deals evenly). So which seeds run depends on what was found; a batch's seeds always find the same buckets. The summary shows what each cell got.`,
       'Failures are bucketed by signature and each new bucket is minimized in the background (--no-minimize skips that); warnings (class-only lock-order cycles, each with a witness scenario where their instances meet) are bucketed apart.',
       `Results are kept in DIR (default ./${RESULTS_DIR_DEFAULT}), one line per finished batch. Ctrl-C stops the campaign with a summary, and the same command resumes it; run again once it is done, it prints what it found. --resume ID resumes or prints the campaign ID (one imported with 'campaign import' too); --new starts the same campaign afresh.`,
-      'The dashboard is served on http://127.0.0.1:P/ while it runs (default 8080, or any free port when that one is taken).',
+      `The dashboard is served on http://127.0.0.1:P/ while it runs (default ${DASHBOARD_PORT_DEFAULT}, or any free port when that one is taken).`,
       `${STRATEGY_FILE_ABOUT} The campaign records each file's source hash: once the file is edited, the same command refuses to resume or print the campaign of the old source; --new starts a new campaign, and 'diff' compares the two.`,
       `--first-failure (or --runs): run seeds in this process, no threads and nothing written, until the first failure of each strategy x scenario x blocks per page (default ${DEFAULTS.blocksPerPage}), at most N seeds a cell (default ${FUZZ_RUNS_DEFAULT}), and print it with its warnings, seed, replay and minimize commands and reproducer; a cell that only warned says so, with its first warning and witness. --scheduler guided runs a coverage-guided search (it archives the abstract states runs reach, kernel state at each context switch, and replays the choices that reach a rare one, then goes on from the seed), portfolio shares the runs among pct, random, pos, surw and pct-sparse (pct with reclaim preempting one step in four), cutting by successive halving the half that reaches fewest states; their failures are given as reproducers, and each cell ends with its residual risk (Good-Turing: the chance the next run reaches something new).`,
     ],
@@ -201,7 +201,7 @@ const HELP: Record<Command, CommandHelp> = {
   dashboard: {
     usage: [['dashboard', '[--port P]', '[--host H]', '[--token-file FILE | --token T]', '[--redis URL [--prefix P] | --results DIR [--read-only] [--threads N]]']],
     about: [
-      'Serve the web dashboard (default http://127.0.0.1:8080/) until Ctrl-C: over the farm\'s Redis (--redis, or REDIS_URL), or over a results directory, running its campaigns in this process on N threads (default: one per core), or following it read-only while another pcfarm writes it (or with --read-only). Bound beyond loopback (--host), changes need the token: PCFARM_TOKEN, or the first line of --token-file FILE, or --token (which ps shows to everyone).',
+      `Serve the web dashboard (default http://127.0.0.1:${DASHBOARD_PORT_DEFAULT}/) until Ctrl-C: over the farm's Redis (--redis, or REDIS_URL), or over a results directory, running its campaigns in this process on N threads (default: one per core), or following it read-only while another pcfarm writes it (or with --read-only). Bound beyond loopback (--host), changes need the token: PCFARM_TOKEN, or the first line of --token-file FILE, or --token (which ps shows to everyone).`,
     ],
     exit: `exit ${EXIT.ok} when stopped, ${usageOrBadInput} or a results directory it cannot use, ${EXIT.unavailable} when Redis cannot be reached`,
   },

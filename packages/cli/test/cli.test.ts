@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { FAILURE_KINDS, runOne, SCENARIOS, STRATEGIES, type MatrixCell } from '@pcfarm/core';
-import { DASHBOARD_PORT_DEFAULT } from '@pcfarm/dashboard';
 import { AUDIT_ONE_IN_DEFAULT, COORDINATOR_DEFAULTS, REDIS_URL_DEFAULT } from '@pcfarm/farm';
 import { describe, expect, it } from 'vitest';
+import { DASHBOARD_PORT_DEFAULT } from '../dist/limits.js';
 
 const MAIN = fileURLToPath(new URL('../dist/pcfarm.mjs', import.meta.url));
 

@@ -19,6 +19,3 @@ export { type CampaignView } from './routes/campaigns.js';
 export { sampleViews, type SampleView } from './samples.js';
 export { PUBLIC_DIR } from './static.js';
 export { parseLocks, timelineOf, type EventKind, type Hold, type Timeline, type TimelineEvent } from './timeline.js';
-
-/** The port `pcfarm dashboard` listens on when --port is not given. */
-export const DASHBOARD_PORT_DEFAULT = 8080;
