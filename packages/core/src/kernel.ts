@@ -148,6 +148,16 @@ export class Kernel {
   readonly writingWaiters: number;
   /** The global step: the number of preemption points passed; the model's only clock. */
   step = 0;
+  /**
+   * A lock word a sleeper may wait on changed (a page lock, PG_writing, an
+   * i_mutex, an rwsem hand-off): the scheduler loop works out again which
+   * tasks can run. Between such changes its runnable set is kept as it was.
+   */
+  runnableStale = true;
+  /** Counts the times the runnable set was worked out: a scheduler may keep what it derived from it until this changes. */
+  runnableGen = 0;
+  /** Tests: kept state is checked against a walk from scratch at every step (ModelOptions.checkKept). */
+  checkKept = false;
   failure: Failure | null = null;
   /** A lock-order finding: the run goes on, as the kernel does after a lockdep splat. */
   deferred: Failure | null = null;
@@ -198,6 +208,7 @@ export class Kernel {
     this.comm.reset();
     this.costs.reset();
     this.step = 0;
+    this.runnableStale = true;
     this.failure = null;
     this.deferred = null;
     this.warnings.length = 0;

@@ -20,6 +20,7 @@ export function* mutexLock(k: Kernel, t: Task, m: Mutex): Gen {
   t.clearWait();
   if (k.comm.pairs !== null) k.comm.read(COMM_LOCK, m.key, t);
   m.owner = t;
+  k.runnableStale = true;
   t.hold(CLASS_I_MUTEX, m, m.key, MODE_WRITE);
   if (k.tracing) k.event(t, `mutex_lock(${m.name})`);
 }
@@ -27,6 +28,7 @@ export function* mutexLock(k: Kernel, t: Task, m: Mutex): Gen {
 export function mutexUnlock(k: Kernel, t: Task, m: Mutex): void {
   if (m.owner !== t) k.bug(t, 'mutex_unlock by a non-owner', `mutex_unlock(${m.name}) by a task that does not hold it`);
   m.owner = null;
+  k.runnableStale = true;
   if (k.comm.pairs !== null) k.comm.wrote(COMM_LOCK, m.key, t);
   t.release(m);
   if (k.tracing) k.event(t, `mutex_unlock(${m.name})`);
@@ -55,7 +57,7 @@ export function upRead(k: Kernel, t: Task, sem: RwSem): void {
   if (k.comm.pairs !== null) k.comm.wrote(COMM_LOCK, sem.key, t);
   t.release(sem);
   if (k.tracing) k.event(t, `up_read(${sem.name})`);
-  wake(sem);
+  wake(k, sem);
 }
 
 export function* downWrite(k: Kernel, t: Task, sem: RwSem): Gen {
@@ -80,7 +82,7 @@ export function upWrite(k: Kernel, t: Task, sem: RwSem): void {
   if (k.comm.pairs !== null) k.comm.wrote(COMM_LOCK, sem.key, t);
   t.release(sem);
   if (k.tracing) k.event(t, `up_write(${sem.name})`);
-  wake(sem);
+  wake(k, sem);
 }
 
 function grantRead(sem: RwSem, t: Task): void {
@@ -89,7 +91,7 @@ function grantRead(sem: RwSem, t: Task): void {
 }
 
 /** Hand the semaphore to the head of the queue: one writer, or every reader up to the next writer. */
-function wake(sem: RwSem): void {
+function wake(k: Kernel, sem: RwSem): void {
   while (sem.queue.length > 0) {
     const head = sem.queue[0]!;
     if (sem.queueMode[0] === MODE_WRITE) {
@@ -99,6 +101,7 @@ function wake(sem: RwSem): void {
       sem.writer = head;
       head.hold(CLASS_MMAP_SEM, sem, sem.key, MODE_WRITE);
       head.clearWait();
+      k.runnableStale = true;
       return;
     }
     if (sem.writer !== null) return;
@@ -106,5 +109,6 @@ function wake(sem: RwSem): void {
     sem.queueMode.shift();
     grantRead(sem, head);
     head.clearWait();
+    k.runnableStale = true;
   }
 }

@@ -6,7 +6,7 @@ import { SCENARIO_TABLE, type Scenario } from './scenarios/index.js';
 import { createScheduler, type Scheduler } from './schedulers/index.js';
 import { SystematicScheduler } from './schedulers/systematic.js';
 import { STRATEGY_TABLE, type Strategy } from './strategies/index.js';
-import { FP_COARSE, Task, WAIT_MUTEX, WAIT_NONE, WAIT_PAGE_EXTRA, WAIT_PAGE_LOCK } from './task.js';
+import { FP_COARSE, Task, type TaskBody, WAIT_MUTEX, WAIT_NONE, WAIT_PAGE_EXTRA, WAIT_PAGE_LOCK } from './task.js';
 import { kswapd } from './mm/vmscan.js';
 import { deadlock } from './oracles/deadlock.js';
 import { finalState } from './oracles/final-state.js';
@@ -54,6 +54,13 @@ export interface ModelOptions {
   strategies?: readonly Strategy[];
   scenarios?: readonly Scenario[];
   paths?: Partial<KernelPaths>;
+  /**
+   * Tests: what the model keeps between steps instead of working it out at
+   * each (the runnable set, the scheduler's pick) is also worked out from
+   * scratch at every step, and a difference throws: the slow path checking
+   * the fast one.
+   */
+  checkKept?: boolean;
 }
 
 /**
@@ -105,6 +112,7 @@ export class Model {
   /** Whether the scheduler is told each step's footprint (systematic, pos). */
   private readonly stepped: boolean;
 
+
   constructor(config: RunConfig, options: ModelOptions = {}) {
     const strategies = new Map(STRATEGY_TABLE);
     for (const s of options.strategies ?? []) strategies.set(s.id, s);
@@ -113,6 +121,7 @@ export class Model {
     this.config = resolveConfig(config, [...strategies.keys()], [...scenarios.keys()]);
     const strategy = strategies.get(this.config.strategy)!;
     this.kernel = new Kernel(this.config, strategy, { ...strategy.paths, ...options.paths });
+    this.kernel.checkKept = options.checkKept === true;
     this.scenario = scenarios.get(this.config.scenario)!;
     if (this.config.pctStepsEstimate === 0) this.config.pctStepsEstimate = this.scenario.stepsEstimate;
     this.scheduler = createScheduler(this.config.scheduler);
@@ -211,46 +220,80 @@ export class Model {
   private loop(): void {
     const k = this.kernel;
     const { stepsMax, stallStepsMax } = this.config;
+    const runnable = this.runnable;
+    const stepLog = this.stepLog;
+    const checkKept = k.checkKept;
     let current: Task | null = null;
-    for (;;) {
-      let n = 0;
-      let live = 0;
-      let users = 0;
-      for (let i = 0; i < k.nrTasks; i++) {
-        const t = k.tasks[i]!;
-        if (t.done) continue;
-        if (!t.kthread) live++;
-        if (canRun(t)) {
-          this.runnable[n++] = t;
-          if (!t.kthread) users++;
+    let n = 0;
+    // Kept in locals, written back however the loop ends: a failure unwinds it mid-run, and its schedule counts too.
+    let scheduleHash = this.scheduleHash;
+    let switches = 0;
+    try {
+      for (;;) {
+        // The runnable set changes only when a lock word a sleeper waits on
+        // does, or a task sleeps or ends (k.runnableStale); otherwise it is kept.
+        if (k.runnableStale) {
+          k.runnableStale = false;
+          k.runnableGen++;
+          let live = 0;
+          let users = 0;
+          n = 0;
+          for (let i = 0; i < k.nrTasks; i++) {
+            const t = k.tasks[i]!;
+            if (t.done) continue;
+            if (!t.kthread) live++;
+            if (canRun(t)) {
+              runnable[n++] = t;
+              if (!t.kthread) users++;
+            }
+          }
+          if (live === 0) return;
+          if (users === 0) deadlock(k);
+        } else if (checkKept) {
+          checkKeptRunnable(k, runnable, n);
+        }
+        const t = this.scheduler.next(k, runnable, n, current);
+        if (k.step >= stepsMax) livelock(k, leastProgress(k), `made no progress the run could finish in: the run passed its ${stepsMax} steps`);
+        if (current !== null && t !== current) {
+          switches++;
+          if (this.coverage !== null) this.coverage.add((Math.imul(this.siteHash(current.fn), 31) ^ this.siteHash(t.fn)) >>> 0);
+          if (this.states !== null) this.states.switched(k, current, t, k.choice.count);
+        }
+        current = t;
+        k.step++;
+        t.steps++;
+        if (t.steps - t.progressAt > stallStepsMax && !t.kthread) livelock(k, t, `took ${stallStepsMax} steps of its own without writing, reading or finishing anything`);
+        scheduleHash = Math.imul(scheduleHash ^ (t.id + 1), 16777619);
+        const before = t.footprint;
+        t.ptes = 0;
+        if (resume.call(t.body!).done) {
+          t.done = true;
+          k.runnableStale = true;
+        } else if (t.waitKind !== WAIT_NONE) {
+          // It went to sleep (a task clears its wait only while it runs).
+          k.runnableStale = true;
+        }
+        if (this.stepped) {
+          // Reclaim's step is the action it took, touching what that action touches; a user step, its operation's files and process and the PTE slots it used.
+          const fp = (t.kthread ? t.footprint : before | t.footprint | t.ptes) >>> 0;
+          stepLog?.push(t.id, fp, t.kthread ? t.action : 0);
+          this.scheduler.stepped!(k, t, fp);
         }
       }
-      if (live === 0) return;
-      if (users === 0) deadlock(k);
-      const t = this.scheduler.next(k, this.runnable, n, current);
-      if (k.step >= stepsMax) livelock(k, leastProgress(k), `made no progress the run could finish in: the run passed its ${stepsMax} steps`);
-      if (current !== null && t !== current) {
-        this.switches++;
-        if (this.coverage !== null) this.coverage.add((Math.imul(this.siteHash(current.fn), 31) ^ this.siteHash(t.fn)) >>> 0);
-        if (this.states !== null) this.states.switched(k, current, t, k.choice.count);
-      }
-      current = t;
-      k.step++;
-      t.steps++;
-      if (t.steps - t.progressAt > stallStepsMax && !t.kthread) livelock(k, t, `took ${stallStepsMax} steps of its own without writing, reading or finishing anything`);
-      this.scheduleHash = Math.imul(this.scheduleHash ^ (t.id + 1), 16777619);
-      const before = t.footprint;
-      t.ptes = 0;
-      if (t.body!.next().done) t.done = true;
-      if (this.stepped) {
-        // Reclaim's step is the action it took, touching what that action touches; a user step, its operation's files and process and the PTE slots it used.
-        const fp = (t.kthread ? t.footprint : before | t.footprint | t.ptes) >>> 0;
-        this.stepLog?.push(t.id, fp, t.kthread ? t.action : 0);
-        this.scheduler.stepped!(k, t, fp);
-      }
+    } finally {
+      this.scheduleHash = scheduleHash;
+      this.switches = switches;
     }
   }
 }
+
+/**
+ * %GeneratorPrototype%.next, called directly: every task body is a generator
+ * of its own function, so `t.body.next` would be a lookup through as many
+ * prototypes as there are task kinds; the one builtin behind them all is a
+ * constant call.
+ */
+const resume = Object.getPrototypeOf(function* () {}).prototype.next as (this: TaskBody) => IteratorResult<void, void>;
 
 /** Where a run's coverage goes: a Set, or anything else with an add. */
 export interface CoverageSink {
@@ -326,6 +369,18 @@ function leastProgress(k: Kernel): Task {
     if (worst === null || t.steps - t.progressAt > worst.steps - worst.progressAt) worst = t;
   }
   return worst!;
+}
+
+/** The kept runnable set must be what a walk over every task finds now. */
+function checkKeptRunnable(k: Kernel, runnable: readonly Task[], n: number): void {
+  let m = 0;
+  for (let i = 0; i < k.nrTasks; i++) {
+    const t = k.tasks[i]!;
+    if (t.done || !canRun(t)) continue;
+    if (m >= n || runnable[m] !== t) throw new Error(`kept runnable set is stale at step ${k.step}: ${t.name} can run but is not in it at ${m}`);
+    m++;
+  }
+  if (m !== n) throw new Error(`kept runnable set is stale at step ${k.step}: it holds ${n} tasks, ${m} can run`);
 }
 
 /** Whether what the task waits for is free now (rwsem waiters are woken by hand-off). */

@@ -42,6 +42,7 @@ export function trylockPage(k: Kernel, t: Task, page: Page): boolean {
 function setPageLocked(k: Kernel, t: Task, page: Page): void {
   if (k.comm.pairs !== null) k.comm.read(COMM_LOCK, pageKey(CLASS_PAGE_LOCK, page), t);
   page.flags |= PG_locked;
+  k.runnableStale = true;
   page.lockOwner = t;
   t.hold(CLASS_PAGE_LOCK, page, pageKey(CLASS_PAGE_LOCK, page), MODE_WRITE);
   k.costs.pageLockRoundTrips++;
@@ -61,6 +62,7 @@ export function unlockPage(k: Kernel, t: Task, page: Page): void {
     page.uninitChecked = true;
   }
   page.flags &= ~PG_locked;
+  k.runnableStale = true;
   if (k.comm.pairs !== null) k.comm.wrote(COMM_LOCK, pageKey(CLASS_PAGE_LOCK, page), t);
   page.lockOwner?.release(page);
   page.lockOwner = null;
@@ -90,6 +92,7 @@ export function* waitOnPageLocked(t: Task, page: Page): Gen {
 export function setPageWriting(k: Kernel, t: Task, page: Page): void {
   // Setting a bit never waits, so it adds no lockdep edge; holding it does.
   page.flags |= PG_extra;
+  k.runnableStale = true;
   page.extraOwner = t;
   t.hold(CLASS_PG_EXTRA, page.extraBit, pageKey(CLASS_PG_EXTRA, page), MODE_WRITE);
   if (k.tracing) k.event(t, `SetPageWriting(${page.name})`);
@@ -98,6 +101,7 @@ export function setPageWriting(k: Kernel, t: Task, page: Page): void {
 export function endPageWriting(k: Kernel, t: Task, page: Page): void {
   if (k.comm.pairs !== null) k.comm.wrote(COMM_LOCK, pageKey(CLASS_PG_EXTRA, page), t);
   page.flags &= ~PG_extra;
+  k.runnableStale = true;
   page.extraOwner = null;
   t.release(page.extraBit);
   if (k.tracing) k.event(t, `end_page_writing(${page.name}): wake_up_bit`);

@@ -20,8 +20,15 @@ export class PctScheduler implements Scheduler {
   readonly id = 'pct' as const;
   private readonly changeAt: number[] = [];
   private nextChange = 0;
+  /** changeAt[nextChange], or Infinity past the last: the one number a step compares. */
+  private nextChangeAt = Infinity;
   /** PCT's clock: steps of ranked (user) tasks only; daemon steps do not dilute the change points. */
   private userSteps = 0;
+  /** What was derived from the runnable set of generation `gen` (Kernel.runnableGen): its first kernel thread, its user tasks, the best of them (null: not worked out yet). */
+  private gen = -1;
+  private daemon: Task | null = null;
+  private users = 0;
+  private best: Task | null = null;
 
   start(k: Kernel): void {
     const n = k.nrTasks;
@@ -36,28 +43,53 @@ export class PctScheduler implements Scheduler {
     for (let i = 0; i < depth - 1; i++) this.changeAt.push(1 + k.choice.choose(k.cfg.pctStepsEstimate, CHOICE_SCHED));
     this.changeAt.sort((a, b) => a - b);
     this.nextChange = 0;
+    this.nextChangeAt = this.changeAt.length > 0 ? this.changeAt[0]! : Infinity;
     this.userSteps = 0;
+    this.gen = -1;
+    this.best = null;
   }
 
   next(k: Kernel, runnable: readonly Task[], n: number, current: Task | null): Task {
-    let daemon: Task | null = null;
-    let users = 0;
-    for (let i = 0; i < n; i++) {
-      if (runnable[i]!.kthread) daemon ??= runnable[i]!;
-      else users++;
+    if (this.gen !== k.runnableGen) {
+      // The runnable set changed: the daemon and the best ranked task are worked out again.
+      this.gen = k.runnableGen;
+      this.daemon = null;
+      this.users = 0;
+      this.best = null;
+      for (let i = 0; i < n; i++) {
+        if (runnable[i]!.kthread) this.daemon ??= runnable[i]!;
+        else this.users++;
+      }
+    } else if (k.checkKept) {
+      let users = 0;
+      for (let i = 0; i < n; i++) if (!runnable[i]!.kthread) users++;
+      if (users !== this.users) throw new Error(`pct: kept ${this.users} runnable user tasks, ${users} at step ${k.step}`);
     }
-    if (daemon !== null && (users === 0 || k.choice.choose(k.cfg.pctDaemonOneIn, CHOICE_SCHED) === k.cfg.pctDaemonOneIn - 1)) return daemon;
-    while (this.nextChange < this.changeAt.length && this.changeAt[this.nextChange]! <= this.userSteps) {
-      // Below every initial priority, and below earlier change points.
-      if (current !== null) current.priority = k.cfg.pctDepth - 1 - this.nextChange;
-      this.nextChange++;
+    const daemon = this.daemon;
+    if (daemon !== null && (this.users === 0 || k.choice.choose(k.cfg.pctDaemonOneIn, CHOICE_SCHED) === k.cfg.pctDaemonOneIn - 1)) return daemon;
+    if (this.nextChangeAt <= this.userSteps) {
+      while (this.nextChange < this.changeAt.length && this.changeAt[this.nextChange]! <= this.userSteps) {
+        // Below every initial priority, and below earlier change points.
+        if (current !== null) current.priority = k.cfg.pctDepth - 1 - this.nextChange;
+        this.nextChange++;
+      }
+      this.nextChangeAt = this.nextChange < this.changeAt.length ? this.changeAt[this.nextChange]! : Infinity;
+      this.best = null;
     }
-    let best: Task | null = null;
-    for (let i = 0; i < n; i++) {
-      const t = runnable[i]!;
-      if (!t.kthread && (best === null || t.priority > best.priority)) best = t;
-    }
+    // Priorities change only at change points, so the best of an unchanged set is the one found last.
+    if (this.best === null) this.best = bestRanked(runnable, n);
+    else if (k.checkKept && bestRanked(runnable, n) !== this.best) throw new Error(`pct: the kept pick ${this.best.name} is not the best runnable task at step ${k.step}`);
     this.userSteps++;
-    return best!;
+    return this.best;
   }
+}
+
+/** The runnable user task of the highest priority. */
+function bestRanked(runnable: readonly Task[], n: number): Task {
+  let best: Task | null = null;
+  for (let i = 0; i < n; i++) {
+    const t = runnable[i]!;
+    if (!t.kthread && (best === null || t.priority > best.priority)) best = t;
+  }
+  return best!;
 }
