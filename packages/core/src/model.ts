@@ -223,6 +223,8 @@ export class Model {
     const runnable = this.runnable;
     const stepLog = this.stepLog;
     const checkKept = k.checkKept;
+    // checkKept asks the scheduler at every step, so that its kept pick is checked at each; a stepped scheduler is told each step.
+    const streaks = this.scheduler.streak !== undefined && !checkKept && !this.stepped;
     let current: Task | null = null;
     let n = 0;
     // Kept in locals, written back however the loop ends: a failure unwinds it mid-run, and its schedule counts too.
@@ -266,18 +268,28 @@ export class Model {
         scheduleHash = Math.imul(scheduleHash ^ (t.id + 1), 16777619);
         const before = t.footprint;
         t.ptes = 0;
-        if (resume.call(t.body!).done) {
-          t.done = true;
-          k.runnableStale = true;
-        } else if (t.waitKind !== WAIT_NONE) {
-          // It went to sleep (a task clears its wait only while it runs).
-          k.runnableStale = true;
-        }
+        resumeTask(k, t);
         if (this.stepped) {
           // Reclaim's step is the action it took, touching what that action touches; a user step, its operation's files and process and the PTE slots it used.
           const fp = (t.kthread ? t.footprint : before | t.footprint | t.ptes) >>> 0;
           stepLog?.push(t.id, fp, t.kthread ? t.action : 0);
           this.scheduler.stepped!(k, t, fp);
+        }
+        if (streaks && !k.runnableStale) {
+          // The steps the scheduler is sure to give t next, drawing nothing,
+          // while the runnable set stays: run them without asking it, as many
+          // as neither budget (stepsMax, stallStepsMax) can run out in. Past
+          // them the loop asks again and checks the budgets, as at any step.
+          const m = Math.min(this.scheduler.streak!(k), stepsMax - k.step, stallStepsMax - (t.steps - t.progressAt));
+          let ran = 0;
+          while (ran < m && !k.runnableStale) {
+            ran++;
+            k.step++;
+            t.steps++;
+            scheduleHash = Math.imul(scheduleHash ^ (t.id + 1), 16777619);
+            resumeTask(k, t);
+          }
+          if (ran > 0) this.scheduler.tookStreak!(ran);
         }
       }
     } finally {
@@ -294,6 +306,16 @@ export class Model {
  * constant call.
  */
 const resume = Object.getPrototypeOf(function* () {}).prototype.next as (this: TaskBody) => IteratorResult<void, void>;
+
+/** Resume t for one step; a task that ends or goes to sleep changes the runnable set (a task clears its wait only while it runs). */
+function resumeTask(k: Kernel, t: Task): void {
+  if (resume.call(t.body!).done) {
+    t.done = true;
+    k.runnableStale = true;
+  } else if (t.waitKind !== WAIT_NONE) {
+    k.runnableStale = true;
+  }
+}
 
 /** Where a run's coverage goes: a Set, or anything else with an add. */
 export interface CoverageSink {

@@ -6,8 +6,9 @@ import type { Scenario } from '../src/scenarios/scenario.js';
 
 /**
  * The scheduler loop keeps its runnable set (and pct its pick) between steps
- * instead of walking every task at each: with checkKept the walk is made too
- * at every step, and a difference throws.
+ * instead of walking every task at each, and runs pct's streaks without
+ * asking it: with checkKept the walk is made and the scheduler asked at every
+ * step, and a difference throws or shows in the outcome.
  */
 const outcome = (o: Outcome) => ({ ok: o.ok, title: signatureOf(o)?.title ?? null, steps: o.steps, switches: o.switches, scheduleHash: o.scheduleHash, choices: o.choices.join(',') });
 
@@ -21,6 +22,20 @@ describe('the kept runnable set', () => {
           const plain = new Model({ strategy, scenario, scheduler, blocksPerPage });
           for (let seed = 0; seed < 10; seed++) expect(outcome(checked.run({ seed })), `${scheduler} ${strategy} ${scenario} ${blocksPerPage} ${seed}`).toEqual(outcome(plain.run({ seed })));
         });
+      }
+    }
+  });
+
+  it("pct's streaks (a task run on without asking while nothing can change the pick) run the schedule asking at every step does, to the step a budget runs out", () => {
+    // Without reclaim, or with a short one, streaks are most of a run; a checked model asks at every step.
+    const variants = [{ reclaimActionsMax: 0 }, { reclaimActionsMax: 0, stepsMax: 25 }, { reclaimActionsMax: 0, stallStepsMax: 6 }, { reclaimActionsMax: 2, pctDepth: 8, pctStepsEstimate: 20 }];
+    for (const v of variants) {
+      for (const strategy of ['v2.6.20', 'excl-flag', 'write-begin-end']) {
+        for (const scenario of SCENARIOS) {
+          const checked = new Model({ strategy, scenario, ...v }, { checkKept: true });
+          const plain = new Model({ strategy, scenario, ...v });
+          for (let seed = 0; seed < 6; seed++) expect(outcome(plain.run({ seed })), `${JSON.stringify(v)} ${strategy} ${scenario} ${seed}`).toEqual(outcome(checked.run({ seed })));
+        }
       }
     }
   });

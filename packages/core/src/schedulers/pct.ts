@@ -82,7 +82,24 @@ export class PctScheduler implements Scheduler {
     this.userSteps++;
     return this.best;
   }
+
+  /**
+   * With no daemon to draw for, the best task of an unchanged set runs on
+   * until the next change point: next() would return it, drawing nothing,
+   * while userSteps stays below nextChangeAt.
+   */
+  streak(): number {
+    if (this.daemon !== null) return 0;
+    return Math.min(this.nextChangeAt - this.userSteps, STREAK_MAX);
+  }
+
+  tookStreak(steps: number): void {
+    this.userSteps += steps;
+  }
 }
+
+/** A streak's length when no change point is left (a run ends long before). */
+const STREAK_MAX = 0x3fffffff;
 
 /** The runnable user task of the highest priority. */
 function bestRanked(runnable: readonly Task[], n: number): Task {

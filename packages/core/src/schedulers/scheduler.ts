@@ -11,6 +11,14 @@ export interface Scheduler {
   next(k: Kernel, runnable: readonly Task[], n: number, current: Task | null): Task;
   /** After each step: task `t` took it, touching `footprint` (task.ts footprint bits). Only schedulers that define it are told. */
   stepped?(k: Kernel, t: Task, footprint: number): void;
+  /**
+   * After next(): how many steps after this one it would pick the same task
+   * again, drawing no choice, while the runnable set stays as it is (0: ask
+   * at every step). The loop may run those without asking, and tells
+   * tookStreak how many it ran (it may stop sooner and ask again).
+   */
+  streak?(k: Kernel): number;
+  tookStreak?(steps: number): void;
 }
 
 /**
