@@ -122,12 +122,15 @@ export class Memory {
     return this.swapBase + slot * this.pageCells;
   }
 
-  /** A new frame holds UNINIT(frame) in every cell: page memory nobody wrote. */
-  allocFrame(): number {
+  /**
+   * A new frame holds UNINIT(frame) in every cell: page memory nobody wrote.
+   * `overwritten`: the caller writes every cell of it before anything can
+   * read one (a copy or a fill of the whole page), so the fill is skipped.
+   */
+  allocFrame(overwritten = false): number {
     if (this.nrFreeFrames === 0) throw new Error('out of page frames: raise LIMITS.framesMax');
     const frame = this.freeFrames[--this.nrFreeFrames]!;
-    const off = frame * this.pageCells;
-    this.fillCells(off, this.pageCells, uninit(frame));
+    if (!overwritten) this.fillCells(frame * this.pageCells, this.pageCells, uninit(frame));
     return frame;
   }
 
@@ -139,14 +142,17 @@ export class Memory {
     return this.framesMax - this.nrFreeFrames;
   }
 
-  /** A block just allocated to a file holds STALE(block): another file's deleted data; -1 when the filesystem is full (ENOSPC). */
-  allocBlock(): number {
+  /**
+   * A block just allocated to a file holds STALE(block): another file's
+   * deleted data; -1 when the filesystem is full (ENOSPC). `overwritten`: as
+   * allocFrame's.
+   */
+  allocBlock(overwritten = false): number {
     if (this.blocksFree === 0) return -1;
     if (this.blocksFree > 0) this.blocksFree--;
     if (this.nrFreeBlocks === 0) throw new Error('out of disk blocks: raise LIMITS.diskPagesMax');
     const block = this.freeBlocks[--this.nrFreeBlocks]!;
-    const off = this.blockOff(block);
-    this.fillCells(off, this.blockCells, stale(block));
+    if (!overwritten) this.fillCells(this.blockOff(block), this.blockCells, stale(block));
     return block;
   }
 

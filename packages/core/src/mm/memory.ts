@@ -81,7 +81,7 @@ export function* handleMmFaultLocked(k: Kernel, t: Task, addr: number): Gen<bool
 
 /** do_anonymous_page / do_swap_page: a zero page, or the page back from swap. No page-cache lock. */
 function doAnonymousPage(k: Kernel, mm: Mm, vpage: number): void {
-  const frame = k.mem.allocFrame();
+  const frame = k.mem.allocFrame(true);
   const off = k.mem.frameOff(frame);
   const slot = mm.swapSlot[vpage]!;
   if (slot >= 0) {
@@ -200,7 +200,7 @@ export function* userFrameWrite(k: Kernel, t: Task, addr: number): Gen<number> {
     const i = k.mem.firstOfKind(base, k.pageCells, KIND_UNINIT);
     if (i < k.pageCells) uninitData(k, t, `do_wp_page's copy of ${page!.name} at offset ${page!.index * k.pageCells + i}`, k.mem.cells[base + i]!);
   }
-  const copy = k.mem.allocFrame();
+  const copy = k.mem.allocFrame(true);
   const off = k.mem.frameOff(copy);
   k.mem.cells.copyWithin(off, k.mem.frameOff(frame), k.mem.frameOff(frame) + k.pageCells);
   zapFilePte(k, t, mm, vpage, page!);

@@ -36,7 +36,7 @@ export function createFile(k: Kernel, pages: readonly PageInit[], size = pages.l
         h.add(EV_ZERO, from, n, TIME_INITIAL, 0, -1, 0);
         continue;
       }
-      const block = k.mem.allocBlock();
+      const block = k.mem.allocBlock(true);
       inode.blocks[b] = block;
       const off = k.mem.blockOff(block);
       k.mem.fillRamp(off, n, data(buf, from));
@@ -53,7 +53,7 @@ export function mapAnon(k: Kernel, mm: Mm, vpage: number, npages: number, swappe
   const buf = k.newBuf();
   mm.addVma(vpage, vpage + npages, VMA_ANON, null, 0, buf);
   for (let p = 0; p < npages; p++) {
-    const frame = k.mem.allocFrame();
+    const frame = k.mem.allocFrame(true);
     const off = k.mem.frameOff(frame);
     k.mem.fillRamp(off, k.pageCells, data(buf, p * k.pageCells));
     if (swapped) {
