@@ -156,8 +156,8 @@ export class Kernel {
   runnableStale = true;
   /** Counts the times the runnable set was worked out: a scheduler may keep what it derived from it until this changes. */
   runnableGen = 0;
-  /** Tests: kept state is checked against a walk from scratch at every step (ModelOptions.checkKept). */
-  checkKept = false;
+  /** Tests: every fast path is checked against the slow one it replaces, at each use (ModelOptions.checkFast). */
+  checkFast = false;
   failure: Failure | null = null;
   /** A lock-order finding: the run goes on, as the kernel does after a lockdep splat. */
   deferred: Failure | null = null;

@@ -55,12 +55,12 @@ export interface ModelOptions {
   scenarios?: readonly Scenario[];
   paths?: Partial<KernelPaths>;
   /**
-   * Tests: what the model keeps between steps instead of working it out at
-   * each (the runnable set, the scheduler's pick) is also worked out from
-   * scratch at every step, and a difference throws: the slow path checking
-   * the fast one.
+   * Tests: every fast path also runs the slow one it replaces, at each use,
+   * and a difference throws. What the loop keeps between steps (the runnable
+   * set, pct's pick) is worked out from scratch at every step, pct is asked
+   * at every step, an oracle's scan is checked against its cell loop.
    */
-  checkKept?: boolean;
+  checkFast?: boolean;
 }
 
 /**
@@ -121,7 +121,7 @@ export class Model {
     this.config = resolveConfig(config, [...strategies.keys()], [...scenarios.keys()]);
     const strategy = strategies.get(this.config.strategy)!;
     this.kernel = new Kernel(this.config, strategy, { ...strategy.paths, ...options.paths });
-    this.kernel.checkKept = options.checkKept === true;
+    this.kernel.checkFast = options.checkFast === true;
     this.scenario = scenarios.get(this.config.scenario)!;
     if (this.config.pctStepsEstimate === 0) this.config.pctStepsEstimate = this.scenario.stepsEstimate;
     this.scheduler = createScheduler(this.config.scheduler);
@@ -222,9 +222,9 @@ export class Model {
     const { stepsMax, stallStepsMax } = this.config;
     const runnable = this.runnable;
     const stepLog = this.stepLog;
-    const checkKept = k.checkKept;
-    // checkKept asks the scheduler at every step, so that its kept pick is checked at each; a stepped scheduler is told each step.
-    const streaks = this.scheduler.streak !== undefined && !checkKept && !this.stepped;
+    const checkFast = k.checkFast;
+    // checkFast asks the scheduler at every step, so that its kept pick is checked at each; a stepped scheduler is told each step.
+    const streaks = this.scheduler.streak !== undefined && !checkFast && !this.stepped;
     let current: Task | null = null;
     let n = 0;
     // Kept in locals, written back however the loop ends: a failure unwinds it mid-run, and its schedule counts too.
@@ -251,8 +251,8 @@ export class Model {
           }
           if (live === 0) return;
           if (users === 0) deadlock(k);
-        } else if (checkKept) {
-          checkKeptRunnable(k, runnable, n);
+        } else if (checkFast) {
+          checkFastRunnable(k, runnable, n);
         }
         const t = this.scheduler.next(k, runnable, n, current);
         if (k.step >= stepsMax) livelock(k, leastProgress(k), `made no progress the run could finish in: the run passed its ${stepsMax} steps`);
@@ -394,7 +394,7 @@ function leastProgress(k: Kernel): Task {
 }
 
 /** The kept runnable set must be what a walk over every task finds now. */
-function checkKeptRunnable(k: Kernel, runnable: readonly Task[], n: number): void {
+function checkFastRunnable(k: Kernel, runnable: readonly Task[], n: number): void {
   let m = 0;
   for (let i = 0; i < k.nrTasks; i++) {
     const t = k.tasks[i]!;

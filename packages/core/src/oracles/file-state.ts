@@ -32,7 +32,7 @@
  * n operations, and OPS_MAX bounds n.
  */
 import { EV_DATA, EV_MAPPED, EV_ZERO, OP_INITIAL, OP_TRUNCATE, OP_WRITE, serialized, TIME_INF, type History } from '../history.js';
-import { describeCell } from '../cell.js';
+import { describeCell, ZERO } from '../cell.js';
 import type { Inode } from '../inode.js';
 import type { Kernel } from '../kernel.js';
 import { BH_Uptodate, PG_uptodate } from '../page.js';
@@ -249,6 +249,27 @@ function valueAt(h: History, e: number, o: number): number {
  * landed on any cell after it).
  */
 function segmentHolds(k: Kernel, h: History, ino: number, e: number, seg: number): boolean {
+  if (h.kind[e] === EV_MAPPED) return segmentHoldsCells(k, h, ino, e, seg);
+  // A linear event's cells are one run of ZERO or of consecutive DATA: a scan
+  // finds the next cell that is not e's, which a free event must explain.
+  const cells = k.mem.cells;
+  const a = bounds[seg]!;
+  const n = bounds[seg + 1]! - a;
+  const loc = segLoc[seg]!;
+  let holds = true;
+  for (let i = 0; i < n; i++) {
+    i += h.kind[e] === EV_ZERO ? k.mem.firstNotEqual(loc + i, n - i, ZERO) : k.mem.firstNotLinear(loc + i, n - i, valueAt(h, e, a + i));
+    if (i < n && !heldByFree(k, h, seg, a + i, cells[loc + i]!)) {
+      holds = false;
+      break;
+    }
+  }
+  if (k.checkFast && holds !== segmentHoldsCells(k, h, ino, e, seg)) throw new Error(`segmentHolds: the scan says ${holds} for event ${e} over segment ${seg}, the cell loop does not`);
+  return holds;
+}
+
+/** segmentHolds cell by cell: how a mapped copy is judged, and the slow path checking the scans. */
+function segmentHoldsCells(k: Kernel, h: History, ino: number, e: number, seg: number): boolean {
   const cells = k.mem.cells;
   const a = bounds[seg]!;
   const n = bounds[seg + 1]! - a;

@@ -60,7 +60,7 @@ export class PctScheduler implements Scheduler {
         if (runnable[i]!.kthread) this.daemon ??= runnable[i]!;
         else this.users++;
       }
-    } else if (k.checkKept) {
+    } else if (k.checkFast) {
       let users = 0;
       for (let i = 0; i < n; i++) if (!runnable[i]!.kthread) users++;
       if (users !== this.users) throw new Error(`pct: kept ${this.users} runnable user tasks, ${users} at step ${k.step}`);
@@ -78,7 +78,7 @@ export class PctScheduler implements Scheduler {
     }
     // Priorities change only at change points, so the best of an unchanged set is the one found last.
     if (this.best === null) this.best = bestRanked(runnable, n);
-    else if (k.checkKept && bestRanked(runnable, n) !== this.best) throw new Error(`pct: the kept pick ${this.best.name} is not the best runnable task at step ${k.step}`);
+    else if (k.checkFast && bestRanked(runnable, n) !== this.best) throw new Error(`pct: the kept pick ${this.best.name} is not the best runnable task at step ${k.step}`);
     this.userSteps++;
     return this.best;
   }

@@ -5,20 +5,22 @@ import { PG_locked } from '../src/page.js';
 import type { Scenario } from '../src/scenarios/scenario.js';
 
 /**
- * The scheduler loop keeps its runnable set (and pct its pick) between steps
- * instead of walking every task at each, and runs pct's streaks without
- * asking it: with checkKept the walk is made and the scheduler asked at every
- * step, and a difference throws or shows in the outcome.
+ * The fast paths against the slow ones they replace. The scheduler loop keeps
+ * its runnable set (and pct its pick) between steps instead of walking every
+ * task at each, and runs pct's streaks without asking it; the whole-file
+ * oracle scans a segment instead of looping over its cells. With checkFast
+ * the walk is made, the scheduler asked at every step and the cell loop run
+ * beside the scan, and a difference throws or shows in the outcome.
  */
 const outcome = (o: Outcome) => ({ ok: o.ok, title: signatureOf(o)?.title ?? null, steps: o.steps, switches: o.switches, scheduleHash: o.scheduleHash, choices: o.choices.join(',') });
 
-describe('the kept runnable set', () => {
-  it('is what a walk over every task finds, at every step of every strategy x scenario under the sampling schedulers', () => {
+describe('the fast paths', () => {
+  it('agree with the slow paths at every use, on every strategy x scenario under the sampling schedulers', () => {
     for (const scheduler of ['pct', 'random', 'pos', 'surw'] as const) {
       for (const strategy of STRATEGIES) {
         SCENARIOS.forEach((scenario, i) => {
           const blocksPerPage = i % 2 === 0 ? 1 : 4;
-          const checked = new Model({ strategy, scenario, scheduler, blocksPerPage }, { checkKept: true });
+          const checked = new Model({ strategy, scenario, scheduler, blocksPerPage }, { checkFast: true });
           const plain = new Model({ strategy, scenario, scheduler, blocksPerPage });
           for (let seed = 0; seed < 10; seed++) expect(outcome(checked.run({ seed })), `${scheduler} ${strategy} ${scenario} ${blocksPerPage} ${seed}`).toEqual(outcome(plain.run({ seed })));
         });
@@ -26,13 +28,13 @@ describe('the kept runnable set', () => {
     }
   });
 
-  it("pct's streaks (a task run on without asking while nothing can change the pick) run the schedule asking at every step does, to the step a budget runs out", () => {
+  it("run pct's streaks (a task run on without asking while nothing can change the pick) run the schedule asking at every step does, to the step a budget runs out", () => {
     // Without reclaim, or with a short one, streaks are most of a run; a checked model asks at every step.
     const variants = [{ reclaimActionsMax: 0 }, { reclaimActionsMax: 0, stepsMax: 25 }, { reclaimActionsMax: 0, stallStepsMax: 6 }, { reclaimActionsMax: 2, pctDepth: 8, pctStepsEstimate: 20 }];
     for (const v of variants) {
       for (const strategy of ['v2.6.20', 'excl-flag', 'write-begin-end']) {
         for (const scenario of SCENARIOS) {
-          const checked = new Model({ strategy, scenario, ...v }, { checkKept: true });
+          const checked = new Model({ strategy, scenario, ...v }, { checkFast: true });
           const plain = new Model({ strategy, scenario, ...v });
           for (let seed = 0; seed < 6; seed++) expect(outcome(plain.run({ seed })), `${JSON.stringify(v)} ${strategy} ${scenario} ${seed}`).toEqual(outcome(checked.run({ seed })));
         }
@@ -40,7 +42,7 @@ describe('the kept runnable set', () => {
     }
   });
 
-  it('is caught stale when a lock word changes behind the loop', () => {
+  it('catch a kept runnable set gone stale when a lock word changes behind the loop', () => {
     // A page lock cleared by hand, not by unlock_page: its sleeper can run, but nothing told the loop.
     const scenario: Scenario = {
       id: 'lock-behind-the-loop',
@@ -64,7 +66,7 @@ describe('the kept runnable set', () => {
         });
       },
     };
-    const model = new Model({ strategy: 'v2.6.20', scenario: scenario.id, reclaimActionsMax: 0 }, { scenarios: [scenario], checkKept: true });
+    const model = new Model({ strategy: 'v2.6.20', scenario: scenario.id, reclaimActionsMax: 0 }, { scenarios: [scenario], checkFast: true });
     expect(() => {
       for (let seed = 0; seed < 50; seed++) model.run({ seed });
     }).toThrow(/kept runnable set is stale/);
