@@ -19,6 +19,7 @@ import type { Scheduler } from './scheduler.js';
 export class PctScheduler implements Scheduler {
   readonly id = 'pct' as const;
   private readonly changeAt: number[] = [];
+  private readonly left: Task[] = [];
   private nextChange = 0;
   /** changeAt[nextChange], or Infinity past the last: the one number a step compares. */
   private nextChangeAt = Infinity;
@@ -34,14 +35,23 @@ export class PctScheduler implements Scheduler {
     const n = k.nrTasks;
     const depth = k.cfg.pctDepth;
     // A random permutation of priorities depth .. depth + n - 1; all-zero choices keep task order.
-    const left: Task[] = k.tasks.slice(0, n);
+    // (The tasks not yet ranked, in task order, in a reused array: no slice, splice or sort allocates.)
+    const left = this.left;
+    for (let i = 0; i < n; i++) left[i] = k.tasks[i]!;
     for (let rank = 0; rank < n; rank++) {
       const i = k.choice.choose(n - rank, CHOICE_SCHED);
-      left.splice(i, 1)[0]!.priority = depth + n - 1 - rank;
+      left[i]!.priority = depth + n - 1 - rank;
+      for (let j = i; j < n - rank - 1; j++) left[j] = left[j + 1]!;
     }
+    // The change points in ascending order, each put in its place as drawn.
     this.changeAt.length = 0;
-    for (let i = 0; i < depth - 1; i++) this.changeAt.push(1 + k.choice.choose(k.cfg.pctStepsEstimate, CHOICE_SCHED));
-    this.changeAt.sort((a, b) => a - b);
+    for (let i = 0; i < depth - 1; i++) {
+      const at = 1 + k.choice.choose(k.cfg.pctStepsEstimate, CHOICE_SCHED);
+      let j = this.changeAt.length;
+      this.changeAt.push(at);
+      for (; j > 0 && this.changeAt[j - 1]! > at; j--) this.changeAt[j] = this.changeAt[j - 1]!;
+      this.changeAt[j] = at;
+    }
     this.nextChange = 0;
     this.nextChangeAt = this.changeAt.length > 0 ? this.changeAt[0]! : Infinity;
     this.userSteps = 0;
