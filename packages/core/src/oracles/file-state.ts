@@ -251,17 +251,20 @@ function valueAt(h: History, e: number, o: number): number {
 function segmentHolds(k: Kernel, h: History, ino: number, e: number, seg: number): boolean {
   if (h.kind[e] === EV_MAPPED) return segmentHoldsCells(k, h, ino, e, seg);
   // A linear event's cells are one run of ZERO or of consecutive DATA: a scan
-  // finds the next cell that is not e's, which a free event must explain.
+  // finds the next cell that is not e's; from there, cell by cell, a free
+  // event must explain each until one is e's again, and the scan goes on.
   const cells = k.mem.cells;
   const a = bounds[seg]!;
   const n = bounds[seg + 1]! - a;
   const loc = segLoc[seg]!;
   let holds = true;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < n && holds; ) {
     i += h.kind[e] === EV_ZERO ? k.mem.firstNotEqual(loc + i, n - i, ZERO) : k.mem.firstNotLinear(loc + i, n - i, valueAt(h, e, a + i));
-    if (i < n && !heldByFree(k, h, seg, a + i, cells[loc + i]!)) {
-      holds = false;
-      break;
+    for (; i < n && cells[loc + i] !== valueAt(h, e, a + i); i++) {
+      if (!heldByFree(k, h, seg, a + i, cells[loc + i]!)) {
+        holds = false;
+        break;
+      }
     }
   }
   if (k.checkFast && holds !== segmentHoldsCells(k, h, ino, e, seg)) throw new Error(`segmentHolds: the scan says ${holds} for event ${e} over segment ${seg}, the cell loop does not`);
