@@ -16,7 +16,7 @@ import { sysRead, sysWrite } from './fs/read_write.js';
 import { doFsync } from './fs/sync.js';
 import { sysDirectWrite } from './fs/direct-io.js';
 import { setPageDirty } from './mm/filemap.js';
-import { userFrame, userFrameWrite } from './mm/memory.js';
+import { presentFrame, userFrame, userFrameWrite } from './mm/memory.js';
 import { doMunmap } from './mm/mmap.js';
 import { doTruncate } from './mm/truncate.js';
 import { checkUserRead } from './oracles/user-data.js';
@@ -170,7 +170,8 @@ function* userLoad(k: Kernel, t: Task, addr: number, len: number): Gen<number> {
   let done = 0;
   while (done < len) {
     const a = addr + done;
-    const frame = yield* userFrame(k, t, a);
+    let frame = presentFrame(k, t, a);
+    if (frame < 0) frame = yield* userFrame(k, t, a);
     if (frame < 0) break;
     const vpage = a >>> k.pageShift;
     const poff = a & (k.pageCells - 1);

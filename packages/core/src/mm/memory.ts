@@ -150,9 +150,9 @@ export function* faultInPagesReadable(k: Kernel, t: Task, addr: number, len: num
   if (len <= 0) return true;
   t.enter('fault_in_pages_readable');
   try {
-    if (!(yield* touch(k, t, addr))) return false;
+    if (presentFrame(k, t, addr) < 0 && !(yield* touch(k, t, addr))) return false;
     const last = addr + len - 1;
-    if (last >>> k.pageShift !== addr >>> k.pageShift && !(yield* touch(k, t, last))) return false;
+    if (last >>> k.pageShift !== addr >>> k.pageShift && presentFrame(k, t, last) < 0 && !(yield* touch(k, t, last))) return false;
     return true;
   } finally {
     t.leave();
@@ -181,13 +181,27 @@ export function* userFrame(k: Kernel, t: Task, addr: number): Gen<number> {
 }
 
 /**
+ * The frame behind `addr` if its PTE is present, else -1: what userFrame
+ * returns without faulting, checked before calling it so that the common
+ * case (no fault) creates no coroutine. It reads the PTE slot as userFrame
+ * does, so the step's footprint names it either way.
+ */
+export function presentFrame(k: Kernel, t: Task, addr: number): number {
+  const pte = t.mm!.pte;
+  const vpage = addr >>> k.pageShift;
+  t.touchPte(t.mm!, vpage);
+  return vpage < pte.length ? pte[vpage]! : -1;
+}
+
+/**
  * A write to user address `addr` (put_user, copy_to_user): the frame behind
  * it, faulted in, and in a MAP_PRIVATE file mapping copied first if it still
  * is the page-cache page (do_wp_page: the private copy is anonymous memory).
  * -1 for EFAULT.
  */
 export function* userFrameWrite(k: Kernel, t: Task, addr: number): Gen<number> {
-  const frame = yield* userFrame(k, t, addr);
+  let frame = presentFrame(k, t, addr);
+  if (frame < 0) frame = yield* userFrame(k, t, addr);
   if (frame < 0) return frame;
   const mm = t.mm!;
   const vpage = addr >>> k.pageShift;
