@@ -13,7 +13,9 @@ import { EmbeddedStore, FarmError, redactedUrl, REDIS_CONNECT_MS_DEFAULT, THREAD
 import { checkOptions, UsageError, wholeNumber, type Parsed } from './args.js';
 import type { Io } from './commands.js';
 import { DASHBOARD_PORT_DEFAULT, PORT_MAX } from './limits.js';
+import { farmErrorExit } from './exit.js';
 import { connectStore, redisOptionsOf } from './open-store.js';
+import { OPTIONS } from './usage.js';
 
 interface Opened {
   store: Store;
@@ -30,7 +32,7 @@ async function open(p: Parsed, env: NodeJS.ProcessEnv): Promise<Opened> {
     const store = await connectStore(url, { prefix, connectMs });
     return { store, control: new StoreControl(store), readOnly: false, what: `the farm at ${redactedUrl(url)} (prefix ${prefix}; its coordinator runs the campaigns)` };
   }
-  if (p.options.has('redis') || p.options.has('prefix')) throw new UsageError('give --redis or --results, not both');
+  if (p.options.has('redis') || p.options.has('prefix') || p.options.has('connect-ms')) throw new UsageError('give --redis or --results, not both');
   const dir = resolve(results);
   const threads = p.options.has('threads') ? wholeNumber('threads', p.options.get('threads'), 1, 1, THREADS_MAX) : undefined;
   if (!p.options.has('read-only')) {
@@ -91,7 +93,7 @@ function tokenOf(p: Parsed, env: NodeJS.ProcessEnv): { token: string | undefined
 
 /** pcfarm dashboard: serve until SIGINT or SIGTERM; exit 0 then. */
 export async function dashboardCommand(p: Parsed, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  checkOptions(p, ['port', 'host', 'token', 'token-file', 'redis', 'prefix', 'results', 'read-only', 'threads']);
+  checkOptions(p, OPTIONS.dashboard);
   if (p.positionals.length > 0) throw new UsageError(`'dashboard' takes no arguments, only options: ${p.positionals.join(' ')}`);
   const port = wholeNumber('port', p.options.get('port'), DASHBOARD_PORT_DEFAULT, 0, PORT_MAX);
   const host = p.options.get('host') ?? '127.0.0.1';
@@ -102,10 +104,10 @@ export async function dashboardCommand(p: Parsed, io: Io, env: NodeJS.ProcessEnv
   try {
     opened = await open(p, env);
   } catch (e) {
-    // Redis away, a results file that does not parse: a message and status 1, not a stack or the usage.
+    // Redis away, a results file that does not parse: a message and the status the help gives (4, or 2), not a stack or the usage.
     if (!(e instanceof FarmError)) throw e;
     process.stderr.write(`pcfarm: ${e.message}\n`);
-    return 1;
+    return farmErrorExit(e.code);
   }
   let dashboard: Dashboard;
   try {

@@ -40,7 +40,7 @@ export const OPTIONS = {
   benchSoak: ['soak', 'time-s', 'interval-s', 'threads', 'results', 'json'],
   benchFarm: ['farm', 'fleet', 'quick', 'smoke', 'json', 'redis', 'workers', 'batch-seeds', 'batches', 'real-results', 'batch-ms'],
   list: [],
-  dashboard: ['port', 'host', 'token', 'token-file', 'redis', 'prefix', 'results', 'read-only', 'threads'],
+  dashboard: ['port', 'host', 'token', 'token-file', ...REDIS_OPTIONS, 'results', 'read-only', 'threads'],
   coordinator: [...REDIS_OPTIONS, 'queued-per-worker', 'audit-one-in', 'lease-ms', 'reconcile-ms', 'progress-ms', 'tick-ms', 'infra-retries-max', 'minimize-runs-max'],
   worker: [...REDIS_OPTIONS, 'concurrency', 'lock-ms', 'stalled-check-ms', 'stalled-retries-max', 'heartbeat-ms', 'id', 'strategies'],
   campaignStart: [...REDIS_OPTIONS, 'name', ...SPEC_OPTIONS, 'json'],
@@ -199,9 +199,9 @@ const HELP: Record<Command, CommandHelp> = {
     exit: `exit ${EXIT.ok}`,
   },
   dashboard: {
-    usage: [['dashboard', '[--port P]', '[--host H]', '[--token-file FILE | --token T]', '[--redis URL [--prefix P] | --results DIR [--read-only] [--threads N]]']],
+    usage: [['dashboard', '[--port P]', '[--host H]', '[--token-file FILE | --token T]', '[--redis URL [--prefix P] [--connect-ms N] | --results DIR [--read-only] [--threads N]]']],
     about: [
-      `Serve the web dashboard (default http://127.0.0.1:${DASHBOARD_PORT_DEFAULT}/) until Ctrl-C: over the farm's Redis (--redis, or REDIS_URL), or over a results directory, running its campaigns in this process on N threads (default: one per core), or following it read-only while another pcfarm writes it (or with --read-only). Bound beyond loopback (--host), changes need the token: PCFARM_TOKEN, or the first line of --token-file FILE, or --token (which ps shows to everyone).`,
+      `Serve the web dashboard (default http://127.0.0.1:${DASHBOARD_PORT_DEFAULT}/) until Ctrl-C: over the farm's Redis (--redis, or REDIS_URL; --connect-ms is how long to wait for it), or over a results directory, running its campaigns in this process on N threads (default: one per core), or following it read-only while another pcfarm writes it (or with --read-only). Bound beyond loopback (--host), changes need the token: PCFARM_TOKEN, or the first line of --token-file FILE, or --token (which ps shows to everyone).`,
     ],
     exit: `exit ${EXIT.ok} when stopped, ${usageOrBadInput} or a results directory it cannot use, ${EXIT.unavailable} when Redis cannot be reached`,
   },
