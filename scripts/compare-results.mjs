@@ -13,6 +13,8 @@
 // Prints one line per bucket and a verdict; exit 0 when the two agree, 1 when
 // they differ, 2 on unusable input.
 import { readFileSync } from 'node:fs';
+// The farm's own notion of what a bucket found (a built checkout, as compose-check.sh asks).
+import { bucketFindings } from '../packages/farm/dist/local.js';
 
 function fail(message) {
   console.error(`compare-results: ${message}`);
@@ -41,21 +43,7 @@ function snapshotOf(path) {
 }
 
 /** A bucket as both sides must agree on it: no times, the reproducer alone of its minimization. */
-function comparable(b) {
-  return JSON.stringify({
-    title: b.title,
-    kind: b.kind,
-    severity: b.severity,
-    strategy: b.strategy,
-    sites: b.sites,
-    scenarios: b.scenarios,
-    blocksPerPage: b.blocksPerPage,
-    count: b.count,
-    examples: b.examples,
-    witness: b.witness,
-    reproducer: b.minimized?.reproducer ?? null,
-  });
-}
+const comparable = (b) => JSON.stringify({ ...bucketFindings(b), reproducer: b.minimized?.reproducer ?? null });
 
 const [laptopPath, farmPath] = process.argv.slice(2);
 if (laptopPath === undefined || farmPath === undefined || process.argv.length > 4) fail('usage: node scripts/compare-results.mjs LAPTOP.jsonl FARM.jsonl');

@@ -12,7 +12,7 @@ export { batchAt, batchConfig, batchCount, batchesByCell, batchPlace, CAMPAIGN_D
 export { BatchRunner, batchDifferences, batchIdentity, checkBatch, emptyResult, readBatch, type BatchResult, type BucketHit } from './batch.js';
 export { checkMinimizeJob, MINIMIZE_RUNS_MAX_DEFAULT, MINIMIZE_RUNS_MAX_LIMIT, runMinimize, type Minimized, type MinimizeJob } from './minimize-job.js';
 export { PayloadReader } from './payload.js';
-export { addSample, bucketId, CampaignResults, CoverageSet, decodeCoverage, doneCount, doneIndexes, doneRangesOf, DoneSet, encodeCoverage, ofLowestExample, leastWitness, mergeExamples, SAMPLE_LIMITS, samplesBound, sampleStep, thinSamples, upgradeBatchResult, upgradeBucket, upgradeMinimized, upgradeSnapshot, type Bucket, type CampaignSnapshot, type CampaignSummary, type DoneRanges, type Example, type RecordOutcome, type Sample, type SampleStep } from './results.js';
+export { addSample, bucketFindings, bucketId, CampaignResults, CoverageSet, decodeCoverage, doneCount, doneIndexes, doneRangesOf, DoneSet, encodeCoverage, ofLowestExample, leastWitness, mergeExamples, SAMPLE_LIMITS, samplesBound, sampleStep, thinSamples, upgradeBatchResult, upgradeBucket, upgradeMinimized, upgradeSnapshot, type Bucket, type CampaignSnapshot, type CampaignSummary, type DoneRanges, type Example, type RecordOutcome, type Sample, type SampleStep } from './results.js';
 export { WORKER_SILENT_MS, type Store, type WorkerInfo } from './store.js';
 export { COMPACT_FILE, EmbeddedStore, JOURNAL_LIMITS, LOCK_FILE, RESULTS_FILE, RESULTS_FORMAT, RESULTS_VERSIONS_READ, unreadableVersion, type EmbeddedStoreOptions, type JournalEntry } from './embedded-store.js';
 export { InfraError, type Executor } from './executor.js';

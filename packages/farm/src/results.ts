@@ -443,6 +443,26 @@ export function* doneIndexes(ranges: DoneRanges): Generator<number> {
 }
 
 /** The id of the bucket with this title. */
+/**
+ * What a bucket found, without what depends on when it was found (its times)
+ * or on its minimization: what two runs of one campaign (a laptop's and a
+ * farm's, one thread and three) must agree on, bucket for bucket.
+ */
+export function bucketFindings(b: Bucket) {
+  return {
+    title: b.title,
+    kind: b.kind,
+    severity: b.severity,
+    strategy: b.strategy,
+    sites: b.sites,
+    scenarios: b.scenarios,
+    blocksPerPage: b.blocksPerPage,
+    count: b.count,
+    examples: b.examples,
+    witness: b.witness,
+  };
+}
+
 export function bucketId(title: string): string {
   return createHash('sha256').update(title).digest('hex').slice(0, 12);
 }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import { EmbeddedStore, runCampaign, ThreadPool, type Bucket, type CampaignSnapshot, type CampaignSpec, type Store } from '../dist/index.js';
+import { bucketFindings, EmbeddedStore, runCampaign, ThreadPool, type Bucket, type CampaignSnapshot, type CampaignSpec, type Store } from '../dist/index.js';
 
 export const MAIN = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url));
 
@@ -75,26 +75,8 @@ export async function embeddedReference(spec: CampaignSpec): Promise<CampaignSna
   }
 }
 
-/**
- * A bucket without what depends on time: its timestamps (its reproducer is
- * compared apart).
- */
-function comparable(b: Bucket) {
-  return {
-    id: b.id,
-    title: b.title,
-    kind: b.kind,
-    severity: b.severity,
-    strategy: b.strategy,
-    sites: b.sites,
-    scenarios: b.scenarios,
-    blocksPerPage: b.blocksPerPage,
-    count: b.count,
-    examples: b.examples,
-    minimized: b.minimized !== null,
-    witness: b.witness,
-  };
-}
+/** A bucket without what depends on time (its reproducer is compared apart). */
+const comparable = (b: Bucket) => ({ id: b.id, ...bucketFindings(b), minimized: b.minimized !== null });
 
 /** The farm's campaign `id` found exactly what the reference did: counts, coverage, buckets and their examples, each failure bucket minimized. */
 export async function expectSameAsReference(store: Store, id: string, ref: CampaignSnapshot): Promise<void> {
