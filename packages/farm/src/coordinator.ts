@@ -75,8 +75,6 @@ export interface CoordinatorOptions {
   now?: () => number;
 }
 
-export { COORDINATOR_DEFAULTS };
-
 /** A posted result of a batch or of its audit rerun. */
 type ResultEntry = Extract<InboxEntry, { kind: 'batch' | 'audit' }>;
 

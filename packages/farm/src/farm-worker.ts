@@ -77,8 +77,6 @@ export interface FarmWorkerOptions {
   log?: (line: string) => void;
 }
 
-export { FARM_WORKER_DEFAULTS, stalledCheckMsFor };
-
 
 /** How long a handed-back audit waits before it is offered again, in ms. */
 export const AUDIT_DEFER_MS = 100;
