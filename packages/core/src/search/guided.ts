@@ -96,6 +96,17 @@ interface Cell {
   lastRun: number;
 }
 
+/**
+ * An archived state as a campaign keeps it between batches (the farm's
+ * guide.ts): its hash, the runs that reached it, and the choices that
+ * return a run to it.
+ */
+export interface ArchivedState {
+  state: number;
+  seen: number;
+  choices: number[];
+}
+
 /** Salts the search's PRNG apart from the model's, which the same seed drives. */
 const SEARCH_SALT = 0x6775_6964;
 
@@ -112,6 +123,8 @@ export class GuidedSearch {
   private readonly runStates: StateCoverage;
   private parent: Entry | null = null;
   private runs = 0;
+  /** Archived states given by load(): found() is what comes after them. */
+  private loaded = 0;
   /** Runs that found something new, and mutants run. */
   finds = 0;
   mutants = 0;
@@ -127,6 +140,46 @@ export class GuidedSearch {
 
   get corpusSize(): number {
     return this.corpus.length;
+  }
+
+  /** The function pairs the last run reached (what a campaign's batch counts as its coverage). */
+  get lastCoverage(): ReadonlySet<number> {
+    return this.runCoverage;
+  }
+
+  /**
+   * Archive states another search found (a campaign's corpus, guide.ts),
+   * before this one runs: its runs return to them as to its own. A state
+   * given twice keeps its first prefix and both counts.
+   */
+  load(states: readonly ArchivedState[]): void {
+    if (this.runs > 0 || this.cells.length > this.loaded) throw new Error('a guided search loads its archive before its first run');
+    for (const s of states) {
+      const known = this.archive.get(s.state);
+      if (known !== undefined) {
+        known.seen += s.seen;
+        continue;
+      }
+      if (this.cells.length >= this.options.archiveMax) continue;
+      const entry: Entry = { choices: Uint32Array.from(s.choices), tags: new Uint8Array(0), arities: new Uint32Array(0), energy: 0 };
+      const c: Cell = { entry, at: s.choices.length, seen: Math.max(1, s.seen), chosen: 0, lastRun: -1 };
+      this.archive.set(s.state, c);
+      this.cells.push(c);
+    }
+    this.loaded = this.cells.length;
+  }
+
+  /** The states this search archived itself (not loaded), in the order its runs reached them, each with the runs that reached it. */
+  found(max = Infinity): ArchivedState[] {
+    const out: ArchivedState[] = [];
+    // The archive's order is the cells' (each is set as it is pushed): the loaded ones come first.
+    let i = 0;
+    for (const [state, c] of this.archive) {
+      if (out.length >= max) break;
+      if (i++ < this.loaded) continue;
+      out.push({ state, seen: c.seen, choices: Array.from(c.entry.choices.subarray(0, c.at)) });
+    }
+    return out;
   }
 
   /** Abstract states reached so far (archived or not). */
