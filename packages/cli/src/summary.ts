@@ -3,9 +3,9 @@
  * prints it: totals, the failure buckets with how to replay each, the
  * warning buckets apart with their witnesses, and the verdict line.
  */
-import { severityOf, signatureTitle } from '@pcfarm/core';
-import { campaignRisk, canaryChecks, canaryText, riskText, type Bucket, type CampaignRisk, type CampaignSummary, type CanaryCheck, type Store } from '@pcfarm/farm/local';
-import { replayCommand, replayReproducerCommand, witnessCommand } from '@pcfarm/farm/replay-commands';
+import { DEFAULTS, severityOf, signatureTitle } from '@pcfarm/core';
+import { batchConfig, campaignRisk, canaryChecks, canaryText, riskText, type Bucket, type CampaignRisk, type CampaignSummary, type CanaryCheck, type Store } from '@pcfarm/farm/local';
+import { exampleReplayCommand, replayReproducerCommand, witnessCommand } from '@pcfarm/farm/replay-commands';
 import { columns, duration, n, plural } from './format.js';
 import type { Io } from './io.js';
 import { printedPath } from './strategy-files.js';
@@ -113,11 +113,11 @@ export async function printSummary(store: Store, s: CampaignSummary, io: Io, opt
   };
   const cell = (b: Bucket, scenario: string) => {
     const ex = b.examples[0];
-    return { strategy: b.strategy, scenario, blocksPerPage: ex?.blocksPerPage, scheduler: c.spec.scheduler, pctDepth: c.spec.pctDepth };
+    return batchConfig({ strategy: b.strategy, scenario, blocksPerPage: ex?.blocksPerPage ?? DEFAULTS.blocksPerPage, scheduler: c.spec.scheduler, pctDepth: c.spec.pctDepth });
   };
   const seedCommand = (b: Bucket): string => {
     const ex = b.examples[0];
-    return ex === undefined ? 'none: no example seed was kept' : replayCommand(cell(b, ex.scenario), ex.seed, fileOf(b));
+    return ex === undefined ? 'none: no example seed was kept' : exampleReplayCommand(cell(b, ex.scenario), ex, fileOf(b));
   };
   if (failures.length > 0) {
     io.out('');

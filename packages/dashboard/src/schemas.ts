@@ -5,7 +5,7 @@
  * file so a route's shape and the UI's expectations are read side by side.
  */
 import { BLOCKS_PER_PAGE, FAILURE_KINDS, SCENARIOS, STRATEGIES } from '@pcfarm/core';
-import { CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, STEER_LIMITS, STRATEGY_ID_PATTERN } from '@pcfarm/farm/local';
+import { CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, GUIDE_LIMITS, STEER_LIMITS, STRATEGY_ID_PATTERN } from '@pcfarm/farm/local';
 import { HttpError, TYPE_WORDS } from './errors.js';
 
 const str = { type: 'string' } as const;
@@ -75,6 +75,8 @@ const specProperties = {
   examplesPerBucket: int,
   /** How a campaign bounded only by its time budget is steered (farm's STEER_DEFAULTS), or null. */
   steer: { type: ['object', 'null'], properties: { firstBatchesPerCell: int, floorPct: int } },
+  /** How a guided campaign shares its states between a cell's batches (farm's GUIDE_DEFAULTS), or null. */
+  guide: { type: ['object', 'null'], properties: { epochRounds: int, corpusMax: int, batchStatesMax: int } },
 } as const;
 
 /**
@@ -105,6 +107,15 @@ export const createCampaignBody = {
       properties: {
         firstBatchesPerCell: { type: 'integer', minimum: 1, maximum: STEER_LIMITS.firstBatchesPerCellMax },
         floorPct: { type: 'integer', minimum: 0, maximum: STEER_LIMITS.floorPctMax },
+      },
+    },
+    guide: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      properties: {
+        epochRounds: { type: 'integer', minimum: 1, maximum: GUIDE_LIMITS.epochRoundsMax },
+        corpusMax: { type: 'integer', minimum: 1, maximum: GUIDE_LIMITS.corpusMaxMax },
+        batchStatesMax: { type: 'integer', minimum: 0, maximum: GUIDE_LIMITS.batchStatesMaxMax },
       },
     },
   },

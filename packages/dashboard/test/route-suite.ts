@@ -5,7 +5,7 @@
  * nothing runs in the background and every answer is deterministic.
  */
 import { BLOCKS_PER_PAGE, decodeReproducer, encodeReproducer, MODEL_VERSION, runOne, SCENARIOS, STRATEGIES } from '@pcfarm/core';
-import { batchAt, BatchRunner, campaignSpec, dealtEnd, type Store } from '@pcfarm/farm';
+import { batchAt, BatchRunner, campaignSpec, dealtEnd, GUIDE_DEFAULTS, type Store } from '@pcfarm/farm';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PCFARM, replayReproducerCommand } from '@pcfarm/farm/replay-commands';
@@ -89,7 +89,7 @@ export function routeSuite(label: string, open: () => Promise<Store>): void {
       ['a string for a list', { strategies: 'v2.6.20' }, /body\/strategies must be a list, not "v2.6.20"/],
       ['neither seeds nor a budget', { seedsPerCell: null }, /needs seedsPerCell, timeBudgetMs or both/],
       ['a batch too large', { batchSeeds: 10_000_000 }, /body\/batchSeeds must be <= 100000/],
-      ['a scheduler campaigns do not run', { scheduler: 'replay' }, /body\/scheduler must be one of "pct", "random", "pos", "surw"$/],
+      ['a scheduler campaigns do not run', { scheduler: 'replay' }, /body\/scheduler must be one of "pct", "random", "pos", "surw", "guided"$/],
       ['a campaign of strategy files', { strategies: ['v2.6.20'], strategyFiles: [{ id: 'my-excl', sourceHash: '0123456789abcdef', path: '/etc/passwd' }] }, /^body\/strategyFiles: a campaign of strategy files starts from the command line, where the files are \(pcfarm campaign start --strategy-file FILE\)/],
       ['blocks per page the model does not take', { blocksPerPage: [3] }, /body\/blocksPerPage\/0 must be one of 1, 2, 4/],
       ['no blocks per page', { blocksPerPage: [] }, /body\/blocksPerPage is empty: choose at least one number of blocks per page/],
@@ -103,11 +103,14 @@ export function routeSuite(label: string, open: () => Promise<Store>): void {
 
     it('POST /api/campaigns runs any scheduler a campaign may run, and takes a spec read back with its (empty) strategy files', async () => {
       const info = (await inject({ url: '/api/info' })).json();
-      expect(info.schedulers).toEqual(['pct', 'random', 'pos', 'surw']);
-      for (const scheduler of ['pos', 'surw']) {
+      expect(info.schedulers).toEqual(['pct', 'random', 'pos', 'surw', 'guided']);
+      for (const scheduler of ['pos', 'surw', 'guided']) {
         const r = await inject({ method: 'POST', url: '/api/campaigns', payload: { strategies: ['gup-pin'], scenarios: ['generated'], blocksPerPage: [1], seedsPerCell: 10, scheduler } });
         expect(r.statusCode, scheduler).toBe(201);
-        expect(r.json().campaign.spec).toMatchObject({ scheduler, strategyFiles: [] });
+        expect(r.json().campaign.spec).toMatchObject({ scheduler, strategyFiles: [], guide: scheduler === 'guided' ? GUIDE_DEFAULTS : null });
+        // The spec read back posts back as it is, guide and all.
+        const again = await inject({ method: 'POST', url: '/api/campaigns', payload: r.json().campaign.spec });
+        expect(again.statusCode, `${scheduler} posted back`).toBe(201);
       }
       const r = await inject({ method: 'POST', url: '/api/campaigns', payload: { strategies: ['gup-pin'], scenarios: ['generated'], seedsPerCell: 10, strategyFiles: [] } });
       expect(r.statusCode).toBe(201);

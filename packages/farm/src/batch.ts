@@ -5,8 +5,10 @@
  * pool's threads and the BullMQ workers both call it.
  */
 import { createHash } from 'node:crypto';
-import { findingSignature, Model, type Failure, type FailureKind, type Severity } from '@pcfarm/core';
-import { batchConfig, CAMPAIGN_LIMITS, SEED_MAX, type Batch } from './campaign.js';
+import { encodeReproducer, findingSignature, GuidedSearch, Model, reproducerOf, type Failure, type FailureKind, type Outcome, type Severity } from '@pcfarm/core';
+import { batchConfig, CAMPAIGN_LIMITS, roundOf, SEED_MAX, type Batch, type CampaignSpec } from './campaign.js';
+import { statesToAdd, type Contribution, type Guide } from './guide.js';
+import { FarmError } from './errors.js';
 import { PayloadReader } from './payload.js';
 import { strategyResolver, type StrategyResolver } from './strategy-files.js';
 
@@ -24,6 +26,12 @@ export interface BucketHit {
   count: number;
   /** The first seeds of the range with it, at most the batch's examplesPerBucket. */
   examples: number[];
+  /**
+   * A guided batch's: each example's run as a reproducer (`pcfarm1:`), for
+   * a guided run is its seed and the states its batch started from, which a
+   * seed alone does not give. Absent for every other scheduler.
+   */
+  reproducers?: string[];
   /** For a warning: the scenario where its lock instances meet (the scenario's witness), or null. */
   witness: string | null;
 }
@@ -58,8 +66,16 @@ export interface BatchResult {
   coverageSingles?: number[];
   /** Only in a journal's record (CampaignResults.journalForm): hashes one run had reached before, reached again by this batch. */
   coverageAgain?: number[];
+  /** A guided batch's: the abstract states it adds to its cell's corpus (guide.ts). Absent for every other scheduler. */
+  corpus?: Contribution;
   /** Wall time the batch took, in milliseconds (the only figure that is not deterministic). */
   elapsedMs: number;
+}
+
+/** What a guided batch needs besides itself: its campaign's guide spec and its epoch's guide (the store's guide()). */
+export interface GuidedInput {
+  spec: Pick<CampaignSpec, 'guide' | 'seedStart' | 'batchSeeds'>;
+  guide: Guide;
 }
 
 /**
@@ -84,13 +100,16 @@ export class BatchRunner {
     return m;
   }
 
-  /** Run a checked batch; `now` is a millisecond clock for elapsedMs. */
-  run(b: Batch, now: () => number): BatchResult {
+  /** Run a checked batch; `now` is a millisecond clock for elapsedMs; a guided batch needs `guided`, its guide. */
+  run(b: Batch, now: () => number, guided: GuidedInput | null = null): BatchResult {
     const t0 = now();
     const model = this.model(b);
+    if ((b.scheduler === 'guided') !== (guided !== null)) throw new FarmError('EBADJOB', `batch ${b.index} of campaign ${b.campaignId} runs ${b.scheduler}: ${guided === null ? 'it needs its guide' : 'it takes no guide'}`);
+    const search = guided === null ? null : new GuidedSearch();
+    search?.load(guided!.guide.states);
     // Failure and warning titles never meet (a warning's sites end in `class only`), so one map keys both.
     const hits = new Map<string, BucketHit>();
-    const add = (f: Failure, seed: number): void => {
+    const add = (f: Failure, seed: number, o: Outcome): void => {
       const sig = findingSignature(b.strategy, f);
       let hit = hits.get(sig.title);
       if (hit === undefined) {
@@ -98,8 +117,12 @@ export class BatchRunner {
         hits.set(sig.title, hit);
       }
       hit.count++;
-      if (hit.examples.length < b.examplesPerBucket) hit.examples.push(seed);
+      if (hit.examples.length < b.examplesPerBucket) {
+        hit.examples.push(seed);
+        if (search !== null) (hit.reproducers ??= []).push(encodeReproducer(reproducerOf(batchConfig(b), o.choices, b.strategyFile?.sourceHash)));
+      }
     };
+    let o: Outcome;
     this.coverage.clear();
     model.coverage = this.coverage;
     let steps = 0;
@@ -107,11 +130,16 @@ export class BatchRunner {
     try {
       for (let seed = b.seedStart; seed < b.seedStart + b.seedCount; seed++) {
         this.coverage.run = seed;
-        const o = model.run({ seed });
+        if (search === null) o = model.run({ seed });
+        else {
+          // The search counts its own coverage per run (its Good-Turing and its corpus): the batch's counter is fed from it.
+          o = search.run(model, seed);
+          for (const h of search.lastCoverage) this.coverage.add(h);
+        }
         steps += o.steps;
-        if (o.failure !== null) add(o.failure, seed);
+        if (o.failure !== null) add(o.failure, seed, o);
         if (o.warnings.length > 0) warningRuns++;
-        for (const w of o.warnings) add(w, seed);
+        for (const w of o.warnings) add(w, seed, o);
       }
     } finally {
       model.coverage = null;
@@ -129,6 +157,7 @@ export class BatchRunner {
       warningRuns,
       coverage,
       coverageSingles,
+      ...(search === null ? {} : { corpus: { round: roundOf(guided!.spec, b), states: search.found(statesToAdd(guided!.guide, guided!.spec.guide!)) } }),
       elapsedMs: now() - t0,
     };
   }

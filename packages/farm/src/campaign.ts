@@ -8,7 +8,8 @@
 import { BLOCKS_PER_PAGE, DEFAULTS, MODEL_VERSION, SCENARIOS, STRATEGIES, type RunConfig } from '@pcfarm/core';
 import { FarmError } from './errors.js';
 import { checkStrategyFileRef, type StrategyFileRef } from './strategy-ref.js';
-import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, STEER_DEFAULTS, STEER_LIMITS, type CampaignScheduler } from './limits.js';
+import type { GuideSpec } from './guide.js';
+import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, GUIDE_DEFAULTS, GUIDE_LIMITS, STEER_DEFAULTS, STEER_LIMITS, type CampaignScheduler } from './limits.js';
 
 /** What a campaign asks; every field has a default (CAMPAIGN_DEFAULTS). */
 export interface CampaignSpec {
@@ -46,6 +47,12 @@ export interface CampaignSpec {
    * seed-bounded campaign, and as a campaign of an earlier pcfarm.
    */
   steer: SteerSpec | null;
+  /**
+   * How a guided campaign (scheduler `guided`) shares its states between a
+   * cell's batches (GUIDE_DEFAULTS says what each field means); null for
+   * every other scheduler, and for a campaign of an earlier pcfarm.
+   */
+  guide: GuideSpec | null;
 }
 
 /** See STEER_DEFAULTS. */
@@ -173,6 +180,21 @@ export function campaignSpec(input: Partial<CampaignSpec>): CampaignSpec {
       floorPct: whole('steer', o.floorPct ?? STEER_DEFAULTS.floorPct, 0, STEER_LIMITS.floorPctMax),
     };
   };
+  const guide = (): GuideSpec | null => {
+    const v: unknown = input.guide === undefined ? (scheduler === 'guided' ? GUIDE_DEFAULTS : null) : input.guide;
+    if (v === null) {
+      if (scheduler === 'guided') bad('guide must be {epochRounds, corpusMax, batchStatesMax} for the guided scheduler, not null');
+      return null;
+    }
+    if (typeof v !== 'object') bad(`guide must be null or {epochRounds, corpusMax, batchStatesMax}, not ${JSON.stringify(v)}`);
+    if (scheduler !== 'guided') bad(`guide is for the guided scheduler, not ${scheduler}`);
+    const o = v as Partial<GuideSpec>;
+    return {
+      epochRounds: whole('guide', o.epochRounds ?? GUIDE_DEFAULTS.epochRounds, 1, GUIDE_LIMITS.epochRoundsMax),
+      corpusMax: whole('guide', o.corpusMax ?? GUIDE_DEFAULTS.corpusMax, 1, GUIDE_LIMITS.corpusMaxMax),
+      batchStatesMax: whole('guide', o.batchStatesMax ?? GUIDE_DEFAULTS.batchStatesMax, 0, GUIDE_LIMITS.batchStatesMaxMax),
+    };
+  };
   return {
     name,
     strategies: list('strategies', [...STRATEGIES, ...fileIds], fileIds.length > 0 ? fileIds : STRATEGIES),
@@ -187,6 +209,7 @@ export function campaignSpec(input: Partial<CampaignSpec>): CampaignSpec {
     batchSeeds,
     examplesPerBucket: whole('examplesPerBucket', input.examplesPerBucket ?? CAMPAIGN_DEFAULTS.examplesPerBucket, 1, CAMPAIGN_LIMITS.examplesPerBucketMax),
     steer: steer(),
+    guide: guide(),
   };
 }
 
@@ -207,12 +230,14 @@ export function upgradeSpec<S extends Partial<CampaignSpec>>(spec: S): S {
   if (s.strategyFiles === undefined) s = { ...s, strategyFiles: [] };
   // Before steering, every campaign went round its cells: its batch indexes keep that meaning.
   if (s.steer === undefined) s = { ...s, steer: null };
+  // Before guided campaigns, none was.
+  if (s.guide === undefined) s = { ...s, guide: null };
   return s;
 }
 
 /** A stored campaign, upgraded (see upgradeSpec). */
 export function upgradeCampaign(c: Campaign): Campaign {
-  const spec = c.spec.blocksPerPage === undefined || c.spec.strategyFiles === undefined || c.spec.steer === undefined ? upgradeSpec(c.spec) : c.spec;
+  const spec = c.spec.blocksPerPage === undefined || c.spec.strategyFiles === undefined || c.spec.steer === undefined || c.spec.guide === undefined ? upgradeSpec(c.spec) : c.spec;
   return spec === c.spec && c.deal !== undefined ? c : { ...c, spec, deal: c.deal ?? [] };
 }
 
@@ -443,7 +468,12 @@ export function batchesByCell(campaign: Pick<Campaign, 'spec' | 'deal'>, done: r
   return out;
 }
 
-/** The run config of a batch's cell. */
+/** The run config of a batch's cell: a guided campaign's runs are the random scheduler's, steered by their choices (guide.ts). */
 export function batchConfig(b: Pick<Batch, 'strategy' | 'scenario' | 'blocksPerPage' | 'scheduler' | 'pctDepth'>): RunConfig {
-  return { strategy: b.strategy, scenario: b.scenario, blocksPerPage: b.blocksPerPage, scheduler: b.scheduler, pctDepth: b.pctDepth };
+  return { strategy: b.strategy, scenario: b.scenario, blocksPerPage: b.blocksPerPage, scheduler: b.scheduler === 'guided' ? 'random' : b.scheduler, pctDepth: b.pctDepth };
+}
+
+/** The round (the cell's batch number) of batch `b`: where its seeds start. */
+export function roundOf(spec: Pick<CampaignSpec, 'seedStart' | 'batchSeeds'>, b: Pick<Batch, 'seedStart'>): number {
+  return Math.floor((b.seedStart - spec.seedStart) / spec.batchSeeds);
 }

@@ -42,7 +42,8 @@ import { auditJobId, batchJobId, batchQueueName, minimizeJobId, minimizeQueueNam
 import { readInboxEntry, type InboxEntry } from './inbox.js';
 import { MINIMIZE_RUNS_MAX_DEFAULT, type Minimized, type MinimizeJob } from './minimize-job.js';
 import { REDIS_PREFIX_DEFAULT, RedisStore } from './redis-store.js';
-import type { Bucket, RecordOutcome } from './results.js';
+import { DoneSet, type Bucket, type RecordOutcome } from './results.js';
+import { guideReadyEnd } from './guide.js';
 import { dealNextPlan } from './steer.js';
 
 export interface CoordinatorOptions {
@@ -703,7 +704,7 @@ export class Coordinator {
       for (const c of order) {
         if (room <= 0) break;
         const share = Math.min(room, Math.ceil(room / order.length));
-        const claim = await this.books.claimBatches(c.id, share, await this.dealtFor(c));
+        const claim = await this.books.claimBatches(c.id, share, await this.claimEnd(c, share));
         if (claim !== null) this.cursors.set(c.id, claim.cursor);
         if (claim === null || claim.indexes.length === 0) continue;
         await this.addBatches(c, claim.indexes);
@@ -711,6 +712,20 @@ export class Coordinator {
         gave = true;
       }
     }
+  }
+
+  /**
+   * Where a claim of `share` batches stops (dealtFor), and for a guided
+   * campaign before the first batch whose epoch is not ready: its cell's
+   * earlier epochs not all recorded (guide.ts), so its workers would read a
+   * guide that is still growing.
+   */
+  private async claimEnd(c: Campaign, share: number): Promise<number | null> {
+    const dealt = await this.dealtFor(c);
+    if (c.spec.guide === null) return dealt;
+    const cursor = this.cursors.get(c.id) ?? (await this.books.progress(c.id)).cursor;
+    const ready = guideReadyEnd(this.campaigns.get(c.id) ?? c, DoneSet.of(await this.store.doneBatches(c.id)), cursor, share);
+    return dealt === null ? ready : Math.min(dealt, ready);
   }
 
   /**

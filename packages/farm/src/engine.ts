@@ -7,7 +7,9 @@
  */
 import { hostname } from 'node:os';
 import type { BatchResult } from './batch.js';
-import { batchAt, dealtEnd, type Batch, type Campaign } from './campaign.js';
+import type { GuidedInput } from './batch.js';
+import { batchAt, cellIndex, dealtEnd, roundOf, type Batch, type Campaign } from './campaign.js';
+import { epochStart, guideReadyEnd, type Guide } from './guide.js';
 import { FarmError } from './errors.js';
 import { InfraError, type Executor } from './executor.js';
 import { MINIMIZE_RUNS_MAX_DEFAULT, type MinimizeJob } from './minimize-job.js';
@@ -125,6 +127,8 @@ export async function runCampaign(store: Store, campaignId: string, executor: Ex
     nextIndex = done.nextMissing(nextIndex);
     // A steered campaign deals its next plan from what it has found when it has handed out the last one's batches.
     while (nextIndex >= dealtEnd(campaign)) campaign = await dealNextPlan(store, campaign);
+    // A guided batch waits until its cell's earlier epochs are recorded (guide.ts): one of them is in flight, and its end wakes the loop.
+    if (guideReadyEnd(campaign, done, nextIndex, 1) === nextIndex) return null;
     const b = batchAt(campaign, nextIndex++);
     if (b === null) exhausted = true;
     return b;
@@ -156,10 +160,22 @@ export async function runCampaign(store: Store, campaignId: string, executor: Ex
     });
   }
 
+  /** Each cell's last guide: every batch of an epoch starts from the same one, and it never changes once its epoch may start. */
+  const guides = new Map<number, Guide>();
+  async function guidedInput(b: Batch): Promise<GuidedInput | null> {
+    const spec = campaign.spec;
+    if (spec.guide === null) return null;
+    const cell = cellIndex(spec, b.strategy, b.scenario, b.blocksPerPage);
+    const round = roundOf(spec, b);
+    let guide = guides.get(cell);
+    if (guide?.epochStart !== epochStart(round, spec.guide.epochRounds)) guides.set(cell, (guide = await store.guide(campaignId, cell, round)));
+    return { spec, guide };
+  }
+
   async function runOneBatch(b: Batch): Promise<void> {
     let r: BatchResult;
     try {
-      r = await executor.runBatch(b);
+      r = await executor.runBatch(b, await guidedInput(b));
     } catch (e) {
       if (e instanceof InfraError && (retries.get(b.index) ?? 0) < retriesMax) {
         retries.set(b.index, (retries.get(b.index) ?? 0) + 1);
@@ -170,8 +186,9 @@ export async function runCampaign(store: Store, campaignId: string, executor: Ex
     }
     sessionRuns += r.runs;
     sessionBatches++;
-    done.add(b.index);
     const rec = await store.recordBatch(r, runningMs());
+    // Done once recorded, not before: a guided batch that waits for this one reads its states from the store.
+    done.add(b.index);
     if (minimizeOn) {
       for (const bucket of [...rec.newBuckets, ...rec.lowered]) {
         if (!needsMinimizing(bucket)) continue;
@@ -263,6 +280,7 @@ export function minimizeJobOf(campaign: Campaign, b: Bucket, runsMax: number): M
     scheduler: campaign.spec.scheduler,
     pctDepth: campaign.spec.pctDepth,
     seed: ex.seed,
+    ...(ex.reproducer === undefined ? {} : { reproducer: ex.reproducer }),
     runsMax,
     modelVersion: campaign.modelVersion,
   };

@@ -1,4 +1,4 @@
-import type { BatchResult } from './batch.js';
+import type { BatchResult, GuidedInput } from './batch.js';
 import type { Batch } from './campaign.js';
 import type { Minimized, MinimizeJob } from './minimize-job.js';
 import type { VerifyJob, VerifyJobResult } from './verify-job.js';
@@ -13,7 +13,8 @@ import type { VerifyJob, VerifyJobResult } from './verify-job.js';
 export interface Executor {
   /** Jobs it runs at once. */
   readonly concurrency: number;
-  runBatch(b: Batch): Promise<BatchResult>;
+  /** A batch of a guided campaign comes with its guide (guide.ts); any other with none. */
+  runBatch(b: Batch, guided?: GuidedInput | null): Promise<BatchResult>;
   minimize(job: MinimizeJob): Promise<Minimized>;
   /** A part of a bounded search (verify-job.ts), when it has threads for it; without, a farm worker runs it on its own thread. */
   verify?(job: VerifyJob): Promise<VerifyJobResult>;

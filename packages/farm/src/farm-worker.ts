@@ -29,8 +29,9 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 import { DelayedError, UnrecoverableError, Worker, type Job, type JobJson, type Processor, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { batchDifferences, batchIdentity, checkBatch } from './batch.js';
-import { batchAt, dealtEnd, type Batch, type Campaign } from './campaign.js';
+import { batchDifferences, batchIdentity, checkBatch, type GuidedInput } from './batch.js';
+import { batchAt, cellIndex, dealtEnd, roundOf, type Batch, type Campaign } from './campaign.js';
+import { epochStart, type Guide } from './guide.js';
 import { FarmError } from './errors.js';
 import { InfraError, type Executor } from './executor.js';
 import { FARM_WORKER_DEFAULTS, stalledCheckMsFor } from './limits.js';
@@ -88,6 +89,8 @@ const REFUSERS_KEPT = 32;
 const ERROR_LOG_MS = 5_000;
 /** Campaigns a worker keeps in memory to check its jobs against (a campaign's spec never changes). */
 const CAMPAIGNS_CACHED_MAX = 256;
+/** Guides a worker keeps in memory (guide.ts): one per guided cell and epoch it runs. */
+const GUIDES_CACHED_MAX = 64;
 /** Characters of an unreadable payload quoted in its job's failed reason. */
 const UNREADABLE_QUOTED_MAX = 120;
 
@@ -143,6 +146,7 @@ export class FarmWorker {
   /** Strategy files (by source hash) this worker lacked, so it says so once per file. */
   private readonly lacking = new Set<string>();
   private readonly campaigns = new Map<string, Campaign>();
+  private readonly guides = new Map<string, Guide>();
   private closed: Promise<void> | null = null;
 
   /** Start pulling jobs at once; see FarmWorker.start to wait until it is connected. */
@@ -259,13 +263,34 @@ export class FarmWorker {
     if (job.name === 'audit') await this.handBackOwnAudit(job, token);
     let r;
     try {
-      r = await this.executor.runBatch(b);
+      r = await this.executor.runBatch(b, await this.guidedInput(b));
     } catch (e) {
       throw await this.failure(job, e);
     }
     // Posted before the job completes (and is removed): a result is never lost between the two.
     await postResult(this.redis, this.store.keys, { kind: job.name === 'audit' ? 'audit' : 'batch', jobId: job.id!, worker: this.id, result: r });
     this.runs += r.runs;
+  }
+
+  /**
+   * A guided batch's guide (guide.ts), read from the store once per cell and
+   * epoch: the coordinator hands out a batch only when its epoch's rounds
+   * are recorded, so what it reads is what every other worker reads.
+   */
+  private async guidedInput(b: Batch): Promise<GuidedInput | null> {
+    const c = await this.campaign(b.campaignId, b.index);
+    const spec = c.spec.guide;
+    if (spec === null) return null;
+    const cell = cellIndex(c.spec, b.strategy, b.scenario, b.blocksPerPage);
+    const round = roundOf(c.spec, b);
+    const key = `${c.id}:${cell}:${epochStart(round, spec.epochRounds)}`;
+    let guide = this.guides.get(key);
+    if (guide === undefined) {
+      guide = await this.store.guide(c.id, cell, round);
+      if (this.guides.size >= GUIDES_CACHED_MAX) this.guides.delete(this.guides.keys().next().value!);
+      this.guides.set(key, guide);
+    }
+    return { spec: c.spec, guide };
   }
 
   private async runMinimizeJob(job: Job, token: string | undefined): Promise<void> {
@@ -279,6 +304,11 @@ export class FarmWorker {
       if (job.id !== wantId) throw new FarmError('EBADJOB', `job ${job.id} carries the minimization of bucket ${m.bucketId} of campaign ${c.id} from seed ${m.seed}, whose job id is ${wantId}`);
       if (c.modelVersion !== m.modelVersion || c.spec.scheduler !== m.scheduler || c.spec.pctDepth !== m.pctDepth) {
         throw new FarmError('EBADJOB', `job ${job.id} does not run campaign ${c.id}'s model version, scheduler and depth`);
+      }
+      // A guided run is its reproducer: the job's must be its example's, or it would minimize another run under the bucket's name.
+      if (c.spec.scheduler === 'guided') {
+        const ex = (await this.store.bucket(c.id, m.bucketId))?.examples.find((e) => e.seed === m.seed && e.scenario === m.scenario && e.blocksPerPage === m.blocksPerPage);
+        if (ex?.reproducer === undefined || ex.reproducer !== m.reproducer) throw new FarmError('EBADJOB', `job ${job.id} does not carry the reproducer of bucket ${m.bucketId}'s example seed ${m.seed} of campaign ${c.id}`);
       }
     } catch (e) {
       throw await this.refuse(job, e);

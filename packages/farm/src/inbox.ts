@@ -15,6 +15,7 @@ import type { BatchResult } from './batch.js';
 import { LUA } from './lua-script.js';
 import type { Minimized } from './minimize-job.js';
 import type { FarmKeys } from './redis-keys.js';
+import { contributionShapeWrong } from './guide.js';
 
 export type InboxEntry =
   | { kind: 'batch' | 'audit'; jobId: string; worker: string; result: BatchResult }
@@ -34,6 +35,7 @@ function hitShapeWrong(h: unknown): string | null {
   if (!isStr(h.title) || !isStr(h.kind) || (h.severity !== 'failure' && h.severity !== 'warning') || !isStr(h.strategy) || !isStr(h.scenario)) return 'a bucket hit lacks its title, kind, severity, strategy or scenario';
   if (!isWhole(h.count) || !Array.isArray(h.examples) || !h.examples.every(isWhole) || !Array.isArray(h.sites) || !h.sites.every(isStr)) return 'a bucket hit lacks its count, examples or sites';
   if (h.witness !== null && !isStr(h.witness)) return 'a bucket hit has a witness that is not a string';
+  if (h.reproducers !== undefined && (!Array.isArray(h.reproducers) || !h.reproducers.every(isStr) || h.reproducers.length !== h.examples.length)) return "a bucket hit's reproducers are not a string per example";
   return null;
 }
 
@@ -43,6 +45,10 @@ function batchResultShapeWrong(r: unknown): string | null {
   for (const f of ['campaignId', 'strategy', 'scenario', 'batch'] as const) if (!isStr(r[f])) return `the result's ${f} is not a string`;
   for (const f of ['index', 'blocksPerPage', 'seedStart', 'runs', 'steps', 'warningRuns'] as const) if (!isWhole(r[f])) return `the result's ${f} is not a whole number`;
   if (!Array.isArray(r.coverage) || !r.coverage.every(isWhole)) return "the result's coverage is not a list of whole numbers";
+  if (r.corpus !== undefined) {
+    const wrong = contributionShapeWrong(r.corpus);
+    if (wrong !== null) return `the result's corpus: ${wrong}`;
+  }
   for (const f of ['failures', 'warnings'] as const) {
     if (!Array.isArray(r[f])) return `the result's ${f} is not a list`;
     for (const h of r[f] as unknown[]) {

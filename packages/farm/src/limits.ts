@@ -7,11 +7,16 @@
 import { BLOCKS_PER_PAGE, DEFAULTS, LIMITS, SCHEDULERS, type SchedulerId } from '@pcfarm/core';
 import { AUDIT_ONE_IN_DEFAULT } from './audit.js';
 
-/** A scheduler a campaign runs: every one a user picks but `replay`, which needs a recorded choice list, not seeds. */
-export type CampaignScheduler = Exclude<SchedulerId, 'replay'>;
+/**
+ * A scheduler a campaign runs: every one a user picks but `replay`, which
+ * needs a recorded choice list, not seeds; and `guided`, the core's
+ * coverage-guided search over the random scheduler, its states shared
+ * between a cell's batches (guide.ts).
+ */
+export type CampaignScheduler = Exclude<SchedulerId, 'replay'> | 'guided';
 
-/** The schedulers a campaign may run, in the core's order (the core's list, so a new scheduler is a campaign's too). */
-export const CAMPAIGN_SCHEDULERS: readonly CampaignScheduler[] = SCHEDULERS.filter((s): s is CampaignScheduler => s !== 'replay');
+/** The schedulers a campaign may run, in the core's order (the core's list, so a new scheduler is a campaign's too), then the guided search. */
+export const CAMPAIGN_SCHEDULERS: readonly CampaignScheduler[] = [...SCHEDULERS.filter((s): s is Exclude<SchedulerId, 'replay'> => s !== 'replay'), 'guided'];
 
 export const CAMPAIGN_DEFAULTS = {
   /** Every value the model takes: a bug of sub-page buffers is found without asking for it. */
@@ -63,6 +68,29 @@ export const STEER_LIMITS = {
   planBatchesPerCellMin: 4,
   /** A plan's batches, at least, in percent of those dealt before it. */
   planGrowthPct: 12.5,
+} as const;
+
+/**
+ * How a guided campaign shares what its batches find (guide.ts), spec
+ * fields all: they decide what every batch runs. A cell's rounds are cut
+ * into epochs that double up to epochRounds rounds; a batch starts from the
+ * states its cell's earlier epochs found, at most corpusMax of them, and
+ * adds at most batchStatesMax of its own (none once its cell has
+ * corpusMax), so a cell's stored corpus stays under corpusMax plus
+ * epochRounds x batchStatesMax states.
+ */
+export const GUIDE_DEFAULTS = {
+  epochRounds: 16,
+  corpusMax: 512,
+  batchStatesMax: 64,
+} as const;
+
+/** Bounds a guided spec is checked against. */
+export const GUIDE_LIMITS = {
+  epochRoundsMax: 1_024,
+  /** A guide travels to every batch of its epoch: a few hundred kilobytes at most. */
+  corpusMaxMax: 4_096,
+  batchStatesMaxMax: 1_024,
 } as const;
 
 /**

@@ -7,9 +7,10 @@
  * 410 ms), and they load only with the whole package (index.ts).
  */
 export { FarmError, type FarmErrorCode } from './errors.js';
-export { CAMPAIGN_SCHEDULERS, COORDINATOR_DEFAULTS, FARM_WORKER_DEFAULTS, stalledCheckMsFor, STEER_DEFAULTS, STEER_LIMITS, type CampaignScheduler } from './limits.js';
-export { batchAt, batchConfig, batchCount, batchesByCell, batchPlace, CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, campaignSpec, cellAt, cellCount, cellIndex, dealtEnd, runsByCell, seedsOfBatch, newCampaign, seedCount, upgradeCampaign, upgradeSpec, type Batch, type Campaign, type CampaignSpec, type CampaignState, type Deal, type SteerSpec } from './campaign.js';
-export { BatchRunner, batchDifferences, batchIdentity, checkBatch, emptyResult, readBatch, type BatchResult, type BucketHit } from './batch.js';
+export { CAMPAIGN_SCHEDULERS, COORDINATOR_DEFAULTS, FARM_WORKER_DEFAULTS, GUIDE_DEFAULTS, GUIDE_LIMITS, stalledCheckMsFor, STEER_DEFAULTS, STEER_LIMITS, type CampaignScheduler } from './limits.js';
+export { buildGuide, epochStart, guideReadyEnd, statesToAdd, type ArchivedState, type Contribution, type Guide, type GuideSpec } from './guide.js';
+export { batchAt, batchConfig, batchCount, batchesByCell, batchPlace, CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, campaignSpec, cellAt, cellCount, cellIndex, dealtEnd, runsByCell, seedsOfBatch, newCampaign, roundOf, seedCount, upgradeCampaign, upgradeSpec, type Batch, type Campaign, type CampaignSpec, type CampaignState, type Deal, type SteerSpec } from './campaign.js';
+export { BatchRunner, batchDifferences, batchIdentity, checkBatch, emptyResult, readBatch, type BatchResult, type BucketHit, type GuidedInput } from './batch.js';
 export { checkMinimizeJob, MINIMIZE_RUNS_MAX_DEFAULT, MINIMIZE_RUNS_MAX_LIMIT, runMinimize, type Minimized, type MinimizeJob } from './minimize-job.js';
 export { PayloadReader } from './payload.js';
 export { addSample, bucketFindings, bucketId, CampaignResults, CoverageSet, decodeCoverage, doneCount, doneIndexes, doneRangesOf, DoneSet, encodeCoverage, ofLowestExample, leastWitness, mergeExamples, SAMPLE_LIMITS, samplesBound, sampleStep, thinSamples, upgradeBatchResult, upgradeBucket, upgradeMinimized, upgradeSnapshot, type Bucket, type CampaignSnapshot, type CampaignSummary, type DoneRanges, type Example, type RecordOutcome, type Sample, type SampleStep } from './results.js';

@@ -5,7 +5,7 @@
  * (its run did not fail: there is no failure to keep, and its witness
  * scenario is the run worth looking at).
  */
-import { encodeReproducer, minimize, MINIMIZE_DEFAULTS, reproducerOf, type MinimizeStop } from '@pcfarm/core';
+import { decodeReproducer, DEFAULTS, encodeReproducer, minimize, MINIMIZE_DEFAULTS, reproducerOf, type MinimizeStop } from '@pcfarm/core';
 import { batchConfig, CAMPAIGN_LIMITS, SEED_MAX, type Batch } from './campaign.js';
 import type { BatchRunner } from './batch.js';
 import { FarmError } from './errors.js';
@@ -25,6 +25,11 @@ export interface MinimizeJob {
   scheduler: Batch['scheduler'];
   pctDepth: number;
   seed: number;
+  /**
+   * A guided campaign's: the example's run as a reproducer (Example.reproducer),
+   * minimized in place of its seed, which alone does not give that run.
+   */
+  reproducer?: string;
   /** Model runs the minimizer may make. */
   runsMax: number;
   modelVersion: string;
@@ -57,9 +62,10 @@ export const MINIMIZE_RUNS_MAX_LIMIT = 1_000_000;
 /** Minimize a checked job on the runner's model of its cell. */
 export function runMinimize(runner: BatchRunner, job: MinimizeJob, now: () => number, shouldStop?: () => boolean): Minimized {
   const model = runner.model(job);
-  const r = minimize(model, { seed: job.seed }, shouldStop === undefined ? { runsMax: job.runsMax } : { runsMax: job.runsMax, shouldStop });
+  const input = job.reproducer === undefined ? { seed: job.seed } : { choices: reproducerChoices(job) };
+  const r = minimize(model, input, shouldStop === undefined ? { runsMax: job.runsMax } : { runsMax: job.runsMax, shouldStop });
   if (r.signature.title !== job.title) {
-    throw new FarmError('EFARMBUG', `seed ${job.seed} of ${job.strategy} x ${job.scenario} fails as "${r.signature.title}", not as its bucket "${job.title}"`);
+    throw new FarmError('EFARMBUG', `${job.reproducer === undefined ? 'seed' : 'the guided run of seed'} ${job.seed} of ${job.strategy} x ${job.scenario} fails as "${r.signature.title}", not as its bucket "${job.title}"`);
   }
   return {
     reproducer: encodeReproducer(reproducerOf(batchConfig(job), r.choices, job.strategyFile?.sourceHash)),
@@ -73,6 +79,21 @@ export function runMinimize(runner: BatchRunner, job: MinimizeJob, now: () => nu
     stoppedBy: r.stoppedBy,
     at: now(),
   };
+}
+
+/** The choices of a job's reproducer, which must be of the job's own cell. */
+function reproducerChoices(job: MinimizeJob): number[] {
+  let r;
+  try {
+    r = decodeReproducer(job.reproducer!, job.strategyFile === null ? [] : [job.strategy]);
+  } catch (e) {
+    throw new FarmError('EBADJOB', `minimization job for bucket ${job.bucketId}: its reproducer does not read: ${(e as Error).message}`);
+  }
+  const want = batchConfig(job);
+  if (r.config.strategy !== want.strategy || r.config.scenario !== want.scenario || (r.config.blocksPerPage ?? DEFAULTS.blocksPerPage) !== want.blocksPerPage) {
+    throw new FarmError('EBADJOB', `minimization job for bucket ${job.bucketId}: its reproducer runs ${r.config.strategy} x ${r.config.scenario}, not the job's ${want.strategy} x ${want.scenario} at ${want.blocksPerPage} blocks per page`);
+  }
+  return r.choices;
 }
 
 /** A minimization job from a payload, checked like checkBatch. */
@@ -89,6 +110,7 @@ export function checkMinimizeJob(payload: unknown): MinimizeJob {
     scheduler: r.scheduler(),
     pctDepth: r.whole('pctDepth', 1, CAMPAIGN_LIMITS.pctDepthMax),
     seed: r.whole('seed', 0, SEED_MAX),
+    ...r.optionalStr('reproducer'),
     runsMax: r.whole('runsMax', 1, MINIMIZE_RUNS_MAX_LIMIT),
     modelVersion,
   };

@@ -26,6 +26,11 @@ export class PayloadReader {
     return typeof v === 'string' && v !== '' ? v : this.bad(`${f} must be a non-empty string, not ${JSON.stringify(v) ?? 'undefined'}`);
   }
 
+  /** `{[f]: value}` when the payload has a non-empty string there, `{}` when it has none. */
+  optionalStr<F extends string>(f: F): { [k in F]?: string } {
+    return this.p[f] === undefined ? {} : ({ [f]: this.str(f) } as { [k in F]?: string });
+  }
+
   whole(f: string, min: number, max: number): number {
     const v = this.p[f];
     return typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max ? v : this.bad(`${f} must be a whole number from ${min} to ${max}, not ${JSON.stringify(v) ?? 'undefined'}`);

@@ -20,7 +20,7 @@ port.on('message', (m: ToPoolWorker) => {
   let reply: FromPoolWorker;
   try {
     const result =
-      m.type === 'batch' ? runner.run(checkBatch(m.job), () => performance.now()) : m.type === 'minimize' ? runMinimize(runner, checkMinimizeJob(m.job), Date.now) : runVerifyJob(checkVerifyJob(m.job), resolve, Date.now);
+      m.type === 'batch' ? runner.run(checkBatch(m.job), () => performance.now(), m.guided) : m.type === 'minimize' ? runMinimize(runner, checkMinimizeJob(m.job), Date.now) : runVerifyJob(checkVerifyJob(m.job), resolve, Date.now);
     reply = { id: m.id, ok: true, result };
   } catch (e) {
     const err = e as Error;

@@ -12,6 +12,8 @@
  * `c:ID:samples` (list), and the coordinator's `c:ID:queued` (batches
  * handed out, not yet recorded), `c:ID:audit` (pending audits),
  * `c:ID:minfail` (minimizations given up) and `c:ID:bugs` (farm bugs);
+ * a guided campaign's `c:ID:corpus:CELL` (hash round -> JSON: the states
+ * each batch of the cell added to its corpus, guide.ts);
  * `workers` (set) and `w:ID` (JSON with a TTL: a dead worker disappears by
  * itself); `coordinator` (the lease); `inbox` (finished jobs' results, for
  * the coordinator) and the channel `inbox:posted` that wakes it. BullMQ's
@@ -75,9 +77,14 @@ export class FarmKeys {
   bugs(id: string): string {
     return this.key('c', id, 'bugs');
   }
-  /** Every key of a campaign. */
-  campaignKeys(id: string): string[] {
-    return [this.campaign(id), this.done(id), this.queued(id), this.coverage(id), this.once(id), this.buckets(id), this.minimized(id), this.samples(id), this.audits(id), this.minimizeFailures(id), this.bugs(id)];
+  /** A guided campaign's corpus of one cell (cellAt's order): round -> the states that batch added. */
+  corpus(id: string, cell: number): string {
+    return this.key('c', id, 'corpus', cell);
+  }
+  /** Every key of a campaign of `cells` cells. */
+  campaignKeys(id: string, cells = 0): string[] {
+    const corpus = Array.from({ length: cells }, (_, c) => this.corpus(id, c));
+    return [this.campaign(id), this.done(id), this.queued(id), this.coverage(id), this.once(id), this.buckets(id), this.minimized(id), this.samples(id), this.audits(id), this.minimizeFailures(id), this.bugs(id), ...corpus];
   }
   get workers(): string {
     return this.key('workers');

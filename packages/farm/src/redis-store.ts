@@ -20,8 +20,9 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { AuditSummary, FarmBug } from './audit.js';
 import type { BatchResult } from './batch.js';
-import { batchCount, cellCount, cellIndex, newCampaign, seedCount, upgradeCampaign, type Campaign, type CampaignSpec, type CampaignState, type Deal } from './campaign.js';
+import { batchCount, cellCount, cellIndex, newCampaign, seedCount, upgradeCampaign, upgradeSpec, type Campaign, type CampaignSpec, type CampaignState, type Deal } from './campaign.js';
 import { FarmError } from './errors.js';
+import { buildGuide, contributionShapeWrong, epochStart, type Contribution, type Guide } from './guide.js';
 import { LUA } from './lua-script.js';
 import type { Minimized } from './minimize-job.js';
 import { connectRedis, type RedisConnectOptions } from './redis-connection.js';
@@ -141,10 +142,12 @@ export class RedisStore implements Store {
   }
 
   async deleteCampaign(id: string): Promise<void> {
-    if ((await this.redis.exists(this.keys.campaign(id))) === 0) throw this.noCampaign(id);
+    const meta = await this.redis.hget(this.keys.campaign(id), 'meta');
+    if (meta === null) throw this.noCampaign(id);
+    const spec = upgradeSpec((JSON.parse(meta) as CampaignMeta).spec);
     await this.redis
       .multi()
-      .del(...this.keys.campaignKeys(id))
+      .del(...this.keys.campaignKeys(id, spec.guide === null ? 0 : cellCount(spec)))
       .zrem(this.keys.campaigns, id)
       .incr(this.keys.campaignsRev)
       .exec()
@@ -221,6 +224,13 @@ export class RedisStore implements Store {
       if (thin) {
         const history = (await this.redis.lrange(k.samples(id), 0, -1)).map((s) => JSON.parse(s) as Sample);
         ({ keepFrom, thinned } = thinSamples([...history, written]));
+      }
+      // A guided batch's states go in before it counts: a batch recorded has its corpus, and one written twice is the same.
+      const corpus = fresh.filter((r) => r.corpus !== undefined && r.corpus.states.length > 0);
+      if (corpus.length > 0) {
+        const m = this.redis.multi();
+        for (const r of corpus) m.hset(k.corpus(id, cellIndex(campaign.spec, r.strategy, r.scenario, r.blocksPerPage)), String(r.corpus!.round), JSON.stringify(r.corpus));
+        execResults(await m.exec());
       }
       const bucketArgs: string[] = [];
       for (const bid of touchedBy(fresh)) {
@@ -324,6 +334,48 @@ export class RedisStore implements Store {
     return r === 1;
   }
 
+  async guide(id: string, cell: number, round: number): Promise<Guide> {
+    const c = await this.getCampaign(id);
+    const spec = c.spec.guide;
+    if (spec === null) throw new FarmError('ESTATE', `campaign ${id} is not guided (its scheduler is ${c.spec.scheduler}): it has no guide`);
+    const start = epochStart(round, spec.epochRounds);
+    const fields = await this.redis.hgetall(this.keys.corpus(id, cell));
+    const contributions: Contribution[] = [];
+    for (const [r, json] of Object.entries(fields)) {
+      if (Number(r) >= start) continue;
+      contributions.push(this.contributionOf(id, cell, json));
+    }
+    return buildGuide(contributions, start, spec.corpusMax);
+  }
+
+  /** A stored contribution, checked: Redis is shared, and what it holds steers every later batch. */
+  private contributionOf(id: string, cell: number, json: string): Contribution {
+    let v: unknown;
+    try {
+      v = JSON.parse(json);
+    } catch (e) {
+      throw new FarmError('EBADRESULTS', `the corpus of cell ${cell} of campaign ${id} in Redis (prefix ${this.prefix}) holds a value that is not JSON (${(e as Error).message})`);
+    }
+    const wrong = contributionShapeWrong(v);
+    if (wrong !== null) throw new FarmError('EBADRESULTS', `the corpus of cell ${cell} of campaign ${id} in Redis (prefix ${this.prefix}): ${wrong}`);
+    return v as Contribution;
+  }
+
+  /** A guided campaign's corpus, by cell (CampaignSnapshot.corpus). */
+  private async corpusOf(id: string, spec: CampaignSpec): Promise<[number, Contribution[]][]> {
+    if (spec.guide === null) return [];
+    const m = this.redis.multi();
+    const cells = cellCount(spec);
+    for (let c = 0; c < cells; c++) m.hgetall(this.keys.corpus(id, c));
+    const rows = execResults(await m.exec()) as Record<string, string>[];
+    const out: [number, Contribution[]][] = [];
+    rows.forEach((fields, c) => {
+      const list = Object.values(fields).map((json) => this.contributionOf(id, c, json)).sort((a, b) => a.round - b.round);
+      if (list.length > 0) out.push([c, list]);
+    });
+    return out;
+  }
+
   async snapshot(id: string): Promise<CampaignSnapshot> {
     const k = this.keys;
     const rows = execResults(
@@ -341,8 +393,10 @@ export class RedisStore implements Store {
     const f = rows[0] as (string | null)[];
     const ints = (xs: unknown) => (xs as string[]).map(Number).sort((a, b) => a - b);
     const once = Object.entries(rows[6] as Record<string, string>).map(([h, cell]): [number, number] => [Number(h), Number(cell)]).sort((a, b) => a[0] - b[0]);
+    const campaign = this.campaignOf(id, f, f[8] ?? null);
+    const corpus = await this.corpusOf(id, campaign.spec);
     return {
-      campaign: this.campaignOf(id, f, f[8] ?? null),
+      campaign,
       done: doneRangesIn(num(f[7]), rows[1] as string[]),
       runs: num(f[3]),
       steps: num(f[4]),
@@ -352,6 +406,7 @@ export class RedisStore implements Store {
       buckets: bucketsOf(rows[3] as Record<string, string>, rows[4] as Record<string, string>),
       samples: (rows[5] as string[]).map((s) => JSON.parse(s) as Sample),
       coverageOnce: once,
+      ...(corpus.length === 0 ? {} : { corpus }),
     };
   }
 
@@ -383,6 +438,11 @@ export class RedisStore implements Store {
     args.push(JSON.stringify(c.deal), c.deal.length);
     const keys = [k.campaigns, k.campaign(c.id), k.done(c.id), k.coverage(c.id), k.buckets(c.id), k.minimized(c.id), k.samples(c.id), k.campaignsRev, k.once(c.id)];
     if ((await LUA.importCampaign.run(this.redis, keys, args)) === 0) throw new FarmError('ESTATE', `campaign ${c.id} is already in Redis (prefix ${this.prefix}); delete it first to import it again`);
+    if ((s.corpus ?? []).length > 0) {
+      const m = this.redis.multi();
+      for (const [cell, list] of s.corpus!) for (const x of list) m.hset(k.corpus(c.id, cell), String(x.round), JSON.stringify(x));
+      execResults(await m.exec());
+    }
     return this.getCampaign(c.id);
   }
 

@@ -46,6 +46,15 @@ export function replayCommand(config: RunConfig, seed: number, strategyFile: str
   return `${PCFARM} replay${fileOption(strategyFile)} --strategy ${config.strategy} --scenario ${config.scenario}${configOptions(config)} --seed ${seed}`;
 }
 
+/**
+ * The command that replays a bucket's example: its reproducer when it has
+ * one (a guided campaign's run, which its seed alone does not give), else
+ * its seed.
+ */
+export function exampleReplayCommand(config: RunConfig, example: { seed: number; reproducer?: string }, strategyFile: string | null = null): string {
+  return example.reproducer === undefined ? replayCommand(config, example.seed, strategyFile) : replayReproducerCommand(example.reproducer, strategyFile);
+}
+
 /** The command that minimizes a failing seed of a cell. */
 export function minimizeCommand(config: RunConfig, seed: number, strategyFile: string | null = null): string {
   return `${PCFARM} minimize${fileOption(strategyFile)} --strategy ${config.strategy} --scenario ${config.scenario}${configOptions(config)} --seed ${seed}`;

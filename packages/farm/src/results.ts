@@ -17,6 +17,8 @@ import { createHash } from 'node:crypto';
 import { DEFAULTS, type FailureKind, type Severity } from '@pcfarm/core';
 import type { BatchResult, BucketHit } from './batch.js';
 import { batchCount, cellCount, cellIndex, seedCount, upgradeCampaign, type Campaign } from './campaign.js';
+import { FarmError } from './errors.js';
+import { buildGuide, epochStart, type Contribution, type Guide } from './guide.js';
 import type { Minimized } from './minimize-job.js';
 
 /** A seed of a bucket: a run with its finding. */
@@ -26,6 +28,8 @@ export interface Example {
   blocksPerPage: number;
   /** The batch that found it. */
   batch: number;
+  /** A guided campaign's: the run as a reproducer (`pcfarm1:`), what replays it (BucketHit.reproducers). */
+  reproducer?: string;
 }
 
 /** Findings with one signature. */
@@ -113,6 +117,8 @@ export interface CampaignSnapshot {
   /** Failure and warning buckets alike (each says which). */
   buckets: Bucket[];
   samples: Sample[];
+  /** A guided campaign's corpus: each cell's contributions (guide.ts), by cell; absent for any other. */
+  corpus?: [cell: number, contributions: Contribution[]][];
 }
 
 /** What recording a batch did. */
@@ -498,6 +504,8 @@ export class CampaignResults {
   /** How many of them are warnings. */
   warningBuckets = 0;
   readonly samples: Sample[] = [];
+  /** A guided campaign's corpus: what each cell's batches added to it (guide.ts), by cell, in the order recorded. */
+  readonly corpus = new Map<number, Contribution[]>();
 
   constructor(campaign: Campaign) {
     this.campaign = campaign;
@@ -536,6 +544,12 @@ export class CampaignResults {
     this.steps += r.steps;
     this.foldCoverage(r);
     this.warnings += r.warningRuns;
+    if (r.corpus !== undefined && r.corpus.states.length > 0) {
+      const cell = cellIndex(this.campaign.spec, r.strategy, r.scenario, r.blocksPerPage);
+      let list = this.corpus.get(cell);
+      if (list === undefined) this.corpus.set(cell, (list = []));
+      list.push(r.corpus);
+    }
     const newBuckets: Bucket[] = [];
     const lowered = new Set<Bucket>();
     const fold = (hit: BucketHit): void => {
@@ -569,7 +583,11 @@ export class CampaignResults {
       if (!b.blocksPerPage.includes(r.blocksPerPage)) b.blocksPerPage = [...b.blocksPerPage, r.blocksPerPage].sort((x, y) => x - y);
       b.witness = leastWitness(b.witness, hit.witness);
       const lowest = b.examples[0];
-      mergeExamples(b.examples, hit.examples.map((seed) => ({ seed, scenario: hit.scenario, blocksPerPage: r.blocksPerPage, batch: r.index })), this.campaign.spec.examplesPerBucket);
+      const examples = hit.examples.map((seed, k): Example => {
+        const reproducer = hit.reproducers?.[k];
+        return reproducer === undefined ? { seed, scenario: hit.scenario, blocksPerPage: r.blocksPerPage, batch: r.index } : { seed, scenario: hit.scenario, blocksPerPage: r.blocksPerPage, batch: r.index, reproducer };
+      });
+      mergeExamples(b.examples, examples, this.campaign.spec.examplesPerBucket);
       if (lowest !== undefined && b.examples[0] !== lowest) {
         lowered.add(b);
         // Its reproducer was of an example that is no longer the lowest: it goes, and the new lowest is minimized.
@@ -646,7 +664,16 @@ export class CampaignResults {
       coverageOnce: [...this.once].sort((a, b) => a[0] - b[0]),
       buckets: [...this.buckets.values()],
       samples: this.samples.slice(),
+      // By cell, then round: the order a Redis store gives it, whatever order the batches were recorded in.
+      ...(this.corpus.size === 0 ? {} : { corpus: [...this.corpus].sort((a, b) => a[0] - b[0]).map(([cell, list]): [number, Contribution[]] => [cell, [...list].sort((x, y) => x.round - y.round)]) }),
     };
+  }
+
+  /** The guide a batch of `cell` at round `round` starts from (guide.ts): its epoch's. */
+  guide(cell: number, round: number): Guide {
+    const spec = this.campaign.spec.guide;
+    if (spec === null) throw new FarmError('ESTATE', `campaign ${this.campaign.id} is not guided (its scheduler is ${this.campaign.spec.scheduler}): it has no guide`);
+    return buildGuide(this.corpus.get(cell) ?? [], epochStart(round, spec.epochRounds), spec.corpusMax);
   }
 
   /** Results from a snapshot, which an earlier pcfarm may have written (see upgradeSnapshot); `coverage`, when given, instead of the snapshot's (ascending). */
@@ -665,6 +692,7 @@ export class CampaignResults {
       if (b.severity === 'warning') r.warningBuckets++;
     }
     r.samples.push(...s.samples);
+    for (const [cell, list] of s.corpus ?? []) r.corpus.set(cell, list.slice());
     return r;
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { BatchResult } from './batch.js';
 import type { Campaign, CampaignSpec, CampaignState } from './campaign.js';
+import type { Guide } from './guide.js';
 import type { Minimized } from './minimize-job.js';
 import type { Bucket, CampaignSnapshot, CampaignSummary, DoneRanges, RecordOutcome, Sample } from './results.js';
 
@@ -50,6 +51,12 @@ export interface Store {
    * stored. ESTATE for a campaign that is not steered.
    */
   addPlan(id: string, plan: number, counts: number[]): Promise<Campaign>;
+  /**
+   * The guide a guided campaign's batch of cell `cell` (cellAt's order) at
+   * round `round` starts from: the states the cell's rounds before its epoch
+   * added (guide.ts). ESTATE for a campaign that is not guided.
+   */
+  guide(id: string, cell: number, round: number): Promise<Guide>;
   /** The batches recorded, as ascending ranges of their indexes. */
   doneBatches(id: string): Promise<DoneRanges>;
   summary(id: string): Promise<CampaignSummary>;

@@ -6,14 +6,14 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { BatchResult } from './batch.js';
+import type { BatchResult, GuidedInput } from './batch.js';
 import type { Batch } from './campaign.js';
 import { FarmError, type FarmErrorCode } from './errors.js';
 import { InfraError, type Executor } from './executor.js';
 import type { Minimized, MinimizeJob } from './minimize-job.js';
 import type { VerifyJob, VerifyJobResult } from './verify-job.js';
 
-export type ToPoolWorker = { id: number; type: 'batch'; job: Batch } | { id: number; type: 'minimize'; job: MinimizeJob } | { id: number; type: 'verify'; job: VerifyJob };
+export type ToPoolWorker = { id: number; type: 'batch'; job: Batch; guided: GuidedInput | null } | { id: number; type: 'minimize'; job: MinimizeJob } | { id: number; type: 'verify'; job: VerifyJob };
 /** What a thread answers: a batch's result, a minimization, or a bounded search's part. */
 type PoolResult = BatchResult | Minimized | VerifyJobResult;
 export type FromPoolWorker =
@@ -111,8 +111,8 @@ export class ThreadPool implements Executor {
     });
   }
 
-  runBatch(b: Batch): Promise<BatchResult> {
-    return this.submit({ id: this.nextId++, type: 'batch', job: b });
+  runBatch(b: Batch, guided: GuidedInput | null = null): Promise<BatchResult> {
+    return this.submit({ id: this.nextId++, type: 'batch', job: b, guided });
   }
 
   minimize(job: MinimizeJob): Promise<Minimized> {

@@ -84,6 +84,8 @@ export async function expectSameAsReference(store: Store, id: string, ref: Campa
   expect(s.campaign.state).toBe('done');
   expect({ runs: s.runs, steps: s.steps, failures: s.failures, warnings: s.warnings, done: s.done }).toEqual({ runs: ref.runs, steps: ref.steps, failures: ref.failures, warnings: ref.warnings, done: ref.done });
   expect(s.coverage).toEqual(ref.coverage);
+  // A guided campaign's corpus too: the same states, from the same batches, on any number of workers.
+  expect(s.corpus).toEqual(ref.corpus);
   const sort = (bs: Bucket[]) => bs.map(comparable).sort((a, b) => (a.id < b.id ? -1 : 1));
   expect(sort(s.buckets)).toEqual(sort(ref.buckets));
   // The same reproducer, whatever order the batches came in: each bucket's is of its lowest example.

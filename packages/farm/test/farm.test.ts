@@ -174,6 +174,20 @@ describe('the farm: a coordinator and two worker processes', () => {
   });
 });
 
+describe('the farm runs a guided campaign', () => {
+  it('finds exactly the buckets, examples, counts, coverage and corpus of the same campaign run embedded, and its audits agree', async () => {
+    const spec = campaignSpec({ name: 'guided', scheduler: 'guided', strategies: ['v2.6.20'], scenarios: ['self-mmap-write', 'cross-mmap-write'], blocksPerPage: [1], seedsPerCell: 320, batchSeeds: 40 });
+    const ref = await embeddedReference(spec);
+    expect(ref.corpus?.length).toBe(2);
+    const c = await coordinator.store.createCampaign(spec);
+    await waitFor('the guided campaign to finish', async () => (await coordinator.store.getCampaign(c.id)).state === 'done');
+    await expectSameAsReference(coordinator.store, c.id, ref);
+    const audit = await coordinator.store.auditSummary(c.id);
+    expect({ failed: audit.failed, bugs: audit.bugs }).toEqual({ failed: 0, bugs: [] });
+    expect(audit.passed).toBeGreaterThan(0);
+  });
+});
+
 describe('campaign states, as the CLI sets them', () => {
   it('a stopped campaign starts no new batch; resumed, it ends with exact counts; deleted, its queued jobs go', async () => {
     const store = coordinator.store;

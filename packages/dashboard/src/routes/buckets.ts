@@ -5,8 +5,8 @@
  */
 import { basename } from 'node:path';
 import { MODEL_VERSION, type RunConfig, type Severity } from '@pcfarm/core';
-import { FarmError, type Bucket, type Campaign, type Example } from '@pcfarm/farm/local';
-import { replayCommand, replayReproducerCommand, witnessCommand } from '@pcfarm/farm/replay-commands';
+import { batchConfig, FarmError, type Bucket, type Campaign, type Example } from '@pcfarm/farm/local';
+import { exampleReplayCommand, replayReproducerCommand, witnessCommand } from '@pcfarm/farm/replay-commands';
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../context.js';
 import { HttpError } from '../errors.js';
@@ -61,7 +61,7 @@ export function selectBuckets(all: readonly Bucket[], q: BucketQuery): { total: 
 
 /** The run config of a bucket's example: the bucket's strategy in the example's scenario and blocks per page, as the campaign ran it. */
 export function exampleConfig(c: Campaign, b: Bucket, e: Pick<Example, 'scenario' | 'blocksPerPage'>): RunConfig {
-  return { strategy: b.strategy, scenario: e.scenario, blocksPerPage: e.blocksPerPage, scheduler: c.spec.scheduler, pctDepth: c.spec.pctDepth };
+  return batchConfig({ strategy: b.strategy, scenario: e.scenario, blocksPerPage: e.blocksPerPage, scheduler: c.spec.scheduler, pctDepth: c.spec.pctDepth });
 }
 
 /** The name of the file a bucket's strategy was loaded from (what a command names: the path is the server's), or null for a built-in. */
@@ -121,7 +121,7 @@ export default async function bucketRoutes(app: FastifyInstance, ctx: RouteConte
               witnessCommand: { type: ['string', 'null'] },
               examples: {
                 type: 'array',
-                items: { type: 'object', properties: { seed: { type: 'integer' }, scenario: { type: 'string' }, blocksPerPage: { type: 'integer' }, batch: { type: 'integer' }, replayCommand: { type: 'string' } } },
+                items: { type: 'object', properties: { seed: { type: 'integer' }, scenario: { type: 'string' }, blocksPerPage: { type: 'integer' }, batch: { type: 'integer' }, reproducer: { type: 'string' }, replayCommand: { type: 'string' } } },
               },
             },
           },
@@ -139,7 +139,7 @@ export default async function bucketRoutes(app: FastifyInstance, ctx: RouteConte
         strategyFile: ref === null ? null : publicStrategyFile(ref),
         replayCommand: bucket.minimized === null ? null : replayReproducerCommand(bucket.minimized.reproducer, file),
         witnessCommand: bucketWitnessCommand(campaign, bucket),
-        examples: bucket.examples.map((e) => ({ ...e, replayCommand: replayCommand(exampleConfig(campaign, bucket, e), e.seed, file) })),
+        examples: bucket.examples.map((e) => ({ ...e, replayCommand: exampleReplayCommand(exampleConfig(campaign, bucket, e), e, file) })),
       };
     },
   );
@@ -159,6 +159,8 @@ export default async function bucketRoutes(app: FastifyInstance, ctx: RouteConte
       // The minimized reproducer when there is one: it is what the timeline is for, short and to the point.
       if (bucket.minimized !== null) return replayReproducer(bucket.minimized.reproducer, 'minimized', bucket.title, file);
       if (ex === undefined) throw new HttpError(409, 'ENOEXAMPLE', `bucket ${bucket.id} has no example seed to replay`);
+      // A guided campaign's example is its reproducer: its seed alone gives another run.
+      if (ex.reproducer !== undefined) return replayReproducer(ex.reproducer, 'reproducer', bucket.title, file);
       return replaySeed(exampleConfig(campaign, bucket, ex), ex.seed, bucket.title, file);
     },
   );

@@ -1,0 +1,182 @@
+import { decodeReproducer, Model, runOne, StateCoverage } from '@pcfarm/core';
+import { describe, expect, it } from 'vitest';
+import {
+  batchAt,
+  buildGuide,
+  campaignSpec,
+  DoneSet,
+  EmbeddedStore,
+  epochStart,
+  GUIDE_DEFAULTS,
+  guideReadyEnd,
+  newCampaign,
+  readInboxEntry,
+  runCampaign,
+  ThreadPool,
+  type CampaignSnapshot,
+  type CampaignSpec,
+  type Store,
+} from '../dist/index.js';
+import { comparable, tempDir } from './helpers.js';
+
+/** Two cells that fail (one at once, one after a few dozen runs), one that warns: enough batches for four epochs a cell. */
+const SPEC: Partial<CampaignSpec> = {
+  scheduler: 'guided',
+  strategies: ['v2.6.20'],
+  scenarios: ['self-mmap-write', 'cross-mmap-write', 'hole-fill-vs-read'],
+  blocksPerPage: [1],
+  seedsPerCell: 400,
+  batchSeeds: 40,
+};
+
+async function run(store: Store, id: string, threads: number, options: { minimize?: boolean; signal?: AbortSignal; stopAfter?: number; abort?: () => void } = {}) {
+  const pool = new ThreadPool({ threads });
+  try {
+    return await runCampaign(store, id, pool, {
+      minimize: options.minimize ?? false,
+      signal: options.signal,
+      onProgress: (p) => {
+        if (options.stopAfter !== undefined && p.batchesDone >= options.stopAfter) options.abort?.();
+      },
+    });
+  } finally {
+    await pool.close();
+  }
+}
+
+/** What a guided campaign came to, without its times: counts, buckets with their examples (reproducers too), and its corpus. */
+async function outcome(store: Store, id: string) {
+  const s: CampaignSnapshot = await store.snapshot(id);
+  const examples = s.buckets.map((b) => [b.title, b.examples.map((e) => [e.seed, e.batch, e.reproducer])]).sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
+  return { ...(await comparable(store, id)), examples, corpus: s.corpus };
+}
+
+describe('a guided campaign', () => {
+  it('cuts each cell into epochs that double up to epochRounds rounds, then stay that long', () => {
+    const starts = Array.from({ length: 40 }, (_, r) => epochStart(r, 16));
+    expect(starts.slice(0, 16)).toEqual([0, 0, 2, 2, 4, 4, 4, 4, 8, 8, 8, 8, 8, 8, 8, 8]);
+    expect(starts.slice(16)).toEqual([...Array(16).fill(16), ...Array(8).fill(32)]);
+    expect([0, 1, 2, 3, 4, 7].map((r) => epochStart(r, 3))).toEqual([0, 0, 2, 3, 3, 6]);
+  });
+
+  it('starts a batch from its cell\'s rounds before its epoch, in round order, each state once with every round\'s runs, at most corpusMax', () => {
+    const contributions = [
+      { round: 3, states: [{ state: 7, seen: 1, choices: [3] }] },
+      { round: 1, states: [{ state: 5, seen: 2, choices: [1, 1] }, { state: 6, seen: 1, choices: [1] }] },
+      { round: 0, states: [{ state: 5, seen: 4, choices: [0] }] },
+    ];
+    expect(buildGuide(contributions, 2, 10)).toEqual({ epochStart: 2, states: [{ state: 5, seen: 6, choices: [0] }, { state: 6, seen: 1, choices: [1] }] });
+    expect(buildGuide(contributions, 4, 2).states.map((s) => s.state)).toEqual([5, 6]);
+    expect(buildGuide(contributions, 0, 10).states).toEqual([]);
+    // Folding does not touch what it folds: a store's contributions stay as recorded.
+    expect(contributions[2]!.states[0]!.seen).toBe(4);
+  });
+
+  it('holds back a batch while a round of its cell before its epoch is not recorded, and no other', () => {
+    // Two cells, so batch i is cell i % 2, round i / 2.
+    const c = newCampaign('g', campaignSpec({ ...SPEC, scenarios: ['self-mmap-write', 'cross-mmap-write'] }), 0);
+    const ranges = (done: [number, number][]) => DoneSet.of(done);
+    // Rounds 0 and 1 of both cells (indexes 0-3) are epoch 0: none waits.
+    expect(guideReadyEnd(c, ranges([]), 0, 4)).toBe(4);
+    // Round 2 of cell 0 (index 4) needs rounds 0 and 1 of cell 0 (indexes 0, 2).
+    expect(guideReadyEnd(c, ranges([]), 4, 4)).toBe(4);
+    expect(guideReadyEnd(c, ranges([[0, 0], [2, 2]]), 4, 4)).toBe(5);
+    expect(guideReadyEnd(c, ranges([[0, 3]]), 4, 4)).toBe(8);
+    // Round 4 (indexes 8, 9) needs rounds 0-3; cell 1's round 3 (index 7) still running holds back index 9 only.
+    expect(guideReadyEnd(c, ranges([[0, 6]]), 8, 2)).toBe(9);
+    // A campaign of any other scheduler never waits.
+    const pct = newCampaign('p', campaignSpec({ ...SPEC, scheduler: 'pct' }), 0);
+    expect(guideReadyEnd(pct, ranges([]), 40, 8)).toBe(48);
+  });
+
+  it('is given its guide by campaignSpec, and a guide is refused for any other scheduler', () => {
+    expect(campaignSpec(SPEC).guide).toEqual(GUIDE_DEFAULTS);
+    expect(campaignSpec({ ...SPEC, guide: { epochRounds: 4, corpusMax: 64, batchStatesMax: 8 } }).guide).toEqual({ epochRounds: 4, corpusMax: 64, batchStatesMax: 8 });
+    expect(campaignSpec({ ...SPEC, scheduler: 'random' }).guide).toBeNull();
+    expect(() => campaignSpec({ ...SPEC, scheduler: 'random', guide: GUIDE_DEFAULTS })).toThrow(/guide is for the guided scheduler, not random/);
+    expect(() => campaignSpec({ ...SPEC, guide: { epochRounds: 0, corpusMax: 1, batchStatesMax: 1 } })).toThrow(/guide must be a whole number from 1/);
+    expect(() => campaignSpec({ ...SPEC, guide: null })).toThrow(/for the guided scheduler, not null/);
+  });
+
+  it('a worker\'s result whose corpus or reproducers are malformed is refused, naming what is wrong', () => {
+    const result = { campaignId: 'c', strategy: 'v2.6.20', scenario: 'generated', batch: 'b', index: 0, blocksPerPage: 1, seedStart: 0, runs: 1, steps: 1, warningRuns: 0, coverage: [], failures: [], warnings: [] };
+    const entry = (r: object) => JSON.stringify({ kind: 'batch', jobId: 'j', worker: 'w', result: { ...result, ...r } });
+    expect(readInboxEntry(entry({ corpus: { round: 0, states: [{ state: 1, seen: 1, choices: [0, 1] }] } }))).not.toHaveProperty('wrong');
+    expect(readInboxEntry(entry({ corpus: { round: -1, states: [] } }))).toEqual({ wrong: "the result's corpus: a corpus contribution lacks its round or its states" });
+    expect(readInboxEntry(entry({ corpus: { round: 0, states: [{ state: 1, seen: 1, choices: ['x'] }] } }))).toEqual({ wrong: "the result's corpus: a corpus state lacks its state hash, runs seen or choices (whole numbers)" });
+    const hit = { title: 't', kind: 'deadlock', severity: 'failure', strategy: 'v2.6.20', scenario: 'generated', count: 1, examples: [3], sites: [], witness: null };
+    expect(readInboxEntry(entry({ failures: [{ ...hit, reproducers: [] }] }))).toEqual({ wrong: "a bucket hit's reproducers are not a string per example" });
+  });
+
+  it('finds the same buckets, examples, counts, coverage and corpus on one thread and on two', async () => {
+    const one = EmbeddedStore.open(tempDir());
+    const two = EmbeddedStore.open(tempDir());
+    const a = await one.createCampaign(campaignSpec(SPEC));
+    const b = await two.createCampaign(campaignSpec(SPEC));
+    await run(one, a.id, 1);
+    await run(two, b.id, 2);
+    const x = await outcome(one, a.id);
+    expect(x.runs).toBe(3 * 400);
+    expect(x.buckets.filter((k) => k.severity === 'failure').length).toBeGreaterThanOrEqual(2);
+    // Every cell added states, and the guides the later epochs started from were not empty.
+    expect(x.corpus?.map(([cell]) => cell)).toEqual([0, 1, 2]);
+    expect((await one.guide(a.id, 1, 9)).states.length).toBeGreaterThan(0);
+    expect(await outcome(two, b.id)).toEqual(x);
+  });
+
+  it('returns to every state of a guide by replaying its choices', async () => {
+    const store = EmbeddedStore.open(tempDir());
+    const c = await store.createCampaign(campaignSpec({ ...SPEC, scenarios: ['cross-mmap-write'], seedsPerCell: 160 }));
+    await run(store, c.id, 2);
+    const guide = await store.guide(c.id, 0, 3);
+    expect(guide.states.length).toBeGreaterThan(10);
+    const model = new Model({ strategy: 'v2.6.20', scenario: 'cross-mmap-write', scheduler: 'random' });
+    const states = new StateCoverage(true);
+    model.states = states;
+    for (const s of guide.states) {
+      states.reset();
+      model.run({ choices: s.choices, thenSeed: 0 });
+      expect(Array.from(states.hashes.subarray(0, states.n))).toContain(s.state);
+    }
+  });
+
+  it('stopped after a few batches and run again, from the results directory reopened, ends as one run straight through', async () => {
+    const straight = EmbeddedStore.open(tempDir());
+    const s = await straight.createCampaign(campaignSpec(SPEC));
+    await run(straight, s.id, 2);
+
+    const dir = tempDir();
+    const first = EmbeddedStore.open(dir);
+    const c = await first.createCampaign(campaignSpec(SPEC));
+    const stop = new AbortController();
+    const r = await run(first, c.id, 2, { signal: stop.signal, stopAfter: 7, abort: () => stop.abort() });
+    expect(r.endedBy).toBe('stopped');
+    expect((await first.summary(c.id)).batchesDone).toBeLessThan(30);
+    await first.close();
+    const again = EmbeddedStore.open(dir);
+    await run(again, c.id, 2);
+    expect(await outcome(again, c.id)).toEqual(await outcome(straight, s.id));
+  });
+
+  it('gives each example its run as a reproducer that fails as its bucket does, and minimizes the bucket from it', async () => {
+    const store = EmbeddedStore.open(tempDir());
+    const c = await store.createCampaign(campaignSpec({ ...SPEC, scenarios: ['self-mmap-write', 'cross-mmap-write'], seedsPerCell: 200 }));
+    await run(store, c.id, 2, { minimize: true });
+    const failures = (await store.buckets(c.id)).filter((b) => b.severity === 'failure');
+    expect(failures.length).toBeGreaterThanOrEqual(2);
+    for (const b of failures) {
+      for (const e of b.examples) {
+        const r = decodeReproducer(e.reproducer!);
+        expect(r.config.scenario).toBe(e.scenario);
+        const o = runOne(r.config, { choices: r.choices });
+        expect(o.failure?.kind).toBe(b.kind);
+      }
+      expect(b.minimized).not.toBeNull();
+      expect(b.minimized!.seed).toBe(b.examples[0]!.seed);
+      const m = decodeReproducer(b.minimized!.reproducer);
+      expect(runOne(m.config, { choices: m.choices }).failure?.kind).toBe(b.kind);
+    }
+    // The batch that found it is the one its example names.
+    expect(batchAt(await store.getCampaign(c.id), failures[0]!.examples[0]!.batch)?.scenario).toBe(failures[0]!.examples[0]!.scenario);
+  });
+});
