@@ -23,6 +23,7 @@ import {
   RESULTS_FORMAT,
   RESULTS_VERSIONS_READ,
   scanStrategyDirs,
+  searchCells,
   stalledCheckMsFor,
   THREADS_MAX,
   unreadableVersion,
@@ -185,7 +186,8 @@ export async function campaignCommand(p: Parsed, io: Io): Promise<number> {
       const id = one('campaign id');
       const json = async (store: Store, s: CampaignSummary, more: object): Promise<void> => {
         const [buckets, done] = [await store.buckets(id), await store.doneBatches(id)];
-        io.out(JSON.stringify({ summary: s, buckets, canaries: canaryChecks(s.campaign, done, buckets), risk: campaignRisk(s.campaign, s, done, buckets), ...more }, null, 2));
+        const search = s.campaign.spec.guide === null ? {} : { search: searchCells(s.campaign, await store.corpus(id)) };
+        io.out(JSON.stringify({ summary: s, buckets, canaries: canaryChecks(s.campaign, done, buckets), risk: campaignRisk(s.campaign, s, done, buckets), ...search, ...more }, null, 2));
       };
       // A results directory (a laptop's campaign, or one imported there), or the farm's Redis.
       if (p.options.has('results')) {

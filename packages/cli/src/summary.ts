@@ -4,7 +4,7 @@
  * warning buckets apart with their witnesses, and the verdict line.
  */
 import { DEFAULTS, severityOf, signatureTitle } from '@pcfarm/core';
-import { batchConfig, campaignRisk, canaryChecks, canaryText, riskText, type Bucket, type CampaignRisk, type CampaignSummary, type CanaryCheck, type Store } from '@pcfarm/farm/local';
+import { batchConfig, campaignRisk, canaryChecks, searchCells, type CellSearch, canaryText, riskText, type Bucket, type CampaignRisk, type CampaignSummary, type CanaryCheck, type Store } from '@pcfarm/farm/local';
 import { exampleReplayCommand, replayReproducerCommand, witnessCommand } from '@pcfarm/farm/replay-commands';
 import { columns, duration, n, plural } from './format.js';
 import type { Io } from './io.js';
@@ -72,6 +72,30 @@ export function steerLines(c: CampaignSummary['campaign'], r: CampaignRisk): str
     `steered by residual risk: ${plural(steer.firstBatchesPerCell, 'batch', 'batches')} a cell first, then ${c.deal.length === 0 ? 'none dealt yet of the plans' : plural(c.deal.length, 'plan')} giving each cell a share that follows its risk, at least ${steer.floorPct}% of an even share; what each cell got:`,
     ...columns(rows).map((line) => `  ${line}`),
   ];
+}
+
+/**
+ * What a guided or portfolio campaign has learnt: the states its cells'
+ * corpora hold, or the batches each scheduler got and the states a run it
+ * reached. Nothing for any other campaign.
+ */
+export function searchLines(c: CampaignSummary['campaign'], cells: readonly CellSearch[]): string[] {
+  const guide = c.spec.guide;
+  if (guide === null) return [];
+  if (c.spec.scheduler === 'guided') {
+    const states = cells.reduce((x, y) => x + y.states, 0);
+    const full = cells.filter((x) => x.states >= guide.corpusMax).length;
+    return [`guided: ${plural(states, 'state')} in the corpora of ${plural(cells.length, 'cell')} (at most ${n(guide.corpusMax)} a cell${full > 0 ? `; ${full} full` : ''}), each epoch starting from what the ones before found`];
+  }
+  const arms = new Map<string, { batches: number; runs: number; states: number }>();
+  for (const x of cells) {
+    for (const t of x.arms) {
+      const a = arms.get(t.arm) ?? { batches: 0, runs: 0, states: 0 };
+      arms.set(t.arm, { batches: a.batches + t.batches, runs: a.runs + t.runs, states: a.states + t.states });
+    }
+  }
+  const each = [...arms].map(([arm, a]) => `${arm} ${plural(a.batches, 'batch', 'batches')} (${a.runs === 0 ? '-' : (a.states / a.runs).toFixed(2)} states a run)`);
+  return [`portfolio: ${each.length === 0 ? 'no batch recorded yet' : each.join(', ')}; by cell in campaign show --json (search)`];
 }
 
 export interface SummaryOptions {
@@ -152,8 +176,10 @@ export async function printSummary(store: Store, s: CampaignSummary, io: Io, opt
   const done = await store.doneBatches(c.id);
   const risk = campaignRisk(c, s, done, all);
   const canaries = canaryChecks(c, done, all);
-  if (risk !== null || canaries.length > 0) io.out('');
+  const search = c.spec.guide === null ? [] : searchLines(c, searchCells(c, await store.corpus(c.id)));
+  if (risk !== null || canaries.length > 0 || search.length > 0) io.out('');
   if (risk !== null) for (const line of [...riskLines(risk, c.spec.pctDepth), ...steerLines(c, risk)]) io.out(line);
+  for (const line of search) io.out(line);
   for (const k of canaries) io.out(canaryText(k));
   io.out('');
   io.out(verdictLine(s));

@@ -183,6 +183,20 @@ export const campaignViewSchema = {
     canaries: canariesSchema,
     /** One campaign's page only: what it has likely left to find. */
     risk: riskSchema,
+    /** One guided or portfolio campaign's page only: what each cell's search has learnt (farm's CellSearch). */
+    search: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          strategy: str,
+          scenario: str,
+          blocksPerPage: int,
+          states: int,
+          arms: { type: 'array', items: { type: 'object', properties: { arm: str, batches: int, runs: int, states: int } } },
+        },
+      },
+    },
   },
 } as const;
 

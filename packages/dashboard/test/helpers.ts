@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { batchAt, BatchRunner, campaignSpec, loadStrategyFile, minimizeJobOf, runMinimize, strategyFileRef, strategyTemplate, type Bucket, type CampaignSpec, type StrategyFileRef, type Store } from '@pcfarm/farm';
+import { batchAt, BatchRunner, campaignSpec, cellIndex, loadStrategyFile, roundOf, minimizeJobOf, runMinimize, strategyFileRef, strategyTemplate, type Bucket, type CampaignSpec, type StrategyFileRef, type Store } from '@pcfarm/farm';
 
 /** A fresh results directory. */
 export function tempDir(prefix = 'pcfarm-dash-'): string {
@@ -58,7 +58,9 @@ export async function seedCampaign(store: Store, spec: Partial<CampaignSpec> = {
   for (let i = 0; ; i++) {
     const b = batchAt(c, i);
     if (b === null) break;
-    const r = runner.run(b, Date.now);
+    // A search's batch starts from its epoch's guide; recorded in order, every epoch before it is.
+    const guided = c.spec.guide === null ? null : { spec: c.spec, guide: await store.guide(c.id, cellIndex(c.spec, b.strategy, b.scenario, b.blocksPerPage), roundOf(c.spec, b)) };
+    const r = runner.run(b, Date.now, guided);
     ms += 10;
     await store.recordBatch(r, ms);
   }

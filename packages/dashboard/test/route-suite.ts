@@ -89,7 +89,7 @@ export function routeSuite(label: string, open: () => Promise<Store>): void {
       ['a string for a list', { strategies: 'v2.6.20' }, /body\/strategies must be a list, not "v2.6.20"/],
       ['neither seeds nor a budget', { seedsPerCell: null }, /needs seedsPerCell, timeBudgetMs or both/],
       ['a batch too large', { batchSeeds: 10_000_000 }, /body\/batchSeeds must be <= 100000/],
-      ['a scheduler campaigns do not run', { scheduler: 'replay' }, /body\/scheduler must be one of "pct", "random", "pos", "surw", "guided"$/],
+      ['a scheduler campaigns do not run', { scheduler: 'replay' }, /body\/scheduler must be one of "pct", "random", "pos", "surw", "guided", "portfolio"$/],
       ['a campaign of strategy files', { strategies: ['v2.6.20'], strategyFiles: [{ id: 'my-excl', sourceHash: '0123456789abcdef', path: '/etc/passwd' }] }, /^body\/strategyFiles: a campaign of strategy files starts from the command line, where the files are \(pcfarm campaign start --strategy-file FILE\)/],
       ['blocks per page the model does not take', { blocksPerPage: [3] }, /body\/blocksPerPage\/0 must be one of 1, 2, 4/],
       ['no blocks per page', { blocksPerPage: [] }, /body\/blocksPerPage is empty: choose at least one number of blocks per page/],
@@ -103,11 +103,11 @@ export function routeSuite(label: string, open: () => Promise<Store>): void {
 
     it('POST /api/campaigns runs any scheduler a campaign may run, and takes a spec read back with its (empty) strategy files', async () => {
       const info = (await inject({ url: '/api/info' })).json();
-      expect(info.schedulers).toEqual(['pct', 'random', 'pos', 'surw', 'guided']);
-      for (const scheduler of ['pos', 'surw', 'guided']) {
+      expect(info.schedulers).toEqual(['pct', 'random', 'pos', 'surw', 'guided', 'portfolio']);
+      for (const scheduler of ['pos', 'surw', 'guided', 'portfolio']) {
         const r = await inject({ method: 'POST', url: '/api/campaigns', payload: { strategies: ['gup-pin'], scenarios: ['generated'], blocksPerPage: [1], seedsPerCell: 10, scheduler } });
         expect(r.statusCode, scheduler).toBe(201);
-        expect(r.json().campaign.spec).toMatchObject({ scheduler, strategyFiles: [], guide: scheduler === 'guided' ? GUIDE_DEFAULTS : null });
+        expect(r.json().campaign.spec).toMatchObject({ scheduler, strategyFiles: [], guide: scheduler === 'guided' || scheduler === 'portfolio' ? GUIDE_DEFAULTS : null });
         // The spec read back posts back as it is, guide and all.
         const again = await inject({ method: 'POST', url: '/api/campaigns', payload: r.json().campaign.spec });
         expect(again.statusCode, `${scheduler} posted back`).toBe(201);
@@ -130,6 +130,21 @@ export function routeSuite(label: string, open: () => Promise<Store>): void {
       }
       const big = await inject({ method: 'POST', url: '/api/campaigns', payload: JSON.stringify({ name: 'x'.repeat(400_000) }), headers: { 'content-type': 'application/json' } });
       expect(big.statusCode).toBe(413);
+    });
+
+    it('GET /api/campaigns/:id of a portfolio campaign says how many batches each scheduler got in each cell; of a guided one, the states each cell keeps', async () => {
+      const spec = { scenarios: ['self-mmap-write', 'hole-fill-vs-read'], blocksPerPage: [1], seedsPerCell: 200, batchSeeds: 25 };
+      const portfolio = await seedCampaign(store, { ...spec, scheduler: 'portfolio' });
+      const p = (await inject({ url: `/api/campaigns/${portfolio.id}` })).json();
+      expect(p.search.map((c: { scenario: string }) => c.scenario)).toEqual(['self-mmap-write', 'hole-fill-vs-read']);
+      for (const c of p.search) expect(c.arms.reduce((n: number, a: { batches: number }) => n + a.batches, 0)).toBe(8);
+      expect(p.search[0].arms[0]).toEqual({ arm: 'pct', batches: expect.any(Number), runs: expect.any(Number), states: expect.any(Number) });
+      const guided = await seedCampaign(store, { ...spec, scheduler: 'guided' });
+      const g = (await inject({ url: `/api/campaigns/${guided.id}` })).json();
+      expect(g.search.length).toBe(2);
+      for (const c of g.search) expect(c.states).toBeGreaterThan(0);
+      // Any other campaign has no search to show.
+      expect((await inject({ url: `/api/campaigns/${seeded.id}` })).json()).not.toHaveProperty('search');
     });
 
     it('GET /api/campaigns/:id answers one campaign, 404 for none, 400 for a malformed id', async () => {

@@ -5,9 +5,11 @@
  * pool's threads and the BullMQ workers both call it.
  */
 import { createHash } from 'node:crypto';
-import { encodeReproducer, findingSignature, GuidedSearch, Model, reproducerOf, type Failure, type FailureKind, type Outcome, type Severity } from '@pcfarm/core';
+import { encodeReproducer, findingSignature, GuidedSearch, Model, PORTFOLIO_ARM_CONFIG, reproducerOf, StateCoverage, type Failure, type FailureKind, type Outcome, type RunConfig, type Severity } from '@pcfarm/core';
 import { batchConfig, CAMPAIGN_LIMITS, roundOf, SEED_MAX, type Batch, type CampaignSpec } from './campaign.js';
-import { statesToAdd, type Contribution, type Guide } from './guide.js';
+import { portfolioArm, statesToAdd, type Contribution, type Guide } from './guide.js';
+import { isSearchScheduler } from './limits.js';
+import type { StrategyFileRef } from './strategy-ref.js';
 import { FarmError } from './errors.js';
 import { PayloadReader } from './payload.js';
 import { strategyResolver, type StrategyResolver } from './strategy-files.js';
@@ -72,7 +74,7 @@ export interface BatchResult {
   elapsedMs: number;
 }
 
-/** What a guided batch needs besides itself: its campaign's guide spec and its epoch's guide (the store's guide()). */
+/** What a guided or portfolio batch needs besides itself: its campaign's guide spec and its epoch's guide (the store's guide()). */
 export interface GuidedInput {
   spec: Pick<CampaignSpec, 'guide' | 'seedStart' | 'batchSeeds'>;
   guide: Guide;
@@ -85,28 +87,40 @@ export interface GuidedInput {
 export class BatchRunner {
   private readonly models = new Map<string, Model>();
   private readonly coverage = new RunCounter();
+  /** A portfolio batch's states of one run (reused). */
+  private readonly states = new StateCoverage(true);
 
   /** `resolve` finds the strategy file a job names (default: at its recorded path, by hash). */
   constructor(private readonly resolve: StrategyResolver = strategyResolver([])) {}
 
   /** The model of a cell, built on first use. */
   model(b: Pick<Batch, 'strategy' | 'strategyFile' | 'scenario' | 'blocksPerPage' | 'scheduler' | 'pctDepth'>): Model {
-    const key = `${b.strategy}\0${b.strategyFile?.sourceHash ?? ''}\0${b.scenario}\0${b.blocksPerPage}\0${b.scheduler}\0${b.pctDepth}`;
+    return this.modelOf(batchConfig(b), b.strategyFile);
+  }
+
+  /** The model of a run config (a portfolio arm's, a reproducer's), its strategy's file when it is one's; built on first use. */
+  modelOf(config: RunConfig, strategyFile: StrategyFileRef | null): Model {
+    const key = `${strategyFile?.sourceHash ?? ''}\0${JSON.stringify(config)}`;
     let m = this.models.get(key);
     if (m === undefined) {
-      m = new Model(batchConfig(b), b.strategyFile === null ? {} : { strategies: [this.resolve(b.strategyFile)] });
+      m = new Model(config, strategyFile === null ? {} : { strategies: [this.resolve(strategyFile)] });
       this.models.set(key, m);
     }
     return m;
   }
 
-  /** Run a checked batch; `now` is a millisecond clock for elapsedMs; a guided batch needs `guided`, its guide. */
+  /** Run a checked batch; `now` is a millisecond clock for elapsedMs; a guided or portfolio batch needs `guided`, its guide. */
   run(b: Batch, now: () => number, guided: GuidedInput | null = null): BatchResult {
     const t0 = now();
-    const model = this.model(b);
-    if ((b.scheduler === 'guided') !== (guided !== null)) throw new FarmError('EBADJOB', `batch ${b.index} of campaign ${b.campaignId} runs ${b.scheduler}: ${guided === null ? 'it needs its guide' : 'it takes no guide'}`);
-    const search = guided === null ? null : new GuidedSearch();
+    if (isSearchScheduler(b.scheduler) !== (guided !== null)) throw new FarmError('EBADJOB', `batch ${b.index} of campaign ${b.campaignId} runs ${b.scheduler}: ${guided === null ? 'it needs its guide' : 'it takes no guide'}`);
+    const search = b.scheduler === 'guided' ? new GuidedSearch() : null;
     search?.load(guided!.guide.states);
+    // A portfolio batch runs the arm its epoch's tallies pick, and tallies the distinct states its runs reach.
+    const arm = b.scheduler === 'portfolio' ? portfolioArm(guided!.guide, roundOf(guided!.spec, b)) : null;
+    const config = arm === null ? batchConfig(b) : { ...batchConfig(b), ...PORTFOLIO_ARM_CONFIG[arm] };
+    const model = this.modelOf(config, b.strategyFile);
+    const armStates = arm === null ? null : new Set<number>();
+    const runStates = arm === null ? null : this.states;
     // Failure and warning titles never meet (a warning's sites end in `class only`), so one map keys both.
     const hits = new Map<string, BucketHit>();
     const add = (f: Failure, seed: number, o: Outcome): void => {
@@ -119,19 +133,23 @@ export class BatchRunner {
       hit.count++;
       if (hit.examples.length < b.examplesPerBucket) {
         hit.examples.push(seed);
-        if (search !== null) (hit.reproducers ??= []).push(encodeReproducer(reproducerOf(batchConfig(b), o.choices, b.strategyFile?.sourceHash)));
+        if (guided !== null) (hit.reproducers ??= []).push(encodeReproducer(reproducerOf(config, o.choices, b.strategyFile?.sourceHash)));
       }
     };
     let o: Outcome;
     this.coverage.clear();
     model.coverage = this.coverage;
+    model.states = runStates;
     let steps = 0;
     let warningRuns = 0;
     try {
       for (let seed = b.seedStart; seed < b.seedStart + b.seedCount; seed++) {
         this.coverage.run = seed;
-        if (search === null) o = model.run({ seed });
-        else {
+        if (search === null) {
+          runStates?.reset();
+          o = model.run({ seed });
+          if (runStates !== null) for (let i = 0; i < runStates.n; i++) armStates!.add(runStates.hashes[i]!);
+        } else {
           // The search counts its own coverage per run (its Good-Turing and its corpus): the batch's counter is fed from it.
           o = search.run(model, seed);
           for (const h of search.lastCoverage) this.coverage.add(h);
@@ -143,6 +161,7 @@ export class BatchRunner {
       }
     } finally {
       model.coverage = null;
+      model.states = null;
     }
     const cell = cellHash(b.strategy, b.scenario, b.blocksPerPage);
     const mix = (h: number): number => Math.imul(h ^ cell, 0x9e3779b1) >>> 0;
@@ -158,6 +177,7 @@ export class BatchRunner {
       coverage,
       coverageSingles,
       ...(search === null ? {} : { corpus: { round: roundOf(guided!.spec, b), states: search.found(statesToAdd(guided!.guide, guided!.spec.guide!)) } }),
+      ...(arm === null ? {} : { corpus: { round: roundOf(guided!.spec, b), states: [], arm: { arm, runs: b.seedCount, states: armStates!.size } } }),
       elapsedMs: now() - t0,
     };
   }

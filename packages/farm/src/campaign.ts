@@ -9,7 +9,7 @@ import { BLOCKS_PER_PAGE, DEFAULTS, MODEL_VERSION, SCENARIOS, STRATEGIES, type R
 import { FarmError } from './errors.js';
 import { checkStrategyFileRef, type StrategyFileRef } from './strategy-ref.js';
 import type { GuideSpec } from './guide.js';
-import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, GUIDE_DEFAULTS, GUIDE_LIMITS, STEER_DEFAULTS, STEER_LIMITS, type CampaignScheduler } from './limits.js';
+import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, GUIDE_DEFAULTS, GUIDE_LIMITS, isSearchScheduler, SEARCH_SCHEDULERS, STEER_DEFAULTS, STEER_LIMITS, type CampaignScheduler } from './limits.js';
 
 /** What a campaign asks; every field has a default (CAMPAIGN_DEFAULTS). */
 export interface CampaignSpec {
@@ -48,9 +48,9 @@ export interface CampaignSpec {
    */
   steer: SteerSpec | null;
   /**
-   * How a guided campaign (scheduler `guided`) shares its states between a
-   * cell's batches (GUIDE_DEFAULTS says what each field means); null for
-   * every other scheduler, and for a campaign of an earlier pcfarm.
+   * How a guided or portfolio campaign shares what its batches find with
+   * the cell's later ones (GUIDE_DEFAULTS says what each field means); null
+   * for every other scheduler, and for a campaign of an earlier pcfarm.
    */
   guide: GuideSpec | null;
 }
@@ -181,13 +181,14 @@ export function campaignSpec(input: Partial<CampaignSpec>): CampaignSpec {
     };
   };
   const guide = (): GuideSpec | null => {
-    const v: unknown = input.guide === undefined ? (scheduler === 'guided' ? GUIDE_DEFAULTS : null) : input.guide;
+    const search = isSearchScheduler(scheduler);
+    const v: unknown = input.guide === undefined ? (search ? GUIDE_DEFAULTS : null) : input.guide;
     if (v === null) {
-      if (scheduler === 'guided') bad('guide must be {epochRounds, corpusMax, batchStatesMax} for the guided scheduler, not null');
+      if (search) bad(`guide must be {epochRounds, corpusMax, batchStatesMax} for the ${scheduler} scheduler, not null`);
       return null;
     }
     if (typeof v !== 'object') bad(`guide must be null or {epochRounds, corpusMax, batchStatesMax}, not ${JSON.stringify(v)}`);
-    if (scheduler !== 'guided') bad(`guide is for the guided scheduler, not ${scheduler}`);
+    if (!search) bad(`guide is for the ${SEARCH_SCHEDULERS.join(' and ')} schedulers, not ${scheduler}`);
     const o = v as Partial<GuideSpec>;
     return {
       epochRounds: whole('guide', o.epochRounds ?? GUIDE_DEFAULTS.epochRounds, 1, GUIDE_LIMITS.epochRoundsMax),
@@ -468,9 +469,14 @@ export function batchesByCell(campaign: Pick<Campaign, 'spec' | 'deal'>, done: r
   return out;
 }
 
-/** The run config of a batch's cell: a guided campaign's runs are the random scheduler's, steered by their choices (guide.ts). */
+/**
+ * The run config of a batch's cell: a guided campaign's runs are the random
+ * scheduler's, steered by their choices (guide.ts); a portfolio campaign's
+ * are its batch's arm's (portfolioArm), pct when the arm is not known here.
+ */
 export function batchConfig(b: Pick<Batch, 'strategy' | 'scenario' | 'blocksPerPage' | 'scheduler' | 'pctDepth'>): RunConfig {
-  return { strategy: b.strategy, scenario: b.scenario, blocksPerPage: b.blocksPerPage, scheduler: b.scheduler === 'guided' ? 'random' : b.scheduler, pctDepth: b.pctDepth };
+  const scheduler = b.scheduler === 'guided' ? 'random' : b.scheduler === 'portfolio' ? 'pct' : b.scheduler;
+  return { strategy: b.strategy, scenario: b.scenario, blocksPerPage: b.blocksPerPage, scheduler, pctDepth: b.pctDepth };
 }
 
 /** The round (the cell's batch number) of batch `b`: where its seeds start. */

@@ -165,7 +165,7 @@ export type FileStrategies = (ref: StrategyFileRef) => Strategy;
 /**
  * Re-run each failure bucket of A against B's counterpart strategy: its
  * minimized reproducer (the choice list, as a replay) and its example seeds
- * (under A's scheduler; a guided campaign's examples by their reproducers). Still failing when any re-run fails with the
+ * (under A's scheduler; a guided or portfolio campaign's examples by their reproducers). Still failing when any re-run fails with the
  * bucket's kind and sites; fixed when none does.
  */
 export function retestBuckets(a: CampaignSnapshot, b: CampaignSnapshot, pairs: readonly [string, string][], files: FileStrategies): Retest[] {
@@ -204,11 +204,11 @@ export function retestBuckets(a: CampaignSnapshot, b: CampaignSnapshot, pairs: r
     for (const ex of bk.examples.slice(0, DIFF_LIMITS.retestSeedsMax)) {
       if (by !== null) break;
       if (!sb.scenarios.includes(ex.scenario) && !a.campaign.spec.scenarios.includes(ex.scenario)) continue;
-      const config = batchConfig({ strategy: against, scenario: ex.scenario, blocksPerPage: ex.blocksPerPage, scheduler: a.campaign.spec.scheduler, pctDepth: a.campaign.spec.pctDepth });
-      // A guided campaign's example is its reproducer's run (its seed alone is another run): its choices, then its seed where B's run goes on longer.
-      const guided = ex.reproducer === undefined ? null : decodeAnyStrategy(ex.reproducer);
-      const o = modelOf(config).run(guided === null ? { seed: ex.seed } : { choices: guided.choices, thenSeed: ex.seed });
-      judge(o, `${guided === null ? 'seed' : 'the guided run of seed'} ${ex.seed} in ${ex.scenario} at ${ex.blocksPerPage} blocks per page`);
+      // A search's example is its reproducer's run (its seed alone is another run), under its own config: its choices, then its seed where B's run goes on longer.
+      const searched = ex.reproducer === undefined ? null : decodeAnyStrategy(ex.reproducer);
+      const config = searched !== null ? { ...searched.config, strategy: against } : batchConfig({ strategy: against, scenario: ex.scenario, blocksPerPage: ex.blocksPerPage, scheduler: a.campaign.spec.scheduler, pctDepth: a.campaign.spec.pctDepth });
+      const o = modelOf(config).run(searched === null ? { seed: ex.seed } : { choices: searched.choices, thenSeed: ex.seed });
+      judge(o, `${searched === null ? 'seed' : 'the searched run of seed'} ${ex.seed} in ${ex.scenario} at ${ex.blocksPerPage} blocks per page`);
     }
     retests.push({ bucketId: bk.id, title: bk.title, against, verdict: by === null ? 'fixed' : 'still-failing', by, runs, outcomes });
   }

@@ -26,7 +26,7 @@ import { dirname, join } from 'node:path';
 import type { BatchResult } from './batch.js';
 import { newCampaign, upgradeCampaign, type Campaign, type CampaignSpec, type CampaignState } from './campaign.js';
 import { FarmError } from './errors.js';
-import type { Guide } from './guide.js';
+import type { Contribution, Guide } from './guide.js';
 import type { Minimized } from './minimize-job.js';
 import { CampaignResults, decodeCoverage, encodeCoverage, ofLowestExample, upgradeBatchResult, upgradeMinimized, type Bucket, type CampaignSnapshot, type CampaignSummary, type DoneRanges, type RecordOutcome, type Sample } from './results.js';
 import { WORKER_SILENT_MS, type Store, type WorkerInfo } from './store.js';
@@ -418,6 +418,10 @@ export class EmbeddedStore implements Store {
 
   async guide(id: string, cell: number, round: number): Promise<Guide> {
     return this.read(id).guide(cell, round);
+  }
+
+  async corpus(id: string): Promise<[number, Contribution[]][]> {
+    return structuredClone(this.read(id).corpusByCell());
   }
 
   async doneBatches(id: string): Promise<DoneRanges> {

@@ -305,8 +305,8 @@ export class FarmWorker {
       if (c.modelVersion !== m.modelVersion || c.spec.scheduler !== m.scheduler || c.spec.pctDepth !== m.pctDepth) {
         throw new FarmError('EBADJOB', `job ${job.id} does not run campaign ${c.id}'s model version, scheduler and depth`);
       }
-      // A guided run is its reproducer: the job's must be its example's, or it would minimize another run under the bucket's name.
-      if (c.spec.scheduler === 'guided') {
+      // A search's run is its reproducer: the job's must be its example's, or it would minimize another run under the bucket's name.
+      if (c.spec.guide !== null) {
         const ex = (await this.store.bucket(c.id, m.bucketId))?.examples.find((e) => e.seed === m.seed && e.scenario === m.scenario && e.blocksPerPage === m.blocksPerPage);
         if (ex?.reproducer === undefined || ex.reproducer !== m.reproducer) throw new FarmError('EBADJOB', `job ${job.id} does not carry the reproducer of bucket ${m.bucketId}'s example seed ${m.seed} of campaign ${c.id}`);
       }

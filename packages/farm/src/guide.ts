@@ -16,8 +16,8 @@
  * recorded (the engine and the coordinator hand out other cells' batches
  * meanwhile).
  */
-import type { ArchivedState } from '@pcfarm/core';
-import { batchPlace, type Campaign } from './campaign.js';
+import { PORTFOLIO_DEFAULTS, type ArchivedState, type PortfolioArm } from '@pcfarm/core';
+import { batchPlace, cellAt, type Campaign } from './campaign.js';
 import type { DoneSet } from './results.js';
 
 export type { ArchivedState };
@@ -29,17 +29,46 @@ export interface GuideSpec {
   batchStatesMax: number;
 }
 
-/** What a batch of a guided campaign starts from: its epoch's first round, and the states the rounds before it found. */
+/** How a portfolio arm did over some batches: batches and runs it had, and the distinct abstract states each batch reached, summed. */
+export interface ArmTally {
+  arm: PortfolioArm;
+  batches: number;
+  runs: number;
+  states: number;
+}
+
+/**
+ * What a batch of a guided or portfolio campaign starts from: its epoch's
+ * first round, the states the rounds before it found (guided), and how each
+ * arm did in them (portfolio: absent for a guided campaign).
+ */
 export interface Guide {
   epochStart: number;
   states: ArchivedState[];
+  arms?: ArmTally[];
 }
 
-/** The states one batch added to its cell's corpus (BatchResult.corpus): its round, and the states in the order its runs reached them. */
+/**
+ * What one batch adds to its cell's guide (BatchResult.corpus): its round;
+ * a guided batch's states in the order its runs reached them; a portfolio
+ * batch's arm, with its runs and the distinct states they reached.
+ */
 export interface Contribution {
   round: number;
   states: ArchivedState[];
+  arm?: { arm: PortfolioArm; runs: number; states: number };
 }
+
+/** The arms a portfolio campaign shares a cell's batches among: the core portfolio's (guided is a campaign of its own). */
+export const PORTFOLIO_CAMPAIGN_ARMS: readonly PortfolioArm[] = PORTFOLIO_DEFAULTS.arms;
+
+/**
+ * How much the bandit (portfolioArm) weighs trying an arm against what it
+ * has shown: UCB1's bonus times this. Rewards (states a run, over the best
+ * arm's) differ by 10 to 40% between arms; UCB1's own weight (sqrt 2)
+ * would keep trying every arm in turn for hundreds of batches.
+ */
+export const PORTFOLIO_EXPLORE_WEIGHT = 0.25;
 
 /**
  * The round where round `round`'s epoch starts. Epochs double up to
@@ -64,14 +93,63 @@ export function epochStart(round: number, epochRounds: number): number {
 export function buildGuide(contributions: readonly Contribution[], start: number, corpusMax: number): Guide {
   const byState = new Map<number, ArchivedState>();
   const rounds = contributions.filter((c) => c.round < start).sort((a, b) => a.round - b.round);
+  const arms = new Map<PortfolioArm, ArmTally>();
   for (const c of rounds) {
     for (const s of c.states) {
       const known = byState.get(s.state);
       if (known !== undefined) known.seen += s.seen;
       else if (byState.size < corpusMax) byState.set(s.state, { state: s.state, seen: s.seen, choices: s.choices });
     }
+    if (c.arm !== undefined) {
+      let t = arms.get(c.arm.arm);
+      if (t === undefined) arms.set(c.arm.arm, (t = { arm: c.arm.arm, batches: 0, runs: 0, states: 0 }));
+      t.batches++;
+      t.runs += c.arm.runs;
+      t.states += c.arm.states;
+    }
   }
-  return { epochStart: start, states: [...byState.values()] };
+  const g: Guide = { epochStart: start, states: [...byState.values()] };
+  if (arms.size > 0) g.arms = PORTFOLIO_CAMPAIGN_ARMS.flatMap((a) => arms.get(a) ?? []);
+  return g;
+}
+
+/**
+ * The arm a portfolio campaign's batch at round `round` runs: UCB1 over its
+ * cell's batches (Auer et al. 2002), rewarded by the distinct abstract
+ * states a run reaches, which track how often an arm fails (BENCHMARKS.md,
+ * "Search that learns"), over the best arm's. Every batch of an epoch sees
+ * the same tallies, so the epoch's rounds are dealt one by one, each pick
+ * counted as a play of its arm at its mean: an arm never tried goes first
+ * (in the arms' order), then the best bound. Deterministic: the guide and
+ * the round decide it.
+ */
+export function portfolioArm(guide: Guide, round: number, arms: readonly PortfolioArm[] = PORTFOLIO_CAMPAIGN_ARMS): PortfolioArm {
+  const tally = arms.map((a) => guide.arms?.find((t) => t.arm === a));
+  const rate = tally.map((t) => (t === undefined || t.runs === 0 ? 0 : t.states / t.runs));
+  const best = Math.max(...rate);
+  // An arm tried only in this epoch has no mean yet: it is taken at the best's, as UCB's optimism would.
+  const mean = tally.map((t, i) => (t === undefined || t.batches === 0 || best === 0 ? 1 : rate[i]! / best));
+  const plays = tally.map((t) => t?.batches ?? 0);
+  let pick = 0;
+  for (let r = Math.min(guide.epochStart, round); r <= round; r++) {
+    const n = plays.reduce((x, y) => x + y, 0);
+    pick = -1;
+    let bound = -Infinity;
+    for (let i = 0; i < arms.length; i++) {
+      const b = plays[i] === 0 ? Infinity : mean[i]! + PORTFOLIO_EXPLORE_WEIGHT * Math.sqrt((2 * Math.log(Math.max(n, 1))) / plays[i]!);
+      if (b > bound) {
+        bound = b;
+        pick = i;
+      }
+    }
+    plays[pick]!++;
+  }
+  return arms[pick]!;
+}
+
+/** Whether a contribution is worth keeping: it adds states, or tallies an arm. */
+export function contributes(c: Contribution | undefined): c is Contribution {
+  return c !== undefined && (c.states.length > 0 || c.arm !== undefined);
 }
 
 /** How many states a batch that started from `guide` may add to its cell's corpus: what keeps the stored corpus bounded. */
@@ -112,6 +190,12 @@ export function contributionShapeWrong(v: unknown): string | null {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return 'a corpus contribution is not an object';
   const c = v as Partial<Contribution>;
   if (!isWhole(c.round) || !Array.isArray(c.states)) return 'a corpus contribution lacks its round or its states';
+  if (c.arm !== undefined) {
+    const a = c.arm as Partial<NonNullable<Contribution['arm']>> | null;
+    if (a === null || typeof a !== 'object' || !PORTFOLIO_CAMPAIGN_ARMS.includes(a.arm as PortfolioArm) || !isWhole(a.runs) || !isWhole(a.states)) {
+      return `a corpus contribution's arm must be one of ${PORTFOLIO_CAMPAIGN_ARMS.join(', ')} with whole runs and states`;
+    }
+  }
   for (const s of c.states as unknown[]) {
     const x = s as Partial<ArchivedState> | null;
     if (x === null || typeof x !== 'object' || !isWhole(x.state) || !isWhole(x.seen) || !Array.isArray(x.choices) || !x.choices.every(isWhole)) {
@@ -119,4 +203,25 @@ export function contributionShapeWrong(v: unknown): string | null {
     }
   }
   return null;
+}
+
+/** What a guided or portfolio campaign's cell has learnt so far (campaign show --json's `search`). */
+export interface CellSearch {
+  strategy: string;
+  scenario: string;
+  blocksPerPage: number;
+  /** States in its corpus now: what its next epoch starts from (guided). */
+  states: number;
+  /** How each arm did over its batches (portfolio), in the arms' order. */
+  arms: ArmTally[];
+}
+
+/** Each cell's corpus and arm tallies now, for the cells that have any (cellAt's order). */
+export function searchCells(campaign: Pick<Campaign, 'spec'>, corpus: readonly (readonly [number, readonly Contribution[]])[]): CellSearch[] {
+  const spec = campaign.spec.guide;
+  if (spec === null) return [];
+  return corpus.map(([cell, list]) => {
+    const g = buildGuide(list, Number.MAX_SAFE_INTEGER, spec.corpusMax);
+    return { ...cellAt(campaign.spec, cell), states: g.states.length, arms: g.arms ?? [] };
+  });
 }

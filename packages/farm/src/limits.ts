@@ -13,10 +13,23 @@ import { AUDIT_ONE_IN_DEFAULT } from './audit.js';
  * coverage-guided search over the random scheduler, its states shared
  * between a cell's batches (guide.ts).
  */
-export type CampaignScheduler = Exclude<SchedulerId, 'replay'> | 'guided';
+export type CampaignScheduler = Exclude<SchedulerId, 'replay'> | SearchScheduler;
 
-/** The schedulers a campaign may run, in the core's order (the core's list, so a new scheduler is a campaign's too), then the guided search. */
-export const CAMPAIGN_SCHEDULERS: readonly CampaignScheduler[] = [...SCHEDULERS.filter((s): s is Exclude<SchedulerId, 'replay'> => s !== 'replay'), 'guided'];
+/**
+ * The campaign schedulers whose batches start from what their cell's
+ * earlier epochs found (guide.ts): `guided`, and `portfolio`, which gives
+ * each batch the scheduler a bandit picks from how the earlier ones did.
+ */
+export const SEARCH_SCHEDULERS = ['guided', 'portfolio'] as const;
+export type SearchScheduler = (typeof SEARCH_SCHEDULERS)[number];
+
+/** Whether a campaign scheduler is a search (SEARCH_SCHEDULERS): its batches go in epochs, and its examples are reproducers. */
+export function isSearchScheduler(s: string): s is SearchScheduler {
+  return (SEARCH_SCHEDULERS as readonly string[]).includes(s);
+}
+
+/** The schedulers a campaign may run, in the core's order (the core's list, so a new scheduler is a campaign's too), then the searches. */
+export const CAMPAIGN_SCHEDULERS: readonly CampaignScheduler[] = [...SCHEDULERS.filter((s): s is Exclude<SchedulerId, 'replay'> => s !== 'replay'), ...SEARCH_SCHEDULERS];
 
 export const CAMPAIGN_DEFAULTS = {
   /** Every value the model takes: a bug of sub-page buffers is found without asking for it. */
@@ -71,13 +84,15 @@ export const STEER_LIMITS = {
 } as const;
 
 /**
- * How a guided campaign shares what its batches find (guide.ts), spec
- * fields all: they decide what every batch runs. A cell's rounds are cut
- * into epochs that double up to epochRounds rounds; a batch starts from the
- * states its cell's earlier epochs found, at most corpusMax of them, and
- * adds at most batchStatesMax of its own (none once its cell has
- * corpusMax), so a cell's stored corpus stays under corpusMax plus
- * epochRounds x batchStatesMax states.
+ * How a guided or portfolio campaign shares what its batches find
+ * (guide.ts), spec fields all: they decide what every batch runs. A cell's
+ * rounds are cut into epochs that double up to epochRounds rounds; a batch
+ * starts from what its cell's earlier epochs found. A guided batch starts
+ * from their states, at most corpusMax of them, and adds at most
+ * batchStatesMax of its own (none once its cell has corpusMax), so a cell's
+ * stored corpus stays under corpusMax plus epochRounds x batchStatesMax
+ * states. A portfolio batch runs the arm the bandit picks from the earlier
+ * batches' tallies (portfolioArm).
  */
 export const GUIDE_DEFAULTS = {
   epochRounds: 16,

@@ -5,7 +5,7 @@
  * (its run did not fail: there is no failure to keep, and its witness
  * scenario is the run worth looking at).
  */
-import { decodeReproducer, DEFAULTS, encodeReproducer, minimize, MINIMIZE_DEFAULTS, reproducerOf, type MinimizeStop } from '@pcfarm/core';
+import { decodeReproducer, DEFAULTS, encodeReproducer, minimize, MINIMIZE_DEFAULTS, reproducerOf, type MinimizeStop, type Reproducer } from '@pcfarm/core';
 import { batchConfig, CAMPAIGN_LIMITS, SEED_MAX, type Batch } from './campaign.js';
 import type { BatchRunner } from './batch.js';
 import { FarmError } from './errors.js';
@@ -61,14 +61,16 @@ export const MINIMIZE_RUNS_MAX_LIMIT = 1_000_000;
 
 /** Minimize a checked job on the runner's model of its cell. */
 export function runMinimize(runner: BatchRunner, job: MinimizeJob, now: () => number, shouldStop?: () => boolean): Minimized {
-  const model = runner.model(job);
-  const input = job.reproducer === undefined ? { seed: job.seed } : { choices: reproducerChoices(job) };
-  const r = minimize(model, input, shouldStop === undefined ? { runsMax: job.runsMax } : { runsMax: job.runsMax, shouldStop });
+  // A search's example runs under its own config (a portfolio arm's scheduler): its reproducer says which.
+  const given = job.reproducer === undefined ? null : jobReproducer(job);
+  const config = given?.config ?? batchConfig(job);
+  const model = runner.modelOf(config, job.strategyFile);
+  const r = minimize(model, given === null ? { seed: job.seed } : { choices: given.choices }, shouldStop === undefined ? { runsMax: job.runsMax } : { runsMax: job.runsMax, shouldStop });
   if (r.signature.title !== job.title) {
-    throw new FarmError('EFARMBUG', `${job.reproducer === undefined ? 'seed' : 'the guided run of seed'} ${job.seed} of ${job.strategy} x ${job.scenario} fails as "${r.signature.title}", not as its bucket "${job.title}"`);
+    throw new FarmError('EFARMBUG', `${given === null ? 'seed' : 'the searched run of seed'} ${job.seed} of ${job.strategy} x ${job.scenario} fails as "${r.signature.title}", not as its bucket "${job.title}"`);
   }
   return {
-    reproducer: encodeReproducer(reproducerOf(batchConfig(job), r.choices, job.strategyFile?.sourceHash)),
+    reproducer: encodeReproducer(reproducerOf(config, r.choices, job.strategyFile?.sourceHash)),
     seed: job.seed,
     scenario: job.scenario,
     blocksPerPage: job.blocksPerPage,
@@ -81,8 +83,8 @@ export function runMinimize(runner: BatchRunner, job: MinimizeJob, now: () => nu
   };
 }
 
-/** The choices of a job's reproducer, which must be of the job's own cell. */
-function reproducerChoices(job: MinimizeJob): number[] {
+/** A job's reproducer, which must be of the job's own cell. */
+function jobReproducer(job: MinimizeJob): Reproducer {
   let r;
   try {
     r = decodeReproducer(job.reproducer!, job.strategyFile === null ? [] : [job.strategy]);
@@ -93,7 +95,7 @@ function reproducerChoices(job: MinimizeJob): number[] {
   if (r.config.strategy !== want.strategy || r.config.scenario !== want.scenario || (r.config.blocksPerPage ?? DEFAULTS.blocksPerPage) !== want.blocksPerPage) {
     throw new FarmError('EBADJOB', `minimization job for bucket ${job.bucketId}: its reproducer runs ${r.config.strategy} x ${r.config.scenario}, not the job's ${want.strategy} x ${want.scenario} at ${want.blocksPerPage} blocks per page`);
   }
-  return r.choices;
+  return r;
 }
 
 /** A minimization job from a payload, checked like checkBatch. */

@@ -22,7 +22,7 @@ import type { AuditSummary, FarmBug } from './audit.js';
 import type { BatchResult } from './batch.js';
 import { batchCount, cellCount, cellIndex, newCampaign, seedCount, upgradeCampaign, upgradeSpec, type Campaign, type CampaignSpec, type CampaignState, type Deal } from './campaign.js';
 import { FarmError } from './errors.js';
-import { buildGuide, contributionShapeWrong, epochStart, type Contribution, type Guide } from './guide.js';
+import { buildGuide, contributes, contributionShapeWrong, epochStart, type Contribution, type Guide } from './guide.js';
 import { LUA } from './lua-script.js';
 import type { Minimized } from './minimize-job.js';
 import { connectRedis, type RedisConnectOptions } from './redis-connection.js';
@@ -226,7 +226,7 @@ export class RedisStore implements Store {
         ({ keepFrom, thinned } = thinSamples([...history, written]));
       }
       // A guided batch's states go in before it counts: a batch recorded has its corpus, and one written twice is the same.
-      const corpus = fresh.filter((r) => r.corpus !== undefined && r.corpus.states.length > 0);
+      const corpus = fresh.filter((r) => contributes(r.corpus));
       if (corpus.length > 0) {
         const m = this.redis.multi();
         for (const r of corpus) m.hset(k.corpus(id, cellIndex(campaign.spec, r.strategy, r.scenario, r.blocksPerPage)), String(r.corpus!.round), JSON.stringify(r.corpus));
@@ -337,7 +337,7 @@ export class RedisStore implements Store {
   async guide(id: string, cell: number, round: number): Promise<Guide> {
     const c = await this.getCampaign(id);
     const spec = c.spec.guide;
-    if (spec === null) throw new FarmError('ESTATE', `campaign ${id} is not guided (its scheduler is ${c.spec.scheduler}): it has no guide`);
+    if (spec === null) throw new FarmError('ESTATE', `campaign ${id} runs ${c.spec.scheduler}, not guided or portfolio: it has no guide`);
     const start = epochStart(round, spec.epochRounds);
     const fields = await this.redis.hgetall(this.keys.corpus(id, cell));
     const contributions: Contribution[] = [];
@@ -361,7 +361,11 @@ export class RedisStore implements Store {
     return v as Contribution;
   }
 
-  /** A guided campaign's corpus, by cell (CampaignSnapshot.corpus). */
+  async corpus(id: string): Promise<[number, Contribution[]][]> {
+    return this.corpusOf(id, (await this.getCampaign(id)).spec);
+  }
+
+  /** A guided or portfolio campaign's corpus, by cell (CampaignSnapshot.corpus). */
   private async corpusOf(id: string, spec: CampaignSpec): Promise<[number, Contribution[]][]> {
     if (spec.guide === null) return [];
     const m = this.redis.multi();

@@ -18,7 +18,7 @@ import { DEFAULTS, type FailureKind, type Severity } from '@pcfarm/core';
 import type { BatchResult, BucketHit } from './batch.js';
 import { batchCount, cellCount, cellIndex, seedCount, upgradeCampaign, type Campaign } from './campaign.js';
 import { FarmError } from './errors.js';
-import { buildGuide, epochStart, type Contribution, type Guide } from './guide.js';
+import { buildGuide, contributes, epochStart, type Contribution, type Guide } from './guide.js';
 import type { Minimized } from './minimize-job.js';
 
 /** A seed of a bucket: a run with its finding. */
@@ -544,7 +544,7 @@ export class CampaignResults {
     this.steps += r.steps;
     this.foldCoverage(r);
     this.warnings += r.warningRuns;
-    if (r.corpus !== undefined && r.corpus.states.length > 0) {
+    if (contributes(r.corpus)) {
       const cell = cellIndex(this.campaign.spec, r.strategy, r.scenario, r.blocksPerPage);
       let list = this.corpus.get(cell);
       if (list === undefined) this.corpus.set(cell, (list = []));
@@ -664,15 +664,19 @@ export class CampaignResults {
       coverageOnce: [...this.once].sort((a, b) => a[0] - b[0]),
       buckets: [...this.buckets.values()],
       samples: this.samples.slice(),
-      // By cell, then round: the order a Redis store gives it, whatever order the batches were recorded in.
-      ...(this.corpus.size === 0 ? {} : { corpus: [...this.corpus].sort((a, b) => a[0] - b[0]).map(([cell, list]): [number, Contribution[]] => [cell, [...list].sort((x, y) => x.round - y.round)]) }),
+      ...(this.corpus.size === 0 ? {} : { corpus: this.corpusByCell() }),
     };
+  }
+
+  /** The corpus by cell, then round: the order a Redis store gives it, whatever order the batches were recorded in. */
+  corpusByCell(): [number, Contribution[]][] {
+    return [...this.corpus].sort((a, b) => a[0] - b[0]).map(([cell, list]): [number, Contribution[]] => [cell, [...list].sort((x, y) => x.round - y.round)]);
   }
 
   /** The guide a batch of `cell` at round `round` starts from (guide.ts): its epoch's. */
   guide(cell: number, round: number): Guide {
     const spec = this.campaign.spec.guide;
-    if (spec === null) throw new FarmError('ESTATE', `campaign ${this.campaign.id} is not guided (its scheduler is ${this.campaign.spec.scheduler}): it has no guide`);
+    if (spec === null) throw new FarmError('ESTATE', `campaign ${this.campaign.id} runs ${this.campaign.spec.scheduler}, not guided or portfolio: it has no guide`);
     return buildGuide(this.corpus.get(cell) ?? [], epochStart(round, spec.epochRounds), spec.corpusMax);
   }
 

@@ -6,7 +6,7 @@
  */
 import type { BatchResult } from './batch.js';
 import type { Campaign, CampaignSpec, CampaignState } from './campaign.js';
-import type { Guide } from './guide.js';
+import type { Contribution, Guide } from './guide.js';
 import type { Minimized } from './minimize-job.js';
 import type { Bucket, CampaignSnapshot, CampaignSummary, DoneRanges, RecordOutcome, Sample } from './results.js';
 
@@ -57,6 +57,8 @@ export interface Store {
    * added (guide.ts). ESTATE for a campaign that is not guided.
    */
   guide(id: string, cell: number, round: number): Promise<Guide>;
+  /** A guided or portfolio campaign's corpus: each cell's contributions, by cell, in round order (CampaignSnapshot.corpus); empty for any other. */
+  corpus(id: string): Promise<[number, Contribution[]][]>;
   /** The batches recorded, as ascending ranges of their indexes. */
   doneBatches(id: string): Promise<DoneRanges>;
   summary(id: string): Promise<CampaignSummary>;

@@ -13,8 +13,8 @@ describe('campaign specs', () => {
     expect(s.timeBudgetMs).toBeNull();
   });
 
-  it('run every scheduler the core has but replay, and the guided search, in the spec and in the batch jobs a worker checks', () => {
-    expect(CAMPAIGN_SCHEDULERS).toEqual([...SCHEDULERS.filter((s) => s !== 'replay'), 'guided']);
+  it('run every scheduler the core has but replay, and the searches (guided, portfolio), in the spec and in the batch jobs a worker checks', () => {
+    expect(CAMPAIGN_SCHEDULERS).toEqual([...SCHEDULERS.filter((s) => s !== 'replay'), 'guided', 'portfolio']);
     for (const scheduler of CAMPAIGN_SCHEDULERS) {
       const c = newCampaign('c1', campaignSpec({ scheduler, seedsPerCell: 10 }), 0);
       expect(checkBatch(batchAt(c, 0)).scheduler).toBe(scheduler);

@@ -174,13 +174,13 @@ describe('the farm: a coordinator and two worker processes', () => {
   });
 });
 
-describe('the farm runs a guided campaign', () => {
-  it('finds exactly the buckets, examples, counts, coverage and corpus of the same campaign run embedded, and its audits agree', async () => {
-    const spec = campaignSpec({ name: 'guided', scheduler: 'guided', strategies: ['v2.6.20'], scenarios: ['self-mmap-write', 'cross-mmap-write'], blocksPerPage: [1], seedsPerCell: 320, batchSeeds: 40 });
+describe('the farm runs the searches: guided and portfolio campaigns', () => {
+  it.each(['guided', 'portfolio'] as const)('a %s campaign: exactly the buckets, examples, counts, coverage and corpus of the same campaign run embedded, and its audits agree', async (scheduler) => {
+    const spec = campaignSpec({ name: scheduler, scheduler, strategies: ['v2.6.20'], scenarios: ['self-mmap-write', 'cross-mmap-write'], blocksPerPage: [1], seedsPerCell: 320, batchSeeds: 40 });
     const ref = await embeddedReference(spec);
     expect(ref.corpus?.length).toBe(2);
     const c = await coordinator.store.createCampaign(spec);
-    await waitFor('the guided campaign to finish', async () => (await coordinator.store.getCampaign(c.id)).state === 'done');
+    await waitFor(`the ${scheduler} campaign to finish`, async () => (await coordinator.store.getCampaign(c.id)).state === 'done');
     await expectSameAsReference(coordinator.store, c.id, ref);
     const audit = await coordinator.store.auditSummary(c.id);
     expect({ failed: audit.failed, bugs: audit.bugs }).toEqual({ failed: 0, bugs: [] });

@@ -10,6 +10,8 @@ import {
   GUIDE_DEFAULTS,
   guideReadyEnd,
   newCampaign,
+  portfolioArm,
+  PORTFOLIO_CAMPAIGN_ARMS,
   readInboxEntry,
   runCampaign,
   ThreadPool,
@@ -93,9 +95,11 @@ describe('a guided campaign', () => {
     expect(campaignSpec(SPEC).guide).toEqual(GUIDE_DEFAULTS);
     expect(campaignSpec({ ...SPEC, guide: { epochRounds: 4, corpusMax: 64, batchStatesMax: 8 } }).guide).toEqual({ epochRounds: 4, corpusMax: 64, batchStatesMax: 8 });
     expect(campaignSpec({ ...SPEC, scheduler: 'random' }).guide).toBeNull();
-    expect(() => campaignSpec({ ...SPEC, scheduler: 'random', guide: GUIDE_DEFAULTS })).toThrow(/guide is for the guided scheduler, not random/);
+    expect(() => campaignSpec({ ...SPEC, scheduler: 'random', guide: GUIDE_DEFAULTS })).toThrow(/guide is for the guided and portfolio schedulers, not random/);
+    expect(campaignSpec({ ...SPEC, scheduler: 'portfolio' }).guide).toEqual(GUIDE_DEFAULTS);
     expect(() => campaignSpec({ ...SPEC, guide: { epochRounds: 0, corpusMax: 1, batchStatesMax: 1 } })).toThrow(/guide must be a whole number from 1/);
     expect(() => campaignSpec({ ...SPEC, guide: null })).toThrow(/for the guided scheduler, not null/);
+    expect(() => campaignSpec({ ...SPEC, scheduler: 'portfolio', guide: null })).toThrow(/for the portfolio scheduler, not null/);
   });
 
   it('a worker\'s result whose corpus or reproducers are malformed is refused, naming what is wrong', () => {
@@ -178,5 +182,51 @@ describe('a guided campaign', () => {
     }
     // The batch that found it is the one its example names.
     expect(batchAt(await store.getCampaign(c.id), failures[0]!.examples[0]!.batch)?.scenario).toBe(failures[0]!.examples[0]!.scenario);
+  });
+});
+
+describe('a portfolio campaign', () => {
+  it('tries every arm once, in order, then gives the arm whose runs reach most states the most rounds of an epoch, and the others some', () => {
+    const fresh = { epochStart: 0, states: [] };
+    expect([0, 1].map((r) => portfolioArm(fresh, r))).toEqual(['pct', 'random']);
+    // Epoch 2-3 knows rounds 0 and 1: the arms not tried go first, in the arms' order.
+    const early = { epochStart: 2, states: [], arms: [{ arm: 'pct' as const, batches: 1, runs: 25, states: 50 }, { arm: 'random' as const, batches: 1, runs: 25, states: 60 }] };
+    expect([2, 3].map((r) => portfolioArm(early, r))).toEqual(['pos', 'surw']);
+    // Once each has been tried, the one reaching most states a run gets most of an epoch, the others a round now and then.
+    const tallies = PORTFOLIO_CAMPAIGN_ARMS.map((arm, i) => ({ arm, batches: 4, runs: 100, states: arm === 'surw' ? 220 : 200 + i }));
+    const picks = Array.from({ length: 16 }, (_, k) => portfolioArm({ epochStart: 16, states: [], arms: tallies }, 16 + k));
+    const count = (arm: string) => picks.filter((a) => a === arm).length;
+    for (const arm of PORTFOLIO_CAMPAIGN_ARMS) if (arm !== 'surw') expect(count('surw'), arm).toBeGreaterThan(count(arm));
+    expect(new Set(picks).size).toBeGreaterThan(1);
+    // Far behind, an arm gets nothing in an epoch: the bandit is not round robin.
+    const behind = tallies.map((t) => (t.arm === 'pct' ? { ...t, states: 100 } : t));
+    expect(Array.from({ length: 16 }, (_, k) => portfolioArm({ epochStart: 16, states: [], arms: behind }, 16 + k))).not.toContain('pct');
+    // The same guide and round, the same arm.
+    expect(picks).toEqual(Array.from({ length: 16 }, (_, k) => portfolioArm({ epochStart: 16, states: [], arms: tallies }, 16 + k)));
+  });
+
+  it('finds the same buckets, examples, counts and arms on one thread and on two, and its examples replay from their reproducers', async () => {
+    const spec = { ...SPEC, scheduler: 'portfolio' as const, strategies: ['v2.6.20', 'zero-retry-not-uptodate'], scenarios: ['cross-mmap-write', 'mmap-rw-fault'], seedsPerCell: 300, batchSeeds: 25 };
+    const one = EmbeddedStore.open(tempDir());
+    const two = EmbeddedStore.open(tempDir());
+    const a = await one.createCampaign(campaignSpec(spec));
+    const b = await two.createCampaign(campaignSpec(spec));
+    await run(one, a.id, 1);
+    await run(two, b.id, 2);
+    const x = await outcome(one, a.id);
+    expect(await outcome(two, b.id)).toEqual(x);
+    // Every batch tallied its arm, and more than one arm ran.
+    const arms = x.corpus!.flatMap(([, list]) => list.map((c) => c.arm!.arm));
+    expect(arms.length).toBe(4 * 12);
+    expect(new Set(arms).size).toBeGreaterThan(2);
+    const failures = (await one.buckets(a.id)).filter((k) => k.severity === 'failure');
+    expect(failures.length).toBeGreaterThanOrEqual(2);
+    for (const k of failures) {
+      for (const e of k.examples) {
+        const r = decodeReproducer(e.reproducer!);
+        expect(PORTFOLIO_CAMPAIGN_ARMS.some((arm) => r.config.scheduler === (arm === 'pct-sparse' ? 'pct' : arm) || r.config.scheduler === undefined)).toBe(true);
+        expect(runOne(r.config, { choices: r.choices }).failure?.kind).toBe(k.kind);
+      }
+    }
   });
 });

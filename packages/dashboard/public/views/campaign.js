@@ -118,6 +118,7 @@ export async function campaignView(el, id, query) {
         h('table', { class: 'list compact' }, h('thead', {}, h('tr', {}, ...['Cell', 'Runs', 'Share', 'Reached once', 'Residual risk', 'pct: runs for 95%'].map((t, i) => h('th', { class: i > 0 ? 'num' : null }, t)))), riskBody),
       ),
     ),
+    searchCard(spec, cur.search ?? []),
     h(
       'section',
       { class: 'card' },
@@ -266,4 +267,45 @@ export async function campaignView(el, id, query) {
     bucket: (e) => table.upsert(e.bucket),
     'bucket-update': (e) => table.update(e.bucket),
   });
+}
+
+/**
+ * What a guided or portfolio campaign's search has learnt, cell by cell, as
+ * the page loads: the states each guided cell keeps for its next epochs, or
+ * the batches each portfolio arm got and the states a run it reached.
+ * Nothing for any other campaign.
+ */
+function searchCard(spec, cells) {
+  if (spec.guide == null) return '';
+  const cell = (c) => `${strategyLabel(c.strategy, spec.strategyFiles)} × ${c.scenario}${c.blocksPerPage === 1 ? '' : ` (bpp ${c.blocksPerPage})`}`;
+  const empty = (n) => h('tr', { class: 'empty' }, h('td', { colspan: n }, 'No batch recorded yet.'));
+  if (spec.scheduler === 'guided') {
+    return h(
+      'section',
+      { class: 'card', id: 'search' },
+      h('h2', {}, 'What the search keeps'),
+      h('p', { class: 'muted small' }, `Each batch runs a coverage-guided search that returns to rare abstract states; a cell's batches go in epochs, each starting from the states the earlier ones found (at most ${fmtInt(spec.guide.corpusMax)} a cell).`),
+      h(
+        'div',
+        { class: 'table-scroll' },
+        h('table', { class: 'list compact' }, h('thead', {}, h('tr', {}, h('th', {}, 'Cell'), h('th', { class: 'num' }, 'States kept'))), h('tbody', {}, ...(cells.length === 0 ? [empty(2)] : cells.map((c) => h('tr', {}, h('td', {}, cell(c)), h('td', { class: 'num' }, fmtInt(c.states))))))),
+      ),
+    );
+  }
+  const arms = [...new Set(cells.flatMap((c) => c.arms.map((a) => a.arm)))];
+  const armCell = (c, arm) => {
+    const a = c.arms.find((x) => x.arm === arm);
+    return h('td', { class: 'num', title: a === undefined ? 'no batch' : `${fmtInt(a.runs)} runs, ${(a.states / Math.max(a.runs, 1)).toFixed(2)} states a run` }, a === undefined ? '–' : fmtInt(a.batches));
+  };
+  return h(
+    'section',
+    { class: 'card', id: 'search' },
+    h('h2', {}, 'How the portfolio shares the batches'),
+    h('p', { class: 'muted small' }, "Each cell's batches by scheduler: a bandit (UCB1) tries each once, then gives most of an epoch's batches to the one whose runs reached most abstract states in the earlier epochs."),
+    h(
+      'div',
+      { class: 'table-scroll' },
+      h('table', { class: 'list compact' }, h('thead', {}, h('tr', {}, h('th', {}, 'Cell'), ...arms.map((a) => h('th', { class: 'num' }, a)))), h('tbody', {}, ...(cells.length === 0 ? [empty(1)] : cells.map((c) => h('tr', {}, h('td', {}, cell(c)), ...arms.map((a) => armCell(c, a))))))),
+    ),
+  );
 }

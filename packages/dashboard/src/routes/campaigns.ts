@@ -3,7 +3,7 @@
  * workers; and what the page needs to know to draw its form (/api/info).
  */
 import { BLOCKS_PER_PAGE, DESCRIPTIONS, FAILURE_KINDS, MODEL_VERSION, SCENARIOS, STRATEGIES } from '@pcfarm/core';
-import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, campaignRisk, campaignSpec, canaryChecks, FarmError, type CampaignRisk, type CampaignSpec, type CampaignSummary, type CanaryCheck } from '@pcfarm/farm/local';
+import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, campaignRisk, campaignSpec, canaryChecks, FarmError, searchCells, type CampaignRisk, type CellSearch, type CampaignSpec, type CampaignSummary, type CanaryCheck } from '@pcfarm/farm/local';
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../context.js';
 import { HttpError } from '../errors.js';
@@ -16,7 +16,7 @@ import { campaignParams, campaignViewSchema, createCampaignBody, errorResponses,
 import { publicSpec } from '../strategy-files.js';
 
 /** A campaign as the API shows it: its summary (its strategy files by name, not path) and what this process does with it. */
-export type CampaignView = Omit<CampaignSummary, 'campaign'> & { campaign: Omit<CampaignSummary['campaign'], 'spec'> & { spec: ReturnType<typeof publicSpec> }; activity: string | null; canaries?: CanaryCheck[]; risk?: CampaignRisk | null };
+export type CampaignView = Omit<CampaignSummary, 'campaign'> & { campaign: Omit<CampaignSummary['campaign'], 'spec'> & { spec: ReturnType<typeof publicSpec> }; activity: string | null; canaries?: CanaryCheck[]; risk?: CampaignRisk | null; search?: CellSearch[] };
 
 type IdParams = { Params: { id: string } };
 
@@ -37,6 +37,7 @@ export default async function campaignRoutes(app: FastifyInstance, ctx: RouteCon
     if (whole) {
       const [done, buckets] = [await store.doneBatches(id), await store.buckets(id)];
       more = { canaries: canaryChecks(s.campaign, done, buckets), risk: riskiest(campaignRisk(s.campaign, s, done, buckets), s.campaign.spec.steer !== null) };
+      if (s.campaign.spec.guide !== null) more = { ...more, search: searchCells(s.campaign, await store.corpus(id)) };
     }
     return { ...s, campaign: { ...s.campaign, spec: publicSpec(s.campaign.spec) }, activity: control.activity(id), ...more };
   };
