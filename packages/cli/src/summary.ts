@@ -143,6 +143,8 @@ export async function printSummary(store: Store, s: CampaignSummary, io: Io, opt
     const ex = b.examples[0];
     return ex === undefined ? 'none: no example seed was kept' : exampleReplayCommand(cell(b, ex.scenario), ex, fileOf(b));
   };
+  // A search's example is its run, as a reproducer: not a seed to replay.
+  const exampleLabel = (b: Bucket, seed: string, run: string): string => (b.examples[0]?.reproducer === undefined ? seed : run);
   if (failures.length > 0) {
     io.out('');
     const rows = [['bucket', 'count', 'kind', 'strategy', 'scenarios', 'bpp', 'minimized', 'sites']];
@@ -157,7 +159,7 @@ export async function printSummary(store: Store, s: CampaignSummary, io: Io, opt
       io.out(`${b.id}  ${b.title}`);
       if (b.minimized !== null) io.out(`  replay: ${replayReproducerCommand(b.minimized.reproducer, fileOf(b))}`);
       else io.out('  not minimized yet: run the campaign again to minimize it');
-      io.out(`  seed:   ${seedCommand(b)}`);
+      io.out(`  ${exampleLabel(b, 'seed:  ', 'run:   ')} ${seedCommand(b)}`);
     }
   }
   if (warnings.length > 0) {
@@ -170,7 +172,7 @@ export async function printSummary(store: Store, s: CampaignSummary, io: Io, opt
     for (const b of warnings) {
       io.out(`${b.id}  ${b.title}`);
       io.out(`  witness: ${b.witness === null ? `none: ${b.scenarios.join(', ')} names no scenario where these instances meet` : witnessCommand(cell(b, b.witness), fileOf(b))}`);
-      io.out(`  seed:    ${seedCommand(b)}`);
+      io.out(`  ${exampleLabel(b, 'seed:   ', 'run:    ')} ${seedCommand(b)}`);
     }
   }
   const done = await store.doneBatches(c.id);

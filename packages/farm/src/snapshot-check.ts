@@ -8,6 +8,7 @@
 import { BLOCKS_PER_PAGE, DEFAULTS, FAILURE_KINDS, SCENARIOS } from '@pcfarm/core';
 import { campaignSpec, cellCount, upgradeSpec, type Campaign } from './campaign.js';
 import { FarmError } from './errors.js';
+import { contributionShapeWrong, type Contribution } from './guide.js';
 import { doneCount, doneRangesOf, DoneSet, type Bucket, type CampaignSnapshot, type DoneRanges, type Example, type Sample } from './results.js';
 
 type Obj = Record<string, unknown>;
@@ -67,7 +68,10 @@ export function checkSnapshot(value: unknown, where: string): CampaignSnapshot {
     const examples: Example[] = arr(b.examples, `${p}.examples`).map((x, j) => {
       const e = obj(x, `${p}.examples[${j}]`);
       const q = `${p}.examples[${j}]`;
-      return { seed: whole(e.seed, `${q}.seed`), scenario: str(e.scenario, `${q}.scenario`), blocksPerPage: bpp(e.blocksPerPage, `${q}.blocksPerPage`), batch: whole(e.batch, `${q}.batch`) };
+      const example: Example = { seed: whole(e.seed, `${q}.seed`), scenario: str(e.scenario, `${q}.scenario`), blocksPerPage: bpp(e.blocksPerPage, `${q}.blocksPerPage`), batch: whole(e.batch, `${q}.batch`) };
+      // A search's example is its run: without its reproducer its seed would replay another.
+      if (e.reproducer !== undefined || spec.guide !== null) example.reproducer = str(e.reproducer, `${q}.reproducer`);
+      return example;
     });
     if (examples.length > examplesMax) bad(`${p}.examples`, `at most ${examplesMax} examples`, examples.length);
     const m = b.minimized;
@@ -133,5 +137,24 @@ export function checkSnapshot(value: unknown, where: string): CampaignSnapshot {
             return pair.length === 2 && typeof h === 'number' && covered.has(h) && typeof cell === 'number' && Number.isInteger(cell) && cell >= 0 && cell < cells ? [h, cell] : bad(`coverageOnce[${i}]`, `a [hash, cell] pair of a hash in coverage and a cell below ${cells}`, x);
           }),
         };
-  return { campaign, done, runs: whole(s.runs, 'runs'), steps: whole(s.steps, 'steps'), failures: whole(s.failures, 'failures'), warnings, coverage, ...once, buckets, samples };
+  // A guided or portfolio campaign's corpus (since issue 14): each cell's contributions, which its next batches start from.
+  const corpus =
+    s.corpus === undefined
+      ? {}
+      : {
+          corpus: arr(s.corpus, 'corpus').map((x, i): [number, Contribution[]] => {
+            const pair = arr(x, `corpus[${i}]`);
+            const [cell, list] = [pair[0], pair[1]];
+            if (pair.length !== 2 || typeof cell !== 'number' || !Number.isInteger(cell) || cell < 0 || cell >= cells) bad(`corpus[${i}]`, `a [cell, contributions] pair of a cell below ${cells}`, x);
+            return [
+              cell as number,
+              arr(list, `corpus[${i}][1]`).map((c, j) => {
+                const wrong = contributionShapeWrong(c);
+                return wrong === null ? (c as Contribution) : bad(`corpus[${i}][1][${j}]`, `a contribution (${wrong})`, c);
+              }),
+            ];
+          }),
+        };
+  if (s.corpus !== undefined && campaign.spec.guide === null) bad('corpus', `absent: campaign ${campaign.id} runs ${campaign.spec.scheduler}, which keeps none`, s.corpus);
+  return { campaign, done, runs: whole(s.runs, 'runs'), steps: whole(s.steps, 'steps'), failures: whole(s.failures, 'failures'), warnings, coverage, ...once, buckets, samples, ...corpus };
 }
