@@ -53,6 +53,15 @@ async function outcome(store: Store, id: string) {
   return { ...(await comparable(store, id)), examples, corpus: s.corpus };
 }
 
+/** The same campaign run in two results directories, on one thread and on two: the first store and campaign, and what each came to. */
+async function onOneAndTwoThreads(spec: Partial<CampaignSpec>) {
+  const [one, two] = [EmbeddedStore.open(tempDir()), EmbeddedStore.open(tempDir())];
+  const [a, b] = [await one.createCampaign(campaignSpec(spec)), await two.createCampaign(campaignSpec(spec))];
+  await run(one, a.id, 1);
+  await run(two, b.id, 2);
+  return { one, a, x: await outcome(one, a.id), y: await outcome(two, b.id) };
+}
+
 describe('a guided campaign', () => {
   it('cuts each cell into epochs that double up to epochRounds rounds, then stay that long', () => {
     const starts = Array.from({ length: 40 }, (_, r) => epochStart(r, 16));
@@ -113,19 +122,13 @@ describe('a guided campaign', () => {
   });
 
   it('finds the same buckets, examples, counts, coverage and corpus on one thread and on two', async () => {
-    const one = EmbeddedStore.open(tempDir());
-    const two = EmbeddedStore.open(tempDir());
-    const a = await one.createCampaign(campaignSpec(SPEC));
-    const b = await two.createCampaign(campaignSpec(SPEC));
-    await run(one, a.id, 1);
-    await run(two, b.id, 2);
-    const x = await outcome(one, a.id);
+    const { one, a, x, y } = await onOneAndTwoThreads(SPEC);
+    expect(y).toEqual(x);
     expect(x.runs).toBe(3 * 400);
     expect(x.buckets.filter((k) => k.severity === 'failure').length).toBeGreaterThanOrEqual(2);
     // Every cell added states, and the guides the later epochs started from were not empty.
     expect(x.corpus?.map(([cell]) => cell)).toEqual([0, 1, 2]);
     expect((await one.guide(a.id, 1, 9)).states.length).toBeGreaterThan(0);
-    expect(await outcome(two, b.id)).toEqual(x);
   });
 
   it('returns to every state of a guide by replaying its choices', async () => {
@@ -207,14 +210,8 @@ describe('a portfolio campaign', () => {
 
   it('finds the same buckets, examples, counts and arms on one thread and on two, and its examples replay from their reproducers', async () => {
     const spec = { ...SPEC, scheduler: 'portfolio' as const, strategies: ['v2.6.20', 'zero-retry-not-uptodate'], scenarios: ['cross-mmap-write', 'mmap-rw-fault'], seedsPerCell: 300, batchSeeds: 25 };
-    const one = EmbeddedStore.open(tempDir());
-    const two = EmbeddedStore.open(tempDir());
-    const a = await one.createCampaign(campaignSpec(spec));
-    const b = await two.createCampaign(campaignSpec(spec));
-    await run(one, a.id, 1);
-    await run(two, b.id, 2);
-    const x = await outcome(one, a.id);
-    expect(await outcome(two, b.id)).toEqual(x);
+    const { one, a, x, y } = await onOneAndTwoThreads(spec);
+    expect(y).toEqual(x);
     // Every batch tallied its arm, and more than one arm ran.
     const arms = x.corpus!.flatMap(([, list]) => list.map((c) => c.arm!.arm));
     expect(arms.length).toBe(4 * 12);
