@@ -9,12 +9,12 @@
 // at most `--runs-max` runs each.
 //
 //   node scripts/guided-campaign.mjs [--scheduler guided|portfolio] [--offsets 40] [--runs-max 5000] [--batch-seeds 25] [--against pct] [--cells S:X,S:X...]
-//   node scripts/guided-campaign.mjs --rate [--offsets 4] [--runs-max 2000] ...   # failing runs a campaign of each scheduler has
+//   node scripts/guided-campaign.mjs --rate [--schedulers S,S...] [--offsets 4] [--runs-max 2000] ...   # failing runs a campaign of each scheduler has
 //
 // Prints a markdown table and the geometric mean of the search over the other.
 import process from 'node:process';
 import { MODEL_VERSION } from '../packages/core/dist/index.js';
-import { BatchRunner, buildGuide, campaignSpec, epochStart } from '../packages/farm/dist/index.js';
+import { BatchRunner, campaignSpec, guideOf } from '../packages/farm/dist/index.js';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -48,7 +48,7 @@ function runsToFirstFailure(strategy, scenario, scheduler, seedStart, whole = fa
   for (let round = 0; round * batchSeeds < runsMax; round++) {
     const b = { campaignId: 'bench', index: round, strategy, strategyFile: null, scenario, blocksPerPage: 1, scheduler, pctDepth: spec.pctDepth, seedStart: seedStart + round * batchSeeds, seedCount: batchSeeds, examplesPerBucket: 1, modelVersion: MODEL_VERSION };
     let guided = null;
-    if (spec.guide !== null) guided = { spec, guide: buildGuide(contributions, epochStart(round, spec.guide.epochRounds), spec.guide.corpusMax) };
+    if (spec.guide !== null) guided = { spec, guide: guideOf(spec.guide, contributions, round) };
     const r = runner.run(b, () => 0, guided);
     if (r.corpus !== undefined && r.corpus.states.length > 0) contributions.push(r.corpus);
     failing += r.failures.reduce((n, h) => n + h.count, 0);
@@ -60,7 +60,7 @@ function runsToFirstFailure(strategy, scenario, scheduler, seedStart, whole = fa
 
 // --rate: the failing runs of each scheduler's campaign over runsMax runs a cell (what a long campaign finds), not the runs to the first.
 if (process.argv.includes('--rate')) {
-  const schedulers = ['pct', 'random', 'pos', 'surw', 'guided', 'portfolio'];
+  const schedulers = arg('schedulers', 'pct,random,pos,surw,guided,portfolio').split(',');
   console.log(`| cell | ${schedulers.join(' | ')} |`);
   console.log(`|---|${schedulers.map(() => '---:').join('|')}|`);
   for (const [strategy, scenario] of cells) {

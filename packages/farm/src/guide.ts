@@ -18,6 +18,7 @@
  */
 import { PORTFOLIO_DEFAULTS, type ArchivedState, type PortfolioArm } from '@pcfarm/core';
 import { batchPlace, cellAt, type Campaign } from './campaign.js';
+import { PORTFOLIO_LATELY_EPOCHS } from './limits.js';
 import type { DoneSet } from './results.js';
 
 export type { ArchivedState };
@@ -88,9 +89,10 @@ export function epochStart(round: number, epochRounds: number): number {
 /**
  * A cell's guide for epoch start `start`: the states of its rounds before
  * `start`, in round order, each state once (its first prefix, the runs of
- * every round that reported it), at most corpusMax.
+ * every round that reported it), at most corpusMax; and the portfolio arms'
+ * tallies over its rounds from `armsFrom` to `start`.
  */
-export function buildGuide(contributions: readonly Contribution[], start: number, corpusMax: number): Guide {
+export function buildGuide(contributions: readonly Contribution[], start: number, corpusMax: number, armsFrom = 0): Guide {
   const byState = new Map<number, ArchivedState>();
   const rounds = contributions.filter((c) => c.round < start).sort((a, b) => a.round - b.round);
   const arms = new Map<PortfolioArm, ArmTally>();
@@ -100,7 +102,7 @@ export function buildGuide(contributions: readonly Contribution[], start: number
       if (known !== undefined) known.seen += s.seen;
       else if (byState.size < corpusMax) byState.set(s.state, { state: s.state, seen: s.seen, choices: s.choices });
     }
-    if (c.arm !== undefined) {
+    if (c.arm !== undefined && c.round >= armsFrom) {
       let t = arms.get(c.arm.arm);
       if (t === undefined) arms.set(c.arm.arm, (t = { arm: c.arm.arm, batches: 0, runs: 0, states: 0 }));
       t.batches++;
@@ -115,7 +117,9 @@ export function buildGuide(contributions: readonly Contribution[], start: number
 
 /**
  * The arm a portfolio campaign's batch at round `round` runs: UCB1 over its
- * cell's batches (Auer et al. 2002), rewarded by the distinct abstract
+ * cell's latest batches (Auer et al. 2002; the guide's tallies cover the
+ * last PORTFOLIO_LATELY_EPOCHS epochs' rounds, a sliding window as
+ * Garivier and Moulines's SW-UCB keeps), rewarded by the distinct abstract
  * states a run reaches, which track how often an arm fails (BENCHMARKS.md,
  * "Search that learns"), over the best arm's. Every batch of an epoch sees
  * the same tallies, so the epoch's rounds are dealt one by one, each pick
@@ -150,6 +154,12 @@ export function portfolioArm(guide: Guide, round: number, arms: readonly Portfol
 /** Whether a contribution is worth keeping: it adds states, or tallies an arm. */
 export function contributes(c: Contribution | undefined): c is Contribution {
   return c !== undefined && (c.states.length > 0 || c.arm !== undefined);
+}
+
+/** The guide of a batch at round `round` of a cell whose contributions are `contributions` (the stores' guide()). */
+export function guideOf(spec: GuideSpec, contributions: readonly Contribution[], round: number): Guide {
+  const start = epochStart(round, spec.epochRounds);
+  return buildGuide(contributions, start, spec.corpusMax, start - PORTFOLIO_LATELY_EPOCHS * spec.epochRounds);
 }
 
 /** How many states a batch that started from `guide` may add to its cell's corpus: what keeps the stored corpus bounded. */
@@ -220,8 +230,9 @@ export interface CellSearch {
 export function searchCells(campaign: Pick<Campaign, 'spec'>, corpus: readonly (readonly [number, readonly Contribution[]])[]): CellSearch[] {
   const spec = campaign.spec.guide;
   if (spec === null) return [];
+  // Every batch's tally, not only the latest ones the bandit weighs.
   return corpus.map(([cell, list]) => {
-    const g = buildGuide(list, Number.MAX_SAFE_INTEGER, spec.corpusMax);
+    const g = buildGuide(list, Number.MAX_SAFE_INTEGER, spec.corpusMax, 0);
     return { ...cellAt(campaign.spec, cell), states: g.states.length, arms: g.arms ?? [] };
   });
 }

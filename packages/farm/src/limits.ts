@@ -100,6 +100,15 @@ export const GUIDE_DEFAULTS = {
   batchStatesMax: 64,
 } as const;
 
+/**
+ * The portfolio's bandit weighs what each arm found lately: its batches in
+ * the last this many epochs' worth of rounds (epochRounds each) before a
+ * batch's epoch (guide.ts, portfolioArm). An arm with none there is tried
+ * again, once, as a new one is: a campaign of weeks keeps checking that its
+ * favourite is still best.
+ */
+export const PORTFOLIO_LATELY_EPOCHS = 2;
+
 /** Bounds a guided spec is checked against. */
 export const GUIDE_LIMITS = {
   epochRoundsMax: 1_024,

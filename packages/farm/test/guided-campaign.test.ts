@@ -8,6 +8,7 @@ import {
   EmbeddedStore,
   epochStart,
   GUIDE_DEFAULTS,
+  guideOf,
   guideReadyEnd,
   newCampaign,
   portfolioArm,
@@ -204,6 +205,11 @@ describe('a portfolio campaign', () => {
     // Far behind, an arm gets nothing in an epoch: the bandit is not round robin.
     const behind = tallies.map((t) => (t.arm === 'pct' ? { ...t, states: 100 } : t));
     expect(Array.from({ length: 16 }, (_, k) => portfolioArm({ epochStart: 16, states: [], arms: behind }, 16 + k))).not.toContain('pct');
+    // What it weighs is what each arm found lately: an arm with no batch in the last two epochs' rounds is tried again, first.
+    const history = Array.from({ length: 64 }, (_, round) => ({ round, states: [], arm: round < 32 ? { arm: 'pct' as const, runs: 25, states: 100 } : { arm: PORTFOLIO_CAMPAIGN_ARMS[1 + (round % 4)]!, runs: 25, states: 50 } }));
+    const late = guideOf(GUIDE_DEFAULTS, history, 64);
+    expect(late.arms!.map((t) => t.arm)).toEqual(['random', 'pos', 'surw', 'pct-sparse']);
+    expect(portfolioArm(late, 64)).toBe('pct');
     // The same guide and round, the same arm.
     expect(picks).toEqual(Array.from({ length: 16 }, (_, k) => portfolioArm({ epochStart: 16, states: [], arms: tallies }, 16 + k)));
   });
