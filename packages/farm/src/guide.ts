@@ -123,16 +123,19 @@ export function buildGuide(contributions: readonly Contribution[], start: number
  * states a run reaches, which track how often an arm fails (BENCHMARKS.md,
  * "Search that learns"), over the best arm's. Every batch of an epoch sees
  * the same tallies, so the epoch's rounds are dealt one by one, each pick
- * counted as a play of its arm at its mean: an arm never tried goes first
- * (in the arms' order), then the best bound. Deterministic: the guide and
+ * counted as a play of its arm at its mean: an arm not tried lately goes
+ * first (in the arms' order), once, then the best bound. Deterministic: the guide and
  * the round decide it.
  */
 export function portfolioArm(guide: Guide, round: number, arms: readonly PortfolioArm[] = PORTFOLIO_CAMPAIGN_ARMS): PortfolioArm {
   const tally = arms.map((a) => guide.arms?.find((t) => t.arm === a));
   const rate = tally.map((t) => (t === undefined || t.runs === 0 ? 0 : t.states / t.runs));
   const best = Math.max(...rate);
-  // An arm tried only in this epoch has no mean yet: it is taken at the best's, as UCB's optimism would.
-  const mean = tally.map((t, i) => (t === undefined || t.batches === 0 || best === 0 ? 1 : rate[i]! / best));
+  const known = tally.flatMap((t, i) => (t === undefined || t.batches === 0 || best === 0 ? [] : [rate[i]! / best]));
+  // An arm with no batch lately goes first, once; after that pick its mean is the worst known, so it gets the
+  // one batch its trial needs and not the epoch (taken at the best's, it would have them all). With none known, all are equal.
+  const unknown = known.length === 0 ? 1 : Math.min(...known);
+  const mean = tally.map((t, i) => (t === undefined || t.batches === 0 || best === 0 ? unknown : rate[i]! / best));
   const plays = tally.map((t) => t?.batches ?? 0);
   let pick = 0;
   for (let r = Math.min(guide.epochStart, round); r <= round; r++) {

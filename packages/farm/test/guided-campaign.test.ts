@@ -206,10 +206,12 @@ describe('a portfolio campaign', () => {
     const behind = tallies.map((t) => (t.arm === 'pct' ? { ...t, states: 100 } : t));
     expect(Array.from({ length: 16 }, (_, k) => portfolioArm({ epochStart: 16, states: [], arms: behind }, 16 + k))).not.toContain('pct');
     // What it weighs is what each arm found lately: an arm with no batch in the last two epochs' rounds is tried again, first.
-    const history = Array.from({ length: 64 }, (_, round) => ({ round, states: [], arm: round < 32 ? { arm: 'pct' as const, runs: 25, states: 100 } : { arm: PORTFOLIO_CAMPAIGN_ARMS[1 + (round % 4)]!, runs: 25, states: 50 } }));
+    const history = Array.from({ length: 64 }, (_, round) => ({ round, states: [], arm: round < 32 ? { arm: 'pct' as const, runs: 25, states: 100 } : { arm: PORTFOLIO_CAMPAIGN_ARMS[1 + (round % 4)]!, runs: 25, states: 40 + 10 * (round % 4) } }));
     const late = guideOf(GUIDE_DEFAULTS, history, 64);
     expect(late.arms!.map((t) => t.arm)).toEqual(['random', 'pos', 'surw', 'pct-sparse']);
     expect(portfolioArm(late, 64)).toBe('pct');
+    // Its trial is a few batches of the epoch, not the epoch: after the first it counts as the worst arm known.
+    expect(Array.from({ length: 16 }, (_, k) => portfolioArm(late, 64 + k)).filter((a) => a === 'pct').length).toBeLessThan(8);
     // The same guide and round, the same arm.
     expect(picks).toEqual(Array.from({ length: 16 }, (_, k) => portfolioArm({ epochStart: 16, states: [], arms: tallies }, 16 + k)));
   });
