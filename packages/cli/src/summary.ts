@@ -76,8 +76,8 @@ export function steerLines(c: CampaignSummary['campaign'], r: CampaignRisk): str
 
 /**
  * What a guided or portfolio campaign has learnt: the states its cells'
- * corpora hold, or the batches each scheduler got and the states a run it
- * reached. Nothing for any other campaign.
+ * corpora hold, or each scheduler's share of the runs and the states a run
+ * of it reached (in plays of 4). Nothing for any other campaign.
  */
 export function searchLines(c: CampaignSummary['campaign'], cells: readonly CellSearch[]): string[] {
   const guide = c.spec.guide;
@@ -87,15 +87,16 @@ export function searchLines(c: CampaignSummary['campaign'], cells: readonly Cell
     const full = cells.filter((x) => x.states >= guide.corpusMax).length;
     return [`guided: ${plural(states, 'state')} in the corpora of ${plural(cells.length, 'cell')} (at most ${n(guide.corpusMax)} a cell${full > 0 ? `; ${full} full` : ''}), each epoch starting from what the ones before found`];
   }
-  const arms = new Map<string, { batches: number; runs: number; states: number }>();
+  const arms = new Map<string, { runs: number; states: number }>();
   for (const x of cells) {
     for (const t of x.arms) {
-      const a = arms.get(t.arm) ?? { batches: 0, runs: 0, states: 0 };
-      arms.set(t.arm, { batches: a.batches + t.batches, runs: a.runs + t.runs, states: a.states + t.states });
+      const a = arms.get(t.arm) ?? { runs: 0, states: 0 };
+      arms.set(t.arm, { runs: a.runs + t.runs, states: a.states + t.states });
     }
   }
-  const each = [...arms].map(([arm, a]) => `${arm} ${plural(a.batches, 'batch', 'batches')} (${a.runs === 0 ? '-' : (a.states / a.runs).toFixed(2)} states a run)`);
-  return [`portfolio: ${each.length === 0 ? 'no batch recorded yet' : each.join(', ')}; by cell in campaign show --json (search)`];
+  const total = [...arms.values()].reduce((x, a) => x + a.runs, 0);
+  const each = [...arms].map(([arm, a]) => `${arm} ${((a.runs * 100) / Math.max(total, 1)).toFixed(0)}% (${(a.states / Math.max(a.runs, 1)).toFixed(2)} states a run)`);
+  return [`portfolio: runs by scheduler ${each.length === 0 ? 'none recorded yet' : each.join(', ')}; by cell in campaign show --json (search)`];
 }
 
 export interface SummaryOptions {

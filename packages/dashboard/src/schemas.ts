@@ -193,7 +193,7 @@ export const campaignViewSchema = {
           scenario: str,
           blocksPerPage: int,
           states: int,
-          arms: { type: 'array', items: { type: 'object', properties: { arm: str, batches: int, runs: int, states: int } } },
+          arms: { type: 'array', items: { type: 'object', properties: { arm: str, runs: int, states: int } } },
         },
       },
     },

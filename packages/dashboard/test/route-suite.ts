@@ -132,13 +132,13 @@ export function routeSuite(label: string, open: () => Promise<Store>): void {
       expect(big.statusCode).toBe(413);
     });
 
-    it('GET /api/campaigns/:id of a portfolio campaign says how many batches each scheduler got in each cell; of a guided one, the states each cell keeps', async () => {
+    it('GET /api/campaigns/:id of a portfolio campaign says how many runs each scheduler got in each cell; of a guided one, the states each cell keeps', async () => {
       const spec = { scenarios: ['self-mmap-write', 'hole-fill-vs-read'], blocksPerPage: [1], seedsPerCell: 200, batchSeeds: 25 };
       const portfolio = await seedCampaign(store, { ...spec, scheduler: 'portfolio' });
       const p = (await inject({ url: `/api/campaigns/${portfolio.id}` })).json();
       expect(p.search.map((c: { scenario: string }) => c.scenario)).toEqual(['self-mmap-write', 'hole-fill-vs-read']);
-      for (const c of p.search) expect(c.arms.reduce((n: number, a: { batches: number }) => n + a.batches, 0)).toBe(8);
-      expect(p.search[0].arms[0]).toEqual({ arm: 'pct', batches: expect.any(Number), runs: expect.any(Number), states: expect.any(Number) });
+      for (const c of p.search) expect(c.arms.reduce((n: number, a: { runs: number }) => n + a.runs, 0)).toBe(200);
+      expect(p.search[0].arms[0]).toEqual({ arm: 'pct', runs: expect.any(Number), states: expect.any(Number) });
       const guided = await seedCampaign(store, { ...spec, scheduler: 'guided' });
       const g = (await inject({ url: `/api/campaigns/${guided.id}` })).json();
       expect(g.search.length).toBe(2);

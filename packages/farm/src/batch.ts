@@ -5,9 +5,9 @@
  * pool's threads and the BullMQ workers both call it.
  */
 import { createHash } from 'node:crypto';
-import { encodeReproducer, findingSignature, GuidedSearch, Model, PORTFOLIO_ARM_CONFIG, reproducerOf, StateCoverage, type Failure, type FailureKind, type Outcome, type RunConfig, type Severity } from '@pcfarm/core';
+import { encodeReproducer, findingSignature, GuidedSearch, Model, PORTFOLIO_ARM_CONFIG, reproducerOf, StateCoverage, type Failure, type FailureKind, type Outcome, type PortfolioArm, type RunConfig, type Severity } from '@pcfarm/core';
 import { batchConfig, CAMPAIGN_LIMITS, roundOf, SEED_MAX, type Batch, type CampaignSpec } from './campaign.js';
-import { portfolioArm, statesToAdd, type Contribution, type Guide } from './guide.js';
+import { PORTFOLIO_CAMPAIGN_ARMS, PORTFOLIO_PLAY_RUNS, playsBefore, portfolioArm, statesToAdd, type Contribution, type Guide } from './guide.js';
 import { isSearchScheduler } from './limits.js';
 import type { StrategyFileRef } from './strategy-ref.js';
 import { FarmError } from './errors.js';
@@ -115,12 +115,17 @@ export class BatchRunner {
     if (isSearchScheduler(b.scheduler) !== (guided !== null)) throw new FarmError('EBADJOB', `batch ${b.index} of campaign ${b.campaignId} runs ${b.scheduler}: ${guided === null ? 'it needs its guide' : 'it takes no guide'}`);
     const search = b.scheduler === 'guided' ? new GuidedSearch() : null;
     search?.load(guided!.guide.states);
-    // A portfolio batch runs the arm its epoch's tallies pick, and tallies the distinct states its runs reach.
-    const arm = b.scheduler === 'portfolio' ? portfolioArm(guided!.guide, roundOf(guided!.spec, b)) : null;
-    const config = arm === null ? batchConfig(b) : { ...batchConfig(b), ...PORTFOLIO_ARM_CONFIG[arm] };
-    const model = this.modelOf(config, b.strategyFile);
-    const armStates = arm === null ? null : new Set<number>();
-    const runStates = arm === null ? null : this.states;
+    const round = guided === null ? 0 : roundOf(guided.spec, b);
+    // A portfolio batch runs its seeds in plays of PORTFOLIO_PLAY_RUNS, each by the arm its epoch's tallies pick
+    // for that play, and tallies each arm's runs and the distinct states each play of it reached.
+    const portfolio = b.scheduler === 'portfolio';
+    const firstPlay = portfolio ? playsBefore(guided!, round) : 0;
+    const tallies = new Map<PortfolioArm, { arm: PortfolioArm; runs: number; states: number }>();
+    const playStates = new Set<number>();
+    const runStates = portfolio ? this.states : null;
+    const baseConfig = batchConfig(b);
+    let config = baseConfig;
+    let model = this.modelOf(config, b.strategyFile);
     // Failure and warning titles never meet (a warning's sites end in `class only`), so one map keys both.
     const hits = new Map<string, BucketHit>();
     const add = (f: Failure, seed: number, o: Outcome): void => {
@@ -133,22 +138,46 @@ export class BatchRunner {
       hit.count++;
       if (hit.examples.length < b.examplesPerBucket) {
         hit.examples.push(seed);
+        // The run's own config: a portfolio play's arm's.
         if (guided !== null) (hit.reproducers ??= []).push(encodeReproducer(reproducerOf(config, o.choices, b.strategyFile?.sourceHash)));
       }
     };
     let o: Outcome;
     this.coverage.clear();
-    model.coverage = this.coverage;
-    model.states = runStates;
     let steps = 0;
     let warningRuns = 0;
+    let tally: { arm: PortfolioArm; runs: number; states: number } | null = null;
+    /** Close a portfolio play: its distinct states go to its arm's tally. */
+    const endPlay = (): void => {
+      if (tally !== null) tally.states += playStates.size;
+      playStates.clear();
+    };
     try {
       for (let seed = b.seedStart; seed < b.seedStart + b.seedCount; seed++) {
+        const k = seed - b.seedStart;
+        if (portfolio && k % PORTFOLIO_PLAY_RUNS === 0) {
+          endPlay();
+          const arm = portfolioArm(guided!.guide, firstPlay + k / PORTFOLIO_PLAY_RUNS);
+          config = { ...baseConfig, ...PORTFOLIO_ARM_CONFIG[arm] };
+          model = this.modelOf(config, b.strategyFile);
+          tally = tallies.get(arm) ?? { arm, runs: 0, states: 0 };
+          tallies.set(arm, tally);
+        }
         this.coverage.run = seed;
         if (search === null) {
-          runStates?.reset();
-          o = model.run({ seed });
-          if (runStates !== null) for (let i = 0; i < runStates.n; i++) armStates!.add(runStates.hashes[i]!);
+          model.coverage = this.coverage;
+          model.states = runStates;
+          try {
+            runStates?.reset();
+            o = model.run({ seed });
+          } finally {
+            model.coverage = null;
+            model.states = null;
+          }
+          if (runStates !== null) {
+            for (let i = 0; i < runStates.n; i++) playStates.add(runStates.hashes[i]!);
+            tally!.runs++;
+          }
         } else {
           // The search counts its own coverage per run (its Good-Turing and its corpus): the batch's counter is fed from it.
           o = search.run(model, seed);
@@ -159,6 +188,7 @@ export class BatchRunner {
         if (o.warnings.length > 0) warningRuns++;
         for (const w of o.warnings) add(w, seed, o);
       }
+      endPlay();
     } finally {
       model.coverage = null;
       model.states = null;
@@ -176,8 +206,9 @@ export class BatchRunner {
       warningRuns,
       coverage,
       coverageSingles,
-      ...(search === null ? {} : { corpus: { round: roundOf(guided!.spec, b), states: search.found(statesToAdd(guided!.guide, guided!.spec.guide!)) } }),
-      ...(arm === null ? {} : { corpus: { round: roundOf(guided!.spec, b), states: [], arm: { arm, runs: b.seedCount, states: armStates!.size } } }),
+      ...(search === null ? {} : { corpus: { round, states: search.found(statesToAdd(guided!.guide, guided!.spec.guide!)) } }),
+      // In the arms' order, whatever order the plays went in.
+      ...(!portfolio ? {} : { corpus: { round, states: [], arms: PORTFOLIO_CAMPAIGN_ARMS.flatMap((a) => tallies.get(a) ?? []) } }),
       elapsedMs: now() - t0,
     };
   }

@@ -17,7 +17,7 @@
  * meanwhile).
  */
 import { PORTFOLIO_DEFAULTS, type ArchivedState, type PortfolioArm } from '@pcfarm/core';
-import { batchPlace, cellAt, type Campaign } from './campaign.js';
+import { batchPlace, cellAt, type Campaign, type CampaignSpec } from './campaign.js';
 import { PORTFOLIO_LATELY_EPOCHS } from './limits.js';
 import type { DoneSet } from './results.js';
 
@@ -30,10 +30,9 @@ export interface GuideSpec {
   batchStatesMax: number;
 }
 
-/** How a portfolio arm did over some batches: batches and runs it had, and the distinct abstract states each batch reached, summed. */
+/** How a portfolio arm did over some batches: the runs it had, and the distinct abstract states each of its plays reached, summed. */
 export interface ArmTally {
   arm: PortfolioArm;
-  batches: number;
   runs: number;
   states: number;
 }
@@ -52,16 +51,29 @@ export interface Guide {
 /**
  * What one batch adds to its cell's guide (BatchResult.corpus): its round;
  * a guided batch's states in the order its runs reached them; a portfolio
- * batch's arm, with its runs and the distinct states they reached.
+ * batch's tally of each arm it ran, in the arms' order.
  */
 export interface Contribution {
   round: number;
   states: ArchivedState[];
-  arm?: { arm: PortfolioArm; runs: number; states: number };
+  arms?: ArmTally[];
 }
 
-/** The arms a portfolio campaign shares a cell's batches among: the core portfolio's (guided is a campaign of its own). */
+/** The arms a portfolio campaign shares a cell's runs among: the core portfolio's (guided is a campaign of its own). */
 export const PORTFOLIO_CAMPAIGN_ARMS: readonly PortfolioArm[] = PORTFOLIO_DEFAULTS.arms;
+
+/**
+ * Runs of one play, the bandit's unit: a portfolio batch runs its seeds in
+ * plays of this many, each by one arm (the core portfolio's round). Short,
+ * so the first batches try every arm; a play's distinct states are what
+ * its arm is scored by, so arms are compared over runs of one length.
+ */
+export const PORTFOLIO_PLAY_RUNS = PORTFOLIO_DEFAULTS.roundRuns;
+
+/** The plays a cell's epoch has before batch round `round`: where its first play stands in the epoch. */
+export function playsBefore(input: { spec: Pick<CampaignSpec, 'guide' | 'batchSeeds'>; guide: Guide }, round: number): number {
+  return (round - input.guide.epochStart) * Math.ceil(input.spec.batchSeeds / PORTFOLIO_PLAY_RUNS);
+}
 
 /**
  * How much the bandit (portfolioArm) weighs trying an arm against what it
@@ -102,12 +114,12 @@ export function buildGuide(contributions: readonly Contribution[], start: number
       if (known !== undefined) known.seen += s.seen;
       else if (byState.size < corpusMax) byState.set(s.state, { state: s.state, seen: s.seen, choices: s.choices });
     }
-    if (c.arm !== undefined && c.round >= armsFrom) {
-      let t = arms.get(c.arm.arm);
-      if (t === undefined) arms.set(c.arm.arm, (t = { arm: c.arm.arm, batches: 0, runs: 0, states: 0 }));
-      t.batches++;
-      t.runs += c.arm.runs;
-      t.states += c.arm.states;
+    if (c.round < armsFrom) continue;
+    for (const a of c.arms ?? []) {
+      let t = arms.get(a.arm);
+      if (t === undefined) arms.set(a.arm, (t = { arm: a.arm, runs: 0, states: 0 }));
+      t.runs += a.runs;
+      t.states += a.states;
     }
   }
   const g: Guide = { epochStart: start, states: [...byState.values()] };
@@ -116,29 +128,31 @@ export function buildGuide(contributions: readonly Contribution[], start: number
 }
 
 /**
- * The arm a portfolio campaign's batch at round `round` runs: UCB1 over its
- * cell's latest batches (Auer et al. 2002; the guide's tallies cover the
- * last PORTFOLIO_LATELY_EPOCHS epochs' rounds, a sliding window as
- * Garivier and Moulines's SW-UCB keeps), rewarded by the distinct abstract
- * states a run reaches, which track how often an arm fails (BENCHMARKS.md,
- * "Search that learns"), over the best arm's. Every batch of an epoch sees
- * the same tallies, so the epoch's rounds are dealt one by one, each pick
- * counted as a play of its arm at its mean: an arm not tried lately goes
- * first (in the arms' order), once, then the best bound. Deterministic: the guide and
- * the round decide it.
+ * The arm play number `play` of a cell's epoch runs (a portfolio batch's
+ * plays follow on from the epoch's earlier batches': playsBefore): UCB1
+ * (Auer et al. 2002) over the cell's latest plays (the guide's tallies
+ * cover the last PORTFOLIO_LATELY_EPOCHS epochs' rounds, a sliding window
+ * as Garivier and Moulines's SW-UCB keeps), rewarded by the distinct
+ * abstract states a play reaches, which track how often an arm fails
+ * (BENCHMARKS.md, "Search that learns"), over the best arm's. Every play of
+ * an epoch sees the same tallies, so the epoch's plays are dealt one by
+ * one, each pick counted as a play of its arm at its mean: an arm not tried
+ * lately goes first (in the arms' order), then the best bound.
+ * Deterministic: the guide and the play decide it.
  */
-export function portfolioArm(guide: Guide, round: number, arms: readonly PortfolioArm[] = PORTFOLIO_CAMPAIGN_ARMS): PortfolioArm {
+export function portfolioArm(guide: Guide, play: number, arms: readonly PortfolioArm[] = PORTFOLIO_CAMPAIGN_ARMS): PortfolioArm {
   const tally = arms.map((a) => guide.arms?.find((t) => t.arm === a));
   const rate = tally.map((t) => (t === undefined || t.runs === 0 ? 0 : t.states / t.runs));
   const best = Math.max(...rate);
-  const known = tally.flatMap((t, i) => (t === undefined || t.batches === 0 || best === 0 ? [] : [rate[i]! / best]));
-  // An arm with no batch lately goes first, once; after that pick its mean is the worst known, so it gets the
-  // one batch its trial needs and not the epoch (taken at the best's, it would have them all). With none known, all are equal.
+  const tried = (t: ArmTally | undefined): boolean => t !== undefined && t.runs > 0 && best > 0;
+  const known = tally.flatMap((t, i) => (tried(t) ? [rate[i]! / best] : []));
+  // An arm with no play lately goes first, once; after that pick its mean is the worst known, so it gets the
+  // plays its trial needs and not the epoch (taken at the best's, it would have them all). With none known, all are equal.
   const unknown = known.length === 0 ? 1 : Math.min(...known);
-  const mean = tally.map((t, i) => (t === undefined || t.batches === 0 || best === 0 ? unknown : rate[i]! / best));
-  const plays = tally.map((t) => t?.batches ?? 0);
+  const mean = tally.map((t, i) => (tried(t) ? rate[i]! / best : unknown));
+  const plays = tally.map((t) => (t === undefined ? 0 : t.runs / PORTFOLIO_PLAY_RUNS));
   let pick = 0;
-  for (let r = Math.min(guide.epochStart, round); r <= round; r++) {
+  for (let p = 0; p <= play; p++) {
     const n = plays.reduce((x, y) => x + y, 0);
     pick = -1;
     let bound = -Infinity;
@@ -156,7 +170,7 @@ export function portfolioArm(guide: Guide, round: number, arms: readonly Portfol
 
 /** Whether a contribution is worth keeping: it adds states, or tallies an arm. */
 export function contributes(c: Contribution | undefined): c is Contribution {
-  return c !== undefined && (c.states.length > 0 || c.arm !== undefined);
+  return c !== undefined && (c.states.length > 0 || (c.arms?.length ?? 0) > 0);
 }
 
 /** The guide of a batch at round `round` of a cell whose contributions are `contributions` (the stores' guide()). */
@@ -203,10 +217,13 @@ export function contributionShapeWrong(v: unknown): string | null {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return 'a corpus contribution is not an object';
   const c = v as Partial<Contribution>;
   if (!isWhole(c.round) || !Array.isArray(c.states)) return 'a corpus contribution lacks its round or its states';
-  if (c.arm !== undefined) {
-    const a = c.arm as Partial<NonNullable<Contribution['arm']>> | null;
-    if (a === null || typeof a !== 'object' || !PORTFOLIO_CAMPAIGN_ARMS.includes(a.arm as PortfolioArm) || !isWhole(a.runs) || !isWhole(a.states)) {
-      return `a corpus contribution's arm must be one of ${PORTFOLIO_CAMPAIGN_ARMS.join(', ')} with whole runs and states`;
+  if (c.arms !== undefined) {
+    if (!Array.isArray(c.arms)) return "a corpus contribution's arms are not a list";
+    for (const raw of c.arms as unknown[]) {
+      const a = raw as Partial<ArmTally> | null;
+      if (a === null || typeof a !== 'object' || !PORTFOLIO_CAMPAIGN_ARMS.includes(a.arm as PortfolioArm) || !isWhole(a.runs) || !isWhole(a.states)) {
+        return `a corpus contribution's arms must each be one of ${PORTFOLIO_CAMPAIGN_ARMS.join(', ')} with whole runs and states`;
+      }
     }
   }
   for (const s of c.states as unknown[]) {
@@ -225,7 +242,7 @@ export interface CellSearch {
   blocksPerPage: number;
   /** States in its corpus now: what its next epoch starts from (guided). */
   states: number;
-  /** How each arm did over its batches (portfolio), in the arms' order. */
+  /** How each arm did over its plays (portfolio), in the arms' order. */
   arms: ArmTally[];
 }
 

@@ -190,40 +190,41 @@ describe('a guided campaign', () => {
 });
 
 describe('a portfolio campaign', () => {
-  it('tries every arm once, in order, then gives the arm whose runs reach most states the most rounds of an epoch, and the others some', () => {
+  it('tries every arm once, in order, then gives the arm whose plays reach most states the most plays of an epoch, and the others some', () => {
     const fresh = { epochStart: 0, states: [] };
-    expect([0, 1].map((r) => portfolioArm(fresh, r))).toEqual(['pct', 'random']);
+    expect([0, 1, 2, 3, 4].map((p) => portfolioArm(fresh, p))).toEqual(['pct', 'random', 'pos', 'surw', 'pct-sparse']);
     // Epoch 2-3 knows rounds 0 and 1: the arms not tried go first, in the arms' order.
-    const early = { epochStart: 2, states: [], arms: [{ arm: 'pct' as const, batches: 1, runs: 25, states: 50 }, { arm: 'random' as const, batches: 1, runs: 25, states: 60 }] };
-    expect([2, 3].map((r) => portfolioArm(early, r))).toEqual(['pos', 'surw']);
-    // Once each has been tried, the one reaching most states a run gets most of an epoch, the others a round now and then.
-    const tallies = PORTFOLIO_CAMPAIGN_ARMS.map((arm, i) => ({ arm, batches: 4, runs: 100, states: arm === 'surw' ? 220 : 200 + i }));
-    const picks = Array.from({ length: 16 }, (_, k) => portfolioArm({ epochStart: 16, states: [], arms: tallies }, 16 + k));
+    const early = { epochStart: 2, states: [], arms: [{ arm: 'pct' as const, runs: 8, states: 16 }, { arm: 'random' as const, runs: 8, states: 20 }] };
+    expect([0, 1, 2].map((p) => portfolioArm(early, p))).toEqual(['pos', 'surw', 'pct-sparse']);
+    // Once each has been tried, the one reaching most states a run gets most of an epoch, the others a play now and then.
+    const tallies = PORTFOLIO_CAMPAIGN_ARMS.map((arm, i) => ({ arm, runs: 100, states: arm === 'surw' ? 220 : 200 + i }));
+    const picks = Array.from({ length: 64 }, (_, p) => portfolioArm({ epochStart: 16, states: [], arms: tallies }, p));
     const count = (arm: string) => picks.filter((a) => a === arm).length;
     for (const arm of PORTFOLIO_CAMPAIGN_ARMS) if (arm !== 'surw') expect(count('surw'), arm).toBeGreaterThan(count(arm));
     expect(new Set(picks).size).toBeGreaterThan(1);
     // Far behind, an arm gets nothing in an epoch: the bandit is not round robin.
     const behind = tallies.map((t) => (t.arm === 'pct' ? { ...t, states: 100 } : t));
-    expect(Array.from({ length: 16 }, (_, k) => portfolioArm({ epochStart: 16, states: [], arms: behind }, 16 + k))).not.toContain('pct');
-    // What it weighs is what each arm found lately: an arm with no batch in the last two epochs' rounds is tried again, first.
-    const history = Array.from({ length: 64 }, (_, round) => ({ round, states: [], arm: round < 32 ? { arm: 'pct' as const, runs: 25, states: 100 } : { arm: PORTFOLIO_CAMPAIGN_ARMS[1 + (round % 4)]!, runs: 25, states: 40 + 10 * (round % 4) } }));
+    expect(Array.from({ length: 64 }, (_, p) => portfolioArm({ epochStart: 16, states: [], arms: behind }, p))).not.toContain('pct');
+    // What it weighs is what each arm found lately: an arm with no play in the last two epochs' rounds is tried again, first.
+    const history = Array.from({ length: 64 }, (_, round) => ({ round, states: [], arms: [round < 32 ? { arm: 'pct' as const, runs: 24, states: 96 } : { arm: PORTFOLIO_CAMPAIGN_ARMS[1 + (round % 4)]!, runs: 24, states: 40 + 10 * (round % 4) }] }));
     const late = guideOf(GUIDE_DEFAULTS, history, 64);
     expect(late.arms!.map((t) => t.arm)).toEqual(['random', 'pos', 'surw', 'pct-sparse']);
-    expect(portfolioArm(late, 64)).toBe('pct');
-    // Its trial is a few batches of the epoch, not the epoch: after the first it counts as the worst arm known.
-    expect(Array.from({ length: 16 }, (_, k) => portfolioArm(late, 64 + k)).filter((a) => a === 'pct').length).toBeLessThan(8);
-    // The same guide and round, the same arm.
-    expect(picks).toEqual(Array.from({ length: 16 }, (_, k) => portfolioArm({ epochStart: 16, states: [], arms: tallies }, 16 + k)));
+    expect(portfolioArm(late, 0)).toBe('pct');
+    // Its trial is a few plays of the epoch, not the epoch: after the first it counts as the worst arm known.
+    expect(Array.from({ length: 64 }, (_, p) => portfolioArm(late, p)).filter((a) => a === 'pct').length).toBeLessThan(16);
+    // The same guide and play, the same arm.
+    expect(picks).toEqual(Array.from({ length: 64 }, (_, p) => portfolioArm({ epochStart: 16, states: [], arms: tallies }, p)));
   });
 
-  it('finds the same buckets, examples, counts and arms on one thread and on two, and its examples replay from their reproducers', async () => {
+  it('finds the same buckets, examples, counts and plays on one thread and on two, and its examples replay from their reproducers', async () => {
     const spec = { ...SPEC, scheduler: 'portfolio' as const, strategies: ['v2.6.20', 'zero-retry-not-uptodate'], scenarios: ['cross-mmap-write', 'mmap-rw-fault'], seedsPerCell: 300, batchSeeds: 25 };
     const { one, a, x, y } = await onOneAndTwoThreads(spec);
     expect(y).toEqual(x);
-    // Every batch tallied its arm, and more than one arm ran.
-    const arms = x.corpus!.flatMap(([, list]) => list.map((c) => c.arm!.arm));
-    expect(arms.length).toBe(4 * 12);
-    expect(new Set(arms).size).toBeGreaterThan(2);
+    // Every batch tallied the arms of its plays, its 25 runs in all, and every arm ran.
+    const contributions = x.corpus!.flatMap(([, list]) => list);
+    expect(contributions.length).toBe(4 * 12);
+    for (const c of contributions) expect(c.arms!.reduce((n, t) => n + t.runs, 0)).toBe(25);
+    expect(new Set(contributions.flatMap((c) => c.arms!.map((t) => t.arm)))).toEqual(new Set(PORTFOLIO_CAMPAIGN_ARMS));
     const failures = (await one.buckets(a.id)).filter((k) => k.severity === 'failure');
     expect(failures.length).toBeGreaterThanOrEqual(2);
     for (const k of failures) {

@@ -272,7 +272,7 @@ export async function campaignView(el, id, query) {
 /**
  * What a guided or portfolio campaign's search has learnt, cell by cell, as
  * the page loads: the states each guided cell keeps for its next epochs, or
- * the batches each portfolio arm got and the states a run it reached.
+ * the runs each portfolio arm got and the states a run it reached.
  * Nothing for any other campaign.
  */
 function searchCard(spec, cells) {
@@ -295,13 +295,13 @@ function searchCard(spec, cells) {
   const arms = [...new Set(cells.flatMap((c) => c.arms.map((a) => a.arm)))];
   const armCell = (c, arm) => {
     const a = c.arms.find((x) => x.arm === arm);
-    return h('td', { class: 'num', title: a === undefined ? 'no batch' : `${fmtInt(a.runs)} runs, ${(a.states / Math.max(a.runs, 1)).toFixed(2)} states a run` }, a === undefined ? '–' : fmtInt(a.batches));
+    return h('td', { class: 'num', title: a === undefined ? 'no run' : `${(a.states / Math.max(a.runs, 1)).toFixed(2)} states a run` }, a === undefined ? '–' : fmtInt(a.runs));
   };
   return h(
     'section',
     { class: 'card', id: 'search' },
-    h('h2', {}, 'How the portfolio shares the batches'),
-    h('p', { class: 'muted small' }, "Each cell's batches by scheduler: a bandit (UCB1) tries each once, then gives most of an epoch's batches to the one whose runs reached most abstract states in the earlier epochs."),
+    h('h2', {}, 'How the portfolio shares the runs'),
+    h('p', { class: 'muted small' }, "Each cell's runs by scheduler, in plays of 4: a bandit (UCB1) tries each once, then gives most of an epoch's plays to the one whose plays reached most abstract states lately (the last two epochs), the others some."),
     h(
       'div',
       { class: 'table-scroll' },
