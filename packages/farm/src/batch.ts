@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { encodeReproducer, findingSignature, GuidedSearch, Model, PORTFOLIO_ARM_CONFIG, reproducerOf, StateCoverage, type Failure, type FailureKind, type Outcome, type PortfolioArm, type RunConfig, type Severity } from '@pcfarm/core';
 import { batchConfig, CAMPAIGN_LIMITS, roundOf, SEED_MAX, type Batch, type CampaignSpec } from './campaign.js';
-import { PORTFOLIO_CAMPAIGN_ARMS, PORTFOLIO_PLAY_RUNS, playsBefore, portfolioArm, statesToAdd, type Contribution, type Guide } from './guide.js';
+import { PORTFOLIO_CAMPAIGN_ARMS, PORTFOLIO_PLAY_RUNS, playsBefore, portfolioArms, statesToAdd, type Contribution, type Guide } from './guide.js';
 import { isSearchScheduler } from './limits.js';
 import type { StrategyFileRef } from './strategy-ref.js';
 import { FarmError } from './errors.js';
@@ -119,7 +119,7 @@ export class BatchRunner {
     // A portfolio batch runs its seeds in plays of PORTFOLIO_PLAY_RUNS, each by the arm its epoch's tallies pick
     // for that play, and tallies each arm's runs and the distinct states each play of it reached.
     const portfolio = b.scheduler === 'portfolio';
-    const firstPlay = portfolio ? playsBefore(guided!, round) : 0;
+    const armOfPlay = portfolio ? portfolioArms(guided!.guide, playsBefore(guided!, round), Math.ceil(b.seedCount / PORTFOLIO_PLAY_RUNS)) : [];
     const tallies = new Map<PortfolioArm, { arm: PortfolioArm; runs: number; states: number }>();
     const playStates = new Set<number>();
     const runStates = portfolio ? this.states : null;
@@ -157,7 +157,7 @@ export class BatchRunner {
         const k = seed - b.seedStart;
         if (portfolio && k % PORTFOLIO_PLAY_RUNS === 0) {
           endPlay();
-          const arm = portfolioArm(guided!.guide, firstPlay + k / PORTFOLIO_PLAY_RUNS);
+          const arm = armOfPlay[k / PORTFOLIO_PLAY_RUNS]!;
           config = { ...baseConfig, ...PORTFOLIO_ARM_CONFIG[arm] };
           model = this.modelOf(config, b.strategyFile);
           tally = tallies.get(arm) ?? { arm, runs: 0, states: 0 };

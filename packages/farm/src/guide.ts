@@ -1,8 +1,12 @@
 /**
- * A guided campaign (scheduler `guided`): every batch runs the core's
- * GuidedSearch, and the abstract states its runs reach are shared with the
- * cell's later batches through the store, so a farm of any size learns as
- * one search does and a resumed campaign goes on from what it had.
+ * The campaign searches (SEARCH_SCHEDULERS), whose batches learn from the
+ * cell's earlier ones through the store, so a farm of any size learns as
+ * one search does and a resumed campaign goes on from what it had. In a
+ * guided campaign every batch runs the core's GuidedSearch from the
+ * abstract states earlier batches archived, and adds its own. In a
+ * portfolio campaign every batch runs its seeds in plays of a few runs,
+ * each by the scheduler a bandit picks from how each did lately
+ * (portfolioArm), and adds its plays' tallies.
  *
  * Determinism is kept by epochs (as a bulk-synchronous fuzzer's rounds):
  * a cell's rounds (its batches, in seed order) are cut into epochs, and a
@@ -23,7 +27,7 @@ import type { DoneSet } from './results.js';
 
 export type { ArchivedState };
 
-/** How a guided campaign shares its states (CampaignSpec.guide; GUIDE_DEFAULTS says what each field means). */
+/** How a guided or portfolio campaign shares what it finds (CampaignSpec.guide; GUIDE_DEFAULTS says what each field means). */
 export interface GuideSpec {
   epochRounds: number;
   corpusMax: number;
@@ -141,6 +145,11 @@ export function buildGuide(contributions: readonly Contribution[], start: number
  * Deterministic: the guide and the play decide it.
  */
 export function portfolioArm(guide: Guide, play: number, arms: readonly PortfolioArm[] = PORTFOLIO_CAMPAIGN_ARMS): PortfolioArm {
+  return portfolioArms(guide, play, 1, arms)[0]!;
+}
+
+/** The arms of plays [first, first + count) of an epoch (portfolioArm's, in one pass: a batch's plays are dealt together). */
+export function portfolioArms(guide: Guide, first: number, count: number, arms: readonly PortfolioArm[] = PORTFOLIO_CAMPAIGN_ARMS): PortfolioArm[] {
   const tally = arms.map((a) => guide.arms?.find((t) => t.arm === a));
   const rate = tally.map((t) => (t === undefined || t.runs === 0 ? 0 : t.states / t.runs));
   const best = Math.max(...rate);
@@ -151,10 +160,10 @@ export function portfolioArm(guide: Guide, play: number, arms: readonly Portfoli
   const unknown = known.length === 0 ? 1 : Math.min(...known);
   const mean = tally.map((t, i) => (tried(t) ? rate[i]! / best : unknown));
   const plays = tally.map((t) => (t === undefined ? 0 : t.runs / PORTFOLIO_PLAY_RUNS));
-  let pick = 0;
-  for (let p = 0; p <= play; p++) {
-    const n = plays.reduce((x, y) => x + y, 0);
-    pick = -1;
+  let n = plays.reduce((x, y) => x + y, 0);
+  const out: PortfolioArm[] = [];
+  for (let p = 0; p < first + count; p++) {
+    let pick = 0;
     let bound = -Infinity;
     for (let i = 0; i < arms.length; i++) {
       const b = plays[i] === 0 ? Infinity : mean[i]! + PORTFOLIO_EXPLORE_WEIGHT * Math.sqrt((2 * Math.log(Math.max(n, 1))) / plays[i]!);
@@ -164,8 +173,10 @@ export function portfolioArm(guide: Guide, play: number, arms: readonly Portfoli
       }
     }
     plays[pick]!++;
+    n++;
+    if (p >= first) out.push(arms[pick]!);
   }
-  return arms[pick]!;
+  return out;
 }
 
 /** Whether a contribution is worth keeping: it adds states, or tallies an arm. */

@@ -12,6 +12,7 @@ import {
   guideReadyEnd,
   newCampaign,
   portfolioArm,
+  portfolioArms,
   PORTFOLIO_CAMPAIGN_ARMS,
   readInboxEntry,
   runCampaign,
@@ -212,8 +213,9 @@ describe('a portfolio campaign', () => {
     expect(portfolioArm(late, 0)).toBe('pct');
     // Its trial is a few plays of the epoch, not the epoch: after the first it counts as the worst arm known.
     expect(Array.from({ length: 64 }, (_, p) => portfolioArm(late, p)).filter((a) => a === 'pct').length).toBeLessThan(16);
-    // The same guide and play, the same arm.
+    // The same guide and play, the same arm; a batch's plays dealt together are the plays dealt one by one.
     expect(picks).toEqual(Array.from({ length: 64 }, (_, p) => portfolioArm({ epochStart: 16, states: [], arms: tallies }, p)));
+    expect(portfolioArms({ epochStart: 16, states: [], arms: tallies }, 10, 40)).toEqual(picks.slice(10, 50));
   });
 
   it('finds the same buckets, examples, counts and plays on one thread and on two, and its examples replay from their reproducers', async () => {
