@@ -442,12 +442,14 @@ export class RedisStore implements Store {
     args.push(once.length, ...once.flat());
     args.push(JSON.stringify(c.deal), c.deal.length);
     const keys = [k.campaigns, k.campaign(c.id), k.done(c.id), k.coverage(c.id), k.buckets(c.id), k.minimized(c.id), k.samples(c.id), k.campaignsRev, k.once(c.id)];
-    if ((await LUA.importCampaign.run(this.redis, keys, args)) === 0) throw new FarmError('ESTATE', `campaign ${c.id} is already in Redis (prefix ${this.prefix}); delete it first to import it again`);
-    if ((s.corpus ?? []).length > 0) {
-      const m = this.redis.multi();
-      for (const [cell, list] of s.corpus!) for (const x of list) m.hset(k.corpus(c.id, cell), String(x.round), JSON.stringify(x));
-      execResults(await m.exec());
+    // Each cell's corpus key after the fixed ones; an entry names its key by its place in KEYS (Lua counts from 1).
+    const corpus = s.corpus ?? [];
+    args.push(corpus.reduce((n, [, list]) => n + list.length, 0));
+    for (const [cell, list] of corpus) {
+      keys.push(k.corpus(c.id, cell));
+      for (const x of list) args.push(keys.length, x.round, JSON.stringify(x));
     }
+    if ((await LUA.importCampaign.run(this.redis, keys, args)) === 0) throw new FarmError('ESTATE', `campaign ${c.id} is already in Redis (prefix ${this.prefix}); delete it first to import it again`);
     return this.getCampaign(c.id);
   }
 

@@ -245,6 +245,11 @@ describe('a guided campaign in both stores', () => {
     const other = new RedisStore(client, { prefix: 'guided2' });
     await other.importSnapshot(snap);
     expect(await other.guide(c.id, 1, 20)).toEqual(await r.guide(c.id, 1, 20));
+    expect(await other.corpus(c.id)).toEqual(snap.corpus);
+    // Imported in one step: a second import of the id is refused whole, its corpus untouched.
+    const altered = { ...snap, corpus: snap.corpus!.map(([cell, list]): [number, typeof list] => [cell, list.map((x) => ({ ...x, states: [] }))]) };
+    await expect(other.importSnapshot(altered)).rejects.toMatchObject({ code: 'ESTATE' });
+    expect(await other.corpus(c.id)).toEqual(snap.corpus);
     // A value no batch wrote is refused, naming the cell and what is wrong.
     await client.hset(r.keys.corpus(c.id, 2), '99', '{"round": 99, "states": [{"state": -1}]}');
     await expect(r.guide(c.id, 2, 200)).rejects.toThrow(/the corpus of cell 2 of campaign \w+ in Redis \(prefix guided\): a corpus state lacks its state hash/);
