@@ -126,6 +126,15 @@ export class BatchRunner {
     const baseConfig = batchConfig(b);
     let config = baseConfig;
     let model = this.modelOf(config, b.strategyFile);
+    /** Run on `m` from now on, counting into the batch's coverage (a search counts its own and sets the model's itself). */
+    const use = (m: Model): void => {
+      model.coverage = null;
+      model.states = null;
+      model = m;
+      if (search !== null) return;
+      model.coverage = this.coverage;
+      model.states = runStates;
+    };
     // Failure and warning titles never meet (a warning's sites end in `class only`), so one map keys both.
     const hits = new Map<string, BucketHit>();
     const add = (f: Failure, seed: number, o: Outcome): void => {
@@ -153,27 +162,21 @@ export class BatchRunner {
       playStates.clear();
     };
     try {
+      use(model);
       for (let seed = b.seedStart; seed < b.seedStart + b.seedCount; seed++) {
         const k = seed - b.seedStart;
         if (portfolio && k % PORTFOLIO_PLAY_RUNS === 0) {
           endPlay();
           const arm = armOfPlay[k / PORTFOLIO_PLAY_RUNS]!;
           config = { ...baseConfig, ...PORTFOLIO_ARM_CONFIG[arm] };
-          model = this.modelOf(config, b.strategyFile);
+          use(this.modelOf(config, b.strategyFile));
           tally = tallies.get(arm) ?? { arm, runs: 0, states: 0 };
           tallies.set(arm, tally);
         }
         this.coverage.run = seed;
         if (search === null) {
-          model.coverage = this.coverage;
-          model.states = runStates;
-          try {
-            runStates?.reset();
-            o = model.run({ seed });
-          } finally {
-            model.coverage = null;
-            model.states = null;
-          }
+          runStates?.reset();
+          o = model.run({ seed });
           if (runStates !== null) {
             for (let i = 0; i < runStates.n; i++) playStates.add(runStates.hashes[i]!);
             tally!.runs++;
