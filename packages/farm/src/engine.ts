@@ -7,9 +7,8 @@
  */
 import { hostname } from 'node:os';
 import type { BatchResult } from './batch.js';
-import type { GuidedInput } from './batch.js';
-import { batchAt, cellIndex, dealtEnd, roundOf, type Batch, type Campaign } from './campaign.js';
-import { epochStart, guideReadyEnd, type Guide } from './guide.js';
+import { batchAt, cellCount, dealtEnd, type Batch, type Campaign } from './campaign.js';
+import { GuideCache, guideReadyEnd } from './guide.js';
 import { FarmError } from './errors.js';
 import { InfraError, type Executor } from './executor.js';
 import { MINIMIZE_RUNS_MAX_DEFAULT, type MinimizeJob } from './minimize-job.js';
@@ -160,22 +159,13 @@ export async function runCampaign(store: Store, campaignId: string, executor: Ex
     });
   }
 
-  /** Each cell's last guide: every batch of an epoch starts from the same one, and it never changes once its epoch may start. */
-  const guides = new Map<number, Guide>();
-  async function guidedInput(b: Batch): Promise<GuidedInput | null> {
-    const spec = campaign.spec;
-    if (spec.guide === null) return null;
-    const cell = cellIndex(spec, b.strategy, b.scenario, b.blocksPerPage);
-    const round = roundOf(spec, b);
-    let guide = guides.get(cell);
-    if (guide?.epochStart !== epochStart(round, spec.guide.epochRounds)) guides.set(cell, (guide = await store.guide(campaignId, cell, round)));
-    return { spec, guide };
-  }
+  // Two epochs' guides of every cell: the one its batches start from, and the next once its first batch does.
+  const guides = new GuideCache(2 * cellCount(campaign.spec));
 
   async function runOneBatch(b: Batch): Promise<void> {
     let r: BatchResult;
     try {
-      r = await executor.runBatch(b, await guidedInput(b));
+      r = await executor.runBatch(b, await guides.input(campaign, b, store));
     } catch (e) {
       if (e instanceof InfraError && (retries.get(b.index) ?? 0) < retriesMax) {
         retries.set(b.index, (retries.get(b.index) ?? 0) + 1);

@@ -29,9 +29,9 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 import { DelayedError, UnrecoverableError, Worker, type Job, type JobJson, type Processor, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { batchDifferences, batchIdentity, checkBatch, type GuidedInput } from './batch.js';
-import { batchAt, cellIndex, dealtEnd, roundOf, type Batch, type Campaign } from './campaign.js';
-import { epochStart, type Guide } from './guide.js';
+import { batchDifferences, batchIdentity, checkBatch } from './batch.js';
+import { batchAt, dealtEnd, type Batch, type Campaign } from './campaign.js';
+import { GuideCache } from './guide.js';
 import { FarmError } from './errors.js';
 import { InfraError, type Executor } from './executor.js';
 import { FARM_WORKER_DEFAULTS, stalledCheckMsFor } from './limits.js';
@@ -146,7 +146,7 @@ export class FarmWorker {
   /** Strategy files (by source hash) this worker lacked, so it says so once per file. */
   private readonly lacking = new Set<string>();
   private readonly campaigns = new Map<string, Campaign>();
-  private readonly guides = new Map<string, Guide>();
+  private readonly guides = new GuideCache(GUIDES_CACHED_MAX);
   private closed: Promise<void> | null = null;
 
   /** Start pulling jobs at once; see FarmWorker.start to wait until it is connected. */
@@ -263,34 +263,15 @@ export class FarmWorker {
     if (job.name === 'audit') await this.handBackOwnAudit(job, token);
     let r;
     try {
-      r = await this.executor.runBatch(b, await this.guidedInput(b));
+      // A guided or portfolio batch's guide: the coordinator hands out a batch only when its epoch's rounds are
+      // recorded, so what this worker reads is what every other reads.
+      r = await this.executor.runBatch(b, await this.guides.input(await this.campaign(b.campaignId, b.index), b, this.store));
     } catch (e) {
       throw await this.failure(job, e);
     }
     // Posted before the job completes (and is removed): a result is never lost between the two.
     await postResult(this.redis, this.store.keys, { kind: job.name === 'audit' ? 'audit' : 'batch', jobId: job.id!, worker: this.id, result: r });
     this.runs += r.runs;
-  }
-
-  /**
-   * A guided batch's guide (guide.ts), read from the store once per cell and
-   * epoch: the coordinator hands out a batch only when its epoch's rounds
-   * are recorded, so what it reads is what every other worker reads.
-   */
-  private async guidedInput(b: Batch): Promise<GuidedInput | null> {
-    const c = await this.campaign(b.campaignId, b.index);
-    const spec = c.spec.guide;
-    if (spec === null) return null;
-    const cell = cellIndex(c.spec, b.strategy, b.scenario, b.blocksPerPage);
-    const round = roundOf(c.spec, b);
-    const key = `${c.id}:${cell}:${epochStart(round, spec.epochRounds)}`;
-    let guide = this.guides.get(key);
-    if (guide === undefined) {
-      guide = await this.store.guide(c.id, cell, round);
-      if (this.guides.size >= GUIDES_CACHED_MAX) this.guides.delete(this.guides.keys().next().value!);
-      this.guides.set(key, guide);
-    }
-    return { spec: c.spec, guide };
   }
 
   private async runMinimizeJob(job: Job, token: string | undefined): Promise<void> {

@@ -21,9 +21,12 @@
  * meanwhile).
  */
 import { PORTFOLIO_DEFAULTS, type ArchivedState, type PortfolioArm } from '@pcfarm/core';
-import { batchPlace, cellAt, type Campaign, type CampaignSpec } from './campaign.js';
+import type { GuidedInput } from './batch.js';
+import { batchPlace, cellAt, cellIndex, roundOf, type Batch, type Campaign, type CampaignSpec } from './campaign.js';
+import { FarmError } from './errors.js';
 import { PORTFOLIO_LATELY_EPOCHS } from './limits.js';
 import type { DoneSet } from './results.js';
+import type { Store } from './store.js';
 
 export type { ArchivedState };
 
@@ -182,6 +185,39 @@ export function portfolioArms(guide: Guide, first: number, count: number, arms: 
 /** Whether a contribution is worth keeping: it adds states, or tallies an arm. */
 export function contributes(c: Contribution | undefined): c is Contribution {
   return c !== undefined && (c.states.length > 0 || (c.arms?.length ?? 0) > 0);
+}
+
+/** A campaign's guide spec; ESTATE for a campaign whose scheduler keeps none (what the stores' guide() says). */
+export function guideSpecOf(c: Pick<Campaign, 'id' | 'spec'>): GuideSpec {
+  if (c.spec.guide === null) throw new FarmError('ESTATE', `campaign ${c.id} runs ${c.spec.scheduler}, not guided or portfolio: it has no guide`);
+  return c.spec.guide;
+}
+
+/**
+ * The guides a process has read (the engine's, a farm worker's), by
+ * campaign, cell and epoch, at most `max` of them: every batch of an epoch
+ * starts from the same guide, and it never changes once its epoch may start.
+ */
+export class GuideCache {
+  private readonly guides = new Map<string, Guide>();
+
+  constructor(private readonly max: number) {}
+
+  /** What batch `b` of campaign `c` runs with besides itself: its guide, read from `store` the first time its cell and epoch come; null for a campaign that keeps none. */
+  async input(c: Pick<Campaign, 'id' | 'spec'>, b: Batch, store: Pick<Store, 'guide'>): Promise<GuidedInput | null> {
+    const spec = c.spec.guide;
+    if (spec === null) return null;
+    const cell = cellIndex(c.spec, b.strategy, b.scenario, b.blocksPerPage);
+    const round = roundOf(c.spec, b);
+    const key = `${c.id}:${cell}:${epochStart(round, spec.epochRounds)}`;
+    let guide = this.guides.get(key);
+    if (guide === undefined) {
+      guide = await store.guide(c.id, cell, round);
+      if (this.guides.size >= this.max) this.guides.delete(this.guides.keys().next().value!);
+      this.guides.set(key, guide);
+    }
+    return { spec: c.spec, guide };
+  }
 }
 
 /** The guide of a batch at round `round` of a cell whose contributions are `contributions` (the stores' guide()). */

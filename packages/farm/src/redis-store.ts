@@ -22,7 +22,7 @@ import type { AuditSummary, FarmBug } from './audit.js';
 import type { BatchResult } from './batch.js';
 import { batchCount, cellCount, cellIndex, newCampaign, seedCount, upgradeCampaign, upgradeSpec, type Campaign, type CampaignSpec, type CampaignState, type Deal } from './campaign.js';
 import { FarmError } from './errors.js';
-import { contributes, contributionShapeWrong, epochStart, guideOf, type Contribution, type Guide } from './guide.js';
+import { contributes, contributionShapeWrong, epochStart, guideOf, guideSpecOf, type Contribution, type Guide } from './guide.js';
 import { LUA } from './lua-script.js';
 import type { Minimized } from './minimize-job.js';
 import { connectRedis, type RedisConnectOptions } from './redis-connection.js';
@@ -335,10 +335,8 @@ export class RedisStore implements Store {
   }
 
   async guide(id: string, cell: number, round: number): Promise<Guide> {
-    const c = await this.getCampaign(id);
-    const spec = c.spec.guide;
-    if (spec === null) throw new FarmError('ESTATE', `campaign ${id} runs ${c.spec.scheduler}, not guided or portfolio: it has no guide`);
-    // Rounds of its epoch and after are not the guide's (guideOf leaves them out): not read, so a batch being recorded does not matter.
+    const spec = guideSpecOf(await this.getCampaign(id));
+    // Rounds of its epoch and after are not the guide's (guideOf leaves them out): not parsed.
     const start = epochStart(round, spec.epochRounds);
     const fields = await this.redis.hgetall(this.keys.corpus(id, cell));
     const contributions: Contribution[] = [];

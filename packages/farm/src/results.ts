@@ -17,8 +17,7 @@ import { createHash } from 'node:crypto';
 import { DEFAULTS, type FailureKind, type Severity } from '@pcfarm/core';
 import type { BatchResult, BucketHit } from './batch.js';
 import { batchCount, cellCount, cellIndex, seedCount, upgradeCampaign, type Campaign } from './campaign.js';
-import { FarmError } from './errors.js';
-import { contributes, guideOf, type Contribution, type Guide } from './guide.js';
+import { contributes, guideOf, guideSpecOf, type Contribution, type Guide } from './guide.js';
 import type { Minimized } from './minimize-job.js';
 
 /** A seed of a bucket: a run with its finding. */
@@ -675,9 +674,7 @@ export class CampaignResults {
 
   /** The guide a batch of `cell` at round `round` starts from (guide.ts): its epoch's. */
   guide(cell: number, round: number): Guide {
-    const spec = this.campaign.spec.guide;
-    if (spec === null) throw new FarmError('ESTATE', `campaign ${this.campaign.id} runs ${this.campaign.spec.scheduler}, not guided or portfolio: it has no guide`);
-    return guideOf(spec, this.corpus.get(cell) ?? [], round);
+    return guideOf(guideSpecOf(this.campaign), this.corpus.get(cell) ?? [], round);
   }
 
   /** Results from a snapshot, which an earlier pcfarm may have written (see upgradeSnapshot); `coverage`, when given, instead of the snapshot's (ascending). */
