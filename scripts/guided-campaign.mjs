@@ -13,8 +13,7 @@
 //
 // Prints a markdown table and the geometric mean of the search over the other.
 import process from 'node:process';
-import { MODEL_VERSION } from '../packages/core/dist/index.js';
-import { BatchRunner, campaignSpec, guideOf } from '../packages/farm/dist/index.js';
+import { batchAt, BatchRunner, campaignSpec, contributes, guideOf, newCampaign } from '../packages/farm/dist/index.js';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -43,14 +42,15 @@ const runner = new BatchRunner();
  */
 function runsToFirstFailure(strategy, scenario, scheduler, seedStart, whole = false) {
   let failing = 0;
-  const spec = campaignSpec({ strategies: [strategy], scenarios: [scenario], blocksPerPage: [1], scheduler, seedStart, seedsPerCell: runsMax, batchSeeds });
+  const spec = campaignSpec({ strategies: [strategy], scenarios: [scenario], blocksPerPage: [1], scheduler, seedStart, seedsPerCell: runsMax, batchSeeds, examplesPerBucket: 1 });
+  // One cell: batch index and round are the same.
+  const campaign = newCampaign('bench', spec, 0);
   const contributions = [];
-  for (let round = 0; round * batchSeeds < runsMax; round++) {
-    const b = { campaignId: 'bench', index: round, strategy, strategyFile: null, scenario, blocksPerPage: 1, scheduler, pctDepth: spec.pctDepth, seedStart: seedStart + round * batchSeeds, seedCount: batchSeeds, examplesPerBucket: 1, modelVersion: MODEL_VERSION };
-    let guided = null;
-    if (spec.guide !== null) guided = { spec, guide: guideOf(spec.guide, contributions, round) };
-    const r = runner.run(b, () => 0, guided);
-    if (r.corpus !== undefined && r.corpus.states.length > 0) contributions.push(r.corpus);
+  for (let round = 0; batchAt(campaign, round) !== null; round++) {
+    const guided = spec.guide === null ? null : { spec, guide: guideOf(spec.guide, contributions, round) };
+    const r = runner.run(batchAt(campaign, round), () => 0, guided);
+    // What the stores keep (a portfolio batch's arm tallies as well as a guided batch's states).
+    if (contributes(r.corpus)) contributions.push(r.corpus);
     failing += r.failures.reduce((n, h) => n + h.count, 0);
     const first = Math.min(...r.failures.map((h) => h.examples[0]));
     if (!whole && Number.isFinite(first)) return first - seedStart + 1;
