@@ -22,12 +22,14 @@ export interface SearchSizes {
   runsMax: number;
   /** Runs from seed 0 over which each search's communication coverage is counted. */
   coverageRuns: number;
+  /** Independent pct campaigns a cell's residual-risk calibration averages: an estimate predicts a mean, and one campaign's next 10 runs are a count of a few. */
+  calibrationOffsets: number;
 }
 
 export const SEARCH_SIZES: Readonly<Record<'full' | 'quick' | 'smoke', SearchSizes>> = {
-  full: { offsets: 200, runsMax: 20_000, coverageRuns: 2_000 },
-  quick: { offsets: 40, runsMax: 5_000, coverageRuns: 500 },
-  smoke: { offsets: 2, runsMax: 100, coverageRuns: 10 },
+  full: { offsets: 200, runsMax: 20_000, coverageRuns: 2_000, calibrationOffsets: 20 },
+  quick: { offsets: 40, runsMax: 5_000, coverageRuns: 500, calibrationOffsets: 10 },
+  smoke: { offsets: 2, runsMax: 100, coverageRuns: 10, calibrationOffsets: 2 },
 };
 
 /** Seeds between two offsets' starts: far enough apart that no two offsets share a seed. */
@@ -64,44 +66,53 @@ export interface Calibration {
   strategy: string;
   scenario: string;
   runs: number;
-  /** Good-Turing after `runs` runs: what the next run adds that no run reached (coverage or a finding, as a campaign counts them), f1 / n. */
+  /** Good-Turing after `runs` runs: what the next run adds that no run reached (coverage or a finding, as a campaign counts them), f1 / n; the mean over the cell's calibration offsets. */
   predicted: number;
-  /** What runs runs+1 .. 2 runs added, per run. */
+  /** Chao's extrapolation after `runs` runs: what each of the next `runs` runs adds, on average (risk.ts chaoNewPerRun); the mean over the offsets. */
+  extrapolated: number;
+  /** What runs runs+1 .. 2 runs added, per run; the mean over the offsets. */
   observed: number;
 }
 
 /**
- * Good-Turing's prediction at each N in CALIBRATION_RUNS against the
- * discovery rate over the next N runs, pct from seed 0 (Böhme et al.,
- * FSE 2021, check the estimate this way). Coverage and findings, no
- * communications: what a campaign counts.
+ * Each estimate at each N in CALIBRATION_RUNS against the discovery rate
+ * over the next N runs, pct from `offsets` seed offsets, each a campaign of
+ * its own (Böhme et al., FSE 2021, check the estimate this way), averaged:
+ * an estimator is calibrated when its mean meets the mean of what follows.
+ * Coverage and findings, no communications: what a campaign counts.
  */
-function calibrate(cell: RunConfig): Calibration[] {
+export function calibrate(cell: RunConfig, offsets: number): Calibration[] {
   const out: Calibration[] = [];
+  const m = new Model({ ...cell, scheduler: 'pct' });
+  const run = new Set<number>();
+  m.coverage = run;
   for (const n of CALIBRATION_RUNS) {
-    const m = new Model({ ...cell, scheduler: 'pct' });
-    const run = new Set<number>();
-    m.coverage = run;
-    const d = new Discovery();
-    let fresh = 0;
-    for (let seed = 0; seed < 2 * n; seed++) {
-      if (seed === n) fresh = 0;
-      run.clear();
-      const o = m.run({ seed });
-      if (seed === n) out.push({ strategy: cell.strategy, scenario: cell.scenario, runs: n, predicted: d.residualRisk, observed: 0 });
-      // Things new to every earlier run: incidence data, so f1/n estimates how many a run adds (Chao's Q1/T).
-      const added = d.observe(run, [], o);
-      if (seed >= n) fresh += added;
+    const c: Calibration = { strategy: cell.strategy, scenario: cell.scenario, runs: n, predicted: 0, extrapolated: 0, observed: 0 };
+    for (let offset = 0; offset < offsets; offset++) {
+      const d = new Discovery();
+      let fresh = 0;
+      for (let i = 0; i < 2 * n; i++) {
+        if (i === n) {
+          c.predicted += d.residualRisk / offsets;
+          c.extrapolated += d.newPerRun(n) / offsets;
+        }
+        run.clear();
+        const o = m.run({ seed: offset * OFFSET_STRIDE + i });
+        // Things new to every earlier run: incidence data, so f1/n estimates how many a run adds (Chao's Q1/T).
+        const added = d.observe(run, [], o);
+        if (i >= n) fresh += added;
+      }
+      c.observed += fresh / n / offsets;
     }
-    out[out.length - 1]!.observed = fresh / n;
+    out.push(c);
   }
   return out;
 }
 
-/** Of the calibrations where the estimate or the rate is not zero, those within a factor of 2 of each other. */
-export function calibratedWithin2x(c: readonly Calibration[]): { within: number; of: number } {
-  const some = c.filter((x) => x.predicted > 0 || x.observed > 0);
-  return { within: some.filter((x) => x.predicted <= 2 * x.observed && x.observed <= 2 * x.predicted).length, of: some.length };
+/** Of the calibrations where the estimate or the rate is not zero, those within a factor of 2 of each other, for Good-Turing's estimate or Chao's extrapolation. */
+export function calibratedWithin2x(c: readonly Calibration[], estimate: 'predicted' | 'extrapolated' = 'predicted'): { within: number; of: number } {
+  const some = c.filter((x) => x[estimate] > 0 || x.observed > 0);
+  return { within: some.filter((x) => x[estimate] <= 2 * x.observed && x.observed <= 2 * x[estimate]).length, of: some.length };
 }
 
 /** A source of runs for one search of one cell: a fresh one per offset (a guided search's corpus starts empty). */
@@ -215,7 +226,7 @@ export function benchSearch(s: SearchSizes, progress: (what: string) => void = (
       const first = new Model({ ...cell, trace: true }).run({ seed: 0 });
       const tasks = new Set(first.trace!.map((e) => e.task).filter((t) => t !== 'kswapd' && t !== 'sync')).size;
       pctBound.push({ strategy, scenario, tasks, steps: first.steps, runs95: pctRunsForConfidence(tasks, first.steps, 2) });
-      calibration.push(...calibrate(cell));
+      calibration.push(...calibrate(cell, s.calibrationOffsets));
     }
   }
   return { sizes: s, search, cells, pctBound, calibration };
@@ -237,18 +248,20 @@ export function formatSearch(r: SearchReport): string[] {
     lines.push(`| ${c.strategy} x ${c.scenario} | ${row.join(' | ')} | ${c.portfolioOverBest} | ${pctComm} -> ${c.coverageOverPct}x |`);
   }
   lines.push('');
-  lines.push('Residual risk against what follows: Good-Turing after N pct runs (f1 / N), and the new things the next N runs reached, per run (median over the cells):');
+  lines.push(`Residual risk against what follows: after N pct runs, Good-Turing (f1 / N, the next run) and Chao's extrapolation (each of the next N runs), against the new things the next N runs reached, per run; each cell's means over ${r.sizes.calibrationOffsets} campaigns, the medians over the cells:`);
   lines.push('');
-  lines.push('| N | predicted | observed | within 2x |');
-  lines.push('|---|---|---|---|');
+  lines.push('| N | Good-Turing | Chao | observed | Good-Turing within 2x | Chao within 2x |');
+  lines.push('|---|---|---|---|---|---|');
   const median = (xs: number[]): number => {
     const a = xs.slice().sort((x, y) => x - y);
     return a.length === 0 ? 0 : a[Math.floor(a.length / 2)]!;
   };
   for (const n of CALIBRATION_RUNS) {
     const at = r.calibration.filter((c) => c.runs === n);
-    const w = calibratedWithin2x(at);
-    lines.push(`| ${n} | ${median(at.map((c) => c.predicted)).toFixed(3)} | ${median(at.map((c) => c.observed)).toFixed(3)} | ${w.within} of ${w.of} |`);
+    const gt = calibratedWithin2x(at, 'predicted');
+    const chao = calibratedWithin2x(at, 'extrapolated');
+    const figure = (k: 'predicted' | 'extrapolated' | 'observed'): string => median(at.map((c) => c[k])).toFixed(3);
+    lines.push(`| ${n} | ${figure('predicted')} | ${figure('extrapolated')} | ${figure('observed')} | ${gt.within} of ${gt.of} | ${chao.within} of ${chao.of} |`);
   }
   return lines;
 }

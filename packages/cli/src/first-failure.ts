@@ -139,7 +139,8 @@ function firstFailureBySearch(p: Parsed, io: Io, files: StrategyFiles, search: (
         }
         const s = Math.max(io.now() - t0, 1) / 1000;
         const discovery = guided?.discovery ?? portfolio!.discovery;
-        const risk = `residual risk ${(discovery.residualRisk * 100).toFixed(2)}% (Good-Turing: ${discovery.singletons} of ${discovery.species} things reached were reached by one run of ${discovery.runs})`;
+        const ahead = discovery.runs * discovery.newPerRun(discovery.runs);
+        const risk = `residual risk ${(discovery.residualRisk * 100).toFixed(2)}% (Good-Turing: ${discovery.singletons} of ${discovery.species} things reached were reached by one run of ${discovery.runs}); about ${ahead.toFixed(1)} new things in the next ${discovery.runs} runs (Chao's extrapolation)`;
         io.out(`${strategy} x ${scenario} (${search}${bpp === DEFAULTS.blocksPerPage ? '' : `, ${bpp} blocks per page`}, seeds ${start}..${start + runs - 1})`);
         if (found === null) {
           io.out(`  clean: ${done} runs in ${s.toFixed(2)} s (${n(done / s)} runs/s); ${risk}`);

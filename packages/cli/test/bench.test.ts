@@ -87,11 +87,13 @@ describe('pcfarm bench', () => {
     // v2.6.20's self deadlock is every search's to find.
     expect(report.cells.some((c: { strategy: string; scenario: string }) => c.strategy === 'v2.6.20' && c.scenario === 'self-mmap-write')).toBe(true);
     expect(report.pctBound.every((b: { runs95: number; tasks: number }) => b.runs95 >= 1 && b.tasks >= 1)).toBe(true);
-    // The residual risk checked against what follows, at 10, 40 and 160 runs of every cell: f1/n at most 1, new things per run at least 0.
+    // The residual risk checked against what follows, at 10, 40 and 160 runs of every cell: f1/n at most 1 (a chance),
+    // Chao's extrapolation and the new things per run at least 0 (counts a run, which may pass 1).
     expect(report.calibration.length).toBe(3 * report.cells.length);
-    for (const c of report.calibration as { runs: number; predicted: number; observed: number }[]) {
+    for (const c of report.calibration as { runs: number; predicted: number; extrapolated: number; observed: number }[]) {
       expect([10, 40, 160]).toContain(c.runs);
       expect(c.predicted >= 0 && c.predicted <= 1 && c.observed >= 0).toBe(true);
+      expect(Number.isFinite(c.extrapolated) && c.extrapolated >= 0, String(c.extrapolated)).toBe(true);
     }
   });
 

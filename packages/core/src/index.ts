@@ -35,5 +35,5 @@ export { copyBench, stepBench, type CopyBench, type CopyCase, type StepBench } f
 export { boundsAt, formsHash, mergeSearch, splitSearch, SPLIT_ROUNDS_MAX, SPLIT_SUBTREES_MIN, verify, verifyDeepening, VERIFY_DEFAULTS, verifyModel, type DeepeningResult, type PrefixSleep, type Subtree, type VerifyBounds, type VerifyOptions, type VerifyResult } from './verify.js';
 export { GuidedSearch, GUIDED_DEFAULTS, type GuidedOptions, type ArchivedState } from './search/guided.js';
 export { PortfolioSearch, PORTFOLIO_ARMS, PORTFOLIO_ARM_CONFIG, PORTFOLIO_DEFAULTS, type ArmStats, type PortfolioArm, type PortfolioOptions } from './search/portfolio.js';
-export { Discovery, goodTuring, pctRunsForConfidence } from './search/risk.js';
+export { chaoNewPerRun, Discovery, goodTuring, pctRunsForConfidence } from './search/risk.js';
 export { StateCoverage, type StateSink } from './search/states.js';

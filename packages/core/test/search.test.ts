@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Discovery, goodTuring, GuidedSearch, Model, pctRunsForConfidence, PortfolioSearch, PORTFOLIO_DEFAULTS, StateCoverage, type Outcome, type RunConfig } from '../src/index.js';
+import { chaoNewPerRun, Discovery, goodTuring, GuidedSearch, Model, pctRunsForConfidence, PortfolioSearch, PORTFOLIO_DEFAULTS, StateCoverage, type Outcome, type RunConfig } from '../src/index.js';
 
 const CELL: RunConfig = { strategy: 'v2.6.20', scenario: 'cross-mmap-write' };
 
@@ -161,6 +161,33 @@ describe('residual risk', () => {
     expect(d.residualRisk).toBe(1);
     d.observe([2, 3], [7], ok);
     expect([d.singletons, d.residualRisk]).toEqual([0, 0]);
+    // 2, 3 and 7 twice now, 1 four times.
+    expect(d.doubletons).toBe(3);
+    d.observe([2], [], ok);
+    expect([d.singletons, d.doubletons]).toEqual([0, 2]);
+  });
+
+  it("Chao's extrapolation: Good-Turing shrunk by the doubletons at the next run, less a run the further it looks", () => {
+    expect(chaoNewPerRun(0, 0, 0, 10)).toBe(1);
+    expect(chaoNewPerRun(0, 5, 40, 10)).toBe(0);
+    // T = 10, Q1 = 6, Q2 = 3: Q0 = 0.9 * 36 / 6 = 5.4; next run: 5.4 * 6 / (54 + 6) = 0.54 = 6/10 * 54 / (54 + 6).
+    expect(chaoNewPerRun(6, 3, 10, 1)).toBeCloseTo(0.54, 12);
+    expect(chaoNewPerRun(6, 3, 10, 1)).toBeCloseTo(goodTuring(6, 10) * (9 * 6) / (9 * 6 + 2 * 3), 12);
+    // Over the next 10 runs: 5.4 * (1 - 0.9^10) / 10.
+    expect(chaoNewPerRun(6, 3, 10, 10)).toBeCloseTo((5.4 * (1 - 0.9 ** 10)) / 10, 12);
+    let last = Infinity;
+    for (const t of [1, 2, 10, 100, 1000]) {
+      const x = chaoNewPerRun(6, 3, 10, t);
+      expect(x).toBeLessThan(last);
+      last = x;
+    }
+    // No species twice: Q0 by the bias-corrected Chao2, Q1 (Q1 - 1) / 2.
+    expect(chaoNewPerRun(4, 0, 20, 1)).toBeCloseTo(((19 / 20) * 6 * 4) / (20 * (19 / 20) * 6 + 4), 12);
+    const d = new Discovery();
+    const ok = { strategy: 's', failure: null, warnings: [] } as unknown as Outcome;
+    for (let run = 0; run < 10; run++) d.observe(run < 6 ? [run] : run < 9 ? [100 + (run % 3), 100 + ((run + 1) % 3)] : [], [], ok);
+    expect([d.runs, d.singletons, d.doubletons]).toEqual([10, 6, 3]);
+    expect(d.newPerRun(10)).toBe(chaoNewPerRun(6, 3, 10, 10));
   });
 
   it('falls as a cell is explored: a guided search of 2,000 runs leaves less unseen than one of 100', () => {

@@ -3,7 +3,11 @@
  * (coverage elements, findings) are species. Good-Turing (as Böhme's STADS
  * applies it to fuzzing): the chance that the next run reaches something no
  * run has reached is about f1 / n, f1 the species seen in exactly one run of
- * n. And PCT's guarantee turned around: how many runs give 95% confidence of
+ * n. Its extrapolation (Chao et al., Ecological Monographs 2014, for
+ * incidence data, with f2 the species seen in exactly two runs) says how
+ * many new things the next t runs should reach, which is what a campaign
+ * that runs on meets: f1 / n alone is the rate at the next run, and
+ * overstates the next t runs' as discoveries thin out. And PCT's guarantee turned around: how many runs give 95% confidence of
  * finding a bug of depth d, if there is one.
  */
 import type { Outcome } from '../model.js';
@@ -18,6 +22,8 @@ export class Discovery {
   runs = 0;
   /** Species (coverage elements and findings) seen in exactly one run. */
   singletons = 0;
+  /** Species seen in exactly two runs: how fast singletons stop being new, for the extrapolation. */
+  doubletons = 0;
   private readonly seen = new Map<number, number>();
   private readonly findings = new Map<string, number>();
 
@@ -45,11 +51,14 @@ export class Discovery {
     return fresh;
   }
 
-  /** One more run reached `species`: 1 when it is new (a singleton now), 0 else (a singleton no longer, when it was one). */
+  /** One more run reached `species`: 1 when it is new (a singleton now), 0 else (moving it from singleton to doubleton, or out of doubletons). */
   private tally<K>(counts: Map<K, number>, species: K): number {
     const c = counts.get(species) ?? 0;
     counts.set(species, c + 1);
-    if (c === 1) this.singletons--;
+    if (c === 1) {
+      this.singletons--;
+      this.doubletons++;
+    } else if (c === 2) this.doubletons--;
     if (c !== 0) return 0;
     this.singletons++;
     return 1;
@@ -59,11 +68,36 @@ export class Discovery {
   get residualRisk(): number {
     return goodTuring(this.singletons, this.runs);
   }
+
+  /** Chao's extrapolation: the new things each of the next `more` runs should reach, on average. */
+  newPerRun(more: number): number {
+    return chaoNewPerRun(this.singletons, this.doubletons, this.runs, more);
+  }
 }
 
 /** The Good-Turing estimate of the probability mass not yet seen: f1 / n (1 before any run). */
 export function goodTuring(singletons: number, runs: number): number {
   return runs === 0 ? 1 : Math.min(1, singletons / runs);
+}
+
+/**
+ * The new species each of the next `more` samples should reach, on average,
+ * after `runs` samples in which `f1` species were seen once and `f2` twice:
+ * Chao et al. (2014), eq. for incidence data,
+ *   S(T + t) - S(T) = Q0 (1 - (1 - Q1 / (T Q0 + Q1))^t),
+ * with Q0, the species not yet seen, by Chao2: (T - 1) / T * Q1^2 / (2 Q2), or
+ * (T - 1) / T * Q1 (Q1 - 1) / 2 when no species was seen twice. At t = 1 it is
+ * Good-Turing's f1 / T shrunk by (T - 1) Q1 / ((T - 1) Q1 + 2 Q2); as t grows
+ * it falls as the unseen run out. 1 before any run, as goodTuring.
+ */
+export function chaoNewPerRun(f1: number, f2: number, runs: number, more: number): number {
+  if (runs === 0) return 1;
+  if (f1 === 0 || more <= 0) return 0;
+  const T = runs;
+  const unseen = ((T - 1) / T) * (f2 > 0 ? (f1 * f1) / (2 * f2) : (f1 * (f1 - 1)) / 2);
+  // One species seen once and none twice: Chao2 says nothing is left to see; the next run's chance is all there is.
+  if (unseen === 0) return 0;
+  return (unseen * (1 - (1 - f1 / (T * unseen + f1)) ** more)) / more;
 }
 
 /**
