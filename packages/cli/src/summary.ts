@@ -31,7 +31,9 @@ const RISKIEST_SHOWN = 3;
 
 /**
  * What is likely left to find: Good-Turing's chance that the next run
- * reaches something new, in all and for the riskiest cells, and under pct
+ * reaches something new, in all and for the riskiest cells; Chao's
+ * extrapolation of what as many runs again should reach (where the store
+ * counts doubletons); and under pct
  * the runs a cell needs for 95% confidence of a bug of the campaign's depth.
  */
 export function riskLines(r: CampaignRisk, pctDepth: number): string[] {
@@ -40,6 +42,7 @@ export function riskLines(r: CampaignRisk, pctDepth: number): string[] {
   const lines = [
     `residual risk ${riskText(r.risk)} a run (Good-Turing: ${plural(r.singletons, 'thing')} reached by one run of ${n(r.runs)})${riskiest.length === 0 ? '' : `; riskiest: ${riskiest.map((x) => `${cell(x)} ${riskText(x.risk)}`).join(', ')}`}`,
   ];
+  if (r.aheadThings !== null && r.runs > 0) lines.push(`the next ${n(r.runs)} runs should reach about ${r.aheadThings.toFixed(1)} new things (Chao's extrapolation from ${plural(r.doubletons!, 'thing')} reached by two runs)`);
   const bounded = r.cells.filter((x) => x.pctRuns95 !== null);
   if (bounded.length > 0) {
     const most = bounded.reduce((a, b) => (b.pctRuns95! > a.pctRuns95! ? b : a));

@@ -232,7 +232,7 @@ const HELP: Record<Command, CommandHelp> = {
     ],
     about: [
       'The farm\'s campaigns in Redis (--redis, or REDIS_URL; --prefix, --connect-ms as for the coordinator); the coordinator acts on what these change. export writes a campaign as a results file of the embedded store (from Redis, or from --results DIR); import reads one into Redis or into --results DIR, where \'fuzz --results DIR --resume ID\' prints its buckets and replay commands.',
-      'show prints a campaign as fuzz ends it, from Redis (with its determinism audit) or from --results DIR; --json gives its summary, buckets, canaries and residual risk (per cell: runs, singletons, risk, and under pct the runs for 95% confidence of a bug of its depth; null where the store does not count singletons).',
+      'show prints a campaign as fuzz ends it, from Redis (with its determinism audit) or from --results DIR; --json gives its summary, buckets, canaries and residual risk (per cell: runs, singletons, risk, doubletons and ahead, the new things a run Chao\'s extrapolation expects over as many runs again, and under pct the runs for 95% confidence of a bug of its depth; null where the store does not count singletons, doubletons and ahead null where it does not count doubletons).',
       'start --strategy-file PATH (repeatable) records each file by id, path and source hash, never its code: each worker needs the same file, at that path or in its --strategies directory. Without --strategy, only the files\' strategies run.',
     ],
     exit: `exit ${EXIT.ok}, ${usageOrBadInput}, an unknown campaign or a file that is not an export, ${EXIT.unavailable} when Redis cannot be reached`,

@@ -39,6 +39,7 @@ describe('pcfarm fuzz (a campaign)', () => {
     expect(r.stdout).toMatch(/^canary v2\.6\.20 x self-mmap-write \(1 bpp\): its deadlock found, as expected$/m);
     // What is likely left: Good-Turing over the runs, and PCT's runs for 95% confidence at the campaign's depth.
     expect(r.stdout).toMatch(/^residual risk [\d.]+% a run \(Good-Turing: [\d,]+ things? reached by one run of 900\)/m);
+    expect(r.stdout).toMatch(/^the next 900 runs should reach about [\d.]+ new things \(Chao's extrapolation from [\d,]+ things? reached by two runs\)$/m);
     expect(r.stdout).toMatch(/^pct at depth \d+: a bug of that depth, if a cell has one, is found with 95% confidence within [\d,]+ runs \(v2\.6\.20 x self-mmap-write/m);
     // The same campaign, shown from its results directory as JSON: its risk per cell, its canaries.
     const id = /^campaign (\w+) done$/m.exec(r.stdout)![1]!;

@@ -142,18 +142,20 @@ const canariesSchema = {
   },
 } as const;
 
-/** farm's CampaignRisk: Good-Turing's chance that the next run reaches something new, in all and per cell, riskiest first; null where the store does not count singletons. */
+/** farm's CampaignRisk: Good-Turing's chance that the next run reaches something new, and Chao's extrapolation of the next runs', in all and per cell, riskiest first; null where the store does not count singletons. */
 const riskSchema = {
   type: ['object', 'null'],
   properties: {
     runs: num,
     singletons: int,
     risk: { type: ['number', 'null'] },
+    doubletons: { type: ['integer', 'null'] },
+    aheadThings: { type: ['number', 'null'] },
     cells: {
       type: 'array',
       items: {
         type: 'object',
-        properties: { strategy: str, scenario: str, blocksPerPage: int, runs: num, singletons: int, risk: { type: ['number', 'null'] }, pctRuns95: { type: ['number', 'null'] } },
+        properties: { strategy: str, scenario: str, blocksPerPage: int, runs: num, singletons: int, risk: { type: ['number', 'null'] }, doubletons: { type: ['integer', 'null'] }, ahead: { type: ['number', 'null'] }, pctRuns95: { type: ['number', 'null'] } },
       },
     },
   },

@@ -153,11 +153,11 @@ export function routeSuite(label: string, open: () => Promise<Store>): void {
       expect(ok.json().campaign.id).toBe(seeded.id);
       // v2.6.20 x self-mmap-write at 1 bpp is a canary: a known bug the campaign must find, and did.
       expect(ok.json().canaries).toEqual([{ strategy: 'v2.6.20', scenario: 'self-mmap-write', blocksPerPage: 1, kind: 'deadlock', runs: 120, meanRuns: 2.1, found: true, alarm: false, missLog10: expect.any(Number) }]);
-      // What it has likely left to find, from what one run alone reached: both stores count it.
+      // What it has likely left to find, from what one run alone reached, and two: both stores count them.
       const risk = ok.json().risk;
-      expect(risk).toMatchObject({ runs: 6 * 120, singletons: expect.any(Number), risk: expect.any(Number) });
+      expect(risk).toMatchObject({ runs: 6 * 120, singletons: expect.any(Number), risk: expect.any(Number), doubletons: expect.any(Number), aheadThings: expect.any(Number) });
       expect(risk.cells.length).toBe(6);
-      expect(risk.cells[0]).toMatchObject({ strategy: 'v2.6.20', runs: 120, pctRuns95: expect.any(Number) });
+      expect(risk.cells[0]).toMatchObject({ strategy: 'v2.6.20', runs: 120, pctRuns95: expect.any(Number), doubletons: expect.any(Number), ahead: expect.any(Number) });
       const none = await inject({ url: '/api/campaigns/nosuch' });
       expect(none.statusCode).toBe(404);
       expect(none.json()).toMatchObject({ error: 'ENOCAMPAIGN' });

@@ -11,12 +11,14 @@
     KEYS[7] samples list
     KEYS[8] the campaigns' rev
     KEYS[9] once hash (coverage hash -> cell)
-    KEYS[10...] a guided or portfolio campaign's corpus hashes (round -> JSON), one per cell that has one
+    KEYS[10] twice hash (coverage hash -> cell)
+    KEYS[11...] a guided or portfolio campaign's corpus hashes (round -> JSON), one per cell that has one
 
     ARGV[1] id, ARGV[2] createdAt, ARGV[3] meta, ARGV[4] state, ARGV[5] runningMs,
     ARGV[6] runs, ARGV[7] steps, ARGV[8] failures, ARGV[9] warnings, ARGV[10] warning buckets,
     then counted lists: done ranges (first, last; ascending, disjoint), coverage,
     (bucket id, JSON), (bucket id, minimized JSON), samples, (coverage hash, cell) reached by one run,
+    '1' when the doubletons are counted (else '0') and a counted list of (coverage hash, cell) reached by two runs,
     the deal (JSON: a steered campaign's plans) and its number of plans,
     and last a counted list of corpus contributions (KEYS index, round, JSON)
 
@@ -51,6 +53,9 @@ counted(function(j) redis.call('HSET', KEYS[5], ARGV[j], ARGV[j + 1]) return j +
 counted(function(j) redis.call('HSET', KEYS[6], ARGV[j], ARGV[j + 1]) return j + 2 end)
 counted(function(j) redis.call('RPUSH', KEYS[7], ARGV[j]) return j + 1 end)
 counted(function(j) redis.call('HSET', KEYS[9], ARGV[j], ARGV[j + 1]) return j + 2 end)
+if ARGV[i] == '1' then redis.call('HSET', KEYS[2], 'twice', 1) end
+i = i + 1
+counted(function(j) redis.call('HSET', KEYS[10], ARGV[j], ARGV[j + 1]) return j + 2 end)
 redis.call('HSET', KEYS[2], 'deal', ARGV[i], 'plans', ARGV[i + 1])
 i = i + 2
 -- In the same step as the rest: an imported campaign has its corpus, or is not there.

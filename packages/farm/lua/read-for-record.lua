@@ -11,6 +11,7 @@
     KEYS[4] buckets hash
     KEYS[5] samples list
     KEYS[6] once hash (coverage hash -> cell: the hashes exactly one run reached)
+    KEYS[7] twice hash (coverage hash -> cell: the hashes exactly two runs reached)
 
     ARGV[1] the batch indexes, comma-separated
     ARGV[2] touched bucket count (n), then n touched bucket ids
@@ -22,7 +23,8 @@
     {fields (meta, state, runningMs, runs, failures, rev, warningBuckets), done (0|1 per batch),
      coverage count, bucket count, sample count, last sample, touched buckets' JSON,
      the hashes not in the coverage set, comma-separated,
-     of the others, those one run alone had reached, comma-separated}
+     of the others, those one run alone had reached, comma-separated,
+     and those two runs had reached, comma-separated}
 ]]
 --- @include "done"
 --- @include "lists"
@@ -42,11 +44,14 @@ local touched = {}
 for i = 1, n do touched[i] = redis.call('HGET', KEYS[4], ARGV[2 + i]) end
 out[7] = touched
 local fresh = {}
-local again = {}
+local once = {}
+local twice = {}
 for _, hash in ipairs(listOf(ARGV[3 + n])) do
   if redis.call('SISMEMBER', KEYS[3], hash) == 0 then fresh[#fresh + 1] = hash
-  elseif redis.call('HEXISTS', KEYS[6], hash) == 1 then again[#again + 1] = hash end
+  elseif redis.call('HEXISTS', KEYS[6], hash) == 1 then once[#once + 1] = hash
+  elseif redis.call('HEXISTS', KEYS[7], hash) == 1 then twice[#twice + 1] = hash end
 end
 out[8] = table.concat(fresh, ',')
-out[9] = table.concat(again, ',')
+out[9] = table.concat(once, ',')
+out[10] = table.concat(twice, ',')
 return out

@@ -15,6 +15,7 @@
     KEYS[6] samples list
     KEYS[7] minimized hash
     KEYS[8] once hash (coverage hash -> cell: the hashes exactly one run reached)
+    KEYS[9] twice hash (coverage hash -> cell: the hashes exactly two runs reached)
 
     ARGV[1]  rev the fold read
     ARGV[2]  the batch indexes, comma-separated (the ones done at the read are not recorded again)
@@ -31,8 +32,11 @@
     then: bucket count (u), u pairs (id, JSON)
     then: stale count (s), s bucket ids whose lowest example changed (their minimized reproducer goes)
     then: the coverage hashes new at the read, comma-separated ('' for none)
-    then: of those, the ones exactly one run of these batches reached, each 'hash:cell', comma-separated
-    last: hashes one run had reached before that these batches reached again, comma-separated
+    then: hashes one or two runs had reached before that these batches reached again, comma-separated
+    then: of the new and those, the ones exactly one run has reached now, each 'hash:cell', comma-separated
+    then: of the new and those, the ones exactly two runs have reached now, each 'hash:cell', comma-separated
+    last: '1' when some of these batches did not count doubletons (a pcfarm before them): the campaign's
+          doubletons are not counted from now on (its 'twice' field goes), else '0'
 
     (Long lists travel as one argument: a client's cost is per argument.)
 
@@ -81,11 +85,19 @@ for _ = 1, stale do
   i = i + 1
 end
 addAll(KEYS[4], listOf(ARGV[i]))
--- Good-Turing's singletons: a new hash one run reached is one; a singleton reached again is one no longer.
-for _, pair in ipairs(listOf(ARGV[i + 1])) do
+-- Good-Turing's singletons and Chao's doubletons: a hash reached again leaves both, then each goes where its runs now put it.
+for _, hash in ipairs(listOf(ARGV[i + 1])) do
+  redis.call('HDEL', KEYS[8], hash)
+  redis.call('HDEL', KEYS[9], hash)
+end
+for _, pair in ipairs(listOf(ARGV[i + 2])) do
   local hash, cell = string.match(pair, '^(%d+):(%d+)$')
   redis.call('HSET', KEYS[8], hash, cell)
 end
-for _, hash in ipairs(listOf(ARGV[i + 2])) do redis.call('HDEL', KEYS[8], hash) end
+for _, pair in ipairs(listOf(ARGV[i + 3])) do
+  local hash, cell = string.match(pair, '^(%d+):(%d+)$')
+  redis.call('HSET', KEYS[9], hash, cell)
+end
+if ARGV[i + 4] == '1' then redis.call('HDEL', KEYS[1], 'twice') end
 redis.call('HINCRBY', KEYS[1], 'rev', 1)
 return 1

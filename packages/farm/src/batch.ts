@@ -66,7 +66,14 @@ export interface BatchResult {
    * of an earlier pcfarm.
    */
   coverageSingles?: number[];
-  /** Only in a journal's record (CampaignResults.journalForm): hashes one run had reached before, reached again by this batch. */
+  /**
+   * Of `coverage`, the hashes exactly two runs of the batch reached,
+   * ascending: with the singletons, what Chao's extrapolation of the
+   * discoveries ahead needs (core's chaoNewPerRun). Absent in results of a
+   * pcfarm before it, whose campaigns then count no doubletons.
+   */
+  coverageDoubles?: number[];
+  /** Only in a journal's record (CampaignResults.journalForm): hashes one or two runs had reached before, reached again by this batch. */
   coverageAgain?: number[];
   /** A guided batch's: the abstract states it adds to its cell's corpus (guide.ts). Absent for every other scheduler. */
   corpus?: Contribution;
@@ -200,6 +207,7 @@ export class BatchRunner {
     const mix = (h: number): number => Math.imul(h ^ cell, 0x9e3779b1) >>> 0;
     const coverage = [...this.coverage.lastRun.keys()].map(mix).sort((x, y) => x - y);
     const coverageSingles = [...this.coverage.lastRun.keys()].filter((h) => !this.coverage.again.has(h)).map(mix).sort((x, y) => x - y);
+    const coverageDoubles = [...this.coverage.again].filter((h) => !this.coverage.thrice.has(h)).map(mix).sort((x, y) => x - y);
     const sorted = [...hits.values()].sort((x, y) => (x.title < y.title ? -1 : x.title > y.title ? 1 : 0));
     return {
       ...emptyResult(b),
@@ -209,6 +217,7 @@ export class BatchRunner {
       warningRuns,
       coverage,
       coverageSingles,
+      coverageDoubles,
       ...(search === null ? {} : { corpus: { round, states: search.found(statesToAdd(guided!.guide, guided!.spec.guide!)) } }),
       // In the arms' order, whatever order the plays went in.
       ...(!portfolio ? {} : { corpus: { round, states: [], arms: PORTFOLIO_CAMPAIGN_ARMS.flatMap((a) => tallies.get(a) ?? []) } }),
@@ -239,18 +248,22 @@ export function emptyResult(b: Batch): BatchResult {
 
 /**
  * A batch's coverage, counted by run: each hash with the last run that
- * reached it, and the hashes a second run reached. One map lookup a context
- * switch, as a Set's add costs.
+ * reached it, the hashes a second run reached, and those a third did. One
+ * map lookup a context switch, as a Set's add costs.
  */
 class RunCounter {
   run = 0;
   readonly lastRun = new Map<number, number>();
   readonly again = new Set<number>();
+  readonly thrice = new Set<number>();
 
   add(h: number): this {
     const last = this.lastRun.get(h);
     if (last !== this.run) {
-      if (last !== undefined) this.again.add(h);
+      if (last !== undefined) {
+        if (this.again.has(h)) this.thrice.add(h);
+        else this.again.add(h);
+      }
       this.lastRun.set(h, this.run);
     }
     return this;
@@ -259,6 +272,7 @@ class RunCounter {
   clear(): void {
     this.lastRun.clear();
     this.again.clear();
+    this.thrice.clear();
   }
 }
 

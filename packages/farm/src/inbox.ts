@@ -45,6 +45,7 @@ function batchResultShapeWrong(r: unknown): string | null {
   for (const f of ['campaignId', 'strategy', 'scenario', 'batch'] as const) if (!isStr(r[f])) return `the result's ${f} is not a string`;
   for (const f of ['index', 'blocksPerPage', 'seedStart', 'runs', 'steps', 'warningRuns'] as const) if (!isWhole(r[f])) return `the result's ${f} is not a whole number`;
   if (!Array.isArray(r.coverage) || !r.coverage.every(isWhole)) return "the result's coverage is not a list of whole numbers";
+  for (const f of ['coverageSingles', 'coverageDoubles'] as const) if (r[f] !== undefined && (!Array.isArray(r[f]) || !r[f].every(isWhole))) return `the result's ${f} is not a list of whole numbers`;
   if (r.corpus !== undefined) {
     const wrong = contributionShapeWrong(r.corpus);
     if (wrong !== null) return `the result's corpus: ${wrong}`;

@@ -59,6 +59,10 @@ export class FarmKeys {
   once(id: string): string {
     return this.key('c', id, 'once');
   }
+  /** The coverage hashes exactly two runs reached, each with its cell (the doubletons of Chao's extrapolation, risk.ts). */
+  twice(id: string): string {
+    return this.key('c', id, 'twice');
+  }
   buckets(id: string): string {
     return this.key('c', id, 'buckets');
   }
@@ -84,7 +88,7 @@ export class FarmKeys {
   /** Every key of a campaign of `cells` cells. */
   campaignKeys(id: string, cells = 0): string[] {
     const corpus = Array.from({ length: cells }, (_, c) => this.corpus(id, c));
-    return [this.campaign(id), this.done(id), this.queued(id), this.coverage(id), this.once(id), this.buckets(id), this.minimized(id), this.samples(id), this.audits(id), this.minimizeFailures(id), this.bugs(id), ...corpus];
+    return [this.campaign(id), this.done(id), this.queued(id), this.coverage(id), this.once(id), this.twice(id), this.buckets(id), this.minimized(id), this.samples(id), this.audits(id), this.minimizeFailures(id), this.bugs(id), ...corpus];
   }
   get workers(): string {
     return this.key('workers');

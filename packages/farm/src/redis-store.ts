@@ -92,7 +92,7 @@ export class RedisStore implements Store {
     const meta: CampaignMeta = { id: c.id, spec: c.spec, modelVersion: c.modelVersion, createdAt: c.createdAt };
     await this.redis
       .multi()
-      .hset(this.keys.campaign(c.id), { meta: JSON.stringify(meta), state: c.state, runningMs: 0, runs: 0, steps: 0, failures: 0, warnings: 0, warningBuckets: 0, rev: 0, cursor: 0 })
+      .hset(this.keys.campaign(c.id), { meta: JSON.stringify(meta), state: c.state, runningMs: 0, runs: 0, steps: 0, failures: 0, warnings: 0, warningBuckets: 0, rev: 0, cursor: 0, twice: 1 })
       .zadd(this.keys.campaigns, c.createdAt, c.id)
       .incr(this.keys.campaignsRev)
       .exec()
@@ -177,7 +177,7 @@ export class RedisStore implements Store {
     const indexList = indexes.join(',');
     for (let attempt = 0; attempt < RECORD_ATTEMPTS_MAX; attempt++) {
       // One script: a consistent view of everything the fold reads, with the rev it must still hold at the write.
-      const rows = (await LUA.readForRecord.run(this.redis, [k.campaign(id), k.done(id), k.coverage(id), k.buckets(id), k.samples(id), k.once(id)], [indexList, touched.length, ...touched, coverage])) as unknown[];
+      const rows = (await LUA.readForRecord.run(this.redis, [k.campaign(id), k.done(id), k.coverage(id), k.buckets(id), k.samples(id), k.once(id), k.twice(id)], [indexList, touched.length, ...touched, coverage])) as unknown[];
       const fields = rows[0] as (string | null)[];
       if (fields[0] === null) throw this.noCampaign(id);
       const doneBefore = new Set(indexes.filter((_, i) => (rows[1] as number[])[i] === 1));
@@ -194,7 +194,7 @@ export class RedisStore implements Store {
       // The hashes of the batches done before are in the set: every new one is of a fresh batch, and only the new ones are added.
       const coverageNew = rows[7] as string;
       const coverageNewCount = coverageNew === '' ? 0 : coverageNew.split(',').length;
-      const once = singletonChanges(fresh, campaign.spec, coverageNew, rows[8] as string);
+      const once = runCountChanges(fresh, campaign.spec, coverageNew, rows[8] as string, rows[9] as string);
 
       // Fold with the embedded store's own code, over just the buckets these batches touch.
       const part = new CampaignResults(campaign);
@@ -238,7 +238,7 @@ export class RedisStore implements Store {
         bucketArgs.push(bid, JSON.stringify(rest));
       }
       const r = Number(
-        await LUA.recordBatch.run(this.redis, [k.campaign(id), k.done(id), k.queued(id), k.coverage(id), k.buckets(id), k.samples(id), k.minimized(id), k.once(id)], [
+        await LUA.recordBatch.run(this.redis, [k.campaign(id), k.done(id), k.queued(id), k.coverage(id), k.buckets(id), k.samples(id), k.minimized(id), k.once(id), k.twice(id)], [
           fields[5] ?? '0',
           indexList,
           part.runs,
@@ -258,8 +258,10 @@ export class RedisStore implements Store {
           lowered.length,
           ...lowered,
           coverageNew,
-          once.singles,
           once.again,
+          once.singles,
+          once.doubles,
+          once.uncounted ? '1' : '0',
         ]),
       );
       if (r === -2) throw this.noCampaign(id);
@@ -286,13 +288,18 @@ export class RedisStore implements Store {
         .hlen(k.buckets(id))
         .hlen(k.minimized(id))
         .hvals(k.once(id))
+        .hvals(k.twice(id))
+        .hget(k.campaign(id), 'twice')
         .exec(),
     );
     const f = rows[0] as (string | null)[];
     const campaign = this.campaignOf(id, f, f[9] ?? null);
     const warningBuckets = num(f[7]);
-    const coverageOnce = new Array<number>(cellCount(campaign.spec)).fill(0);
-    for (const cell of rows[5] as string[]) coverageOnce[Number(cell)]! += 1;
+    const byCell = (cells: unknown): number[] => {
+      const counts = new Array<number>(cellCount(campaign.spec)).fill(0);
+      for (const cell of cells as string[]) counts[Number(cell)]! += 1;
+      return counts;
+    };
     return {
       campaign,
       runs: num(f[3]),
@@ -306,7 +313,9 @@ export class RedisStore implements Store {
       buckets: (rows[3] as number) - warningBuckets,
       warningBuckets,
       minimized: rows[4] as number,
-      coverageOnce,
+      coverageOnce: byCell(rows[5]),
+      // Only a campaign every batch of which counted doubletons has its 'twice' field (createCampaign sets it, a batch that did not removes it).
+      coverageTwice: rows[7] === null ? null : byCell(rows[6]),
     };
   }
 
@@ -391,11 +400,14 @@ export class RedisStore implements Store {
         .hgetall(k.minimized(id))
         .lrange(k.samples(id), 0, -1)
         .hgetall(k.once(id))
+        .hgetall(k.twice(id))
+        .hget(k.campaign(id), 'twice')
         .exec(),
     );
     const f = rows[0] as (string | null)[];
     const ints = (xs: unknown) => (xs as string[]).map(Number).sort((a, b) => a - b);
-    const once = Object.entries(rows[6] as Record<string, string>).map(([h, cell]): [number, number] => [Number(h), Number(cell)]).sort((a, b) => a[0] - b[0]);
+    const pairs = (hash: unknown): [number, number][] => Object.entries(hash as Record<string, string>).map(([h, cell]): [number, number] => [Number(h), Number(cell)]).sort((a, b) => a[0] - b[0]);
+    const once = pairs(rows[6]);
     const campaign = this.campaignOf(id, f, f[8] ?? null);
     const corpus = await this.corpusOf(id, campaign.spec);
     return {
@@ -409,6 +421,7 @@ export class RedisStore implements Store {
       buckets: bucketsOf(rows[3] as Record<string, string>, rows[4] as Record<string, string>),
       samples: (rows[5] as string[]).map((s) => JSON.parse(s) as Sample),
       coverageOnce: once,
+      ...(rows[8] === null ? {} : { coverageTwice: pairs(rows[7]) }),
       ...(corpus.length === 0 ? {} : { corpus }),
     };
   }
@@ -438,8 +451,10 @@ export class RedisStore implements Store {
     args.push(s.samples.length, ...s.samples.map((x) => JSON.stringify(x)));
     const once = s.coverageOnce ?? [];
     args.push(once.length, ...once.flat());
+    const twice = s.coverageTwice ?? [];
+    args.push(s.coverageTwice === undefined ? '0' : '1', twice.length, ...twice.flat());
     args.push(JSON.stringify(c.deal), c.deal.length);
-    const keys = [k.campaigns, k.campaign(c.id), k.done(c.id), k.coverage(c.id), k.buckets(c.id), k.minimized(c.id), k.samples(c.id), k.campaignsRev, k.once(c.id)];
+    const keys = [k.campaigns, k.campaign(c.id), k.done(c.id), k.coverage(c.id), k.buckets(c.id), k.minimized(c.id), k.samples(c.id), k.campaignsRev, k.once(c.id), k.twice(c.id)];
     // Each cell's corpus key after the fixed ones; an entry names its key by its place in KEYS (Lua counts from 1).
     const corpus = s.corpus ?? [];
     args.push(corpus.reduce((n, [, list]) => n + list.length, 0));
@@ -530,29 +545,52 @@ function bucketsOf(stored: Record<string, string>, minimized: Record<string, str
 }
 
 /**
- * What recording some batches changes of the campaign's singletons (the
- * coverage hashes exactly one run reached), from read-for-record's view:
- * of the hashes new at the read, those one run of these batches reached
- * (`hash:cell`), and of the hashes one run had reached before
- * (`singletonsBefore`), those these batches reached again. A result of an
- * earlier pcfarm counts no singles: each of its hashes as reached twice.
+ * What recording some batches changes of the campaign's singletons and
+ * doubletons (the coverage hashes exactly one and two runs reached), from
+ * read-for-record's view (the hashes new at the read, and of the others
+ * those one and two runs had reached): the hashes reached again (out of
+ * both), and of the new ones and those, the ones one run has reached now
+ * (`hash:cell`) and the ones two have, as CampaignResults.foldCoverage
+ * counts them. A result of an earlier pcfarm counts no singles (each of its
+ * hashes as reached three times); one that counted no doubles leaves the
+ * campaign's doubletons uncounted.
  */
-function singletonChanges(results: readonly BatchResult[], spec: CampaignSpec, coverageNew: string, singletonsBefore: string): { singles: string; again: string } {
+function runCountChanges(results: readonly BatchResult[], spec: CampaignSpec, coverageNew: string, onceBefore: string, twiceBefore: string): { again: string; singles: string; doubles: string; uncounted: boolean } {
   const runs = new Map<number, { n: number; cell: number }>();
   const seen = new Set<number>();
+  let uncounted = false;
   for (const r of results) {
     // A batch given twice counts once, as it is recorded once.
     if (seen.has(r.index)) continue;
     seen.add(r.index);
+    if (r.coverageDoubles === undefined && r.coverage.length > 0) uncounted = true;
     const singles = new Set(r.coverageSingles ?? []);
+    const doubles = new Set(r.coverageDoubles ?? []);
     for (const h of r.coverage) {
-      const n = r.coverageSingles !== undefined && singles.has(h) ? 1 : 2;
-      runs.set(h, { n: Math.min(2, (runs.get(h)?.n ?? 0) + n), cell: cellIndex(spec, r.strategy, r.scenario, r.blocksPerPage) });
+      const n = singles.has(h) ? 1 : doubles.has(h) ? 2 : 3;
+      runs.set(h, { n: Math.min(3, (runs.get(h)?.n ?? 0) + n), cell: cellIndex(spec, r.strategy, r.scenario, r.blocksPerPage) });
     }
   }
   const list = (text: string): number[] => (text === '' ? [] : text.split(',').map(Number));
-  const singles = list(coverageNew).filter((h) => runs.get(h)?.n === 1).map((h) => `${h}:${runs.get(h)!.cell}`);
+  const now = new Map<number, { n: number; cell: number }>();
+  for (const h of list(coverageNew)) {
+    const r = runs.get(h);
+    if (r !== undefined) now.set(h, r);
+  }
   // Read over every result given: a hash counts again only when a batch recorded now reached it.
-  const again = list(singletonsBefore).filter((h) => runs.has(h));
-  return { singles: singles.join(','), again: again.join(',') };
+  const again: number[] = [];
+  for (const [text, before] of [[onceBefore, 1], [twiceBefore, 2]] as const) {
+    for (const h of list(text)) {
+      const r = runs.get(h);
+      if (r === undefined) continue;
+      again.push(h);
+      now.set(h, { n: before + r.n, cell: r.cell });
+    }
+  }
+  const with_ = (n: number): string =>
+    [...now]
+      .filter(([, r]) => r.n === n)
+      .map(([h, r]) => `${h}:${r.cell}`)
+      .join(',');
+  return { again: again.join(','), singles: with_(1), doubles: with_(2), uncounted };
 }

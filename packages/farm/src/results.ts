@@ -99,6 +99,13 @@ export interface CampaignSummary {
    * does not count them.
    */
   coverageOnce: number[] | null;
+  /**
+   * For each cell, the coverage hashes exactly two of its runs reached (the
+   * doubletons Chao's extrapolation needs, risk.ts). Null from a store that
+   * does not count them, or for a campaign some of whose batches were
+   * recorded by a pcfarm that did not.
+   */
+  coverageTwice: number[] | null;
 }
 
 /** Everything a store holds of one campaign: what export writes and import reads. */
@@ -113,6 +120,8 @@ export interface CampaignSnapshot {
   coverage: number[];
   /** Of `coverage`, the hashes exactly one run reached, each with its cell (batchAt's order); absent in a snapshot of an earlier pcfarm. */
   coverageOnce?: [hash: number, cell: number][];
+  /** Of `coverage`, the hashes exactly two runs reached, each with its cell; absent when the campaign's doubletons are not counted (CampaignSummary.coverageTwice). */
+  coverageTwice?: [hash: number, cell: number][];
   /** Failure and warning buckets alike (each says which). */
   buckets: Bucket[];
   samples: Sample[];
@@ -479,6 +488,13 @@ export function leastWitness(a: string | null, b: string | null): string | null 
   return a < b ? a : b;
 }
 
+/** How many hashes of `cellOf` (hash -> cell) each of `cells` cells has. */
+function countByCell(cellOf: ReadonlyMap<number, number>, cells: number): number[] {
+  const counts = new Array<number>(cells).fill(0);
+  for (const cell of cellOf.values()) counts[cell] = (counts[cell] ?? 0) + 1;
+  return counts;
+}
+
 /** Keep the lowest examples by (batch, seed). */
 export function mergeExamples(into: Example[], more: readonly Example[], max: number): void {
   into.push(...more);
@@ -498,6 +514,10 @@ export class CampaignResults {
   coverage = new CoverageSet();
   /** The coverage hashes exactly one run reached, each with its cell: Good-Turing's singletons. */
   readonly once = new Map<number, number>();
+  /** The coverage hashes exactly two runs reached, each with its cell: the doubletons of Chao's extrapolation. */
+  readonly twice = new Map<number, number>();
+  /** Whether `twice` is whole: false once a batch of a pcfarm that did not count doubletons is folded in. */
+  twiceCounted = true;
   /** Failure and warning buckets by id. */
   readonly buckets = new Map<string, Bucket>();
   /** How many of them are warnings. */
@@ -517,20 +537,25 @@ export class CampaignResults {
 
   /**
    * What a journal keeps of a batch's coverage, which apply() folds to the
-   * same state as the whole result: the hashes new to the campaign, those
-   * of them one run reached, and the hashes one run had reached before that
-   * this batch reached again. Each hash is written at most twice over a
-   * campaign, so the journal grows with what was found.
+   * same state as the whole result: the hashes new to the campaign, the
+   * hashes one or two runs had reached before that this batch reached
+   * again, and of both those one run of the batch reached and those two
+   * did. Each hash is written at most three times over a campaign, so the
+   * journal grows with what was found.
    */
   journalForm(r: BatchResult): BatchResult {
     const fresh = this.newCoverage(r.coverage);
-    const singles = new Set(r.coverageSingles ?? []);
-    const again = r.coverage.filter((h) => this.once.has(h));
-    const { coverageSingles: _all, ...rest } = r;
+    const again = r.coverage.filter((h) => this.once.has(h) || this.twice.has(h));
+    const kept = (list: readonly number[]): number[] => {
+      const of = new Set(list);
+      return [...fresh, ...again].filter((h) => of.has(h)).sort((x, y) => x - y);
+    };
+    const { coverageSingles: _singles, coverageDoubles: _doubles, ...rest } = r;
     return {
       ...rest,
       coverage: fresh,
-      ...(r.coverageSingles === undefined ? {} : { coverageSingles: fresh.filter((h) => singles.has(h)) }),
+      ...(r.coverageSingles === undefined ? {} : { coverageSingles: kept(r.coverageSingles) }),
+      ...(r.coverageDoubles === undefined ? {} : { coverageDoubles: kept(r.coverageDoubles) }),
       ...(again.length === 0 ? {} : { coverageAgain: again }),
     };
   }
@@ -601,29 +626,48 @@ export class CampaignResults {
   }
 
   /**
-   * The campaign's coverage, and which of it one run alone reached: a hash
-   * new to the campaign is a singleton when one run of the batch reached it;
-   * a singleton the batch reaches again is one no longer. A result of an
-   * earlier pcfarm, which did not count runs, makes no singletons.
+   * The campaign's coverage, and which of it one run alone reached, and two:
+   * each hash's runs so far (1, 2, or more) plus the batch's (its singles
+   * 1, its doubles 2, the rest 3 or more). A result of an earlier pcfarm,
+   * which did not count runs, makes no singletons; one that counted
+   * singletons but not doubletons leaves the doubletons uncounted.
    */
   private foldCoverage(r: BatchResult): void {
     const singles = r.coverageSingles === undefined ? null : new Set(r.coverageSingles);
+    const doubles = r.coverageDoubles === undefined ? null : new Set(r.coverageDoubles);
+    if (doubles === null && (r.coverage.length > 0 || (r.coverageAgain?.length ?? 0) > 0)) this.twiceCounted = false;
+    const runsOf = (h: number): number => (singles?.has(h) === true ? 1 : doubles?.has(h) === true ? 2 : 3);
     // The batch's own cell: a steered campaign's index does not say it alone.
     const cell = cellIndex(this.campaign.spec, r.strategy, r.scenario, r.blocksPerPage);
+    const count = (h: number, before: number): void => {
+      this.once.delete(h);
+      this.twice.delete(h);
+      const n = before + runsOf(h);
+      if (n === 1) this.once.set(h, cell);
+      else if (n === 2) this.twice.set(h, cell);
+    };
     for (const h of r.coverage) {
       if (!this.coverage.has(h)) {
         this.coverage.add(h);
-        if (singles?.has(h) === true) this.once.set(h, cell);
-      } else this.once.delete(h);
+        count(h, 0);
+      } else count(h, this.runsBefore(h));
     }
-    for (const h of r.coverageAgain ?? []) this.once.delete(h);
+    for (const h of r.coverageAgain ?? []) count(h, this.runsBefore(h));
+  }
+
+  /** The runs that had reached a hash of the coverage: 1, 2, or 3 for more. */
+  private runsBefore(h: number): number {
+    return this.once.has(h) ? 1 : this.twice.has(h) ? 2 : 3;
   }
 
   /** Singletons by cell (batchAt's order). */
   coverageOnceByCell(): number[] {
-    const counts = new Array<number>(cellCount(this.campaign.spec)).fill(0);
-    for (const cell of this.once.values()) counts[cell] = (counts[cell] ?? 0) + 1;
-    return counts;
+    return countByCell(this.once, cellCount(this.campaign.spec));
+  }
+
+  /** Doubletons by cell, or null when they are not counted. */
+  coverageTwiceByCell(): number[] | null {
+    return this.twiceCounted ? countByCell(this.twice, cellCount(this.campaign.spec)) : null;
   }
 
   sample(at: number): Sample {
@@ -647,6 +691,7 @@ export class CampaignResults {
       warningBuckets: this.warningBuckets,
       minimized,
       coverageOnce: this.coverageOnceByCell(),
+      coverageTwice: this.coverageTwiceByCell(),
     };
   }
 
@@ -661,6 +706,7 @@ export class CampaignResults {
       warnings: this.warnings,
       coverage: withCoverage ? Array.from(this.coverage.sorted()) : [],
       coverageOnce: [...this.once].sort((a, b) => a[0] - b[0]),
+      ...(this.twiceCounted ? { coverageTwice: [...this.twice].sort((a, b) => a[0] - b[0]) } : {}),
       buckets: [...this.buckets.values()],
       samples: this.samples.slice(),
       ...(this.corpus.size === 0 ? {} : { corpus: this.corpusByCell() }),
@@ -688,6 +734,8 @@ export class CampaignResults {
     r.warnings = s.warnings;
     r.coverage = coverage !== undefined ? CoverageSet.of(coverage) : CoverageSet.of(s.coverage, true);
     for (const [h, cell] of s.coverageOnce ?? []) r.once.set(h, cell);
+    r.twiceCounted = s.coverageTwice !== undefined;
+    for (const [h, cell] of s.coverageTwice ?? []) r.twice.set(h, cell);
     for (const b of s.buckets) {
       r.buckets.set(b.id, structuredClone(b));
       if (b.severity === 'warning') r.warningBuckets++;

@@ -127,16 +127,18 @@ export function checkSnapshot(value: unknown, where: string): CampaignSnapshot {
   // The singletons (since issue 14): hashes of the coverage, each with its cell; a snapshot without them counts none.
   const covered = new Set(coverage);
   const cells = cellCount(campaign.spec);
-  const once =
-    s.coverageOnce === undefined
-      ? {}
-      : {
-          coverageOnce: arr(s.coverageOnce, 'coverageOnce').map((x, i): [number, number] => {
-            const pair = arr(x, `coverageOnce[${i}]`);
-            const [h, cell] = [pair[0], pair[1]];
-            return pair.length === 2 && typeof h === 'number' && covered.has(h) && typeof cell === 'number' && Number.isInteger(cell) && cell >= 0 && cell < cells ? [h, cell] : bad(`coverageOnce[${i}]`, `a [hash, cell] pair of a hash in coverage and a cell below ${cells}`, x);
-          }),
-        };
+  const hashCells = (v: unknown, field: string, not: ReadonlySet<number>): [number, number][] =>
+    arr(v, field).map((x, i): [number, number] => {
+      const pair = arr(x, `${field}[${i}]`);
+      const [h, cell] = [pair[0], pair[1]];
+      return pair.length === 2 && typeof h === 'number' && covered.has(h) && !not.has(h) && typeof cell === 'number' && Number.isInteger(cell) && cell >= 0 && cell < cells
+        ? [h, cell]
+        : bad(`${field}[${i}]`, `a [hash, cell] pair of a hash in coverage${not.size === 0 ? '' : ' and not in coverageOnce'} and a cell below ${cells}`, x);
+    });
+  const once = s.coverageOnce === undefined ? {} : { coverageOnce: hashCells(s.coverageOnce, 'coverageOnce', new Set()) };
+  // The doubletons (since Chao's extrapolation): as the singletons, none of them one; absent where they are not counted.
+  const onceHashes = new Set((once.coverageOnce ?? []).map(([h]) => h));
+  const twice = s.coverageTwice === undefined ? {} : { coverageTwice: hashCells(s.coverageTwice, 'coverageTwice', onceHashes) };
   // A guided or portfolio campaign's corpus (since issue 14): each cell's contributions, which its next batches start from.
   const corpus =
     s.corpus === undefined
@@ -156,5 +158,5 @@ export function checkSnapshot(value: unknown, where: string): CampaignSnapshot {
           }),
         };
   if (s.corpus !== undefined && campaign.spec.guide === null) bad('corpus', `absent: campaign ${campaign.id} runs ${campaign.spec.scheduler}, which keeps none`, s.corpus);
-  return { campaign, done, runs: whole(s.runs, 'runs'), steps: whole(s.steps, 'steps'), failures: whole(s.failures, 'failures'), warnings, coverage, ...once, buckets, samples, ...corpus };
+  return { campaign, done, runs: whole(s.runs, 'runs'), steps: whole(s.steps, 'steps'), failures: whole(s.failures, 'failures'), warnings, coverage, ...once, ...twice, buckets, samples, ...corpus };
 }

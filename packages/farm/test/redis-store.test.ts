@@ -109,6 +109,9 @@ describe('RedisStore keeps what EmbeddedStore keeps', () => {
     // The singletons too (the summary's per cell, above), hash for hash, whatever order the batches came in.
     expect(sr.coverageOnce).toEqual(se.coverageOnce);
     expect(se.coverageOnce!.length).toBeGreaterThan(0);
+    // And the doubletons, with the singletons every batch reached again: hash for hash.
+    expect(sr.coverageTwice).toEqual(se.coverageTwice);
+    expect(se.coverageTwice!.length).toBeGreaterThan(0);
     expect(sr.done).toEqual(se.done);
     expect(await red.doneBatches(cr.id)).toEqual(await emb.doneBatches(ce.id));
     const one = eb[0]!;
@@ -202,10 +205,14 @@ describe('a steered campaign in both stores', () => {
     expect(e.coverageOnce!.length).toBeGreaterThan(0);
     for (const [h, cell] of e.coverageOnce!) expect(reached[cell]!.has(h)).toBe(true);
     expect((await red.summary(r.campaign.id)).coverageOnce).toEqual((await emb.summary(e.campaign.id)).coverageOnce);
+    expect(r.coverageTwice).toEqual(e.coverageTwice);
+    for (const [h, cell] of e.coverageTwice!) expect(reached[cell]!.has(h)).toBe(true);
     // Across stores, the deal goes with the campaign: a resumed import hands out the same batches.
     const back = new RedisStore(client, { prefix: 'steer-imp' });
     await back.importSnapshot(checkSnapshot(JSON.parse(JSON.stringify(e)), 'test'));
     expect((await back.getCampaign(e.campaign.id)).deal).toEqual([[1, 7], [6, 2]]);
+    expect((await back.snapshot(e.campaign.id)).coverageTwice).toEqual(e.coverageTwice);
+    expect((await back.summary(e.campaign.id)).coverageTwice).toEqual((await emb.summary(e.campaign.id)).coverageTwice);
     const other = EmbeddedStore.open(tempDir());
     await other.importSnapshot(checkSnapshot(JSON.parse(JSON.stringify(r)), 'test'));
     expect((await other.getCampaign(r.campaign.id)).deal).toEqual([[1, 7], [6, 2]]);

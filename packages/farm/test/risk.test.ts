@@ -5,7 +5,8 @@
  * is singletons over runs.
  */
 import { describe, expect, it } from 'vitest';
-import { BatchRunner, batchAt, CampaignResults, campaignRisk, campaignSpec, checkSnapshot, EmbeddedStore, newCampaign, type BatchResult, type Campaign } from '../dist/index.js';
+import { chaoNewPerRun } from '@pcfarm/core';
+import { BatchRunner, batchAt, CampaignResults, campaignRisk, campaignSpec, cellIndex, checkSnapshot, EmbeddedStore, newCampaign, type BatchResult, type Campaign } from '../dist/index.js';
 import { tempDir } from './helpers.js';
 
 const SPEC = campaignSpec({ strategies: ['two-copy', 'v2.6.20'], scenarios: ['generated', 'overwrite-vs-read'], blocksPerPage: [1], seedsPerCell: 400, batchSeeds: 50 });
@@ -67,6 +68,76 @@ describe('singletons', () => {
   });
 });
 
+describe('doubletons', () => {
+  it('a batch of two runs names as doubles what both reached, and as singles what one did', () => {
+    const runner = new BatchRunner();
+    const b = batchAt(campaign, 0)!;
+    const [a, c, both] = [runner.run({ ...b, seedCount: 1 }, () => 0), runner.run({ ...b, seedStart: b.seedStart + 1, seedCount: 1 }, () => 0), runner.run({ ...b, seedCount: 2 }, () => 0)];
+    const inC = new Set(c.coverage);
+    const shared = a.coverage.filter((h) => inC.has(h));
+    expect(shared.length).toBeGreaterThan(0);
+    expect(both.coverageDoubles).toEqual(shared);
+    expect(both.coverageSingles).toEqual(both.coverage.filter((h) => !shared.includes(h)));
+  });
+
+  it('a campaign of batches of 200 runs counts, per cell, exactly the hashes two runs reached, as one of batches of a single run does', () => {
+    const wide = newCampaign('risk0002', { ...SPEC, batchSeeds: 200 }, 0);
+    const batches = resultsOf(wide);
+    const runner = new BatchRunner();
+    const byRun = new CampaignResults(wide);
+    let index = 0;
+    for (const r of batches) for (let i = 0; i < r.runs; i++) byRun.apply({ ...runner.run({ ...batchAt(wide, r.index)!, seedStart: r.seedStart + i, seedCount: 1 }, () => 0), index: index++ }, 0, 0);
+    const whole = new CampaignResults(wide);
+    for (const r of batches) whole.apply(r, 0, 0);
+    expect(byRun.snapshot().coverage).toEqual(whole.snapshot().coverage);
+    const twice = whole.snapshot().coverageTwice!;
+    expect(twice).toEqual(byRun.snapshot().coverageTwice);
+    expect(whole.snapshot().coverageOnce).toEqual(byRun.snapshot().coverageOnce);
+    // Some of them two runs of one batch reached: the batch's doubles, not only two batches' singles.
+    expect(twice.some(([h]) => batches.some((r) => r.coverageDoubles!.includes(h)))).toBe(true);
+  });
+
+  it("are the same whatever order the batches come in, whether folded whole or in the journal's form, and through the store's reopen and export", async () => {
+    const backward = new CampaignResults(campaign);
+    for (const r of [...results].reverse()) backward.apply(r, 0, 0);
+    const journal = new CampaignResults(campaign);
+    const replayed = new CampaignResults(campaign);
+    for (const r of results) {
+      replayed.apply(journal.journalForm(r), 0, 0);
+      journal.apply(r, 0, 0);
+    }
+    const twice = journal.snapshot().coverageTwice!;
+    expect(backward.snapshot().coverageTwice).toEqual(twice);
+    expect(replayed.snapshot().coverageTwice).toEqual(twice);
+    const dir = tempDir();
+    const store = EmbeddedStore.open(dir);
+    const c = await store.createCampaign(SPEC);
+    for (const r of results) await store.recordBatch({ ...r, campaignId: c.id }, 0);
+    await store.close();
+    const again = EmbeddedStore.open(dir);
+    const snap = await again.snapshot(c.id);
+    expect((await again.summary(c.id)).coverageTwice).toEqual(journal.summary().coverageTwice);
+    await again.close();
+    expect(snap.coverageTwice).toEqual(twice);
+    expect(checkSnapshot(JSON.parse(JSON.stringify(snap)), 'export').coverageTwice).toEqual(twice);
+    // A doubleton is in the coverage and is no singleton.
+    expect(() => checkSnapshot({ ...JSON.parse(JSON.stringify(snap)), coverageTwice: [snap.coverageOnce![0]] }, 'export')).toThrow(/coverageTwice\[0\] must be a \[hash, cell\] pair of a hash in coverage and not in coverageOnce/);
+  });
+
+  it('are not counted (null) once a batch of a pcfarm that did not count them is folded in, nor after an import of its snapshot', () => {
+    const r = new CampaignResults(campaign);
+    r.apply(results[0]!, 0, 0);
+    expect(r.summary().coverageTwice).not.toBeNull();
+    const { coverageDoubles: _gone, ...older } = results[1]!;
+    r.apply(older, 0, 0);
+    expect(r.summary().coverageTwice).toBeNull();
+    const snap = r.snapshot();
+    expect(snap.coverageTwice).toBeUndefined();
+    expect(CampaignResults.fromSnapshot(checkSnapshot(JSON.parse(JSON.stringify(snap)), 'export')).summary().coverageTwice).toBeNull();
+    expect(campaignRisk(campaign, r.summary(), r.done.ranges(), [])!.aheadThings).toBeNull();
+  });
+});
+
 describe('campaignRisk', () => {
   it("is singletons over runs per cell and in all, riskiest cell first, with PCT's runs for 95% confidence of a bug of the campaign's depth", () => {
     const r = new CampaignResults(campaign);
@@ -83,6 +154,26 @@ describe('campaignRisk', () => {
     expect(risk.cells.map((c) => c.risk!)).toEqual(risk.cells.map((c) => c.risk!).sort((a, b) => b - a));
   });
 
+  it("extrapolates each cell's discoveries over as many runs again by Chao, from its singletons and doubletons (a failure bucket of two runs among them)", () => {
+    const r = new CampaignResults(campaign);
+    for (const x of results) r.apply(x, 0, 0);
+    const buckets = [...r.buckets.values()];
+    const risk = campaignRisk(campaign, r.summary(), r.done.ranges(), buckets)!;
+    const twice = r.summary().coverageTwice!;
+    let things = 0;
+    for (const c of risk.cells) {
+      const cell = cellIndex(campaign.spec, c.strategy, c.scenario, c.blocksPerPage);
+      const pairs = buckets.filter((b) => b.severity === 'failure' && b.count === 2 && cellIndex(campaign.spec, b.strategy, b.examples[0]!.scenario, b.examples[0]!.blocksPerPage) === cell).length;
+      expect(c.doubletons).toBe(twice[cell]! + pairs);
+      expect(c.ahead).toBe(chaoNewPerRun(c.singletons, c.doubletons!, 400, 400));
+      // Over the next as many runs, fewer new things a run than the next run's chance says.
+      expect(c.ahead!).toBeLessThanOrEqual(c.risk!);
+      things += c.ahead! * 400;
+    }
+    expect(risk.aheadThings).toBeCloseTo(things, 9);
+    expect(risk.doubletons).toBe(risk.cells.reduce((a, c) => a + c.doubletons!, 0));
+  });
+
   it('falls as a cell saturates: after every batch, less than after the first', () => {
     const first = new CampaignResults(campaign);
     first.apply(results[0]!, 0, 0);
@@ -93,6 +184,6 @@ describe('campaignRisk', () => {
   });
 
   it('is unknown (null) from a store that does not count singletons', () => {
-    expect(campaignRisk(campaign, { coverageOnce: null }, [], [])).toBeNull();
+    expect(campaignRisk(campaign, { coverageOnce: null, coverageTwice: null }, [], [])).toBeNull();
   });
 });

@@ -106,7 +106,7 @@ export async function campaignView(el, id, query) {
       h(
         'p',
         { class: 'muted small' },
-        `Good-Turing (Böhme's STADS): a cell's residual risk is the chance its next run reaches something no run has, the things exactly one of its runs reached over its runs. It says what the coverage can see, not what is there. ${spec.scheduler === 'pct' ? `Under pct, the runs after which a bug of depth ${spec.pctDepth}, if the cell has one, is found with 95% confidence.` : ''} ${
+        `Good-Turing (Böhme's STADS): a cell's residual risk is the chance its next run reaches something no run has, the things exactly one of its runs reached over its runs. Chao's extrapolation, from the things two runs reached too: the new things each of as many runs again should reach. Both say what the coverage can see, not what is there. ${spec.scheduler === 'pct' ? `Under pct, the runs after which a bug of depth ${spec.pctDepth}, if the cell has one, is found with 95% confidence.` : ''} ${
           spec.steer == null
             ? 'The riskiest cells:'
             : `This campaign is steered: every cell got ${spec.steer.firstBatchesPerCell} batches first, then each cell's share of the batches follows its residual risk, never below ${spec.steer.floorPct}% of an even share, so a cell that stopped finding things runs less. The riskiest cells, and those that got the fewest runs:`
@@ -115,7 +115,7 @@ export async function campaignView(el, id, query) {
       h(
         'div',
         { class: 'table-scroll' },
-        h('table', { class: 'list compact' }, h('thead', {}, h('tr', {}, ...['Cell', 'Runs', 'Share', 'Reached once', 'Residual risk', 'pct: runs for 95%'].map((t, i) => h('th', { class: i > 0 ? 'num' : null }, t)))), riskBody),
+        h('table', { class: 'list compact' }, h('thead', {}, h('tr', {}, ...['Cell', 'Runs', 'Share', 'Reached once', 'Reached twice', 'Residual risk', 'New a run ahead', 'pct: runs for 95%'].map((t, i) => h('th', { class: i > 0 ? 'num' : null }, t)))), riskBody),
       ),
     ),
     searchCard(spec, cur.search ?? []),
@@ -175,10 +175,13 @@ export async function campaignView(el, id, query) {
     if (r === undefined) return;
     const pct = (x) => (x === null ? '–' : `${(x * 100).toFixed(x >= 0.001 ? 2 : 4)}%`);
     tiles.risk.textContent = r === null ? 'unknown' : pct(r.risk);
-    tiles.risk.title = r === null ? 'this store does not count what one run alone reached' : `${fmtInt(r.singletons)} things reached by one run of ${fmtInt(r.runs)}`;
+    tiles.risk.title =
+      r === null
+        ? 'this store does not count what one run alone reached'
+        : `${fmtInt(r.singletons)} things reached by one run of ${fmtInt(r.runs)}${r.aheadThings == null ? '' : `; about ${r.aheadThings.toFixed(1)} new things in the next ${fmtInt(r.runs)} runs (Chao)`}`;
     clear(riskBody).append(
       ...(r === null || r.cells.length === 0
-        ? [h('tr', { class: 'empty' }, h('td', { colspan: 6 }, r === null ? 'Unknown: this store does not count what one run alone reached.' : 'No run yet.'))]
+        ? [h('tr', { class: 'empty' }, h('td', { colspan: 8 }, r === null ? 'Unknown: this store does not count what one run alone reached.' : 'No run yet.'))]
         : r.cells.map((c) =>
             h(
               'tr',
@@ -187,7 +190,9 @@ export async function campaignView(el, id, query) {
               h('td', { class: 'num' }, fmtInt(c.runs)),
               h('td', { class: 'num', title: 'its runs, of the campaign\'s' }, r.runs === 0 ? '–' : `${((c.runs * 100) / r.runs).toFixed(1)}%`),
               h('td', { class: 'num' }, fmtInt(c.singletons)),
+              h('td', { class: 'num', title: c.doubletons == null ? 'not counted: some of its batches were recorded by a pcfarm that did not' : null }, c.doubletons == null ? '–' : fmtInt(c.doubletons)),
               h('td', { class: 'num' }, pct(c.risk)),
+              h('td', { class: 'num', title: "Chao's extrapolation: new things each of as many runs again should reach" }, c.ahead == null ? '–' : c.ahead.toFixed(c.ahead >= 0.01 ? 3 : 5)),
               h('td', { class: 'num' }, c.pctRuns95 === null ? '–' : fmtInt(c.pctRuns95)),
             ),
           )),
