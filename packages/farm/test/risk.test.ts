@@ -21,6 +21,19 @@ function resultsOf(c: Campaign): BatchResult[] {
 const campaign = newCampaign('risk0001', SPEC, 0);
 const results = resultsOf(campaign);
 
+/** The campaign's results folded in order, in reverse order, and in order from their journal form (each taken before its result is folded). */
+function foldedThreeWays(): { forward: CampaignResults; backward: CampaignResults; replayed: CampaignResults } {
+  const forward = new CampaignResults(campaign);
+  const replayed = new CampaignResults(campaign);
+  for (const r of results) {
+    replayed.apply(forward.journalForm(r), 0, 0);
+    forward.apply(r, 0, 0);
+  }
+  const backward = new CampaignResults(campaign);
+  for (const r of [...results].reverse()) backward.apply(r, 0, 0);
+  return { forward, backward, replayed };
+}
+
 describe('singletons', () => {
   it('a batch names, of the coverage it reached, what exactly one of its runs reached: all of it for a batch of one run', () => {
     const runner = new BatchRunner();
@@ -33,16 +46,7 @@ describe('singletons', () => {
   });
 
   it("are the same whatever order the batches come in, and whether folded whole or in the journal's form", () => {
-    const forward = new CampaignResults(campaign);
-    for (const r of results) forward.apply(r, 0, 0);
-    const backward = new CampaignResults(campaign);
-    for (const r of [...results].reverse()) backward.apply(r, 0, 0);
-    const journal = new CampaignResults(campaign);
-    const replayed = new CampaignResults(campaign);
-    for (const r of results) {
-      replayed.apply(journal.journalForm(r), 0, 0);
-      journal.apply(r, 0, 0);
-    }
+    const { forward, backward, replayed } = foldedThreeWays();
     const once = forward.snapshot().coverageOnce!;
     expect(once.length).toBeGreaterThan(0);
     expect(backward.snapshot().coverageOnce).toEqual(once);
@@ -98,15 +102,8 @@ describe('doubletons', () => {
   });
 
   it("are the same whatever order the batches come in, whether folded whole or in the journal's form, and through the store's reopen and export", async () => {
-    const backward = new CampaignResults(campaign);
-    for (const r of [...results].reverse()) backward.apply(r, 0, 0);
-    const journal = new CampaignResults(campaign);
-    const replayed = new CampaignResults(campaign);
-    for (const r of results) {
-      replayed.apply(journal.journalForm(r), 0, 0);
-      journal.apply(r, 0, 0);
-    }
-    const twice = journal.snapshot().coverageTwice!;
+    const { forward, backward, replayed } = foldedThreeWays();
+    const twice = forward.snapshot().coverageTwice!;
     expect(backward.snapshot().coverageTwice).toEqual(twice);
     expect(replayed.snapshot().coverageTwice).toEqual(twice);
     const dir = tempDir();
@@ -116,7 +113,7 @@ describe('doubletons', () => {
     await store.close();
     const again = EmbeddedStore.open(dir);
     const snap = await again.snapshot(c.id);
-    expect((await again.summary(c.id)).coverageTwice).toEqual(journal.summary().coverageTwice);
+    expect((await again.summary(c.id)).coverageTwice).toEqual(forward.summary().coverageTwice);
     await again.close();
     expect(snap.coverageTwice).toEqual(twice);
     expect(checkSnapshot(JSON.parse(JSON.stringify(snap)), 'export').coverageTwice).toEqual(twice);
