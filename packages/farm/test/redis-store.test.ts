@@ -149,6 +149,29 @@ describe('RedisStore keeps what EmbeddedStore keeps', () => {
     await emb.close();
   }, 60_000);
 
+  it('records pages of results, some given twice in a page and again in a later one, to the singletons and doubletons of one at a time', async () => {
+    const emb = EmbeddedStore.open(tempDir());
+    const red = new RedisStore(client, { prefix: 'pages' });
+    const ce = await emb.createCampaign(AXIS);
+    const cr = await red.createCampaign(AXIS);
+    const rs = results(ce);
+    for (const r of rs) await emb.recordBatch(r, 10);
+    const mine = forCampaign(rs, cr.id);
+    // Pages of 24 from the back (two batches of every cell), each with its first result twice, and each page's last again at the head of the next.
+    let last: BatchResult | null = null;
+    for (let end = mine.length; end > 0; end -= 24) {
+      const page = mine.slice(Math.max(0, end - 24), end);
+      await red.recordBatches([...(last === null ? [] : [last]), page[0]!, ...page], 10);
+      last = page[page.length - 1]!;
+    }
+    const [se, sr] = [await emb.snapshot(ce.id), await red.snapshot(cr.id)];
+    expect(sr.coverageOnce).toEqual(se.coverageOnce);
+    expect(sr.coverageTwice).toEqual(se.coverageTwice);
+    expect(se.coverageTwice!.length).toBeGreaterThan(0);
+    expect(sameSummary(await red.summary(cr.id))).toEqual(sameSummary(await emb.summary(ce.id)));
+    await emb.close();
+  });
+
   it('records a batch once when two processes record it at the same time, and every batch when they record different ones', async () => {
     const other = new Redis(redis.url, { maxRetriesPerRequest: null });
     const a = new RedisStore(client, { prefix: 'race' });
