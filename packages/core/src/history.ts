@@ -1,3 +1,4 @@
+import type { Access } from './access.js';
 import { isData, ZERO } from './cell.js';
 import type { Memory } from './memory.js';
 
@@ -77,7 +78,12 @@ export class History {
   nOps = 0;
   private curOp = -1;
 
-  constructor(readonly eventsMax: number) {
+  /** The file it is the history of, and where its steps' reads and writes of it are told (access.ts); null: nobody asks. */
+  constructor(
+    readonly eventsMax: number,
+    readonly ino = -1,
+    readonly acc: Access | null = null,
+  ) {
     this.kind = new Uint8Array(eventsMax);
     this.pos = new Int32Array(eventsMax);
     this.len = new Int32Array(eventsMax);
@@ -102,6 +108,7 @@ export class History {
 
   /** An operation starts at `start`: the events added until the next one are its. */
   beginOp(kind: number, start: number, size = -1): number {
+    this.acc?.writeHistory(this.ino);
     if (this.nOps === this.eventsMax) throw new Error('file history full: raise LIMITS.historyEventsMax');
     const op = this.nOps++;
     this.opKind[op] = kind;
@@ -114,18 +121,21 @@ export class History {
 
   /** The operation returned at `end`, leaving i_size at least `size` (-1: no effect). */
   endOp(op: number, end: number, size: number): void {
+    this.acc?.writeHistory(this.ino);
     this.opEnd[op] = end;
     this.opSize[op] = size;
   }
 
   /** Whether some operation is still running. */
   busy(): boolean {
+    this.acc?.readHistory(this.ino);
     for (let op = 0; op < this.nOps; op++) if (this.opEnd[op] === TIME_INF) return true;
     return false;
   }
 
   add(kind: number, pos: number, len: number, start: number, base: number, srcInode: number, srcPos: number, weak = false): number {
     if (this.n === this.eventsMax) throw new Error('file history full: raise LIMITS.historyEventsMax');
+    this.acc?.writeHistory(this.ino);
     const e = this.n++;
     this.kind[e] = kind;
     this.pos[e] = pos;
@@ -142,6 +152,7 @@ export class History {
 
   /** The event completed at `end`, having covered only its first `len` cells. */
   finish(e: number, end: number, len: number): void {
+    this.acc?.writeHistory(this.ino);
     this.end[e] = end;
     this.len[e] = len;
   }
@@ -201,6 +212,8 @@ export class Legality {
   /** Whether file `ino` could show `v` at offset `o` at some instant of [rs, re]. */
   legalCell(ino: number, o: number, v: number, rs: number, re: number, depth = 0, delta = 0, exclude = -1): boolean {
     const h = this.histories[ino]!;
+    // A verdict reads the file's events (and, down a mapped chain, its sources').
+    h.acc?.readHistory(ino);
     const n = h.n;
     let segEnd = OFFSET_INF;
     for (let e = 0; e < n; e++) {

@@ -1,3 +1,4 @@
+import { Access, ACC_BUFID } from './access.js';
 import { ChoiceStream } from './choice.js';
 import { LIMITS, type ResolvedConfig } from './config.js';
 import { Legality, type History } from './history.js';
@@ -142,6 +143,8 @@ export class Kernel {
   readonly comm = new Communications();
   readonly legality: Legality;
   readonly costs = new Costs();
+  /** What the running user step reads and writes of shared state, recorded for a systematic run only (access.ts). */
+  readonly acc: Access;
   readonly strategy: Strategy;
   readonly paths: KernelPaths;
   /** WRITING_WAIT_* bits: the readpage callers that back off on PG_writing (Strategy.pageWritingWaiters). */
@@ -183,9 +186,11 @@ export class Kernel {
     this.mem = new Memory(LIMITS.framesMax, cfg.pageCells, LIMITS.diskPagesMax * cfg.blocksPerPage, this.blockCells, LIMITS.swapSlotsMax);
     this.frameToPage = new Array<Page | null>(LIMITS.framesMax).fill(null);
     this.framePins = new Int32Array(LIMITS.framesMax);
-    for (let i = 0; i < LIMITS.inodesMax; i++) this.inodes.push(new Inode(i, LIMITS.filePagesMax, cfg.blocksPerPage, LIMITS.historyEventsMax));
+    this.acc = new Access(LIMITS.tasksMax, this.frameToPage);
+    this.mem.acc = this.acc;
+    for (let i = 0; i < LIMITS.inodesMax; i++) this.inodes.push(new Inode(i, LIMITS.filePagesMax, cfg.blocksPerPage, LIMITS.historyEventsMax, this.acc));
     for (let i = 0; i < LIMITS.tasksMax; i++) this.mms.push(new Mm(i, LIMITS.vpagesMax, 8));
-    for (let i = 0; i < LIMITS.tasksMax; i++) this.tasks.push(new Task(i));
+    for (let i = 0; i < LIMITS.tasksMax; i++) this.tasks.push(new Task(i, this.acc));
     for (let i = 0; i < LIMITS.framesMax; i++) this.pagePool.push(new Page(i));
     for (const page of this.pagePool) resetPage(page);
     this.legality = new Legality(this.inodes.map((inode): History => inode.history), this.mem);
@@ -207,6 +212,7 @@ export class Kernel {
     this.lockdep.reset();
     this.comm.reset();
     this.costs.reset();
+    this.acc.reset();
     this.step = 0;
     this.runnableStale = true;
     this.failure = null;
@@ -270,6 +276,7 @@ export class Kernel {
 
   /** A new user-buffer id for DATA tags. */
   newBuf(): number {
+    this.acc.writeGlobal(ACC_BUFID);
     return this.nextBuf++;
   }
 

@@ -1,3 +1,4 @@
+import { ACC_BALLOC, type Access } from './access.js';
 import { stale, uninit } from './cell.js';
 import { SCAN_WASM } from './scan-wasm.js';
 
@@ -27,6 +28,8 @@ const WASM_PAGE_BYTES = 65536;
  * oracles' scans over it run four cells at a time (firstNotLinear, ...).
  */
 export class Memory {
+  /** Where a user step's uses of disk blocks and the block allocator are told (access.ts); null: nobody asks. */
+  acc: Access | null = null;
   readonly cells: Uint32Array;
   readonly pageCells: number;
   readonly blockCells: number;
@@ -115,6 +118,7 @@ export class Memory {
   }
 
   blockOff(block: number): number {
+    this.acc?.disk(block);
     return this.diskBase + block * this.blockCells;
   }
 
@@ -148,6 +152,7 @@ export class Memory {
    * allocFrame's.
    */
   allocBlock(overwritten = false): number {
+    this.acc?.writeGlobal(ACC_BALLOC);
     if (this.blocksFree === 0) return -1;
     if (this.blocksFree > 0) this.blocksFree--;
     if (this.nrFreeBlocks === 0) throw new Error('out of disk blocks: raise LIMITS.diskPagesMax');
@@ -157,6 +162,8 @@ export class Memory {
   }
 
   freeBlock(block: number): void {
+    this.acc?.writeGlobal(ACC_BALLOC);
+    this.acc?.disk(block);
     if (this.blocksFree >= 0) this.blocksFree++;
     this.badBlock[block] = 0;
     this.blockMaybeUninit[block] = 0;

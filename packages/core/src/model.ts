@@ -1,3 +1,4 @@
+import { ACCESS_WORDS, type Access } from './access.js';
 import { ConfigError, resolveConfig, type ResolvedConfig, type RunConfig } from './config.js';
 import type { ChoiceStream } from './choice.js';
 import { FAILED, Kernel, type Costs, type Failure, type TraceEvent } from './kernel.js';
@@ -127,6 +128,7 @@ export class Model {
     this.scheduler = createScheduler(this.config.scheduler);
     this.sync.name = 'sync';
     this.stepLog = this.config.scheduler === 'systematic' ? new StepLog() : null;
+    this.kernel.acc.on = this.stepLog !== null;
     this.stepped = this.scheduler.stepped !== undefined;
   }
 
@@ -143,8 +145,10 @@ export class Model {
   /**
    * A hash of the last run's equivalence class (systematic runs only): its
    * Foata normal form, each step placed one level after the last earlier
-   * step it depends on (the same task's, or one whose footprint meets its
-   * own), so runs that only reorder independent steps hash alike.
+   * step it depends on (the same task's; for two user steps, one that wrote
+   * what it read or used what it wrote, access.ts; for a reclaim action, one
+   * whose footprint meets its own), so runs that only reorder independent
+   * steps hash alike.
    */
   classForm(): number {
     return this.stepLog!.foataHash();
@@ -222,6 +226,8 @@ export class Model {
     const { stepsMax, stallStepsMax } = this.config;
     const runnable = this.runnable;
     const stepLog = this.stepLog;
+    // A systematic run records what each user step reads and writes (access.ts): its class form compares user steps by that.
+    const acc = stepLog !== null ? k.acc : null;
     const checkFast = k.checkFast;
     // checkFast asks the scheduler at every step, so that its kept pick is checked at each; a stepped scheduler is told each step.
     const streaks = this.scheduler.streak !== undefined && !checkFast && !this.stepped;
@@ -230,6 +236,8 @@ export class Model {
     // Kept in locals, written back however the loop ends: a failure unwinds it mid-run, and its schedule counts too.
     let scheduleHash = this.scheduleHash;
     let switches = 0;
+    // The step running, while it runs: a step an oracle fails ends the run mid-step, and a systematic run's class form counts it too.
+    let stepping: Task | null = null;
     try {
       for (;;) {
         // The runnable set changes only when a lock word a sleeper waits on
@@ -268,11 +276,16 @@ export class Model {
         scheduleHash = Math.imul(scheduleHash ^ (t.id + 1), 16777619);
         const before = t.footprint;
         t.ptes = 0;
+        if (acc !== null && !t.kthread) acc.begin(t.id, t.mm!.id);
+        stepping = t;
         resumeTask(k, t);
+        stepping = null;
+        if (acc !== null) acc.end();
         if (this.stepped) {
           // Reclaim's step is the action it took, touching what that action touches; a user step, its operation's files and process and the PTE slots it used.
-          const fp = (t.kthread ? t.footprint : before | t.footprint | t.ptes) >>> 0;
-          stepLog?.push(t.id, fp, t.kthread ? t.action : 0);
+          // A systematic run's user step: the pages it used (access.ts reclaimFacing) instead of its operation's files and processes.
+          const fp = (t.kthread ? t.footprint : acc !== null ? acc.reclaimFacing() | t.ptes : before | t.footprint | t.ptes) >>> 0;
+          stepLog?.push(t.id, fp, t.kthread ? t.action : 0, t.kthread ? null : acc);
           this.scheduler.stepped!(k, t, fp);
         }
         if (streaks && !k.runnableStale) {
@@ -295,6 +308,12 @@ export class Model {
     } finally {
       this.scheduleHash = scheduleHash;
       this.switches = switches;
+      if (stepping !== null && stepLog !== null) {
+        // The failing step is the schedule's last: two runs that fail in different tasks' steps after one prefix are two classes, not one.
+        const t: Task = stepping;
+        stepLog.push(t.id, (t.kthread ? t.footprint : acc!.reclaimFacing() | t.ptes) >>> 0, t.kthread ? t.action : 0, t.kthread ? null : acc);
+        acc!.end();
+      }
     }
   }
 }
@@ -322,13 +341,28 @@ export interface CoverageSink {
   add(hash: number): unknown;
 }
 
-/** The steps of a systematic run, for its Foata normal form. */
+/**
+ * The steps of a systematic run, for its Foata normal form. Two user steps
+ * depend on each other when they are the same task's, or one writes an
+ * object the other reads or writes (access.ts: what each recorded); a
+ * reclaim action and any step, when their footprints meet (files and PTE
+ * slots, task.ts ptesBit).
+ */
 class StepLog {
   private task = new Uint8Array(256);
   private fp = new Uint32Array(256);
   private what = new Uint32Array(256);
   private level = new Uint16Array(256);
+  /** Per step, its read set then its write set, ACCESS_WORDS words each (zero for reclaim's steps). */
+  private rw = new Uint32Array(256 * 2 * ACCESS_WORDS);
   n = 0;
+  /** Per object bit, while the form is worked out: the highest level of a step so far that wrote it, and that read or wrote it. */
+  private readonly maxW = new Int32Array(ACCESS_WORDS * 32);
+  private readonly maxA = new Int32Array(ACCESS_WORDS * 32);
+  /** Per task id: the level of its last step so far. */
+  private readonly taskLevel = new Int32Array(256);
+  /** Reclaim's steps so far (indices). */
+  private readonly reclaims: number[] = [];
 
   reset(): void {
     this.n = 0;
@@ -336,13 +370,21 @@ class StepLog {
 
   private readonly byLevel = (a: number, b: number): number => this.level[a]! - this.level[b]! || this.task[a]! - this.task[b]! || this.what[a]! - this.what[b]!;
 
-  push(task: number, fp: number, what: number): void {
+  push(task: number, fp: number, what: number, acc: Access | null): void {
     if (this.n === this.task.length) {
       const grow = <T extends Uint8Array | Uint16Array | Uint32Array>(a: T, b: T): T => (b.set(a), b);
       this.task = grow(this.task, new Uint8Array(this.n * 2));
       this.fp = grow(this.fp, new Uint32Array(this.n * 2));
       this.what = grow(this.what, new Uint32Array(this.n * 2));
       this.level = grow(this.level, new Uint16Array(this.n * 2));
+      this.rw = grow(this.rw, new Uint32Array(this.n * 4 * ACCESS_WORDS));
+    }
+    const base = this.n * 2 * ACCESS_WORDS;
+    if (acc !== null) {
+      this.rw.set(acc.r, base);
+      this.rw.set(acc.w, base + ACCESS_WORDS);
+    } else {
+      this.rw.fill(0, base, base + 2 * ACCESS_WORDS);
     }
     this.task[this.n] = task;
     this.what[this.n] = what;
@@ -355,14 +397,47 @@ class StepLog {
   foataHash(): number {
     const n = this.n;
     const order = this.order;
+    const { rw, maxW, maxA, taskLevel, reclaims } = this;
     order.length = 0;
+    reclaims.length = 0;
+    maxW.fill(-1);
+    maxA.fill(-1);
+    taskLevel.fill(-1);
     for (let i = 0; i < n; i++) {
       let level = 0;
-      // A user task's steps are in program order; two user steps are compared by files and processes, and reclaim's actions with anything by files and PTE slots (task.ts, ptesBit).
-      for (let j = 0; j < i; j++) {
-        const sameTask = this.task[j] === this.task[i] && this.what[i] === 0;
-        const meet = this.fp[j]! & this.fp[i]! & (this.what[i] === 0 && this.what[j] === 0 ? FP_COARSE : 0xffffffff);
-        if ((sameTask || meet !== 0) && this.level[j]! >= level) level = this.level[j]! + 1;
+      if (this.what[i] === 0) {
+        // A user step: after its task's last step, every step that wrote what it reads, every step that used what it writes, and every reclaim action its footprint meets.
+        const task = this.task[i]!;
+        level = taskLevel[task]! + 1;
+        const r = i * 2 * ACCESS_WORDS;
+        const w = r + ACCESS_WORDS;
+        for (let wd = 0; wd < ACCESS_WORDS; wd++) {
+          for (let x = rw[w + wd]!; x !== 0; x &= x - 1) {
+            const o = wd * 32 + (31 - Math.clz32(x & -x));
+            if (maxA[o]! >= level) level = maxA[o]! + 1;
+          }
+          for (let x = rw[r + wd]! & ~rw[w + wd]!; x !== 0; x &= x - 1) {
+            const o = wd * 32 + (31 - Math.clz32(x & -x));
+            if (maxW[o]! >= level) level = maxW[o]! + 1;
+          }
+        }
+        for (const j of reclaims) if ((this.fp[j]! & this.fp[i]!) !== 0 && this.level[j]! >= level) level = this.level[j]! + 1;
+        taskLevel[task] = level;
+        for (let wd = 0; wd < ACCESS_WORDS; wd++) {
+          for (let x = rw[w + wd]!; x !== 0; x &= x - 1) {
+            const o = wd * 32 + (31 - Math.clz32(x & -x));
+            if (maxW[o]! < level) maxW[o] = level;
+            if (maxA[o]! < level) maxA[o] = level;
+          }
+          for (let x = rw[r + wd]!; x !== 0; x &= x - 1) {
+            const o = wd * 32 + (31 - Math.clz32(x & -x));
+            if (maxA[o]! < level) maxA[o] = level;
+          }
+        }
+      } else {
+        // A reclaim action: after every step whose footprint meets its own (files and PTE slots; its actions are one multiset, not ordered by task).
+        for (let j = 0; j < i; j++) if ((this.fp[j]! & this.fp[i]!) !== 0 && this.level[j]! >= level) level = this.level[j]! + 1;
+        reclaims.push(i);
       }
       this.level[i] = level;
       order.push(i);
@@ -376,10 +451,14 @@ class StepLog {
       // A user step's PTE slots only order it against reclaim, which the levels say: a search without reclaim keeps its forms.
       h = Math.imul(h ^ (this.what[i] === 0 ? this.fp[i]! & FP_COARSE : this.fp[i]!), 16777619);
       h = Math.imul(h ^ this.what[i]!, 16777619);
+      if (this.what[i] === 0) {
+        // What the step read and wrote: equivalent runs' steps do alike, so this only tells apart steps that did different things.
+        const r = i * 2 * ACCESS_WORDS;
+        for (let wd = 0; wd < 2 * ACCESS_WORDS; wd++) if (rw[r + wd] !== 0) h = Math.imul(h ^ rw[r + wd]! ^ (wd << 27), 16777619);
+      }
     }
     return h >>> 0;
   }
-
 }
 
 /** The live user task that has gone longest without progress: the one to blame when the run outlasts stepsMax. */

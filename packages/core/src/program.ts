@@ -71,6 +71,7 @@ export function* runProgram(k: Kernel, t: Task, ops: readonly Op[]): TaskBody {
     t.footprint = opFootprint(k, t, op);
     if (k.tracing) k.event(t, describeOp(op));
     const ret = yield* runOp(k, t, op);
+    k.acc.dropHeld(t.id);
     t.footprint = own;
     t.opsLeft--;
     t.progress();

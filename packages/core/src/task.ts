@@ -1,3 +1,4 @@
+import type { Access } from './access.js';
 import { LIMITS } from './config.js';
 import { HeldLock, type Mutex, type RwSem } from './locks.js';
 import type { Mm } from './mm.js';
@@ -11,7 +12,7 @@ export const WAIT_RWSEM = 4;
 
 export type TaskBody = Generator<void, void, void>;
 
-/** The footprint bits of files (0..7) and processes (8..15): what two user steps are compared by. */
+/** The low footprint bits: files (0..7) and processes (8..15), or in a systematic run file pages, i_size and the block allocator (access.ts); the class form hashes them for a user step, its PTE slots (16..31) only order it against reclaim. */
 export const FP_COARSE = 0xffff;
 
 /**
@@ -57,10 +58,11 @@ export class Task {
   /** The errors its current system call met (errno.ts MET_* bits): the only ones it may return. */
   met = 0;
   /**
-   * What its current step may touch that another task may too, for the
-   * bounded search's independence (verify.ts): a bit per file (0..7) it
-   * works on, a bit per process (8..15) whose memory or mmap_sem it may use.
-   * Set for each operation from what the operation names (program.ts).
+   * What its current step may touch that another task may too, for pos's
+   * partial orders: a bit per file (0..7) it works on, a bit per process
+   * (8..15) whose memory or mmap_sem it may use. Set for each operation from
+   * what the operation names (program.ts). A systematic run compares its
+   * steps by what each step itself read and wrote instead (access.ts).
    */
   footprint = 0;
   /**
@@ -79,7 +81,10 @@ export class Task {
   /** What each operation of its program returned, in order. */
   readonly returns: number[] = [];
 
-  constructor(id: number) {
+  constructor(
+    id: number,
+    private readonly acc: Access | null = null,
+  ) {
     this.id = id;
     for (let i = 0; i < LIMITS.heldLocksMax; i++) this.held.push(new HeldLock());
     for (let i = 0; i < LIMITS.stackDepthMax; i++) this.stack.push('');
@@ -113,6 +118,7 @@ export class Task {
   /** The step touches PTE slot `vpage` of `mm` (its own or, zapping a file's mappings, another's). */
   touchPte(mm: Mm, vpage: number): void {
     this.ptes |= ptesBit(mm.id, vpage);
+    this.acc?.pte(mm, vpage);
   }
 
   /** Forward progress: the livelock oracle counts steps from here. */

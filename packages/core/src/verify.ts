@@ -15,9 +15,12 @@
  *     values (0: the simplest workload only).
  * Within the bounds every schedule is run once: `schedules` counts them, and
  * `classes` counts their equivalence classes (schedules that only reorder
- * independent steps are one class: user steps that touch no common file or
- * process, a reclaim action and a step that share no file and no PTE slot),
- * by a canonical form of each run (Model.classForm).
+ * independent steps are one class: two user steps neither of which writes
+ * what the other reads or writes, as access.ts records every access to
+ * shared state; a reclaim action and a step that share no file page, no PTE
+ * slot, and for a writeback no i_size written and no block allocator), by a
+ * canonical form of each run (Model.classForm). The sleep sets reduce
+ * reclaim's actions only: user steps are all run, whatever their relation.
  * The certificate's hash is over the sorted class forms, so any split of the
  * search (the farm's subtrees) gives the same hash. splitSearch cuts the
  * search into subtrees by prefix, each carrying the sleep sets the whole

@@ -21,6 +21,7 @@ import { EIO, ENOSPC, errnoName, MET_EIO, MET_ENOSPC } from '../errno.js';
  */
 export function getBlock(k: Kernel, t: Task, inode: Inode, page: Page, i: number, create: boolean): number {
   const iblock = page.index * k.blocksPerPage + i;
+  k.acc.filePage(inode.id, page.index);
   let block = inode.blocks[iblock]!;
   if (block < 0) {
     if (!create) return 0;
@@ -45,6 +46,7 @@ function bufferOff(k: Kernel, page: Page, i: number): number {
 /** Read buffer `i` from its block: false (the buffer stays not uptodate) when the disk read fails. */
 function readBuffer(k: Kernel, t: Task, page: Page, i: number): boolean {
   const block = page.blocknr[i]!;
+  k.acc.disk(block);
   if (k.mem.badBlock[block] === 1) {
     t.met |= MET_EIO;
     if (k.tracing) k.event(t, `I/O error reading block ${block} of ${page.name}`);
@@ -99,6 +101,7 @@ export function* blockReadFullPage(k: Kernel, t: Task, page: Page): Gen {
     t.leave();
     for (let i = 0; i < k.blocksPerPage; i++) {
       if (!(toRead & (1 << i))) continue;
+      k.acc.disk(page.blocknr[i]!);
       const clean = k.mem.blockMaybeUninit[page.blocknr[i]!] === 0;
       if (readBuffer(k, t, page, i) && clean) refilled++;
     }

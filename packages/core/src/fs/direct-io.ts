@@ -50,6 +50,7 @@ export function* sysDirectWrite(k: Kernel, t: Task, inode: Inode, pos: number, a
   const first = pos >>> k.pageShift;
   const end = (pos + len + k.pageCells - 1) >>> k.pageShift;
   for (let b = (pos / k.blockCells) | 0; b < Math.ceil((pos + len) / k.blockCells); b++) {
+    k.acc.filePage(inode.id, (b / k.blocksPerPage) | 0);
     if (inode.blocks[b]! < 0 || pos + len > inode.iSize) throw new Error(`direct write of ${inode.name} [${pos}, ${pos + len}) is not over allocated blocks inside i_size: not modelled`);
   }
   // generic_file_direct_IO: unmap the range, then filemap_write_and_wait.
@@ -114,6 +115,8 @@ function* directIo(k: Kernel, t: Task, inode: Inode, pos: number, addr: number, 
     const o = pos + done;
     const n = Math.min(len - done, k.pageCells - (a & (k.pageCells - 1)), k.blockCells - (o % k.blockCells));
     t.touchPte(mm, a >>> k.pageShift);
+    // The block map entry read for the block written (the block's cells are told by blockOff).
+    k.acc.filePage(inode.id, o >>> k.pageShift);
     const src = k.mem.frameOff(mm.pte[a >>> k.pageShift]!) + (a & (k.pageCells - 1));
     cells.copyWithin(k.mem.blockOff(inode.blocks[(o / k.blockCells) | 0]!) + (o % k.blockCells), src, src + n);
     done += n;

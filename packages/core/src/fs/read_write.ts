@@ -72,6 +72,8 @@ export function* sysWrite(k: Kernel, t: Task, inode: Inode, pos: number, segs: r
 export function* sysRead(k: Kernel, t: Task, inode: Inode, pos: number, len: number, dst: number): Gen<number> {
   t.enter('sys_read');
   t.met = 0;
+  // The read's start (this step) is compared with the times of the file's events: it is ordered against every step that records one.
+  k.acc.readHistory(inode.id);
   const ret = yield* doGenericFileRead(k, t, inode, pos, len, dst, k.step);
   checkReadReturn(k, t, inode, pos, len, ret);
   t.leave();

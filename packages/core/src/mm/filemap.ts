@@ -40,6 +40,7 @@ export function trylockPage(k: Kernel, t: Task, page: Page): boolean {
 }
 
 function setPageLocked(k: Kernel, t: Task, page: Page): void {
+  k.acc.page(page);
   if (k.comm.pairs !== null) k.comm.read(COMM_LOCK, pageKey(CLASS_PAGE_LOCK, page), t);
   page.flags |= PG_locked;
   k.runnableStale = true;
@@ -55,6 +56,7 @@ export function assertPageLocked(k: Kernel, t: Task, page: Page): void {
 }
 
 export function unlockPage(k: Kernel, t: Task, page: Page): void {
+  k.acc.page(page);
   if (!(page.flags & PG_locked)) k.bug(t, 'unlock_page of an unlocked page', `unlock_page of unlocked page ${page.name}`);
   if (page.flags & PG_uptodate && !page.uninitChecked) {
     const bad = firstUninit(k, page);
@@ -131,8 +133,13 @@ export function* backOffPageWriting(k: Kernel, t: Task, page: Page): Gen {
 
 /** find_get_page: the cached page with a reference taken, or null. */
 export function findGetPage(inode: Inode, index: number): Page | null {
+  // Looking at the slot is a use of it, found or not (truncate's sweep, a read's no_cached_page).
+  inode.acc.filePage(inode.id, index);
   const page = index < inode.pages.length ? inode.pages[index]! : null;
-  if (page !== null) page.count++;
+  if (page !== null) {
+    page.count++;
+    inode.acc.hold(page);
+  }
   return page;
 }
 
@@ -157,11 +164,14 @@ export function addToPageCache(k: Kernel, t: Task, page: Page, inode: Inode, ind
   page.ino = inode.id;
   page.count++;
   inode.pages[index] = page;
+  // The allocator's reference, page_cache_alloc's, is the caller's: it holds the page from here.
+  k.acc.hold(page);
   setPageLocked(k, t, page);
 }
 
 export function pageCacheRelease(k: Kernel, t: Task, page: Page): void {
   if (page.count <= 0) k.bug(t, 'page_cache_release of a free page', `page_cache_release of free page ${page.name}`);
+  k.acc.release(page);
   if (--page.count > 0) return;
   if (page.flags & PG_locked) k.bug(t, 'freeing a locked page', `freeing locked page ${page.name}`);
   if (page.mapcount > 0) k.bug(t, 'freeing a mapped page', `freeing mapped page ${page.name}`);
@@ -171,6 +181,7 @@ export function pageCacheRelease(k: Kernel, t: Task, page: Page): void {
 /** remove_from_page_cache: page locked; it keeps only the references others hold. */
 export function removeFromPageCache(k: Kernel, t: Task, page: Page): void {
   const inode = page.mapping!;
+  k.acc.page(page);
   inode.pages[page.index] = null;
   page.mapping = null;
   if (k.tracing) k.event(t, `remove_from_page_cache(${inode.name}:${page.index})`);

@@ -44,7 +44,12 @@ export function* getUserPages(k: Kernel, t: Task, it: IovIter, bytes: number, pi
     t.touchPte(t.mm!, vpage);
     k.framePins[frame]!++;
     const page = k.frameToPage[frame];
-    if (page) page.count++; // get_page
+    if (page) {
+      page.count++; // get_page
+      k.acc.hold(page);
+    }
+    // The pinned frame is read through its kmap in later steps, without its PTE.
+    k.acc.holdPte(t.mm!, vpage);
     pinned.vpage[pinned.n] = vpage;
     pinned.frame[pinned.n++] = frame;
     skip += Math.min(bytes - skip, it.contigAt(skip), k.pageCells - (addr & (k.pageCells - 1)));
@@ -86,6 +91,9 @@ export function copyFromPinned(k: Kernel, t: Task, dst: number, it: IovIter, byt
     done += n;
   }
   k.costs.cellsCopied += bytes;
-  for (let i = 0; i < pinned.n; i++) k.copiedFrom(pinned.frame[i]!, (dst / k.pageCells) | 0);
+  for (let i = 0; i < pinned.n; i++) {
+    k.acc.frame(pinned.frame[i]!);
+    k.copiedFrom(pinned.frame[i]!, (dst / k.pageCells) | 0);
+  }
   k.wroteData((dst / k.pageCells) | 0, t);
 }

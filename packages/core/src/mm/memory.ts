@@ -67,7 +67,8 @@ export function* handleMmFaultLocked(k: Kernel, t: Task, addr: number): Gen<bool
       if (k.paths.nopageLocks) unlockPage(k, t, page);
       pageCacheRelease(k, t, page);
     } else {
-      // The reference nopage took becomes the PTE's.
+      // The reference nopage took becomes the PTE's: the task holds it no more.
+      k.acc.release(page);
       mm.pte[vpage] = page.frame;
       page.mapcount++;
       if (k.tracing) k.event(t, `map ${page.name} at ${mm.name} page ${vpage}`);
@@ -242,6 +243,8 @@ export function zapFilePte(k: Kernel, t: Task, mm: Mm, vpage: number, page: Page
   t.touchPte(mm, vpage);
   mm.pte[vpage] = -1;
   page.mapcount--;
+  // The PTE's reference goes, not one the zapping task counted as its own.
+  k.acc.hold(page);
   pageCacheRelease(k, t, page);
 }
 
@@ -258,6 +261,7 @@ export function tryToUnmap(k: Kernel, t: Task, page: Page): void {
  * the file, private copies too (truncate's even_cows).
  */
 export function unmapMappingRange(k: Kernel, t: Task, inode: Inode, fromIndex: number, toIndex = Infinity): void {
+  k.acc.readAllVmas();
   for (let m = 0; m < k.nrMms; m++) {
     const mm = k.mms[m]!;
     for (let i = 0; i < mm.nrVmas; i++) {

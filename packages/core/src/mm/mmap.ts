@@ -14,6 +14,7 @@ export function* doMunmap(k: Kernel, t: Task, addr: number, len: number): Gen<nu
   const end = (addr + len + k.pageCells - 1) >>> k.pageShift;
   for (let v = start; v < end && v < mm.pte.length; v++) unmapOne(k, t, mm, v);
   // VMAs: drop the covered ones, trim the ones the range cuts at an end.
+  k.acc.writeVmas(mm.id);
   for (let i = mm.nrVmas - 1; i >= 0; i--) {
     const vma = mm.vmas[i]!;
     if (vma.end <= start || vma.start >= end) continue;

@@ -97,6 +97,8 @@ function truncatePartialPage(k: Kernel, page: Page, partial: number): void {
 /** ext2_truncate: free the blocks past the new size and zero the tail of the last one on disk. */
 function freeBlocksPast(k: Kernel, inode: Inode, size: number): void {
   const first = Math.ceil(size / k.blockCells);
+  // The block map from the last block kept to the end: read, and past the size written.
+  for (let index = Math.max(0, ((first - 1) / k.blocksPerPage) | 0); index * k.blocksPerPage < inode.blocks.length; index++) k.acc.filePage(inode.id, index);
   for (let b = first; b < inode.blocks.length; b++) {
     if (inode.blocks[b]! < 0) continue;
     k.mem.freeBlock(inode.blocks[b]!);

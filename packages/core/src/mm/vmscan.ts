@@ -11,6 +11,7 @@
  *   swapout    move an anonymous page to swap
  */
 import { CHOICE_RECLAIM } from '../choice.js';
+import { FP_BALLOC, FP_ISIZE, fpPageBit } from '../access.js';
 import type { Gen } from '../gen.js';
 import type { Kernel } from '../kernel.js';
 import { VMA_ANON } from '../mm.js';
@@ -87,7 +88,9 @@ function actionId(i: number): number {
 
 /**
  * What an action touches (task.ts footprint bits): a page of file `a` (its
- * lock, flags, references, buffers, blocks, and i_size for writepage) and
+ * lock, flags, references, buffers, blocks, and i_size for writepage; in a
+ * systematic run the page's own bit and, for writepage, i_size and the block
+ * allocator, access.ts fpPageBit; else the file's bit) and
  * the PTE slots that map it (try_to_unmap zaps them); or, for a swap-out,
  * the PTE slot of page `b` of process `a` alone (shrink_page_list takes no
  * mmap_sem: the rmap walk and add_to_swap use the page's PTEs only). Never a
@@ -98,7 +101,8 @@ function actionId(i: number): number {
  */
 function actionFootprint(k: Kernel, action: number, a: number, b: number): number {
   if (action === SWAPOUT) return ptesBit(a, b) >>> 0;
-  let fp = 1 << a;
+  // A systematic run compares user steps with it by the page (access.ts): writepage also reads i_size and may allocate a hole's block.
+  let fp = k.acc.on ? fpPageBit(a, b) | (action === WRITEBACK ? FP_ISIZE | FP_BALLOC : 0) : 1 << a;
   const frame = k.inodes[a]!.pages[b]!.frame;
   for (let m = 0; m < k.nrMms; m++) {
     const mm = k.mms[m]!;

@@ -25,6 +25,7 @@ import { TIME_INF } from '../history.js';
  */
 export function checkWriteReturn(k: Kernel, t: Task, inode: Inode, pos: number, len: number, ret: number, iSizeBefore: number, since: number, evFirst: number, evEnd: number, sourced: number): void {
   const call = `write(${inode.name}, ${pos}, ${len})`;
+  k.acc.readHistory(inode.id);
   if (ret > len) k.fail('bad-return', t, `${call} returned ${ret}, more than it was asked to write`, [], ['write returned more than asked']);
   if (ret < 0 && metBit(ret) === 0) k.fail('bad-return', t, `${call} returned ${ret}, an error no path of the model can give`, [], ['write returned an impossible error']);
   if (ret < 0 && !(t.met & metBit(ret))) {
@@ -66,6 +67,7 @@ function lossKind(v: number): FailureKind {
 }
 
 function cellAt(k: Kernel, inode: Inode, o: number): number {
+  k.acc.filePage(inode.id, o >>> k.pageShift);
   const page = inode.pages[o >>> k.pageShift]!;
   return k.mem.cells[k.mem.frameOff(page.frame) + (o & (k.pageCells - 1))]!;
 }
@@ -75,6 +77,7 @@ function firstIllegalCached(k: Kernel, inode: Inode, from: number, to: number, s
   for (let o = from; o < to; ) {
     const index = o >>> k.pageShift;
     const pageEnd = Math.min(to, (index + 1) * k.pageCells);
+    k.acc.filePage(inode.id, index);
     const page = inode.pages[index];
     if (page) {
       const base = k.mem.frameOff(page.frame) - index * k.pageCells;

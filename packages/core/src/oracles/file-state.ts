@@ -65,7 +65,10 @@ let generation = 0;
 /** After a write or truncate returns: judge the file if nothing else of it is running. */
 export function checkFileNow(k: Kernel, t: Task, inode: Inode, call: string): void {
   const h = inode.history;
+  k.acc.readHistory(inode.id);
   if (!overlapped(h) || h.busy()) return;
+  // The judge reads the whole file (its pages, its blocks, i_size, its events and those of the files it was written from).
+  k.acc.readAll();
   judge(k, t, inode, true, `after ${call} returned`);
 }
 
