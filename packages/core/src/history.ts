@@ -188,6 +188,8 @@ export class Legality {
    * allows; -1 when all are legal.
    */
   firstIllegal(ino: number, off: number, o0: number, n: number, rs: number, re: number): number {
+    // A verdict reads the file's events.
+    this.histories[ino]!.acc?.readHistory(ino);
     const cells = this.mem.cells;
     let i = 0;
     while (i < n) {
@@ -212,8 +214,8 @@ export class Legality {
   /** Whether file `ino` could show `v` at offset `o` at some instant of [rs, re]. */
   legalCell(ino: number, o: number, v: number, rs: number, re: number, depth = 0, delta = 0, exclude = -1): boolean {
     const h = this.histories[ino]!;
-    // A verdict reads the file's events (and, down a mapped chain, its sources').
-    h.acc?.readHistory(ino);
+    // Down a mapped chain a verdict reads the source file's events too (firstIllegal tells its own file's, once a range).
+    if (depth > 0) h.acc?.readHistory(ino);
     const n = h.n;
     let segEnd = OFFSET_INF;
     for (let e = 0; e < n; e++) {
