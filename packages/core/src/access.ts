@@ -29,8 +29,9 @@
  * objects; kernel counters that no task reads (costs, lockdep's edge set,
  * judged whole at the end) are not either.
  *
- * Recording costs one flag test where nothing asks for it (`on`: a systematic
- * run only), so fuzzing pays nothing else.
+ * Recording costs one test where nothing asks for it (`cur` is set only
+ * between begin and end, which only a systematic run's loop calls), so
+ * fuzzing pays nothing else.
  */
 import type { Mm } from './mm.js';
 import type { Page } from './page.js';
@@ -71,7 +72,7 @@ export function fpPageBit(ino: number, index: number): number {
 }
 
 export class Access {
-  /** Recording: set for a systematic run (the bounded search), clear otherwise. */
+  /** Set for a systematic run (the bounded search): reclaim's action footprints are then by page (mm/vmscan.ts actionFootprint). */
   on = false;
   /** The task whose step is running (its id), or -1 between steps. */
   cur = -1;
