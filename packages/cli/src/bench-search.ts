@@ -82,29 +82,31 @@ export interface Calibration {
  * Coverage and findings, no communications: what a campaign counts.
  */
 export function calibrate(cell: RunConfig, offsets: number): Calibration[] {
-  const out: Calibration[] = [];
+  const out: Calibration[] = CALIBRATION_RUNS.map((n) => ({ strategy: cell.strategy, scenario: cell.scenario, runs: n, predicted: 0, extrapolated: 0, observed: 0 }));
   const m = new Model({ ...cell, scheduler: 'pct' });
   const run = new Set<number>();
   m.coverage = run;
-  for (const n of CALIBRATION_RUNS) {
-    const c: Calibration = { strategy: cell.strategy, scenario: cell.scenario, runs: n, predicted: 0, extrapolated: 0, observed: 0 };
-    for (let offset = 0; offset < offsets; offset++) {
-      const d = new Discovery();
-      let fresh = 0;
-      for (let i = 0; i < 2 * n; i++) {
-        if (i === n) {
+  // One pass an offset serves every N: its runs, and what they discover, up to 2N are the same whichever N is checked.
+  const end = 2 * Math.max(...CALIBRATION_RUNS);
+  for (let offset = 0; offset < offsets; offset++) {
+    const d = new Discovery();
+    const fresh = out.map(() => 0);
+    for (let i = 0; i < end; i++) {
+      for (const c of out) {
+        if (i === c.runs) {
           c.predicted += d.residualRisk / offsets;
-          c.extrapolated += d.newPerRun(n) / offsets;
+          c.extrapolated += d.newPerRun(c.runs) / offsets;
         }
-        run.clear();
-        const o = m.run({ seed: offset * OFFSET_STRIDE + i });
-        // Things new to every earlier run: incidence data, so f1/n estimates how many a run adds (Chao's Q1/T).
-        const added = d.observe(run, [], o);
-        if (i >= n) fresh += added;
       }
-      c.observed += fresh / n / offsets;
+      run.clear();
+      const o = m.run({ seed: offset * OFFSET_STRIDE + i });
+      // Things new to every earlier run: incidence data, so f1/n estimates how many a run adds (Chao's Q1/T).
+      const added = d.observe(run, [], o);
+      out.forEach((c, k) => {
+        if (i >= c.runs && i < 2 * c.runs) fresh[k] = fresh[k]! + added;
+      });
     }
-    out.push(c);
+    out.forEach((c, k) => (c.observed += fresh[k]! / c.runs / offsets));
   }
   return out;
 }
@@ -169,10 +171,17 @@ function communicationsIn(make: () => (seed: number) => Outcome, search: Search,
     const g = search === 'guided' ? new GuidedSearch() : null;
     const p = search === 'portfolio' ? new PortfolioSearch(cell, (c) => new Model(c)) : null;
     // Replay each of the search's runs with communications on: the same runs, counted the same way.
+    // One replaying model per config, as the searches keep theirs: a run depends on its choices, not on the runs before it.
+    const replayers = new Map<string, Model>();
     for (let seed = 0; seed < s.coverageRuns; seed++) {
       const o = g !== null ? g.run(m, seed) : p!.run(seed);
-      const r = new Model(g !== null ? { ...cell, scheduler: 'random' } : p!.lastConfig);
-      r.communications = pairs;
+      const config = g !== null ? { ...cell, scheduler: 'random' as const } : p!.lastConfig;
+      const key = JSON.stringify(config);
+      let r = replayers.get(key);
+      if (r === undefined) {
+        replayers.set(key, (r = new Model(config)));
+        r.communications = pairs;
+      }
       r.run({ choices: o.choices });
     }
     return pairs.size;
