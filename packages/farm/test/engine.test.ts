@@ -139,7 +139,8 @@ describe('the local campaign engine', () => {
   });
 
   it('a campaign killed with SIGKILL mid-way and resumed ends with exactly the counts of an uninterrupted one', async () => {
-    const spec = { ...SPEC, seedsPerCell: 2000 };
+    // 240 batches: the child is killed after 20 of them, with most of the campaign still to run.
+    const spec = { ...SPEC, seedsPerCell: 1000 };
     const whole = await runEmbedded(spec, 2);
     const dir = tempDir();
     const store = EmbeddedStore.open(dir);
