@@ -78,30 +78,36 @@ describe('pcfarm export-test: a bucket as a regression test', () => {
     const bucket = after.buckets.find((b) => b.kind === 'deadlock' && b.severity === 'failure')!;
     const dir = join(work, 'tests');
     mkdirSync(dir, { recursive: true });
-    // The user's repository's own vitest config, not pcfarm's.
-    writeFileSync(join(dir, 'vitest.config.mjs'), "export default { test: { include: ['*.test.ts'] } };\n");
     const still = join(dir, 'still.test.ts');
-    writeFileSync(still, regressionTest({ campaign: after.campaign, bucket, fixed: false, testPath: still, pcfarmRoot: ROOT }));
+    const stillText = regressionTest({ campaign: after.campaign, bucket, fixed: false, testPath: still, pcfarmRoot: ROOT });
+    writeFileSync(still, stillText);
     const fixedTest = join(dir, 'fixed.test.ts');
-    writeFileSync(fixedTest, regressionTest({ campaign: after.campaign, bucket, fixed: true, testPath: fixedTest, pcfarmRoot: ROOT }));
+    const fixedText = regressionTest({ campaign: after.campaign, bucket, fixed: true, testPath: fixedTest, pcfarmRoot: ROOT });
+    writeFileSync(fixedTest, fixedText);
     expect(readFileSync(still, 'utf8')).toContain("loadStrategyFile(fileURLToPath(new URL(\"../my-excl-nopage.ts\", import.meta.url)))");
-    // One vitest run for both files, each file's verdict read from the JSON report: half the vitest start-ups of one run a file.
-    const passed = (): Map<string, boolean> => {
-      const report = join(dir, 'report.json');
-      try {
-        execFileSync(process.execPath, [join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--root', dir, '--config', join(dir, 'vitest.config.mjs'), '--reporter', 'json', '--outputFile', report], { cwd: dir, stdio: 'pipe' });
-      } catch {
-        // A failing test file is a non-zero exit: the report says which.
-      }
-      const r = JSON.parse(readFileSync(report, 'utf8')) as { testResults: { name: string; status: string; assertionResults: { fullName: string }[] }[] };
-      const titles = r.testResults.flatMap((t) => t.assertionResults.map((a) => a.fullName));
-      expect(titles.some((t) => /still deadlocks: deadlock in my-excl-nopage/.test(t)), titles.join('\n')).toBe(true);
-      return new Map(r.testResults.map((t) => [t.name, t.status === 'passed']));
-    };
-    expect(passed()).toEqual(new Map([[fixedTest, false], [still, true]]));
-    // Undo Piggin's change in the strategy file: the bug is gone, and the --fixed test passes.
-    const path = join(work, 'my-excl-nopage.ts');
-    writeFileSync(path, readFileSync(path, 'utf8').replace('fault: true', 'fault: false'));
-    expect(passed()).toEqual(new Map([[fixedTest, true], [still, false]]));
+    // Piggin's change undone, beside it: the same two files, whose strategy file (next to their folder, as in work/) no longer waits
+    // in filemap_nopage. One vitest run for all four, each file's verdict read from the JSON report: one vitest start-up, not one a state.
+    const undone = join(work, 'undone');
+    mkdirSync(join(undone, 'tests'), { recursive: true });
+    writeFileSync(join(undone, 'my-excl-nopage.ts'), readFileSync(join(work, 'my-excl-nopage.ts'), 'utf8').replace('fault: true', 'fault: false'));
+    const undoneStill = join(undone, 'tests', 'still.test.ts');
+    const undoneFixed = join(undone, 'tests', 'fixed.test.ts');
+    writeFileSync(undoneStill, stillText);
+    writeFileSync(undoneFixed, fixedText);
+    // The user's repository's own vitest config, not pcfarm's.
+    const config = join(work, 'vitest.config.mjs');
+    writeFileSync(config, "export default { test: { include: ['tests/*.test.ts', 'undone/tests/*.test.ts'] } };\n");
+    const report = join(work, 'report.json');
+    try {
+      execFileSync(process.execPath, [join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--root', work, '--config', config, '--reporter', 'json', '--outputFile', report], { cwd: work, stdio: 'pipe' });
+    } catch {
+      // A failing test file is a non-zero exit: the report says which.
+    }
+    const r = JSON.parse(readFileSync(report, 'utf8')) as { testResults: { name: string; status: string; assertionResults: { fullName: string }[] }[] };
+    const titles = r.testResults.flatMap((t) => t.assertionResults.map((a) => a.fullName));
+    expect(titles.some((t) => /still deadlocks: deadlock in my-excl-nopage/.test(t)), titles.join('\n')).toBe(true);
+    const passed = new Map(r.testResults.map((t) => [t.name, t.status === 'passed']));
+    // While the bug is there the test passes and its --fixed twin fails; once it is gone, the other way round.
+    expect(passed).toEqual(new Map([[fixedTest, false], [still, true], [undoneFixed, true], [undoneStill, false]]));
   }, 60_000);
 });
