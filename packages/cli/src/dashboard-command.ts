@@ -8,14 +8,17 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DashboardError, LocalControl, startDashboard, StoreControl, type CampaignControl, type Dashboard } from '@pcfarm/dashboard';
+import type { CampaignControl, Dashboard } from '@pcfarm/dashboard';
 import { EmbeddedStore, FarmError, redactedUrl, REDIS_CONNECT_MS_DEFAULT, THREADS_MAX, type Store } from '@pcfarm/farm/local';
 import { checkOptions, UsageError, wholeNumber, type Parsed } from './args.js';
 import type { Io } from './commands.js';
 import { DASHBOARD_PORT_DEFAULT, PORT_MAX } from './limits.js';
 import { farmErrorExit } from './exit.js';
-import { connectStore, redisOptionsOf } from './open-store.js';
+import { connectStore, redisOptionsOf, type RedisOptions } from './open-store.js';
 import { OPTIONS } from './usage.js';
+
+/** The server's package: loaded once the command line is good, so a usage error is told without loading it (most of the command's start). */
+type DashboardPackage = typeof import('@pcfarm/dashboard');
 
 interface Opened {
   store: Store;
@@ -24,28 +27,38 @@ interface Opened {
   what: string;
 }
 
-async function open(p: Parsed, env: NodeJS.ProcessEnv): Promise<Opened> {
+/** Which store the options name, checked without opening it: the farm's Redis, or a results directory (read-only, or unless another process writes it). */
+type Where = { redis: RedisOptions } | { dir: string; threads: number | undefined; readOnly: boolean };
+
+function whereOf(p: Parsed, env: NodeJS.ProcessEnv): Where {
   const results = p.options.get('results');
   if (results === undefined) {
     if (p.options.has('read-only') || p.options.has('threads')) throw new UsageError('--read-only and --threads go with --results DIR; the farm runs its campaigns on its workers');
-    const { url, prefix, connectMs } = redisOptionsOf(p, REDIS_CONNECT_MS_DEFAULT, env);
-    const store = await connectStore(url, { prefix, connectMs });
-    return { store, control: new StoreControl(store), readOnly: false, what: `the farm at ${redactedUrl(url)} (prefix ${prefix}; its coordinator runs the campaigns)` };
+    return { redis: redisOptionsOf(p, REDIS_CONNECT_MS_DEFAULT, env) };
   }
   if (p.options.has('redis') || p.options.has('prefix') || p.options.has('connect-ms')) throw new UsageError('give --redis or --results, not both');
-  const dir = resolve(results);
   const threads = p.options.has('threads') ? wholeNumber('threads', p.options.get('threads'), 1, 1, THREADS_MAX) : undefined;
-  if (!p.options.has('read-only')) {
+  return { dir: resolve(results), threads, readOnly: p.options.has('read-only') };
+}
+
+async function open(where: Where, dash: DashboardPackage): Promise<Opened> {
+  if ('redis' in where) {
+    const { url, prefix, connectMs } = where.redis;
+    const store = await connectStore(url, { prefix, connectMs });
+    return { store, control: new dash.StoreControl(store), readOnly: false, what: `the farm at ${redactedUrl(url)} (prefix ${prefix}; its coordinator runs the campaigns)` };
+  }
+  const { dir, threads } = where;
+  if (!where.readOnly) {
     try {
       const store = EmbeddedStore.open(dir);
-      return { store, control: new LocalControl(store, threads === undefined ? {} : { threads }), readOnly: false, what: `${dir} (campaigns run in this process)` };
+      return { store, control: new dash.LocalControl(store, threads === undefined ? {} : { threads }), readOnly: false, what: `${dir} (campaigns run in this process)` };
     } catch (e) {
       // Another pcfarm writes it (a running `pcfarm fuzz`): watch it instead.
       if (!(e instanceof FarmError && e.code === 'ELOCKED')) throw e;
     }
   }
   const store = EmbeddedStore.open(dir, { readOnly: true });
-  return { store, control: new StoreControl(store), readOnly: true, what: `${dir}, read-only (another process runs its campaigns)` };
+  return { store, control: new dash.StoreControl(store), readOnly: true, what: `${dir}, read-only (another process runs its campaigns)` };
 }
 
 /**
@@ -99,10 +112,12 @@ export async function dashboardCommand(p: Parsed, io: Io, env: NodeJS.ProcessEnv
   const host = p.options.get('host') ?? '127.0.0.1';
   const { token, warning } = tokenOf(p, env);
   if (warning !== null) process.stderr.write(`pcfarm: ${warning}\n`);
+  const where = whereOf(p, env);
+  const dash = await import('@pcfarm/dashboard');
 
   let opened: Opened;
   try {
-    opened = await open(p, env);
+    opened = await open(where, dash);
   } catch (e) {
     // Redis away, a results file that does not parse: a message and the status the help gives (4, or 2), not a stack or the usage.
     if (!(e instanceof FarmError)) throw e;
@@ -112,12 +127,12 @@ export async function dashboardCommand(p: Parsed, io: Io, env: NodeJS.ProcessEnv
   let dashboard: Dashboard;
   try {
     // The default matrix is computed as the server starts: the page's first look at it waits for nothing.
-    dashboard = await startDashboard({ store: opened.store, control: opened.control, readOnly: opened.readOnly, host, port, token, precomputeMatrix: true });
+    dashboard = await dash.startDashboard({ store: opened.store, control: opened.control, readOnly: opened.readOnly, host, port, token, precomputeMatrix: true });
   } catch (e) {
     await opened.control.close();
     await opened.store.close();
     // The reason and what to do about it; the whole usage would bury it.
-    if (e instanceof DashboardError) return refuse(e.message);
+    if (e instanceof dash.DashboardError) return refuse(e.message);
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') return refuse(`port ${port} is taken on ${host}: choose another with --port (0 takes any free one)`);
     throw e;
   }
