@@ -13,6 +13,16 @@ function pcfarm(...args: string[]): { status: number | null; stdout: string; std
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** A command's output that several tests read: run on first use, once for the file (the same command prints the same). */
+function once(...args: string[]): () => ReturnType<typeof pcfarm> {
+  let r: ReturnType<typeof pcfarm> | undefined;
+  return () => (r ??= pcfarm(...args));
+}
+
+const selfFirstFailure = once('fuzz', '--first-failure', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write');
+const holeFillFirstFailure = once('fuzz', '--first-failure', '--strategy', 'v2.6.20', '--scenario', 'hole-fill-vs-read');
+const helpFuzz = once('help', 'fuzz');
+
 describe('pcfarm fuzz', () => {
   it('finds the v2.6.20 self deadlock, prints its kind, seed and replay command, and exits 1', () => {
     const r = pcfarm('fuzz', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--runs', '1000');
@@ -86,7 +96,7 @@ describe('fuzz --first-failure under a search', () => {
 
 describe('pcfarm replay', () => {
   it('prints a trace line per event and the verdict, and replays the seed fuzz found bit for bit', () => {
-    const seed = /seed=(\d+)/.exec(pcfarm('fuzz', '--first-failure', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write').stdout)![1]!;
+    const seed = /seed=(\d+)/.exec(selfFirstFailure().stdout)![1]!;
     const a = pcfarm('replay', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--seed', seed);
     const b = pcfarm('replay', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--seed', seed);
     expect(a.status).toBe(1);
@@ -122,7 +132,7 @@ const SIGNATURE_SELF = 'deadlock in v2.6.20: self; lock_page page_lock in filema
 
 describe('signatures and reproducers in fuzz and replay', () => {
   it('fuzz prints the signature, the minimize command and a reproducer that replays to the same failure', () => {
-    const r = pcfarm('fuzz', '--first-failure', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write');
+    const r = selfFirstFailure();
     expect(r.stdout).toContain(`  signature: ${SIGNATURE_SELF}`);
     const seed = /seed=(\d+)/.exec(r.stdout)![1];
     expect(r.stdout).toContain(`minimize: ./pcfarm minimize --strategy v2.6.20 --scenario self-mmap-write --seed ${seed}`);
@@ -136,7 +146,7 @@ describe('signatures and reproducers in fuzz and replay', () => {
   });
 
   it('replay rejects a cut or mistyped reproducer with exit 2, saying what is wrong', () => {
-    const reproducer = /reproducer: (pcfarm1:\S+)/.exec(pcfarm('fuzz', '--first-failure', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write').stdout)![1]!;
+    const reproducer = /reproducer: (pcfarm1:\S+)/.exec(selfFirstFailure().stdout)![1]!;
     const cut = pcfarm('replay', reproducer.slice(0, -6));
     expect(cut.status).toBe(2);
     expect(cut.stderr).toMatch(/^pcfarm: bad reproducer: truncated: /);
@@ -146,7 +156,7 @@ describe('signatures and reproducers in fuzz and replay', () => {
   });
 
   it('replay takes a reproducer or --strategy/--scenario/--seed, not both', () => {
-    const reproducer = /reproducer: (pcfarm1:\S+)/.exec(pcfarm('fuzz', '--first-failure', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write').stdout)![1]!;
+    const reproducer = /reproducer: (pcfarm1:\S+)/.exec(selfFirstFailure().stdout)![1]!;
     const r = pcfarm('replay', reproducer, '--seed', '3');
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('a reproducer says what to run: drop --seed');
@@ -201,7 +211,7 @@ describe('warnings', () => {
   const WITNESS = './pcfarm fuzz --first-failure --strategy v2.6.20 --scenario hole-fill-vs-read-same-mm';
 
   it('fuzz --first-failure says a cell that only warned is "clean, with warnings:", prints the warning and its witness, and exits 0; the witness fails', () => {
-    const r = pcfarm('fuzz', '--first-failure', '--strategy', 'v2.6.20', '--scenario', 'hole-fill-vs-read');
+    const r = holeFillFirstFailure();
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^ {2}clean, with warnings: 1000 runs in [\d.]+ s \([\d,]+ runs\/s\), \d+ of them warned; the first:$/m);
     expect(r.stdout).toMatch(/^WARN lock-order at step \d+ in \w+ \(a warning, not a failure\)$/m);
@@ -216,7 +226,7 @@ describe('warnings', () => {
   });
 
   it('replay prints the warnings of a run that passed, and exits 0', () => {
-    const seed = /^ {2}seed=(\d+)$/m.exec(pcfarm('fuzz', '--first-failure', '--strategy', 'v2.6.20', '--scenario', 'hole-fill-vs-read').stdout)![1]!;
+    const seed = /^ {2}seed=(\d+)$/m.exec(holeFillFirstFailure().stdout)![1]!;
     const r = pcfarm('replay', '--strategy', 'v2.6.20', '--scenario', 'hole-fill-vs-read', '--seed', seed);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^ok: every task finished and every oracle passed, in \d+ steps, with 1 warning\(s\):$/m);
@@ -345,7 +355,7 @@ describe('help and usage errors', () => {
 
   it("lists every option each command takes in that command's help, and its exit statuses", () => {
     // `pcfarm help TOPIC` prints commandHelp(TOPIC), no more: read in this process, once a topic, not a process each.
-    const help = pcfarm('help', 'fuzz');
+    const help = helpFuzz();
     expect(help.status).toBe(0);
     expect(help.stdout).toBe(commandHelp('fuzz'));
     for (const [topic, args] of MODES) {
@@ -366,15 +376,16 @@ describe('help and usage errors', () => {
     expect(all.status).toBe(0);
     for (const command of ['fuzz', 'replay', 'minimize', 'verify', 'matrix', 'strategy new', 'diff', 'export-test', 'bench', 'list', 'dashboard', 'coordinator', 'worker', 'campaign']) expect(all.stdout).toContain(`./pcfarm ${command}`);
     expect(flat(all.stdout)).toContain('Exit statuses, the same in every command: 0 done, nothing failed; 1 a failure found; 2 bad usage or input it cannot use; 3');
-    expect(pcfarm('fuzz', '--help').stdout).toBe(pcfarm('help', 'fuzz').stdout);
+    expect(pcfarm('fuzz', '--help').stdout).toBe(helpFuzz().stdout);
     expect(pcfarm('campaign', 'start', '--seeds', 'x', '--help').stdout).toBe(pcfarm('help', 'campaign').stdout);
   });
 
   it("the defaults help names are the farm's and the dashboard's own", () => {
-    expect(flat(pcfarm('help', 'coordinator').stdout)).toContain(`keeps N batches (default ${COORDINATOR_DEFAULTS.queuedPerWorker}) queued per worker slot, and reruns 1 batch in N (default ${AUDIT_ONE_IN_DEFAULT}; 0 never)`);
-    expect(flat(pcfarm('help', 'coordinator').stdout)).toContain(`REDIS_URL (default ${REDIS_URL_DEFAULT})`);
-    expect(flat(pcfarm('help', 'dashboard').stdout)).toContain(`(default http://127.0.0.1:${DASHBOARD_PORT_DEFAULT}/)`);
-    expect(flat(pcfarm('help', 'fuzz').stdout)).toContain(`(default ${DASHBOARD_PORT_DEFAULT}, or any free port when that one is taken)`);
+    // What `pcfarm help TOPIC` prints: commandHelp(TOPIC), as the first test of these checks, read in this process.
+    expect(flat(commandHelp('coordinator'))).toContain(`keeps N batches (default ${COORDINATOR_DEFAULTS.queuedPerWorker}) queued per worker slot, and reruns 1 batch in N (default ${AUDIT_ONE_IN_DEFAULT}; 0 never)`);
+    expect(flat(commandHelp('coordinator'))).toContain(`REDIS_URL (default ${REDIS_URL_DEFAULT})`);
+    expect(flat(commandHelp('dashboard'))).toContain(`(default http://127.0.0.1:${DASHBOARD_PORT_DEFAULT}/)`);
+    expect(flat(commandHelp('fuzz'))).toContain(`(default ${DASHBOARD_PORT_DEFAULT}, or any free port when that one is taken)`);
   });
 
   it('a usage error is one line saying what was wrong, then where the help is; exit 2', () => {
