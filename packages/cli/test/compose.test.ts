@@ -51,10 +51,19 @@ describe("the image's healthcheck (scripts/healthcheck.mjs)", () => {
   let server: RedisServer;
   const password = 'compose horse';
   const healthcheck = (role: string, url = server.url) => run([HEALTHCHECK, role], { REDIS_URL: url });
+  /** `pcfarm ROLE ...`, and when it has said it is on Redis: the healthchecks below wait for that line before they start asking (each is a process). */
   const role = (...args: string[]) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, REDIS_URL: server.url }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, REDIS_URL: server.url }, stdio: ['ignore', 'pipe', 'ignore'] });
     children.push(child);
-    return child;
+    let out = '';
+    const started = new Promise<void>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (/ on redis:\/\//.test(out)) resolve();
+      });
+      child.once('exit', () => resolve());
+    });
+    return { child, started };
   };
 
   beforeAll(async () => {
@@ -69,7 +78,7 @@ describe("the image's healthcheck (scripts/healthcheck.mjs)", () => {
     const before = healthcheck('worker');
     expect(before.status).toBe(1);
     expect(before.stdout).toMatch(/^healthcheck: worker unhealthy: no worker of host \S+ has reported itself lately/);
-    role('worker', '--concurrency', '1');
+    await role('worker', '--concurrency', '1').started;
     await until('the worker to report itself', () => healthcheck('worker').status === 0);
     expect(healthcheck('worker').stdout).toBe('healthcheck: worker healthy\n');
   });
@@ -77,7 +86,7 @@ describe("the image's healthcheck (scripts/healthcheck.mjs)", () => {
   it('checks a worker started with --id and --prefix under that id and prefix, given after the role', async () => {
     const check = () => run([HEALTHCHECK, 'worker', '--id', 'compose-worker', '--prefix', 'named'], { REDIS_URL: server.url });
     expect(check().stdout).toBe('healthcheck: worker unhealthy: worker compose-worker has not reported itself lately (named:w:compose-worker)\n');
-    role('worker', '--concurrency', '1', '--id', 'compose-worker', '--prefix', 'named');
+    await role('worker', '--concurrency', '1', '--id', 'compose-worker', '--prefix', 'named').started;
     await until('the named worker to report itself', () => check().status === 0);
   });
 
@@ -85,7 +94,8 @@ describe("the image's healthcheck (scripts/healthcheck.mjs)", () => {
     const before = healthcheck('coordinator');
     expect(before.status).toBe(1);
     expect(before.stdout).toContain('no coordinator holds the lease');
-    const coordinator = role('coordinator');
+    const { child: coordinator, started } = role('coordinator');
+    await started;
     await until('the coordinator to take the lease', () => healthcheck('coordinator').status === 0);
     // Stopped, it gives the lease up: nobody coordinates, and the healthcheck says so at once.
     coordinator.kill('SIGTERM');
