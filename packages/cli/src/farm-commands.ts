@@ -95,8 +95,10 @@ export async function coordinatorCommand(p: Parsed, io: Io): Promise<number> {
   const { connectRedis, Coordinator } = await import('@pcfarm/farm');
   const redis = await connectRedis(url, { connectMs, log });
   const c = await Coordinator.start(redis, { ...options, log });
+  // Listening before the line that says it runs: a SIGTERM sent on seeing that line stops it, rather than killing it unhandled.
+  const stopped = untilSignal(log);
   log(`${c.id} on ${redactedUrl(url)}: ${options.queuedPerWorker} batches queued per worker slot, audit 1 batch in ${options.auditOneIn || 'none'}`);
-  await untilSignal(log);
+  await stopped;
   await c.close();
   await redis.quit().catch(() => redis.disconnect());
   return EXIT.ok;
@@ -134,8 +136,10 @@ export async function workerCommand(p: Parsed, io: Io): Promise<number> {
   const redis = await connectRedis(url, { connectMs, log: (line) => log(line) });
   const w = await FarmWorker.start(redis, { ...options, log: (line) => log(line) });
   log = logger(`worker ${w.id}`, io);
+  // As the coordinator: listening before it says it runs.
+  const stopped = untilSignal(log);
   log(`on ${redactedUrl(url)}, ${w.concurrency} batch(es) at a time`);
-  await untilSignal(log);
+  await stopped;
   await w.close();
   log(`stopped after ${w.runsDone} runs`);
   await redis.quit().catch(() => redis.disconnect());
