@@ -39,8 +39,6 @@ describe('pcfarm bench', () => {
         const c = report.cells.find((x: { strategy: string; scenario: string }) => x.strategy === strategy && x.scenario === scenario);
         expect(c, `${strategy} x ${scenario}`).toBeDefined();
         expect([c.runsPerSecond, c.stepsPerRun, c.seedsScanned, c.floorRatio].every(positive)).toBe(true);
-        // A run is never faster than its floor: its steps at a bare resume and its copies at a bare copyWithin.
-        expect(c.floorRatio, `${strategy} x ${scenario}`).toBeGreaterThan(1);
       }
     }
 
