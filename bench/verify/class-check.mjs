@@ -12,7 +12,8 @@
 // (unsound: a bound on what refining them could gain, not a relation to use):
 // pages, every file-page access a read; history, the events a write or
 // truncate records; isize, i_size's writes.
-import { Model, verify } from '../../packages/core/dist/index.js';
+import { verify } from '../../packages/core/dist/index.js';
+import { viewer } from './view.mjs';
 import { Access } from '../../packages/core/dist/access.js';
 
 const args = process.argv.slice(2);
@@ -36,9 +37,8 @@ for (const l of loosen) {
     P.begin = function (id, mm) { begin.call(this, id, mm); for (const w of [2, 3]) { this.r[w] |= this.w[w]; this.w[w] = 0; } };
   } else throw new Error(`--loosen: no ${l}`);
 }
-const traced = new Model({ strategy, scenario, scheduler: 'systematic', reclaimActionsMax: rec, trace: true });
-const renamed = (s) => s.replace(/page#\d+/g, 'page#').replace(/frame \d+/g, 'frame').replace(/slot \d+/g, 'slot');
-const viewOf = new Map();
+const viewOf = viewer(strategy, scenario, rec);
+const formView = new Map();
 const views = new Set();
 let conflicts = 0;
 const t0 = Date.now();
@@ -47,41 +47,10 @@ const r = verify({ strategy, scenario }, { preemptionsMax: pre, reclaimActionsMa
   reduction: false,
   schedulesMax,
   onRun: (o, form) => {
-    const events = new Map();
-    for (const e of traced.run({ choices: o.choices }).trace) {
-      if (e.task === 'sync') continue;
-      const list = events.get(e.task) ?? [];
-      list.push(renamed(`${e.what} @ ${e.site} [${e.locks}]`));
-      events.set(e.task, list);
-    }
-    // The model's kernel is private to TypeScript; a bench may read it.
-    const k = traced.kernel;
-    let h = 0x811c9dc5;
-    for (let m = 0; m < k.nrMms; m++) {
-      const mm = k.mms[m];
-      if (mm.kernel) continue;
-      for (let i = 0; i < mm.nrVmas; i++) {
-        const vma = mm.vmas[i];
-        if (vma.kind !== 0) continue; // VMA_ANON
-        for (let v = vma.start; v < vma.end; v++) {
-          const off = mm.pte[v] >= 0 ? k.mem.frameOff(mm.pte[v]) : mm.swapSlot[v] >= 0 ? k.mem.slotOff(mm.swapSlot[v]) : -1;
-          h = Math.imul(h ^ (m * 64 + v), 16777619);
-          if (off >= 0) for (let c = 0; c < k.pageCells; c++) h = Math.imul(h ^ k.mem.cells[off + c], 16777619);
-        }
-      }
-    }
-    const tasks = [...events.keys()].sort().map((t) => `${t}: ${(t === 'kswapd' ? [...events.get(t)].sort() : events.get(t)).join(' | ')}`);
-    const text = `${h >>> 0}\n${tasks.join('\n')}\n${o.ok ? 'ok' : o.failure.kind}`;
-    let a = 0x811c9dc5;
-    let b = 0x9747b28c;
-    for (let i = 0; i < text.length; i++) {
-      a = Math.imul(a ^ text.charCodeAt(i), 16777619);
-      b = Math.imul(b ^ text.charCodeAt(i), 0x5bd1e995);
-    }
-    const view = `${a >>> 0}:${b >>> 0}`;
+    const view = viewOf(o);
     views.add(view);
-    const had = viewOf.get(form);
-    if (had === undefined) viewOf.set(form, view);
+    const had = formView.get(form);
+    if (had === undefined) formView.set(form, view);
     else if (had !== view) conflicts++;
   },
 });

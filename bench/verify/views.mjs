@@ -10,54 +10,20 @@
 //
 // Runs every schedule twice (the search, then a traced replay): minutes for
 // a few hundred thousand schedules.
-import { Model, verify } from '../../packages/core/dist/index.js';
+import { verify } from '../../packages/core/dist/index.js';
+import { viewer } from './view.mjs';
 
 const [strategy, scenario, pre, rec] = [process.argv[2], process.argv[3], Number(process.argv[4]), Number(process.argv[5])];
 if (!strategy || !scenario || !Number.isInteger(pre) || !Number.isInteger(rec)) {
   console.error('usage: node bench/verify/views.mjs STRATEGY SCENARIO PREEMPTIONS RECLAIM_ACTIONS');
   process.exit(2);
 }
-const traced = new Model({ strategy, scenario, scheduler: 'systematic', reclaimActionsMax: rec, trace: true });
-const renamed = (s) => s.replace(/page#\d+/g, 'page#').replace(/frame \d+/g, 'frame').replace(/slot \d+/g, 'slot');
+const viewOf = viewer(strategy, scenario, rec);
 const views = new Set();
 const t0 = Date.now();
 const r = verify({ strategy, scenario }, { preemptionsMax: pre, reclaimActionsMax: rec, paramsMax: 0 }, {
   exhaustive: true,
   reduction: false,
-  onRun: (o) => {
-    const events = new Map();
-    for (const e of traced.run({ choices: o.choices }).trace) {
-      if (e.task === 'sync') continue;
-      const list = events.get(e.task) ?? [];
-      list.push(renamed(`${e.what} @ ${e.site} [${e.locks}]`));
-      events.set(e.task, list);
-    }
-    // The model's kernel is private to TypeScript; a bench may read it.
-    const k = traced.kernel;
-    let h = 0x811c9dc5;
-    for (let m = 0; m < k.nrMms; m++) {
-      const mm = k.mms[m];
-      if (mm.kernel) continue;
-      for (let i = 0; i < mm.nrVmas; i++) {
-        const vma = mm.vmas[i];
-        if (vma.kind !== 0) continue; // VMA_ANON
-        for (let v = vma.start; v < vma.end; v++) {
-          const off = mm.pte[v] >= 0 ? k.mem.frameOff(mm.pte[v]) : mm.swapSlot[v] >= 0 ? k.mem.slotOff(mm.swapSlot[v]) : -1;
-          h = Math.imul(h ^ (m * 64 + v), 16777619);
-          if (off >= 0) for (let c = 0; c < k.pageCells; c++) h = Math.imul(h ^ k.mem.cells[off + c], 16777619);
-        }
-      }
-    }
-    const tasks = [...events.keys()].sort().map((t) => `${t}: ${(t === 'kswapd' ? [...events.get(t)].sort() : events.get(t)).join(' | ')}`);
-    // Kept as two 32-bit hashes of the view, not the text: millions of schedules may have hundreds of thousands of views.
-    const text = `${h >>> 0}\n${tasks.join('\n')}\n${o.ok ? 'ok' : o.failure.kind}`;
-    let a = 0x811c9dc5;
-    let b = 0x9747b28c;
-    for (let i = 0; i < text.length; i++) {
-      a = Math.imul(a ^ text.charCodeAt(i), 16777619);
-      b = Math.imul(b ^ text.charCodeAt(i), 0x5bd1e995);
-    }
-    views.add(`${a >>> 0}:${b >>> 0}`);
-  },
+  onRun: (o) => views.add(viewOf(o)),
 });
 console.log(JSON.stringify({ strategy, scenario, preemptions: pre, reclaimActions: rec, schedules: r.schedules, classes: r.classes, views: views.size, seconds: (Date.now() - t0) / 1000 }));
