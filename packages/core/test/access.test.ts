@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Model, verify, type VerifyBounds } from '../src/index.js';
 import { Access } from '../src/access.js';
+import { taskTraces } from './helpers.js';
 
 const bounds = (preemptionsMax: number, reclaimActionsMax: number): VerifyBounds => ({ preemptionsMax, reclaimActionsMax, paramsMax: 0 });
 
@@ -12,8 +13,7 @@ const bounds = (preemptionsMax: number, reclaimActionsMax: number): VerifyBounds
  * verdict. A sound independence leaves none.
  */
 function sharedWithAnotherView(strategy: string, scenario: string, b: VerifyBounds, schedulesMax: number): { schedules: number; classes: number; conflicts: number } {
-  const traced = new Model({ strategy, scenario, scheduler: 'systematic', reclaimActionsMax: b.reclaimActionsMax, trace: true });
-  const renamed = (s: string): string => s.replace(/page#\d+/g, 'page#').replace(/frame \d+/g, 'frame').replace(/slot \d+/g, 'slot');
+  const traces = taskTraces(strategy, scenario, b.reclaimActionsMax);
   const viewOf = new Map<number, string>();
   let conflicts = 0;
   const r = verify({ strategy, scenario }, b, {
@@ -21,18 +21,7 @@ function sharedWithAnotherView(strategy: string, scenario: string, b: VerifyBoun
     reduction: false,
     schedulesMax,
     onRun: (o, form) => {
-      const events = new Map<string, string[]>();
-      for (const e of traced.run({ choices: o.choices }).trace!) {
-        if (e.task === 'sync') continue;
-        const list = events.get(e.task) ?? [];
-        list.push(renamed(`${e.what} @ ${e.site} [${e.locks}]`));
-        events.set(e.task, list);
-      }
-      const view =
-        [...events.keys()]
-          .sort()
-          .map((task) => `${task}: ${(task === 'kswapd' ? [...events.get(task)!].sort() : events.get(task)!).join(' | ')}`)
-          .join('\n') + (o.ok ? '\nok' : `\n${o.failure!.kind}`);
+      const view = traces(o) + (o.ok ? '\nok' : `\n${o.failure!.kind}`);
       const had = viewOf.get(form);
       if (had === undefined) viewOf.set(form, view);
       else if (had !== view) conflicts++;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { matrixCell, mergeSearch, Model, signatureOf, splitSearch, verify, verifyDeepening, verifyModel, type MatrixVerify, type VerifyBounds } from '../src/index.js';
 import type { Scenario } from '../src/scenarios/scenario.js';
 import { createFile, userTask } from '../src/scenarios/setup.js';
+import { taskTraces } from './helpers.js';
 
 /** Two tasks of three steps each (a first step to their first operation, then one per fsync of an empty file), and nothing to reclaim. */
 const twoByThree: Scenario = {
@@ -111,26 +112,15 @@ describe('bounded exhaustive verification', () => {
       ['excl-flag', 'overwrite-vs-read-same-mm', bounds(0, 1)],
       ['two-copy', 'cross-mmap-write', bounds(1, 1)],
     ];
-    const renamed = (s: string): string => s.replace(/page#\d+/g, 'page#').replace(/frame \d+/g, 'frame').replace(/slot \d+/g, 'slot');
     for (const [strategy, scenario, b] of cases) {
-      const traced = new Model({ strategy, scenario, scheduler: 'systematic', reclaimActionsMax: b.reclaimActionsMax, trace: true });
+      const traces = taskTraces(strategy, scenario, b.reclaimActionsMax);
       const viewOf = new Map<number, string>();
       const conflicts: string[] = [];
       verify({ strategy, scenario }, b, {
         exhaustive: true,
         reduction: false,
         onRun: (o, form) => {
-          const events = new Map<string, string[]>();
-          for (const e of traced.run({ choices: o.choices }).trace!) {
-            if (e.task === 'sync') continue;
-            const list = events.get(e.task) ?? [];
-            list.push(renamed(`${e.what} @ ${e.site} [${e.locks}]`));
-            events.set(e.task, list);
-          }
-          const view = [...events.keys()]
-            .sort()
-            .map((task) => `${task}: ${(task === 'kswapd' ? [...events.get(task)!].sort() : events.get(task)!).join(' | ')}`)
-            .join('\n');
+          const view = traces(o);
           const had = viewOf.get(form);
           if (had === undefined) viewOf.set(form, view);
           else if (had !== view) conflicts.push(o.choices.join(','));
