@@ -27,7 +27,7 @@ import { LUA } from './lua-script.js';
 import type { Minimized } from './minimize-job.js';
 import { connectRedis, type RedisConnectOptions } from './redis-connection.js';
 import { FarmKeys, REDIS_PREFIX_DEFAULT } from './redis-keys.js';
-import { bucketId as bucketIdOf, CampaignResults, doneRangesOf, DoneSet, sampleStep, thinSamples, upgradeBucket, type Bucket, type CampaignSnapshot, type CampaignSummary, type DoneRanges, type RecordOutcome, type Sample } from './results.js';
+import { bucketId as bucketIdOf, CampaignResults, doneRangesOf, DoneSet, leavesDoubletonsUncounted, runsInBatch, sampleStep, thinSamples, upgradeBucket, type Bucket, type CampaignSnapshot, type CampaignSummary, type DoneRanges, type RecordOutcome, type Sample } from './results.js';
 import { WORKER_SILENT_MS, type Store, type WorkerInfo } from './store.js';
 
 export { REDIS_PREFIX_DEFAULT };
@@ -282,14 +282,13 @@ export class RedisStore implements Store {
     const rows = execResults(
       await this.redis
         .multi()
-        .hmget(k.campaign(id), 'meta', 'state', 'runningMs', 'runs', 'steps', 'failures', 'warnings', 'warningBuckets', 'doneBelow', 'deal')
+        .hmget(k.campaign(id), 'meta', 'state', 'runningMs', 'runs', 'steps', 'failures', 'warnings', 'warningBuckets', 'doneBelow', 'deal', 'twice')
         .scard(k.done(id))
         .scard(k.coverage(id))
         .hlen(k.buckets(id))
         .hlen(k.minimized(id))
         .hvals(k.once(id))
         .hvals(k.twice(id))
-        .hget(k.campaign(id), 'twice')
         .exec(),
     );
     const f = rows[0] as (string | null)[];
@@ -315,7 +314,7 @@ export class RedisStore implements Store {
       minimized: rows[4] as number,
       coverageOnce: byCell(rows[5]),
       // Only a campaign every batch of which counted doubletons has its 'twice' field (createCampaign sets it, a batch that did not removes it).
-      coverageTwice: rows[7] === null ? null : byCell(rows[6]),
+      coverageTwice: f[10] === null ? null : byCell(rows[6]),
     };
   }
 
@@ -393,7 +392,7 @@ export class RedisStore implements Store {
     const rows = execResults(
       await this.redis
         .multi()
-        .hmget(k.campaign(id), 'meta', 'state', 'runningMs', 'runs', 'steps', 'failures', 'warnings', 'doneBelow', 'deal')
+        .hmget(k.campaign(id), 'meta', 'state', 'runningMs', 'runs', 'steps', 'failures', 'warnings', 'doneBelow', 'deal', 'twice')
         .smembers(k.done(id))
         .smembers(k.coverage(id))
         .hgetall(k.buckets(id))
@@ -401,7 +400,6 @@ export class RedisStore implements Store {
         .lrange(k.samples(id), 0, -1)
         .hgetall(k.once(id))
         .hgetall(k.twice(id))
-        .hget(k.campaign(id), 'twice')
         .exec(),
     );
     const f = rows[0] as (string | null)[];
@@ -421,7 +419,7 @@ export class RedisStore implements Store {
       buckets: bucketsOf(rows[3] as Record<string, string>, rows[4] as Record<string, string>),
       samples: (rows[5] as string[]).map((s) => JSON.parse(s) as Sample),
       coverageOnce: once,
-      ...(rows[8] === null ? {} : { coverageTwice: pairs(rows[7]) }),
+      ...(f[9] === null ? {} : { coverageTwice: pairs(rows[7]) }),
       ...(corpus.length === 0 ? {} : { corpus }),
     };
   }
@@ -563,11 +561,10 @@ function runCountChanges(results: readonly BatchResult[], spec: CampaignSpec, co
     // A batch given twice counts once, as it is recorded once.
     if (seen.has(r.index)) continue;
     seen.add(r.index);
-    if (r.coverageDoubles === undefined && r.coverage.length > 0) uncounted = true;
-    const singles = new Set(r.coverageSingles ?? []);
-    const doubles = new Set(r.coverageDoubles ?? []);
+    if (leavesDoubletonsUncounted(r)) uncounted = true;
+    const runsOf = runsInBatch(r);
     for (const h of r.coverage) {
-      const n = singles.has(h) ? 1 : doubles.has(h) ? 2 : 3;
+      const n = runsOf(h);
       runs.set(h, { n: Math.min(3, (runs.get(h)?.n ?? 0) + n), cell: cellIndex(spec, r.strategy, r.scenario, r.blocksPerPage) });
     }
   }

@@ -488,6 +488,23 @@ export function leastWitness(a: string | null, b: string | null): string | null 
   return a < b ? a : b;
 }
 
+/**
+ * How many runs of batch `r` reached a hash of its coverage: 1 for its
+ * singles, 2 for its doubles, 3 for more, or for any a pcfarm that did not
+ * count them reached (as many as it may have been). Both stores fold a
+ * campaign's singletons and doubletons by it.
+ */
+export function runsInBatch(r: BatchResult): (h: number) => 1 | 2 | 3 {
+  const singles = new Set(r.coverageSingles ?? []);
+  const doubles = new Set(r.coverageDoubles ?? []);
+  return (h) => (singles.has(h) ? 1 : doubles.has(h) ? 2 : 3);
+}
+
+/** Whether folding batch `r` in leaves its campaign's doubletons uncounted: it reached something, and a pcfarm that did not count doubles ran it. */
+export function leavesDoubletonsUncounted(r: BatchResult): boolean {
+  return r.coverageDoubles === undefined && (r.coverage.length > 0 || (r.coverageAgain?.length ?? 0) > 0);
+}
+
 /** How many hashes of `cellOf` (hash -> cell) each of `cells` cells has. */
 function countByCell(cellOf: ReadonlyMap<number, number>, cells: number): number[] {
   const counts = new Array<number>(cells).fill(0);
@@ -633,10 +650,8 @@ export class CampaignResults {
    * singletons but not doubletons leaves the doubletons uncounted.
    */
   private foldCoverage(r: BatchResult): void {
-    const singles = r.coverageSingles === undefined ? null : new Set(r.coverageSingles);
-    const doubles = r.coverageDoubles === undefined ? null : new Set(r.coverageDoubles);
-    if (doubles === null && (r.coverage.length > 0 || (r.coverageAgain?.length ?? 0) > 0)) this.twiceCounted = false;
-    const runsOf = (h: number): number => (singles?.has(h) === true ? 1 : doubles?.has(h) === true ? 2 : 3);
+    if (leavesDoubletonsUncounted(r)) this.twiceCounted = false;
+    const runsOf = runsInBatch(r);
     // The batch's own cell: a steered campaign's index does not say it alone.
     const cell = cellIndex(this.campaign.spec, r.strategy, r.scenario, r.blocksPerPage);
     const count = (h: number, before: number): void => {
