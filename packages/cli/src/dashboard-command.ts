@@ -126,7 +126,7 @@ export async function dashboardCommand(p: Parsed, io: Io, env: NodeJS.ProcessEnv
   }
   let dashboard: Dashboard;
   try {
-    // The default matrix is computed as the server starts: the page's first look at it waits for nothing.
+    // The default matrix is computed once the page is first served: the matrix view, a click away, waits for nothing.
     dashboard = await dash.startDashboard({ store: opened.store, control: opened.control, readOnly: opened.readOnly, host, port, token, precomputeMatrix: true });
   } catch (e) {
     await opened.control.close();

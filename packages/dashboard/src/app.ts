@@ -44,9 +44,11 @@ export interface AppOptions {
   /** Shared between apps of one process (the matrix is the model's, not a store's); default a new one, closed with the app. */
   matrix?: MatrixCache;
   /**
-   * Compute the default matrix as the app starts, so the page's first look
-   * at it costs no request any work (`pcfarm dashboard`; not while `pcfarm
-   * fuzz` wants every core); default false.
+   * Compute the default matrix when the page is first served, so the
+   * matrix view, a click away, costs no request any work (`pcfarm
+   * dashboard`; not while `pcfarm fuzz` wants every core). Not at start-up:
+   * it takes some 16 s of CPU on every core the pool has, which a dashboard
+   * nobody opens (a service, a script's) should not spend. Default false.
    */
   precomputeMatrix?: boolean;
   /**
@@ -154,7 +156,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => hub.close());
   if (options.matrix === undefined) app.addHook('onClose', async () => ctx.matrix.close());
   app.addHook('onClose', async () => ctx.retests.close());
-  if (options.precomputeMatrix === true) ctx.matrix.precompute(MATRIX_RUNS.default, BLOCKS_PER_PAGE);
   await app.register(campaignRoutes, ctx);
   await app.register(bucketRoutes, ctx);
   await app.register(replayRoutes, ctx);
@@ -162,7 +163,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(diffRoutes, ctx);
   await app.register(eventRoutes, ctx);
   await app.register(sessionRoutes, ctx);
-  await app.register(staticRoutes, {});
+  let looked = false;
+  const onPage = (): void => {
+    if (looked) return;
+    looked = true;
+    ctx.matrix.precompute(MATRIX_RUNS.default, BLOCKS_PER_PAGE);
+  };
+  await app.register(staticRoutes, options.precomputeMatrix === true ? { onPage } : {});
   return app;
 }
 

@@ -34,12 +34,20 @@ function listFiles(dir: string, prefix = ''): string[] {
   });
 }
 
-export default async function staticRoutes(app: FastifyInstance, options: { dir?: string }): Promise<void> {
+export interface StaticOptions {
+  /** Where the files are; default PUBLIC_DIR. */
+  dir?: string;
+  /** Called each time the page itself (index.html: every view is a hash route of it) is served: someone is looking. */
+  onPage?: () => void;
+}
+
+export default async function staticRoutes(app: FastifyInstance, options: StaticOptions): Promise<void> {
   const dir = options.dir ?? PUBLIC_DIR;
   const files = new Set(listFiles(dir));
 
   async function serve(name: string, reply: FastifyReply): Promise<Buffer> {
     if (!files.has(name)) throw new HttpError(404, 'ENOTFOUND', `no such page: /${name}`);
+    if (name === 'index.html') options.onPage?.();
     // Read on each request: the files are small, and an edited page shows on reload.
     const body = await readFile(join(dir, name));
     void reply.type(TYPES[extname(name)]!).header('cache-control', 'no-cache');

@@ -28,7 +28,8 @@ describe.skipIf(!existsSync(MAIN))('pcfarm dashboard, told to stop', () => {
         });
         void exited.then((code) => reject(new Error(`exited ${code} before serving: ${out}`)));
       });
-      // One more matrix than the default being precomputed: queued behind it, with its client waiting.
+      // The page, which starts the default matrix; then one more matrix, queued behind it, with its client waiting.
+      expect((await fetch(url)).status).toBe(200);
       const asked = fetch(`${url}api/matrix?runs=1999`).catch(() => null);
       await new Promise((r) => setTimeout(r, 200));
       proc.kill('SIGTERM');

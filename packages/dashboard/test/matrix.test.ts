@@ -83,6 +83,27 @@ describe('the matrix cache', () => {
 });
 
 describe('GET /api/matrix', () => {
+  it('a dashboard that precomputes starts the default matrix when its page is first served, not before, and only once', async () => {
+    const store = EmbeddedStore.open(tempDir());
+    const matrix = new MatrixCache();
+    const d = await startDashboard({ store, control: new StoreControl(store), matrix, precomputeMatrix: true });
+    try {
+      // The API alone (a script, a probe) starts nothing.
+      expect((await fetch(`${d.url}api/info`)).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(matrix.work).toEqual({ computing: 0, queued: 0, cached: 0 });
+      expect((await fetch(d.url)).status).toBe(200);
+      await waitFor(() => (matrix.work.computing === 1 ? true : undefined), 5000, 'the default matrix to start');
+      expect((await fetch(d.url)).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(matrix.work).toEqual({ computing: 1, queued: 0, cached: 0 });
+    } finally {
+      await d.close();
+      await matrix.close();
+      await store.close();
+    }
+  });
+
   it('cancels the computation of a client that went away before its answer', async () => {
     const store = EmbeddedStore.open(tempDir());
     const matrix = new MatrixCache();
