@@ -133,13 +133,17 @@ function reportSearch(p: Parsed, io: Io, files: StrategyFiles, a: Asked, r: Ran)
   const certified = r.bound;
   const result = r.result === 'clean' ? 'clean' : 'stopped';
   if (p.options.has('json')) {
-    io.out(JSON.stringify({ result, kind: null, reproducer: null, bound: certified, asked: upTo, unit, schedules: r.schedules, classes: r.last.classes, hash: r.last.hash, seconds, bounds, modelVersion: MODEL_VERSION, cell: { strategy, scenario, blocksPerPage: bpp }, ...pooled }));
+    // classes and hash are the certificate's, the highest bound certified: a search the budget stopped certifies nothing of its own.
+    const cert = r.certified;
+    io.out(JSON.stringify({ result, kind: null, reproducer: null, bound: certified, asked: upTo, unit, schedules: r.schedules, classes: cert?.classes ?? null, hash: cert?.hash ?? null, seconds, bounds, modelVersion: MODEL_VERSION, cell: { strategy, scenario, blocksPerPage: bpp }, ...pooled }));
     return result === 'clean' ? EXIT.ok : EXIT.budget;
   }
-  if (certified >= 0) {
-    const last = r.result === 'clean' ? r.last : null;
-    const counts = last === null ? `${r.schedules.toLocaleString('en-US')} schedules in all` : `${last.schedules.toLocaleString('en-US')} schedules, ${last.classes.toLocaleString('en-US')} classes`;
-    io.out(`clean up to ${certified} ${unit}: ${what}, ${counts}, ${seconds.toFixed(1)} s${onThreads} (${limits}; model ${MODEL_VERSION}${last === null ? '' : `, hash ${last.hash}`})`);
+  if (r.certified !== null) {
+    // The certificate of the highest bound certified, whether or not the budget stopped a deeper search.
+    const cert = r.certified;
+    io.out(
+      `clean up to ${certified} ${unit}: ${what}, ${cert.schedules.toLocaleString('en-US')} schedules, ${cert.classes.toLocaleString('en-US')} classes, ${seconds.toFixed(1)} s${onThreads} (${limits}; model ${MODEL_VERSION}, hash ${cert.hash})`,
+    );
   }
   if (result === 'stopped') {
     io.out(`stopped by the ${schedulesMax !== undefined && r.last.schedules >= schedulesMax ? `schedule budget (--schedules-max ${schedulesMax})` : `time budget (--time-s ${timeS})`} before ${certified + 1} ${unit} was certified; ${certified < 0 ? 'nothing is certified' : `${certified} is the highest bound certified`}`);

@@ -36,10 +36,20 @@ describe('pcfarm verify', () => {
     expect(run().hash).toBe(a.hash);
   });
 
-  it('says what it certified when the budget runs out first, and exits 3', () => {
-    const r = pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'overwrite-vs-read', '--preemptions', '3', '--schedules-max', '100');
+  it("says what it certified when the budget runs out first, and exits 3; its classes and hash are the certified bound's, not the stopped search's", () => {
+    const args = ['verify', '--strategy', 'two-copy', '--scenario', 'overwrite-vs-read', '--reclaim-actions', '1', '--preemptions', '3', '--schedules-max', '300'];
+    const r = pcfarm(...args);
     expect(r.status).toBe(3);
-    expect(r.stdout).toMatch(/stopped by the schedule budget \(--schedules-max 100\) before \d preemptions was certified/);
+    expect(r.stdout).toMatch(/stopped by the schedule budget \(--schedules-max 300\) before 1 preemptions was certified; 0 is the highest bound certified/);
+    const stopped = JSON.parse(pcfarm(...args, '--json').stdout);
+    const zero = JSON.parse(pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'overwrite-vs-read', '--reclaim-actions', '1', '--preemptions', '0', '--json').stdout);
+    expect(zero).toMatchObject({ result: 'clean', bound: 0 });
+    expect(stopped).toMatchObject({ result: 'stopped', bound: 0, classes: zero.classes, hash: zero.hash });
+    expect(stopped.schedules).toBeGreaterThan(zero.schedules);
+    expect(r.stdout).toContain(`clean up to 0 preemptions: two-copy x overwrite-vs-read, ${zero.schedules} schedules, ${zero.classes} classes`);
+    expect(r.stdout).toContain(`hash ${zero.hash})`);
+    // Stopped inside bound 0: nothing is certified, and there is no certificate to give.
+    expect(JSON.parse(pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'overwrite-vs-read', '--reclaim-actions', '1', '--preemptions', '3', '--schedules-max', '2', '--json').stdout)).toMatchObject({ result: 'stopped', bound: -1, classes: null, hash: null });
   });
 
   it("--threads 2 gives the one-thread certificate, schedule for schedule, and the one search's counterexample", () => {
