@@ -135,13 +135,19 @@ export async function verifyDeepeningOnFarm(
   options: PoolVerifyOptions = {},
 ): Promise<DeepeningResult & { subtrees: number }> {
   const queue = new Queue(verifyQueueName(prefix), { connection: redis });
-  // QueueEvents blocks on its connection: one of its own.
-  const events = new QueueEvents(verifyQueueName(prefix), { connection: redis.duplicate() });
+  // Every subtree in flight waits on the queue with a listener of its own (Job.waitUntilFinished), and a cut has at
+  // least SPLIT_SUBTREES_MIN: past Node's default of 10 it printed a leak warning on every verify --farm.
+  queue.setMaxListeners(0);
+  // QueueEvents blocks on its connection: one of its own, which is ours to end (BullMQ leaves a connection it was
+  // given open on close, and this one would reconnect for as long as the process lives).
+  const blocking = redis.duplicate();
+  const events = new QueueEvents(verifyQueueName(prefix), { connection: blocking });
   try {
     await events.waitUntilReady();
     return await verifyDeepeningSpread(() => farmRunner(queue, events, resolve), cell, bounds, upTo, options);
   } finally {
     await events.close();
     await queue.close();
+    blocking.disconnect();
   }
 }

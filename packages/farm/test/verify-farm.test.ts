@@ -59,6 +59,25 @@ describe('pcfarm verify on the farm', () => {
     }
   });
 
+  it('leaves no connection of its own open and raises no warning, however many subtrees wait at once', async () => {
+    const clients = async () => String(await client.call('CLIENT', 'LIST')).trim().split('\n').length;
+    const before = await clients();
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      const farmed = await verifyDeepeningOnFarm(client, PREFIX, strategyResolver([]), cell('two-copy', 'hole-fill-vs-read'), bounds(1, 1), 1);
+      expect(farmed.subtrees).toBeGreaterThan(10);
+      // Warnings are emitted on the next tick.
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
+    // The blocking connection its QueueEvents used is closed: Redis sees as many clients as before.
+    await waitFor('its connections to close', async () => (await clients()) === before, 5000);
+  });
+
   it("answers a failing cell with the one search's first counterexample", async () => {
     const b = bounds(1, 1);
     const farmed = await verifyDeepeningOnFarm(client, PREFIX, strategyResolver([]), cell('v2.6.20', 'self-mmap-write'), b, 1);
