@@ -96,7 +96,7 @@ export function matrix(p: Parsed, io: Io, files: StrategyFiles): number {
       },
       now: () => io.now(),
     };
-    legendBounds = { bounds: `up to ${upTo} ${unit}, at most ${bounds.reclaimActionsMax} reclaim action(s)`, timeS };
+    legendBounds = { bounds: `up to ${upTo} ${upTo === 1 ? unit.slice(0, -1) : unit}, at most ${bounds.reclaimActionsMax} reclaim action(s)`, timeS };
   }
   const cells = verdictMatrix(runs, bpps, strategies, files.model, verify);
   const costs = strategies.flatMap((s) => costProfiles(s, files.model));

@@ -107,6 +107,7 @@ function reportSearch(p: Parsed, io: Io, files: StrategyFiles, a: Asked, r: Ran)
   const seconds = (io.now() - t0) / 1000;
   const limits = `reclaim actions <= ${bounds.reclaimActionsMax}, generated parameters <= ${bounds.paramsMax}, ${bpp} block(s) a page`;
   const what = `${strategy} x ${scenario}`;
+  const bound = (k: number): string => `${k} ${k === 1 ? unit.slice(0, -1) : unit}`;
   const pooled = r.farm !== undefined ? { farm: r.farm, subtrees: r.subtrees } : r.threads === null ? {} : { threads: r.threads, subtrees: r.subtrees };
   const onThreads =
     r.farm !== undefined ? ` on the farm (prefix ${r.farm}), ${r.subtrees!.toLocaleString('en-US')} subtrees` : r.threads === null ? '' : ` on ${r.threads} thread(s), ${r.subtrees!.toLocaleString('en-US')} subtrees`;
@@ -121,7 +122,7 @@ function reportSearch(p: Parsed, io: Io, files: StrategyFiles, a: Asked, r: Ran)
       io.out(JSON.stringify({ result: 'fail', kind: failed.failure!.kind, signature: title, reproducer, bound: r.bound, unit, schedules: r.schedules, classes: r.last.classes, seconds, bounds, modelVersion: MODEL_VERSION, cell: { strategy, scenario, blocksPerPage: bpp }, ...pooled }));
       return EXIT.found;
     }
-    io.out(`FAIL ${what} at ${r.bound} ${unit} (${limits}), after ${r.schedules.toLocaleString('en-US')} schedules in ${seconds.toFixed(1)} s${onThreads}`);
+    io.out(`FAIL ${what} at ${bound(r.bound)} (${limits}), after ${r.schedules.toLocaleString('en-US')} schedules in ${seconds.toFixed(1)} s${onThreads}`);
     io.out(`  ${failed.failure!.message}`);
     for (const d of failed.failure!.details) io.out(`  ${d}`);
     io.out(`  signature: ${title}`);
@@ -142,11 +143,11 @@ function reportSearch(p: Parsed, io: Io, files: StrategyFiles, a: Asked, r: Ran)
     // The certificate of the highest bound certified, whether or not the budget stopped a deeper search.
     const cert = r.certified;
     io.out(
-      `clean up to ${certified} ${unit}: ${what}, ${cert.schedules.toLocaleString('en-US')} schedules, ${cert.classes.toLocaleString('en-US')} classes, ${seconds.toFixed(1)} s${onThreads} (${limits}; model ${MODEL_VERSION}, hash ${cert.hash})`,
+      `clean up to ${bound(certified)}: ${what}, ${cert.schedules.toLocaleString('en-US')} schedules, ${cert.classes.toLocaleString('en-US')} classes, ${seconds.toFixed(1)} s${onThreads} (${limits}; model ${MODEL_VERSION}, hash ${cert.hash})`,
     );
   }
   if (result === 'stopped') {
-    io.out(`stopped by the ${schedulesMax !== undefined && r.last.schedules >= schedulesMax ? `schedule budget (--schedules-max ${schedulesMax})` : `time budget (--time-s ${timeS})`} before ${certified + 1} ${unit} was certified; ${certified < 0 ? 'nothing is certified' : `${certified} is the highest bound certified`}`);
+    io.out(`stopped by the ${schedulesMax !== undefined && r.last.schedules >= schedulesMax ? `schedule budget (--schedules-max ${schedulesMax})` : `time budget (--time-s ${timeS})`} before ${bound(certified + 1)} was certified; ${certified < 0 ? 'nothing is certified' : `${certified} is the highest bound certified`}`);
     return EXIT.budget;
   }
   return EXIT.ok;

@@ -40,7 +40,7 @@ describe('pcfarm verify', () => {
     const args = ['verify', '--strategy', 'two-copy', '--scenario', 'overwrite-vs-read', '--reclaim-actions', '1', '--preemptions', '3', '--schedules-max', '300'];
     const r = pcfarm(...args);
     expect(r.status).toBe(3);
-    expect(r.stdout).toMatch(/stopped by the schedule budget \(--schedules-max 300\) before 1 preemptions was certified; 0 is the highest bound certified/);
+    expect(r.stdout).toMatch(/stopped by the schedule budget \(--schedules-max 300\) before 1 preemption was certified; 0 is the highest bound certified/);
     const stopped = JSON.parse(pcfarm(...args, '--json').stdout);
     const zero = JSON.parse(pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'overwrite-vs-read', '--reclaim-actions', '1', '--preemptions', '0', '--json').stdout);
     expect(zero).toMatchObject({ result: 'clean', bound: 0 });

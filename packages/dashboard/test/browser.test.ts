@@ -295,7 +295,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
     await bound.waitFor({ timeout: 60_000 });
     await expect(bound.textContent()).resolves.toBe('fails at 0p (deadlock)');
     await expect(page.locator('table.matrix td.verdict .bound.certified').count()).resolves.toBeGreaterThan(0);
-    expect(await page.locator('#matrix-legend').textContent()).toMatch(/every schedule explored up to 1 preemptions/);
+    expect(await page.locator('#matrix-legend').textContent()).toMatch(/every schedule explored up to 1 preemption with/);
     expect(await page.locator('input[name=verify]').isChecked()).toBe(true);
     expect(pageErrors).toEqual([]);
   });

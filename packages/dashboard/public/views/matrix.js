@@ -116,7 +116,7 @@ function matrixTable(m) {
       { class: 'muted small', id: 'matrix-legend' },
       `Each cell: clean, or VERDICT ×COUNT: the most severe kind any of its ${fmtInt(m.runs)} runs (every seed 0..${fmtInt(m.runs - 1)}) failed with, and how many runs failed with it; ⚠ warns lock-order ×N: N runs warned (a class-only lock-order cycle: not a failure). Hover a cell for every kind and its first seed. Most severe first: ${m.severityOrder.join(', ')}.${
         m.verifyLimits
-          ? ` Then the cell's bound, every schedule explored up to ${m.verifyLimits.boundMax} preemptions with at most ${m.verifyLimits.reclaimActionsMax} reclaim action(s), ${fmtInt(m.verifyLimits.cellMs)} ms${m.verifyLimits.cellSchedulesMax ? ` or ${fmtInt(m.verifyLimits.cellSchedulesMax)} schedules` : ''} a cell: "fails at Kp", the smallest number of preemptions where one fails; "verified to Kp", every schedule up to K passed ("of N" when the time ran out before N); "not verified" when it ran out before 0.`
+          ? ` Then the cell's bound, every schedule explored up to ${m.verifyLimits.boundMax} preemption${m.verifyLimits.boundMax === 1 ? '' : 's'} with at most ${m.verifyLimits.reclaimActionsMax} reclaim action(s), ${fmtInt(m.verifyLimits.cellMs)} ms${m.verifyLimits.cellSchedulesMax ? ` or ${fmtInt(m.verifyLimits.cellSchedulesMax)} schedules` : ''} a cell: "fails at Kp", the smallest number of preemptions where one fails; "verified to Kp", every schedule up to K passed ("of N" when the time ran out before N); "not verified" when it ran out before 0.`
           : ''
       }`,
     ),
