@@ -1,6 +1,6 @@
 /** `pcfarm verify`: every schedule of one cell up to a bound, ending in a counterexample or a certificate. */
 import { DEFAULTS, minimize, Model, MODEL_VERSION, signatureOf, VERIFY_DEFAULTS, verifyDeepening, type DeepeningResult, type RunConfig, type VerifyBounds } from '@pcfarm/core';
-import { replayReproducerCommand } from '@pcfarm/farm/replay-commands';
+import { replayReproducerCommand, verifyDelaysCommand } from '@pcfarm/farm/replay-commands';
 import { strategyFileRef, strategyResolver } from '@pcfarm/farm/strategy-files';
 import { blocksPerPageOf, noPositionals, scenarioOf, strategyOf, UsageError, wholeNumber, type Parsed } from './args.js';
 import { EXIT } from './exit.js';
@@ -148,6 +148,11 @@ function reportSearch(p: Parsed, io: Io, files: StrategyFiles, a: Asked, r: Ran)
   }
   if (result === 'stopped') {
     io.out(`stopped by the ${schedulesMax !== undefined && r.last.schedules >= schedulesMax ? `schedule budget (--schedules-max ${schedulesMax})` : `time budget (--time-s ${timeS})`} before ${bound(certified + 1)} was certified; ${certified < 0 ? 'nothing is certified' : `${certified} is the highest bound certified`}`);
+    if (unit === 'preemptions') {
+      // Every point where one of several tasks blocks is a free branch to a preemption bound: delays bound those too.
+      const command = verifyDelaysCommand(cell, { delays: upTo, reclaimActions: bounds.reclaimActionsMax, params: bounds.paramsMax, timeS }, files.printedPath(strategy));
+      io.out(`  delay bounding explores a subset of the schedules, far fewer where tasks block often: ${command}`);
+    }
     return EXIT.budget;
   }
   return EXIT.ok;

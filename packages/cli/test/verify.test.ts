@@ -48,6 +48,13 @@ describe('pcfarm verify', () => {
     expect(stopped.schedules).toBeGreaterThan(zero.schedules);
     expect(r.stdout).toContain(`clean up to 0 preemptions: two-copy x overwrite-vs-read, ${zero.schedules} schedules, ${zero.classes} classes`);
     expect(r.stdout).toContain(`hash ${zero.hash})`);
+    // It says how delay bounding would go on, in a command that runs pasted, with the same cell and budgets.
+    const hint = /^ {2}delay bounding explores a subset of the schedules, far fewer where tasks block often: \.\/pcfarm (.*)$/m.exec(r.stdout)![1]!;
+    expect(hint).toBe('verify --strategy two-copy --scenario overwrite-vs-read --delays 3 --reclaim-actions 1 --time-s 60');
+    const delayed = pcfarm(...hint.split(' '), '--schedules-max', '300');
+    expect(delayed.stdout).toMatch(/^clean up to \d+ delays?: two-copy x overwrite-vs-read/m);
+    // A delay bound that stops has no other bound to point to.
+    expect(delayed.stdout).not.toContain('delay bounding explores');
     // Stopped inside bound 0: nothing is certified, and there is no certificate to give.
     expect(JSON.parse(pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'overwrite-vs-read', '--reclaim-actions', '1', '--preemptions', '3', '--schedules-max', '2', '--json').stdout)).toMatchObject({ result: 'stopped', bound: -1, classes: null, hash: null });
   });

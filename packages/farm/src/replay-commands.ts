@@ -79,3 +79,16 @@ export function replayReproducerCommand(reproducer: string, strategyFile: string
 export function witnessCommand(config: RunConfig, strategyFile: string | null = null): string {
   return `${PCFARM} fuzz --first-failure${fileOption(strategyFile)} --strategy ${config.strategy} --scenario ${config.scenario}${configOptions(config)}`;
 }
+
+/**
+ * The command that verifies a cell by delay bounding: `delays` deviations
+ * from the deterministic schedule, at most `reclaimActions` reclaim actions
+ * and `params` generated parameters, within `timeS` seconds. A delay bound
+ * explores a subset of the preemption bound of the same size, and far fewer
+ * schedules where tasks block often (a switch where a task blocks is free
+ * to a preemption bound, and a branch).
+ */
+export function verifyDelaysCommand(config: RunConfig, bounds: { delays: number; reclaimActions: number; params: number; timeS: number }, strategyFile: string | null = null): string {
+  const params = bounds.params === 0 ? '' : ` --params ${bounds.params}`;
+  return `${PCFARM} verify${fileOption(strategyFile)} --strategy ${config.strategy} --scenario ${config.scenario}${configOptions(config)} --delays ${bounds.delays} --reclaim-actions ${bounds.reclaimActions}${params} --time-s ${bounds.timeS}`;
+}
