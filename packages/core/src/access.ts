@@ -33,6 +33,7 @@
  * between begin and end, which only a systematic run's loop calls), so
  * fuzzing pays nothing else.
  */
+import { lockKeyId, type Mutex, type RwSem } from './locks.js';
 import type { Mm } from './mm.js';
 import type { Page } from './page.js';
 
@@ -66,9 +67,19 @@ export const FP_PAGE_BITS = 12;
 export const FP_ISIZE = 1 << 12;
 export const FP_BALLOC = 1 << 13;
 
+/** The object bit of file page (ino, index) among the PAGE_BITS of words 2-3. */
+function pageBit(ino: number, index: number): number {
+  return (ino * PAGES_PER_FILE + index) & (PAGE_BITS - 1);
+}
+
+/** The object bit of PTE slot (mm, vpage) among the PTE_BITS of words 4-7. */
+function pteBit(mm: Mm, vpage: number): number {
+  return (mm.id * PTES_PER_MM + vpage) & (PTE_BITS - 1);
+}
+
 /** The footprint bit of file page (ino, index). */
 export function fpPageBit(ino: number, index: number): number {
-  return 1 << ((ino * PAGES_PER_FILE + index) % PAGE_BITS) % FP_PAGE_BITS;
+  return 1 << pageBit(ino, index) % FP_PAGE_BITS;
 }
 
 export class Access {
@@ -168,14 +179,14 @@ export class Access {
     if (this.cur >= 0) this.w[0]! |= 1 << bit;
   }
 
-  /** i_mutex of file `ino` taken or released (a lock word: written either way). */
-  iMutex(ino: number): void {
-    if (this.cur >= 0) this.w[0]! |= 1 << (16 + (ino & 7));
+  /** i_mutex `m` (its key names its file) taken or released (a lock word: written either way). */
+  iMutex(m: Mutex): void {
+    if (this.cur >= 0) this.w[0]! |= 1 << (16 + (lockKeyId(m.key) & 7));
   }
 
-  /** mmap_sem of process `mm` taken, queued on or released. */
-  mmapSem(mm: number): void {
-    if (this.cur >= 0) this.w[1]! |= 1 << (mm & 15);
+  /** mmap_sem `sem` (its key names its process) taken, queued on or released. */
+  mmapSem(sem: RwSem): void {
+    if (this.cur >= 0) this.w[1]! |= 1 << (lockKeyId(sem.key) & 15);
   }
 
   /** VMAs of process `mm` changed (munmap). */
@@ -191,14 +202,14 @@ export class Access {
   /** File page (ino, index) used: its slot, struct page, frame, block map entries. */
   filePage(ino: number, index: number): void {
     if (this.cur < 0) return;
-    const b = (ino * PAGES_PER_FILE + index) & (PAGE_BITS - 1);
+    const b = pageBit(ino, index);
     this.set(this.w, W_PAGES + (b >>> 5), b & 31);
   }
 
   /** The task now holds a reference to `page` (a file page): its steps use it until released. */
   hold(page: Page): void {
     if (this.cur < 0 || page.ino < 0) return;
-    const b = (page.ino * PAGES_PER_FILE + page.index) & (PAGE_BITS - 1);
+    const b = pageBit(page.ino, page.index);
     this.set(this.w, W_PAGES + (b >>> 5), b & 31);
     const i = this.cur * PAGE_BITS + b;
     if (this.held[i]! < 255) this.held[i]!++;
@@ -208,7 +219,7 @@ export class Access {
   /** The task let go of a reference to `page` (page_cache_release): used now, held no more once none is left. */
   release(page: Page): void {
     if (this.cur < 0 || page.ino < 0) return;
-    const b = (page.ino * PAGES_PER_FILE + page.index) & (PAGE_BITS - 1);
+    const b = pageBit(page.ino, page.index);
     this.set(this.w, W_PAGES + (b >>> 5), b & 31);
     const i = this.cur * PAGE_BITS + b;
     // A reference it never counted (a PTE's, given back by a zap) leaves the count at 0: it is used, not held.
@@ -231,7 +242,7 @@ export class Access {
   /** PTE slot `vpage` of `mm` read or written, and the frame it maps (anonymous cells, or a page-cache page's). */
   pte(mm: Mm, vpage: number): void {
     if (this.cur < 0) return;
-    const b = (mm.id * PTES_PER_MM + vpage) & (PTE_BITS - 1);
+    const b = pteBit(mm, vpage);
     this.set(this.w, W_PTES + (b >>> 5), b & 31);
     if (vpage < mm.pte.length) this.frame(mm.pte[vpage]!);
   }
@@ -239,7 +250,7 @@ export class Access {
   /** The task pinned PTE slot `vpage` of `mm` (get_user_pages): it reads the frame behind it in later steps of this operation. */
   holdPte(mm: Mm, vpage: number): void {
     if (this.cur < 0) return;
-    const b = (mm.id * PTES_PER_MM + vpage) & (PTE_BITS - 1);
+    const b = pteBit(mm, vpage);
     this.heldPtes[this.cur * 4 + (b >>> 5)]! |= 1 << (b & 31);
   }
 

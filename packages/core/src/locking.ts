@@ -13,14 +13,14 @@ export function lockdepAcquire(k: Kernel, t: Task, cls: number, key: number, mod
 
 export function* mutexLock(k: Kernel, t: Task, m: Mutex): Gen {
   lockdepAcquire(k, t, CLASS_I_MUTEX, m.key, MODE_WRITE);
-  // The lock word is read where the task finds it held and written where it takes it: i_mutex's key names its file.
-  k.acc.iMutex(m.key % 1024);
+  // The lock word is read where the task finds it held and written where it takes it.
+  k.acc.iMutex(m);
   while (m.owner !== null) {
     t.waitOn(WAIT_MUTEX, 'mutex_lock', null, m);
     yield;
   }
   t.clearWait();
-  k.acc.iMutex(m.key % 1024);
+  k.acc.iMutex(m);
   if (k.comm.pairs !== null) k.comm.read(COMM_LOCK, m.key, t);
   m.owner = t;
   k.runnableStale = true;
@@ -30,7 +30,7 @@ export function* mutexLock(k: Kernel, t: Task, m: Mutex): Gen {
 
 export function mutexUnlock(k: Kernel, t: Task, m: Mutex): void {
   if (m.owner !== t) k.bug(t, 'mutex_unlock by a non-owner', `mutex_unlock(${m.name}) by a task that does not hold it`);
-  k.acc.iMutex(m.key % 1024);
+  k.acc.iMutex(m);
   m.owner = null;
   k.runnableStale = true;
   if (k.comm.pairs !== null) k.comm.wrote(COMM_LOCK, m.key, t);
@@ -40,8 +40,8 @@ export function mutexUnlock(k: Kernel, t: Task, m: Mutex): void {
 
 export function* downRead(k: Kernel, t: Task, sem: RwSem): Gen {
   lockdepAcquire(k, t, CLASS_MMAP_SEM, sem.key, MODE_READ);
-  // mmap_sem's word and queue, read and written by every down and up (its key names its process).
-  k.acc.mmapSem(sem.key % 1024);
+  // mmap_sem's word and queue, read and written by every down and up.
+  k.acc.mmapSem(sem);
   k.costs.mmapSemAcquisitions++;
   // A queued writer blocks new readers, as in Linux.
   if (sem.writer === null && sem.queue.length === 0) {
@@ -51,14 +51,14 @@ export function* downRead(k: Kernel, t: Task, sem: RwSem): Gen {
     sem.queueMode.push(MODE_READ);
     t.waitOn(WAIT_RWSEM, 'down_read', null, sem);
     while (t.waitKind === WAIT_RWSEM) yield;
-    k.acc.mmapSem(sem.key % 1024);
+    k.acc.mmapSem(sem);
   }
   if (k.comm.pairs !== null) k.comm.read(COMM_LOCK, sem.key, t);
   if (k.tracing) k.event(t, `down_read(${sem.name})`);
 }
 
 export function upRead(k: Kernel, t: Task, sem: RwSem): void {
-  k.acc.mmapSem(sem.key % 1024);
+  k.acc.mmapSem(sem);
   const i = sem.readers.indexOf(t);
   if (i < 0) k.bug(t, 'up_read by a non-holder', `up_read(${sem.name}) by a task that does not hold it`);
   sem.readers.splice(i, 1);
@@ -70,7 +70,7 @@ export function upRead(k: Kernel, t: Task, sem: RwSem): void {
 
 export function* downWrite(k: Kernel, t: Task, sem: RwSem): Gen {
   lockdepAcquire(k, t, CLASS_MMAP_SEM, sem.key, MODE_WRITE);
-  k.acc.mmapSem(sem.key % 1024);
+  k.acc.mmapSem(sem);
   k.costs.mmapSemAcquisitions++;
   if (sem.writer === null && sem.readers.length === 0 && sem.queue.length === 0) {
     sem.writer = t;
@@ -80,7 +80,7 @@ export function* downWrite(k: Kernel, t: Task, sem: RwSem): Gen {
     sem.queueMode.push(MODE_WRITE);
     t.waitOn(WAIT_RWSEM, 'down_write', null, sem);
     while (t.waitKind === WAIT_RWSEM) yield;
-    k.acc.mmapSem(sem.key % 1024);
+    k.acc.mmapSem(sem);
   }
   if (k.comm.pairs !== null) k.comm.read(COMM_LOCK, sem.key, t);
   if (k.tracing) k.event(t, `down_write(${sem.name})`);
@@ -88,7 +88,7 @@ export function* downWrite(k: Kernel, t: Task, sem: RwSem): Gen {
 
 export function upWrite(k: Kernel, t: Task, sem: RwSem): void {
   if (sem.writer !== t) k.bug(t, 'up_write by a non-owner', `up_write(${sem.name}) by a task that does not hold it`);
-  k.acc.mmapSem(sem.key % 1024);
+  k.acc.mmapSem(sem);
   sem.writer = null;
   if (k.comm.pairs !== null) k.comm.wrote(COMM_LOCK, sem.key, t);
   t.release(sem);

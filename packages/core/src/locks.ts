@@ -20,6 +20,11 @@ export function lockKey(cls: number, id: number): number {
   return cls * 1024 + id;
 }
 
+/** The id a lock key names (lockKey's): the file of an i_mutex, the mm of an mmap_sem. */
+export function lockKeyId(key: number): number {
+  return key % 1024;
+}
+
 /** The key's id of a file page. */
 export function pageId(ino: number, index: number): number {
   return ino * 64 + index;
@@ -28,7 +33,7 @@ export function pageId(ino: number, index: number): number {
 /** `page_lock(f0:1)`, `mmap_sem(mm0)`, `i_mutex(f0)`: a lock instance as reports print it. */
 export function lockKeyName(key: number): string {
   const cls = Math.floor(key / 1024);
-  const id = key % 1024;
+  const id = lockKeyId(key);
   switch (cls) {
     case CLASS_I_MUTEX:
       return `i_mutex(f${id})`;

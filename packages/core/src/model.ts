@@ -284,8 +284,8 @@ export class Model {
         if (this.stepped) {
           // Reclaim's step is the action it took, touching what that action touches; a user step, its operation's files and process and the PTE slots it used.
           // A systematic run's user step: the pages it used (access.ts reclaimFacing) instead of its operation's files and processes.
-          const fp = (t.kthread ? t.footprint : acc !== null ? acc.reclaimFacing() | t.ptes : before | t.footprint | t.ptes) >>> 0;
-          stepLog?.push(t.id, fp, t.kthread ? t.action : 0, t.kthread ? null : acc);
+          const fp = acc !== null ? systematicFootprint(t, acc) : (t.kthread ? t.footprint : before | t.footprint | t.ptes) >>> 0;
+          stepLog?.pushStep(t, fp, acc);
           this.scheduler.stepped!(k, t, fp);
         }
         if (streaks && !k.runnableStale) {
@@ -310,8 +310,7 @@ export class Model {
       this.switches = switches;
       if (stepping !== null && stepLog !== null) {
         // The failing step is the schedule's last: two runs that fail in different tasks' steps after one prefix are two classes, not one.
-        const t: Task = stepping;
-        stepLog.push(t.id, (t.kthread ? t.footprint : acc!.reclaimFacing() | t.ptes) >>> 0, t.kthread ? t.action : 0, t.kthread ? null : acc);
+        stepLog.pushStep(stepping, systematicFootprint(stepping, acc!), acc);
         acc!.end();
       }
     }
@@ -370,7 +369,13 @@ class StepLog {
 
   private readonly byLevel = (a: number, b: number): number => this.level[a]! - this.level[b]! || this.task[a]! - this.task[b]! || this.what[a]! - this.what[b]!;
 
-  push(task: number, fp: number, what: number, acc: Access | null): void {
+  /** Task `t`'s step with footprint `fp`: reclaim's is the action it took; a user step's, what it read and wrote (`acc`, systematic runs). */
+  pushStep(t: Task, fp: number, acc: Access | null): void {
+    if (t.kthread) this.push(t.id, fp, t.action, null);
+    else this.push(t.id, fp, 0, acc);
+  }
+
+  private push(task: number, fp: number, what: number, acc: Access | null): void {
     if (this.n === this.task.length) {
       const grow = <T extends Uint8Array | Uint16Array | Uint32Array>(a: T, b: T): T => (b.set(a), b);
       this.task = grow(this.task, new Uint8Array(this.n * 2));
@@ -459,6 +464,11 @@ class StepLog {
     }
     return h >>> 0;
   }
+}
+
+/** A systematic run's step against reclaim's actions: reclaim's, the action it took; a user step's, the pages, i_size and allocator it used (access.ts) and its PTE slots. */
+function systematicFootprint(t: Task, acc: Access): number {
+  return (t.kthread ? t.footprint : acc.reclaimFacing() | t.ptes) >>> 0;
 }
 
 /** The live user task that has gone longest without progress: the one to blame when the run outlasts stepsMax. */
