@@ -5,7 +5,7 @@ import { markdownTable } from './format.js';
 import type { Io } from './io.js';
 import { MATRIX_RUNS_DEFAULT, MATRIX_VERIFY_BOUND_DEFAULT, MATRIX_VERIFY_TIME_S_DEFAULT } from './limits.js';
 import type { StrategyFiles } from './strategy-files.js';
-import { boundsOf } from './verify.js';
+import { boundsOf, boundWords } from './verify.js';
 
 /**
  * What a cell says: `clean`, or its verdict and how many runs failed with
@@ -96,7 +96,7 @@ export function matrix(p: Parsed, io: Io, files: StrategyFiles): number {
       },
       now: () => io.now(),
     };
-    legendBounds = { bounds: `up to ${upTo} ${upTo === 1 ? unit.slice(0, -1) : unit}, at most ${bounds.reclaimActionsMax} reclaim action(s)`, timeS };
+    legendBounds = { bounds: `up to ${boundWords(upTo, unit)}, at most ${bounds.reclaimActionsMax} reclaim action(s)`, timeS };
   }
   const cells = verdictMatrix(runs, bpps, strategies, files.model, verify);
   const costs = strategies.flatMap((s) => costProfiles(s, files.model));

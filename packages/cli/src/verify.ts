@@ -31,6 +31,11 @@ export function boundsOf(p: Parsed, upToDefault: number): BoundsAsked {
   return { bounds, upTo, unit };
 }
 
+/** `k` of a bound's unit as words say it: "1 preemption", "2 delays". */
+export function boundWords(k: number, unit: BoundsAsked['unit']): string {
+  return `${k} ${k === 1 ? unit.slice(0, -1) : unit}`;
+}
+
 /** How a search ran: in this process, on the pool's threads, or on the farm's workers (under this prefix), cut into this many subtrees over every bound. */
 type Ran = DeepeningResult & { threads: number | null; subtrees: number | null; farm?: string };
 
@@ -107,7 +112,7 @@ function reportSearch(p: Parsed, io: Io, files: StrategyFiles, a: Asked, r: Ran)
   const seconds = (io.now() - t0) / 1000;
   const limits = `reclaim actions <= ${bounds.reclaimActionsMax}, generated parameters <= ${bounds.paramsMax}, ${bpp} block(s) a page`;
   const what = `${strategy} x ${scenario}`;
-  const bound = (k: number): string => `${k} ${k === 1 ? unit.slice(0, -1) : unit}`;
+  const bound = (k: number): string => boundWords(k, unit);
   const pooled = r.farm !== undefined ? { farm: r.farm, subtrees: r.subtrees } : r.threads === null ? {} : { threads: r.threads, subtrees: r.subtrees };
   const onThreads =
     r.farm !== undefined ? ` on the farm (prefix ${r.farm}), ${r.subtrees!.toLocaleString('en-US')} subtrees` : r.threads === null ? '' : ` on ${r.threads} thread(s), ${r.subtrees!.toLocaleString('en-US')} subtrees`;
