@@ -25,6 +25,7 @@ import { appendFileSync, closeSync, existsSync, fstatSync, fsyncSync, mkdirSync,
 import { dirname, join } from 'node:path';
 import type { BatchResult } from './batch.js';
 import { newCampaign, upgradeCampaign, type Campaign, type CampaignSpec, type CampaignState } from './campaign.js';
+import { readCertificates, recordCertificateIn, type Certificate } from './certificates.js';
 import { FarmError } from './errors.js';
 import type { Contribution, Guide } from './guide.js';
 import type { Minimized } from './minimize-job.js';
@@ -467,6 +468,16 @@ export class EmbeddedStore implements Store {
     if (this.campaigns.has(s.campaign.id)) throw new FarmError('ESTATE', `campaign ${s.campaign.id} is already in ${this.file}; delete it first to import it again`);
     this.write({ type: 'snapshot', snapshot: s });
     return this.results(s.campaign.id).campaign;
+  }
+
+  /** Appended to certificates.jsonl beside the journal: any process may, the writer of the journal or not (certificates.ts). */
+  async recordCertificate(c: Certificate): Promise<boolean> {
+    if (this.readOnly) throw new FarmError('ESTATE', `${this.file} is open read-only: record a certificate with pcfarm verify --results ${dirname(this.file)}`);
+    return recordCertificateIn(dirname(this.file), c);
+  }
+
+  async certificates(): Promise<Certificate[]> {
+    return readCertificates(dirname(this.file));
   }
 
   async workers(): Promise<WorkerInfo[]> {

@@ -15,6 +15,7 @@ export { checkMinimizeJob, MINIMIZE_RUNS_MAX_DEFAULT, MINIMIZE_RUNS_MAX_LIMIT, r
 export { PayloadReader } from './payload.js';
 export { addSample, bucketFindings, bucketId, CampaignResults, CoverageSet, decodeCoverage, doneCount, doneIndexes, doneRangesOf, DoneSet, encodeCoverage, ofLowestExample, leastWitness, mergeExamples, SAMPLE_LIMITS, samplesBound, sampleStep, thinSamples, upgradeBatchResult, upgradeBucket, upgradeMinimized, upgradeSnapshot, type Bucket, type CampaignSnapshot, type CampaignSummary, type DoneRanges, type Example, type RecordOutcome, type Sample, type SampleStep } from './results.js';
 export { WORKER_SILENT_MS, type Store, type WorkerInfo } from './store.js';
+export { appendCertificate, boundWords, campaignCertificates, CERTIFICATE_LIMITS, CERTIFICATE_UNITS, certificateJson, certificateKey, certificateText, CERTIFICATES_FILE, cellEvidence, checkCertificate, evidenceText, foldCertificates, readCertificates, recordCertificateIn, strongerCertificate, type CellEvidence, type Certificate, type CertificateUnit } from './certificates.js';
 export { COMPACT_FILE, EmbeddedStore, JOURNAL_LIMITS, LOCK_FILE, RESULTS_FILE, RESULTS_FORMAT, RESULTS_VERSIONS_READ, unreadableVersion, type EmbeddedStoreOptions, type JournalEntry } from './embedded-store.js';
 export { InfraError, type Executor } from './executor.js';
 export { ThreadPool, THREADS_MAX, type ThreadPoolOptions } from './thread-pool.js';

@@ -54,4 +54,5 @@ export const LUA = {
   importCampaign: new LuaScript('import-campaign'),
   postResult: new LuaScript('post-result'),
   trimInbox: new LuaScript('trim-inbox'),
+  recordCertificate: new LuaScript('record-certificate'),
 } as const;

@@ -14,6 +14,8 @@
  * `c:ID:minfail` (minimizations given up) and `c:ID:bugs` (farm bugs);
  * a guided campaign's `c:ID:corpus:CELL` (hash round -> JSON: the states
  * each batch of the cell added to its corpus, guide.ts);
+ * `certificates` (hash claim -> JSON: what verify proved or found of a
+ * cell, the strongest of each claim, certificates.ts);
  * `workers` (set) and `w:ID` (JSON with a TTL: a dead worker disappears by
  * itself); `coordinator` (the lease); `inbox` (finished jobs' results, for
  * the coordinator) and the channel `inbox:posted` that wakes it. BullMQ's
@@ -89,6 +91,10 @@ export class FarmKeys {
   campaignKeys(id: string, cells = 0): string[] {
     const corpus = Array.from({ length: cells }, (_, c) => this.corpus(id, c));
     return [this.campaign(id), this.done(id), this.queued(id), this.coverage(id), this.once(id), this.twice(id), this.buckets(id), this.minimized(id), this.samples(id), this.audits(id), this.minimizeFailures(id), this.bugs(id), ...corpus];
+  }
+  /** What verify proved or found of each cell: certificateKey -> certificate JSON, the strongest kept (record-certificate.lua). */
+  get certificates(): string {
+    return this.key('certificates');
   }
   get workers(): string {
     return this.key('workers');

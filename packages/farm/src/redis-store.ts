@@ -21,6 +21,7 @@ import type { Redis } from 'ioredis';
 import type { AuditSummary, FarmBug } from './audit.js';
 import type { BatchResult } from './batch.js';
 import { batchCount, cellCount, cellIndex, newCampaign, seedCount, upgradeCampaign, upgradeSpec, type Campaign, type CampaignSpec, type CampaignState, type Deal } from './campaign.js';
+import { certificateJson, certificateKey, checkCertificate, foldCertificates, type Certificate } from './certificates.js';
 import { FarmError } from './errors.js';
 import { contributes, contributionShapeWrong, epochStart, guideOf, guideSpecOf, type Contribution, type Guide } from './guide.js';
 import { LUA } from './lua-script.js';
@@ -470,6 +471,28 @@ export class RedisStore implements Store {
     const rows = execResults(await this.redis.multi().hmget(k.campaign(id), 'auditsPassed', 'auditsFailed', 'auditsSameWorker').hlen(k.audits(id)).lrange(k.bugs(id), 0, -1).exec());
     const [passed, failed, sameWorker] = rows[0] as (string | null)[];
     return { passed: num(passed), sameWorker: num(sameWorker), failed: num(failed), pending: rows[1] as number, bugs: (rows[2] as string[]).map((b) => JSON.parse(b) as FarmBug) };
+  }
+
+  async recordCertificate(c: Certificate): Promise<boolean> {
+    return (await LUA.recordCertificate.run(this.redis, [this.keys.certificates], [certificateKey(c), c.result, c.bound, certificateJson(c)])) === 1;
+  }
+
+  async certificates(): Promise<Certificate[]> {
+    const all = await this.redis.hgetall(this.keys.certificates);
+    return foldCertificates(
+      Object.entries(all).map(([key, json]) => {
+        const bad = (m: string): never => {
+          throw new FarmError('EBADRESULTS', `Redis (prefix ${this.prefix}) ${this.keys.certificates} field ${key}: ${m}`);
+        };
+        let v: unknown;
+        try {
+          v = JSON.parse(json);
+        } catch {
+          bad('not JSON');
+        }
+        return checkCertificate(v, bad);
+      }),
+    );
   }
 
   async workers(): Promise<WorkerInfo[]> {

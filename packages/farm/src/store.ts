@@ -6,6 +6,7 @@
  */
 import type { BatchResult } from './batch.js';
 import type { Campaign, CampaignSpec, CampaignState } from './campaign.js';
+import type { Certificate } from './certificates.js';
 import type { Contribution, Guide } from './guide.js';
 import type { Minimized } from './minimize-job.js';
 import type { Bucket, CampaignSnapshot, CampaignSummary, DoneRanges, RecordOutcome, Sample } from './results.js';
@@ -76,6 +77,14 @@ export interface Store {
   snapshot(id: string): Promise<CampaignSnapshot>;
   /** Add an exported campaign; an id already present is an ESTATE error. */
   importSnapshot(s: CampaignSnapshot): Promise<Campaign>;
+  /**
+   * Keep what `pcfarm verify` proved or found of a cell (certificates.ts):
+   * true when it says more than what was kept of the same claim (a higher
+   * bound certified, a lower one failing), false when it does not.
+   */
+  recordCertificate(c: Certificate): Promise<boolean>;
+  /** Every claim's strongest certificate or counterexample, of every model version. */
+  certificates(): Promise<Certificate[]>;
   /** Workers that reported lately. */
   workers(): Promise<WorkerInfo[]>;
   reportWorker(w: WorkerInfo): Promise<void>;
