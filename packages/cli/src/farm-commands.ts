@@ -8,6 +8,7 @@ import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import {
+  cellEvidence,
   batchCount,
   campaignRisk,
   canaryChecks,
@@ -39,7 +40,7 @@ import { EXIT } from './exit.js';
 import { columns, plural } from './format.js';
 import type { Io } from './io.js';
 import { RESULTS_DIR_DEFAULT } from './limits.js';
-import { openRedis, openResults, redisOptionsOf } from './open-store.js';
+import { openRedis, openResults, redisOptionsOf, redisWhere } from './open-store.js';
 import { specOf } from './spec.js';
 import { withStrategyFiles } from './strategy-files.js';
 import { printSummary } from './summary.js';
@@ -191,7 +192,8 @@ export async function campaignCommand(p: Parsed, io: Io): Promise<number> {
       const json = async (store: Store, s: CampaignSummary, more: object): Promise<void> => {
         const [buckets, done] = [await store.buckets(id), await store.doneBatches(id)];
         const search = s.campaign.spec.guide === null ? {} : { search: searchCells(s.campaign, await store.corpus(id)) };
-        io.out(JSON.stringify({ summary: s, buckets, canaries: canaryChecks(s.campaign, done, buckets), risk: campaignRisk(s.campaign, s, done, buckets), ...search, ...more }, null, 2));
+        const cells = cellEvidence(s.campaign, done, buckets, await store.certificates());
+        io.out(JSON.stringify({ summary: s, buckets, canaries: canaryChecks(s.campaign, done, buckets), risk: campaignRisk(s.campaign, s, done, buckets), cells, ...search, ...more }, null, 2));
       };
       // A results directory (a laptop's campaign, or one imported there), or the farm's Redis.
       if (p.options.has('results')) {
@@ -209,7 +211,7 @@ export async function campaignCommand(p: Parsed, io: Io): Promise<number> {
           await json(store, s, { audit, workers: await store.workers() });
           return EXIT.ok;
         }
-        await printSummary(store, s, io, { where: `Redis at ${redactedUrl(redisOptionsOf(p).url)} (prefix ${store.prefix})` });
+        await printSummary(store, s, io, { where: redisWhere(redisOptionsOf(p)) });
         io.out('');
         io.out(`batches ${s.batchesDone}/${s.batchesTotal ?? '?'}; determinism audit: ${audit.passed} agreed${audit.sameWorker > 0 ? ` (${audit.sameWorker} rerun on the same worker, the only one alive)` : ''}, ${audit.failed} disagreed, ${audit.pending} pending`);
         for (const b of audit.bugs) io.out(`FARM BUG (${b.kind}): ${b.message}${b.details.map((x) => `\n  ${x}`).join('')}`);

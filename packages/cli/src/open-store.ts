@@ -45,6 +45,11 @@ export function redisOptionsOf(p: Parsed, connectMsDefault = REDIS_CONNECT_MS_DE
   return { url, prefix, connectMs };
 }
 
+/** Where a farm's Redis is, for people: its URL without the password, and the prefix. */
+export function redisWhere(options: Pick<RedisOptions, 'url' | 'prefix'>): string {
+  return `Redis at ${redactedUrl(options.url)} (prefix ${options.prefix})`;
+}
+
 /** RedisStore.connect, with ioredis loaded only now (and BullMQ never: the store needs no queue), so a command on a results directory loads neither. */
 export async function connectStore(url: string, options: { prefix: string; connectMs?: number }): Promise<RedisStore> {
   const { RedisStore } = await import('@pcfarm/farm/redis-store');
@@ -142,5 +147,5 @@ export async function openStore(p: Parsed, wanted: StoreWanted): Promise<OpenedS
   if (readOnly) throw new UsageError('--read-only goes with --results DIR');
   const options = redisOptionsOf(p, wanted.connectMsDefault, wanted.env);
   const store = await connectStore(options.url, { prefix: options.prefix, connectMs: options.connectMs });
-  return { store, readOnly: false, dir: null, where: `Redis at ${redactedUrl(options.url)} (prefix ${options.prefix})`, repairs: [] };
+  return { store, readOnly: false, dir: null, where: redisWhere(options), repairs: [] };
 }

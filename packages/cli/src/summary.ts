@@ -4,7 +4,7 @@
  * warning buckets apart with their witnesses, and the verdict line.
  */
 import { DEFAULTS, severityOf, signatureTitle } from '@pcfarm/core';
-import { batchConfig, campaignRisk, canaryChecks, searchCells, type CellSearch, canaryText, riskText, type Bucket, type CampaignRisk, type CampaignSummary, type CanaryCheck, type Store } from '@pcfarm/farm/local';
+import { batchConfig, campaignRisk, canaryChecks, cellEvidence, evidenceText, searchCells, type CellSearch, canaryText, riskText, type Bucket, type CampaignRisk, type CampaignSummary, type CanaryCheck, type Store } from '@pcfarm/farm/local';
 import { exampleReplayCommand, replayReproducerCommand, witnessCommand } from '@pcfarm/farm/replay-commands';
 import { columns, duration, n, plural } from './format.js';
 import type { Io } from './io.js';
@@ -183,6 +183,13 @@ export async function printSummary(store: Store, s: CampaignSummary, io: Io, opt
   const risk = campaignRisk(c, s, done, all);
   const canaries = canaryChecks(c, done, all);
   const search = c.spec.guide === null ? [] : searchLines(c, searchCells(c, await store.corpus(c.id)));
+  // The cells verify has a record of (its model version, the very strategy file run), each beside its fuzzing.
+  const verified = cellEvidence(c, done, all, await store.certificates()).filter((e) => e.certificates.length > 0);
+  if (verified.length > 0) {
+    io.out('');
+    io.out('verified (pcfarm verify), beside what the campaign found:');
+    for (const e of verified) io.out(`  ${e.strategy} x ${e.scenario}${e.blocksPerPage === DEFAULTS.blocksPerPage ? '' : ` (bpp ${e.blocksPerPage})`}: ${evidenceText(e, c.spec.scheduler)}`);
+  }
   if (risk !== null || canaries.length > 0 || search.length > 0) io.out('');
   if (risk !== null) for (const line of [...riskLines(risk, c.spec.pctDepth), ...steerLines(c, risk)]) io.out(line);
   for (const line of search) io.out(line);

@@ -84,7 +84,8 @@ describe('pcfarm campaign', () => {
     const alone = json<{ hash: string; schedules: number }>(pcfarm(...args));
     const farmed = pcfarm(...args, '--farm', '--prefix', 'vf');
     expect(farmed.status, farmed.stderr).toBe(0);
-    expect(json<object>(farmed)).toMatchObject({ result: 'clean', bound: 1, hash: alone.hash, schedules: alone.schedules, farm: 'vf', subtrees: expect.any(Number) });
+    // The farm's Redis keeps the certificate, for its dashboard to show beside the cell's fuzzing.
+    expect(json<object>(farmed)).toMatchObject({ result: 'clean', bound: 1, hash: alone.hash, schedules: alone.schedules, farm: 'vf', subtrees: expect.any(Number), kept: { where: expect.stringMatching(/\(prefix vf\)$/), records: [{ text: 'verified to 1 preemption (reclaim actions <= 1)', kept: true }] } });
     const failing = pcfarm('verify', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--farm', '--prefix', 'vf');
     expect(failing.status, failing.stderr).toBe(1);
     expect(failing.stdout).toMatch(/^FAIL v2\.6\.20 x self-mmap-write at 0 preemptions .* on the farm \(prefix vf\), \d+ subtrees$/m);

@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MODEL_VERSION } from '@pcfarm/core';
 import { describe, expect, it } from 'vitest';
@@ -28,12 +31,21 @@ describe('pcfarm verify', () => {
     expect(r.stdout).toMatch(new RegExp(`^clean up to 2 preemptions: two-copy x cross-mmap-write, [\\d,]+ schedules, [\\d,]+ classes, [\\d.]+ s \\(reclaim actions <= 1, generated parameters <= 0, 1 block\\(s\\) a page; model ${MODEL_VERSION}, hash [0-9a-f]{8}\\)$`, 'm'));
   });
 
-  it('--json says the same as the words, and the same search gives the same hash twice', () => {
-    const run = () => JSON.parse(pcfarm('verify', '--strategy', 'write-begin-end-trim', '--scenario', 'overwrite-vs-read', '--delays', '1', '--reclaim-actions', '1', '--blocks-per-page', '2', '--json').stdout);
+  it('--json says the same as the words, and the same search gives the same hash twice; --results keeps its certificate once', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pcfarm-verify-'));
+    const run = () => JSON.parse(pcfarm('verify', '--strategy', 'write-begin-end-trim', '--scenario', 'overwrite-vs-read', '--delays', '1', '--reclaim-actions', '1', '--blocks-per-page', '2', '--json', '--results', dir).stdout);
     const a = run();
     expect(a).toMatchObject({ result: 'clean', bound: 1, unit: 'delays', modelVersion: MODEL_VERSION, cell: { strategy: 'write-begin-end-trim', scenario: 'overwrite-vs-read', blocksPerPage: 2 } });
     expect(a.schedules).toBeGreaterThan(0);
-    expect(run().hash).toBe(a.hash);
+    const where = join(dir, 'certificates.jsonl');
+    expect(a.kept).toEqual({ where, records: [{ text: 'verified to 1 delay (reclaim actions <= 1)', kept: true }] });
+    const b = run();
+    expect(b.hash).toBe(a.hash);
+    // The same claim again says no more: the directory keeps the first.
+    expect(b.kept).toEqual({ where, records: [{ text: 'verified to 1 delay (reclaim actions <= 1)', kept: false }] });
+    const lines = readFileSync(where, 'utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ result: 'clean', strategy: 'write-begin-end-trim', blocksPerPage: 2, unit: 'delays', bound: 1, reclaimActionsMax: 1, hash: a.hash, classes: a.classes });
   });
 
   it("says what it certified when the budget runs out first, and exits 3; its classes and hash are the certified bound's, not the stopped search's", () => {
@@ -80,6 +92,15 @@ describe('pcfarm verify', () => {
     const unknown = pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'nope');
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toMatch(/unknown scenario "nope"/);
+    // A file where the results directory should be is said before any search; one store, never two.
+    const file = join(mkdtempSync(join(tmpdir(), 'pcfarm-verify-')), 'a-file');
+    writeFileSync(file, '');
+    const onFile = pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'cross-mmap-write', '--results', file);
+    expect(onFile.status).toBe(2);
+    expect(onFile.stderr).toBe(`pcfarm: --results ${file}: ${file} is a file, not a directory; name a directory (it is made when missing)\n`);
+    const twoStores = pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'cross-mmap-write', '--results', file, '--redis', 'redis://127.0.0.1:1');
+    expect(twoStores.status).toBe(2);
+    expect(twoStores.stderr).toMatch(/give --redis or --results, not both/);
   });
 });
 
