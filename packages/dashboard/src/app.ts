@@ -19,6 +19,7 @@ import { MATRIX_RUNS, MatrixCache } from './matrix.js';
 import bucketRoutes from './routes/buckets.js';
 import { RetestCache } from './retests.js';
 import campaignRoutes from './routes/campaigns.js';
+import cellRoutes from './routes/cells.js';
 import diffRoutes from './routes/diff.js';
 import eventRoutes from './routes/events.js';
 import matrixRoutes from './routes/matrix.js';
@@ -157,6 +158,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (options.matrix === undefined) app.addHook('onClose', async () => ctx.matrix.close());
   app.addHook('onClose', async () => ctx.retests.close());
   await app.register(campaignRoutes, ctx);
+  await app.register(cellRoutes, ctx);
   await app.register(bucketRoutes, ctx);
   await app.register(replayRoutes, ctx);
   await app.register(matrixRoutes, ctx);

@@ -161,6 +161,48 @@ const riskSchema = {
   },
 } as const;
 
+/** farm's Certificate, its strategy file by name: what `pcfarm verify` proved (clean to a bound) or found (a failure at a bound) of a cell. */
+const certificateSchema = {
+  type: 'object',
+  properties: {
+    result: { type: 'string', enum: ['clean', 'fail'] },
+    strategy: str,
+    strategyFile: { type: ['object', 'null'], properties: { id: str, sourceHash: str, file: str } },
+    scenario: str,
+    blocksPerPage: int,
+    modelVersion: str,
+    unit: { type: 'string', enum: ['preemptions', 'delays'] },
+    bound: int,
+    reclaimActionsMax: int,
+    paramsMax: int,
+    schedules: num,
+    classes: { type: ['integer', 'null'] },
+    hash: strOrNull,
+    signature: strOrNull,
+    reproducer: strOrNull,
+    seconds: num,
+    at: num,
+  },
+} as const;
+
+/** Every certificate a store keeps (GET /api/certificates). */
+export const certificatesSchema = { type: 'object', properties: { certificates: { type: 'array', items: certificateSchema } } } as const;
+
+/** Each cell of a campaign: its runs, its failure buckets, the certificates of its model version, and all of it in words (farm's CellEvidence). */
+export const cellsSchema = {
+  type: 'object',
+  properties: {
+    modelVersion: str,
+    cells: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { strategy: str, scenario: str, blocksPerPage: int, runs: num, failureBuckets: int, certificates: { type: 'array', items: certificateSchema }, text: str },
+      },
+    },
+  },
+} as const;
+
 /** A campaign with its totals, and what this dashboard's process does with it. */
 export const campaignViewSchema = {
   type: 'object',

@@ -11,6 +11,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { batchAt, BatchRunner, campaignSpec, EmbeddedStore, minimizeJobOf, RedisServer, RedisStore, runMinimize } from '@pcfarm/farm';
+import { MODEL_VERSION } from '@pcfarm/core';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalControl, MatrixCache, startDashboard, StoreControl, type CampaignControl, type Dashboard } from '../dist/index.js';
@@ -165,6 +166,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
 
     const id = /#\/campaigns\/([0-9a-f]+)$/.exec(page.url())![1]!;
     const loaded = asked.length;
+    // What verify found of one cell, kept in the store as pcfarm verify --results would.
+    await store.recordCertificate({ result: 'fail', strategy: 'v2.6.20', strategyFile: null, scenario: 'self-mmap-write', blocksPerPage: 1, modelVersion: MODEL_VERSION, unit: 'preemptions', bound: 0, reclaimActionsMax: 2, paramsMax: 0, schedules: 43, classes: null, hash: null, signature: 'deadlock in v2.6.20: self', reproducer: 'pcfarm1:x', seconds: 0.1, at: 1 });
 
     // Now it runs: the buckets come in over the live stream, marked new.
     control.release();
@@ -195,8 +198,15 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
     await expect(page.locator('#tile-warnings').textContent()).resolves.toBe(String(classes.length - heading - 1));
     await page.locator('#buckets tr.bucket td:last-child', { hasText: 'pending' }).first().waitFor({ state: 'detached', timeout: 10_000 });
     await page.locator('#workers tbody tr').first().waitFor();
-    // Everything since the page loaded came over the stream: no list or sample was fetched again.
-    expect(asked.slice(loaded).filter((p) => p.startsWith(`/api/campaigns/${id}`))).toEqual([]);
+    // Everything since the page loaded came over the stream: no list or sample was fetched again (the cells, too many for a tick, are fetched when the campaign stops).
+    expect(asked.slice(loaded).filter((p) => p.startsWith(`/api/campaigns/${id}`) && p !== `/api/campaigns/${id}/cells`)).toEqual([]);
+    // Each cell's runs beside what verify found of it, once the campaign stopped: its last figures.
+    const selfCell = page.locator('#cells tbody tr', { hasText: 'fails at 0 preemptions (reclaim actions ≤ 2)' });
+    await selfCell.waitFor({ timeout: 10_000 });
+    await expect(selfCell.locator('td').first().textContent()).resolves.toBe('v2.6.20 × self-mmap-write');
+    await expect(selfCell.locator('td').nth(1).textContent()).resolves.not.toBe('0');
+    await expect(page.locator('#cells tbody tr').count()).resolves.toBe(6);
+    await expect(page.locator('#cells td', { hasText: 'not verified' }).count()).resolves.toBe(5);
     // The coverage tile and the coverage chart's last point say the same.
     const coverage = Number((await page.locator('#tile-coverage').textContent())!.replace(/,/g, ''));
     const chartLast = await page.locator('svg.chart[aria-label="coverage over running time"] .last').textContent();

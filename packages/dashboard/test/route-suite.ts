@@ -191,6 +191,44 @@ export function routeSuite(label: string, open: () => Promise<Store>): void {
       expect(fewest.sort()).toEqual([`v2.6.20 x ${SCENARIOS[0]}`, `v2.6.20 x ${SCENARIOS[4]}`, `two-copy x ${SCENARIOS[1]}`, `two-copy x ${SCENARIOS[5]}`].sort());
     });
 
+    it("GET /api/campaigns/:id/cells puts each cell's fuzzing beside what verify proved or found of it: the strongest record of a claim, of the campaign's model version only", async () => {
+      const base = { strategy: 'v2.6.20', strategyFile: null, blocksPerPage: 1, modelVersion: MODEL_VERSION, unit: 'preemptions', reclaimActionsMax: 2, paramsMax: 0, seconds: 1, at: 1 } as const;
+      const clean = (bound: number, schedules: number) => ({ ...base, result: 'clean', scenario: 'hole-fill-vs-read', bound, schedules, classes: 2250, hash: 'e639c6a1', signature: null, reproducer: null }) as const;
+      const fail = (bound: number) => ({ ...base, result: 'fail', scenario: 'self-mmap-write', bound, schedules: 43, classes: null, hash: null, signature: 'deadlock in v2.6.20: self', reproducer: 'pcfarm1:x' }) as const;
+      expect(await store.recordCertificate(clean(1, 17_813))).toBe(true);
+      // A lower bound certified says less, and a failure at a higher bound says less than one at a lower.
+      expect(await store.recordCertificate(clean(0, 2_000))).toBe(false);
+      expect(await store.recordCertificate(fail(0))).toBe(true);
+      expect(await store.recordCertificate(fail(1))).toBe(false);
+      // Another model version's, and another reclaim bound's, are other claims: kept, the first never shown here.
+      expect(await store.recordCertificate({ ...clean(3, 9), modelVersion: 'core-0' })).toBe(true);
+      expect(await store.recordCertificate({ ...clean(2, 99_000), reclaimActionsMax: 0 })).toBe(true);
+      const r = await inject({ url: `/api/campaigns/${seeded.id}/cells` });
+      expect(r.statusCode).toBe(200);
+      const { modelVersion, cells } = r.json() as { modelVersion: string; cells: { scenario: string; blocksPerPage: number; runs: number; failureBuckets: number; certificates: { result: string; bound: number; reclaimActionsMax: number }[]; text: string }[] };
+      expect(modelVersion).toBe(MODEL_VERSION);
+      expect(cells).toHaveLength(6);
+      const hole = cells.find((e) => e.scenario === 'hole-fill-vs-read' && e.blocksPerPage === 1)!;
+      expect(hole.runs).toBe(120);
+      expect(hole.certificates.map((k) => [k.result, k.bound, k.reclaimActionsMax])).toEqual([
+        ['clean', 2, 0],
+        ['clean', 1, 2],
+      ]);
+      const holeFails = seeded.buckets.filter((b) => b.severity === 'failure' && b.scenarios.includes('hole-fill-vs-read') && b.blocksPerPage.includes(1)).length;
+      expect(hole.failureBuckets).toBe(holeFails);
+      expect(hole.text).toBe(`${holeFails === 0 ? 'clean in 120 seeds' : `${holeFails} failure bucket${holeFails === 1 ? '' : 's'} in 120 seeds`}; verified to 2 preemptions (reclaim actions <= 0); verified to 1 preemption (reclaim actions <= 2)`);
+      const self = cells.find((e) => e.scenario === 'self-mmap-write' && e.blocksPerPage === 1)!;
+      expect(self.failureBuckets).toBeGreaterThan(0);
+      expect(self.certificates.map((k) => [k.result, k.bound])).toEqual([['fail', 0]]);
+      expect(self.text).toMatch(/failure buckets? in 120 seeds; fails at 0 preemptions \(reclaim actions <= 2\)$/);
+      // Neither bpp 4 cell has a record.
+      expect(cells.filter((e) => e.blocksPerPage === 4).every((e) => e.certificates.length === 0)).toBe(true);
+      const all = (await inject({ url: '/api/certificates' })).json().certificates as { modelVersion: string }[];
+      expect(all).toHaveLength(4);
+      expect(all.filter((k) => k.modelVersion === 'core-0')).toHaveLength(1);
+      expect((await inject({ url: '/api/campaigns/nosuch/cells' })).statusCode).toBe(404);
+    });
+
     it('POST stop and resume change the state; a finished campaign refuses both with 409', async () => {
       const created = (await inject({ method: 'POST', url: '/api/campaigns', payload: { strategies: ['gup-pin'], scenarios: ['generated'], seedsPerCell: 10 } })).json();
       const id = created.campaign.id;

@@ -13,6 +13,8 @@ import { strategyLabel } from './compare.js';
 /** The store's sampling (SAMPLE_LIMITS in packages/farm): at most a sample a second, the last one kept current. */
 const SAMPLE_INTERVAL_MS = 1000;
 const SAMPLES_MAX = 2000;
+/** How often a running campaign's cells are read again (each read folds every cell's batches and the store's certificates). */
+const CELLS_EVERY_MS = 10_000;
 /** The workers table's columns a phone leaves out: host, PID, last report. */
 const WORKER_WIDE_ONLY = [1, 2, 6];
 /** A canary's line, as the CLI's summary says it (farm's canaryText). */
@@ -50,7 +52,7 @@ function rates(samples) {
 
 export async function campaignView(el, id, query) {
   const info = shell.info;
-  const first = await api.get(`/api/campaigns/${id}/stats`);
+  const [first, firstCells] = await Promise.all([api.get(`/api/campaigns/${id}/stats`), api.get(`/api/campaigns/${id}/cells`)]);
   let cur = first.campaign;
   const c = cur.campaign;
   const spec = c.spec;
@@ -70,6 +72,8 @@ export async function campaignView(el, id, query) {
   const charts = { rate: h('div', { class: 'chart-box' }), coverage: h('div', { class: 'chart-box' }) };
   const workersBody = h('tbody');
   const riskBody = h('tbody');
+  const cellsBody = h('tbody');
+  const cellsNote = h('p', { class: 'muted small' });
   el.append(
     h('div', { class: 'crumbs' }, h('a', { href: '#/campaigns' }, 'Campaigns'), ' / ', c.id),
     h('div', { class: 'title-row' }, title, h('div', { class: 'actions' }, compareLink, actions)),
@@ -116,6 +120,17 @@ export async function campaignView(el, id, query) {
         'div',
         { class: 'table-scroll' },
         h('table', { class: 'list compact' }, h('thead', {}, h('tr', {}, ...['Cell', 'Runs', 'Share', 'Reached once', 'Reached twice', 'Residual risk', 'New a run ahead', 'pct: runs for 95%'].map((t, i) => h('th', { class: i > 0 ? 'num' : null }, t)))), riskBody),
+      ),
+    ),
+    h(
+      'section',
+      { class: 'card', id: 'cells' },
+      h('h2', {}, 'Fuzzed and verified, cell by cell'),
+      cellsNote,
+      h(
+        'div',
+        { class: 'table-scroll' },
+        h('table', { class: 'list compact' }, h('thead', {}, h('tr', {}, ...['Cell', 'Runs', 'Failure buckets', 'Verified (pcfarm verify)'].map((t, i) => h('th', { class: i === 1 || i === 2 ? 'num' : null }, t)))), cellsBody),
       ),
     ),
     searchCard(spec, cur.search ?? []),
@@ -199,6 +214,56 @@ export async function campaignView(el, id, query) {
     );
   }
 
+  /**
+   * Each cell's fuzzing beside what verify proved or found of it, as the
+   * CLI's summary says it ("clean in 2,000,000 seeds; verified to 3
+   * preemptions"): loaded with the page, then fetched again (a campaign of
+   * every cell has hundreds: too many for each tick of the stream).
+   */
+  function showCells(v) {
+    const verified = v.cells.filter((e) => e.certificates.some((k) => k.result === 'clean')).length;
+    const failing = v.cells.filter((e) => e.certificates.some((k) => k.result === 'fail')).length;
+    cellsNote.textContent = `A cell's certificate is a claim about every schedule up to a bound, where its runs are a sample; record one with pcfarm verify --results DIR or --redis URL (only those of model ${v.modelVersion}, and of the very strategy file the campaign runs, count here). ${fmtInt(verified)} of ${fmtInt(v.cells.length)} cells verified to some bound, ${fmtInt(failing)} with a counterexample.`;
+    clear(cellsBody).append(
+      ...v.cells.map((e) =>
+        h(
+          'tr',
+          { class: e.failureBuckets > 0 ? 'failure-row' : null },
+          h('td', {}, `${strategyLabel(e.strategy, spec.strategyFiles)} × ${e.scenario}${e.blocksPerPage === 1 ? '' : ` (bpp ${e.blocksPerPage})`}`),
+          h('td', { class: 'num' }, fmtInt(e.runs)),
+          h('td', { class: 'num' }, fmtInt(e.failureBuckets)),
+          h(
+            'td',
+            { class: 'small', title: e.text },
+            e.certificates.length === 0
+              ? h('span', { class: 'muted' }, 'not verified')
+              : e.certificates.map((k) =>
+                  h(
+                    'div',
+                    { title: k.result === 'clean' ? `${fmtInt(k.schedules)} schedules, ${fmtInt(k.classes)} classes, hash ${k.hash}, ${k.seconds.toFixed(1)} s` : `${k.signature}\n${k.reproducer}` },
+                    `${k.result === 'clean' ? 'verified to' : 'fails at'} ${k.bound} ${k.bound === 1 ? k.unit.slice(0, -1) : k.unit} (reclaim actions ≤ ${k.reclaimActionsMax}${k.paramsMax === 0 ? '' : `, parameters ≤ ${k.paramsMax}`})`,
+                  ),
+                ),
+          ),
+        ),
+      ),
+    );
+  }
+  let cellsAt = Date.now();
+  let cellsState = cur.campaign.state;
+  /** Read the cells again: every CELLS_EVERY_MS while the campaign runs, and once more when it stops (its last figures). */
+  async function refreshCells(state) {
+    const stopped = cellsState === 'running' && state !== 'running';
+    cellsState = state;
+    if (!stopped && (state !== 'running' || Date.now() - cellsAt < CELLS_EVERY_MS)) return;
+    cellsAt = Date.now();
+    try {
+      showCells(await api.get(`/api/campaigns/${id}/cells`));
+    } catch {
+      // The next tick tries again; the figures shown stay until then.
+    }
+  }
+
   /** The campaign's canaries: from its view as the page loads, then from the stream. */
   function showCanaries(list) {
     clear(canaries).append(...(list ?? []).map(canaryLine));
@@ -239,6 +304,7 @@ export async function campaignView(el, id, query) {
   showWorkers(first.workers);
   showCanaries(cur.canaries);
   showRisk(cur.risk);
+  showCells(firstCells);
   showCharts();
   const table = await bucketTable(el, id, query, spec.strategies);
 
@@ -263,6 +329,7 @@ export async function campaignView(el, id, query) {
       );
       showCanaries(e.canaries);
       showRisk(e.risk);
+      void refreshCells(e.state);
       if (e.sample) {
         addSample(samples, e.sample);
         showCharts();
