@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { rolldown } from 'rolldown';
 
 /** What the bundle takes in besides the CLI's own modules: the core, and the farm's modules that build on it. */
-const INLINED = ['@pcfarm/core', '@pcfarm/farm/replay-commands', '@pcfarm/farm/limits', '@pcfarm/farm/strategy-files'];
+const INLINED = ['@pcfarm/core', '@pcfarm/farm/replay-commands', '@pcfarm/farm/limits', '@pcfarm/farm/strategy-files', '@pcfarm/farm/certificates'];
 const dist = fileURLToPath(new URL('./dist/', import.meta.url));
 // Chunk names carry a hash: drop the last build's.
 for (const f of readdirSync(dist)) if (/^pcfarm.*\.mjs$/.test(f)) rmSync(`${dist}${f}`);
@@ -16,7 +16,7 @@ const bundle = await rolldown({
   input: `${dist}main.js`,
   platform: 'node',
   logLevel: 'warn',
-  // The replay commands, the campaign limits and the strategy-file loader are inlined too: loaded from the farm package
+  // The replay commands, the campaign limits, the strategy-file loader and the certificates are inlined too: loaded from the farm package
   // they would bring a second core, and a strategy file loaded against another core's API would run in this one's Model.
   external: (id) => !id.startsWith('.') && !id.startsWith('/') && !INLINED.includes(id),
 });

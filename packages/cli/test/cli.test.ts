@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FAILURE_KINDS, runOne, SCENARIOS, STRATEGIES, type MatrixCell } from '@pcfarm/core';
 import { AUDIT_ONE_IN_DEFAULT, COORDINATOR_DEFAULTS, REDIS_URL_DEFAULT } from '@pcfarm/farm';
@@ -22,6 +23,18 @@ function once(...args: string[]): () => ReturnType<typeof pcfarm> {
 const selfFirstFailure = once('fuzz', '--first-failure', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write');
 const holeFillFirstFailure = once('fuzz', '--first-failure', '--strategy', 'v2.6.20', '--scenario', 'hole-fill-vs-read');
 const helpFuzz = once('help', 'fuzz');
+
+describe('the pcfarm bundle', () => {
+  it('starts with one core: neither the entry nor a chunk it imports at start names a @pcfarm package, whose core would load beside the inlined one', () => {
+    const dist = new URL('../dist/', import.meta.url);
+    const entry = readFileSync(new URL('pcfarm.mjs', dist), 'utf8');
+    const chunks = [...entry.matchAll(/^import .* from "\.\/(pcfarm\.[\w.-]+\.mjs)";$/gm)].map((m) => m[1]!);
+    expect(chunks.some((c) => c.startsWith('pcfarm.core.'))).toBe(true);
+    for (const [name, text] of [['pcfarm.mjs', entry], ...chunks.map((c) => [c, readFileSync(new URL(c, dist), 'utf8')])]) {
+      expect([...text!.matchAll(/^import .* from "(@pcfarm\/[^"]+)";$/gm)].map((m) => m[1]), name).toEqual([]);
+    }
+  });
+});
 
 describe('pcfarm fuzz', () => {
   it('finds the v2.6.20 self deadlock, prints its kind, seed and replay command, and exits 1', () => {
