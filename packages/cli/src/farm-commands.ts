@@ -8,7 +8,9 @@ import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import {
+  campaignCertificates,
   cellEvidence,
+  checkCertificate,
   batchCount,
   campaignRisk,
   canaryChecks,
@@ -31,6 +33,7 @@ import {
   type CampaignSnapshot,
   type JournalEntry,
   type CampaignSummary,
+  type Certificate,
   type Store,
 } from '@pcfarm/farm/local';
 import type { RedisStore } from '@pcfarm/farm';
@@ -253,8 +256,12 @@ export async function campaignCommand(p: Parsed, io: Io): Promise<number> {
       const out = p.options.get('out');
       if (out === undefined) throw new UsageError("'campaign export' needs --out FILE");
       const write = async (store: Store) => {
-        const n = exportTo(resolve(out), await store.snapshot(id));
-        io.out(`campaign ${id} exported to ${resolve(out)} (${n} bytes); ${PCFARM} campaign import ${shellWord(out)} --results ${RESULTS_DIR_DEFAULT} puts it in a results directory`);
+        const snapshot = await store.snapshot(id);
+        // What verify proved or found of its cells goes with it: the laptop's page shows them beside the same runs.
+        const certificates = campaignCertificates(snapshot.campaign, await store.certificates()).flat();
+        const n = exportTo(resolve(out), snapshot, certificates);
+        const records = certificates.length === 0 ? '' : ` with ${plural(certificates.length, 'verify record')} of its cells`;
+        io.out(`campaign ${id} exported to ${resolve(out)}${records} (${n} bytes); ${PCFARM} campaign import ${shellWord(out)} --results ${RESULTS_DIR_DEFAULT} puts it in a results directory`);
         return EXIT.ok;
       };
       if (!p.options.has('results')) return withRedis(p, write);
@@ -264,9 +271,12 @@ export async function campaignCommand(p: Parsed, io: Io): Promise<number> {
       checkOptions(p, OPTIONS.campaignImport);
       const file = resolve(one('file'));
       const put = async (store: Store, where: string) => {
-        for (const s of readExport(file)) {
+        for (const { snapshot: s, certificates } of readExport(file)) {
           const c = await store.importSnapshot(s);
-          io.out(`campaign ${c.id} (${c.spec.name}, ${doneCount(s.done)} batches done, ${s.buckets.length} buckets) imported into ${where}, ${c.state}`);
+          let kept = 0;
+          for (const k of certificates) if (await store.recordCertificate(k)) kept++;
+          const records = certificates.length === 0 ? '' : `, ${kept} of its ${plural(certificates.length, 'verify record')} kept (the others said no more than what was there)`;
+          io.out(`campaign ${c.id} (${c.spec.name}, ${doneCount(s.done)} batches done, ${s.buckets.length} buckets) imported into ${where}, ${c.state}${records}`);
         }
         return EXIT.ok;
       };
@@ -318,8 +328,13 @@ async function listCampaigns(store: RedisStore, json: boolean, io: Io): Promise<
 }
 
 /** Write a campaign as the embedded store's results file: the header line and one snapshot line. Returns its size. */
-function exportTo(file: string, s: CampaignSnapshot): number {
-  const entry: JournalEntry = { type: 'snapshot', snapshot: s };
+/**
+ * An export: the journal's header and the campaign as a snapshot record,
+ * beside it (when there are any) the certificates of its cells: a property
+ * an earlier pcfarm's import passes over.
+ */
+function exportTo(file: string, s: CampaignSnapshot, certificates: readonly Certificate[]): number {
+  const entry: JournalEntry & { certificates?: readonly Certificate[] } = certificates.length === 0 ? { type: 'snapshot', snapshot: s } : { type: 'snapshot', snapshot: s, certificates };
   const text = `${JSON.stringify(RESULTS_FORMAT)}\n${JSON.stringify(entry)}\n`;
   // Written beside and renamed: a reader never sees half a file.
   const tmp = `${file}.${process.pid}.tmp`;
@@ -333,8 +348,8 @@ function exportTo(file: string, s: CampaignSnapshot): number {
   return Buffer.byteLength(text);
 }
 
-/** The snapshots of an exported file, each checked; EBADRESULTS naming the line otherwise. */
-function readExport(file: string): CampaignSnapshot[] {
+/** The snapshots of an exported file, each with its cells' certificates, each checked; EBADRESULTS naming the line otherwise. */
+function readExport(file: string): { snapshot: CampaignSnapshot; certificates: Certificate[] }[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -352,14 +367,24 @@ function readExport(file: string): CampaignSnapshot[] {
   const head = parse(0) as { format?: unknown; version?: unknown } | null;
   if (head?.format !== RESULTS_FORMAT.format) throw new FarmError('EBADRESULTS', `${file} line 1: not a pcfarm results file (no ${JSON.stringify(RESULTS_FORMAT)} header)`);
   if (!RESULTS_VERSIONS_READ.includes(head.version as never)) throw new FarmError('EBADRESULTS', `${file} line 1: ${unreadableVersion(head.version)}`);
-  const out: CampaignSnapshot[] = [];
+  const out: { snapshot: CampaignSnapshot; certificates: Certificate[] }[] = [];
   for (let i = 1; i < lines.length; i++) {
     if (lines[i] === '') continue;
-    const e = parse(i) as { type?: unknown; snapshot?: unknown } | null;
+    const e = parse(i) as { type?: unknown; snapshot?: unknown; certificates?: unknown } | null;
     if (e?.type !== 'snapshot') {
       throw new FarmError('EBADRESULTS', `${file} line ${i + 1} is a ${JSON.stringify(e?.type)} record: this is a results journal, not an export; export a campaign of it with '${PCFARM} campaign export ID --results DIR --out FILE'`);
     }
-    out.push(checkSnapshot(e.snapshot, `${file} line ${i + 1}`));
+    const where = `${file} line ${i + 1}`;
+    const certificates = e.certificates ?? [];
+    if (!Array.isArray(certificates)) throw new FarmError('EBADRESULTS', `${where}: certificates must be a list, not ${JSON.stringify(certificates).slice(0, 80)}`);
+    out.push({
+      snapshot: checkSnapshot(e.snapshot, where),
+      certificates: certificates.map((k, j) =>
+        checkCertificate(k, (m) => {
+          throw new FarmError('EBADRESULTS', `${where}: certificates[${j}]: ${m}`);
+        }),
+      ),
+    });
   }
   if (out.length === 0) throw new FarmError('EBADRESULTS', `${file} holds no campaign`);
   return out;

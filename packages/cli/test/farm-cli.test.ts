@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MODEL_VERSION } from '@pcfarm/core';
 import { EmbeddedStore, freePort, RedisServer, RedisStore, RESULTS_FILE } from '@pcfarm/farm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -102,6 +103,10 @@ describe('pcfarm campaign', () => {
     const watch = await RedisStore.connect(url, { prefix: 'run' });
     try {
       await until('the campaign to finish', async () => (await watch.getCampaign(id)).state === 'done');
+      // What verify found of one of its cells, as verify --farm keeps it; and of a cell it does not run, which stays behind.
+      const found = { result: 'fail', strategy: 'v2.6.20', strategyFile: null, scenario: 'self-mmap-write', blocksPerPage: 1, modelVersion: MODEL_VERSION, unit: 'preemptions', bound: 0, reclaimActionsMax: 2, paramsMax: 0, schedules: 43, classes: null, hash: null, signature: 'deadlock in v2.6.20: self', reproducer: 'pcfarm1:x', seconds: 0.1, at: 1 } as const;
+      await watch.recordCertificate(found);
+      await watch.recordCertificate({ ...found, scenario: 'mmap-rw-fault' });
     } finally {
       await watch.close();
     }
@@ -127,9 +132,12 @@ describe('pcfarm campaign', () => {
     expect(exported.status, exported.stderr).toBe(0);
     expect(readFileSync(file, 'utf8').split('\n')[0]).toBe('{"format":"pcfarm-results","version":3}');
     const laptop = tempDir();
+    expect(exported.stdout).toContain(' with 1 verify record of its cells (');
     const imported = pcfarm('campaign', 'import', file, '--results', laptop);
     expect(imported.stdout).toContain(`campaign ${id} (`);
+    expect(imported.stdout).toContain(', 1 of its 1 verify record kept (');
     const store = EmbeddedStore.open(laptop, { readOnly: true });
+    expect((await store.certificates()).map((k) => `${k.scenario} ${k.result} ${k.bound}`)).toEqual(['self-mmap-write fail 0']);
     const s = await store.summary(id);
     expect({ runs: s.runs, failures: s.failures, warnings: s.warnings, buckets: s.buckets, warningBuckets: s.warningBuckets, coverage: s.coverage }).toEqual({
       runs: farmed.runs,
@@ -162,7 +170,18 @@ describe('pcfarm campaign', () => {
     // From the laptop's directory too.
     const again = join(tempDir(), 'again.jsonl');
     expect(pcfarm('campaign', 'export', id, '--results', laptop, '--out', again).status).toBe(0);
-    expect(pcfarm('campaign', 'import', again, '--prefix', 'copy2').status).toBe(0);
+    const back = pcfarm('campaign', 'import', again, '--prefix', 'copy2');
+    expect(back.status, back.stderr).toBe(0);
+    expect(back.stdout).toContain(', 1 of its 1 verify record kept (');
+    // A record that is not a certificate refuses the whole import, naming where.
+    const [head, entry] = readFileSync(file, 'utf8').split('\n');
+    const e = JSON.parse(entry!);
+    e.certificates[0].bound = -1;
+    const forged = join(tempDir(), 'forged.jsonl');
+    writeFileSync(forged, `${head}\n${JSON.stringify(e)}\n`);
+    const refused = pcfarm('campaign', 'import', forged, '--prefix', 'copy3');
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain(`${forged} line 2: certificates[0]: bound must be a whole number from 0 to 1000, not -1`);
   });
 
   it('refuses a file that is not an export, naming the file and line', () => {
