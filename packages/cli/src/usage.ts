@@ -31,7 +31,7 @@ export const OPTIONS = {
   firstFailure: ['first-failure', 'strategy', 'strategy-file', 'scenario', 'blocks-per-page', 'runs', 'seed-start', 'scheduler', 'pct-depth'],
   replay: [...RUN_OPTIONS, 'seed', 'choices', 'strategy-file'],
   minimize: [...RUN_OPTIONS, 'seed', 'runs-max', 'time-ms', 'strategy-file'],
-  verify: ['strategy', 'strategy-file', 'scenario', 'preemptions', 'delays', 'reclaim-actions', 'params', 'blocks-per-page', 'time-s', 'schedules-max', 'threads', 'farm', 'results', ...REDIS_OPTIONS, 'json'],
+  verify: ['strategy', 'strategy-file', 'scenario', 'campaign', 'preemptions', 'delays', 'reclaim-actions', 'params', 'blocks-per-page', 'time-s', 'schedules-max', 'threads', 'farm', 'results', ...REDIS_OPTIONS, 'json'],
   matrix: ['strategy', 'strategy-file', 'runs', 'blocks-per-page', 'json', 'verify', 'verify-time-s', 'preemptions', 'delays', 'reclaim-actions'],
   strategyNew: ['from'],
   diff: [...STORE_OPTIONS, 'retest', 'strategy-file', 'json'],
@@ -136,11 +136,12 @@ const HELP: Record<Command, CommandHelp> = {
     exit: `exit ${EXIT.ok} with a reproducer, ${usageOrBadInput} or when the run passes (nothing to minimize)`,
   },
   verify: {
-    usage: [['verify', '--strategy S', '[--strategy-file PATH ...]', '--scenario X', '[--preemptions K | --delays K]', '[--reclaim-actions R]', '[--params P]', '[--blocks-per-page B]', '[--time-s T]', '[--schedules-max N | --threads N | --farm [--redis URL] [--prefix P] [--connect-ms N]]', '[--results DIR | --redis URL [--prefix P]]', '[--json]']],
+    usage: [['verify', '--strategy S --scenario X | --campaign ID', '[--strategy-file PATH ...]', '[--preemptions K | --delays K]', '[--reclaim-actions R]', '[--params P]', '[--blocks-per-page B]', '[--time-s T]', '[--schedules-max N | --threads N | --farm [--redis URL] [--prefix P] [--connect-ms N]]', '[--results DIR | --redis URL [--prefix P]]', '[--json]']],
     about: [
       `Every schedule of one cell up to K preemptions (CHESS's bound: a switch away from a task that could go on; default ${VERIFY_DEFAULTS.preemptionsMax}) or K delays, with at most R reclaim actions (default ${VERIFY_DEFAULTS.reclaimActionsMax}) and generated parameters summing to at most P (default ${VERIFY_DEFAULTS.paramsMax}), deepening 0, 1, ... K within T seconds (default ${VERIFY_TIME_S_DEFAULT}) or N schedules.`,
       'A counterexample is minimized and printed with its reproducer; otherwise a certificate: clean up to the highest bound reached, its schedules, equivalence classes and hash. --json prints one object.',
       'With --results DIR (a results directory, as fuzz\'s) or --redis URL the certificate, and a counterexample, are kept in that store; --farm keeps them in the farm\'s Redis. Of each cell, model version, strategy source, bound kind and limits, a store keeps the highest bound certified and the lowest failing; a campaign\'s page and campaign show put them beside the cell\'s runs. A results directory keeps them in certificates.jsonl, which verify appends to even while a fuzz writes the same directory.',
+      '--campaign ID searches every cell of that campaign in turn (of the farm\'s Redis, or of --results DIR), each within T seconds, and keeps what it finds there; a strategy file the campaign ran is given with --strategy-file, at the source it ran.',
       '--threads N cuts each bound\'s search into subtrees by prefix and runs them on N threads; --farm queues them for the farm\'s workers (Redis as for the coordinator), each subtree a job run once, kept a day so the same search asked again is answered at once: the same schedules, classes, hash and counterexample as on one thread.',
       STRATEGY_FILE_ABOUT,
     ],

@@ -1,17 +1,18 @@
 /** `pcfarm verify`: every schedule of one cell up to a bound, ending in a counterexample or a certificate. */
 import { DEFAULTS, minimize, Model, MODEL_VERSION, signatureOf, VERIFY_DEFAULTS, verifyDeepening, type DeepeningResult, type RunConfig, type VerifyBounds } from '@pcfarm/core';
 import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { boundWords, CERTIFICATES_FILE, certificateText, recordCertificateIn, type Certificate } from '@pcfarm/farm/certificates';
 import { replayReproducerCommand, verifyDelaysCommand } from '@pcfarm/farm/replay-commands';
-import type { Store } from '@pcfarm/farm/local';
+import type { RedisStore } from '@pcfarm/farm';
+import type { Campaign, Store } from '@pcfarm/farm/local';
 import { strategyFileRef, strategyResolver, type StrategyFileRef } from '@pcfarm/farm/strategy-files';
 import { blocksPerPageOf, InputError, noPositionals, scenarioOf, strategyOf, UsageError, wholeNumber, type Parsed } from './args.js';
 import { EXIT } from './exit.js';
 import type { Io } from './io.js';
 import { VERIFY_BOUND_MAX, VERIFY_PARAMS_MAX, VERIFY_TIME_S_DEFAULT } from './limits.js';
 import { reproducerString } from './replay.js';
-import type { StrategyFiles } from './strategy-files.js';
+import { printedPath, type StrategyFiles } from './strategy-files.js';
 
 /** The bounds of a search from --preemptions K | --delays K, --reclaim-actions R and --params P; K is also the highest bound deepening tries. */
 export interface BoundsAsked {
@@ -49,71 +50,179 @@ type Ran = DeepeningResult & { threads: number | null; subtrees: number | null; 
  * by prefix and run on N threads (@pcfarm/farm/verify-pool): the same
  * certificate, schedule for schedule. With --results DIR, --redis URL or
  * --farm the certificate and the counterexample are kept in that store,
- * for a campaign's page to show beside the cell's fuzzing. Exit 0
- * certified to the bound asked, 1 a counterexample, 3 the budget ran out
- * first.
+ * for a campaign's page to show beside the cell's fuzzing; --campaign ID
+ * searches every cell of that store's campaign ID in turn, each within
+ * the budget. Exit 0 certified to the bound asked (every cell), 1 a
+ * counterexample (in some cell), 3 the budget ran out first (in some cell).
  */
-export function verifyCommand(p: Parsed, io: Io, files: StrategyFiles): number | Promise<number> {
+export async function verifyCommand(p: Parsed, io: Io, files: StrategyFiles): Promise<number> {
   noPositionals(p);
-  const strategy = strategyOf(p, files.ids);
-  const scenario = scenarioOf(p);
-  if (strategy === undefined || scenario === undefined) throw new UsageError('verify needs --strategy S --scenario X');
-  const { bounds, upTo, unit } = boundsOf(p, VERIFY_DEFAULTS.preemptionsMax);
-  const timeS = wholeNumber('time-s', p.options.get('time-s'), VERIFY_TIME_S_DEFAULT, 1);
-  const schedulesMax = p.options.has('schedules-max') ? wholeNumber('schedules-max', p.options.get('schedules-max'), 0, 1) : undefined;
-  const bpp = blocksPerPageOf(p) ?? DEFAULTS.blocksPerPage;
+  const campaignId = p.options.get('campaign');
+  if (campaignId !== undefined && (p.options.has('strategy') || p.options.has('scenario') || p.options.has('blocks-per-page'))) {
+    throw new UsageError('--campaign verifies every cell of that campaign: give it without --strategy, --scenario or --blocks-per-page');
+  }
+  const one = campaignId === undefined ? cellAsked(p, files) : null;
+  const search = searchAsked(p);
+  const farm = p.options.has('farm');
+  // A campaign is the farm's unless --results names a directory, as for campaign show.
+  const redis = farm || p.options.has('redis') || p.options.has('prefix') || (campaignId !== undefined && !p.options.has('results'));
+  if (farm && (p.options.has('threads') || search.schedulesMax !== undefined)) throw new UsageError("--farm runs the search on the farm's workers: give it without --threads or --schedules-max (--time-s bounds it)");
+  if (farm && p.options.has('results')) throw new UsageError("--farm keeps the certificate in the farm's Redis: give it without --results");
+  if (p.options.has('results') && redis) throw new UsageError('give --redis or --results, not both: the certificate is kept in one store');
+  if (p.options.has('threads') && search.schedulesMax !== undefined) throw new UsageError('--schedules-max counts the schedules of one search in this process: give it without --threads (--time-s bounds a search on threads)');
+  const threads = p.options.has('threads') ? (p.options.get('threads') ?? '') : null;
+  const store = await storeOf(p, redis);
+  try {
+    const cells = one !== null ? [one] : await campaignCellsAsked(await store.campaign(campaignId!), files);
+    const runner = await runnerOf(io, files, search, threads, farm ? store.redis : null);
+    try {
+      const reports: { report: Reported; kept: KeptNote | null }[] = [];
+      for (const c of cells) {
+        const t0 = io.now();
+        const ran = await runner.run(c, t0);
+        const report = reportSearch(io, files, { ...search, ...c, t0 }, ran);
+        const kept = store.keeper === null ? null : await keep(store.keeper, report.records);
+        reports.push({ report, kept });
+        if (!p.options.has('json')) printReport(io, report, kept);
+      }
+      const exit = reports.some((r) => r.report.exit === EXIT.found) ? EXIT.found : reports.some((r) => r.report.exit === EXIT.budget) ? EXIT.budget : EXIT.ok;
+      if (campaignId === undefined) {
+        if (p.options.has('json')) io.out(JSON.stringify({ ...reports[0]!.report.json, kept: reports[0]!.kept }));
+        return exit;
+      }
+      if (p.options.has('json')) {
+        io.out(JSON.stringify({ campaign: campaignId, cells: reports.map((r) => ({ ...r.report.json, kept: r.kept })) }));
+        return exit;
+      }
+      const count = (e: number): number => reports.filter((r) => r.report.exit === e).length;
+      io.out(`campaign ${campaignId}: ${reports.length} cell(s) searched up to ${boundWords(search.upTo, search.unit)}: ${count(EXIT.ok)} certified, ${count(EXIT.found)} with a counterexample, ${count(EXIT.budget)} stopped by the budget (--time-s ${search.timeS} a cell)`);
+      return exit;
+    } finally {
+      await runner.close();
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+/** The searches' bounds and budgets, the same for every cell. */
+interface SearchAsked extends BoundsAsked {
+  timeS: number;
+  schedulesMax: number | undefined;
+}
+
+function searchAsked(p: Parsed): SearchAsked {
+  return {
+    ...boundsOf(p, VERIFY_DEFAULTS.preemptionsMax),
+    timeS: wholeNumber('time-s', p.options.get('time-s'), VERIFY_TIME_S_DEFAULT, 1),
+    schedulesMax: p.options.has('schedules-max') ? wholeNumber('schedules-max', p.options.get('schedules-max'), 0, 1) : undefined,
+  };
+}
+
+/** One cell to search: its config, and its strategy file by reference (null: a built-in). */
+interface CellAsked {
+  cell: RunConfig;
+  bpp: number;
+  strategyFile: StrategyFileRef | null;
+}
+
+function cellOf(strategy: string, scenario: string, bpp: number, files: StrategyFiles): CellAsked {
   const cell: RunConfig = { strategy, scenario };
   if (bpp !== DEFAULTS.blocksPerPage) cell.blocksPerPage = bpp;
-  const t0 = io.now();
   const file = files.list.find((f) => f.id === strategy);
-  const spread = { strategy, strategyFile: file === undefined ? null : strategyFileRef(file), scenario, blocksPerPage: bpp };
-  const asked: Asked = { cell, bpp, bounds, upTo, unit, timeS, schedulesMax, t0, strategyFile: spread.strategyFile };
-  const report = (r: Ran, keeper: Keeper | null): number | Promise<number> => kept(reportSearch(p, io, files, asked, r), keeper);
+  return { cell, bpp, strategyFile: file === undefined ? null : strategyFileRef(file) };
+}
+
+/** --strategy S --scenario X [--blocks-per-page B]. */
+function cellAsked(p: Parsed, files: StrategyFiles): CellAsked {
+  const strategy = strategyOf(p, files.ids);
+  const scenario = scenarioOf(p);
+  if (strategy === undefined || scenario === undefined) throw new UsageError('verify needs --strategy S --scenario X, or --campaign ID');
+  return cellOf(strategy, scenario, blocksPerPageOf(p) ?? DEFAULTS.blocksPerPage, files);
+}
+
+/** Every cell of `campaign`, in its order; a strategy file it ran must be given, at the source it ran. */
+async function campaignCellsAsked(campaign: Campaign, files: StrategyFiles): Promise<CellAsked[]> {
+  const { cellAt, cellCount } = await import('@pcfarm/farm/local');
+  for (const ref of campaign.spec.strategyFiles) {
+    const file = files.list.find((f) => f.id === ref.id);
+    const given = file === undefined ? null : strategyFileRef(file).sourceHash;
+    if (given !== ref.sourceHash) {
+      throw new InputError(`campaign ${campaign.id} ran the strategy file ${basename(ref.path)} at source ${ref.sourceHash}: give it with --strategy-file ${printedPath(ref.path)}${given === null ? '' : ` (the one given is source ${given})`}`);
+    }
+  }
+  return Array.from({ length: cellCount(campaign.spec) }, (_, i) => {
+    const { strategy, scenario, blocksPerPage } = cellAt(campaign.spec, i);
+    return cellOf(strategy, scenario, blocksPerPage, files);
+  });
+}
+
+/** Where the searches run: in this process, on a pool of threads, or on the farm's workers. */
+interface Runner {
+  run(c: CellAsked, t0: number): Promise<Ran>;
+  close(): Promise<void>;
+}
+
+/** `threadsRaw`: --threads as given (null: not given), checked once the pool's module tells its limit. */
+async function runnerOf(io: Io, files: StrategyFiles, s: SearchAsked, threadsRaw: string | null, farm: RedisStore | null): Promise<Runner> {
+  const spread = (c: CellAsked) => ({ strategy: c.cell.strategy, strategyFile: c.strategyFile, scenario: c.cell.scenario, blocksPerPage: c.bpp });
   // The threads and the farm read the clock as epoch milliseconds: the budget is the same instant on theirs.
-  const deadline = (): number => Math.floor(Date.now() + timeS * 1000 - (io.now() - t0));
-  if (p.options.has('farm')) {
-    if (p.options.has('threads') || schedulesMax !== undefined) throw new UsageError('--farm runs the search on the farm\'s workers: give it without --threads or --schedules-max (--time-s bounds it)');
-    if (p.options.has('results')) throw new UsageError('--farm keeps the certificate in the farm\'s Redis: give it without --results');
+  const deadline = (t0: number): number => Math.floor(Date.now() + s.timeS * 1000 - (io.now() - t0));
+  if (farm !== null) {
     // The farm's modules (queues, Redis) load only for a search on the farm.
-    return Promise.all([import('./open-store.js'), import('@pcfarm/farm')]).then(async ([{ openRedis, redisOptionsOf, redisWhere }, { verifyDeepeningOnFarm }]) => {
-      const store = await openRedis(p);
+    const { verifyDeepeningOnFarm } = await import('@pcfarm/farm');
+    return {
+      run: async (c, t0) => ({ ...(await verifyDeepeningOnFarm(farm.redis, farm.prefix, strategyResolver([]), spread(c), s.bounds, s.upTo, { deadline: deadline(t0) })), threads: null, farm: farm.prefix }),
+      close: async () => {},
+    };
+  }
+  if (threadsRaw !== null) {
+    const { ThreadPool, THREADS_MAX, verifyDeepeningOnPool } = await import('@pcfarm/farm/verify-pool');
+    const threads = wholeNumber('threads', threadsRaw, 1, 1, THREADS_MAX);
+    const pool = new ThreadPool({ threads });
+    return {
+      run: async (c, t0) => ({ ...(await verifyDeepeningOnPool(pool, spread(c), s.bounds, s.upTo, { deadline: deadline(t0) })), threads }),
+      close: () => pool.close(),
+    };
+  }
+  return {
+    run: async (c, t0) => ({ ...verifyDeepening(c.cell, s.bounds, s.upTo, { model: files.model, schedulesMax: s.schedulesMax, shouldStop: () => io.now() - t0 >= s.timeS * 1000 }), threads: null, subtrees: null }),
+    close: async () => {},
+  };
+}
+
+/** The store the options name, if any: where certificates are kept, the campaign --campaign names, the farm's Redis. */
+interface StoreOpened {
+  keeper: Keeper | null;
+  campaign(id: string): Promise<Campaign>;
+  redis: RedisStore | null;
+  close(): Promise<void>;
+}
+
+/** Redis is reached before any search, so a wrong URL is said at once, not after it; a file where the results directory should be, too. */
+async function storeOf(p: Parsed, redis: boolean): Promise<StoreOpened> {
+  if (redis) {
+    const { openRedis, redisOptionsOf, redisWhere } = await import('./open-store.js');
+    const store = await openRedis(p);
+    return { keeper: storeKeeper(store, redisWhere(redisOptionsOf(p))), campaign: (id) => store.getCampaign(id), redis: store, close: () => store.close() };
+  }
+  const raw = p.options.get('results');
+  if (raw === undefined) return { keeper: null, campaign: () => Promise.reject(new Error('verify: a campaign is read from a store')), redis: null, close: async () => {} };
+  return {
+    keeper: resultsKeeper(raw),
+    campaign: async (id) => {
+      // Read-only: a fuzz may be writing the directory; the certificates have a file of their own.
+      const { openResults } = await import('./open-store.js');
+      const { store } = openResults(p, 'read');
       try {
-        const r = await verifyDeepeningOnFarm(store.redis, store.prefix, strategyResolver([]), spread, bounds, upTo, { deadline: deadline() });
-        return await report({ ...r, threads: null, farm: store.prefix }, storeKeeper(store, redisWhere(redisOptionsOf(p))));
+        return await store.getCampaign(id);
       } finally {
         await store.close();
       }
-    });
-  }
-  const search = (keeper: Keeper | null): number | Promise<number> => {
-    if (!p.options.has('threads')) return report({ ...verifyDeepening(cell, bounds, upTo, { model: files.model, schedulesMax, shouldStop: () => io.now() - t0 >= timeS * 1000 }), threads: null, subtrees: null }, keeper);
-    if (schedulesMax !== undefined) throw new UsageError("--schedules-max counts the schedules of one search in this process: give it without --threads (--time-s bounds a search on threads)");
-    const raw = p.options.get('threads');
-    return import('@pcfarm/farm/verify-pool').then(async ({ ThreadPool, THREADS_MAX, verifyDeepeningOnPool }) => {
-      const threads = wholeNumber('threads', raw, 1, 1, THREADS_MAX);
-      const pool = new ThreadPool({ threads });
-      try {
-        const r = await verifyDeepeningOnPool(pool, spread, bounds, upTo, { deadline: deadline() });
-        return await report({ ...r, threads }, keeper);
-      } finally {
-        await pool.close();
-      }
-    });
+    },
+    redis: null,
+    close: async () => {},
   };
-  if (p.options.has('results')) {
-    if (p.options.has('redis') || p.options.has('prefix')) throw new UsageError('give --redis or --results, not both: the certificate is kept in one store');
-    return search(resultsKeeper(p.options.get('results')!));
-  }
-  if (!p.options.has('redis') && !p.options.has('prefix')) return search(null);
-  // Redis is reached before the search, so a wrong URL is said at once, not after it.
-  return import('./open-store.js').then(async ({ openRedis, redisOptionsOf, redisWhere }) => {
-    const store = await openRedis(p);
-    try {
-      return await search(storeKeeper(store, redisWhere(redisOptionsOf(p))));
-    } finally {
-      await store.close();
-    }
-  });
 }
 
 /** Where a search's certificate and counterexample are kept, for people, and how. */
@@ -142,29 +251,20 @@ function storeKeeper(store: Pick<Store, 'recordCertificate'>, where: string): Ke
   };
 }
 
-/** A search's report, kept by `keeper` first when there is one, then printed; its exit status. */
-function kept(r: Reported, keeper: Keeper | null): number | Promise<number> {
-  if (keeper === null) {
-    r.print(null);
-    return r.exit;
-  }
-  return keeper.keep(r.records).then((flags) => {
-    r.print({ where: keeper.where, records: r.records.map((c, i) => ({ text: certificateText(c), kept: flags[i]! })) });
-    return r.exit;
-  });
+/** Keep a search's records; what was kept, and where. */
+async function keep(keeper: Keeper, records: readonly Certificate[]): Promise<KeptNote> {
+  const flags = await keeper.keep(records);
+  return { where: keeper.where, records: records.map((c, i) => ({ text: certificateText(c), kept: flags[i]! })) };
 }
 
-interface Asked {
-  cell: RunConfig;
-  bpp: number;
-  bounds: VerifyBounds;
-  upTo: number;
-  unit: 'preemptions' | 'delays';
-  timeS: number;
-  schedulesMax: number | undefined;
-  t0: number;
-  strategyFile: StrategyFileRef | null;
+/** A search's report in words, and what was kept of it. */
+function printReport(io: Io, r: Reported, kept: KeptNote | null): void {
+  for (const l of r.lines) io.out(l);
+  for (const k of kept?.records ?? []) io.out(`  ${k.kept ? 'kept' : 'not kept (as strong a record of the same claim is kept already)'}: ${k.text}, in ${kept!.where}`);
 }
+
+/** One cell's search: the bounds and budgets, the cell, and when it started. */
+type Asked = SearchAsked & CellAsked & { t0: number };
 
 /** What was kept of a search, and where: printed after its report. */
 interface KeptNote {
@@ -172,15 +272,16 @@ interface KeptNote {
   records: { text: string; kept: boolean }[];
 }
 
-/** A search's report: its exit status, what a store keeps of it, and its printing, with what was kept (null: no store asked). */
+/** A search's report: its exit status, what a store keeps of it, its lines in words and its object for --json (without what was kept). */
 interface Reported {
   exit: number;
   records: Certificate[];
-  print(kept: KeptNote | null): void;
+  lines: string[];
+  json: Record<string, unknown>;
 }
 
 /** A search's counterexample (minimized) or certificate, as text or --json, and its records for a store. */
-function reportSearch(p: Parsed, io: Io, files: StrategyFiles, a: Asked, r: Ran): Reported {
+function reportSearch(io: Io, files: StrategyFiles, a: Asked, r: Ran): Reported {
   const { cell, bpp, bounds, upTo, unit, timeS, schedulesMax, t0 } = a;
   const { strategy, scenario } = cell;
   const seconds = (io.now() - t0) / 1000;
@@ -190,7 +291,6 @@ function reportSearch(p: Parsed, io: Io, files: StrategyFiles, a: Asked, r: Ran)
   const pooled = r.farm !== undefined ? { farm: r.farm, subtrees: r.subtrees } : r.threads === null ? {} : { threads: r.threads, subtrees: r.subtrees };
   const onThreads =
     r.farm !== undefined ? ` on the farm (prefix ${r.farm}), ${r.subtrees!.toLocaleString('en-US')} subtrees` : r.threads === null ? '' : ` on ${r.threads} thread(s), ${r.subtrees!.toLocaleString('en-US')} subtrees`;
-  const json = p.options.has('json');
   const lines: string[] = [];
   const record = (result: Certificate['result'], b: number, schedules: number, rest: Pick<Certificate, 'classes' | 'hash' | 'signature' | 'reproducer'>): Certificate => ({
     result,
@@ -211,18 +311,7 @@ function reportSearch(p: Parsed, io: Io, files: StrategyFiles, a: Asked, r: Ran)
   const records: Certificate[] = [];
   // The certificate of the highest bound certified, whether a deeper search failed, was stopped, or was the last asked.
   if (r.certified !== null) records.push(record('clean', r.bound - (r.result === 'fail' ? 1 : 0), r.certified.schedules, { classes: r.certified.classes, hash: r.certified.hash, signature: null, reproducer: null }));
-  const done = (exit: number, object: Record<string, unknown>): Reported => ({
-    exit,
-    records,
-    print(kept) {
-      if (json) {
-        io.out(JSON.stringify({ ...object, kept }));
-        return;
-      }
-      for (const l of lines) io.out(l);
-      for (const k of kept?.records ?? []) io.out(`  ${k.kept ? 'kept' : 'not kept (as strong a record of the same claim is kept already)'}: ${k.text}, in ${kept!.where}`);
-    },
-  });
+  const done = (exit: number, json: Record<string, unknown>): Reported => ({ exit, records, lines, json });
   if (r.result === 'fail') {
     const failed = r.last.failure!;
     // The counterexample replays under the search's own scheduler and reclaim budget: its reproducer says so.

@@ -231,6 +231,16 @@ describe('your own write path, from the command line', () => {
     expect(c.spec.strategies).toEqual(['mine']);
     expect(c.spec.strategyFiles).toEqual([{ id: 'mine', sourceHash: expect.stringMatching(/^[0-9a-f]{16}$/), path: join(here, 'mine.ts') }]);
     expect(pcfarmIn(here, 'campaign', 'start', '--strategy-file', 'mine.ts', '--scenario', 'self-mmap-write', '--seeds', '10').stdout).toMatch(/^ {2}strategy file mine \(source [0-9a-f]{16}\): each worker runs it from \S+mine\.ts or from its --strategies directory, with the same source$/m);
+    // verify searches each cell of the campaign with the file it ran, by source, and keeps what it finds in the farm's Redis.
+    const id = (c as unknown as { id: string }).id;
+    const unloaded = pcfarmIn(here, 'verify', '--campaign', id);
+    expect(unloaded.status).toBe(2);
+    expect(unloaded.stderr).toBe(`pcfarm: campaign ${id} ran the strategy file mine.ts at source ${(c.spec.strategyFiles[0] as { sourceHash: string }).sourceHash}: give it with --strategy-file mine.ts\n`);
+    const verified = pcfarmIn(here, 'verify', '--campaign', id, '--strategy-file', 'mine.ts', '--preemptions', '0', '--json');
+    const j = JSON.parse(verified.stdout) as { campaign: string; cells: { cell: { strategy: string }; kept: { where: string; records: unknown[] } }[] };
+    expect(j.campaign).toBe(id);
+    expect(j.cells.map((x) => x.cell.strategy)).toEqual(['mine', 'mine', 'mine']);
+    for (const x of j.cells) expect(x.kept.where).toMatch(/^Redis at redis:\/\/127\.0\.0\.1:\d+ \(prefix pcfarm\)$/);
   });
 
   it('worker --strategies says how many strategy files it found and each it skipped; a directory it cannot read exits 2', async () => {

@@ -98,6 +98,9 @@ describe('pcfarm verify', () => {
     const onFile = pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'cross-mmap-write', '--results', file);
     expect(onFile.status).toBe(2);
     expect(onFile.stderr).toBe(`pcfarm: --results ${file}: ${file} is a file, not a directory; name a directory (it is made when missing)\n`);
+    const both2 = pcfarm('verify', '--campaign', 'c1', '--strategy', 'two-copy', '--results', file);
+    expect(both2.status).toBe(2);
+    expect(both2.stderr).toMatch(/--campaign verifies every cell of that campaign: give it without --strategy, --scenario or --blocks-per-page/);
     const twoStores = pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'cross-mmap-write', '--results', file, '--redis', 'redis://127.0.0.1:1');
     expect(twoStores.status).toBe(2);
     expect(twoStores.stderr).toMatch(/give --redis or --results, not both/);
