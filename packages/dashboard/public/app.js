@@ -23,7 +23,7 @@ const ROUTES = [
   [/^#\/campaigns\/([\w.-]+)\/buckets\/([\w.-]+)\/?$/, (el, id, bid) => bucketView(el, id, bid, route)],
   [/^#\/matrix\/?(?:\?(.*))?$/, (el, query) => matrixView(el, query)],
   [/^#\/compare\/?(?:\?(.*))?$/, (el, query) => compareView(el, query)],
-  [/^#\/replay\/?$/, (el) => replayView(el)],
+  [/^#\/replay\/?(?:\?(.*))?$/, (el, query) => replayView(el, query)],
 ];
 
 let generation = 0;

@@ -11,7 +11,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { batchAt, BatchRunner, campaignSpec, EmbeddedStore, minimizeJobOf, RedisServer, RedisStore, runMinimize } from '@pcfarm/farm';
-import { MODEL_VERSION } from '@pcfarm/core';
+import { encodeReproducer, MODEL_VERSION, reproducerOf, verifyDeepening } from '@pcfarm/core';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalControl, MatrixCache, startDashboard, StoreControl, type CampaignControl, type Dashboard } from '../dist/index.js';
@@ -166,8 +166,11 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
 
     const id = /#\/campaigns\/([0-9a-f]+)$/.exec(page.url())![1]!;
     const loaded = asked.length;
-    // What verify found of one cell, kept in the store as pcfarm verify --results would.
-    await store.recordCertificate({ result: 'fail', strategy: 'v2.6.20', strategyFile: null, scenario: 'self-mmap-write', blocksPerPage: 1, modelVersion: MODEL_VERSION, unit: 'preemptions', bound: 0, reclaimActionsMax: 2, paramsMax: 0, schedules: 43, classes: null, hash: null, signature: 'deadlock in v2.6.20: self', reproducer: 'pcfarm1:x', seconds: 0.1, at: 1 });
+    // What verify found of one cell, its counterexample as a reproducer, kept in the store as pcfarm verify --results would.
+    const cell = { strategy: 'v2.6.20', scenario: 'self-mmap-write' };
+    const search = verifyDeepening(cell, { preemptionsMax: 0, reclaimActionsMax: 2, paramsMax: 0 }, 0);
+    const counterexample = encodeReproducer(reproducerOf({ ...cell, scheduler: 'systematic', reclaimActionsMax: 2 }, search.last.failure!.choices));
+    await store.recordCertificate({ ...cell, result: 'fail', strategyFile: null, blocksPerPage: 1, modelVersion: MODEL_VERSION, unit: 'preemptions', bound: 0, reclaimActionsMax: 2, paramsMax: 0, schedules: search.schedules, classes: null, hash: null, signature: 'deadlock in v2.6.20: self', reproducer: counterexample, seconds: 0.1, at: 1 });
 
     // Now it runs: the buckets come in over the live stream, marked new.
     control.release();
@@ -207,6 +210,12 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
     await expect(selfCell.locator('td').nth(1).textContent()).resolves.not.toBe('0');
     await expect(page.locator('#cells tbody tr').count()).resolves.toBe(6);
     await expect(page.locator('#cells td', { hasText: 'not verified' }).count()).resolves.toBe(5);
+    // Its counterexample is a click away: the replay view replays it as it opens.
+    await selfCell.locator('a', { hasText: 'fails at' }).click();
+    await page.waitForURL(/#\/replay\?r=pcfarm1/);
+    await page.locator('#replay-out .failure-box', { hasText: 'which it holds itself (self deadlock)' }).waitFor({ timeout: 10_000 });
+    await page.goBack();
+    await page.locator('#cells').waitFor();
     // The coverage tile and the coverage chart's last point say the same.
     const coverage = Number((await page.locator('#tile-coverage').textContent())!.replace(/,/g, ''));
     const chartLast = await page.locator('svg.chart[aria-label="coverage over running time"] .last').textContent();

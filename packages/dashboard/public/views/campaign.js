@@ -241,7 +241,8 @@ export async function campaignView(el, id, query) {
                   h(
                     'div',
                     { title: k.result === 'clean' ? `${fmtInt(k.schedules)} schedules, ${fmtInt(k.classes)} classes, hash ${k.hash}, ${k.seconds.toFixed(1)} s` : `${k.signature}\n${k.reproducer}` },
-                    `${k.result === 'clean' ? 'verified to' : 'fails at'} ${k.bound} ${k.bound === 1 ? k.unit.slice(0, -1) : k.unit} (reclaim actions ≤ ${k.reclaimActionsMax}${k.paramsMax === 0 ? '' : `, parameters ≤ ${k.paramsMax}`})`,
+                    k.result === 'clean' ? 'verified to ' : h('a', { href: `#/replay?r=${encodeURIComponent(k.reproducer)}`, title: 'replay the counterexample verify found, minimized' }, 'fails at'),
+                    `${k.result === 'clean' ? '' : ' '}${k.bound} ${k.bound === 1 ? k.unit.slice(0, -1) : k.unit} (reclaim actions ≤ ${k.reclaimActionsMax}${k.paramsMax === 0 ? '' : `, parameters ≤ ${k.paramsMax}`})`,
                   ),
                 ),
           ),

@@ -53,7 +53,8 @@ export function renderReplay(el, r) {
   );
 }
 
-export async function replayView(el) {
+/** `query`: r=REPRODUCER replays it as the page opens (a campaign page's link to verify's counterexample). */
+export async function replayView(el, query) {
   const input = h('textarea', { rows: 3, placeholder: 'pcfarm1:…', name: 'reproducer', spellcheck: 'false', 'aria-label': 'reproducer' });
   const out = h('div');
   const form = h('form', { class: 'card', id: 'replay-form' }, h('h2', {}, 'Replay a reproducer'), input, h('button', { type: 'submit', class: 'primary' }, 'Replay'));
@@ -74,5 +75,10 @@ export async function replayView(el) {
     }
   });
   el.append(h('h1', {}, 'Replay'), form, h('section', { class: 'card', id: 'replay-out' }, out));
+  const given = new URLSearchParams(query ?? '').get('r');
+  if (given) {
+    input.value = given;
+    form.requestSubmit();
+  }
   return live(null, {});
 }
