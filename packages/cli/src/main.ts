@@ -1,21 +1,16 @@
 #!/usr/bin/env node
-import { performance } from 'node:perf_hooks';
-import { ConfigError } from '@pcfarm/core';
-import { checkOptions, InputError, noPositionals, parseArgs, UsageError, type Parsed } from './args.js';
-import { EXIT, farmErrorExit } from './exit.js';
-import { fuzzFirstFailure } from './first-failure.js';
-import type { Io, Terminal } from './io.js';
-import { list } from './list.js';
-import { matrix } from './matrix.js';
-import { minimizeCommand } from './minimize.js';
-import { replay } from './replay.js';
-import { withStrategyFiles } from './strategy-files.js';
-import { COMMANDS, commandHelp, FLAGS, fullHelp, isCommand, OPTIONS, REPEATABLE, seeHelp } from './usage.js';
-import { verifyCommand } from './verify.js';
+/** pcfarm: the command line (cli.ts) on this process's streams. */
+import { failed, runCli, type Std } from './cli.js';
+import { EXIT } from './exit.js';
 
-const io: Io = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  now: () => performance.now(),
+const std: Std = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  tty: process.stdout.isTTY === true,
+  // Read at each status line: a terminal may be resized while a campaign runs.
+  get columns() {
+    return process.stdout.columns;
+  },
 };
 
 // `pcfarm fuzz | head` closes the pipe early: that is the reader's choice, not a crash.
@@ -24,139 +19,12 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   process.exit(process.exitCode ?? EXIT.ok);
 });
 
-/** Whether the status line is on screen: a printed line must clear it first. */
-let liveShown = false;
-
-const term: Terminal = {
-  now: io.now,
-  out(line) {
-    if (liveShown) process.stdout.write('\r\x1b[K');
-    liveShown = false;
-    io.out(line);
-  },
-  live: process.stdout.isTTY
-    ? (line) => {
-        process.stdout.write(`\r\x1b[K${line.slice(0, (process.stdout.columns || 120) - 1)}`);
-        liveShown = line !== '';
-      }
-    : null,
-  onInterrupt(stop) {
-    // The first Ctrl-C stops at the next batch boundary and prints the summary; a second one quits now.
-    const first = () => {
-      process.stdout.write('\nstopping: finishing the batches in flight (Ctrl-C again to quit now)\n');
-      stop();
-      process.once('SIGINT', () => process.exit(EXIT.interrupted));
-    };
-    process.once('SIGINT', first);
-    process.once('SIGTERM', stop);
-    return () => {
-      process.removeListener('SIGINT', first);
-      process.removeListener('SIGTERM', stop);
-    };
-  },
-};
-
-/** pcfarm help [COMMAND]: every command's help, or one's. */
-function help(p: Parsed): number {
-  checkOptions(p, OPTIONS.help);
-  const [topic, ...more] = p.positionals;
-  if (more.length > 0) throw new UsageError(`'help' takes one command, not ${p.positionals.join(' ')}`);
-  if (topic === undefined) process.stdout.write(fullHelp());
-  else if (isCommand(topic)) process.stdout.write(commandHelp(topic));
-  else throw new UsageError(`no command ${JSON.stringify(topic)}; commands: ${COMMANDS.join(', ')}`);
-  return EXIT.ok;
-}
-
-function run(p: Parsed): number | Promise<number> {
-  // `pcfarm COMMAND --help` is `pcfarm help COMMAND`, whatever else the line holds.
-  if (p.options.has('help') && isCommand(p.command)) return help({ ...p, command: 'help', options: new Map(), positionals: [p.command], missing: [], lists: new Map(), repeated: [] });
-  switch (p.command) {
-    case 'fuzz':
-      // The campaign pulls in the farm and its threads; the quick hunt loads only the core, for a fast cold start.
-      if (p.options.has('first-failure') || p.options.has('runs')) return withStrategyFiles(p, OPTIONS.firstFailure, (files) => fuzzFirstFailure(p, io, files));
-      return withStrategyFiles(p, OPTIONS.fuzz, (files) => import('./fuzz.js').then((m) => m.fuzz(p, term, files)));
-    case 'replay':
-      return withStrategyFiles(p, OPTIONS.replay, (files) => replay(p, io, files));
-    case 'minimize':
-      return withStrategyFiles(p, OPTIONS.minimize, (files) => minimizeCommand(p, io, files));
-    case 'list':
-      checkOptions(p, OPTIONS.list);
-      noPositionals(p);
-      return list(io);
-    case 'matrix':
-      return withStrategyFiles(p, OPTIONS.matrix, (files) => matrix(p, io, files));
-    case 'verify':
-      return withStrategyFiles(p, OPTIONS.verify, (files) => verifyCommand(p, io, files));
-    case 'strategy':
-      return import('./strategy-command.js').then((m) => m.strategyCommand(p, io));
-    case 'diff':
-      return import('./diff-command.js').then((m) => m.diffCommand(p, io));
-    case 'export-test':
-      return import('./diff-command.js').then((m) => m.exportTestCommand(p, io));
-    case 'bench':
-      if (p.options.has('farm')) return import('./farm-throughput.js').then((m) => m.benchFarm(p, io));
-      if (p.options.has('soak')) return import('./bench-soak.js').then((m) => m.benchSoak(p, io));
-      return import('./bench.js').then((m) => m.bench(p, io));
-    case 'coordinator':
-      return import('./farm-commands.js').then((m) => m.coordinatorCommand(p, io));
-    case 'worker':
-      return import('./farm-commands.js').then((m) => m.workerCommand(p, io));
-    case 'campaign':
-      return import('./farm-commands.js').then((m) => m.campaignCommand(p, io));
-    case 'dashboard':
-      // The server and its dependencies load only for this command.
-      return import('./dashboard-command.js').then((m) => m.dashboardCommand(p, io));
-    case 'help':
-    case '--help':
-    case '-h':
-      return help(p);
-    default:
-      throw new UsageError(`unknown command ${JSON.stringify(p.command)}; commands: ${COMMANDS.join(', ')}`);
-  }
-}
-
-/** An error the farm raised (packages/farm, errors.ts), known by its name and code without loading the farm. */
-function farmErrorCode(e: unknown): string | null {
-  return e instanceof Error && e.name === 'FarmError' && typeof (e as { code?: unknown }).code === 'string' ? (e as unknown as { code: string }).code : null;
-}
-
-/**
- * Every way a command ends in an error, as one line on stderr and its exit
- * status: a usage error with where the command's help is; input it cannot
- * use, or a FarmError, alone; anything else is a bug of pcfarm, with its
- * stack, and never the status of a finding.
- */
-function failed(e: unknown, command: string): void {
-  const code = farmErrorCode(e);
-  if (e instanceof UsageError) {
-    process.stderr.write(`pcfarm: ${e.message}\n${seeHelp(command)}\n`);
-    process.exitCode = EXIT.usage;
-  } else if (e instanceof InputError || e instanceof ConfigError) {
-    process.stderr.write(`pcfarm: ${e.message}\n`);
-    process.exitCode = EXIT.usage;
-  } else if (code !== null) {
-    process.stderr.write(`pcfarm: ${(e as Error).message}\n`);
-    process.exitCode = farmErrorExit(code);
-  } else {
-    process.stderr.write(`pcfarm: a bug of pcfarm, please report it with the command that caused it:\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    process.exitCode = EXIT.bug;
-  }
-}
-
 const argv = process.argv.slice(2);
-const command = argv[0] ?? 'help';
 // An error that escaped every handler is a bug too: said as one, with its status, not Node's exit 1 (a finding's).
 const escaped = (e: unknown): never => {
-  failed(e, command);
+  process.exitCode = failed(e, argv[0] ?? 'help', std);
   process.exit();
 };
 process.on('unhandledRejection', escaped);
 process.on('uncaughtException', escaped);
-try {
-  const status = run(parseArgs(argv, FLAGS, REPEATABLE));
-  // fuzz and bench wait for worker threads, and a command given a strategy file loads its loader first; the rest are synchronous.
-  if (typeof status === 'number') process.exitCode = status;
-  else status.then((s) => (process.exitCode = s), (e: unknown) => failed(e, command));
-} catch (e) {
-  failed(e, command);
-}
+void runCli(argv, std).then((status) => (process.exitCode = status));

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EmbeddedStore, samplesBound } from '@pcfarm/farm';
 import { afterAll, describe, expect, it } from 'vitest';
+import { pcfarmHere as here } from './here.js';
 import { projection, SOAK_TARGETS } from '../dist/bench-soak.js';
 import type { SoakReport, SoakSample } from '../src/bench-soak.js';
 
@@ -52,8 +53,8 @@ describe('pcfarm bench --soak', () => {
     expect(p.journalBytes24h).toBe(p.stateBytes24h + 4_000_000);
   });
 
-  it('refuses an option that is not its own, naming it', () => {
-    const r = spawnSync(process.execPath, [MAIN, 'bench', '--soak', '--workers', '2'], { encoding: 'utf8', timeout: 60_000 });
+  it('refuses an option that is not its own, naming it', async () => {
+    const r = await here('bench', '--soak', '--workers', '2');
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--workers/);
   });

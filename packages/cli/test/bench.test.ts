@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { FAILURE_KINDS, Model, SCENARIOS, STRATEGIES } from '@pcfarm/core';
 import { describe, expect, it } from 'vitest';
+import { pcfarmHere as here } from './here.js';
 import { BENCH_SIZES, formatBench, targetsOf } from '../dist/bench.js';
 import type { BenchReport } from '../src/bench.js';
 
@@ -118,7 +119,7 @@ describe('pcfarm bench', () => {
     expect(formatBench(one).join('\n')).toMatch(/^\| threadScaling +\| >= 1\.8 on 2 cores \| n\/a +\| n\/a /m);
   });
 
-  it('rejects bad flags with exit 2 and says what was wrong', () => {
+  it('rejects bad flags with exit 2 and says what was wrong', async () => {
     const cases: [string[], string][] = [
       [['--quick', '--smoke'], 'bench takes one of --quick and --smoke, not both'],
       [['--threads', '0'], '--threads must be from 1 to 256, not 0'],
@@ -127,7 +128,7 @@ describe('pcfarm bench', () => {
       [['fast'], "'bench' takes only options, not fast"],
     ];
     for (const [args, message] of cases) {
-      const r = pcfarm('bench', ...args);
+      const r = await here('bench', ...args);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr).toContain(message);
     }

@@ -6,6 +6,7 @@ import { AUDIT_ONE_IN_DEFAULT, COORDINATOR_DEFAULTS, REDIS_URL_DEFAULT } from '@
 import { describe, expect, it } from 'vitest';
 import { DASHBOARD_PORT_DEFAULT } from '../dist/limits.js';
 import { commandHelp, type Command } from '../dist/usage.js';
+import { pcfarmHere as here } from './here.js';
 
 const MAIN = fileURLToPath(new URL('../dist/pcfarm.mjs', import.meta.url));
 
@@ -61,27 +62,27 @@ describe('pcfarm fuzz', () => {
     expect(r.stdout).toMatch(/clean: 300 runs in [\d.]+ s \([\d,]+ runs\/s\)/);
   });
 
-  it('rejects an unknown strategy with exit 2, listing the valid ones', () => {
-    const r = pcfarm('fuzz', '--strategy', 'v2.6.2');
+  it('rejects an unknown strategy with exit 2, listing the valid ones', async () => {
+    const r = await here('fuzz', '--strategy', 'v2.6.2');
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('unknown strategy "v2.6.2"; valid strategies: v2.6.20, gup-pin, temp-page, zero-retry, zero-retry-not-uptodate, excl-flag, two-copy, write-begin-end, write-begin-end-trim');
   });
 
-  it('rejects a malformed number and an unknown option with exit 2', () => {
-    expect(pcfarm('fuzz', '--runs', '12x').stderr).toContain('--runs must be a whole number, not "12x"');
-    const r = pcfarm('fuzz', '--first-failure', '--seeds', '5');
+  it('rejects a malformed number and an unknown option with exit 2', async () => {
+    expect((await here('fuzz', '--runs', '12x')).stderr).toContain('--runs must be a whole number, not "12x"');
+    const r = await here('fuzz', '--first-failure', '--seeds', '5');
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/unknown option --seeds for 'fuzz'; it takes --first-failure, --strategy, --strategy-file, --scenario, --blocks-per-page, --runs/);
-    const c = pcfarm('fuzz', '--seeds', '5', '--frobs', '2');
+    const c = await here('fuzz', '--seeds', '5', '--frobs', '2');
     expect(c.status).toBe(2);
     expect(c.stderr).toMatch(/unknown option --frobs for 'fuzz'; it takes --strategy, --strategy-file, --scenario, --blocks-per-page, --seeds/);
   });
 
-  it('refuses --steer-floor-pct with --seeds, or past 100, with exit 2: only a campaign bounded by its time alone is steered', () => {
-    const r = pcfarm('fuzz', '--time-s', '5', '--seeds', '10', '--steer-floor-pct', '50', '--no-dashboard');
+  it('refuses --steer-floor-pct with --seeds, or past 100, with exit 2: only a campaign bounded by its time alone is steered', async () => {
+    const r = await here('fuzz', '--time-s', '5', '--seeds', '10', '--steer-floor-pct', '50', '--no-dashboard');
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--steer-floor-pct steers a campaign of --time-s T without --seeds');
-    expect(pcfarm('fuzz', '--time-s', '5', '--steer-floor-pct', '101', '--no-dashboard').stderr).toContain('--steer-floor-pct must be from 0 to 100, not 101');
+    expect((await here('fuzz', '--time-s', '5', '--steer-floor-pct', '101', '--no-dashboard')).stderr).toContain('--steer-floor-pct must be from 0 to 100, not 101');
   });
 });
 
@@ -97,11 +98,11 @@ describe('fuzz --first-failure under a search', () => {
     expect(again.stdout).toContain('signature: deadlock in v2.6.20: cycle of 2;');
   });
 
-  it('--scheduler portfolio says a clean cell is clean, with how much it may have missed; an unknown search is refused naming the valid ones', () => {
+  it('--scheduler portfolio says a clean cell is clean, with how much it may have missed; an unknown search is refused naming the valid ones', async () => {
     const r = pcfarm('fuzz', '--first-failure', '--strategy', 'two-copy', '--scenario', 'cross-mmap-write', '--scheduler', 'portfolio', '--runs', '300');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^two-copy x cross-mmap-write \(portfolio, seeds 0\.\.299\)\n {2}clean: 300 runs in .* residual risk [\d.]+%/);
-    const bad = pcfarm('fuzz', '--first-failure', '--scheduler', 'clever');
+    const bad = await here('fuzz', '--first-failure', '--scheduler', 'clever');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/unknown scheduler "clever"; valid schedulers: pct, random, pos, surw, guided, portfolio/);
   });
@@ -127,15 +128,15 @@ describe('pcfarm replay', () => {
     expect(r.stdout).toMatch(/ok: every task finished and every oracle passed/);
   });
 
-  it('needs exactly one of --seed and --choices, and a well-formed choice list', () => {
-    expect(pcfarm('replay', '--strategy', 'v2.6.20', '--scenario', 'generated').stderr).toContain('exactly one of --seed N or --choices LIST');
-    const r = pcfarm('replay', '--strategy', 'v2.6.20', '--scenario', 'generated', '--choices', '1,x,3');
+  it('needs exactly one of --seed and --choices, and a well-formed choice list', async () => {
+    expect((await here('replay', '--strategy', 'v2.6.20', '--scenario', 'generated')).stderr).toContain('exactly one of --seed N or --choices LIST');
+    const r = await here('replay', '--strategy', 'v2.6.20', '--scenario', 'generated', '--choices', '1,x,3');
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--choices: item 2 is "x", not a whole number');
   });
 
-  it('an unknown command lists the commands', () => {
-    const r = pcfarm('frobnicate');
+  it('an unknown command lists the commands', async () => {
+    const r = await here('frobnicate');
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/unknown command "frobnicate"; commands: fuzz, replay, minimize, .*list, help/);
   });
@@ -158,19 +159,19 @@ describe('signatures and reproducers in fuzz and replay', () => {
     expect(b.stdout).toContain(`reproducer: ${reproducer}`);
   });
 
-  it('replay rejects a cut or mistyped reproducer with exit 2, saying what is wrong', () => {
+  it('replay rejects a cut or mistyped reproducer with exit 2, saying what is wrong', async () => {
     const reproducer = /reproducer: (pcfarm1:\S+)/.exec(selfFirstFailure().stdout)![1]!;
-    const cut = pcfarm('replay', reproducer.slice(0, -6));
+    const cut = await here('replay', reproducer.slice(0, -6));
     expect(cut.status).toBe(2);
     expect(cut.stderr).toMatch(/^pcfarm: bad reproducer: truncated: /);
-    const typo = pcfarm('replay', reproducer.slice(0, 20) + (reproducer[20] === 'x' ? 'y' : 'x') + reproducer.slice(21));
+    const typo = await here('replay', reproducer.slice(0, 20) + (reproducer[20] === 'x' ? 'y' : 'x') + reproducer.slice(21));
     expect(typo.status).toBe(2);
     expect(typo.stderr).toContain('pcfarm: bad reproducer: checksum mismatch: the string was altered or mistyped');
   });
 
-  it('replay takes a reproducer or --strategy/--scenario/--seed, not both', () => {
+  it('replay takes a reproducer or --strategy/--scenario/--seed, not both', async () => {
     const reproducer = /reproducer: (pcfarm1:\S+)/.exec(selfFirstFailure().stdout)![1]!;
-    const r = pcfarm('replay', reproducer, '--seed', '3');
+    const r = await here('replay', reproducer, '--seed', '3');
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('a reproducer says what to run: drop --seed');
   });
@@ -204,11 +205,11 @@ describe('pcfarm minimize', () => {
     expect(r.stdout).toMatch(/^3 runs in [\d.]+ s, stopped by the run budget \(--runs-max 3\): minimizing it again may shrink it further$/m);
   });
 
-  it('refuses a seed that passes, and an incomplete command, with exit 2', () => {
-    const clean = pcfarm('minimize', '--strategy', 'write-begin-end', '--scenario', 'self-mmap-write', '--seed', '1');
+  it('refuses a seed that passes, and an incomplete command, with exit 2', async () => {
+    const clean = await here('minimize', '--strategy', 'write-begin-end', '--scenario', 'self-mmap-write', '--seed', '1');
     expect(clean.status).toBe(2);
     expect(clean.stderr).toContain('pcfarm: nothing to minimize: seed 1 of write-begin-end x self-mmap-write passes');
-    const partial = pcfarm('minimize', '--strategy', 'v2.6.20', '--seed', '1');
+    const partial = await here('minimize', '--strategy', 'v2.6.20', '--seed', '1');
     expect(partial.status).toBe(2);
     expect(partial.stderr).toContain('minimize needs --strategy S --scenario X --seed N, or a reproducer');
   });
@@ -265,14 +266,14 @@ describe('blocks per page', () => {
     expect(pcfarm('replay', reproducer).stdout).toMatch(/^v2\.6\.20 x self-mmap-write \(pct, 4 blocks per page\), reproducer of model/m);
   });
 
-  it('rejects a number of blocks per page the model does not take, with exit 2', () => {
+  it('rejects a number of blocks per page the model does not take, with exit 2', async () => {
     for (const args of [
       ['replay', '--strategy', 'v2.6.20', '--scenario', 'generated', '--seed', '1', '--blocks-per-page', '3'],
       ['fuzz', '--first-failure', '--blocks-per-page', '1,8'],
       ['matrix', '--blocks-per-page', 'x'],
       ['fuzz', '--blocks-per-page', '2,2', '--seeds', '5'],
     ]) {
-      const r = pcfarm(...args);
+      const r = await here(...args);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(/pcfarm: --blocks-per-page (must be 1, 2, 4 \(disk blocks per page\), not "(3|8|x)"|lists one twice: 2,2)/);
     }
@@ -366,14 +367,14 @@ describe('help and usage errors', () => {
     ['campaign', ['campaign', 'import', 'f']],
   ];
 
-  it("lists every option each command takes in that command's help, and its exit statuses", () => {
+  it("lists every option each command takes in that command's help, and its exit statuses", async () => {
     // `pcfarm help TOPIC` prints commandHelp(TOPIC), no more: read in this process, once a topic, not a process each.
     const help = helpFuzz();
     expect(help.status).toBe(0);
     expect(help.stdout).toBe(commandHelp('fuzz'));
     for (const [topic, args] of MODES) {
       // The options it takes, as the command itself says them when given one it does not.
-      const refused = pcfarm(...args, '--no-such-option');
+      const refused = await here(...args, '--no-such-option');
       expect(refused.status, args.join(' ')).toBe(2);
       const taken = /it takes (.*)$/m.exec(refused.stderr)![1]!.split(', ');
       expect(taken.length, args.join(' ')).toBeGreaterThan(0);
@@ -410,20 +411,20 @@ describe('help and usage errors', () => {
     expect(unknown.stderr.split('\n').slice(1)).toEqual(['see: ./pcfarm help', '']);
   });
 
-  it('calls a misspelt option unknown wherever it stands, and a known one given last without a value short of one', () => {
-    const last = pcfarm('fuzz', '--seeds', '5', '--bogus-opt');
+  it('calls a misspelt option unknown wherever it stands, and a known one given last without a value short of one', async () => {
+    const last = await here('fuzz', '--seeds', '5', '--bogus-opt');
     expect(last.status).toBe(2);
     expect(last.stderr).toMatch(/^pcfarm: unknown option --bogus-opt for 'fuzz'; it takes --strategy/);
-    const valueless = pcfarm('replay', '--strategy', 'v2.6.20', '--seed');
+    const valueless = await here('replay', '--strategy', 'v2.6.20', '--seed');
     expect(valueless.status).toBe(2);
     expect(valueless.stderr).toMatch(/^pcfarm: --seed needs a value\n/);
     // An option is not another option's value.
-    const next = pcfarm('replay', '--seed', '--strategy', 'v2.6.20');
+    const next = await here('replay', '--seed', '--strategy', 'v2.6.20');
     expect(next.stderr).toMatch(/^pcfarm: --seed needs a value\n/);
   });
 
-  it('input it cannot use is one line, without the help: a reproducer that does not decode', () => {
-    const r = pcfarm('replay', 'pcfarm1:hello');
+  it('input it cannot use is one line, without the help: a reproducer that does not decode', async () => {
+    const r = await here('replay', 'pcfarm1:hello');
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^pcfarm: bad reproducer: [^\n]*\n$/);
   });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EmbeddedStore, RedisServer } from '@pcfarm/farm';
 import { afterEach, describe, expect, it } from 'vitest';
+import { pcfarmHere as here } from './here.js';
 
 const MAIN = fileURLToPath(new URL('../dist/pcfarm.mjs', import.meta.url));
 
@@ -117,20 +118,20 @@ describe('pcfarm dashboard', () => {
     expect(await stop(s)).toBe(0);
   });
 
-  it('rejects unknown options, mixed stores and a Redis URL or prefix the farm commands refuse, with exit 2 and their words', () => {
-    const a = spawnSync(process.execPath, [MAIN, 'dashboard', '--prot', '8080'], { encoding: 'utf8' });
+  it('rejects unknown options, mixed stores and a Redis URL or prefix the farm commands refuse, with exit 2 and their words', async () => {
+    const a = await here('dashboard', '--prot', '8080');
     expect(a.status).toBe(2);
     expect(a.stderr).toMatch(/unknown option --prot for 'dashboard'/);
-    const b = spawnSync(process.execPath, [MAIN, 'dashboard', '--redis', 'redis://x', '--results', 'r'], { encoding: 'utf8' });
+    const b = await here('dashboard', '--redis', 'redis://x', '--results', 'r');
     expect(b.status).toBe(2);
     expect(b.stderr).toMatch(/give --redis or --results, not both/);
-    const c = spawnSync(process.execPath, [MAIN, 'dashboard', '--port', '70000'], { encoding: 'utf8' });
+    const c = await here('dashboard', '--port', '70000');
     expect(c.status).toBe(2);
     expect(c.stderr).toMatch(/--port must be from 0 to 65535/);
-    const d = spawnSync(process.execPath, [MAIN, 'dashboard', '--redis', 'foo'], { encoding: 'utf8' });
+    const d = await here('dashboard', '--redis', 'foo');
     expect(d.status).toBe(2);
     expect(d.stderr).toContain('pcfarm: --redis foo is not a Redis URL; expected redis://host:port or rediss://host:port');
-    const e = spawnSync(process.execPath, [MAIN, 'dashboard', '--prefix', 'a:b'], { encoding: 'utf8' });
+    const e = await here('dashboard', '--prefix', 'a:b');
     expect(e.status).toBe(2);
     expect(e.stderr).toContain("--prefix must be letters, digits, '.', '_' or '-'");
   });

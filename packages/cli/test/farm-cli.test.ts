@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { MODEL_VERSION } from '@pcfarm/core';
 import { EmbeddedStore, freePort, RedisServer, RedisStore, RESULTS_FILE } from '@pcfarm/farm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pcfarmHere as here } from './here.js';
 
 const MAIN = fileURLToPath(new URL('../dist/pcfarm.mjs', import.meta.url));
 
@@ -215,7 +216,7 @@ describe('pcfarm farm errors', () => {
     expect(env.stderr).toContain('pcfarm: REDIS_URL=nowhere:6379 is not a Redis URL');
   });
 
-  it('bad flags are usage errors (exit 2) naming the flag', () => {
+  it('bad flags are usage errors (exit 2) naming the flag', async () => {
     const cases: [string[], string][] = [
       [['worker', '--concurrency', '0'], '--concurrency must be from 1 to'],
       [['worker', '--lock-ms', 'soon'], '--lock-ms must be a whole number, not "soon"'],
@@ -230,7 +231,7 @@ describe('pcfarm farm errors', () => {
       [['worker', '--prefix', 'a:b'], "--prefix must be letters, digits, '.', '_' or '-'"],
     ];
     for (const [args, message] of cases) {
-      const r = pcfarm(...args);
+      const r = await here(...args);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr).toContain(message);
     }

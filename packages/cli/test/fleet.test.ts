@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { pcfarmHere as here } from './here.js';
 import type { FleetReport } from '../src/farm-fleet.js';
 
 const MAIN = fileURLToPath(new URL('../dist/pcfarm.mjs', import.meta.url));
@@ -39,13 +40,13 @@ describe('pcfarm bench --farm --fleet', () => {
     expect(m.points.every((p, i) => i === 0 || p.batches >= m.points[i - 1]!.batches)).toBe(true);
   });
 
-  it('rejects a fleet size that is not a list of whole numbers, and --batches without --fleet', () => {
-    const bad = pcfarm('bench', '--farm', '--fleet', '--workers', '1,x');
+  it('rejects a fleet size that is not a list of whole numbers, and --batches without --fleet', async () => {
+    const bad = await here('bench', '--farm', '--fleet', '--workers', '1,x');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('--workers must be whole numbers separated by commas');
-    const stray = pcfarm('bench', '--farm', '--batches', '10');
+    const stray = await here('bench', '--farm', '--batches', '10');
     expect(stray.status).toBe(2);
     expect(stray.stderr).toContain('--batches is an option of bench --farm --fleet');
-    expect(pcfarm('bench', '--farm', '--real-results').stderr).toContain('--real-results is an option of bench --farm --fleet');
+    expect((await here('bench', '--farm', '--real-results')).stderr).toContain('--real-results is an option of bench --farm --fleet');
   });
 });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { pcfarmHere as here } from './here.js';
 
 const MAIN = fileURLToPath(new URL('../dist/pcfarm.mjs', import.meta.url));
 
@@ -149,24 +150,24 @@ describe('pcfarm fuzz (a campaign)', () => {
     }
   });
 
-  it('reports a corrupt results file with exit 2 and leaves it as it was', () => {
+  it('reports a corrupt results file with exit 2 and leaves it as it was', async () => {
     const dir = results();
     const text = '{"format":"pcfarm-results","version":1}\n{"type":"campaign",\n';
     writeFileSync(join(dir, 'results.jsonl'), text);
-    const r = pcfarm('fuzz', '--results', dir, '--seeds', '10');
+    const r = await here('fuzz', '--results', dir, '--seeds', '10');
     expect(r.status).toBe(2);
     // One line: the help would not help, and would scroll the cause away.
     expect(r.stderr).toMatch(new RegExp(`^pcfarm: ${join(dir, 'results.jsonl')} line 2 is corrupt: it is not JSON\\. The file was left as it is[^\\n]*\\n$`));
     expect(readFileSync(join(dir, 'results.jsonl'), 'utf8')).toBe(text);
   });
 
-  it('--results naming a file, or a path through one, is one line naming it, and exit 2', () => {
+  it('--results naming a file, or a path through one, is one line naming it, and exit 2', async () => {
     const file = join(results(), 'a-file');
     writeFileSync(file, 'not a directory\n');
-    const r = pcfarm('fuzz', '--results', file, '--seeds', '10');
+    const r = await here('fuzz', '--results', file, '--seeds', '10');
     expect(r.status).toBe(2);
     expect(r.stderr).toBe(`pcfarm: --results ${file}: ${file} is a file, not a directory; name a directory (it is made when missing)\n`);
-    const under = pcfarm('fuzz', '--results', join(file, 'sub'), '--seeds', '10');
+    const under = await here('fuzz', '--results', join(file, 'sub'), '--seeds', '10');
     expect(under.status).toBe(2);
     expect(under.stderr).toMatch(new RegExp(`^pcfarm: --results ${join(file, 'sub')}: cannot use ${join(file, 'sub')} as a results directory: ENOTDIR[^\\n]*\\n$`));
     expect(readFileSync(file, 'utf8')).toBe('not a directory\n');
@@ -201,12 +202,12 @@ describe('pcfarm fuzz (a campaign)', () => {
     expect(totals(fresh.stdout)).toBe(totals(first.stdout));
   });
 
-  it('--resume refuses an unknown campaign, and options that would change the one it names, with exit 2', () => {
+  it('--resume refuses an unknown campaign, and options that would change the one it names, with exit 2', async () => {
     const dir = results();
-    const unknown = pcfarm('fuzz', '--results', dir, '--resume', 'nosuchid');
+    const unknown = await here('fuzz', '--results', dir, '--resume', 'nosuchid');
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toMatch(/^pcfarm: no campaign "nosuchid"[^\n]*\n$/);
-    const clash = pcfarm('fuzz', '--results', dir, '--resume', 'abc', '--seeds', '5', '--new');
+    const clash = await here('fuzz', '--results', dir, '--resume', 'abc', '--seeds', '5', '--new');
     expect(clash.status).toBe(2);
     expect(clash.stderr).toMatch(/^pcfarm: --resume abc runs that campaign as it was started: drop --new, --seeds\n/);
   });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MODEL_VERSION } from '@pcfarm/core';
 import { describe, expect, it } from 'vitest';
+import { pcfarmHere as here } from './here.js';
 
 const MAIN = fileURLToPath(new URL('../dist/pcfarm.mjs', import.meta.url));
 
@@ -85,23 +86,23 @@ describe('pcfarm verify', () => {
     expect(counted.stderr).toMatch(/--schedules-max counts the schedules of one search in this process: give it without --threads/);
   });
 
-  it('rejects both bounds at once, and an unknown scenario, with exit 2 and what was wrong', () => {
-    const both = pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'cross-mmap-write', '--preemptions', '1', '--delays', '1');
+  it('rejects both bounds at once, and an unknown scenario, with exit 2 and what was wrong', async () => {
+    const both = await here('verify', '--strategy', 'two-copy', '--scenario', 'cross-mmap-write', '--preemptions', '1', '--delays', '1');
     expect(both.status).toBe(2);
     expect(both.stderr).toMatch(/give --preemptions K or --delays K, not both/);
-    const unknown = pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'nope');
+    const unknown = await here('verify', '--strategy', 'two-copy', '--scenario', 'nope');
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toMatch(/unknown scenario "nope"/);
     // A file where the results directory should be is said before any search; one store, never two.
     const file = join(mkdtempSync(join(tmpdir(), 'pcfarm-verify-')), 'a-file');
     writeFileSync(file, '');
-    const onFile = pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'cross-mmap-write', '--results', file);
+    const onFile = await here('verify', '--strategy', 'two-copy', '--scenario', 'cross-mmap-write', '--results', file);
     expect(onFile.status).toBe(2);
     expect(onFile.stderr).toBe(`pcfarm: --results ${file}: ${file} is a file, not a directory; name a directory (it is made when missing)\n`);
-    const both2 = pcfarm('verify', '--campaign', 'c1', '--strategy', 'two-copy', '--results', file);
+    const both2 = await here('verify', '--campaign', 'c1', '--strategy', 'two-copy', '--results', file);
     expect(both2.status).toBe(2);
     expect(both2.stderr).toMatch(/--campaign verifies every cell of that campaign: give it without --strategy, --scenario or --blocks-per-page/);
-    const twoStores = pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'cross-mmap-write', '--results', file, '--redis', 'redis://127.0.0.1:1');
+    const twoStores = await here('verify', '--strategy', 'two-copy', '--scenario', 'cross-mmap-write', '--results', file, '--redis', 'redis://127.0.0.1:1');
     expect(twoStores.status).toBe(2);
     expect(twoStores.stderr).toMatch(/give --redis or --results, not both/);
   });
@@ -123,8 +124,8 @@ describe('pcfarm matrix --verify', () => {
     expect(cell('two-copy', 'self-mmap-write')).toMatchObject({ kind: 'certified', preemptions: 0, hash: alone.hash });
   });
 
-  it('refuses a bound without --verify, naming what it goes with', () => {
-    const r = pcfarm('matrix', '--runs', '5', '--preemptions', '2');
+  it('refuses a bound without --verify, naming what it goes with', async () => {
+    const r = await here('matrix', '--runs', '5', '--preemptions', '2');
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--preemptions goes with --verify/);
   });
