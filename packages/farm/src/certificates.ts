@@ -206,19 +206,21 @@ export function readCertificates(dir: string): Certificate[] {
   }
   const lines = text.slice(0, text.lastIndexOf('\n') + 1).split('\n');
   lines.pop();
-  const records = lines.map((line, i) => {
-    const bad = (m: string): never => {
-      throw new FarmError('EBADRESULTS', `${file}:${i + 1}: ${m}; the file is left as it is`);
-    };
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch {
-      bad('not a line of JSON');
-    }
-    return checkCertificate(v, bad);
-  });
-  return foldCertificates(records);
+  return foldCertificates(lines.map((line, i) => parseCertificate(line, `${file}:${i + 1}`, '; the file is left as it is')));
+}
+
+/** A certificate from the JSON a store kept; EBADRESULTS naming `where` (and ending with `after`) when it is not one. */
+export function parseCertificate(json: string, where: string, after = ''): Certificate {
+  const bad = (m: string): never => {
+    throw new FarmError('EBADRESULTS', `${where}: ${m}${after}`);
+  };
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    bad('not JSON');
+  }
+  return checkCertificate(v, bad);
 }
 
 /**

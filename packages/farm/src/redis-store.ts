@@ -21,7 +21,7 @@ import type { Redis } from 'ioredis';
 import type { AuditSummary, FarmBug } from './audit.js';
 import type { BatchResult } from './batch.js';
 import { batchCount, cellCount, cellIndex, newCampaign, seedCount, upgradeCampaign, upgradeSpec, type Campaign, type CampaignSpec, type CampaignState, type Deal } from './campaign.js';
-import { certificateJson, certificateKey, checkCertificate, foldCertificates, type Certificate } from './certificates.js';
+import { certificateJson, certificateKey, foldCertificates, parseCertificate, type Certificate } from './certificates.js';
 import { FarmError } from './errors.js';
 import { contributes, contributionShapeWrong, epochStart, guideOf, guideSpecOf, type Contribution, type Guide } from './guide.js';
 import { LUA } from './lua-script.js';
@@ -479,20 +479,7 @@ export class RedisStore implements Store {
 
   async certificates(): Promise<Certificate[]> {
     const all = await this.redis.hgetall(this.keys.certificates);
-    return foldCertificates(
-      Object.entries(all).map(([key, json]) => {
-        const bad = (m: string): never => {
-          throw new FarmError('EBADRESULTS', `Redis (prefix ${this.prefix}) ${this.keys.certificates} field ${key}: ${m}`);
-        };
-        let v: unknown;
-        try {
-          v = JSON.parse(json);
-        } catch {
-          bad('not JSON');
-        }
-        return checkCertificate(v, bad);
-      }),
-    );
+    return foldCertificates(Object.entries(all).map(([key, json]) => parseCertificate(json, `Redis (prefix ${this.prefix}) ${this.keys.certificates} field ${key}`)));
   }
 
   async workers(): Promise<WorkerInfo[]> {
