@@ -203,7 +203,7 @@ export async function campaignCommand(p: Parsed, io: Io): Promise<number> {
         return withResults(p, 'read', async (store, dir) => {
           const s = await store.summary(id);
           if (p.options.has('json')) await json(store, s, {});
-          else await printSummary(store, s, io, { where: dir });
+          else await printSummary(store, s, io, { where: dir, dir });
           return EXIT.ok;
         });
       }

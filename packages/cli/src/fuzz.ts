@@ -59,7 +59,7 @@ export async function fuzz(p: Parsed, term: Terminal, files: StrategyFiles): Pro
       // Nothing left to run: what it found is the answer, and running it again would only count every run twice.
       if (id === undefined) term.out(`campaign ${campaign.id} (${campaign.spec.name}) is done: what it found follows; --new runs it again from the start`);
       const summary = await opened.store.summary(campaign.id);
-      return verdictStatus(summary, await printSummary(opened.store, summary, term, { where: opened.where, browse: browseCommand(opened.dir) }));
+      return verdictStatus(summary, await printSummary(opened.store, summary, term, { where: opened.where, browse: browseCommand(opened.dir), dir: opened.dir }));
     }
     return await runFuzz(p, term, opened.store, campaign, threads, opened.dir);
   } finally {
@@ -149,7 +149,7 @@ async function runFuzz(p: Parsed, term: Terminal, store: Store, campaign: Campai
   if (result === null) throw new Error(`farm bug: campaign ${campaign.id} never ran`);
   term.live?.('');
   const stopped = result.endedBy === 'stopped';
-  const canaries = await printSummary(store, result.summary, term, { where: dir, interrupted: stopped, browse: dashboard === null ? null : browseCommand(dir) });
+  const canaries = await printSummary(store, result.summary, term, { where: dir, interrupted: stopped, browse: dashboard === null ? null : browseCommand(dir), dir });
   return stopped ? EXIT.interrupted : verdictStatus(result.summary, canaries);
 }
 

@@ -3,11 +3,12 @@
  * prints it: totals, the failure buckets with how to replay each, the
  * warning buckets apart with their witnesses, and the verdict line.
  */
-import { DEFAULTS, severityOf, signatureTitle } from '@pcfarm/core';
+import { DEFAULTS, severityOf, signatureTitle, VERIFY_DEFAULTS } from '@pcfarm/core';
 import { batchConfig, campaignRisk, canaryChecks, cellEvidence, evidenceText, searchCells, type CellSearch, canaryText, riskText, type Bucket, type CampaignRisk, type CampaignSummary, type CanaryCheck, type Store } from '@pcfarm/farm/local';
-import { exampleReplayCommand, replayReproducerCommand, witnessCommand } from '@pcfarm/farm/replay-commands';
+import { exampleReplayCommand, replayReproducerCommand, verifyCampaignCommand, witnessCommand } from '@pcfarm/farm/replay-commands';
 import { columns, duration, n, plural } from './format.js';
 import type { Io } from './io.js';
+import { VERIFY_TIME_S_DEFAULT } from './limits.js';
 import { printedPath } from './strategy-files.js';
 
 /** Characters of a bucket's sites the summary table shows. */
@@ -109,6 +110,8 @@ export interface SummaryOptions {
   interrupted?: boolean;
   /** The command that serves these results on the dashboard. */
   browse?: string | null;
+  /** The results directory, when the results are in one: the command that verifies each cell names it. */
+  dir?: string;
 }
 
 /**
@@ -184,11 +187,18 @@ export async function printSummary(store: Store, s: CampaignSummary, io: Io, opt
   const canaries = canaryChecks(c, done, all);
   const search = c.spec.guide === null ? [] : searchLines(c, searchCells(c, await store.corpus(c.id)));
   // The cells verify has a record of (its model version, the very strategy file run), each beside its fuzzing.
-  const verified = cellEvidence(c, done, all, await store.certificates()).filter((e) => e.certificates.length > 0);
+  const cells = cellEvidence(c, done, all, await store.certificates());
+  const verified = cells.filter((e) => e.certificates.length > 0);
   if (verified.length > 0) {
     io.out('');
     io.out('verified (pcfarm verify), beside what the campaign found:');
     for (const e of verified) io.out(`  ${e.strategy} x ${e.scenario}${e.blocksPerPage === DEFAULTS.blocksPerPage ? '' : ` (bpp ${e.blocksPerPage})`}: ${evidenceText(e, c.spec.scheduler)}`);
+  }
+  // Seeds say "nothing found in N runs"; a cell no search has covered yet gets the command that says more.
+  if (options.dir !== undefined && verified.length < cells.length) {
+    if (verified.length === 0) io.out('');
+    const files = c.spec.strategyFiles.map((r) => printedPath(r.path));
+    io.out(`verify every cell (each schedule up to ${VERIFY_DEFAULTS.preemptionsMax} preemptions, ${VERIFY_TIME_S_DEFAULT} s a cell): ${verifyCampaignCommand(c.id, options.dir, files)}`);
   }
   if (risk !== null || canaries.length > 0 || search.length > 0) io.out('');
   if (risk !== null) for (const line of [...riskLines(risk, c.spec.pctDepth), ...steerLines(c, risk)]) io.out(line);

@@ -92,3 +92,12 @@ export function verifyDelaysCommand(config: RunConfig, bounds: { delays: number;
   const params = bounds.params === 0 ? '' : ` --params ${bounds.params}`;
   return `${PCFARM} verify${fileOption(strategyFile)} --strategy ${config.strategy} --scenario ${config.scenario}${configOptions(config)} --delays ${bounds.delays} --reclaim-actions ${bounds.reclaimActions}${params} --time-s ${bounds.timeS}`;
 }
+
+/**
+ * The command that verifies every cell of campaign `id` of results
+ * directory `dir` (verify --campaign), with each strategy file it ran, and
+ * keeps what it finds there, beside the campaign's runs.
+ */
+export function verifyCampaignCommand(id: string, dir: string, strategyFiles: readonly string[] = []): string {
+  return `${PCFARM} verify --campaign ${id} --results ${shellWord(dir)}${strategyFiles.map((f) => fileOption(f)).join('')}`;
+}
