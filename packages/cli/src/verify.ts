@@ -2,7 +2,7 @@
 import { DEFAULTS, minimize, Model, MODEL_VERSION, signatureOf, VERIFY_DEFAULTS, verifyDeepening, type DeepeningResult, type RunConfig, type VerifyBounds } from '@pcfarm/core';
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { boundWords, CERTIFICATES_FILE, certificateText, recordCertificateIn, type Certificate } from '@pcfarm/farm/certificates';
+import { answeredBy, boundWords, CERTIFICATES_FILE, certificateText, readCertificates, recordCertificateIn, type Certificate, type Claim } from '@pcfarm/farm/certificates';
 import { replayReproducerCommand, verifyDelaysCommand } from '@pcfarm/farm/replay-commands';
 import type { RedisStore } from '@pcfarm/farm';
 import type { Campaign, Store } from '@pcfarm/farm/local';
@@ -77,7 +77,16 @@ export async function verifyCommand(p: Parsed, io: Io, files: StrategyFiles): Pr
     const runner = await runnerOf(io, files, search, threads, farm ? store.redis : null);
     try {
       const reports: { report: Reported; kept: KeptNote | null }[] = [];
+      // A campaign's cells the store already answers to this bound are not searched again: running the command again resumes it.
+      const known = campaignId === undefined ? [] : await store.certificates();
       for (const c of cells) {
+        const answer = answeredBy(known, claimOf(search, c), search.upTo);
+        if (answer !== null) {
+          const report = answered(answer, c, store.keeper!.where);
+          reports.push({ report, kept: null });
+          if (!p.options.has('json')) printReport(io, report, null);
+          continue;
+        }
         const t0 = io.now();
         const ran = await runner.run(c, t0);
         const report = reportSearch(io, files, { ...search, ...c, t0 }, ran);
@@ -95,7 +104,10 @@ export async function verifyCommand(p: Parsed, io: Io, files: StrategyFiles): Pr
         return exit;
       }
       const count = (e: number): number => reports.filter((r) => r.report.exit === e).length;
-      io.out(`campaign ${campaignId}: ${reports.length} cell(s) searched up to ${boundWords(search.upTo, search.unit)}: ${count(EXIT.ok)} certified, ${count(EXIT.found)} with a counterexample, ${count(EXIT.budget)} stopped by the budget (--time-s ${search.timeS} a cell)`);
+      const again = reports.filter((r) => r.report.records.length === 0 && r.report.json.answered === true).length;
+      io.out(
+        `campaign ${campaignId}: ${reports.length} cell(s) up to ${boundWords(search.upTo, search.unit)}: ${count(EXIT.ok)} certified, ${count(EXIT.found)} with a counterexample, ${count(EXIT.budget)} stopped by the budget (--time-s ${search.timeS} a cell)${again === 0 ? '' : `; ${again} answered by what was kept, not searched again`}`,
+      );
       return exit;
     } finally {
       await runner.close();
@@ -191,10 +203,24 @@ async function runnerOf(io: Io, files: StrategyFiles, s: SearchAsked, threadsRaw
   };
 }
 
+/** What a search of cell `c` within `s` claims, whatever it finds. */
+function claimOf(s: SearchAsked, c: CellAsked): Claim {
+  return { strategy: c.cell.strategy, strategyFile: c.strategyFile, scenario: c.cell.scenario, blocksPerPage: c.bpp, modelVersion: MODEL_VERSION, unit: s.unit, reclaimActionsMax: s.bounds.reclaimActionsMax, paramsMax: s.bounds.paramsMax };
+}
+
+/** A cell the store already answers: its record, as a report (not searched again). */
+function answered(k: Certificate, c: CellAsked, where: string): Reported {
+  const line = `${c.cell.strategy} x ${c.cell.scenario}${c.bpp === DEFAULTS.blocksPerPage ? '' : ` (bpp ${c.bpp})`}: ${certificateText(k)}, kept already in ${where}; not searched again`;
+  const json = { result: k.result === 'clean' ? 'clean' : 'fail', answered: true, bound: k.bound, unit: k.unit, schedules: k.schedules, classes: k.classes, hash: k.hash, reproducer: k.reproducer, modelVersion: k.modelVersion, cell: { strategy: k.strategy, scenario: k.scenario, blocksPerPage: k.blocksPerPage } };
+  return { exit: k.result === 'clean' ? EXIT.ok : EXIT.found, records: [], lines: [line], json };
+}
+
 /** The store the options name, if any: where certificates are kept, the campaign --campaign names, the farm's Redis. */
 interface StoreOpened {
   keeper: Keeper | null;
   campaign(id: string): Promise<Campaign>;
+  /** The records it keeps (none without a store). */
+  certificates(): Promise<Certificate[]>;
   redis: RedisStore | null;
   close(): Promise<void>;
 }
@@ -204,12 +230,13 @@ async function storeOf(p: Parsed, redis: boolean): Promise<StoreOpened> {
   if (redis) {
     const { openRedis, redisOptionsOf, redisWhere } = await import('./open-store.js');
     const store = await openRedis(p);
-    return { keeper: storeKeeper(store, redisWhere(redisOptionsOf(p))), campaign: (id) => store.getCampaign(id), redis: store, close: () => store.close() };
+    return { keeper: storeKeeper(store, redisWhere(redisOptionsOf(p))), campaign: (id) => store.getCampaign(id), certificates: () => store.certificates(), redis: store, close: () => store.close() };
   }
   const raw = p.options.get('results');
-  if (raw === undefined) return { keeper: null, campaign: () => Promise.reject(new Error('verify: a campaign is read from a store')), redis: null, close: async () => {} };
+  if (raw === undefined) return { keeper: null, campaign: () => Promise.reject(new Error('verify: a campaign is read from a store')), certificates: async () => [], redis: null, close: async () => {} };
   return {
     keeper: resultsKeeper(raw),
+    certificates: async () => readCertificates(resolve(raw)),
     campaign: async (id) => {
       // Read-only: a fuzz may be writing the directory; the certificates have a file of their own.
       const { openResults } = await import('./open-store.js');

@@ -51,7 +51,12 @@ describe('pcfarm fuzz (a campaign)', () => {
     const verified = pcfarm(...printed.split(' '));
     expect(verified.status, verified.stderr).toBe(1);
     expect(verified.stdout.match(/^ {2}kept: fails at 0 preemptions \(reclaim actions <= 2\), in (.*)$/gm)).toEqual(Array(3).fill(`  kept: fails at 0 preemptions (reclaim actions <= 2), in ${join(dir, 'certificates.jsonl')}`));
-    expect(verified.stdout).toMatch(new RegExp(`^campaign ${id}: 3 cell\\(s\\) searched up to 2 preemptions: 0 certified, 3 with a counterexample, 0 stopped by the budget \\(--time-s 60 a cell\\)$`, 'm'));
+    expect(verified.stdout).toMatch(new RegExp(`^campaign ${id}: 3 cell\\(s\\) up to 2 preemptions: 0 certified, 3 with a counterexample, 0 stopped by the budget \\(--time-s 60 a cell\\)$`, 'm'));
+    // The same command again searches nothing: the store answers every cell to that bound.
+    const again = pcfarm(...printed.split(' '));
+    expect(again.status).toBe(1);
+    expect(again.stdout.match(/^v2\.6\.20 x self-mmap-write.*: fails at 0 preemptions \(reclaim actions <= 2\), kept already in .*; not searched again$/gm)).toHaveLength(3);
+    expect(again.stdout).toMatch(/: 0 certified, 3 with a counterexample, 0 stopped by the budget \(--time-s 60 a cell\); 3 answered by what was kept, not searched again$/m);
     const words = pcfarm('campaign', 'show', id, '--results', dir);
     // Every cell has a record now: no command to verify them is offered.
     expect(words.stdout).not.toMatch(/^verify every cell/m);

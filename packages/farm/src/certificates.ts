@@ -76,6 +76,19 @@ export function certificateKey(c: Certificate): string {
   return [c.result, c.modelVersion, c.strategy, c.strategyFile?.sourceHash ?? '-', c.scenario, c.blocksPerPage, c.unit, c.reclaimActionsMax, c.paramsMax].join('|');
 }
 
+/** What a claim is about: everything of a certificate but its result, bound and figures. */
+export type Claim = Pick<Certificate, 'strategy' | 'strategyFile' | 'scenario' | 'blocksPerPage' | 'modelVersion' | 'unit' | 'reclaimActionsMax' | 'paramsMax'>;
+
+/**
+ * The record of `certificates` that already answers a search of `claim` up
+ * to bound `upTo`: a failure at or below it (first), or a certificate at
+ * or above it; null when a search would say more.
+ */
+export function answeredBy(certificates: readonly Certificate[], claim: Claim, upTo: number): Certificate | null {
+  const same = (c: Certificate): boolean => certificateKey(c) === certificateKey({ ...c, ...claim, strategyFile: claim.strategyFile });
+  return certificates.find((c) => c.result === 'fail' && c.bound <= upTo && same(c)) ?? certificates.find((c) => c.result === 'clean' && c.bound >= upTo && same(c)) ?? null;
+}
+
 /** Whether `next` says more than `kept` of the same claim: a higher bound certified, a lower bound failing. Equal bounds keep the first. */
 export function strongerCertificate(kept: Pick<Certificate, 'result' | 'bound'>, next: Pick<Certificate, 'result' | 'bound'>): boolean {
   return next.result === 'clean' ? next.bound > kept.bound : next.bound < kept.bound;

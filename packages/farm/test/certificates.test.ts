@@ -8,7 +8,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MODEL_VERSION } from '@pcfarm/core';
 import { describe, expect, it } from 'vitest';
-import { appendCertificate, campaignCertificates, campaignSpec, CERTIFICATES_FILE, certificateText, checkCertificate, EmbeddedStore, FarmError, newCampaign, readCertificates, recordCertificateIn, type Certificate } from '../dist/index.js';
+import { answeredBy, appendCertificate, campaignCertificates, campaignSpec, CERTIFICATES_FILE, certificateText, checkCertificate, EmbeddedStore, FarmError, newCampaign, readCertificates, recordCertificateIn, type Certificate } from '../dist/index.js';
 import { tempDir } from './helpers.js';
 
 const CLEAN: Certificate = {
@@ -99,6 +99,20 @@ describe('certificates', () => {
     const mine = { ...CLEAN, strategy: 'mine', strategyFile: file };
     const byCell = campaignCertificates(campaign, [CLEAN, { ...CLEAN, modelVersion: 'core-0', bound: 9 }, mine, { ...mine, bound: 5, strategyFile: { ...file, sourceHash: 'fedcba9876543210' } }, { ...CLEAN, scenario: 'generated' }]);
     expect(byCell.map((list) => list.map((c) => [c.strategy, c.bound]))).toEqual([[['two-copy', 1]], [['mine', 1]]]);
+  });
+
+  it('a search is answered by a failure at or below its bound, or a certificate at or above it, of the same claim only', () => {
+    const { result: _r, bound: _b, schedules: _s, classes: _c, hash: _h, signature: _g, reproducer: _p, seconds: _t, at: _a, ...claim } = CLEAN;
+    const fail = { ...CLEAN, result: 'fail', bound: 1, classes: null, hash: null, signature: 'x', reproducer: 'pcfarm1:x' } as const;
+    expect(answeredBy([{ ...CLEAN, bound: 2 }], claim, 2)?.bound).toBe(2);
+    expect(answeredBy([{ ...CLEAN, bound: 2 }], claim, 3)).toBeNull();
+    expect(answeredBy([{ ...CLEAN, bound: 0 }, fail], claim, 3)).toBe(fail);
+    expect(answeredBy([fail], claim, 0)).toBeNull();
+    expect(answeredBy([{ ...CLEAN, bound: 5 }], { ...claim, reclaimActionsMax: 1 }, 1)).toBeNull();
+    expect(answeredBy([{ ...CLEAN, bound: 5 }], { ...claim, unit: 'delays' }, 1)).toBeNull();
+    const file = { id: 'two-copy', sourceHash: '0123456789abcdef', path: '/x/two-copy.ts' };
+    expect(answeredBy([{ ...CLEAN, bound: 5, strategyFile: file }], claim, 1)).toBeNull();
+    expect(answeredBy([{ ...CLEAN, bound: 5, strategyFile: file }], { ...claim, strategyFile: { ...file, path: '/elsewhere/two-copy.ts' } }, 1)?.bound).toBe(5);
   });
 
   it('the embedded store reads and records the same file, and refuses to record when open read-only', async () => {
