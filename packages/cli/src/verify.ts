@@ -156,6 +156,8 @@ function cellAsked(p: Parsed, files: StrategyFiles): CellAsked {
 /** Every cell of `campaign`, in its order; a strategy file it ran must be given, at the source it ran. */
 async function campaignCellsAsked(campaign: Campaign, files: StrategyFiles): Promise<CellAsked[]> {
   const { cellAt, cellCount } = await import('@pcfarm/farm/local');
+  // A certificate is of the model that searched: one of this model would never show beside that campaign's runs.
+  if (campaign.modelVersion !== MODEL_VERSION) throw new InputError(`campaign ${campaign.id} ran model ${campaign.modelVersion}, and this pcfarm is model ${MODEL_VERSION}: verify it with the pcfarm that ran it, or run it again with this one`);
   for (const ref of campaign.spec.strategyFiles) {
     const file = files.list.find((f) => f.id === ref.id);
     const given = file === undefined ? null : strategyFileRef(file).sourceHash;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MODEL_VERSION } from '@pcfarm/core';
+import { campaignSpec, EmbeddedStore } from '@pcfarm/farm';
 import { describe, expect, it } from 'vitest';
 import { pcfarmHere as here } from './here.js';
 
@@ -122,6 +123,18 @@ describe('pcfarm matrix --verify', () => {
     // The same search as pcfarm verify's: the same certificate.
     const alone = JSON.parse(pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'self-mmap-write', '--preemptions', '0', '--reclaim-actions', '1', '--json').stdout);
     expect(cell('two-copy', 'self-mmap-write')).toMatchObject({ kind: 'certified', preemptions: 0, hash: alone.hash });
+  });
+
+  it('--campaign refuses a campaign another model version ran: its certificates would never show beside it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pcfarm-verify-'));
+    const store = EmbeddedStore.open(dir);
+    const made = await store.createCampaign(campaignSpec({ strategies: ['two-copy'], scenarios: ['self-mmap-write'], blocksPerPage: [1], seedsPerCell: 10 }));
+    const old = await store.snapshot(made.id);
+    await store.importSnapshot({ ...old, campaign: { ...old.campaign, id: 'older', modelVersion: 'core-0' } });
+    await store.close();
+    const r = await here('verify', '--campaign', 'older', '--results', dir);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`pcfarm: campaign older ran model core-0, and this pcfarm is model ${MODEL_VERSION}: verify it with the pcfarm that ran it, or run it again with this one\n`);
   });
 
   it('refuses a bound without --verify, naming what it goes with', async () => {
