@@ -277,7 +277,12 @@ export interface CellEvidence {
   blocksPerPage: number;
   /** Its runs in the batches recorded. */
   runs: number;
-  /** Failure buckets seen in its strategy, scenario and blocks per page: none, and its runs are clean. */
+  /**
+   * Failure buckets of its strategy seen in its scenario and at its blocks
+   * per page (a bucket keeps those as two lists, so one seen in (a, 1) and
+   * (b, 4) counts for (a, 4) too): none, and every run of the cell passed;
+   * the count errs toward failing, never toward clean.
+   */
   failureBuckets: number;
   /** What verify proved or found of it (campaignCertificates). */
   certificates: Certificate[];
