@@ -227,6 +227,8 @@ export const campaignViewSchema = {
     canaries: canariesSchema,
     /** One campaign's page only: what it has likely left to find. */
     risk: riskSchema,
+    /** The list and one campaign's page: how many of its cells verify certified to some bound, and found failing. */
+    verified: { type: 'object', properties: { cells: int, certified: int, failing: int } },
     /** One guided or portfolio campaign's page only: what each cell's search has learnt (farm's CellSearch). */
     search: {
       type: 'array',

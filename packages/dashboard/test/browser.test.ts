@@ -214,8 +214,11 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
     await selfCell.locator('a', { hasText: 'fails at' }).click();
     await page.waitForURL(/#\/replay\?r=pcfarm1/);
     await page.locator('#replay-out .failure-box', { hasText: 'which it holds itself (self deadlock)' }).waitFor({ timeout: 10_000 });
-    await page.goBack();
-    await page.locator('#cells').waitFor();
+    // The campaigns list counts the cells verify certified and found failing.
+    await page.goto(`${dashboard.url}#/campaigns`);
+    await expect(page.locator(`#campaigns tr[data-campaign="${id}"] td`).nth(7).textContent()).resolves.toBe('0 of 6 · 1 fail');
+    await page.goto(`${dashboard.url}#/campaigns/${id}`);
+    await page.locator('#cells tbody tr').first().waitFor();
     // The coverage tile and the coverage chart's last point say the same.
     const coverage = Number((await page.locator('#tile-coverage').textContent())!.replace(/,/g, ''));
     const chartLast = await page.locator('svg.chart[aria-label="coverage over running time"] .last').textContent();

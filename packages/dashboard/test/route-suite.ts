@@ -67,6 +67,8 @@ export function routeSuite(label: string, open: () => Promise<Store>): void {
       expect(c.warnings).toBeGreaterThan(0);
       expect(c.minimized).toBe(1);
       expect(c.activity).toBeNull();
+      // Nothing verified yet (the cells test below records some).
+      expect(c.verified).toEqual({ cells: 6, certified: 0, failing: 0 });
     });
 
     it('POST /api/campaigns creates a campaign from a partial spec, over every blocks per page unless asked', async () => {
@@ -227,6 +229,8 @@ export function routeSuite(label: string, open: () => Promise<Store>): void {
       expect(all).toHaveLength(4);
       expect(all.filter((k) => k.modelVersion === 'core-0')).toHaveLength(1);
       expect((await inject({ url: '/api/campaigns/nosuch/cells' })).statusCode).toBe(404);
+      // The campaign's view counts them: one cell certified to some bound, one failing.
+      expect((await inject({ url: `/api/campaigns/${seeded.id}` })).json().verified).toEqual({ cells: 6, certified: 1, failing: 1 });
     });
 
     it('POST stop and resume change the state; a finished campaign refuses both with 409', async () => {

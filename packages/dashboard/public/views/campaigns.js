@@ -19,7 +19,7 @@ export async function campaignsView(el) {
       h(
         'table',
         { class: 'list', id: 'campaigns' },
-        h('thead', {}, h('tr', {}, ...['Campaign', 'State', 'Cells', 'Progress', 'Runs', 'Runs/s', 'Buckets', 'Created'].map((t, i) => h('th', { class: i === 2 || i === 7 ? 'wide-only' : null }, t)))),
+        h('thead', {}, h('tr', {}, ...['Campaign', 'State', 'Cells', 'Progress', 'Runs', 'Runs/s', 'Buckets', 'Verified', 'Created'].map((t, i) => h('th', { class: i === 2 || i === 7 || i === 8 ? 'wide-only' : null }, t)))),
         tbody,
       ),
     ),
@@ -32,7 +32,7 @@ export async function campaignsView(el) {
     const { campaigns } = await api.get('/api/campaigns');
     clear(tbody);
     rows.clear();
-    if (campaigns.length === 0) tbody.append(h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'No campaign yet: start one below.')));
+    if (campaigns.length === 0) tbody.append(h('tr', {}, h('td', { colspan: 9, class: 'muted' }, 'No campaign yet: start one below.')));
     for (const c of campaigns) {
       const row = campaignRow(c);
       rows.set(c.campaign.id, row);
@@ -72,6 +72,7 @@ function campaignRow(v) {
     runs,
     rate,
     buckets,
+    verifiedCell(v.verified),
     h('td', { class: 'small wide-only' }, fmtTime(c.createdAt)),
   );
   const update = (s) => {
@@ -84,6 +85,17 @@ function campaignRow(v) {
   };
   update(v);
   return { tr, update };
+}
+
+/** How many of its cells pcfarm verify certified to some bound, and found failing: read with the list, not live. */
+function verifiedCell(v) {
+  const td = h('td', { class: 'num small wide-only', title: 'cells pcfarm verify certified to some bound (every schedule up to it), of every cell; and cells where it found a counterexample' });
+  if (v === undefined || v.certified + v.failing === 0) {
+    td.append(h('span', { class: 'muted' }, '–'));
+    return td;
+  }
+  td.append(`${fmtInt(v.certified)} of ${fmtInt(v.cells)}`, v.failing === 0 ? '' : h('span', { class: 'failure-text' }, ` · ${fmtInt(v.failing)} fail`));
+  return td;
 }
 
 /** What the form asks for, as the API's body; or the first thing to fix, said for a person. */

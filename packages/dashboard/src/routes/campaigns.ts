@@ -3,7 +3,7 @@
  * workers; and what the page needs to know to draw its form (/api/info).
  */
 import { BLOCKS_PER_PAGE, DESCRIPTIONS, FAILURE_KINDS, MODEL_VERSION, SCENARIOS, STRATEGIES } from '@pcfarm/core';
-import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, campaignRisk, campaignSpec, canaryChecks, FarmError, searchCells, type CampaignRisk, type CellSearch, type CampaignSpec, type CampaignSummary, type CanaryCheck } from '@pcfarm/farm/local';
+import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, campaignCertificates, campaignRisk, campaignSpec, canaryChecks, FarmError, searchCells, type Campaign, type CampaignRisk, type CellSearch, type CampaignSpec, type CampaignSummary, type CanaryCheck, type Certificate } from '@pcfarm/farm/local';
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../context.js';
 import { HttpError } from '../errors.js';
@@ -16,7 +16,26 @@ import { campaignParams, campaignViewSchema, createCampaignBody, errorResponses,
 import { publicSpec } from '../strategy-files.js';
 
 /** A campaign as the API shows it: its summary (its strategy files by name, not path) and what this process does with it. */
-export type CampaignView = Omit<CampaignSummary, 'campaign'> & { campaign: Omit<CampaignSummary['campaign'], 'spec'> & { spec: ReturnType<typeof publicSpec> }; activity: string | null; canaries?: CanaryCheck[]; risk?: CampaignRisk | null; search?: CellSearch[] };
+export type CampaignView = Omit<CampaignSummary, 'campaign'> & {
+  campaign: Omit<CampaignSummary['campaign'], 'spec'> & { spec: ReturnType<typeof publicSpec> };
+  activity: string | null;
+  canaries?: CanaryCheck[];
+  risk?: CampaignRisk | null;
+  search?: CellSearch[];
+  verified?: Verified;
+};
+
+/** How many of a campaign's cells verify has certified to some bound, and found failing (of its model version and strategy sources). */
+interface Verified {
+  cells: number;
+  certified: number;
+  failing: number;
+}
+
+function verifiedOf(campaign: Campaign, certificates: readonly Certificate[]): Verified {
+  const byCell = campaignCertificates(campaign, certificates);
+  return { cells: byCell.length, certified: byCell.filter((l) => l.some((k) => k.result === 'clean')).length, failing: byCell.filter((l) => l.some((k) => k.result === 'fail')).length };
+}
 
 type IdParams = { Params: { id: string } };
 
@@ -31,12 +50,13 @@ export default async function campaignRoutes(app: FastifyInstance, ctx: RouteCon
    * residual risk for one campaign's page, not for the list, which would read
    * every campaign's batches.
    */
-  const view = async (id: string, whole = false): Promise<CampaignView> => {
+  const view = async (id: string, whole = false, certificates?: readonly Certificate[]): Promise<CampaignView> => {
     const s = await store.summary(id);
     let more = {};
+    if (certificates !== undefined) more = { verified: verifiedOf(s.campaign, certificates) };
     if (whole) {
       const [done, buckets] = [await store.doneBatches(id), await store.buckets(id)];
-      more = { canaries: canaryChecks(s.campaign, done, buckets), risk: riskiest(campaignRisk(s.campaign, s, done, buckets), s.campaign.spec.steer !== null) };
+      more = { ...more, canaries: canaryChecks(s.campaign, done, buckets), risk: riskiest(campaignRisk(s.campaign, s, done, buckets), s.campaign.spec.steer !== null) };
       if (s.campaign.spec.guide !== null) more = { ...more, search: searchCells(s.campaign, await store.corpus(id)) };
     }
     return { ...s, campaign: { ...s.campaign, spec: publicSpec(s.campaign.spec) }, activity: control.activity(id), ...more };
@@ -107,10 +127,11 @@ export default async function campaignRoutes(app: FastifyInstance, ctx: RouteCon
     { schema: { querystring: noQuery, response: { 200: { type: 'object', properties: { campaigns: { type: 'array', items: campaignViewSchema } } }, ...errorResponses } } },
     async () => {
       const campaigns = await store.listCampaigns();
+      const certificates = await store.certificates();
       const views: CampaignView[] = [];
       for (const c of campaigns) {
         try {
-          views.push(await view(c.id));
+          views.push(await view(c.id, false, certificates));
         } catch (e) {
           // Deleted between the list and its summary (another process): not an error of this request.
           if (!(e instanceof FarmError && e.code === 'ENOCAMPAIGN')) throw e;
@@ -133,7 +154,7 @@ export default async function campaignRoutes(app: FastifyInstance, ctx: RouteCon
     },
   );
 
-  app.get<IdParams>('/api/campaigns/:id', { schema: { params: campaignParams, querystring: noQuery, response: { 200: campaignViewSchema, ...errorResponses } } }, async (request) => view(request.params.id, true));
+  app.get<IdParams>('/api/campaigns/:id', { schema: { params: campaignParams, querystring: noQuery, response: { 200: campaignViewSchema, ...errorResponses } } }, async (request) => view(request.params.id, true, await store.certificates()));
 
   app.post<IdParams>('/api/campaigns/:id/stop', { config: changes, schema: { params: campaignParams, querystring: noQuery, response: { 200: campaignViewSchema, ...errorResponses } } }, async (request) => {
     writable();
