@@ -1,6 +1,6 @@
 /** `pcfarm verify`: every schedule of one cell up to a bound, ending in a counterexample or a certificate. */
 import { DEFAULTS, minimize, Model, MODEL_VERSION, signatureOf, VERIFY_DEFAULTS, verifyDeepening, type DeepeningResult, type RunConfig, type VerifyBounds } from '@pcfarm/core';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { answeredBy, boundWords, CERTIFICATES_FILE, certificateText, readCertificates, recordCertificateIn, type Certificate, type Claim } from '@pcfarm/farm/certificates';
 import { replayReproducerCommand, verifyDelaysCommand } from '@pcfarm/farm/replay-commands';
@@ -265,7 +265,19 @@ interface Keeper {
 function resultsKeeper(raw: string): Keeper {
   const dir = resolve(raw);
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new InputError(`--results ${raw}: ${dir} is a file, not a directory; name a directory (it is made when missing)`);
-  return { where: join(dir, CERTIFICATES_FILE), keep: async (records) => records.map((c) => recordCertificateIn(dir, c)) };
+  const refused = <T>(what: () => T): T => {
+    try {
+      return what();
+    } catch (e) {
+      const errno = e as NodeJS.ErrnoException;
+      // The file system's refusal (a path through a file, a directory not writable, a full disk) is the user's to mend, not a bug.
+      if (typeof errno.code === 'string' && typeof errno.syscall === 'string') throw new InputError(`--results ${raw}: cannot record a certificate in ${dir}: ${errno.message}`);
+      throw e;
+    }
+  };
+  // Made now, so a directory that cannot be is said before the search, not after it.
+  refused(() => mkdirSync(dir, { recursive: true }));
+  return { where: join(dir, CERTIFICATES_FILE), keep: async (records) => records.map((c) => refused(() => recordCertificateIn(dir, c))) };
 }
 
 /** --redis URL or --farm: the farm's store. */

@@ -103,6 +103,11 @@ describe('pcfarm verify', () => {
     const both2 = await here('verify', '--campaign', 'c1', '--strategy', 'two-copy', '--results', file);
     expect(both2.status).toBe(2);
     expect(both2.stderr).toMatch(/--campaign verifies every cell of that campaign: give it without --strategy, --scenario or --blocks-per-page/);
+    // A path through a file is said before any search, as the file system puts it.
+    const through = await here('verify', '--strategy', 'two-copy', '--scenario', 'cross-mmap-write', '--results', join(file, 'sub'));
+    expect(through.status).toBe(2);
+    expect(through.stderr).toBe(`pcfarm: --results ${join(file, 'sub')}: cannot record a certificate in ${join(file, 'sub')}: ENOTDIR: not a directory, mkdir '${join(file, 'sub')}'\n`);
+    expect(through.stdout).toBe('');
     const twoStores = await here('verify', '--strategy', 'two-copy', '--scenario', 'cross-mmap-write', '--results', file, '--redis', 'redis://127.0.0.1:1');
     expect(twoStores.status).toBe(2);
     expect(twoStores.stderr).toMatch(/give --redis or --results, not both/);

@@ -12,15 +12,17 @@
  * does not describe.
  *
  * Stores: a results directory keeps them in its own file,
- * certificates.jsonl, appended by any process, without the journal's
- * writer lock, so `pcfarm verify --results DIR` records one while a
- * `pcfarm fuzz` writes the same directory; readers fold it. Redis keeps
+ * certificates.jsonl, appended by any process under a lock of its own held
+ * for one read and one append (not the journal's writer lock), so `pcfarm
+ * verify --results DIR` records one while a `pcfarm fuzz` writes the same
+ * directory; readers fold it. Redis keeps
  * them in one hash (redis-keys.ts), kept the strongest by a Lua script.
  */
-import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, truncateSync } from 'node:fs';
+import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cellAt, cellCount, runsByCell, type Campaign } from './campaign.js';
 import { isSearchScheduler } from './limits.js';
+import { alive } from './pids.js';
 import type { Bucket, DoneRanges } from './results.js';
 import { FarmError } from './errors.js';
 import { checkStrategyFileRef, STRATEGY_ID_PATTERN, type StrategyFileRef } from './strategy-ref.js';
@@ -161,14 +163,62 @@ export function certificateJson(c: Certificate): string {
   return JSON.stringify({ result, strategy, strategyFile, scenario, blocksPerPage, modelVersion, unit, bound, reclaimActionsMax, paramsMax, schedules, classes, hash, signature, reproducer, seconds, at });
 }
 
+/** The lock an appender of a certificates file holds while it reads, mends and appends: its pid. */
+export const CERTIFICATES_LOCK_FILE = 'certificates.lock';
+
+/** How long an appender waits for another's lock before it gives up (they hold it for one read and one append). */
+export const CERTIFICATES_LOCK_WAIT_MS = 5_000;
+
+/**
+ * Run `append` holding results directory `dir`'s certificates lock (made
+ * when missing), so that no other appender is halfway through a line when
+ * this one reads the file's end or cuts a line a crash left short. A lock
+ * whose process is gone is taken over; one held past
+ * CERTIFICATES_LOCK_WAIT_MS is an ELOCKED naming its holder.
+ */
+function withAppendLock<T>(dir: string, append: () => T): T {
+  mkdirSync(dir, { recursive: true });
+  const lock = join(dir, CERTIFICATES_LOCK_FILE);
+  const deadline = Date.now() + CERTIFICATES_LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    let holder = Number.NaN;
+    try {
+      holder = Number(readFileSync(lock, 'utf8'));
+    } catch {
+      // Released between the two calls: try again.
+    }
+    // An empty file is one just made whose pid is not written yet: its holder lives.
+    if (Number.isSafeInteger(holder) && holder > 0 && !alive(holder)) rmSync(lock, { force: true });
+    else if (Date.now() > deadline) throw new FarmError('ELOCKED', `${lock} is held by process ${holder}: another pcfarm is recording a certificate, or stopped while it did; remove the file if no pcfarm runs`);
+    else Atomics.wait(LOCK_NAP, 0, 0, 5);
+  }
+  try {
+    return append();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+/** What a waiting appender sleeps on (never woken: the wait is its timeout). */
+const LOCK_NAP = new Int32Array(new SharedArrayBuffer(4));
+
 /**
  * Add `c` to the certificates file of results directory `dir` (made when
- * missing). One append of one line: appends of two processes do not mix.
- * A last line without its newline (a write cut short) is cut off first,
+ * missing), one line in one write, holding the appenders' lock. A last
+ * line without its newline (a write a crash cut short) is cut off first,
  * so the next line starts whole.
  */
 export function appendCertificate(dir: string, c: Certificate): void {
-  mkdirSync(dir, { recursive: true });
+  withAppendLock(dir, () => appendLocked(dir, c));
+}
+
+function appendLocked(dir: string, c: Certificate): void {
   const file = join(dir, CERTIFICATES_FILE);
   const fd = openSync(file, 'a+');
   try {
@@ -186,15 +236,17 @@ export function appendCertificate(dir: string, c: Certificate): void {
 
 /**
  * Keep `c` in results directory `dir` when it says more than what is kept
- * of the same claim there; whether it did. Two processes recording at once
- * may both append: readers keep the stronger.
+ * of the same claim there; whether it did. The read and the append hold
+ * the appenders' lock, so two processes recording at once decide in turn.
  */
 export function recordCertificateIn(dir: string, c: Certificate): boolean {
-  const key = certificateKey(c);
-  const kept = readCertificates(dir).find((k) => certificateKey(k) === key);
-  if (kept !== undefined && !strongerCertificate(kept, c)) return false;
-  appendCertificate(dir, c);
-  return true;
+  return withAppendLock(dir, () => {
+    const key = certificateKey(c);
+    const kept = readCertificates(dir).find((k) => certificateKey(k) === key);
+    if (kept !== undefined && !strongerCertificate(kept, c)) return false;
+    appendLocked(dir, c);
+    return true;
+  });
 }
 
 /** The length of `bytes` up to and with its last newline (0 without one). */

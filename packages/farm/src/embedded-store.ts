@@ -27,6 +27,7 @@ import type { BatchResult } from './batch.js';
 import { newCampaign, upgradeCampaign, type Campaign, type CampaignSpec, type CampaignState } from './campaign.js';
 import { readCertificates, recordCertificateIn, type Certificate } from './certificates.js';
 import { FarmError } from './errors.js';
+import { alive } from './pids.js';
 import type { Contribution, Guide } from './guide.js';
 import type { Minimized } from './minimize-job.js';
 import { CampaignResults, decodeCoverage, encodeCoverage, ofLowestExample, upgradeBatchResult, upgradeMinimized, type Bucket, type CampaignSnapshot, type CampaignSummary, type DoneRanges, type RecordOutcome, type Sample } from './results.js';
@@ -504,11 +505,3 @@ function headerLine(): string {
   return JSON.stringify({ ...RESULTS_FORMAT, journal: randomBytes(6).toString('hex') });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -4,11 +4,12 @@
  * each claim, a line cut short never read, a corrupt one named, and only a
  * campaign's own model version and strategy source shown beside its cells.
  */
-import { appendFileSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MODEL_VERSION } from '@pcfarm/core';
 import { describe, expect, it } from 'vitest';
-import { answeredBy, appendCertificate, campaignCertificates, campaignSpec, CERTIFICATES_FILE, certificateText, checkCertificate, EmbeddedStore, FarmError, newCampaign, readCertificates, recordCertificateIn, type Certificate } from '../dist/index.js';
+import { answeredBy, appendCertificate, campaignCertificates, campaignSpec, CERTIFICATES_FILE, CERTIFICATES_LOCK_FILE, certificateText, checkCertificate, EmbeddedStore, FarmError, newCampaign, readCertificates, recordCertificateIn, type Certificate } from '../dist/index.js';
 import { tempDir } from './helpers.js';
 
 const CLEAN: Certificate = {
@@ -62,6 +63,30 @@ describe('certificates', () => {
     appendCertificate(dir, { ...CLEAN, bound: 2 });
     expect(readFileSync(file, 'utf8').split('\n')).toHaveLength(3);
     expect(readCertificates(dir).map((c) => c.bound)).toEqual([2]);
+  });
+
+  it('two processes recording at once keep every record whole, each line its own', async () => {
+    const dir = tempDir();
+    const farm = new URL('../dist/index.js', import.meta.url).href;
+    // Each child records 150 claims of its own (by paramsMax), as fast as it can.
+    const child = (k: number) =>
+      new Promise<number | null>((done) => {
+        const script = `const { recordCertificateIn } = await import(${JSON.stringify(farm)}); const c = JSON.parse(process.argv[1]); for (let i = 0; i < 150; i++) recordCertificateIn(process.argv[2], { ...c, paramsMax: ${k * 150} + i });`;
+        spawn(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(CLEAN), dir], { stdio: 'inherit' }).on('exit', done);
+      });
+    expect(await Promise.all([child(0), child(1)])).toEqual([0, 0]);
+    const lines = readFileSync(join(dir, CERTIFICATES_FILE), 'utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(300);
+    expect(new Set(readCertificates(dir).map((c) => c.paramsMax)).size).toBe(300);
+    expect(existsSync(join(dir, CERTIFICATES_LOCK_FILE))).toBe(false);
+  });
+
+  it("an appender takes over the lock of a process that is gone", () => {
+    const dir = tempDir();
+    // A pid no process has (Linux's pid_max is at most 2^22).
+    writeFileSync(join(dir, CERTIFICATES_LOCK_FILE), '2147483646');
+    expect(recordCertificateIn(dir, CLEAN)).toBe(true);
+    expect(existsSync(join(dir, CERTIFICATES_LOCK_FILE))).toBe(false);
   });
 
   it('a line that is not a certificate is an EBADRESULTS naming the file and line, and the file is left as it is', () => {
