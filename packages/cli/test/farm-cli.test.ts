@@ -204,11 +204,11 @@ describe('pcfarm farm errors', () => {
   it('an unreachable Redis is an error naming its URL, exit 4, for every farm command', async () => {
     const port = await freePort();
     for (const args of [['campaign', 'list'], ['worker'], ['coordinator']]) {
-      const r = spawnSync(process.execPath, [MAIN, ...args, '--redis', `redis://127.0.0.1:${port}`, '--connect-ms', '300'], { encoding: 'utf8' });
+      const r = await here(...args, '--redis', `redis://127.0.0.1:${port}`, '--connect-ms', '300');
       expect(r.status).toBe(4);
       expect(r.stderr).toMatch(new RegExp(`^pcfarm: cannot reach Redis at redis://127\\.0\\.0\\.1:${port} within 300 ms \\(.*ECONNREFUSED.*\\); start redis-server there`));
     }
-    const bad = pcfarm('campaign', 'list', '--redis', 'http://nowhere');
+    const bad = await here('campaign', 'list', '--redis', 'http://nowhere');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('pcfarm: --redis http://nowhere is not a Redis URL');
     const env = spawnSync(process.execPath, [MAIN, 'worker'], { encoding: 'utf8', env: { ...process.env, REDIS_URL: 'nowhere:6379' } });
