@@ -30,12 +30,14 @@ export interface Std {
 function ioOf(std: Std): { io: Io; term: Terminal } {
   const io: Io = {
     out: (line) => std.stdout(`${line}\n`),
+    err: (line) => std.stderr(`${line}\n`),
     now: () => performance.now(),
   };
   /** Whether the status line is on screen: a printed line must clear it first. */
   let liveShown = false;
   const term: Terminal = {
     now: io.now,
+    err: io.err,
     out(line) {
       if (liveShown) std.stdout('\r\x1b[K');
       liveShown = false;

@@ -69,8 +69,8 @@ async function open(where: Where, dash: DashboardPackage): Promise<Opened> {
 const STOP_GRACE_MS = 1500;
 
 /** A refusal that needs no usage text: one line saying what to do, and exit 2. */
-function refuse(message: string): number {
-  process.stderr.write(`pcfarm: ${message}\n`);
+function refuse(io: Io, message: string): number {
+  io.err(`pcfarm: ${message}`);
   return 2;
 }
 
@@ -111,7 +111,7 @@ export async function dashboardCommand(p: Parsed, io: Io, env: NodeJS.ProcessEnv
   const port = wholeNumber('port', p.options.get('port'), DASHBOARD_PORT_DEFAULT, 0, PORT_MAX);
   const host = p.options.get('host') ?? '127.0.0.1';
   const { token, warning } = tokenOf(p, env);
-  if (warning !== null) process.stderr.write(`pcfarm: ${warning}\n`);
+  if (warning !== null) io.err(`pcfarm: ${warning}`);
   const where = whereOf(p, env);
   const dash = await import('@pcfarm/dashboard');
 
@@ -121,7 +121,7 @@ export async function dashboardCommand(p: Parsed, io: Io, env: NodeJS.ProcessEnv
   } catch (e) {
     // Redis away, a results file that does not parse: a message and the status the help gives (4, or 2), not a stack or the usage.
     if (!(e instanceof FarmError)) throw e;
-    process.stderr.write(`pcfarm: ${e.message}\n`);
+    io.err(`pcfarm: ${e.message}`);
     return farmErrorExit(e.code);
   }
   let dashboard: Dashboard;
@@ -132,8 +132,8 @@ export async function dashboardCommand(p: Parsed, io: Io, env: NodeJS.ProcessEnv
     await opened.control.close();
     await opened.store.close();
     // The reason and what to do about it; the whole usage would bury it.
-    if (e instanceof dash.DashboardError) return refuse(e.message);
-    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') return refuse(`port ${port} is taken on ${host}: choose another with --port (0 takes any free one)`);
+    if (e instanceof dash.DashboardError) return refuse(io, e.message);
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') return refuse(io, `port ${port} is taken on ${host}: choose another with --port (0 takes any free one)`);
     throw e;
   }
   io.out(`pcfarm dashboard: ${dashboard.url}`);
@@ -148,7 +148,7 @@ export async function dashboardCommand(p: Parsed, io: Io, env: NodeJS.ProcessEnv
   io.out('stopping: finishing the batches in flight');
   // Whatever still runs after the grace period is cut short: the process must not outlive its stop.
   const deadline = setTimeout(() => {
-    process.stderr.write(`pcfarm: still stopping after ${STOP_GRACE_MS} ms: exiting now (a batch cut short runs again on resume)\n`);
+    io.err(`pcfarm: still stopping after ${STOP_GRACE_MS} ms: exiting now (a batch cut short runs again on resume)`);
     process.exit(0);
   }, STOP_GRACE_MS);
   deadline.unref();

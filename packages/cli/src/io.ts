@@ -1,6 +1,8 @@
 /** Where a command writes: lines to standard output, and the clock (the core has none; only the CLI reads time). */
 export interface Io {
   out(line: string): void;
+  /** A line to standard error: a warning, or a refusal that is not the command's output. */
+  err(line: string): void;
   now(): number;
 }
 

@@ -136,11 +136,11 @@ describe('pcfarm dashboard', () => {
     expect(e.stderr).toContain("--prefix must be letters, digits, '.', '_' or '-'");
   });
 
-  it('a Redis it cannot reach within --connect-ms is exit 4 naming it, as for the farm commands; --connect-ms with --results is a mix', () => {
-    const away = spawnSync(process.execPath, [MAIN, 'dashboard', '--redis', 'redis://127.0.0.1:1', '--connect-ms', '300'], { encoding: 'utf8' });
+  it('a Redis it cannot reach within --connect-ms is exit 4 naming it, as for the farm commands; --connect-ms with --results is a mix', async () => {
+    const away = await here('dashboard', '--redis', 'redis://127.0.0.1:1', '--connect-ms', '300');
     expect(away.status).toBe(4);
     expect(away.stderr).toContain('pcfarm: cannot reach Redis at redis://127.0.0.1:1 within 300 ms');
-    const mixed = spawnSync(process.execPath, [MAIN, 'dashboard', '--results', 'r', '--connect-ms', '300'], { encoding: 'utf8' });
+    const mixed = await here('dashboard', '--results', 'r', '--connect-ms', '300');
     expect(mixed.status).toBe(2);
     expect(mixed.stderr).toMatch(/give --redis or --results, not both/);
   });
