@@ -420,6 +420,8 @@ export const matrixSchema = {
     /** FAILURE_KINDS, most severe first: the order verdicts are chosen by. */
     severityOrder: strings,
     cells: { type: 'array', items: matrixCellSchema },
+    /** What pcfarm verify kept in this store of the matrix's cells (this model version, built-in strategies). */
+    kept: { type: 'array', items: certificateSchema },
     costs: {
       type: 'array',
       items: {

@@ -471,6 +471,10 @@ export function routeSuite(label: string, open: () => Promise<Store>): void {
       const four = (await inject({ url: '/api/matrix?runs=3&blocksPerPage=4' })).json();
       expect(four.blocksPerPage).toEqual([4]);
       expect(new Set(four.cells.map((c: Cell) => c.blocksPerPage))).toEqual(new Set([4]));
+      // Beside the cells, what verify kept in this store (the cells test above recorded them at 1 block a page): this model's only, read fresh.
+      type Kept = { scenario: string; result: string; bound: number; reclaimActionsMax: number; modelVersion: string };
+      expect((again.kept as Kept[]).map((k) => `${k.scenario} ${k.result} ${k.bound} ${k.reclaimActionsMax}`).sort()).toEqual(['hole-fill-vs-read clean 1 2', 'hole-fill-vs-read clean 2 0', 'self-mmap-write fail 0 2']);
+      expect(four.kept).toEqual([]);
       for (const bad of ['runs=0', 'runs=x', 'runs=5001', 'runs=1.5', 'seeds=3', 'blocksPerPage=3', 'blocksPerPage=1&blocksPerPage=1']) {
         const b = await inject({ url: `/api/matrix?${bad}` });
         expect(b.statusCode, bad).toBe(400);

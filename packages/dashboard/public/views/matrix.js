@@ -84,8 +84,13 @@ function boundText(b) {
   return k === b.asked ? `verified to ${k}${unit}` : `verified to ${k}${unit} of ${b.asked}`;
 }
 
-/** A cell: its verdict and count, its warnings marked, its bound when asked; on hover every kind with its first seed, the message and the witness. */
-function verdictCell(m, c) {
+/** What pcfarm verify kept of a cell, in a few words: p preemptions, d delays, r reclaim actions. */
+function keptText(k) {
+  return `${k.result === 'clean' ? 'verified to' : 'fails at'} ${k.bound}${k.unit === 'delays' ? 'd' : 'p'} (${k.reclaimActionsMax}r)`;
+}
+
+/** A cell: its verdict and count, its warnings marked, its bound when asked, what verify kept of it; on hover every kind with its first seed, the message and the witness. */
+function verdictCell(m, c, kept) {
   const warns = kindCounts(m.severityOrder, c.warnings);
   const b = c.bound;
   const hover = [
@@ -95,6 +100,7 @@ function verdictCell(m, c) {
     c.witness ? `witness: ${c.witness}` : null,
     c.message,
     b ? `bound: ${boundText(b)}, ${fmtInt(b.schedules)} schedules${b.hash ? `, certificate ${b.hash}` : ''}` : null,
+    ...kept.map((k) => `kept by pcfarm verify: ${keptText(k)}, ${fmtInt(k.schedules)} schedules${k.hash ? `, certificate ${k.hash}` : ''}`),
   ].filter((x) => x !== null);
   return h(
     'td',
@@ -102,12 +108,18 @@ function verdictCell(m, c) {
     c.verdict === 'clean' ? 'clean' : h('span', {}, c.verdict, h('small', {}, ` ×${fmtInt(c.kinds[c.verdict])}`)),
     warns.length ? h('div', { class: 'warns' }, `⚠ warns ${warns.join(', ')}`) : null,
     b ? h('div', { class: `bound ${b.kind}` }, boundText(b)) : null,
+    ...kept.map((k) => h('div', { class: `kept ${k.result}` }, `kept: ${keptText(k)}`)),
   );
 }
 
 function matrixTable(m) {
   const info = shell.info;
   const cell = new Map(m.cells.map((c) => [`${c.strategy}\u0000${c.scenario}\u0000${c.blocksPerPage}`, c]));
+  const keptOf = new Map();
+  for (const k of m.kept ?? []) {
+    const key = `${k.strategy}\u0000${k.scenario}\u0000${k.blocksPerPage}`;
+    keptOf.set(key, [...(keptOf.get(key) ?? []), k]);
+  }
   return h(
     'div',
     {},
@@ -137,7 +149,7 @@ function matrixTable(m) {
                 {},
                 h('th', { class: 'sticky', title: info.descriptions[sc] ?? '' }, sc),
                 h('th', { class: 'num' }, String(bpp)),
-                ...m.strategies.map((st) => verdictCell(m, cell.get(`${st}\u0000${sc}\u0000${bpp}`))),
+                ...m.strategies.map((st) => verdictCell(m, cell.get(`${st}\u0000${sc}\u0000${bpp}`), keptOf.get(`${st}\u0000${sc}\u0000${bpp}`) ?? [])),
               ),
             ),
           ),

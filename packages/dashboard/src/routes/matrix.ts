@@ -2,9 +2,11 @@
  * The strategy x scenario x blocks-per-page verdict matrix with the
  * fault-free costs. The first request for a number of runs and blocks per
  * page computes it (see MatrixCache: bounded, shared, cancelled when every
- * request for it has gone); later ones are answered from memory.
+ * request for it has gone); later ones are answered from memory. Each
+ * answer adds what `pcfarm verify` kept of the cells in this store (`kept`):
+ * searches longer than the matrix's own, read fresh every time.
  */
-import { BLOCKS_PER_PAGE } from '@pcfarm/core';
+import { BLOCKS_PER_PAGE, MODEL_VERSION } from '@pcfarm/core';
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../context.js';
 import { MATRIX_RUNS } from '../matrix.js';
@@ -38,7 +40,10 @@ export default async function matrixRoutes(app: FastifyInstance, ctx: RouteConte
       reply.raw.once('close', () => {
         if (!reply.raw.writableFinished) gone.abort();
       });
-      return ctx.matrix.get(request.query.runs, request.query.blocksPerPage, gone.signal, request.query.verify);
+      const matrix = await ctx.matrix.get(request.query.runs, request.query.blocksPerPage, gone.signal, request.query.verify);
+      // Beside the cells' quick bounds, what pcfarm verify kept of them in this store: of this model, built-in strategies (the matrix's).
+      const kept = (await ctx.store.certificates()).filter((c) => c.modelVersion === MODEL_VERSION && c.strategyFile === null && request.query.blocksPerPage.includes(c.blocksPerPage));
+      return { ...matrix, kept };
     },
   );
 }
