@@ -74,26 +74,37 @@ export async function verifyCommand(p: Parsed, io: Io, files: StrategyFiles): Pr
   const store = await storeOf(p, redis);
   try {
     const cells = one !== null ? [one] : await campaignCellsAsked(await store.campaign(campaignId!), files);
-    const runner = await runnerOf(io, files, search, threads, farm ? store.redis : null);
+    // A campaign's cells on threads run side by side, each search whole on one thread: most cells take well under a second, and cutting each into subtrees costs more than it saves.
+    const runner = await runnerOf(io, files, search, threads, farm ? store.redis : null, campaignId !== undefined);
     try {
-      const reports: { report: Reported; kept: KeptNote | null }[] = [];
+      const done: ({ report: Reported; kept: KeptNote | null } | undefined)[] = cells.map(() => undefined);
+      let printed = 0;
+      // Reports in the cells' order, each as soon as every one before it is in.
+      const flush = (): void => {
+        for (; printed < done.length && done[printed] !== undefined; printed++) if (!p.options.has('json')) printReport(io, done[printed]!.report, done[printed]!.kept);
+      };
       // A campaign's cells the store already answers to this bound are not searched again: running the command again resumes it.
       const known = campaignId === undefined ? [] : await store.certificates();
-      for (const c of cells) {
+      const searchCell = async (i: number): Promise<void> => {
+        const c = cells[i]!;
         const answer = answeredBy(known, claimOf(search, c), search.upTo);
         if (answer !== null) {
-          const report = answered(answer, c, store.keeper!.where);
-          reports.push({ report, kept: null });
-          if (!p.options.has('json')) printReport(io, report, null);
-          continue;
+          done[i] = { report: answered(answer, c, store.keeper!.where), kept: null };
+        } else {
+          const t0 = io.now();
+          const ran = await runner.run(c, t0);
+          const report = reportSearch(io, files, { ...search, ...c, t0 }, ran);
+          done[i] = { report, kept: store.keeper === null ? null : await keep(store.keeper, report.records) };
         }
-        const t0 = io.now();
-        const ran = await runner.run(c, t0);
-        const report = reportSearch(io, files, { ...search, ...c, t0 }, ran);
-        const kept = store.keeper === null ? null : await keep(store.keeper, report.records);
-        reports.push({ report, kept });
-        if (!p.options.has('json')) printReport(io, report, kept);
-      }
+        flush();
+      };
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: runner.side }, async () => {
+          while (next < cells.length) await searchCell(next++);
+        }),
+      );
+      const reports = done.map((r) => r!);
       const exit = reports.some((r) => r.report.exit === EXIT.found) ? EXIT.found : reports.some((r) => r.report.exit === EXIT.budget) ? EXIT.budget : EXIT.ok;
       if (campaignId === undefined) {
         if (p.options.has('json')) io.out(JSON.stringify({ ...reports[0]!.report.json, kept: reports[0]!.kept }));
@@ -174,11 +185,18 @@ async function campaignCellsAsked(campaign: Campaign, files: StrategyFiles): Pro
 /** Where the searches run: in this process, on a pool of threads, or on the farm's workers. */
 interface Runner {
   run(c: CellAsked, t0: number): Promise<Ran>;
+  /** Cells it searches side by side. */
+  side: number;
   close(): Promise<void>;
 }
 
-/** `threadsRaw`: --threads as given (null: not given), checked once the pool's module tells its limit. */
-async function runnerOf(io: Io, files: StrategyFiles, s: SearchAsked, threadsRaw: string | null, farm: RedisStore | null): Promise<Runner> {
+/**
+ * `threadsRaw`: --threads as given (null: not given), checked once the
+ * pool's module tells its limit. `whole`: many cells, each search whole on
+ * one thread and as many cells at once as threads, rather than each cut
+ * into subtrees over them all (the same certificate either way).
+ */
+async function runnerOf(io: Io, files: StrategyFiles, s: SearchAsked, threadsRaw: string | null, farm: RedisStore | null, whole: boolean): Promise<Runner> {
   const spread = (c: CellAsked) => ({ strategy: c.cell.strategy, strategyFile: c.strategyFile, scenario: c.cell.scenario, blocksPerPage: c.bpp });
   // The threads and the farm read the clock as epoch milliseconds: the budget is the same instant on theirs.
   const deadline = (t0: number): number => Math.floor(Date.now() + s.timeS * 1000 - (io.now() - t0));
@@ -187,6 +205,7 @@ async function runnerOf(io: Io, files: StrategyFiles, s: SearchAsked, threadsRaw
     const { verifyDeepeningOnFarm } = await import('@pcfarm/farm');
     return {
       run: async (c, t0) => ({ ...(await verifyDeepeningOnFarm(farm.redis, farm.prefix, strategyResolver([]), spread(c), s.bounds, s.upTo, { deadline: deadline(t0) })), threads: null, farm: farm.prefix }),
+      side: 1,
       close: async () => {},
     };
   }
@@ -195,12 +214,14 @@ async function runnerOf(io: Io, files: StrategyFiles, s: SearchAsked, threadsRaw
     const threads = wholeNumber('threads', threadsRaw, 1, 1, THREADS_MAX);
     const pool = new ThreadPool({ threads });
     return {
-      run: async (c, t0) => ({ ...(await verifyDeepeningOnPool(pool, spread(c), s.bounds, s.upTo, { deadline: deadline(t0) })), threads }),
+      run: async (c, t0) => ({ ...(await verifyDeepeningOnPool(pool, spread(c), s.bounds, s.upTo, { deadline: deadline(t0), ...(whole ? { subtreesMin: 1 } : {}) })), threads }),
+      side: whole ? threads : 1,
       close: () => pool.close(),
     };
   }
   return {
     run: async (c, t0) => ({ ...verifyDeepening(c.cell, s.bounds, s.upTo, { model: files.model, schedulesMax: s.schedulesMax, shouldStop: () => io.now() - t0 >= s.timeS * 1000 }), threads: null, subtrees: null }),
+    side: 1,
     close: async () => {},
   };
 }

@@ -130,6 +130,33 @@ describe('pcfarm matrix --verify', () => {
     expect(cell('two-copy', 'self-mmap-write')).toMatchObject({ kind: 'certified', preemptions: 0, hash: alone.hash });
   });
 
+  it("--campaign --threads 2 searches cells side by side, each whole on one thread: the one-thread search's certificates and counterexamples, in the campaign's order", async () => {
+    const made = async (): Promise<{ dir: string; id: string }> => {
+      const dir = mkdtempSync(join(tmpdir(), 'pcfarm-verify-'));
+      const store = EmbeddedStore.open(dir);
+      const c = await store.createCampaign(campaignSpec({ strategies: ['v2.6.20', 'two-copy'], scenarios: ['self-mmap-write', 'cross-mmap-write'], blocksPerPage: [1], seedsPerCell: 10 }));
+      await store.close();
+      return { dir, id: c.id };
+    };
+    const [a, b] = [await made(), await made()];
+    const args = ['--preemptions', '1', '--reclaim-actions', '1', '--json'];
+    const alone = JSON.parse((await here('verify', '--campaign', a.id, '--results', a.dir, ...args)).stdout);
+    const sideBySide = await here('verify', '--campaign', b.id, '--results', b.dir, ...args, '--threads', '2');
+    expect(sideBySide.status).toBe(1);
+    const both = JSON.parse(sideBySide.stdout);
+    const figures = (cells: { result: string; bound: number; schedules: number; hash: string | null; reproducer: string | null; cell: { strategy: string; scenario: string } }[]) =>
+      cells.map((c) => [c.cell.strategy, c.cell.scenario, c.result, c.bound, c.schedules, c.hash, c.reproducer]);
+    expect(figures(both.cells)).toEqual(figures(alone.cells));
+    expect(figures(alone.cells).map((f) => f.slice(0, 3))).toEqual([
+      ['v2.6.20', 'self-mmap-write', 'fail'],
+      ['v2.6.20', 'cross-mmap-write', 'clean'],
+      ['two-copy', 'self-mmap-write', 'clean'],
+      ['two-copy', 'cross-mmap-write', 'clean'],
+    ]);
+    // Each search whole: one subtree a bound.
+    for (const c of both.cells) expect(c.threads === 2 && c.subtrees <= c.bound + 1).toBe(true);
+  });
+
   it('--campaign refuses a campaign another model version ran: its certificates would never show beside it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pcfarm-verify-'));
     const store = EmbeddedStore.open(dir);
