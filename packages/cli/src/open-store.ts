@@ -7,12 +7,11 @@
  * option is read the same way and a bad one gets the same message and exit
  * status.
  */
-import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { RedisStore } from '@pcfarm/farm';
 import { EmbeddedStore, FarmError, redactedUrl, REDIS_CONNECT_MS_DEFAULT, REDIS_PREFIX_DEFAULT, REDIS_URL_DEFAULT, type Store } from '@pcfarm/farm/local';
-import { InputError, UsageError, wholeNumber, type Parsed } from './args.js';
+import { UsageError, wholeNumber, type Parsed } from './args.js';
 import { CONNECT_MS_MAX, RESULTS_DIR_DEFAULT } from './limits.js';
+import { fileSystemRefusal, resultsDirOf } from './results-dir.js';
 
 /** Where the farm's Redis is and how long to wait for it. */
 export interface RedisOptions {
@@ -94,27 +93,15 @@ export interface OpenedResults extends OpenedStore {
  * naming it (exit 2, one line), not the file system's stack.
  */
 export function openResults(p: Parsed, access: Access, fallback: string = RESULTS_DIR_DEFAULT): OpenedResults {
-  const raw = p.options.get('results');
-  const dir = resolve(raw ?? fallback);
-  const named = raw !== undefined ? `--results ${raw}` : `the results directory ${dir}`;
-  let isDir: boolean | null = null;
-  try {
-    isDir = statSync(dir).isDirectory();
-  } catch {
-    // Missing (made below, or EBADRESULTS when read-only), or not reachable (said when opened).
-  }
-  if (isDir === false) throw new InputError(`${named}: ${dir} is a file, not a directory; name a directory (it is made when missing)`);
-  const open = (readOnly: boolean): OpenedResults => {
-    try {
-      const store = EmbeddedStore.open(dir, { readOnly });
-      return { store, readOnly, dir, where: readOnly ? `${dir}, read-only` : dir, repairs: store.repairs };
-    } catch (e) {
-      if (e instanceof FarmError) throw e;
-      const errno = e as NodeJS.ErrnoException;
-      if (typeof errno.code === 'string' && typeof errno.syscall === 'string') throw new InputError(`${named}: cannot use ${dir} as a results directory: ${errno.message}`);
-      throw e;
-    }
-  };
+  const { dir, named } = resultsDirOf(p.options.get('results'), fallback);
+  const open = (readOnly: boolean): OpenedResults =>
+    fileSystemRefusal(
+      () => {
+        const store = EmbeddedStore.open(dir, { readOnly });
+        return { store, readOnly, dir, where: readOnly ? `${dir}, read-only` : dir, repairs: store.repairs };
+      },
+      (m) => `${named}: cannot use ${dir} as a results directory: ${m}`,
+    );
   if (access !== 'follow') return open(access === 'read');
   try {
     return open(false);

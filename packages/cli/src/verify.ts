@@ -1,6 +1,6 @@
 /** `pcfarm verify`: every schedule of one cell up to a bound, ending in a counterexample or a certificate. */
 import { DEFAULTS, minimize, Model, MODEL_VERSION, signatureOf, VERIFY_DEFAULTS, verifyDeepening, type DeepeningResult, type RunConfig, type VerifyBounds } from '@pcfarm/core';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { answeredBy, boundWords, CERTIFICATES_FILE, certificateText, readCertificates, recordCertificateIn, type Certificate, type Claim } from '@pcfarm/farm/certificates';
 import { replayReproducerCommand, verifyDelaysCommand } from '@pcfarm/farm/replay-commands';
@@ -12,6 +12,7 @@ import { EXIT } from './exit.js';
 import type { Io } from './io.js';
 import { VERIFY_BOUND_MAX, VERIFY_PARAMS_MAX, VERIFY_TIME_S_DEFAULT } from './limits.js';
 import { reproducerString } from './replay.js';
+import { fileSystemRefusal, resultsDirOf } from './results-dir.js';
 import { printedPath, type StrategyFiles } from './strategy-files.js';
 
 /** The bounds of a search from --preemptions K | --delays K, --reclaim-actions R and --params P; K is also the highest bound deepening tries. */
@@ -115,7 +116,7 @@ export async function verifyCommand(p: Parsed, io: Io, files: StrategyFiles): Pr
         return exit;
       }
       const count = (e: number): number => reports.filter((r) => r.report.exit === e).length;
-      const again = reports.filter((r) => r.report.records.length === 0 && r.report.json.answered === true).length;
+      const again = reports.filter((r) => r.report.json.answered === true).length;
       io.out(
         `campaign ${campaignId}: ${reports.length} cell(s) up to ${boundWords(search.upTo, search.unit)}: ${count(EXIT.ok)} certified, ${count(EXIT.found)} with a counterexample, ${count(EXIT.budget)} stopped by the budget (--time-s ${search.timeS} a cell)${again === 0 ? '' : `; ${again} answered by what was kept, not searched again`}`,
       );
@@ -284,21 +285,11 @@ interface Keeper {
 
 /** --results DIR: its certificates file, beside a campaign's journal (a file where the directory should be is said before the search). */
 function resultsKeeper(raw: string): Keeper {
-  const dir = resolve(raw);
-  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new InputError(`--results ${raw}: ${dir} is a file, not a directory; name a directory (it is made when missing)`);
-  const refused = <T>(what: () => T): T => {
-    try {
-      return what();
-    } catch (e) {
-      const errno = e as NodeJS.ErrnoException;
-      // The file system's refusal (a path through a file, a directory not writable, a full disk) is the user's to mend, not a bug.
-      if (typeof errno.code === 'string' && typeof errno.syscall === 'string') throw new InputError(`--results ${raw}: cannot record a certificate in ${dir}: ${errno.message}`);
-      throw e;
-    }
-  };
+  const { dir, named } = resultsDirOf(raw, raw);
+  const say = (m: string): string => `${named}: cannot record a certificate in ${dir}: ${m}`;
   // Made now, so a directory that cannot be is said before the search, not after it.
-  refused(() => mkdirSync(dir, { recursive: true }));
-  return { where: join(dir, CERTIFICATES_FILE), keep: async (records) => records.map((c) => refused(() => recordCertificateIn(dir, c))) };
+  fileSystemRefusal(() => mkdirSync(dir, { recursive: true }), say);
+  return { where: join(dir, CERTIFICATES_FILE), keep: async (records) => records.map((c) => fileSystemRefusal(() => recordCertificateIn(dir, c), say)) };
 }
 
 /** --redis URL or --farm: the farm's store. */
