@@ -1,4 +1,5 @@
 /** How pcfarm writes numbers, durations and tables: one way for every command. */
+import { DEFAULTS } from '@pcfarm/core';
 
 /** A whole number with thousands separators: 12,000. */
 export function n(x: number): string {
@@ -34,4 +35,9 @@ export function markdownTable(header: readonly string[], rows: readonly (readonl
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)];
+}
+
+/** A cell in words: "v2.6.20 x self-mmap-write", its blocks per page added when not the default ("(bpp 4)"). */
+export function cellName(c: { strategy: string; scenario: string; blocksPerPage: number }): string {
+  return `${c.strategy} x ${c.scenario}${c.blocksPerPage === DEFAULTS.blocksPerPage ? '' : ` (bpp ${c.blocksPerPage})`}`;
 }

@@ -6,7 +6,7 @@
 import { DEFAULTS, severityOf, signatureTitle, VERIFY_DEFAULTS } from '@pcfarm/core';
 import { batchConfig, campaignRisk, canaryChecks, cellEvidence, evidenceText, searchCells, type CellSearch, canaryText, riskText, type Bucket, type CampaignRisk, type CampaignSummary, type CanaryCheck, type Store } from '@pcfarm/farm/local';
 import { exampleReplayCommand, replayReproducerCommand, verifyCampaignCommand, witnessCommand } from '@pcfarm/farm/replay-commands';
-import { columns, duration, n, plural } from './format.js';
+import { cellName, columns, duration, n, plural } from './format.js';
 import type { Io } from './io.js';
 import { VERIFY_TIME_S_DEFAULT } from './limits.js';
 import { printedPath } from './strategy-files.js';
@@ -38,17 +38,16 @@ const RISKIEST_SHOWN = 3;
  * the runs a cell needs for 95% confidence of a bug of the campaign's depth.
  */
 export function riskLines(r: CampaignRisk, pctDepth: number): string[] {
-  const cell = (x: CampaignRisk['cells'][number]) => `${x.strategy} x ${x.scenario}${x.blocksPerPage === 1 ? '' : ` (bpp ${x.blocksPerPage})`}`;
   const riskiest = r.cells.filter((x) => x.singletons > 0).slice(0, RISKIEST_SHOWN);
   const lines = [
-    `residual risk ${riskText(r.risk)} a run (Good-Turing: ${plural(r.singletons, 'thing')} reached by one run of ${n(r.runs)})${riskiest.length === 0 ? '' : `; riskiest: ${riskiest.map((x) => `${cell(x)} ${riskText(x.risk)}`).join(', ')}`}`,
+    `residual risk ${riskText(r.risk)} a run (Good-Turing: ${plural(r.singletons, 'thing')} reached by one run of ${n(r.runs)})${riskiest.length === 0 ? '' : `; riskiest: ${riskiest.map((x) => `${cellName(x)} ${riskText(x.risk)}`).join(', ')}`}`,
   ];
   if (r.aheadThings !== null && r.runs > 0) lines.push(`the next ${n(r.runs)} runs should reach about ${r.aheadThings.toFixed(1)} new things (Chao's extrapolation from ${plural(r.doubletons!, 'thing')} reached by two runs)`);
   const bounded = r.cells.filter((x) => x.pctRuns95 !== null);
   if (bounded.length > 0) {
     const most = bounded.reduce((a, b) => (b.pctRuns95! > a.pctRuns95! ? b : a));
     const short = bounded.filter((x) => x.runs < x.pctRuns95!).length;
-    lines.push(`pct at depth ${pctDepth}: a bug of that depth, if a cell has one, is found with 95% confidence within ${n(most.pctRuns95!)} runs (${cell(most)}, which needs the most); ${short === 0 ? 'every cell ran that many' : `${short} of ${plural(bounded.length, 'cell')} ran fewer`}`);
+    lines.push(`pct at depth ${pctDepth}: a bug of that depth, if a cell has one, is found with 95% confidence within ${n(most.pctRuns95!)} runs (${cellName(most)}, which needs the most); ${short === 0 ? 'every cell ran that many' : `${short} of ${plural(bounded.length, 'cell')} ran fewer`}`);
   }
   return lines;
 }
@@ -68,10 +67,9 @@ export function steerLines(c: CampaignSummary['campaign'], r: CampaignRisk): str
   if (steer === null) return [];
   const cells = [...r.cells].sort((a, b) => b.runs - a.runs || (b.risk ?? -1) - (a.risk ?? -1));
   const shown = cells.length > 2 * STEERED_SHOWN ? [...cells.slice(0, STEERED_SHOWN), null, ...cells.slice(-STEERED_SHOWN)] : cells;
-  const name = (x: CampaignRisk['cells'][number]) => `${x.strategy} x ${x.scenario}${x.blocksPerPage === 1 ? '' : ` (bpp ${x.blocksPerPage})`}`;
   const share = (runs: number) => (r.runs === 0 ? '-' : `${((runs * 100) / r.runs).toFixed(1)}%`);
   const rows = [['cell', 'runs', 'share', 'risk']];
-  for (const x of shown) rows.push(x === null ? [`... ${plural(cells.length - 2 * STEERED_SHOWN, 'cell')} between`, '', '', ''] : [name(x), n(x.runs), share(x.runs), riskText(x.risk)]);
+  for (const x of shown) rows.push(x === null ? [`... ${plural(cells.length - 2 * STEERED_SHOWN, 'cell')} between`, '', '', ''] : [cellName(x), n(x.runs), share(x.runs), riskText(x.risk)]);
   return [
     `steered by residual risk: ${plural(steer.firstBatchesPerCell, 'batch', 'batches')} a cell first, then ${c.deal.length === 0 ? 'none dealt yet of the plans' : plural(c.deal.length, 'plan')} giving each cell a share that follows its risk, at least ${steer.floorPct}% of an even share; what each cell got:`,
     ...columns(rows).map((line) => `  ${line}`),
@@ -192,7 +190,7 @@ export async function printSummary(store: Store, s: CampaignSummary, io: Io, opt
   if (verified.length > 0) {
     io.out('');
     io.out('verified (pcfarm verify), beside what the campaign found:');
-    for (const e of verified) io.out(`  ${e.strategy} x ${e.scenario}${e.blocksPerPage === DEFAULTS.blocksPerPage ? '' : ` (bpp ${e.blocksPerPage})`}: ${evidenceText(e, c.spec.scheduler)}`);
+    for (const e of verified) io.out(`  ${cellName(e)}: ${evidenceText(e, c.spec.scheduler)}`);
   }
   // Seeds say "nothing found in N runs"; a cell no search has covered yet gets the command that says more.
   if (options.dir !== undefined && verified.length < cells.length) {

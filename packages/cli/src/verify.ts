@@ -9,6 +9,7 @@ import type { Campaign, Store } from '@pcfarm/farm/local';
 import { strategyFileRef, strategyResolver, type StrategyFileRef } from '@pcfarm/farm/strategy-files';
 import { blocksPerPageOf, InputError, noPositionals, scenarioOf, strategyOf, UsageError, wholeNumber, type Parsed } from './args.js';
 import { EXIT } from './exit.js';
+import { cellName } from './format.js';
 import type { Io } from './io.js';
 import { VERIFY_BOUND_MAX, VERIFY_PARAMS_MAX, VERIFY_TIME_S_DEFAULT } from './limits.js';
 import { reproducerString } from './replay.js';
@@ -90,7 +91,7 @@ export async function verifyCommand(p: Parsed, io: Io, files: StrategyFiles): Pr
         const c = cells[i]!;
         const answer = answeredBy(known, claimOf(search, c), search.upTo);
         if (answer !== null) {
-          done[i] = { report: answered(answer, c, store.keeper!.where), kept: null };
+          done[i] = { report: answered(answer, store.keeper!.where), kept: null };
         } else {
           const t0 = io.now();
           const ran = await runner.run(c, t0);
@@ -233,8 +234,8 @@ function claimOf(s: SearchAsked, c: CellAsked): Claim {
 }
 
 /** A cell the store already answers: its record, as a report (not searched again). */
-function answered(k: Certificate, c: CellAsked, where: string): Reported {
-  const line = `${c.cell.strategy} x ${c.cell.scenario}${c.bpp === DEFAULTS.blocksPerPage ? '' : ` (bpp ${c.bpp})`}: ${certificateText(k)}, kept already in ${where}; not searched again`;
+function answered(k: Certificate, where: string): Reported {
+  const line = `${cellName(k)}: ${certificateText(k)}, kept already in ${where}; not searched again`;
   const json = { result: k.result === 'clean' ? 'clean' : 'fail', answered: true, bound: k.bound, unit: k.unit, schedules: k.schedules, classes: k.classes, hash: k.hash, reproducer: k.reproducer, modelVersion: k.modelVersion, cell: { strategy: k.strategy, scenario: k.scenario, blocksPerPage: k.blocksPerPage } };
   return { exit: k.result === 'clean' ? EXIT.ok : EXIT.found, records: [], lines: [line], json };
 }
