@@ -2,7 +2,7 @@
 import { DEFAULTS, minimize, Model, MODEL_VERSION, signatureOf, VERIFY_DEFAULTS, verifyDeepening, type DeepeningResult, type RunConfig, type VerifyBounds } from '@pcfarm/core';
 import { mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { answeredBy, boundWords, CERTIFICATES_FILE, certificateText, readCertificates, recordCertificateIn, type Certificate, type Claim } from '@pcfarm/farm/certificates';
+import { answeredBy, boundWords, CERTIFICATES_FILE, certificateText, readCertificates, recordCertificateIn, type Certificate, type CertificateUnit, type Claim } from '@pcfarm/farm/certificates';
 import { replayReproducerCommand, verifyDelaysCommand } from '@pcfarm/farm/replay-commands';
 import type { RedisStore } from '@pcfarm/farm';
 import type { Campaign, Store } from '@pcfarm/farm/local';
@@ -20,7 +20,7 @@ import { printedPath, type StrategyFiles } from './strategy-files.js';
 export interface BoundsAsked {
   bounds: VerifyBounds;
   upTo: number;
-  unit: 'preemptions' | 'delays';
+  unit: CertificateUnit;
 }
 
 /** Read the search's bounds; `upToDefault` is K when neither --preemptions nor --delays is given. */

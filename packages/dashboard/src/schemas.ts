@@ -5,7 +5,7 @@
  * file so a route's shape and the UI's expectations are read side by side.
  */
 import { BLOCKS_PER_PAGE, FAILURE_KINDS, SCENARIOS, STRATEGIES } from '@pcfarm/core';
-import { CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, GUIDE_LIMITS, STEER_LIMITS, STRATEGY_ID_PATTERN } from '@pcfarm/farm/local';
+import { CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, CERTIFICATE_UNITS, GUIDE_LIMITS, STEER_LIMITS, STRATEGY_ID_PATTERN } from '@pcfarm/farm/local';
 import { HttpError, TYPE_WORDS } from './errors.js';
 
 const str = { type: 'string' } as const;
@@ -171,7 +171,7 @@ const certificateSchema = {
     scenario: str,
     blocksPerPage: int,
     modelVersion: str,
-    unit: { type: 'string', enum: ['preemptions', 'delays'] },
+    unit: { type: 'string', enum: [...CERTIFICATE_UNITS] },
     bound: int,
     reclaimActionsMax: int,
     paramsMax: int,
