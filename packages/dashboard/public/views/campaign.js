@@ -31,6 +31,11 @@ function canaryLine(k) {
   return h('div', { class: 'canary' }, `canary ${cell}: ${fmtInt(k.runs)} runs so far, its ${k.kind} not found yet`);
 }
 
+/** A cell as the page names it: its strategy (a file's by name), scenario, and blocks per page when not 1. */
+function cellLabel(c, spec) {
+  return `${strategyLabel(c.strategy, spec.strategyFiles)} × ${c.scenario}${c.blocksPerPage === 1 ? '' : ` (bpp ${c.blocksPerPage})`}`;
+}
+
 /** Add the newest sample as the store does: within a second of the last, it replaces it. */
 function addSample(samples, s) {
   const last = samples[samples.length - 1];
@@ -201,7 +206,7 @@ export async function campaignView(el, id, query) {
             h(
               'tr',
               {},
-              h('td', {}, `${strategyLabel(c.strategy, spec.strategyFiles)} × ${c.scenario}${c.blocksPerPage === 1 ? '' : ` (bpp ${c.blocksPerPage})`}`),
+              h('td', {}, cellLabel(c, spec)),
               h('td', { class: 'num' }, fmtInt(c.runs)),
               h('td', { class: 'num', title: 'its runs, of the campaign\'s' }, r.runs === 0 ? '–' : `${((c.runs * 100) / r.runs).toFixed(1)}%`),
               h('td', { class: 'num' }, fmtInt(c.singletons)),
@@ -229,7 +234,7 @@ export async function campaignView(el, id, query) {
         h(
           'tr',
           { class: e.failureBuckets > 0 ? 'failure-row' : null },
-          h('td', {}, `${strategyLabel(e.strategy, spec.strategyFiles)} × ${e.scenario}${e.blocksPerPage === 1 ? '' : ` (bpp ${e.blocksPerPage})`}`),
+          h('td', {}, cellLabel(e, spec)),
           h('td', { class: 'num' }, fmtInt(e.runs)),
           h('td', { class: 'num' }, fmtInt(e.failureBuckets)),
           h(
@@ -350,7 +355,6 @@ export async function campaignView(el, id, query) {
  */
 function searchCard(spec, cells) {
   if (spec.guide == null) return '';
-  const cell = (c) => `${strategyLabel(c.strategy, spec.strategyFiles)} × ${c.scenario}${c.blocksPerPage === 1 ? '' : ` (bpp ${c.blocksPerPage})`}`;
   const empty = (n) => h('tr', { class: 'empty' }, h('td', { colspan: n }, 'No batch recorded yet.'));
   if (spec.scheduler === 'guided') {
     return h(
@@ -361,7 +365,7 @@ function searchCard(spec, cells) {
       h(
         'div',
         { class: 'table-scroll' },
-        h('table', { class: 'list compact' }, h('thead', {}, h('tr', {}, h('th', {}, 'Cell'), h('th', { class: 'num' }, 'States kept'))), h('tbody', {}, ...(cells.length === 0 ? [empty(2)] : cells.map((c) => h('tr', {}, h('td', {}, cell(c)), h('td', { class: 'num' }, fmtInt(c.states))))))),
+        h('table', { class: 'list compact' }, h('thead', {}, h('tr', {}, h('th', {}, 'Cell'), h('th', { class: 'num' }, 'States kept'))), h('tbody', {}, ...(cells.length === 0 ? [empty(2)] : cells.map((c) => h('tr', {}, h('td', {}, cellLabel(c, spec)), h('td', { class: 'num' }, fmtInt(c.states))))))),
       ),
     );
   }
@@ -378,7 +382,7 @@ function searchCard(spec, cells) {
     h(
       'div',
       { class: 'table-scroll' },
-      h('table', { class: 'list compact' }, h('thead', {}, h('tr', {}, h('th', {}, 'Cell'), ...arms.map((a) => h('th', { class: 'num' }, a)))), h('tbody', {}, ...(cells.length === 0 ? [empty(1)] : cells.map((c) => h('tr', {}, h('td', {}, cell(c)), ...arms.map((a) => armCell(c, a))))))),
+      h('table', { class: 'list compact' }, h('thead', {}, h('tr', {}, h('th', {}, 'Cell'), ...arms.map((a) => h('th', { class: 'num' }, a)))), h('tbody', {}, ...(cells.length === 0 ? [empty(1)] : cells.map((c) => h('tr', {}, h('td', {}, cellLabel(c, spec)), ...arms.map((a) => armCell(c, a))))))),
     ),
   );
 }
