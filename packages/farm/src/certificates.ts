@@ -73,13 +73,18 @@ export const CERTIFICATE_LIMITS = {
 /** The name of a certificates file in a results directory. */
 export const CERTIFICATES_FILE = 'certificates.jsonl';
 
-/** The claim a certificate makes, as one string: records of one key replace each other, the strongest kept. */
-export function certificateKey(c: Certificate): string {
-  return [c.result, c.modelVersion, c.strategy, c.strategyFile?.sourceHash ?? '-', c.scenario, c.blocksPerPage, c.unit, c.reclaimActionsMax, c.paramsMax].join('|');
-}
-
 /** What a claim is about: everything of a certificate but its result, bound and figures. */
 export type Claim = Pick<Certificate, 'strategy' | 'strategyFile' | 'scenario' | 'blocksPerPage' | 'modelVersion' | 'unit' | 'reclaimActionsMax' | 'paramsMax'>;
+
+/** A claim as one string: its cell, model, strategy source, bound kind and limits. */
+function claimKey(c: Claim): string {
+  return [c.modelVersion, c.strategy, c.strategyFile?.sourceHash ?? '-', c.scenario, c.blocksPerPage, c.unit, c.reclaimActionsMax, c.paramsMax].join('|');
+}
+
+/** The claim a certificate makes, clean or failing, as one string: records of one key replace each other, the strongest kept. */
+export function certificateKey(c: Certificate): string {
+  return `${c.result}|${claimKey(c)}`;
+}
 
 /**
  * The record of `certificates` that already answers a search of `claim` up
@@ -87,7 +92,8 @@ export type Claim = Pick<Certificate, 'strategy' | 'strategyFile' | 'scenario' |
  * or above it; null when a search would say more.
  */
 export function answeredBy(certificates: readonly Certificate[], claim: Claim, upTo: number): Certificate | null {
-  const same = (c: Certificate): boolean => certificateKey(c) === certificateKey({ ...c, ...claim, strategyFile: claim.strategyFile });
+  const key = claimKey(claim);
+  const same = (c: Certificate): boolean => claimKey(c) === key;
   return certificates.find((c) => c.result === 'fail' && c.bound <= upTo && same(c)) ?? certificates.find((c) => c.result === 'clean' && c.bound >= upTo && same(c)) ?? null;
 }
 
