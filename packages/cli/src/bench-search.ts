@@ -29,7 +29,7 @@ export interface SearchSizes {
 export const SEARCH_SIZES: Readonly<Record<'full' | 'quick' | 'smoke', SearchSizes>> = {
   full: { offsets: 200, runsMax: 20_000, coverageRuns: 2_000, calibrationOffsets: 20 },
   quick: { offsets: 40, runsMax: 5_000, coverageRuns: 500, calibrationOffsets: 10 },
-  smoke: { offsets: 2, runsMax: 100, coverageRuns: 10, calibrationOffsets: 2 },
+  smoke: { offsets: 2, runsMax: 100, coverageRuns: 10, calibrationOffsets: 1 },
 };
 
 /** Seeds between two offsets' starts: far enough apart that no two offsets share a seed. */

@@ -3,12 +3,13 @@
  * playwright-core): start a small campaign from the form, watch its first
  * bucket appear live, open it, and find its timeline and replay command.
  * Every page is looked at on a desktop (1440x900) and on a phone (390x844),
- * where nothing may scroll the page sideways. Every run takes the
- * screenshots of both; they replace the ones in docs/ (the README's) only
- * when PCFARM_UPDATE_SCREENSHOTS=1, so a test run leaves the tree as it
- * found it.
+ * where nothing may scroll the page sideways. With
+ * PCFARM_UPDATE_SCREENSHOTS=1 a run takes the screenshots of both, for
+ * docs/ (the README's); otherwise it takes none (a full-page PNG costs a
+ * second or so of CPU, and no assertion reads it), so a test run leaves the
+ * tree as it found it.
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { batchAt, BatchRunner, campaignSpec, EmbeddedStore, minimizeJobOf, RedisServer, RedisStore, runMinimize } from '@pcfarm/farm';
 import { encodeReproducer, MODEL_VERSION, reproducerOf, verifyDeepening } from '@pcfarm/core';
@@ -20,7 +21,7 @@ import { escapeRegExp, EXCL_CELLS, exclFlagFiles, runHere, SELF_DEADLOCK, tempDi
 
 const CHROMIUM = '/usr/bin/chromium';
 const UPDATE_SCREENSHOTS = process.env.PCFARM_UPDATE_SCREENSHOTS === '1';
-const DOCS = UPDATE_SCREENSHOTS ? fileURLToPath(new URL('../../../docs/', import.meta.url)) : `${tempDir()}/`;
+const DOCS = fileURLToPath(new URL('../../../docs/', import.meta.url));
 /**
  * The campaign the form starts runs this long: a sample a second gives its
  * charts a line. 3 s saved 3 s of the suite, but the one run of the suite
@@ -45,12 +46,17 @@ function sideways(page: Page): Promise<number> {
   return page.evaluate('document.documentElement.scrollWidth - window.innerWidth') as Promise<number>;
 }
 
+/** The page as it is now, for docs/NAME.png: taken only when the screenshots are being updated. */
+async function screenshot(page: Page, name: string): Promise<void> {
+  if (UPDATE_SCREENSHOTS) await page.screenshot({ path: `${DOCS}${name}.png`, fullPage: true });
+}
+
 /** The page as it is now on a phone: it fits the width, and its picture is kept beside the desktop one. */
 async function onPhone(phone: Page, url: string, ready: string, name: string): Promise<void> {
   await phone.goto(url);
   await phone.locator(ready).first().waitFor({ timeout: 60_000 });
   expect(await sideways(phone), `${name} on a phone`).toBe(0);
-  await phone.screenshot({ path: `${DOCS}${name}-phone.png`, fullPage: true });
+  await screenshot(phone, `${name}-phone`);
 }
 
 /**
@@ -99,7 +105,6 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
   const asked: string[] = [];
 
   beforeAll(async () => {
-    mkdirSync(DOCS, { recursive: true });
     store = EmbeddedStore.open(tempDir());
     control = new GatedControl(new LocalControl(store, { threads: 2 }));
     // A short search a cell, counted in schedules so that a busy machine gives the same matrix: seconds in all.
@@ -224,7 +229,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
     const chartLast = await page.locator('svg.chart[aria-label="coverage over running time"] .last').textContent();
     expect(chartLast).toBe(coverage >= 1000 ? `${+(coverage / 1000).toFixed(1)}k` : String(coverage));
     expect(await sideways(page)).toBe(0);
-    await page.screenshot({ path: `${DOCS}dashboard-campaign.png`, fullPage: true });
+    await screenshot(page, 'dashboard-campaign');
     await onPhone(phone, page.url(), '#buckets tr.bucket', 'dashboard-campaign');
 
     // Filters and sorting live in the address: a reload keeps them.
@@ -257,7 +262,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
     await page.locator('#reproducer button.copy', { hasText: 'Copied' }).first().waitFor();
     expect(await page.evaluate('navigator.clipboard.readText()')).toBe(await command.textContent());
     expect(await sideways(page)).toBe(0);
-    await page.screenshot({ path: `${DOCS}dashboard-bucket.png`, fullPage: true });
+    await screenshot(page, 'dashboard-bucket');
     await onPhone(phone, page.url(), 'svg.timeline', 'dashboard-bucket');
     // The replay command keeps the phone's whole width; its button goes under it.
     const box = (await phone.locator('#reproducer .command-text').first().boundingBox())!;
@@ -272,7 +277,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
       await p.locator('#replay-out svg.timeline').waitFor({ timeout: 20_000 });
       expect(await sideways(p)).toBe(0);
     }
-    await phone.screenshot({ path: `${DOCS}dashboard-replay-phone.png`, fullPage: true });
+    await screenshot(phone, 'dashboard-replay-phone');
     // From the replay page back to the bucket's.
     await page.goBack();
 
@@ -313,7 +318,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
     // Costs read as numbers: 4,096 cells copied, not 4096.
     await expect(page.locator('#costs tbody td', { hasText: /^4,096$/ }).count()).resolves.toBeGreaterThan(0);
     expect(await sideways(page)).toBe(0);
-    await page.screenshot({ path: `${DOCS}dashboard-matrix.png`, fullPage: true });
+    await screenshot(page, 'dashboard-matrix');
     await onPhone(phone, `${dashboard.url}#/matrix?runs=${MATRIX_RUNS}&bpp=1,4`, 'table.matrix td.verdict', 'dashboard-matrix');
     // With bounds: each cell says what every schedule up to the bound came to, beside its seeds.
     await page.goto(`${dashboard.url}#/matrix?runs=20&bpp=1&verify=1`);
@@ -343,7 +348,6 @@ describe.skipIf(!existsSync(CHROMIUM))('comparing two campaigns in a browser', (
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    mkdirSync(DOCS, { recursive: true });
     store = EmbeddedStore.open(tempDir());
     const files = exclFlagFiles(dir);
     files.write('my-excl.ts', 'my-excl', false);
@@ -388,7 +392,7 @@ describe.skipIf(!existsSync(CHROMIUM))('comparing two campaigns in a browser', (
     await expect(stale.getAttribute('data-verdict')).resolves.toBe('fixed');
     expect(await page.locator('#fixes-summary').textContent()).toMatch(/^\d+ fixed, \d+ still failing\. Each failure bucket of A is re-run against B's strategy/);
     expect(await sideways(page)).toBe(0);
-    await page.screenshot({ path: `${DOCS}dashboard-compare.png`, fullPage: true });
+    await screenshot(page, 'dashboard-compare');
     const phone = await browser.newPage({ viewport: PHONE });
     phone.on('pageerror', (e) => pageErrors.push(`phone: ${e.message}`));
     await onPhone(phone, page.url(), '#fixes-table tr.retest', 'dashboard-compare');
