@@ -37,3 +37,4 @@ export { GuidedSearch, GUIDED_DEFAULTS, type GuidedOptions, type ArchivedState }
 export { PortfolioSearch, PORTFOLIO_ARMS, PORTFOLIO_ARM_CONFIG, PORTFOLIO_DEFAULTS, type ArmStats, type PortfolioArm, type PortfolioOptions } from './search/portfolio.js';
 export { chaoNewPerRun, Discovery, goodTuring, pctRunsForConfidence } from './search/risk.js';
 export { StateCoverage, type StateSink } from './search/states.js';
+export { pollenFor, type PollenCell, type PollenRun } from './search/pollen.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chaoNewPerRun, Discovery, goodTuring, GuidedSearch, Model, pctRunsForConfidence, PortfolioSearch, PORTFOLIO_DEFAULTS, StateCoverage, type Outcome, type RunConfig } from '../src/index.js';
+import { chaoNewPerRun, Discovery, goodTuring, GuidedSearch, Model, pctRunsForConfidence, pollenFor, PortfolioSearch, PORTFOLIO_DEFAULTS, reproducerOf, StateCoverage, type Outcome, type RunConfig } from '../src/index.js';
 
 const CELL: RunConfig = { strategy: 'v2.6.20', scenario: 'cross-mmap-write' };
 
@@ -144,6 +144,26 @@ describe('portfolio', () => {
     expect(most.arm).toBe('pct-sparse');
     expect(most.runs).toBeGreaterThan(100);
     expect(most.states).toBe(Math.max(...stats.map((a) => a.states)));
+  });
+});
+
+describe('pollen', () => {
+  it("gives a cell the failures of other strategies on its scenario and blocks per page, each once, with its own strategy and the donor's scheduler", () => {
+    const failing = (config: RunConfig) => {
+      const m = new Model(config);
+      for (let seed = 0; ; seed++) {
+        const o = m.run({ seed });
+        if (!o.ok) return reproducerOf(config, o.choices);
+      }
+    };
+    const zero = failing({ strategy: 'zero-retry-not-uptodate', scenario: 'hole-fill-vs-read', scheduler: 'pct' });
+    const temp = failing({ strategy: 'temp-page', scenario: 'hole-fill-vs-read', scheduler: 'random' });
+    const elsewhere = failing({ strategy: 'temp-page', scenario: 'hole-fill-vs-read', scheduler: 'random', blocksPerPage: 2 });
+    const other = failing({ strategy: 'v2.6.20', scenario: 'self-mmap-write' });
+    const runs = pollenFor([zero, temp, temp, elsewhere, other], { strategy: 'zero-retry-not-uptodate', scenario: 'hole-fill-vs-read', blocksPerPage: 1 });
+    expect(runs.map((r) => [r.from, r.config.strategy, r.config.scheduler ?? 'pct'])).toEqual([['temp-page', 'zero-retry-not-uptodate', 'random']]);
+    // The schedule that broke temp-page breaks zero-retry-not-uptodate too (BENCHMARKS.md, "Pollination").
+    expect(new Model(runs[0]!.config).run({ choices: runs[0]!.choices }).ok).toBe(false);
   });
 });
 
