@@ -30,6 +30,7 @@ import {
   stalledCheckMsFor,
   THREADS_MAX,
   unreadableVersion,
+  withPollen,
   type CampaignSnapshot,
   type JournalEntry,
   type CampaignSummary,
@@ -173,7 +174,7 @@ export async function campaignCommand(p: Parsed, io: Io): Promise<number> {
         none();
         const spec = specOf(p, files, p.options.get('name'));
         return withRedis(p, async (store) => {
-          const c = await store.createCampaign(spec);
+          const c = await store.createCampaign(await withPollen(store, spec));
           if (p.options.has('json')) io.out(JSON.stringify(c));
           else {
             const total = batchCount(c.spec);

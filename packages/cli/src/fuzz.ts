@@ -11,11 +11,11 @@ import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import type { Dashboard } from '@pcfarm/dashboard';
 import { LocalControl, type CampaignControl } from '@pcfarm/dashboard/control';
-import { batchCount, STEER_DEFAULTS, strategySourceHash, ThreadPool, THREADS_MAX, type Campaign, type CampaignSpec, type CampaignSummary, type CanaryCheck, type EngineResult, type Example, type Progress, type Store } from '@pcfarm/farm/local';
+import { batchCount, STEER_DEFAULTS, strategySourceHash, ThreadPool, THREADS_MAX, withPollen, type Campaign, type CampaignSpec, type CampaignSummary, type CanaryCheck, type EngineResult, type Example, type Progress, type Store } from '@pcfarm/farm/local';
 import { PCFARM, shellWord } from '@pcfarm/farm/replay-commands';
 import { InputError, noPositionals, UsageError, wholeNumber, type Parsed } from './args.js';
 import { EXIT } from './exit.js';
-import { duration, n } from './format.js';
+import { duration, n, plural } from './format.js';
 import type { Terminal } from './io.js';
 import { DASHBOARD_PORT_DEFAULT, PORT_MAX } from './limits.js';
 import { openResults } from './open-store.js';
@@ -82,8 +82,9 @@ async function campaignOf(store: Store, spec: CampaignSpec, fresh: boolean): Pro
     const campaigns = await store.listCampaigns();
     // A campaign of the same command from before steering (its spec upgraded to steer null) resumes as it ran.
     const byDefault = spec.steer !== null && JSON.stringify(spec.steer) === JSON.stringify(STEER_DEFAULTS);
-    const asRun = (c: Campaign) => JSON.stringify(c.spec.steer === null && byDefault ? { ...c.spec, steer: spec.steer } : c.spec);
-    const same = campaigns.filter((c) => asRun(c) === JSON.stringify(spec));
+    // The pollen a campaign was made with is the store's, not the command's: the same command resumes it.
+    const asRun = (c: Campaign) => JSON.stringify(withoutPollen(c.spec.steer === null && byDefault ? { ...c.spec, steer: spec.steer } : c.spec));
+    const same = campaigns.filter((c) => asRun(c) === JSON.stringify(withoutPollen(spec)));
     const found = [...same].reverse().find((c) => c.state !== 'done') ?? same.at(-1);
     if (found !== undefined) return found;
     const edited = campaigns.filter((c) => sameButSources(c.spec, spec)).at(-1);
@@ -94,8 +95,10 @@ async function campaignOf(store: Store, spec: CampaignSpec, fresh: boolean): Pro
       );
     }
   }
-  return store.createCampaign(spec);
+  return store.createCampaign(await withPollen(store, spec));
 }
+
+const withoutPollen = (spec: CampaignSpec): CampaignSpec => (spec.guide === null ? spec : { ...spec, guide: { ...spec.guide, pollen: [] } });
 
 /** Whether two specs differ at most in their strategy files' sources: the same command, run after an edit. */
 function sameButSources(a: CampaignSpec, b: CampaignSpec): boolean {
@@ -185,6 +188,8 @@ function progressLine(term: Terminal, campaign: Campaign): (p: Progress) => void
       const resumed = p.batchesDone > 1 ? `, resumed at batch ${p.batchesDone}` : '';
       const ends = campaign.spec.timeBudgetMs === null || p.remainingMs === null ? '' : `, ${endsAt(p.remainingMs, Date.now())}`;
       term.out(`campaign ${campaign.id}: ${campaign.spec.name}${total === null ? `, for ${duration(campaign.spec.timeBudgetMs ?? 0)}` : `, ${n(total)} batches of ${n(campaign.spec.batchSeeds)} seeds`}${resumed}${ends}`);
+      const pollen = campaign.spec.guide?.pollen.length ?? 0;
+      if (pollen > 0) term.out(`  pollen: ${plural(pollen, 'failure')} the store held on these scenarios, each replayed first on the other strategies' cells`);
     }
     for (const b of p.newBuckets) {
       const ex = b.examples[0];

@@ -117,6 +117,19 @@ describe('pcfarm fuzz (a campaign)', () => {
     expect(totals(again.stdout)).toBe(totals(whole.stdout));
   });
 
+  it("a guided campaign replays first the failures the results directory holds of other strategies on its scenarios, says so, and the same command finds it again", () => {
+    const dir = results();
+    const cell = ['--scenario', 'hole-fill-vs-read', '--blocks-per-page', '1', '--threads', '1', '--no-minimize', '--no-dashboard'];
+    expect(pcfarm('fuzz', '--results', dir, '--strategy', 'temp-page', '--seeds', '200', ...cell).status).toBe(1);
+    const args = ['fuzz', '--results', dir, '--scheduler', 'guided', '--strategy', 'zero-retry-not-uptodate', '--seeds', '40', '--batch-seeds', '20', ...cell];
+    const first = pcfarm(...args);
+    expect(first.status, first.stderr).toBe(1);
+    expect(first.stdout).toMatch(/^ {2}pollen: [1-9]\d* failures? the store held on these scenarios, each replayed first on the other strategies' cells$/m);
+    // The pollen is the store's, not the command's: run again, the command names the same campaign.
+    const id = /^campaign (\w+): /m.exec(first.stdout)![1]!;
+    expect(pcfarm(...args).stdout).toContain(`campaign ${id} (`);
+  });
+
   it('a campaign that finds only warnings exits 0 and says so, listing each warning with a witness command that fails', () => {
     const r = pcfarm('fuzz', '--results', results(), '--no-dashboard', '--strategy', 'v2.6.20', '--scenario', 'hole-fill-vs-read', '--seeds', '200', '--threads', '2');
     expect(r.status, r.stderr).toBe(0);

@@ -76,7 +76,7 @@ const specProperties = {
   /** How a campaign bounded only by its time budget is steered (farm's STEER_DEFAULTS), or null. */
   steer: { type: ['object', 'null'], properties: { firstBatchesPerCell: int, floorPct: int } },
   /** How a guided campaign shares its states between a cell's batches (farm's GUIDE_DEFAULTS), or null. */
-  guide: { type: ['object', 'null'], properties: { epochRounds: int, corpusMax: int, batchStatesMax: int } },
+  guide: { type: ['object', 'null'], properties: { epochRounds: int, corpusMax: int, batchStatesMax: int, pollen: { type: 'array', items: str } } },
 } as const;
 
 /**
@@ -116,6 +116,8 @@ export const createCampaignBody = {
         epochRounds: { type: 'integer', minimum: 1, maximum: GUIDE_LIMITS.epochRoundsMax },
         corpusMax: { type: 'integer', minimum: 1, maximum: GUIDE_LIMITS.corpusMaxMax },
         batchStatesMax: { type: 'integer', minimum: 0, maximum: GUIDE_LIMITS.batchStatesMaxMax },
+        /** Reproducers the cells replay first (farm's pollen.ts); absent: what the store holds now. */
+        pollen: { type: 'array', maxItems: GUIDE_LIMITS.pollenMax, items: { type: 'string', maxLength: 4096 } },
       },
     },
   },

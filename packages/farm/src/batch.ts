@@ -5,7 +5,7 @@
  * pool's threads and the BullMQ workers both call it.
  */
 import { createHash } from 'node:crypto';
-import { encodeReproducer, findingSignature, GuidedSearch, Model, PORTFOLIO_ARM_CONFIG, reproducerOf, StateCoverage, type Failure, type FailureKind, type Outcome, type PortfolioArm, type RunConfig, type Severity } from '@pcfarm/core';
+import { decodeReproducer, encodeReproducer, findingSignature, GuidedSearch, Model, pollenFor, PORTFOLIO_ARM_CONFIG, reproducerOf, StateCoverage, type Failure, type FailureKind, type Outcome, type PollenRun, type PortfolioArm, type Reproducer, type RunConfig, type Severity } from '@pcfarm/core';
 import { batchConfig, CAMPAIGN_LIMITS, roundOf, SEED_MAX, type Batch, type CampaignSpec } from './campaign.js';
 import { PORTFOLIO_CAMPAIGN_ARMS, PORTFOLIO_PLAY_RUNS, playsBefore, portfolioArms, statesToAdd, type Contribution, type Guide } from './guide.js';
 import { isSearchScheduler } from './limits.js';
@@ -96,6 +96,8 @@ export class BatchRunner {
   private readonly coverage = new RunCounter();
   /** A portfolio batch's states of one run (reused). */
   private readonly states = new StateCoverage(true);
+  /** The last campaign pollen decoded, by identity: a worker's batches share their campaign's spec. */
+  private pollen: { from: readonly string[]; decoded: Reproducer[] } | null = null;
 
   /** `resolve` finds the strategy file a job names (default: at its recorded path, by hash). */
   constructor(private readonly resolve: StrategyResolver = strategyResolver([])) {}
@@ -116,6 +118,13 @@ export class BatchRunner {
     return m;
   }
 
+  /** The runs of a campaign's pollen that batch `b`'s cell replays first (core pollenFor), decoded once a campaign. */
+  private pollenOf(pollen: readonly string[], b: Pick<Batch, 'strategy' | 'scenario' | 'blocksPerPage'>): PollenRun[] {
+    if (pollen.length === 0) return [];
+    if (this.pollen?.from !== pollen) this.pollen = { from: pollen, decoded: pollen.map((r) => decodeReproducer(r, null)) };
+    return pollenFor(this.pollen.decoded, b);
+  }
+
   /** Run a checked batch; `now` is a millisecond clock for elapsedMs; a guided or portfolio batch needs `guided`, its guide. */
   run(b: Batch, now: () => number, guided: GuidedInput | null = null): BatchResult {
     const t0 = now();
@@ -123,6 +132,7 @@ export class BatchRunner {
     const search = b.scheduler === 'guided' ? new GuidedSearch() : null;
     search?.load(guided!.guide.states);
     const round = guided === null ? 0 : roundOf(guided.spec, b);
+    const pollen = guided === null ? [] : this.pollenOf(guided.spec.guide!.pollen, b);
     // A portfolio batch runs its seeds in plays of PORTFOLIO_PLAY_RUNS, each by the arm its epoch's tallies pick
     // for that play, and tallies each arm's runs and the distinct states each play of it reached.
     const portfolio = b.scheduler === 'portfolio';
@@ -144,6 +154,8 @@ export class BatchRunner {
     };
     // Failure and warning titles never meet (a warning's sites end in `class only`), so one map keys both.
     const hits = new Map<string, BucketHit>();
+    // The run's own config: a portfolio play's arm's, or the pollen's it replays.
+    let runConfig = config;
     const add = (f: Failure, seed: number, o: Outcome): void => {
       const sig = findingSignature(b.strategy, f);
       let hit = hits.get(sig.title);
@@ -154,8 +166,7 @@ export class BatchRunner {
       hit.count++;
       if (hit.examples.length < b.examplesPerBucket) {
         hit.examples.push(seed);
-        // The run's own config: a portfolio play's arm's.
-        if (guided !== null) (hit.reproducers ??= []).push(encodeReproducer(reproducerOf(config, o.choices, b.strategyFile?.sourceHash)));
+        if (guided !== null) (hit.reproducers ??= []).push(encodeReproducer(reproducerOf(runConfig, o.choices, b.strategyFile?.sourceHash)));
       }
     };
     let o: Outcome;
@@ -181,7 +192,19 @@ export class BatchRunner {
           tallies.set(arm, tally);
         }
         this.coverage.run = seed;
-        if (search === null) {
+        runConfig = config;
+        const p = guided === null ? undefined : pollen[seed - guided.spec.seedStart];
+        if (p !== undefined) {
+          // The cell's first runs replay its pollen, outside the search and the plays (pollen.ts).
+          runConfig = p.config;
+          const m = this.modelOf(p.config, b.strategyFile);
+          m.coverage = this.coverage;
+          try {
+            o = m.run({ choices: p.choices });
+          } finally {
+            m.coverage = m === model && search === null ? this.coverage : null;
+          }
+        } else if (search === null) {
           runStates?.reset();
           o = model.run({ seed });
           if (runStates !== null) {

@@ -5,7 +5,7 @@
  * so any process can rebuild it, and "recorded once per index" is what makes
  * a result count exactly once.
  */
-import { BLOCKS_PER_PAGE, DEFAULTS, MODEL_VERSION, SCENARIOS, STRATEGIES, type RunConfig } from '@pcfarm/core';
+import { BLOCKS_PER_PAGE, decodeReproducer, DEFAULTS, MODEL_VERSION, SCENARIOS, STRATEGIES, type RunConfig } from '@pcfarm/core';
 import { FarmError } from './errors.js';
 import { checkStrategyFileRef, type StrategyFileRef } from './strategy-ref.js';
 import type { GuideSpec } from './guide.js';
@@ -182,18 +182,30 @@ export function campaignSpec(input: Partial<CampaignSpec>): CampaignSpec {
   };
   const guide = (): GuideSpec | null => {
     const search = isSearchScheduler(scheduler);
+    const fields = '{epochRounds, corpusMax, batchStatesMax, pollen}';
     const v: unknown = input.guide === undefined ? (search ? GUIDE_DEFAULTS : null) : input.guide;
     if (v === null) {
-      if (search) bad(`guide must be {epochRounds, corpusMax, batchStatesMax} for the ${scheduler} scheduler, not null`);
+      if (search) bad(`guide must be ${fields} for the ${scheduler} scheduler, not null`);
       return null;
     }
-    if (typeof v !== 'object') bad(`guide must be null or {epochRounds, corpusMax, batchStatesMax}, not ${JSON.stringify(v)}`);
+    if (typeof v !== 'object') bad(`guide must be null or ${fields}, not ${JSON.stringify(v)}`);
     if (!search) bad(`guide is for the ${SEARCH_SCHEDULERS.join(' and ')} schedulers, not ${scheduler}`);
     const o = v as Partial<GuideSpec>;
+    const pollen: unknown = o.pollen ?? [];
+    if (!Array.isArray(pollen) || pollen.length > GUIDE_LIMITS.pollenMax) bad(`guide.pollen must be a list of at most ${GUIDE_LIMITS.pollenMax} reproducers (pcfarm1:...), not ${JSON.stringify(pollen).slice(0, 80)}`);
+    (pollen as unknown[]).forEach((r, i) => {
+      if (typeof r !== 'string') bad(`guide.pollen[${i}] must be a reproducer (pcfarm1:...), not ${JSON.stringify(r)}`);
+      try {
+        decodeReproducer(r as string, null);
+      } catch (e) {
+        bad(`guide.pollen[${i}]: ${(e as Error).message}`);
+      }
+    });
     return {
       epochRounds: whole('guide', o.epochRounds ?? GUIDE_DEFAULTS.epochRounds, 1, GUIDE_LIMITS.epochRoundsMax),
       corpusMax: whole('guide', o.corpusMax ?? GUIDE_DEFAULTS.corpusMax, 1, GUIDE_LIMITS.corpusMaxMax),
       batchStatesMax: whole('guide', o.batchStatesMax ?? GUIDE_DEFAULTS.batchStatesMax, 0, GUIDE_LIMITS.batchStatesMaxMax),
+      pollen: [...(pollen as string[])],
     };
   };
   return {
@@ -233,12 +245,14 @@ export function upgradeSpec<S extends Partial<CampaignSpec>>(spec: S): S {
   if (s.steer === undefined) s = { ...s, steer: null };
   // Before guided campaigns, none was.
   if (s.guide === undefined) s = { ...s, guide: null };
+  // Before pollination, a guided campaign's cells started from nothing.
+  if (s.guide != null && s.guide.pollen === undefined) s = { ...s, guide: { ...s.guide, pollen: [] } };
   return s;
 }
 
 /** A stored campaign, upgraded (see upgradeSpec). */
 export function upgradeCampaign(c: Campaign): Campaign {
-  const spec = c.spec.blocksPerPage === undefined || c.spec.strategyFiles === undefined || c.spec.steer === undefined || c.spec.guide === undefined ? upgradeSpec(c.spec) : c.spec;
+  const spec = c.spec.blocksPerPage === undefined || c.spec.strategyFiles === undefined || c.spec.steer === undefined || c.spec.guide === undefined || (c.spec.guide !== null && c.spec.guide.pollen === undefined) ? upgradeSpec(c.spec) : c.spec;
   return spec === c.spec && c.deal !== undefined ? c : { ...c, spec, deal: c.deal ?? [] };
 }
 

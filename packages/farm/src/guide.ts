@@ -35,6 +35,14 @@ export interface GuideSpec {
   epochRounds: number;
   corpusMax: number;
   batchStatesMax: number;
+  /**
+   * Failures the store held when the campaign was made, of other campaigns
+   * and strategies on its scenarios (pollen.ts), as reproducers: each cell
+   * replays those of its scenario and blocks per page failing on another
+   * strategy (core pollenFor) as its first runs. Fixed with the spec, so the
+   * campaign's runs never depend on what the store gains later.
+   */
+  pollen: readonly string[];
 }
 
 /** How a portfolio arm did over some batches: the runs it had, and the distinct abstract states each of its plays reached, summed. */

@@ -98,6 +98,8 @@ export const GUIDE_DEFAULTS = {
   epochRounds: 16,
   corpusMax: 512,
   batchStatesMax: 64,
+  /** A spec given none has none; a new campaign is given what the store holds (pollen.ts, POLLEN_DEFAULTS). */
+  pollen: [] as readonly string[],
 } as const;
 
 /**
@@ -115,6 +117,20 @@ export const GUIDE_LIMITS = {
   /** A guide travels to every batch of its epoch: a few hundred kilobytes at most. */
   corpusMaxMax: 4_096,
   batchStatesMaxMax: 1_024,
+  /** Reproducers a spec's pollen holds, at most: each a few hundred bytes, read by every batch of the campaign. */
+  pollenMax: 256,
+} as const;
+
+/**
+ * What a new guided or portfolio campaign gathers as its pollen
+ * (pollen.ts): from the newest campaignsMax campaigns of this model version
+ * and verify's counterexamples, at most perCellMax failures for each of its
+ * scenario x blocks per page cells, taken a strategy at a time so that the
+ * most strategies are heard; at most GUIDE_LIMITS.pollenMax in all.
+ */
+export const POLLEN_DEFAULTS = {
+  campaignsMax: 64,
+  perCellMax: 8,
 } as const;
 
 /**

@@ -7,7 +7,8 @@
  * 410 ms), and they load only with the whole package (index.ts).
  */
 export { FarmError, type FarmErrorCode } from './errors.js';
-export { CAMPAIGN_SCHEDULERS, COORDINATOR_DEFAULTS, FARM_WORKER_DEFAULTS, GUIDE_DEFAULTS, GUIDE_LIMITS, isSearchScheduler, PORTFOLIO_LATELY_EPOCHS, SEARCH_SCHEDULERS, stalledCheckMsFor, STEER_DEFAULTS, STEER_LIMITS, type CampaignScheduler } from './limits.js';
+export { CAMPAIGN_SCHEDULERS, COORDINATOR_DEFAULTS, FARM_WORKER_DEFAULTS, GUIDE_DEFAULTS, GUIDE_LIMITS, isSearchScheduler, POLLEN_DEFAULTS, PORTFOLIO_LATELY_EPOCHS, SEARCH_SCHEDULERS, stalledCheckMsFor, STEER_DEFAULTS, STEER_LIMITS, type CampaignScheduler } from './limits.js';
+export { gatherPollen, withPollen } from './pollen.js';
 export { buildGuide, contributes, epochStart, guideOf, guideReadyEnd, portfolioArm, portfolioArms, searchCells, type CellSearch, PORTFOLIO_CAMPAIGN_ARMS, PORTFOLIO_EXPLORE_WEIGHT, statesToAdd, type ArchivedState, type ArmTally, type Contribution, type Guide, type GuideSpec } from './guide.js';
 export { batchAt, batchConfig, batchCount, batchesByCell, batchPlace, CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, campaignSpec, cellAt, cellCount, cellIndex, dealtEnd, runsByCell, seedsOfBatch, newCampaign, roundOf, seedCount, upgradeCampaign, upgradeSpec, type Batch, type Campaign, type CampaignSpec, type CampaignState, type Deal, type SteerSpec } from './campaign.js';
 export { BatchRunner, batchDifferences, batchIdentity, checkBatch, emptyResult, readBatch, type BatchResult, type BucketHit, type GuidedInput } from './batch.js';

@@ -19,6 +19,7 @@ import {
   ThreadPool,
   type CampaignSnapshot,
   type CampaignSpec,
+  withPollen,
   type Store,
 } from '../dist/index.js';
 import { comparable, tempDir } from './helpers.js';
@@ -104,11 +105,14 @@ describe('a guided campaign', () => {
 
   it('is given its guide by campaignSpec, and a guide is refused for any other scheduler', () => {
     expect(campaignSpec(SPEC).guide).toEqual(GUIDE_DEFAULTS);
-    expect(campaignSpec({ ...SPEC, guide: { epochRounds: 4, corpusMax: 64, batchStatesMax: 8 } }).guide).toEqual({ epochRounds: 4, corpusMax: 64, batchStatesMax: 8 });
+    expect(campaignSpec({ ...SPEC, guide: { epochRounds: 4, corpusMax: 64, batchStatesMax: 8, pollen: [] } }).guide).toEqual({ epochRounds: 4, corpusMax: 64, batchStatesMax: 8, pollen: [] });
     expect(campaignSpec({ ...SPEC, scheduler: 'random' }).guide).toBeNull();
     expect(() => campaignSpec({ ...SPEC, scheduler: 'random', guide: GUIDE_DEFAULTS })).toThrow(/guide is for the guided and portfolio schedulers, not random/);
     expect(campaignSpec({ ...SPEC, scheduler: 'portfolio' }).guide).toEqual(GUIDE_DEFAULTS);
-    expect(() => campaignSpec({ ...SPEC, guide: { epochRounds: 0, corpusMax: 1, batchStatesMax: 1 } })).toThrow(/guide must be a whole number from 1/);
+    expect(() => campaignSpec({ ...SPEC, guide: { epochRounds: 0, corpusMax: 1, batchStatesMax: 1, pollen: [] } })).toThrow(/guide must be a whole number from 1/);
+    // Its pollen is reproducers of this model, each named when it is not one.
+    expect(() => campaignSpec({ ...SPEC, guide: { ...GUIDE_DEFAULTS, pollen: ['pcfarm1:nonsense'] } })).toThrow(/^guide\.pollen\[0\]: /);
+    expect(() => campaignSpec({ ...SPEC, guide: { ...GUIDE_DEFAULTS, pollen: [7 as unknown as string] } })).toThrow(/guide\.pollen\[0\] must be a reproducer/);
     expect(() => campaignSpec({ ...SPEC, guide: null })).toThrow(/for the guided scheduler, not null/);
     expect(() => campaignSpec({ ...SPEC, scheduler: 'portfolio', guide: null })).toThrow(/for the portfolio scheduler, not null/);
   });
@@ -187,6 +191,39 @@ describe('a guided campaign', () => {
     }
     // The batch that found it is the one its example names.
     expect(batchAt(await store.getCampaign(c.id), failures[0]!.examples[0]!.batch)?.scenario).toBe(failures[0]!.examples[0]!.scenario);
+  });
+});
+
+describe('a pollinated campaign', () => {
+  it("replays first, on each cell, the failures the store holds of another strategy on the cell's scenario, and finds them there: the same on one thread and on two", async () => {
+    const store = EmbeddedStore.open(tempDir());
+    // An earlier campaign of another write path: its buckets are the pollen.
+    const donor = await store.createCampaign(campaignSpec({ scheduler: 'pct', strategies: ['temp-page'], scenarios: ['hole-fill-vs-read', 'self-mmap-write'], blocksPerPage: [1, 2], seedsPerCell: 200, batchSeeds: 100 }));
+    await run(store, donor.id, 1);
+    const spec = await withPollen(store, campaignSpec({ ...SPEC, strategies: ['zero-retry-not-uptodate', 'temp-page'], scenarios: ['hole-fill-vs-read'], seedsPerCell: 40, batchSeeds: 20 }));
+    // Only the campaign's own scenarios and blocks per page are gathered.
+    const pollen = spec.guide!.pollen.map((r) => decodeReproducer(r).config);
+    expect(pollen.length).toBeGreaterThan(0);
+    expect(pollen.every((c) => c.strategy === 'temp-page' && c.scenario === 'hole-fill-vs-read' && (c.blocksPerPage ?? 1) === 1 && c.scheduler === undefined)).toBe(true);
+    const c = await store.createCampaign(spec);
+    await run(store, c.id, 2);
+    const found = (await store.buckets(c.id)).filter((b) => b.severity === 'failure' && b.strategy === 'zero-retry-not-uptodate');
+    expect(found.length).toBeGreaterThan(0);
+    // Its first failure is a replay of the pollen (pct's choices, where the campaign's own runs are random's), on its own strategy, and fails again from its reproducer.
+    const first = found.flatMap((b) => b.examples).sort((x, y) => x.seed - y.seed)[0]!;
+    expect(first.seed).toBeLessThan(spec.seedStart + pollen.length);
+    const r = decodeReproducer(first.reproducer!);
+    expect(r.config).toMatchObject({ strategy: 'zero-retry-not-uptodate', scenario: 'hole-fill-vs-read' });
+    expect(r.config.scheduler).toBeUndefined();
+    expect(runOne(r.config, { choices: r.choices }).ok).toBe(false);
+    // temp-page's cell replays none of its own: its first runs are the search's (random's).
+    const own = (await store.buckets(c.id)).filter((b) => b.strategy === 'temp-page').flatMap((b) => b.examples);
+    expect(own.every((e) => decodeReproducer(e.reproducer!).config.scheduler === 'random')).toBe(true);
+    // The pollen is the spec's: another store given the same spec (on one thread) finds the same.
+    const again = EmbeddedStore.open(tempDir());
+    const d = await again.createCampaign(spec);
+    await run(again, d.id, 1);
+    expect(await outcome(again, d.id)).toEqual(await outcome(store, c.id));
   });
 });
 

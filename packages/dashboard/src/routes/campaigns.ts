@@ -3,7 +3,7 @@
  * workers; and what the page needs to know to draw its form (/api/info).
  */
 import { BLOCKS_PER_PAGE, DESCRIPTIONS, FAILURE_KINDS, MODEL_VERSION, SCENARIOS, STRATEGIES } from '@pcfarm/core';
-import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, campaignCertificates, campaignRisk, campaignSpec, canaryChecks, FarmError, searchCells, type Campaign, type CampaignRisk, type CellSearch, type CampaignSpec, type CampaignSummary, type CanaryCheck, type Certificate } from '@pcfarm/farm/local';
+import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, campaignCertificates, campaignRisk, campaignSpec, canaryChecks, FarmError, searchCells, withPollen, type Campaign, type CampaignRisk, type CellSearch, type CampaignSpec, type CampaignSummary, type CanaryCheck, type Certificate } from '@pcfarm/farm/local';
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../context.js';
 import { HttpError } from '../errors.js';
@@ -148,7 +148,8 @@ export default async function campaignRoutes(app: FastifyInstance, ctx: RouteCon
       writable();
       // The schema checked the shape; campaignSpec checks the rest and fills in the defaults.
       const spec = campaignSpec(request.body ?? {});
-      const c = await store.createCampaign(spec);
+      // A spec posted back as it was read keeps its pollen; one without is given what the store holds now.
+      const c = await store.createCampaign(request.body?.guide?.pollen === undefined ? await withPollen(store, spec) : spec);
       await control.start(c.id);
       return reply.status(201).send(await view(c.id));
     },
