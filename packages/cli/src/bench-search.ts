@@ -8,11 +8,17 @@
  * runs from seed 0, per scheduler. Deterministic: the same figures on every
  * machine; only the time differs.
  */
-import { Discovery, GuidedSearch, Model, pctRunsForConfidence, PORTFOLIO_ARM_CONFIG, PORTFOLIO_ARMS, PortfolioSearch, SCENARIOS, STRATEGIES, type Outcome, type RunConfig } from '@pcfarm/core';
+import { Discovery, GuidedSearch, Model, pctRunsForConfidence, pollenFor, PORTFOLIO_ARM_CONFIG, PORTFOLIO_ARMS, PortfolioSearch, reproducerOf, SCENARIOS, signatureOf, STRATEGIES, type Outcome, type PollenRun, type Reproducer, type RunConfig } from '@pcfarm/core';
 
-/** The searches compared: the portfolio's arms (every seeded scheduler and the guided search), and the portfolio. */
-export const SEARCHES = [...PORTFOLIO_ARMS, 'portfolio'] as const;
+/**
+ * The searches compared: the portfolio's arms (every seeded scheduler and
+ * the guided search), the portfolio, and the guided search and the
+ * portfolio pollinated: each starting with the failures the other
+ * strategies' campaigns found on the cell's scenario (core search/pollen.ts).
+ */
+export const SEARCHES = [...PORTFOLIO_ARMS, 'portfolio', 'pollinated-guided', 'pollinated-portfolio'] as const;
 export type Search = (typeof SEARCHES)[number];
+type Unpollinated = Exclude<Search, `pollinated-${string}`>;
 
 /** Sizes of a search benchmark. */
 export interface SearchSizes {
@@ -24,12 +30,18 @@ export interface SearchSizes {
   coverageRuns: number;
   /** Independent pct campaigns a cell's residual-risk calibration averages: an estimate predicts a mean, and one campaign's next 10 runs are a count of a few. */
   calibrationOffsets: number;
+  /**
+   * Seeds of the pct and of the random campaign each other strategy runs on
+   * a scenario, whose buckets' first failing runs are the pollen a
+   * pollinated search starts from: what a farm's store holds of them.
+   */
+  pollenSeeds: number;
 }
 
 export const SEARCH_SIZES: Readonly<Record<'full' | 'quick' | 'smoke', SearchSizes>> = {
-  full: { offsets: 200, runsMax: 20_000, coverageRuns: 2_000, calibrationOffsets: 20 },
-  quick: { offsets: 40, runsMax: 5_000, coverageRuns: 500, calibrationOffsets: 10 },
-  smoke: { offsets: 2, runsMax: 100, coverageRuns: 10, calibrationOffsets: 1 },
+  full: { offsets: 200, runsMax: 20_000, coverageRuns: 2_000, calibrationOffsets: 20, pollenSeeds: 500 },
+  quick: { offsets: 40, runsMax: 5_000, coverageRuns: 500, calibrationOffsets: 10, pollenSeeds: 500 },
+  smoke: { offsets: 2, runsMax: 100, coverageRuns: 10, calibrationOffsets: 1, pollenSeeds: 50 },
 };
 
 /** Seeds between two offsets' starts: far enough apart that no two offsets share a seed. */
@@ -51,8 +63,12 @@ export interface SearchFigure {
 export interface SearchReport {
   sizes: SearchSizes;
   search: SearchFigure[];
-  /** Per cell: guided's and portfolio's mean over pct's, and portfolio's over the best single scheduler's. */
-  cells: { strategy: string; scenario: string; pctMean: number; guidedOverPct: number; portfolioOverPct: number; portfolioOverBest: number; coverageOverPct: number }[];
+  /**
+   * Per cell: guided's and portfolio's mean over pct's, each pollinated too,
+   * and portfolio's over the best single scheduler's; the pollen it had (the
+   * other strategies' failures of its scenario).
+   */
+  cells: { strategy: string; scenario: string; pctMean: number; guidedOverPct: number; portfolioOverPct: number; pollinatedGuidedOverPct: number; pollinatedPortfolioOverPct: number; portfolioOverBest: number; coverageOverPct: number; pollen: number }[];
   /** PCT's guarantee turned into runs for 95% confidence of a depth-2 bug, per cell, from its tasks and steps. */
   pctBound: { strategy: string; scenario: string; tasks: number; steps: number; runs95: number }[];
   /** The residual risk checked against what follows: per cell and N, Good-Turing's estimate after N pct runs and what the next N runs added, per run. */
@@ -117,8 +133,68 @@ export function calibratedWithin2x(c: readonly Calibration[], estimate: 'predict
   return { within: some.filter((x) => x[estimate] <= 2 * x.observed && x.observed <= 2 * x[estimate]).length, of: some.length };
 }
 
+/**
+ * The pollen a farm would hold for every scenario: each strategy's buckets
+ * (failures by signature) in a pct and a random campaign of `seeds` seeds,
+ * the first failing run of each, as a reproducer; built once a scenario.
+ */
+class PollenPool {
+  private readonly byScenario = new Map<string, Reproducer[]>();
+
+  constructor(private readonly seeds: number) {}
+
+  of(scenario: string): Reproducer[] {
+    let pool = this.byScenario.get(scenario);
+    if (pool !== undefined) return pool;
+    pool = [];
+    for (const strategy of STRATEGIES) {
+      const titles = new Set<string>();
+      for (const scheduler of ['pct', 'random'] as const) {
+        const config: RunConfig = { strategy, scenario, scheduler };
+        const m = new Model(config);
+        for (let seed = 0; seed < this.seeds; seed++) {
+          const o = m.run({ seed });
+          const title = signatureOf(o)?.title;
+          if (title === undefined || titles.has(title)) continue;
+          titles.add(title);
+          pool.push(reproducerOf(config, o.choices));
+        }
+      }
+    }
+    this.byScenario.set(scenario, pool);
+    return pool;
+  }
+}
+
+/** The pollen of `cell` rotated by `offset`: a farm replays it in a fixed order, which the offsets average over. */
+function rotated(pollen: readonly PollenRun[], offset: number): PollenRun[] {
+  const k = pollen.length === 0 ? 0 : offset % pollen.length;
+  return [...pollen.slice(k), ...pollen.slice(0, k)];
+}
+
 /** A source of runs for one search of one cell: a fresh one per offset (a guided search's corpus starts empty). */
-function searcher(search: Search, cell: RunConfig): () => (seed: number) => Outcome {
+function searcher(search: Search, cell: RunConfig, pollen: readonly PollenRun[] = []): (offset: number) => (seed: number) => Outcome {
+  if (search === 'pollinated-guided' || search === 'pollinated-portfolio') {
+    const inner = searcher(search === 'pollinated-guided' ? 'guided' : 'portfolio', cell);
+    const replayers = new Map<string, Model>();
+    return (offset) => {
+      const first = rotated(pollen, offset);
+      const rest = inner(offset);
+      let n = 0;
+      return (seed) => {
+        const p = first[n++];
+        if (p === undefined) return rest(seed);
+        const key = JSON.stringify(p.config);
+        let m = replayers.get(key);
+        if (m === undefined) replayers.set(key, (m = new Model(p.config)));
+        return m.run({ choices: p.choices });
+      };
+    };
+  }
+  return unpollinated(search, cell);
+}
+
+function unpollinated(search: Unpollinated, cell: RunConfig): () => (seed: number) => Outcome {
   const models = new Map<string, Model>();
   const model = (config: RunConfig): Model => {
     // By the whole config: two arms may run one scheduler differently configured (pct-sparse).
@@ -147,11 +223,11 @@ function searcher(search: Search, cell: RunConfig): () => (seed: number) => Outc
   }
 }
 
-function meanRunsToFirstFailure(make: () => (seed: number) => Outcome, s: SearchSizes): { mean: number; misses: number } {
+function meanRunsToFirstFailure(make: (offset: number) => (seed: number) => Outcome, s: SearchSizes): { mean: number; misses: number } {
   let total = 0;
   let misses = 0;
   for (let o = 0; o < s.offsets; o++) {
-    const run = make();
+    const run = make(o);
     let runs = 0;
     while (runs < s.runsMax) {
       runs++;
@@ -163,9 +239,23 @@ function meanRunsToFirstFailure(make: () => (seed: number) => Outcome, s: Search
   return { mean: total / s.offsets, misses };
 }
 
-function communicationsIn(make: () => (seed: number) => Outcome, search: Search, cell: RunConfig, s: SearchSizes): number {
-  // The seeded schedulers' models are counted directly; the searches count through their own discovery.
+function communicationsIn(search: Search, cell: RunConfig, s: SearchSizes, pollen: readonly PollenRun[]): number {
   const pairs = new Set<number>();
+  if (search === 'pollinated-guided' || search === 'pollinated-portfolio') {
+    // The pollen's replays, then the search's own runs for the rest.
+    const first = pollen.slice(0, s.coverageRuns);
+    for (const p of first) {
+      const m = new Model(p.config);
+      m.communications = pairs;
+      m.run({ choices: p.choices });
+    }
+    return countCommunications(search === 'pollinated-guided' ? 'guided' : 'portfolio', cell, s.coverageRuns - first.length, pairs);
+  }
+  return countCommunications(search, cell, s.coverageRuns, pairs);
+}
+
+function countCommunications(search: Unpollinated, cell: RunConfig, runs: number, pairs: Set<number>): number {
+  // The seeded schedulers' models are counted directly; the searches count through their own discovery.
   if (search === 'guided' || search === 'portfolio') {
     const m = new Model({ ...cell, scheduler: 'random' });
     const g = search === 'guided' ? new GuidedSearch() : null;
@@ -173,7 +263,7 @@ function communicationsIn(make: () => (seed: number) => Outcome, search: Search,
     // Replay each of the search's runs with communications on: the same runs, counted the same way.
     // One replaying model per config, as the searches keep theirs: a run depends on its choices, not on the runs before it.
     const replayers = new Map<string, Model>();
-    for (let seed = 0; seed < s.coverageRuns; seed++) {
+    for (let seed = 0; seed < runs; seed++) {
       const o = g !== null ? g.run(m, seed) : p!.run(seed);
       const config = g !== null ? { ...cell, scheduler: 'random' as const } : p!.lastConfig;
       const key = JSON.stringify(config);
@@ -186,10 +276,9 @@ function communicationsIn(make: () => (seed: number) => Outcome, search: Search,
     }
     return pairs.size;
   }
-  void make;
   const m = new Model({ ...cell, ...PORTFOLIO_ARM_CONFIG[search] });
   m.communications = pairs;
-  for (let seed = 0; seed < s.coverageRuns; seed++) m.run({ seed });
+  for (let seed = 0; seed < runs; seed++) m.run({ seed });
   return pairs.size;
 }
 
@@ -199,6 +288,7 @@ export function benchSearch(s: SearchSizes, progress: (what: string) => void = (
   const cells: SearchReport['cells'] = [];
   const pctBound: SearchReport['pctBound'] = [];
   const calibration: Calibration[] = [];
+  const pool = new PollenPool(s.pollenSeeds);
   let i = 0;
   for (const strategy of STRATEGIES) {
     for (const scenario of SCENARIOS) {
@@ -211,11 +301,12 @@ export function benchSearch(s: SearchSizes, progress: (what: string) => void = (
         return false;
       });
       if (!probe) continue;
+      // The other strategies' failures of this scenario: never this cell's own, which its campaign has not found yet.
+      const pollen = pollenFor(pool.of(scenario), cell);
       const figures = new Map<Search, SearchFigure>();
       for (const name of SEARCHES) {
-        const make = searcher(name, cell);
-        const { mean, misses } = meanRunsToFirstFailure(make, s);
-        const f: SearchFigure = { strategy, scenario, search: name, meanRunsToFirstFailure: Number(mean.toFixed(2)), offsets: s.offsets, misses, communications: communicationsIn(make, name, cell, s) };
+        const { mean, misses } = meanRunsToFirstFailure(searcher(name, cell, pollen), s);
+        const f: SearchFigure = { strategy, scenario, search: name, meanRunsToFirstFailure: Number(mean.toFixed(2)), offsets: s.offsets, misses, communications: communicationsIn(name, cell, s, pollen) };
         figures.set(name, f);
         search.push(f);
       }
@@ -229,6 +320,9 @@ export function benchSearch(s: SearchSizes, progress: (what: string) => void = (
         pctMean: pct,
         guidedOverPct: ratio(figures.get('guided')!.meanRunsToFirstFailure, pct),
         portfolioOverPct: ratio(figures.get('portfolio')!.meanRunsToFirstFailure, pct),
+        pollinatedGuidedOverPct: ratio(figures.get('pollinated-guided')!.meanRunsToFirstFailure, pct),
+        pollinatedPortfolioOverPct: ratio(figures.get('pollinated-portfolio')!.meanRunsToFirstFailure, pct),
+        pollen: pollen.length,
         portfolioOverBest: ratio(figures.get('portfolio')!.meanRunsToFirstFailure, best),
         coverageOverPct: ratio(Math.max(figures.get('guided')!.communications, figures.get('portfolio')!.communications), Math.max(1, figures.get('pct')!.communications)),
       });
@@ -246,16 +340,23 @@ export function formatSearch(r: SearchReport): string[] {
   const lines: string[] = [];
   lines.push(`Mean runs to the first failure over ${r.sizes.offsets} seed offsets (cap ${r.sizes.runsMax}); communications in ${r.sizes.coverageRuns} runs:`);
   lines.push('');
-  lines.push(`| cell | ${SEARCHES.join(' | ')} | portfolio / best | communications pct -> best of guided, portfolio |`);
-  lines.push(`|---|${SEARCHES.map(() => '---').join('|')}|---|---|`);
+  lines.push(`Pollinated searches first replay the other strategies' failures of the cell's scenario (pollen: one run a bucket of a pct and a random campaign of ${r.sizes.pollenSeeds} seeds each).`);
+  lines.push('');
+  lines.push(`| cell | pollen | ${SEARCHES.join(' | ')} | portfolio / best | communications pct -> best of guided, portfolio |`);
+  lines.push(`|---|---|${SEARCHES.map(() => '---').join('|')}|---|---|`);
   for (const c of r.cells) {
     const row = SEARCHES.map((name) => {
       const f = r.search.find((x) => x.strategy === c.strategy && x.scenario === c.scenario && x.search === name)!;
       return `${f.meanRunsToFirstFailure}${f.misses > 0 ? ` (${f.misses} missed)` : ''}`;
     });
     const pctComm = r.search.find((x) => x.strategy === c.strategy && x.scenario === c.scenario && x.search === 'pct')!.communications;
-    lines.push(`| ${c.strategy} x ${c.scenario} | ${row.join(' | ')} | ${c.portfolioOverBest} | ${pctComm} -> ${c.coverageOverPct}x |`);
+    lines.push(`| ${c.strategy} x ${c.scenario} | ${c.pollen} | ${row.join(' | ')} | ${c.portfolioOverBest} | ${pctComm} -> ${c.coverageOverPct}x |`);
   }
+  // Issue 14's first goal: where pct needs 13 runs or more, guided or portfolio at most a third of pct's.
+  const hard = r.cells.filter((c) => c.pctMean >= 13);
+  const met = (fields: readonly ('guidedOverPct' | 'portfolioOverPct' | 'pollinatedGuidedOverPct' | 'pollinatedPortfolioOverPct')[]): number => hard.filter((c) => Math.min(...fields.map((f) => c[f])) <= 1 / 3).length;
+  lines.push('');
+  lines.push(`Where pct needs 13 runs or more (${hard.length} cells), guided or portfolio within a third of pct's runs: ${met(['guidedOverPct', 'portfolioOverPct'])} cold, ${met(['pollinatedGuidedOverPct', 'pollinatedPortfolioOverPct'])} pollinated.`);
   lines.push('');
   lines.push(`Residual risk against what follows: after N pct runs, Good-Turing (f1 / N, the next run) and Chao's extrapolation (each of the next N runs), against the new things the next N runs reached, per run; each cell's means over ${r.sizes.calibrationOffsets} campaigns, the medians over the cells:`);
   lines.push('');

@@ -79,7 +79,7 @@ describe('pcfarm bench', () => {
     expect(r.status).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.cells.length).toBeGreaterThan(10);
-    const searches = ['pct', 'random', 'pos', 'surw', 'guided', 'pct-sparse', 'portfolio'];
+    const searches = ['pct', 'random', 'pos', 'surw', 'guided', 'pct-sparse', 'portfolio', 'pollinated-guided', 'pollinated-portfolio'];
     for (const c of report.cells) {
       const figures = report.search.filter((f: { strategy: string; scenario: string }) => f.strategy === c.strategy && f.scenario === c.scenario);
       expect(figures.map((f: { search: string }) => f.search)).toEqual(searches);
@@ -90,6 +90,11 @@ describe('pcfarm bench', () => {
       }
       expect(c.pctMean).toBe(figures[0].meanRunsToFirstFailure);
     }
+    // Pollinated searches start with the other strategies' failures of the scenario: v2.6.20's self deadlock is
+    // excl-flag's too, so its pollinated searches find it at their first run on every offset.
+    const excl = report.cells.find((c: { strategy: string; scenario: string }) => c.strategy === 'excl-flag' && c.scenario === 'self-mmap-write');
+    expect(excl.pollen).toBeGreaterThan(0);
+    expect(report.search.filter((f: { strategy: string; scenario: string; search: string }) => f.strategy === 'excl-flag' && f.scenario === 'self-mmap-write' && f.search.startsWith('pollinated-')).map((f: { meanRunsToFirstFailure: number }) => f.meanRunsToFirstFailure)).toEqual([1, 1]);
     // v2.6.20's self deadlock is every search's to find.
     expect(report.cells.some((c: { strategy: string; scenario: string }) => c.strategy === 'v2.6.20' && c.scenario === 'self-mmap-write')).toBe(true);
     expect(report.pctBound.every((b: { runs95: number; tasks: number }) => b.runs95 >= 1 && b.tasks >= 1)).toBe(true);
