@@ -15,13 +15,13 @@ import { batchCount, STEER_DEFAULTS, strategySourceHash, ThreadPool, THREADS_MAX
 import { PCFARM, shellWord } from '@pcfarm/farm/replay-commands';
 import { InputError, noPositionals, UsageError, wholeNumber, type Parsed } from './args.js';
 import { EXIT } from './exit.js';
-import { duration, n, plural } from './format.js';
+import { duration, n } from './format.js';
 import type { Terminal } from './io.js';
 import { DASHBOARD_PORT_DEFAULT, PORT_MAX } from './limits.js';
 import { openResults } from './open-store.js';
 import { specOf } from './spec.js';
 import type { StrategyFiles } from './strategy-files.js';
-import { printSummary } from './summary.js';
+import { pollenLine, printSummary } from './summary.js';
 import { SPEC_OPTIONS } from './usage.js';
 
 /** How often the progress line is printed when stdout is not a terminal. */
@@ -188,8 +188,7 @@ function progressLine(term: Terminal, campaign: Campaign): (p: Progress) => void
       const resumed = p.batchesDone > 1 ? `, resumed at batch ${p.batchesDone}` : '';
       const ends = campaign.spec.timeBudgetMs === null || p.remainingMs === null ? '' : `, ${endsAt(p.remainingMs, Date.now())}`;
       term.out(`campaign ${campaign.id}: ${campaign.spec.name}${total === null ? `, for ${duration(campaign.spec.timeBudgetMs ?? 0)}` : `, ${n(total)} batches of ${n(campaign.spec.batchSeeds)} seeds`}${resumed}${ends}`);
-      const pollen = campaign.spec.guide?.pollen.length ?? 0;
-      if (pollen > 0) term.out(`  pollen: ${plural(pollen, 'failure')} the store held on these scenarios, each replayed first on the other strategies' cells`);
+      for (const line of pollenLine(campaign.spec)) term.out(`  ${line}`);
     }
     for (const b of p.newBuckets) {
       const ex = b.examples[0];

@@ -84,10 +84,11 @@ export function steerLines(c: CampaignSummary['campaign'], r: CampaignRisk): str
 export function searchLines(c: CampaignSummary['campaign'], cells: readonly CellSearch[]): string[] {
   const guide = c.spec.guide;
   if (guide === null) return [];
+  const pollen = pollenLine(c.spec);
   if (c.spec.scheduler === 'guided') {
     const states = cells.reduce((x, y) => x + y.states, 0);
     const full = cells.filter((x) => x.states >= guide.corpusMax).length;
-    return [`guided: ${plural(states, 'state')} in the corpora of ${plural(cells.length, 'cell')} (at most ${n(guide.corpusMax)} a cell${full > 0 ? `; ${full} full` : ''}), each epoch starting from what the ones before found`];
+    return [`guided: ${plural(states, 'state')} in the corpora of ${plural(cells.length, 'cell')} (at most ${n(guide.corpusMax)} a cell${full > 0 ? `; ${full} full` : ''}), each epoch starting from what the ones before found`, ...pollen];
   }
   const arms = new Map<string, { runs: number; states: number }>();
   for (const x of cells) {
@@ -98,7 +99,13 @@ export function searchLines(c: CampaignSummary['campaign'], cells: readonly Cell
   }
   const total = [...arms.values()].reduce((x, a) => x + a.runs, 0);
   const each = [...arms].map(([arm, a]) => `${arm} ${((a.runs * 100) / Math.max(total, 1)).toFixed(0)}% (${(a.states / Math.max(a.runs, 1)).toFixed(2)} states a run)`);
-  return [`portfolio: runs by scheduler ${each.length === 0 ? 'none recorded yet' : each.join(', ')}; by cell in campaign show --json (search)`];
+  return [`portfolio: runs by scheduler ${each.length === 0 ? 'none recorded yet' : each.join(', ')}; by cell in campaign show --json (search)`, ...pollen];
+}
+
+/** What a guided or portfolio campaign was given to replay first (farm's pollen.ts): a line, or none when it had nothing. */
+export function pollenLine(spec: CampaignSummary['campaign']['spec']): string[] {
+  const pollen = spec.guide?.pollen.length ?? 0;
+  return pollen === 0 ? [] : [`pollen: ${plural(pollen, 'failure')} the store held on these scenarios when the campaign was made, each replayed first on the other strategies' cells`];
 }
 
 export interface SummaryOptions {

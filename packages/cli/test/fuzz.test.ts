@@ -124,7 +124,7 @@ describe('pcfarm fuzz (a campaign)', () => {
     const args = ['fuzz', '--results', dir, '--scheduler', 'guided', '--strategy', 'zero-retry-not-uptodate', '--seeds', '40', '--batch-seeds', '20', ...cell];
     const first = pcfarm(...args);
     expect(first.status, first.stderr).toBe(1);
-    expect(first.stdout).toMatch(/^ {2}pollen: [1-9]\d* failures? the store held on these scenarios, each replayed first on the other strategies' cells$/m);
+    expect(first.stdout).toMatch(/^ {2}pollen: [1-9]\d* failures? the store held on these scenarios when the campaign was made, each replayed first on the other strategies' cells$/m);
     // The pollen is the store's, not the command's: run again, the command names the same campaign.
     const id = /^campaign (\w+): /m.exec(first.stdout)![1]!;
     expect(pcfarm(...args).stdout).toContain(`campaign ${id} (`);

@@ -118,6 +118,24 @@ export function routeSuite(label: string, open: () => Promise<Store>): void {
       expect(r.statusCode).toBe(201);
     });
 
+    it("POST /api/campaigns gives a guided campaign the store's failures on its scenarios as pollen, and keeps the pollen a spec posted back names", async () => {
+      const payload = { strategies: ['excl-flag'], scenarios: ['self-mmap-write'], blocksPerPage: [1], seedsPerCell: 10, scheduler: 'guided' };
+      const r = await inject({ method: 'POST', url: '/api/campaigns', payload });
+      expect(r.statusCode).toBe(201);
+      const pollen: string[] = r.json().campaign.spec.guide.pollen;
+      // The seeded campaign's self deadlock, by its minimized reproducer: v2.6.20's failure, to replay on excl-flag.
+      expect(pollen).toContain(seeded.minimized.minimized!.reproducer);
+      expect(pollen.map((x) => decodeReproducer(x).config).every((c) => c.strategy === 'v2.6.20' && c.scenario === 'self-mmap-write' && (c.blocksPerPage ?? 1) === 1)).toBe(true);
+      const back = await inject({ method: 'POST', url: '/api/campaigns', payload: r.json().campaign.spec });
+      expect(back.json().campaign.spec.guide.pollen).toEqual(pollen);
+      const none = await inject({ method: 'POST', url: '/api/campaigns', payload: { ...payload, guide: { pollen: [] } } });
+      expect(none.json().campaign.spec.guide.pollen).toEqual([]);
+      // Pollen that is no reproducer is refused, naming it.
+      const bad = await inject({ method: 'POST', url: '/api/campaigns', payload: { ...payload, guide: { pollen: ['pcfarm1:nonsense'] } } });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().message).toMatch(/^guide\.pollen\[0\]: /);
+    });
+
     it('POST /api/campaigns refuses a body that is not JSON, or not an object', async () => {
       for (const [body, type, status] of [
         ['{"strategies": [', 'application/json', 400],

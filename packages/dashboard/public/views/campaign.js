@@ -353,6 +353,13 @@ export async function campaignView(el, id, query) {
  * the runs each portfolio arm got and the states a run it reached.
  * Nothing for any other campaign.
  */
+/** What the campaign was given to replay first (its pollen), or nothing when it had none. */
+function pollenNote(spec) {
+  const n = (spec.guide.pollen ?? []).length;
+  if (n === 0) return '';
+  return h('p', { class: 'muted small', id: 'pollen' }, `Pollen: ${fmtInt(n)} ${n === 1 ? 'failure' : 'failures'} the store held on these scenarios when the campaign was made; each cell replays those of other strategies as its first runs.`);
+}
+
 function searchCard(spec, cells) {
   if (spec.guide == null) return '';
   const empty = (n) => h('tr', { class: 'empty' }, h('td', { colspan: n }, 'No batch recorded yet.'));
@@ -362,6 +369,7 @@ function searchCard(spec, cells) {
       { class: 'card', id: 'search' },
       h('h2', {}, 'What the search keeps'),
       h('p', { class: 'muted small' }, `Each batch runs a coverage-guided search that returns to rare abstract states; a cell's batches go in epochs, each starting from the states the earlier ones found (at most ${fmtInt(spec.guide.corpusMax)} a cell).`),
+      pollenNote(spec),
       h(
         'div',
         { class: 'table-scroll' },
@@ -379,6 +387,7 @@ function searchCard(spec, cells) {
     { class: 'card', id: 'search' },
     h('h2', {}, 'How the portfolio shares the runs'),
     h('p', { class: 'muted small' }, "Each cell's runs by scheduler, in plays of 4: a bandit (UCB1) tries each once, then gives most of an epoch's plays to the one whose plays reached most abstract states lately (the last two epochs), the others some."),
+    pollenNote(spec),
     h(
       'div',
       { class: 'table-scroll' },
