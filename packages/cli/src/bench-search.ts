@@ -41,7 +41,7 @@ export interface SearchSizes {
 export const SEARCH_SIZES: Readonly<Record<'full' | 'quick' | 'smoke', SearchSizes>> = {
   full: { offsets: 200, runsMax: 20_000, coverageRuns: 2_000, calibrationOffsets: 20, pollenSeeds: 500 },
   quick: { offsets: 40, runsMax: 5_000, coverageRuns: 500, calibrationOffsets: 10, pollenSeeds: 500 },
-  smoke: { offsets: 2, runsMax: 100, coverageRuns: 10, calibrationOffsets: 1, pollenSeeds: 50 },
+  smoke: { offsets: 1, runsMax: 100, coverageRuns: 10, calibrationOffsets: 1, pollenSeeds: 20 },
 };
 
 /** Seeds between two offsets' starts: far enough apart that no two offsets share a seed. */
@@ -244,9 +244,14 @@ function communicationsIn(search: Search, cell: RunConfig, s: SearchSizes, polle
   if (search === 'pollinated-guided' || search === 'pollinated-portfolio') {
     // The pollen's replays, then the search's own runs for the rest.
     const first = pollen.slice(0, s.coverageRuns);
+    const models = new Map<string, Model>();
     for (const p of first) {
-      const m = new Model(p.config);
-      m.communications = pairs;
+      const key = JSON.stringify(p.config);
+      let m = models.get(key);
+      if (m === undefined) {
+        models.set(key, (m = new Model(p.config)));
+        m.communications = pairs;
+      }
       m.run({ choices: p.choices });
     }
     return countCommunications(search === 'pollinated-guided' ? 'guided' : 'portfolio', cell, s.coverageRuns - first.length, pairs);
