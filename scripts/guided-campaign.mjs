@@ -11,9 +11,15 @@
 //   node scripts/guided-campaign.mjs [--scheduler guided|portfolio] [--offsets 40] [--runs-max 5000] [--batch-seeds 25] [--against pct] [--cells S:X,S:X...]
 //   node scripts/guided-campaign.mjs --rate [--schedulers S,S...] [--offsets 4] [--runs-max 2000] ...   # failing runs a campaign of each scheduler has
 //
+// --pollen gives the search's campaign the pollen a farm's store would hold
+// after a pct and a random campaign of 500 seeds of every other strategy on
+// the cell's scenario (bench --search's: each bucket's first failing run),
+// in an order rotated by the offset, as campaign start would gather it.
+//
 // Prints a markdown table and the geometric mean of the search over the other.
 import process from 'node:process';
-import { batchAt, BatchRunner, campaignSpec, contributes, guideOf, newCampaign } from '../packages/farm/dist/index.js';
+import { encodeReproducer, Model, reproducerOf, signatureOf, STRATEGIES } from '../packages/core/dist/index.js';
+import { batchAt, BatchRunner, campaignSpec, contributes, GUIDE_DEFAULTS, guideOf, newCampaign } from '../packages/farm/dist/index.js';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -34,6 +40,29 @@ const cells = arg('cells', CELLS_DEFAULT)
   .map((c) => c.split(':'));
 
 const runner = new BatchRunner();
+const pollinate = process.argv.includes('--pollen');
+
+/** Every other strategy's failures on `scenario`: one run a bucket, of a pct and a random campaign of 500 seeds, as reproducers. */
+function pollenOf(strategy, scenario) {
+  const out = [];
+  for (const s of STRATEGIES) {
+    if (s === strategy) continue;
+    const titles = new Set();
+    for (const scheduler of ['pct', 'random']) {
+      const config = { strategy: s, scenario, scheduler };
+      const m = new Model(config);
+      for (let seed = 0; seed < 500; seed++) {
+        const o = m.run({ seed });
+        const title = signatureOf(o)?.title;
+        if (title === undefined || titles.has(title)) continue;
+        titles.add(title);
+        out.push(encodeReproducer(reproducerOf(config, o.choices)));
+      }
+    }
+  }
+  return out;
+}
+const pollenByCell = new Map();
 
 /**
  * Runs until the first failing run of a one-cell campaign starting at
@@ -42,7 +71,15 @@ const runner = new BatchRunner();
  */
 function runsToFirstFailure(strategy, scenario, scheduler, seedStart, whole = false) {
   let failing = 0;
-  const spec = campaignSpec({ strategies: [strategy], scenarios: [scenario], blocksPerPage: [1], scheduler, seedStart, seedsPerCell: runsMax, batchSeeds, examplesPerBucket: 1 });
+  let guide;
+  if (pollinate && (scheduler === 'guided' || scheduler === 'portfolio')) {
+    const key = `${strategy}:${scenario}`;
+    if (!pollenByCell.has(key)) pollenByCell.set(key, pollenOf(strategy, scenario));
+    const all = pollenByCell.get(key);
+    const k = all.length === 0 ? 0 : (seedStart / STRIDE) % all.length;
+    guide = { ...GUIDE_DEFAULTS, pollen: [...all.slice(k), ...all.slice(0, k)] };
+  }
+  const spec = campaignSpec({ strategies: [strategy], scenarios: [scenario], blocksPerPage: [1], scheduler, seedStart, seedsPerCell: runsMax, batchSeeds, examplesPerBucket: 1, guide });
   // One cell: batch index and round are the same.
   const campaign = newCampaign('bench', spec, 0);
   const contributions = [];
@@ -89,7 +126,7 @@ for (const [strategy, scenario] of cells) {
   rows.push(`| ${strategy} x ${scenario} | ${other.toFixed(1)} | ${guided.toFixed(1)} | ${(guided / other).toFixed(2)} |`);
   process.stderr.write(`${rows.at(-1)}\n`);
 }
-console.log(`| cell | ${against} | ${searchScheduler} campaign | ${searchScheduler} / ${against} |`);
+console.log(`| cell | ${against} | ${pollinate ? 'pollinated ' : ''}${searchScheduler} campaign | ${searchScheduler} / ${against} |`);
 console.log('|---|---:|---:|---:|');
 for (const r of rows) console.log(r);
 console.log(`\ngeometric mean of ${searchScheduler} over ${against}: ${Math.exp(logSum / cells.length).toFixed(2)} (${cells.length} cells, ${offsets} offsets, batches of ${batchSeeds}, at most ${runsMax} runs)`);
