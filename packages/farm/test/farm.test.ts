@@ -1,4 +1,4 @@
-import { MODEL_VERSION } from '@pcfarm/core';
+import { decodeReproducer, encodeReproducer, Model, MODEL_VERSION, reproducerOf, type RunConfig } from '@pcfarm/core';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import {
   BatchRunner,
   campaignSpec,
   Coordinator,
+  GUIDE_DEFAULTS,
   CoordinatorBooks,
   FarmKeys,
   FarmWorker,
@@ -174,11 +175,27 @@ describe('the farm: a coordinator and two worker processes', () => {
   });
 });
 
+/** excl-flag's first failing pct run on `scenario`, as a reproducer: pollen for v2.6.20's cells. */
+function exclFailure(scenario: string): string {
+  const config: RunConfig = { strategy: 'excl-flag', scenario, scheduler: 'pct' };
+  const m = new Model(config);
+  for (let seed = 0; ; seed++) {
+    const o = m.run({ seed });
+    if (!o.ok) return encodeReproducer(reproducerOf(config, o.choices));
+  }
+}
+
 describe('the farm runs the searches: guided and portfolio campaigns', () => {
-  it.each(['guided', 'portfolio'] as const)('a %s campaign: exactly the buckets, examples, counts, coverage and corpus of the same campaign run embedded, and its audits agree', async (scheduler) => {
-    const spec = campaignSpec({ name: scheduler, scheduler, strategies: ['v2.6.20'], scenarios: ['self-mmap-write', 'cross-mmap-write'], blocksPerPage: [1], seedsPerCell: 320, batchSeeds: 40 });
+  it.each(['guided', 'portfolio'] as const)('a %s campaign, pollinated: exactly the buckets, examples, counts, coverage and corpus of the same campaign run embedded, and its audits agree', async (scheduler) => {
+    const pollen = [exclFailure('self-mmap-write'), exclFailure('cross-mmap-write')];
+    const spec = campaignSpec({ name: scheduler, scheduler, strategies: ['v2.6.20'], scenarios: ['self-mmap-write', 'cross-mmap-write'], blocksPerPage: [1], seedsPerCell: 320, batchSeeds: 40, guide: { ...GUIDE_DEFAULTS, pollen } });
     const ref = await embeddedReference(spec);
     expect(ref.corpus?.length).toBe(2);
+    // The cells' first runs replayed excl-flag's failures, with pct's choices: a guided campaign's own runs are random's.
+    if (scheduler === 'guided') {
+      const replayed = ref.buckets.flatMap((b) => b.examples).filter((e) => e.seed === spec.seedStart && decodeReproducer(e.reproducer!).config.scheduler === undefined);
+      expect(replayed.map((e) => e.scenario).sort()).toEqual(['cross-mmap-write', 'self-mmap-write']);
+    }
     const c = await coordinator.store.createCampaign(spec);
     await waitFor(`the ${scheduler} campaign to finish`, async () => (await coordinator.store.getCampaign(c.id)).state === 'done');
     await expectSameAsReference(coordinator.store, c.id, ref);
