@@ -45,7 +45,7 @@ import { columns, plural } from './format.js';
 import type { Io } from './io.js';
 import { RESULTS_DIR_DEFAULT } from './limits.js';
 import { openRedis, openResults, redisOptionsOf, redisWhere } from './open-store.js';
-import { specOf } from './spec.js';
+import { specOf, wantsPollen } from './spec.js';
 import { withStrategyFiles } from './strategy-files.js';
 import { printSummary } from './summary.js';
 import { OPTIONS } from './usage.js';
@@ -174,7 +174,7 @@ export async function campaignCommand(p: Parsed, io: Io): Promise<number> {
         none();
         const spec = specOf(p, files, p.options.get('name'));
         return withRedis(p, async (store) => {
-          const c = await store.createCampaign(await withPollen(store, spec));
+          const c = await store.createCampaign(wantsPollen(p) ? await withPollen(store, spec) : spec);
           if (p.options.has('json')) io.out(JSON.stringify(c));
           else {
             const total = batchCount(c.spec);

@@ -19,7 +19,7 @@ import { duration, n } from './format.js';
 import type { Terminal } from './io.js';
 import { DASHBOARD_PORT_DEFAULT, PORT_MAX } from './limits.js';
 import { openResults } from './open-store.js';
-import { specOf } from './spec.js';
+import { specOf, wantsPollen } from './spec.js';
 import type { StrategyFiles } from './strategy-files.js';
 import { pollenLine, printSummary } from './summary.js';
 import { SPEC_OPTIONS } from './usage.js';
@@ -53,7 +53,7 @@ export async function fuzz(p: Parsed, term: Terminal, files: StrategyFiles): Pro
   const opened = openResults(p, 'write');
   try {
     for (const r of opened.repairs) term.out(`results: ${r}`);
-    const campaign = id !== undefined ? await opened.store.getCampaign(id) : await campaignOf(opened.store, spec!, p.options.has('new'));
+    const campaign = id !== undefined ? await opened.store.getCampaign(id) : await campaignOf(opened.store, spec!, p.options.has('new'), wantsPollen(p));
     if (campaign.state !== 'done') refuseChangedFiles(campaign);
     if (campaign.state === 'done') {
       // Nothing left to run: what it found is the answer, and running it again would only count every run twice.
@@ -77,7 +77,7 @@ const browseCommand = (dir: string): string => `${PCFARM} dashboard --results ${
  * results are of another write path, and the user should know to compare
  * the two rather than find the first gone.
  */
-async function campaignOf(store: Store, spec: CampaignSpec, fresh: boolean): Promise<Campaign> {
+async function campaignOf(store: Store, spec: CampaignSpec, fresh: boolean, pollinate: boolean): Promise<Campaign> {
   if (!fresh) {
     const campaigns = await store.listCampaigns();
     // A campaign of the same command from before steering (its spec upgraded to steer null) resumes as it ran.
@@ -95,7 +95,7 @@ async function campaignOf(store: Store, spec: CampaignSpec, fresh: boolean): Pro
       );
     }
   }
-  return store.createCampaign(await withPollen(store, spec));
+  return store.createCampaign(pollinate ? await withPollen(store, spec) : spec);
 }
 
 const withoutPollen = (spec: CampaignSpec): CampaignSpec => (spec.guide === null ? spec : { ...spec, guide: { ...spec.guide, pollen: [] } });

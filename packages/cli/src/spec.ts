@@ -37,6 +37,7 @@ export function specOf(p: Parsed, files: StrategyFiles, name?: string): Campaign
     if (input.seedsPerCell !== null) throw new UsageError('--steer-floor-pct steers a campaign of --time-s T without --seeds: a seed range gives every cell the same seeds');
     input.steer = { ...STEER_DEFAULTS, floorPct: wholeNumber('steer-floor-pct', p.options.get('steer-floor-pct'), 0, 0, STEER_LIMITS.floorPctMax) };
   }
+  if (p.options.has('no-pollen') && scheduler !== 'guided' && scheduler !== 'portfolio') throw new UsageError('--no-pollen is for --scheduler guided or portfolio: no other scheduler replays pollen');
   if (p.options.has('batch-seeds')) input.batchSeeds = wholeNumber('batch-seeds', p.options.get('batch-seeds'), 0, 1, CAMPAIGN_LIMITS.batchSeedsMax);
   input.name = name ?? [input.strategies?.join(',') ?? (files.ids.length > 0 ? files.ids.join(',') : 'every strategy'), input.scenarios?.join(',') ?? 'every scenario', `bpp ${(input.blocksPerPage ?? CAMPAIGN_DEFAULTS.blocksPerPage).join(',')}`].join(' x ');
   try {
@@ -46,3 +47,6 @@ export function specOf(p: Parsed, files: StrategyFiles, name?: string): Campaign
     throw e;
   }
 }
+
+/** Whether a campaign made from these options is given the store's pollen (farm's withPollen): unless --no-pollen. */
+export const wantsPollen = (p: Parsed): boolean => !p.options.has('no-pollen');

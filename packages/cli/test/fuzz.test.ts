@@ -117,7 +117,7 @@ describe('pcfarm fuzz (a campaign)', () => {
     expect(totals(again.stdout)).toBe(totals(whole.stdout));
   });
 
-  it("a guided campaign replays first the failures the results directory holds of other strategies on its scenarios, says so, and the same command finds it again", () => {
+  it("a guided campaign replays first the failures the results directory holds of other strategies on its scenarios, says so, and the same command finds it again; --no-pollen starts one cold", async () => {
     const dir = results();
     const cell = ['--scenario', 'hole-fill-vs-read', '--blocks-per-page', '1', '--threads', '1', '--no-minimize', '--no-dashboard'];
     expect(pcfarm('fuzz', '--results', dir, '--strategy', 'temp-page', '--seeds', '200', ...cell).status).toBe(1);
@@ -128,6 +128,12 @@ describe('pcfarm fuzz (a campaign)', () => {
     // The pollen is the store's, not the command's: run again, the command names the same campaign.
     const id = /^campaign (\w+): /m.exec(first.stdout)![1]!;
     expect(pcfarm(...args).stdout).toContain(`campaign ${id} (`);
+    // --no-pollen starts one cold; no other scheduler replays pollen, so it is refused there.
+    const cold = pcfarm(...args, '--new', '--no-pollen');
+    expect(cold.stdout).not.toContain('pollen:');
+    const pct = await here('fuzz', '--results', dir, '--no-pollen', '--no-dashboard');
+    expect(pct.status).toBe(2);
+    expect(pct.stderr).toContain('--no-pollen is for --scheduler guided or portfolio');
   });
 
   it('a campaign that finds only warnings exits 0 and says so, listing each warning with a witness command that fails', () => {
