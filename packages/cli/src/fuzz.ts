@@ -101,8 +101,8 @@ async function campaignOf(store: Store, spec: CampaignSpec, fresh: boolean, poll
 const withoutPollen = (spec: CampaignSpec): CampaignSpec => (spec.guide === null ? spec : { ...spec, guide: { ...spec.guide, pollen: [] } });
 
 /** Whether two specs differ at most in their strategy files' sources: the same command, run after an edit. */
-function sameButSources(a: CampaignSpec, b: CampaignSpec): boolean {
-  const unpinned = (s: CampaignSpec) => JSON.stringify({ ...s, strategyFiles: s.strategyFiles.map((r) => ({ id: r.id, path: r.path })) });
+export function sameButSources(a: CampaignSpec, b: CampaignSpec): boolean {
+  const unpinned = (s: CampaignSpec) => JSON.stringify({ ...withoutPollen(s), strategyFiles: s.strategyFiles.map((r) => ({ id: r.id, path: r.path })) });
   return unpinned(a) === unpinned(b);
 }
 

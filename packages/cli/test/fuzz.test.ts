@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { encodeReproducer, Model, reproducerOf } from '@pcfarm/core';
+import { campaignSpec, GUIDE_DEFAULTS } from '@pcfarm/farm/local';
+import { sameButSources } from '../dist/fuzz.js';
 import { pcfarmHere as here } from './here.js';
 
 const MAIN = fileURLToPath(new URL('../dist/pcfarm.mjs', import.meta.url));
@@ -134,6 +137,15 @@ describe('pcfarm fuzz (a campaign)', () => {
     const pct = await here('fuzz', '--results', dir, '--no-pollen', '--no-dashboard');
     expect(pct.status).toBe(2);
     expect(pct.stderr).toContain('--no-pollen is for --scheduler guided or portfolio');
+  });
+
+  it("knows a guided campaign of an edited strategy file for the same command whatever pollen it was given, so it refuses to pass it off as a new one", () => {
+    const file = { id: 'mine', path: 'mine.ts' };
+    const spec = (sourceHash: string, pollen: string[]) => campaignSpec({ scheduler: 'guided', strategies: ['mine'], strategyFiles: [{ ...file, sourceHash }], scenarios: ['hole-fill-vs-read'], guide: { ...GUIDE_DEFAULTS, pollen } });
+    const self = { strategy: 'v2.6.20', scenario: 'hole-fill-vs-read', scheduler: 'random' as const };
+    const ran = spec('ead5e10bce483307', [encodeReproducer(reproducerOf(self, new Model(self).run({ seed: 0 }).choices))]);
+    expect(sameButSources(ran, spec('32fa50ecdafc2c9e', []))).toBe(true);
+    expect(sameButSources(ran, campaignSpec({ ...spec('32fa50ecdafc2c9e', []), scenarios: ['self-mmap-write'] }))).toBe(false);
   });
 
   it('a campaign that finds only warnings exits 0 and says so, listing each warning with a witness command that fails', () => {
