@@ -1,4 +1,4 @@
-import { decodeReproducer, Model, runOne, StateCoverage } from '@pcfarm/core';
+import { decodeReproducer, encodeReproducer, Model, MODEL_VERSION, reproducerOf, runOne, StateCoverage, verifyDeepening } from '@pcfarm/core';
 import { describe, expect, it } from 'vitest';
 import {
   batchAt,
@@ -224,6 +224,23 @@ describe('a pollinated campaign', () => {
     const d = await again.createCampaign(spec);
     await run(again, d.id, 1);
     expect(await outcome(again, d.id)).toEqual(await outcome(store, c.id));
+  });
+});
+
+describe('pollen from verify', () => {
+  it("takes verify's counterexamples kept in the store too, and a cell replays them with the systematic scheduler's choices", async () => {
+    const store = EmbeddedStore.open(tempDir());
+    const cell = { strategy: 'v2.6.20', scenario: 'self-mmap-write' };
+    const search = verifyDeepening(cell, { preemptionsMax: 0, reclaimActionsMax: 2, paramsMax: 0 }, 0);
+    const reproducer = encodeReproducer(reproducerOf({ ...cell, scheduler: 'systematic', reclaimActionsMax: 2 }, search.last.failure!.choices));
+    await store.recordCertificate({ ...cell, result: 'fail', strategyFile: null, blocksPerPage: 1, modelVersion: MODEL_VERSION, unit: 'preemptions', bound: 0, reclaimActionsMax: 2, paramsMax: 0, schedules: search.schedules, classes: null, hash: null, signature: 'deadlock in v2.6.20: self', reproducer, seconds: 0.1, at: 1 });
+    const spec = await withPollen(store, campaignSpec({ ...SPEC, strategies: ['excl-flag'], scenarios: ['self-mmap-write'], seedsPerCell: 20, batchSeeds: 20 }));
+    expect(spec.guide!.pollen).toEqual([reproducer]);
+    const c = await store.createCampaign(spec);
+    await run(store, c.id, 1);
+    // excl-flag deadlocks on v2.6.20's counterexample: its first example is that replay, with the systematic scheduler's choices.
+    const first = (await store.buckets(c.id)).filter((b) => b.severity === 'failure').flatMap((b) => b.examples).find((e) => e.seed === spec.seedStart);
+    expect(decodeReproducer(first!.reproducer!).config).toMatchObject({ strategy: 'excl-flag', scheduler: 'systematic' });
   });
 });
 
