@@ -8,7 +8,7 @@
  * runs from seed 0, per scheduler. Deterministic: the same figures on every
  * machine; only the time differs.
  */
-import { Discovery, GuidedSearch, Model, pctRunsForConfidence, pollenFor, PORTFOLIO_ARM_CONFIG, PORTFOLIO_ARMS, PortfolioSearch, reproducerOf, SCENARIOS, signatureOf, STRATEGIES, type Outcome, type PollenRun, type Reproducer, type RunConfig } from '@pcfarm/core';
+import { Discovery, GuidedSearch, Model, pctRunsForConfidence, pollenFor, PORTFOLIO_ARM_CONFIG, PORTFOLIO_ARMS, PortfolioSearch, reproducerOf, SCENARIOS, signatureOf, STRATEGIES, type Outcome, type PollenRun, type PortfolioArm, type Reproducer, type RunConfig } from '@pcfarm/core';
 
 /**
  * The searches compared: the portfolio's arms (every seeded scheduler and
@@ -166,6 +166,22 @@ class PollenPool {
   }
 }
 
+/**
+ * A cell's models, one a config, shared by its searches: a Model allocates
+ * its whole kernel, and a run depends on its seed or choices alone (the
+ * searches set and clear what a run counts into around each run).
+ */
+class Models {
+  private readonly byConfig = new Map<string, Model>();
+
+  of(config: RunConfig): Model {
+    const key = JSON.stringify(config);
+    let m = this.byConfig.get(key);
+    if (m === undefined) this.byConfig.set(key, (m = new Model(config)));
+    return m;
+  }
+}
+
 /** The pollen of `cell` rotated by `offset`: a farm replays it in a fixed order, which the offsets average over. */
 function rotated(pollen: readonly PollenRun[], offset: number): PollenRun[] {
   const k = pollen.length === 0 ? 0 : offset % pollen.length;
@@ -173,36 +189,25 @@ function rotated(pollen: readonly PollenRun[], offset: number): PollenRun[] {
 }
 
 /** A source of runs for one search of one cell: a fresh one per offset (a guided search's corpus starts empty). */
-function searcher(search: Search, cell: RunConfig, pollen: readonly PollenRun[] = []): (offset: number) => (seed: number) => Outcome {
+function searcher(search: Search, cell: RunConfig, models: Models, pollen: readonly PollenRun[] = []): (offset: number) => (seed: number) => Outcome {
   if (search === 'pollinated-guided' || search === 'pollinated-portfolio') {
-    const inner = searcher(search === 'pollinated-guided' ? 'guided' : 'portfolio', cell);
-    const replayers = new Map<string, Model>();
+    const inner = searcher(search === 'pollinated-guided' ? 'guided' : 'portfolio', cell, models);
     return (offset) => {
       const first = rotated(pollen, offset);
       const rest = inner(offset);
       let n = 0;
       return (seed) => {
         const p = first[n++];
-        if (p === undefined) return rest(seed);
-        const key = JSON.stringify(p.config);
-        let m = replayers.get(key);
-        if (m === undefined) replayers.set(key, (m = new Model(p.config)));
-        return m.run({ choices: p.choices });
+        return p === undefined ? rest(seed) : models.of(p.config).run({ choices: p.choices });
       };
     };
   }
-  return unpollinated(search, cell);
+  return unpollinated(search, cell, models);
 }
 
-function unpollinated(search: Unpollinated, cell: RunConfig): () => (seed: number) => Outcome {
-  const models = new Map<string, Model>();
-  const model = (config: RunConfig): Model => {
-    // By the whole config: two arms may run one scheduler differently configured (pct-sparse).
-    const key = JSON.stringify(config);
-    let m = models.get(key);
-    if (m === undefined) models.set(key, (m = new Model(config)));
-    return m;
-  };
+function unpollinated(search: Unpollinated, cell: RunConfig, models: Models): () => (seed: number) => Outcome {
+  // By the whole config: two arms may run one scheduler differently configured (pct-sparse).
+  const model = (config: RunConfig): Model => models.of(config);
   switch (search) {
     case 'guided':
       return () => {
@@ -239,51 +244,45 @@ function meanRunsToFirstFailure(make: (offset: number) => (seed: number) => Outc
   return { mean: total / s.offsets, misses };
 }
 
-function communicationsIn(search: Search, cell: RunConfig, s: SearchSizes, pollen: readonly PollenRun[]): number {
+function communicationsIn(search: Search, cell: RunConfig, s: SearchSizes, pollen: readonly PollenRun[], models: Models): number {
   const pairs = new Set<number>();
+  /** A run of `config` again with communications counted into `pairs`: a run depends on its choices alone. */
+  const replay = (config: RunConfig, choices: readonly number[]): void => {
+    const r = models.of(config);
+    r.communications = pairs;
+    try {
+      r.run({ choices });
+    } finally {
+      r.communications = null;
+    }
+  };
+  let runs = s.coverageRuns;
+  let inner: Search = search;
   if (search === 'pollinated-guided' || search === 'pollinated-portfolio') {
     // The pollen's replays, then the search's own runs for the rest.
     const first = pollen.slice(0, s.coverageRuns);
-    const models = new Map<string, Model>();
-    for (const p of first) {
-      const key = JSON.stringify(p.config);
-      let m = models.get(key);
-      if (m === undefined) {
-        models.set(key, (m = new Model(p.config)));
-        m.communications = pairs;
-      }
-      m.run({ choices: p.choices });
-    }
-    return countCommunications(search === 'pollinated-guided' ? 'guided' : 'portfolio', cell, s.coverageRuns - first.length, pairs);
+    for (const p of first) replay(p.config, p.choices);
+    runs -= first.length;
+    inner = search === 'pollinated-guided' ? 'guided' : 'portfolio';
   }
-  return countCommunications(search, cell, s.coverageRuns, pairs);
-}
-
-function countCommunications(search: Unpollinated, cell: RunConfig, runs: number, pairs: Set<number>): number {
-  // The seeded schedulers' models are counted directly; the searches count through their own discovery.
-  if (search === 'guided' || search === 'portfolio') {
-    const m = new Model({ ...cell, scheduler: 'random' });
-    const g = search === 'guided' ? new GuidedSearch() : null;
-    const p = search === 'portfolio' ? new PortfolioSearch(cell, (c) => new Model(c)) : null;
-    // Replay each of the search's runs with communications on: the same runs, counted the same way.
-    // One replaying model per config, as the searches keep theirs: a run depends on its choices, not on the runs before it.
-    const replayers = new Map<string, Model>();
+  // The seeded schedulers' runs are counted directly; the searches' are replayed with communications on, counted the same way.
+  if (inner === 'guided' || inner === 'portfolio') {
+    const m = models.of({ ...cell, scheduler: 'random' });
+    const g = inner === 'guided' ? new GuidedSearch() : null;
+    const p = inner === 'portfolio' ? new PortfolioSearch(cell, (c) => models.of(c)) : null;
     for (let seed = 0; seed < runs; seed++) {
       const o = g !== null ? g.run(m, seed) : p!.run(seed);
-      const config = g !== null ? { ...cell, scheduler: 'random' as const } : p!.lastConfig;
-      const key = JSON.stringify(config);
-      let r = replayers.get(key);
-      if (r === undefined) {
-        replayers.set(key, (r = new Model(config)));
-        r.communications = pairs;
-      }
-      r.run({ choices: o.choices });
+      replay(g !== null ? { ...cell, scheduler: 'random' } : p!.lastConfig, o.choices);
     }
     return pairs.size;
   }
-  const m = new Model({ ...cell, ...PORTFOLIO_ARM_CONFIG[search] });
+  const m = models.of({ ...cell, ...PORTFOLIO_ARM_CONFIG[inner as PortfolioArm] });
   m.communications = pairs;
-  for (let seed = 0; seed < runs; seed++) m.run({ seed });
+  try {
+    for (let seed = 0; seed < runs; seed++) m.run({ seed });
+  } finally {
+    m.communications = null;
+  }
   return pairs.size;
 }
 
@@ -300,8 +299,9 @@ export function benchSearch(s: SearchSizes, progress: (what: string) => void = (
       progress(`search ${++i}/${STRATEGIES.length * SCENARIOS.length}`);
       const cell: RunConfig = { strategy, scenario };
       // A cell counts as failing when a seeded scheduler finds it from offset 0 within the cap.
+      const models = new Models();
       const probe = ['pct', 'random'].some((sch) => {
-        const m = new Model({ ...cell, scheduler: sch as RunConfig['scheduler'] });
+        const m = models.of({ ...cell, scheduler: sch as RunConfig['scheduler'] });
         for (let seed = 0; seed < s.runsMax; seed++) if (!m.run({ seed }).ok) return true;
         return false;
       });
@@ -310,8 +310,8 @@ export function benchSearch(s: SearchSizes, progress: (what: string) => void = (
       const pollen = pollenFor(pool.of(scenario), cell);
       const figures = new Map<Search, SearchFigure>();
       for (const name of SEARCHES) {
-        const { mean, misses } = meanRunsToFirstFailure(searcher(name, cell, pollen), s);
-        const f: SearchFigure = { strategy, scenario, search: name, meanRunsToFirstFailure: Number(mean.toFixed(2)), offsets: s.offsets, misses, communications: communicationsIn(name, cell, s, pollen) };
+        const { mean, misses } = meanRunsToFirstFailure(searcher(name, cell, models, pollen), s);
+        const f: SearchFigure = { strategy, scenario, search: name, meanRunsToFirstFailure: Number(mean.toFixed(2)), offsets: s.offsets, misses, communications: communicationsIn(name, cell, s, pollen, models) };
         figures.set(name, f);
         search.push(f);
       }
