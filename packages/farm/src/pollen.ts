@@ -28,7 +28,7 @@ interface Found {
  * a time, newest first; at most GUIDE_LIMITS.pollenMax in all. Empty for a
  * spec that keeps no guide.
  */
-export async function gatherPollen(store: Store, spec: Pick<CampaignSpec, 'scenarios' | 'blocksPerPage' | 'guide'>, limits = POLLEN_DEFAULTS): Promise<string[]> {
+export async function gatherPollen(store: Store, spec: Pick<CampaignSpec, 'scenarios' | 'blocksPerPage' | 'guide'>, limits: { campaignsMax: number; perCellMax: number } = POLLEN_DEFAULTS): Promise<string[]> {
   if (spec.guide === null) return [];
   const wanted = (scenario: string, bpp: number): boolean => spec.scenarios.includes(scenario) && spec.blocksPerPage.includes(bpp);
   const found: Found[] = [];

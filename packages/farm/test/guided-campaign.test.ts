@@ -19,6 +19,7 @@ import {
   ThreadPool,
   type CampaignSnapshot,
   type CampaignSpec,
+  gatherPollen,
   withPollen,
   type Store,
 } from '../dist/index.js';
@@ -224,6 +225,27 @@ describe('a pollinated campaign', () => {
     const d = await again.createCampaign(spec);
     await run(again, d.id, 1);
     expect(await outcome(again, d.id)).toEqual(await outcome(store, c.id));
+  });
+});
+
+describe('gathering pollen', () => {
+  it('takes at most perCellMax a cell, one strategy at a time, newest campaign first, from the newest campaignsMax campaigns, and only the cells of the spec', async () => {
+    const store = EmbeddedStore.open(tempDir());
+    // Three write paths' campaigns, oldest first: each deadlocks on self-mmap-write.
+    for (const strategy of ['v2.6.20', 'zero-retry', 'excl-flag']) {
+      const c = await store.createCampaign(campaignSpec({ scheduler: 'pct', strategies: [strategy], scenarios: ['self-mmap-write', 'cross-mmap-write'], blocksPerPage: [1], seedsPerCell: 60, batchSeeds: 60 }));
+      await run(store, c.id, 1);
+    }
+    const spec = campaignSpec({ ...SPEC, strategies: ['temp-page'], scenarios: ['self-mmap-write'], blocksPerPage: [1] });
+    const from = async (limits: { campaignsMax: number; perCellMax: number }) => (await gatherPollen(store, spec, limits)).map((r) => decodeReproducer(r).config);
+    const all = await from({ campaignsMax: 64, perCellMax: 8 });
+    expect(all.every((c) => c.scenario === 'self-mmap-write' && (c.blocksPerPage ?? 1) === 1)).toBe(true);
+    // A strategy at a time, the newest campaign's first: every strategy is heard before any is heard twice.
+    expect(all.slice(0, 3).map((c) => c.strategy)).toEqual(['excl-flag', 'zero-retry', 'v2.6.20']);
+    expect((await from({ campaignsMax: 64, perCellMax: 2 })).map((c) => c.strategy)).toEqual(['excl-flag', 'zero-retry']);
+    expect(new Set((await from({ campaignsMax: 1, perCellMax: 8 })).map((c) => c.strategy))).toEqual(new Set(['excl-flag']));
+    // A spec that keeps no guide gathers nothing.
+    expect(await gatherPollen(store, campaignSpec({ ...SPEC, scheduler: 'pct' }))).toEqual([]);
   });
 });
 
