@@ -430,6 +430,34 @@ describe.skipIf(!existsSync(CHROMIUM))('comparing two campaigns in a browser', (
     expect(await sideways(page)).toBe(0);
     expect(pageErrors).toEqual([]);
   });
+
+  it("starts a guided campaign from the form with the store's failures as its pollen, or cold with the box unticked, and its page says which", async () => {
+    const page = await browser.newPage({ viewport: DESKTOP });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    const start = async (pollen: boolean): Promise<void> => {
+      await page.goto(dashboard.url);
+      await page.locator('#new-campaign').waitFor();
+      await page.click('#new-campaign button[data-none=strategy]');
+      await page.check('input[name=strategy][value="v2.6.20"]');
+      await page.click('#new-campaign button[data-none=scenario]');
+      for (const x of EXCL_CELLS.scenarios) await page.check(`input[name=scenario][value="${x}"]`);
+      await page.click('#new-campaign button[data-none=blocksPerPage]');
+      await page.check('input[name=blocksPerPage][value="1"]');
+      await page.selectOption('select[name=scheduler]', 'guided');
+      await page.fill('input[name=seedsPerCell]', '10');
+      if (!pollen) await page.uncheck('input[name=pollen]');
+      await page.click('#new-campaign button[type=submit]');
+      await page.waitForURL(/#\/campaigns\/[0-9a-f]+$/);
+      await page.locator('#search').waitFor();
+    };
+    // The two strategy files' failures on these scenarios, minimized: v2.6.20's cells replay them first.
+    await start(true);
+    await expect(page.locator('#pollen').textContent()).resolves.toMatch(/^Pollen: [1-9]\d* failures? the store held on these scenarios when the campaign was made; each cell replays those of other strategies as its first runs\.$/);
+    await start(false);
+    await expect(page.locator('#search h2').textContent()).resolves.toBe('What the search keeps');
+    expect(await page.locator('#pollen').count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+  });
 });
 
 /**

@@ -113,6 +113,8 @@ function formBody(f) {
     seedStart: int('seedStart'),
   };
   if (f.get('name')) body.name = f.get('name');
+  // A search left cold replays nothing of the store's (an empty pollen); otherwise the server gathers it.
+  if ((body.scheduler === 'guided' || body.scheduler === 'portfolio') && f.get('pollen') === null) body.guide = { pollen: [] };
   if (body.strategies.length === 0) return { problem: 'Choose at least one strategy.' };
   if (body.scenarios.length === 0) return { problem: 'Choose at least one scenario.' };
   if (body.blocksPerPage.length === 0) return { problem: 'Choose at least one number of blocks per page.' };
@@ -151,6 +153,12 @@ function newCampaignForm() {
       num('timeBudgetS', 'Time budget (s)', '', { min: 1, placeholder: 'none' }),
       num('batchSeeds', 'Seeds per batch', d.batchSeeds, { min: 1, max: info.limits.batchSeedsMax }),
       num('seedStart', 'First seed', d.seedStart),
+    ),
+    h(
+      'label',
+      { class: 'check', title: 'guided and portfolio only: each cell first replays the failures other strategies had on its scenario (the pollen)' },
+      h('input', { type: 'checkbox', name: 'pollen', checked: true }),
+      "Guided and portfolio: replay first the failures the store holds of other strategies on these scenarios",
     ),
     h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, 'Start campaign'), message),
   );
