@@ -156,7 +156,7 @@ function newCampaignForm() {
     ),
     h(
       'label',
-      { class: 'check', title: 'guided and portfolio only: each cell first replays the failures other strategies had on its scenario (the pollen)' },
+      { class: 'check pollen', title: 'guided and portfolio only: each cell first replays the failures other strategies had on its scenario (the pollen)' },
       h('input', { type: 'checkbox', name: 'pollen', checked: true }),
       "Guided and portfolio: replay first the failures the store holds of other strategies on these scenarios",
     ),
