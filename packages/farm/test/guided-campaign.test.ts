@@ -17,9 +17,11 @@ import {
   readInboxEntry,
   runCampaign,
   ThreadPool,
+  type Campaign,
   type CampaignSnapshot,
   type CampaignSpec,
   gatherPollen,
+  upgradeCampaign,
   withPollen,
   type Store,
 } from '../dist/index.js';
@@ -229,6 +231,14 @@ describe('a pollinated campaign', () => {
 });
 
 describe('gathering pollen', () => {
+  it('reads a guided campaign an earlier pcfarm stored, without pollen, as one with none', () => {
+    const c = newCampaign('old', campaignSpec(SPEC), 0);
+    const { pollen, ...before } = c.spec.guide!;
+    expect(pollen).toEqual([]);
+    const stored = { ...c, spec: { ...c.spec, guide: before } } as unknown as Campaign;
+    expect(upgradeCampaign(stored).spec.guide).toEqual({ ...before, pollen: [] });
+  });
+
   it('takes at most perCellMax a cell, one strategy at a time, newest campaign first, from the newest campaignsMax campaigns, and only the cells of the spec', async () => {
     const store = EmbeddedStore.open(tempDir());
     // Three write paths' campaigns, oldest first: each deadlocks on self-mmap-write.
