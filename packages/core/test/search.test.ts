@@ -147,6 +147,15 @@ describe('portfolio', () => {
   });
 });
 
+describe('a portfolio of one arm', () => {
+  it('runs that arm every round, the rounds that would try another included', () => {
+    const p = new PortfolioSearch(CELL, (c) => new Model(c), { arms: ['surw'] });
+    for (let seed = 0; seed < 4 * PORTFOLIO_DEFAULTS.roundRuns * PORTFOLIO_DEFAULTS.exploreOneIn; seed++) p.run(seed);
+    expect(p.armStats().map((a) => [a.arm, a.runs])).toEqual([['surw', 4 * PORTFOLIO_DEFAULTS.roundRuns * PORTFOLIO_DEFAULTS.exploreOneIn]]);
+    expect(p.lastConfig.scheduler).toBe('surw');
+  });
+});
+
 describe('pollen', () => {
   it("gives a cell the failures of other strategies on its scenario and blocks per page, each once, with its own strategy and the donor's scheduler", () => {
     const failing = (config: RunConfig) => {

@@ -179,7 +179,8 @@ export class PortfolioSearch {
     const n = this.options.arms.length;
     if (this.alive.length === 1) {
       const r = this.rounds % this.options.exploreOneIn;
-      if (r === this.options.exploreOneIn - 1) {
+      // A portfolio of one arm has no other to try.
+      if (r === this.options.exploreOneIn - 1 && n > 1) {
         this.arm = (this.alive[0]! + 1 + (Math.floor(this.rounds / this.options.exploreOneIn) % (n - 1))) % n;
         return;
       }
