@@ -18,7 +18,8 @@
 //
 // Prints a markdown table and the geometric mean of the search over the other.
 import process from 'node:process';
-import { encodeReproducer, Model, reproducerOf, signatureOf, STRATEGIES } from '../packages/core/dist/index.js';
+import { encodeReproducer } from '../packages/core/dist/index.js';
+import { PollenPool, rotated } from '../packages/cli/dist/bench-search.js';
 import { batchAt, BatchRunner, campaignSpec, contributes, GUIDE_DEFAULTS, guideOf, newCampaign } from '../packages/farm/dist/index.js';
 
 const arg = (name, fallback) => {
@@ -42,26 +43,8 @@ const cells = arg('cells', CELLS_DEFAULT)
 const runner = new BatchRunner();
 const pollinate = process.argv.includes('--pollen');
 
-/** Every other strategy's failures on `scenario`: one run a bucket, of a pct and a random campaign of 500 seeds, as reproducers. */
-function pollenOf(strategy, scenario) {
-  const out = [];
-  for (const s of STRATEGIES) {
-    if (s === strategy) continue;
-    const titles = new Set();
-    for (const scheduler of ['pct', 'random']) {
-      const config = { strategy: s, scenario, scheduler };
-      const m = new Model(config);
-      for (let seed = 0; seed < 500; seed++) {
-        const o = m.run({ seed });
-        const title = signatureOf(o)?.title;
-        if (title === undefined || titles.has(title)) continue;
-        titles.add(title);
-        out.push(encodeReproducer(reproducerOf(config, o.choices)));
-      }
-    }
-  }
-  return out;
-}
+// bench --search's pool: one failing run a bucket of a pct and a random campaign of 500 seeds, per strategy.
+const pool = new PollenPool(500);
 const pollenByCell = new Map();
 
 /**
@@ -74,10 +57,9 @@ function runsToFirstFailure(strategy, scenario, scheduler, seedStart, whole = fa
   let guide;
   if (pollinate && (scheduler === 'guided' || scheduler === 'portfolio')) {
     const key = `${strategy}:${scenario}`;
-    if (!pollenByCell.has(key)) pollenByCell.set(key, pollenOf(strategy, scenario));
-    const all = pollenByCell.get(key);
-    const k = all.length === 0 ? 0 : (seedStart / STRIDE) % all.length;
-    guide = { ...GUIDE_DEFAULTS, pollen: [...all.slice(k), ...all.slice(0, k)] };
+    // Every other strategy's: the cell's own would be passed over anyway (pollenFor), and counted in the rotation.
+    if (!pollenByCell.has(key)) pollenByCell.set(key, pool.of(scenario).filter((r) => r.config.strategy !== strategy).map(encodeReproducer));
+    guide = { ...GUIDE_DEFAULTS, pollen: rotated(pollenByCell.get(key), seedStart / STRIDE) };
   }
   const spec = campaignSpec({ strategies: [strategy], scenarios: [scenario], blocksPerPage: [1], scheduler, seedStart, seedsPerCell: runsMax, batchSeeds, examplesPerBucket: 1, guide });
   // One cell: batch index and round are the same.

@@ -138,7 +138,7 @@ export function calibratedWithin2x(c: readonly Calibration[], estimate: 'predict
  * (failures by signature) in a pct and a random campaign of `seeds` seeds,
  * the first failing run of each, as a reproducer; built once a scenario.
  */
-class PollenPool {
+export class PollenPool {
   private readonly byScenario = new Map<string, Reproducer[]>();
 
   constructor(private readonly seeds: number) {}
@@ -169,7 +169,9 @@ class PollenPool {
 /**
  * A cell's models, one a config, shared by its searches: a Model allocates
  * its whole kernel, and a run depends on its seed or choices alone (the
- * searches set and clear what a run counts into around each run).
+ * searches set and clear what a run counts into around each run). Keyed by
+ * the whole config: two arms may run one scheduler differently configured
+ * (pct-sparse).
  */
 class Models {
   private readonly byConfig = new Map<string, Model>();
@@ -182,8 +184,8 @@ class Models {
   }
 }
 
-/** The pollen of `cell` rotated by `offset`: a farm replays it in a fixed order, which the offsets average over. */
-function rotated(pollen: readonly PollenRun[], offset: number): PollenRun[] {
+/** The pollen of a cell rotated by `offset`: a farm replays it in a fixed order, which the offsets average over. */
+export function rotated<T>(pollen: readonly T[], offset: number): T[] {
   const k = pollen.length === 0 ? 0 : offset % pollen.length;
   return [...pollen.slice(k), ...pollen.slice(0, k)];
 }
@@ -206,23 +208,21 @@ function searcher(search: Search, cell: RunConfig, models: Models, pollen: reado
 }
 
 function unpollinated(search: Unpollinated, cell: RunConfig, models: Models): () => (seed: number) => Outcome {
-  // By the whole config: two arms may run one scheduler differently configured (pct-sparse).
-  const model = (config: RunConfig): Model => models.of(config);
   switch (search) {
     case 'guided':
       return () => {
         const g = new GuidedSearch();
-        const m = model({ ...cell, scheduler: 'random' });
+        const m = models.of({ ...cell, scheduler: 'random' });
         return (seed) => g.run(m, seed);
       };
     case 'portfolio':
       return () => {
-        const p = new PortfolioSearch(cell, model);
+        const p = new PortfolioSearch(cell, (c) => models.of(c));
         return (seed) => p.run(seed);
       };
     default:
       return () => {
-        const m = model({ ...cell, ...PORTFOLIO_ARM_CONFIG[search] });
+        const m = models.of({ ...cell, ...PORTFOLIO_ARM_CONFIG[search] });
         return (seed) => m.run({ seed });
       };
   }

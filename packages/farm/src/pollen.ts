@@ -5,7 +5,8 @@
  * on another). Gathered once, when the campaign is made, into its spec
  * (GuideSpec.pollen), so its runs depend on its spec and seeds alone.
  */
-import { decodeReproducer, encodeReproducer, MODEL_VERSION, Model, reproducerOf, STRATEGIES, type Reproducer, type RunConfig } from '@pcfarm/core';
+import { decodeReproducer, encodeReproducer, MODEL_VERSION, reproducerOf, STRATEGIES, type Reproducer } from '@pcfarm/core';
+import { BatchRunner } from './batch.js';
 import { batchConfig, type CampaignSpec } from './campaign.js';
 import { GUIDE_LIMITS, POLLEN_DEFAULTS } from './limits.js';
 import type { Store } from './store.js';
@@ -32,14 +33,8 @@ export async function gatherPollen(store: Store, spec: Pick<CampaignSpec, 'scena
   if (spec.guide === null) return [];
   const wanted = (scenario: string, bpp: number): boolean => spec.scenarios.includes(scenario) && spec.blocksPerPage.includes(bpp);
   const found: Found[] = [];
-  // One model a config for the seed examples made again: a Model allocates its whole kernel.
-  const models = new Map<string, Model>();
-  const modelOf = (config: RunConfig): Model => {
-    const key = JSON.stringify(config);
-    let m = models.get(key);
-    if (m === undefined) models.set(key, (m = new Model(config)));
-    return m;
-  };
+  // The seed examples are made again on the farm's own runner: one model a config (a Model allocates its whole kernel).
+  const runner = new BatchRunner();
   const campaigns = (await store.listCampaigns()).filter((c) => c.modelVersion === MODEL_VERSION).slice(0, limits.campaignsMax);
   for (const c of campaigns) {
     for (const b of await store.buckets(c.id)) {
@@ -56,7 +51,7 @@ export async function gatherPollen(store: Store, spec: Pick<CampaignSpec, 'scena
         // A seed campaign's example: its run, made again (a built-in strategy's; a file's needs its file).
         if (!STRATEGIES.includes(b.strategy)) return null;
         const config = batchConfig({ strategy: b.strategy, scenario: e.scenario, blocksPerPage: e.blocksPerPage, scheduler: c.spec.scheduler, pctDepth: c.spec.pctDepth });
-        return encodeReproducer(reproducerOf(config, modelOf(config).run({ seed: e.seed }).choices));
+        return encodeReproducer(reproducerOf(config, runner.modelOf(config, null).run({ seed: e.seed }).choices));
       };
       found.push({ strategy: b.strategy, scenario: e.scenario, blocksPerPage: e.blocksPerPage, title: b.title, reproducer });
     }
