@@ -28,6 +28,12 @@ export interface SearchSizes {
   runsMax: number;
   /** Runs from seed 0 over which each search's communication coverage is counted. */
   coverageRuns: number;
+  /**
+   * Runs of each single scheduler, from seeds no offset uses, whose
+   * communications, with every search's, make a cell's ceiling: what any
+   * search could reach, as far as these samplers tell.
+   */
+  ceilingRuns: number;
   /** Independent pct campaigns a cell's residual-risk calibration averages: an estimate predicts a mean, and one campaign's next 10 runs are a count of a few. */
   calibrationOffsets: number;
   /**
@@ -39,9 +45,9 @@ export interface SearchSizes {
 }
 
 export const SEARCH_SIZES: Readonly<Record<'full' | 'quick' | 'smoke', SearchSizes>> = {
-  full: { offsets: 200, runsMax: 20_000, coverageRuns: 2_000, calibrationOffsets: 20, pollenSeeds: 500 },
-  quick: { offsets: 40, runsMax: 5_000, coverageRuns: 500, calibrationOffsets: 10, pollenSeeds: 500 },
-  smoke: { offsets: 1, runsMax: 100, coverageRuns: 10, calibrationOffsets: 1, pollenSeeds: 20 },
+  full: { offsets: 200, runsMax: 20_000, coverageRuns: 2_000, ceilingRuns: 20_000, calibrationOffsets: 20, pollenSeeds: 500 },
+  quick: { offsets: 40, runsMax: 5_000, coverageRuns: 500, ceilingRuns: 4_000, calibrationOffsets: 10, pollenSeeds: 500 },
+  smoke: { offsets: 1, runsMax: 100, coverageRuns: 10, ceilingRuns: 20, calibrationOffsets: 1, pollenSeeds: 20 },
 };
 
 /** Seeds between two offsets' starts: far enough apart that no two offsets share a seed. */
@@ -68,7 +74,24 @@ export interface SearchReport {
    * and portfolio's over the best single scheduler's; the pollen it had (the
    * other strategies' failures of its scenario).
    */
-  cells: { strategy: string; scenario: string; pctMean: number; guidedOverPct: number; portfolioOverPct: number; pollinatedGuidedOverPct: number; pollinatedPortfolioOverPct: number; portfolioOverBest: number; coverageOverPct: number; pollen: number }[];
+  cells: {
+    strategy: string;
+    scenario: string;
+    pctMean: number;
+    guidedOverPct: number;
+    portfolioOverPct: number;
+    pollinatedGuidedOverPct: number;
+    pollinatedPortfolioOverPct: number;
+    portfolioOverBest: number;
+    coverageOverPct: number;
+    /**
+     * The cell's communication ceiling over pct's coverageRuns: every
+     * search's communications and each single scheduler's in ceilingRuns
+     * more runs. Under 1.5, no search here could reach 1.5x pct's.
+     */
+    ceilingOverPct: number;
+    pollen: number;
+  }[];
   /** PCT's guarantee turned into runs for 95% confidence of a depth-2 bug, per cell, from its tasks and steps. */
   pctBound: { strategy: string; scenario: string; tasks: number; steps: number; runs95: number }[];
   /** The residual risk checked against what follows: per cell and N, Good-Turing's estimate after N pct runs and what the next N runs added, per run. */
@@ -244,7 +267,7 @@ function meanRunsToFirstFailure(make: (offset: number) => (seed: number) => Outc
   return { mean: total / s.offsets, misses };
 }
 
-function communicationsIn(search: Search, cell: RunConfig, s: SearchSizes, pollen: readonly PollenRun[], models: Models): number {
+function communicationsIn(search: Search, cell: RunConfig, s: SearchSizes, pollen: readonly PollenRun[], models: Models): Set<number> {
   const pairs = new Set<number>();
   /** A run of `config` again with communications counted into `pairs`: a run depends on its choices alone. */
   const replay = (config: RunConfig, choices: readonly number[]): void => {
@@ -274,7 +297,7 @@ function communicationsIn(search: Search, cell: RunConfig, s: SearchSizes, polle
       const o = g !== null ? g.run(m, seed) : p!.run(seed);
       replay(g !== null ? { ...cell, scheduler: 'random' } : p!.lastConfig, o.choices);
     }
-    return pairs.size;
+    return pairs;
   }
   const m = models.of({ ...cell, ...PORTFOLIO_ARM_CONFIG[inner as PortfolioArm] });
   m.communications = pairs;
@@ -283,7 +306,26 @@ function communicationsIn(search: Search, cell: RunConfig, s: SearchSizes, polle
   } finally {
     m.communications = null;
   }
-  return pairs.size;
+  return pairs;
+}
+
+/**
+ * `reached` (every search's communications on the cell) with each single
+ * scheduler's in s.ceilingRuns runs from seeds past every offset's: how far
+ * any search could go past pct, as far as sampling can tell.
+ */
+function communicationsCeiling(cell: RunConfig, s: SearchSizes, reached: Set<number>, models: Models): number {
+  for (const arm of PORTFOLIO_ARMS) {
+    if (arm === 'guided') continue;
+    const m = models.of({ ...cell, ...PORTFOLIO_ARM_CONFIG[arm] });
+    m.communications = reached;
+    try {
+      for (let i = 0; i < s.ceilingRuns; i++) m.run({ seed: s.offsets * OFFSET_STRIDE + i });
+    } finally {
+      m.communications = null;
+    }
+  }
+  return reached.size;
 }
 
 /** The search benchmark over every cell that fails under pct or random within the cap. */
@@ -309,9 +351,12 @@ export function benchSearch(s: SearchSizes, progress: (what: string) => void = (
       // The other strategies' failures of this scenario: never this cell's own, which its campaign has not found yet.
       const pollen = pollenFor(pool.of(scenario), cell);
       const figures = new Map<Search, SearchFigure>();
+      const reached = new Set<number>();
       for (const name of SEARCHES) {
         const { mean, misses } = meanRunsToFirstFailure(searcher(name, cell, models, pollen), s);
-        const f: SearchFigure = { strategy, scenario, search: name, meanRunsToFirstFailure: Number(mean.toFixed(2)), offsets: s.offsets, misses, communications: communicationsIn(name, cell, s, pollen, models) };
+        const pairs = communicationsIn(name, cell, s, pollen, models);
+        for (const p of pairs) reached.add(p);
+        const f: SearchFigure = { strategy, scenario, search: name, meanRunsToFirstFailure: Number(mean.toFixed(2)), offsets: s.offsets, misses, communications: pairs.size };
         figures.set(name, f);
         search.push(f);
       }
@@ -319,6 +364,7 @@ export function benchSearch(s: SearchSizes, progress: (what: string) => void = (
       // The best single search: what the portfolio picks among.
       const best = Math.min(...PORTFOLIO_ARMS.map((n) => figures.get(n)!.meanRunsToFirstFailure));
       const ratio = (x: number, y: number): number => Number((x / y).toFixed(2));
+      const pctCommunications = Math.max(1, figures.get('pct')!.communications);
       cells.push({
         strategy,
         scenario,
@@ -329,7 +375,8 @@ export function benchSearch(s: SearchSizes, progress: (what: string) => void = (
         pollinatedPortfolioOverPct: ratio(figures.get('pollinated-portfolio')!.meanRunsToFirstFailure, pct),
         pollen: pollen.length,
         portfolioOverBest: ratio(figures.get('portfolio')!.meanRunsToFirstFailure, best),
-        coverageOverPct: ratio(Math.max(figures.get('guided')!.communications, figures.get('portfolio')!.communications), Math.max(1, figures.get('pct')!.communications)),
+        coverageOverPct: ratio(Math.max(figures.get('guided')!.communications, figures.get('portfolio')!.communications), pctCommunications),
+        ceilingOverPct: ratio(communicationsCeiling(cell, s, reached, models), pctCommunications),
       });
       const first = new Model({ ...cell, trace: true }).run({ seed: 0 });
       const tasks = new Set(first.trace!.map((e) => e.task).filter((t) => t !== 'kswapd' && t !== 'sync')).size;
@@ -347,16 +394,19 @@ export function formatSearch(r: SearchReport): string[] {
   lines.push('');
   lines.push(`Pollinated searches first replay the other strategies' failures of the cell's scenario (pollen: one run a bucket of a pct and a random campaign of ${r.sizes.pollenSeeds} seeds each).`);
   lines.push('');
-  lines.push(`| cell | pollen | ${SEARCHES.join(' | ')} | portfolio / best | communications pct -> best of guided, portfolio |`);
-  lines.push(`|---|---|${SEARCHES.map(() => '---').join('|')}|---|---|`);
+  lines.push(`| cell | pollen | ${SEARCHES.join(' | ')} | portfolio / best | communications pct -> best of guided, portfolio | ceiling |`);
+  lines.push(`|---|---|${SEARCHES.map(() => '---').join('|')}|---|---|---|`);
   for (const c of r.cells) {
     const row = SEARCHES.map((name) => {
       const f = r.search.find((x) => x.strategy === c.strategy && x.scenario === c.scenario && x.search === name)!;
       return `${f.meanRunsToFirstFailure}${f.misses > 0 ? ` (${f.misses} missed)` : ''}`;
     });
     const pctComm = r.search.find((x) => x.strategy === c.strategy && x.scenario === c.scenario && x.search === 'pct')!.communications;
-    lines.push(`| ${c.strategy} x ${c.scenario} | ${c.pollen} | ${row.join(' | ')} | ${c.portfolioOverBest} | ${pctComm} -> ${c.coverageOverPct}x |`);
+    lines.push(`| ${c.strategy} x ${c.scenario} | ${c.pollen} | ${row.join(' | ')} | ${c.portfolioOverBest} | ${pctComm} -> ${c.coverageOverPct}x | ${c.ceilingOverPct}x |`);
   }
+  // Issue 14's third goal, and how many cells could meet it at all: the ceiling is every search's communications and each scheduler's in ceilingRuns more runs.
+  lines.push('');
+  lines.push(`Guided or portfolio at least 1.5x pct's communications in ${r.sizes.coverageRuns} runs: ${r.cells.filter((c) => c.coverageOverPct >= 1.5).length} of ${r.cells.length} cells; the ceiling (every search's, and each single scheduler's in ${r.sizes.ceilingRuns} more runs) is 1.5x pct's on ${r.cells.filter((c) => c.ceilingOverPct >= 1.5).length}.`);
   // Issue 14's first goal: where pct needs 13 runs or more, guided or portfolio at most a third of pct's.
   const hard = r.cells.filter((c) => c.pctMean >= 13);
   const met = (fields: readonly ('guidedOverPct' | 'portfolioOverPct' | 'pollinatedGuidedOverPct' | 'pollinatedPortfolioOverPct')[]): number => hard.filter((c) => Math.min(...fields.map((f) => c[f])) <= 1 / 3).length;

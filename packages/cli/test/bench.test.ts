@@ -89,6 +89,9 @@ describe('pcfarm bench', () => {
         expect(f.offsets).toBe(report.sizes.offsets);
       }
       expect(c.pctMean).toBe(figures[0].meanRunsToFirstFailure);
+      // The ceiling holds every search's communications, pct's among them.
+      expect(c.ceilingOverPct, `${c.strategy} x ${c.scenario}`).toBeGreaterThanOrEqual(c.coverageOverPct);
+      if (figures[0].communications > 0) expect(c.ceilingOverPct).toBeGreaterThanOrEqual(1);
     }
     // Pollinated searches start with the other strategies' failures of the scenario: v2.6.20's self deadlock is
     // excl-flag's too, so its pollinated searches find it at their first run on every offset.
