@@ -19,13 +19,19 @@ export function cellText(c: MatrixCell): string {
   return c.bound === undefined ? text : `${text}; ${boundText(c.bound)}`;
 }
 
-/** A cell's bound in a few words: `fails at 1p (deadlock)`, `verified to 3p`, `verified to 1p of 3`, `not verified`; p preemptions, d delays. */
+/**
+ * A cell's bound in a few words: `fails at 1p (deadlock)`, `verified to 3p`,
+ * `verified to 1p of 3`, `not verified`; p preemptions, d delays. A
+ * certificate of a scenario that draws its programs says which it covers:
+ * `verified to 3p, params <= 0` (the smallest program only).
+ */
 export function boundText(b: CellBound): string {
   const unit = b.delays !== undefined ? 'd' : 'p';
   const k = b.delays ?? b.preemptions;
   if (b.kind === 'fails') return `fails at ${k}${unit} (${b.failure})`;
   if (b.kind === 'none') return 'not verified';
-  return k === b.asked ? `verified to ${k}${unit}` : `verified to ${k}${unit} of ${b.asked}`;
+  const params = b.params === null || b.params === undefined ? '' : `, params <= ${b.params}`;
+  return k === b.asked ? `verified to ${k}${unit}${params}` : `verified to ${k}${unit} of ${b.asked}${params}`;
 }
 
 /** The legend above the table: what a cell's text means. */
@@ -34,7 +40,7 @@ export function matrixLegend(runs: number, verify: { bounds: string; timeS: numb
     verify === null
       ? []
       : [
-          `Then the cell's bound, every schedule explored (${verify.bounds}; at most ${verify.timeS} s a cell): "fails at Kp (KIND)", the smallest number of preemptions (p) or delays (d) where some schedule fails and how; "verified to Kp", every schedule up to K passed; "verified to Kp of N" when the time ran out before N; "not verified" when it ran out before 0.`,
+          `Then the cell's bound, every schedule explored (${verify.bounds}; at most ${verify.timeS} s a cell): "fails at Kp (KIND)", the smallest number of preemptions (p) or delays (d) where some schedule fails and how; "verified to Kp", every schedule up to K passed; "verified to Kp of N" when the time ran out before N; "not verified" when it ran out before 0; ", params <= N" on a scenario that draws its programs (generated): only the programs whose parameters sum to N or less were verified.`,
         ];
   return [
     `Each cell: clean, or VERDICT ×COUNT: the most severe kind any of its ${runs} runs (every seed 0..${runs - 1}) failed with, and how many runs failed with it; then "; warns lock-order ×N" when N runs warned (a class-only lock-order cycle: not a failure).`,

@@ -127,7 +127,10 @@ describe('pcfarm matrix --verify', () => {
     expect(cell('v2.6.20', 'self-mmap-write')).toMatchObject({ kind: 'fails', preemptions: 0, asked: 0, hash: null });
     // The same search as pcfarm verify's: the same certificate.
     const alone = JSON.parse(pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'self-mmap-write', '--preemptions', '0', '--reclaim-actions', '1', '--json').stdout);
-    expect(cell('two-copy', 'self-mmap-write')).toMatchObject({ kind: 'certified', preemptions: 0, hash: alone.hash });
+    expect(cell('two-copy', 'self-mmap-write')).toMatchObject({ kind: 'certified', preemptions: 0, hash: alone.hash, params: null });
+    // generated draws its programs from the choices: its certificate covers those within the parameter bound, and says so.
+    expect(cell('two-copy', 'generated')).toMatchObject({ kind: 'certified', preemptions: 0, params: 0 });
+    expect(text.stdout).toMatch(/^\| generated +\| 1 +\| [^|]*; verified to 0p, params <= 0 +\| clean; verified to 0p, params <= 0 +\|$/m);
   });
 
   it("--campaign --threads 2 searches cells side by side, each whole on one thread: the one-thread search's certificates and counterexamples, in the campaign's order", async () => {

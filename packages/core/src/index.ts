@@ -26,6 +26,8 @@ import { STRATEGY_TABLE } from './strategies/index.js';
 export const STRATEGIES: readonly string[] = [...STRATEGY_TABLE.keys()];
 /** Scenario ids. */
 export const SCENARIOS: readonly string[] = [...SCENARIO_TABLE.keys()];
+/** Scenarios that draw their programs from the choices (Scenario.params): a certificate of one covers only the programs its parameter bound allows. */
+export const PARAM_SCENARIOS: readonly string[] = [...SCENARIO_TABLE.values()].filter((s) => s.params === true).map((s) => s.id);
 /** Each strategy's and scenario's one-line description. */
 export const DESCRIPTIONS: Readonly<Record<string, string>> = Object.fromEntries([
   ...[...STRATEGY_TABLE.values()].map((s) => [s.id, s.description]),

@@ -52,6 +52,12 @@ export interface CellBound {
   delays?: number | null;
   /** Reclaim actions every schedule was allowed. */
   reclaimActions: number;
+  /**
+   * For a scenario that draws its programs from the choices (generated),
+   * the parameter bound every schedule kept to: a certificate covers only
+   * those programs. Null for every other scenario, which has no parameters.
+   */
+  params: number | null;
   /** The highest bound asked: a cell certified to it was not stopped by the budget. */
   asked: number;
   /** The kind the counterexample failed with (it may differ from the seeds' verdict), or null. */
@@ -87,6 +93,7 @@ export function cellBound(config: RunConfig, v: MatrixVerify, options: ModelOpti
     kind,
     ...(byDelays ? { delays: k } : { preemptions: k }),
     reclaimActions: v.bounds.reclaimActionsMax,
+    params: (options.scenarios?.find((s) => s.id === config.scenario) ?? SCENARIO_TABLE.get(config.scenario))?.params === true ? v.bounds.paramsMax : null,
     asked,
     failure: r.result === 'fail' ? r.last.failure!.failure!.kind : null,
     schedules: r.schedules,

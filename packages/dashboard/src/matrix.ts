@@ -12,7 +12,7 @@
  * MATRIX_WORK.queuedMax more wait, a computation nobody waits for is
  * cancelled, and close() stops what still runs.
  */
-import { FAILURE_KINDS, SCENARIOS, STRATEGIES, type CostProfile, type FailureKind, type MatrixCell } from '@pcfarm/core';
+import { FAILURE_KINDS, PARAM_SCENARIOS, SCENARIOS, STRATEGIES, type CostProfile, type FailureKind, type MatrixCell } from '@pcfarm/core';
 import { ThreadWork, type WorkState } from './thread-work.js';
 
 export const MATRIX_RUNS = {
@@ -58,6 +58,8 @@ export interface Matrix {
   computeMs: number;
   strategies: readonly string[];
   scenarios: readonly string[];
+  /** The scenarios that draw their programs (core PARAM_SCENARIOS): a certificate of one says its parameter bound. */
+  paramScenarios: readonly string[];
   blocksPerPage: readonly number[];
   /** The kinds most severe first: a cell's verdict is the first of them any of its runs failed with. */
   severityOrder: readonly FailureKind[];
@@ -79,7 +81,7 @@ export class MatrixCache {
     (m, data, ms) => {
       const { runs, blocksPerPage, verify } = data as { runs: number; blocksPerPage: number[]; verify: VerifyLimits | null };
       const { cells, costs } = m as { cells: MatrixCell[]; costs: CostProfile[] };
-      return { runs, verify: verify !== null, verifyLimits: verify, computedAt: Date.now(), computeMs: ms, strategies: STRATEGIES, scenarios: SCENARIOS, blocksPerPage, severityOrder: FAILURE_KINDS, cells, costs };
+      return { runs, verify: verify !== null, verifyLimits: verify, computedAt: Date.now(), computeMs: ms, strategies: STRATEGIES, scenarios: SCENARIOS, paramScenarios: PARAM_SCENARIOS, blocksPerPage, severityOrder: FAILURE_KINDS, cells, costs };
     },
   );
 

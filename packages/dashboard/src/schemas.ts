@@ -397,6 +397,7 @@ export const matrixCellSchema = {
         preemptions: intOrNull,
         delays: intOrNull,
         reclaimActions: int,
+        params: intOrNull,
         asked: int,
         failure: { type: ['string', 'null'], enum: [null, ...FAILURE_KINDS] },
         schedules: int,
@@ -418,6 +419,7 @@ export const matrixSchema = {
     computeMs: num,
     strategies: strings,
     scenarios: strings,
+    paramScenarios: strings,
     blocksPerPage: ints,
     /** FAILURE_KINDS, most severe first: the order verdicts are chosen by. */
     severityOrder: strings,

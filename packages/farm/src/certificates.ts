@@ -20,6 +20,7 @@
  */
 import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PARAM_SCENARIOS } from '@pcfarm/core';
 import { cellAt, cellCount, runsByCell, type Campaign } from './campaign.js';
 import { isSearchScheduler } from './limits.js';
 import { alive } from './pids.js';
@@ -322,9 +323,14 @@ export function boundWords(k: number, unit: CertificateUnit): string {
   return `${k} ${k === 1 ? unit.slice(0, -1) : unit}`;
 }
 
-/** A certificate in words: "verified to 3 preemptions (reclaim actions <= 1)", "fails at 1 preemption (reclaim actions <= 2)". */
+/**
+ * A certificate in words: "verified to 3 preemptions (reclaim actions <= 1)",
+ * "fails at 1 preemption (reclaim actions <= 2)". The parameter bound is
+ * said wherever it limited what was explored: always for a scenario that
+ * draws its programs (at 0, only the smallest program was verified).
+ */
 export function certificateText(c: Certificate): string {
-  const limits = `reclaim actions <= ${c.reclaimActionsMax}${c.paramsMax === 0 ? '' : `, generated parameters <= ${c.paramsMax}`}`;
+  const limits = `reclaim actions <= ${c.reclaimActionsMax}${c.paramsMax === 0 && !PARAM_SCENARIOS.includes(c.scenario) ? '' : `, generated parameters <= ${c.paramsMax}`}`;
   return `${c.result === 'clean' ? 'verified to' : 'fails at'} ${boundWords(c.bound, c.unit)} (${limits})`;
 }
 

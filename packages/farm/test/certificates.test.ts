@@ -54,6 +54,13 @@ describe('certificates', () => {
     expect(kept.sort()).toEqual(['fails at 1 preemption (reclaim actions <= 2)', 'verified to 1 delay (reclaim actions <= 2)', 'verified to 1 preemption (reclaim actions <= 1)', 'verified to 2 preemptions (reclaim actions <= 2)']);
   });
 
+  it('a certificate of generated says the parameter bound it covers, at 0 too: only the programs within it were verified', () => {
+    expect(certificateText({ ...CLEAN, scenario: 'generated', bound: 3 })).toBe('verified to 3 preemptions (reclaim actions <= 2, generated parameters <= 0)');
+    expect(certificateText({ ...CLEAN, scenario: 'generated', paramsMax: 2 })).toBe('verified to 1 preemption (reclaim actions <= 2, generated parameters <= 2)');
+    // A scenario without parameters: the bound limits nothing, so it is not said.
+    expect(certificateText(CLEAN)).toBe('verified to 1 preemption (reclaim actions <= 2)');
+  });
+
   it('a last line cut short is not read, and the next append starts a whole line', () => {
     const dir = tempDir();
     appendCertificate(dir, CLEAN);

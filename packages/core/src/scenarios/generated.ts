@@ -33,6 +33,7 @@ export const generated: Scenario = {
   id: 'generated',
   description: 'files, tasks and operations drawn from the choice stream, small values first',
   stepsEstimate: 32,
+  params: true,
   setup(k) {
     const c = k.choice;
     const pc = k.pageCells;

@@ -19,6 +19,13 @@ export interface Scenario {
    * shows the hazard happen.
    */
   readonly witness?: string;
+  /**
+   * Draws its files, tasks and operations from the choice stream (CHOICE_PARAM
+   * choices): a bounded search explores only the programs whose parameters
+   * sum to at most its paramsMax, so a certificate of it covers those alone
+   * and must say so.
+   */
+  readonly params?: boolean;
   /** Build the run's files, mms and tasks (drawing any parameters from k.choice). */
   setup(k: Kernel): void;
 }

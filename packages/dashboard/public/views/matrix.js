@@ -75,18 +75,20 @@ function kindCounts(order, counts) {
   return order.filter((k) => counts[k] !== undefined).map((k) => `${k} ×${fmtInt(counts[k])}`);
 }
 
-/** A cell's bound in a few words, as `pcfarm matrix --verify` prints it: p preemptions, d delays. */
+/** A cell's bound in a few words, as `pcfarm matrix --verify` prints it: p preemptions, d delays; a generated scenario's parameter bound, which limits the programs a certificate covers. */
 function boundText(b) {
   const unit = b.delays !== undefined && b.delays !== null ? 'd' : 'p';
   const k = b.delays ?? b.preemptions;
   if (b.kind === 'fails') return `fails at ${k}${unit} (${b.failure})`;
   if (b.kind === 'none') return 'not verified';
-  return k === b.asked ? `verified to ${k}${unit}` : `verified to ${k}${unit} of ${b.asked}`;
+  const params = b.params === null || b.params === undefined ? '' : `, params <= ${b.params}`;
+  return k === b.asked ? `verified to ${k}${unit}${params}` : `verified to ${k}${unit} of ${b.asked}${params}`;
 }
 
-/** What pcfarm verify kept of a cell, in a few words: p preemptions, d delays, r reclaim actions. */
-function keptText(k) {
-  return `${k.result === 'clean' ? 'verified to' : 'fails at'} ${k.bound}${k.unit === 'delays' ? 'd' : 'p'} (${k.reclaimActionsMax}r)`;
+/** What pcfarm verify kept of a cell, in a few words: p preemptions, d delays, r reclaim actions, and the parameter bound where it limited the programs. */
+function keptText(m, k) {
+  const params = k.paramsMax > 0 || (m.paramScenarios ?? []).includes(k.scenario) ? `, params <= ${k.paramsMax}` : '';
+  return `${k.result === 'clean' ? 'verified to' : 'fails at'} ${k.bound}${k.unit === 'delays' ? 'd' : 'p'} (${k.reclaimActionsMax}r${params})`;
 }
 
 /** A cell: its verdict and count, its warnings marked, its bound when asked, what verify kept of it; on hover every kind with its first seed, the message and the witness. */
@@ -100,7 +102,7 @@ function verdictCell(m, c, kept) {
     c.witness ? `witness: ${c.witness}` : null,
     c.message,
     b ? `bound: ${boundText(b)}, ${fmtInt(b.schedules)} schedules${b.hash ? `, certificate ${b.hash}` : ''}` : null,
-    ...kept.map((k) => `kept by pcfarm verify: ${keptText(k)}, ${fmtInt(k.schedules)} schedules${k.hash ? `, certificate ${k.hash}` : ''}`),
+    ...kept.map((k) => `kept by pcfarm verify: ${keptText(m, k)}, ${fmtInt(k.schedules)} schedules${k.hash ? `, certificate ${k.hash}` : ''}`),
   ].filter((x) => x !== null);
   return h(
     'td',
@@ -108,7 +110,7 @@ function verdictCell(m, c, kept) {
     c.verdict === 'clean' ? 'clean' : h('span', {}, c.verdict, h('small', {}, ` ×${fmtInt(c.kinds[c.verdict])}`)),
     warns.length ? h('div', { class: 'warns' }, `⚠ warns ${warns.join(', ')}`) : null,
     b ? h('div', { class: `bound ${b.kind}` }, boundText(b)) : null,
-    ...kept.map((k) => h('div', { class: `kept ${k.result}` }, `kept: ${keptText(k)}`)),
+    ...kept.map((k) => h('div', { class: `kept ${k.result}` }, `kept: ${keptText(m, k)}`)),
   );
 }
 
