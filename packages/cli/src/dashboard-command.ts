@@ -7,14 +7,13 @@
  * read-only.
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { CampaignControl, Dashboard } from '@pcfarm/dashboard';
-import { EmbeddedStore, FarmError, redactedUrl, REDIS_CONNECT_MS_DEFAULT, THREADS_MAX, type Store } from '@pcfarm/farm/local';
+import { FarmError, redactedUrl, REDIS_CONNECT_MS_DEFAULT, THREADS_MAX, type Store } from '@pcfarm/farm/local';
 import { checkOptions, UsageError, wholeNumber, type Parsed } from './args.js';
 import type { Io } from './commands.js';
 import { DASHBOARD_PORT_DEFAULT, PORT_MAX } from './limits.js';
 import { farmErrorExit } from './exit.js';
-import { connectStore, redisOptionsOf, type RedisOptions } from './open-store.js';
+import { connectStore, openResults, redisOptionsOf, type RedisOptions } from './open-store.js';
 import { OPTIONS } from './usage.js';
 
 /** The server's package: loaded once the command line is good, so a usage error is told without loading it (most of the command's start). */
@@ -28,7 +27,7 @@ interface Opened {
 }
 
 /** Which store the options name, checked without opening it: the farm's Redis, or a results directory (read-only, or unless another process writes it). */
-type Where = { redis: RedisOptions } | { dir: string; threads: number | undefined; readOnly: boolean };
+type Where = { redis: RedisOptions } | { results: Parsed; threads: number | undefined; readOnly: boolean };
 
 function whereOf(p: Parsed, env: NodeJS.ProcessEnv): Where {
   const results = p.options.get('results');
@@ -38,7 +37,7 @@ function whereOf(p: Parsed, env: NodeJS.ProcessEnv): Where {
   }
   if (p.options.has('redis') || p.options.has('prefix') || p.options.has('connect-ms')) throw new UsageError('give --redis or --results, not both');
   const threads = p.options.has('threads') ? wholeNumber('threads', p.options.get('threads'), 1, 1, THREADS_MAX) : undefined;
-  return { dir: resolve(results), threads, readOnly: p.options.has('read-only') };
+  return { results: p, threads, readOnly: p.options.has('read-only') };
 }
 
 async function open(where: Where, dash: DashboardPackage): Promise<Opened> {
@@ -47,18 +46,10 @@ async function open(where: Where, dash: DashboardPackage): Promise<Opened> {
     const store = await connectStore(url, { prefix, connectMs });
     return { store, control: new dash.StoreControl(store), readOnly: false, what: `the farm at ${redactedUrl(url)} (prefix ${prefix}; its coordinator runs the campaigns)` };
   }
-  const { dir, threads } = where;
-  if (!where.readOnly) {
-    try {
-      const store = EmbeddedStore.open(dir);
-      return { store, control: new dash.LocalControl(store, threads === undefined ? {} : { threads }), readOnly: false, what: `${dir} (campaigns run in this process)` };
-    } catch (e) {
-      // Another pcfarm writes it (a running `pcfarm fuzz`): watch it instead.
-      if (!(e instanceof FarmError && e.code === 'ELOCKED')) throw e;
-    }
-  }
-  const store = EmbeddedStore.open(dir, { readOnly: true });
-  return { store, control: new dash.StoreControl(store), readOnly: true, what: `${dir}, read-only (another process runs its campaigns)` };
+  // As every command opens one: a path that is a file or cannot be made is said in a line; one another pcfarm writes (a running fuzz) is watched.
+  const { store, readOnly, dir } = openResults(where.results, where.readOnly ? 'read' : 'follow');
+  if (!readOnly) return { store, control: new dash.LocalControl(store, where.threads === undefined ? {} : { threads: where.threads }), readOnly: false, what: `${dir} (campaigns run in this process)` };
+  return { store, control: new dash.StoreControl(store), readOnly: true, what: where.readOnly ? `${dir}, read-only (--read-only)` : `${dir}, read-only (another process runs its campaigns)` };
 }
 
 /**
@@ -133,7 +124,10 @@ export async function dashboardCommand(p: Parsed, io: Io, env: NodeJS.ProcessEnv
     await opened.store.close();
     // The reason and what to do about it; the whole usage would bury it.
     if (e instanceof dash.DashboardError) return refuse(io, e.message);
-    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') return refuse(io, `port ${port} is taken on ${host}: choose another with --port (0 takes any free one)`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') return refuse(io, `port ${port} is taken on ${host}: choose another with --port (0 takes any free one)`);
+    // A host name that does not resolve, or an address not of this machine: the user's to mend.
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EADDRNOTAVAIL' || code === 'EACCES') return refuse(io, `--host ${host}: cannot listen there (${code}): name an address of this machine, or leave --host out for 127.0.0.1`);
     throw e;
   }
   io.out(`pcfarm dashboard: ${dashboard.url}`);

@@ -343,7 +343,12 @@ function exportTo(file: string, s: CampaignSnapshot, certificates: readonly Cert
     writeFileSync(tmp, text);
     renameSync(tmp, file);
   } catch (e) {
-    rmSync(tmp, { force: true });
+    // The temporary file may not exist, nor could it (a path through a file: ENOTDIR): the write's reason is the one to say.
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // Nothing was written there.
+    }
     throw new InputError(`--out: cannot write ${file}: ${(e as Error).message}`);
   }
   return Buffer.byteLength(text);

@@ -11,6 +11,8 @@ import { InputError } from './args.js';
 
 /** --results `raw`, else `fallback`: the directory, absolute, and how messages name it. A file there is an InputError. */
 export function resultsDirOf(raw: string | undefined, fallback: string): { dir: string; named: string } {
+  // An empty name would resolve to the current directory: a results file written where nobody asked.
+  if (raw !== undefined && raw.trim() === '') throw new InputError('--results needs a directory, not an empty name');
   const dir = resolve(raw ?? fallback);
   const named = raw !== undefined ? `--results ${raw}` : `the results directory ${dir}`;
   let isDir: boolean | null = null;

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -116,6 +116,24 @@ describe('pcfarm dashboard', () => {
     const refused = await fetch(`${s.url}api/campaigns`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(refused.status).toBe(401);
     expect(await stop(s)).toBe(0);
+  });
+
+  it('refuses a results path it cannot use and a host it cannot listen on in a line with exit 2, as fuzz does, never a stack', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'afile');
+    writeFileSync(file, '');
+    const isFile = await here('dashboard', '--results', file, '--port', '0');
+    expect([isFile.status, isFile.stderr]).toEqual([2, `pcfarm: --results ${file}: ${file} is a file, not a directory; name a directory (it is made when missing)\n`]);
+    const through = await here('dashboard', '--results', join(file, 'r'), '--port', '0');
+    expect(through.status).toBe(2);
+    expect(through.stderr).toMatch(/^pcfarm: --results \S+: cannot use \S+ as a results directory: ENOTDIR: not a directory/);
+    const empty = await here('dashboard', '--results', '', '--port', '0');
+    expect([empty.status, empty.stderr]).toEqual([2, 'pcfarm: --results needs a directory, not an empty name\n']);
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, 'a-token-long-enough\n');
+    const host = await here('dashboard', '--results', dir, '--host', 'nowhere.invalid', '--port', '0', '--token-file', tokenFile);
+    expect(host.status).toBe(2);
+    expect(host.stderr).toMatch(/^pcfarm: --host nowhere\.invalid: cannot listen there \((ENOTFOUND|EAI_AGAIN)\): name an address of this machine/m);
   });
 
   it('rejects unknown options, mixed stores and a Redis URL or prefix the farm commands refuse, with exit 2 and their words', async () => {

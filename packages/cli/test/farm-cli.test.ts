@@ -171,6 +171,10 @@ describe('pcfarm campaign', () => {
     // From the laptop's directory too.
     const again = join(tempDir(), 'again.jsonl');
     expect(pcfarm('campaign', 'export', id, '--results', laptop, '--out', again).status).toBe(0);
+    // A path through a file is the user's to mend: a line naming it, not the file system's stack.
+    const through = pcfarm('campaign', 'export', id, '--results', laptop, '--out', join(again, 'x.jsonl'));
+    expect(through.status).toBe(2);
+    expect(through.stderr).toMatch(/^pcfarm: --out: cannot write \S+\/x\.jsonl: ENOTDIR: not a directory/);
     const back = pcfarm('campaign', 'import', again, '--prefix', 'copy2');
     expect(back.status, back.stderr).toBe(0);
     expect(back.stdout).toContain(', 1 of its 1 verify record kept (');
