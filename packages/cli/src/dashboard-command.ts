@@ -40,14 +40,15 @@ function whereOf(p: Parsed, env: NodeJS.ProcessEnv): Where {
   return { results: p, threads, readOnly: p.options.has('read-only') };
 }
 
-async function open(where: Where, dash: DashboardPackage): Promise<Opened> {
+async function open(where: Where, dash: DashboardPackage, io: Io): Promise<Opened> {
   if ('redis' in where) {
     const { url, prefix, connectMs } = where.redis;
     const store = await connectStore(url, { prefix, connectMs });
     return { store, control: new dash.StoreControl(store), readOnly: false, what: `the farm at ${redactedUrl(url)} (prefix ${prefix}; its coordinator runs the campaigns)` };
   }
   // As every command opens one: a path that is a file or cannot be made is said in a line; one another pcfarm writes (a running fuzz) is watched.
-  const { store, readOnly, dir } = openResults(where.results, where.readOnly ? 'read' : 'follow');
+  const { store, readOnly, dir, repairs } = openResults(where.results, where.readOnly ? 'read' : 'follow');
+  for (const r of repairs) io.err(`pcfarm: results: ${r}`);
   if (!readOnly) return { store, control: new dash.LocalControl(store, where.threads === undefined ? {} : { threads: where.threads }), readOnly: false, what: `${dir} (campaigns run in this process)` };
   return { store, control: new dash.StoreControl(store), readOnly: true, what: where.readOnly ? `${dir}, read-only (--read-only)` : `${dir}, read-only (another process runs its campaigns)` };
 }
@@ -108,7 +109,7 @@ export async function dashboardCommand(p: Parsed, io: Io, env: NodeJS.ProcessEnv
 
   let opened: Opened;
   try {
-    opened = await open(where, dash);
+    opened = await open(where, dash, io);
   } catch (e) {
     // Redis away, a results file that does not parse: a message and the status the help gives (4, or 2), not a stack or the usage.
     if (!(e instanceof FarmError)) throw e;

@@ -42,9 +42,10 @@ const PCFARM_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** Decimal places of a rate printed as a percentage. */
 const RATE_PERCENT_DIGITS = 2;
 
-async function withStore<T>(p: Parsed, run: (opened: OpenedStore) => Promise<T>): Promise<T> {
+async function withStore<T>(p: Parsed, io: Io, run: (opened: OpenedStore) => Promise<T>): Promise<T> {
   // Read only: a diff or an export may run beside the fuzz that writes the directory.
   const opened = await openStore(p, { fallback: 'results', access: 'read' });
+  for (const r of opened.repairs) io.err(`pcfarm: results: ${r}`);
   try {
     return await run(opened);
   } finally {
@@ -119,7 +120,7 @@ export async function diffCommand(p: Parsed, io: Io): Promise<number> {
   const [idA, idB] = p.positionals as [string, string];
   const retest = p.options.has('retest');
   if (!retest && strategyFilePaths(p).length > 0) throw new UsageError('--strategy-file goes with --retest: only a retest runs B\'s strategies');
-  return withStore(p, async (opened) => {
+  return withStore(p, io, async (opened) => {
     const a = await opened.store.snapshot(idA);
     const b = await opened.store.snapshot(idB);
     const d = diffCampaigns(a, b);
@@ -185,7 +186,7 @@ export async function exportTestCommand(p: Parsed, io: Io): Promise<number> {
   const id = p.positionals[0]!;
   const fixed = p.options.has('fixed');
   const out = resolve(p.options.get('out') ?? `pcfarm-${id}.test.ts`);
-  return withStore(p, async (opened) => {
+  return withStore(p, io, async (opened) => {
     const { campaign, bucket } = await bucketOf(opened.store, id, p.options.get('campaign'), opened.dir ?? opened.where);
     const text = regressionTest({ campaign, bucket, fixed, testPath: out, pcfarmRoot: PCFARM_ROOT });
     try {

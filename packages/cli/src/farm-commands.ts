@@ -201,7 +201,7 @@ export async function campaignCommand(p: Parsed, io: Io): Promise<number> {
       };
       // A results directory (a laptop's campaign, or one imported there), or the farm's Redis.
       if (p.options.has('results')) {
-        return withResults(p, 'read', async (store, dir) => {
+        return withResults(p, io, 'read', async (store, dir) => {
           const s = await store.summary(id);
           if (p.options.has('json')) await json(store, s, {});
           else await printSummary(store, s, io, { where: dir, dir });
@@ -266,7 +266,7 @@ export async function campaignCommand(p: Parsed, io: Io): Promise<number> {
         return EXIT.ok;
       };
       if (!p.options.has('results')) return withRedis(p, write);
-      return withResults(p, 'read', write);
+      return withResults(p, io, 'read', write);
     }
     case 'import': {
       checkOptions(p, OPTIONS.campaignImport);
@@ -282,7 +282,7 @@ export async function campaignCommand(p: Parsed, io: Io): Promise<number> {
         return EXIT.ok;
       };
       if (!p.options.has('results')) return withRedis(p, (store) => put(store, `Redis at ${redactedUrl(redisOptionsOf(p).url)}`));
-      return withResults(p, 'write', (store, dir) => put(store, dir));
+      return withResults(p, io, 'write', (store, dir) => put(store, dir));
     }
     case undefined:
       throw new UsageError(`'campaign' needs a subcommand: ${CAMPAIGN_SUBCOMMANDS.join(', ')}`);
@@ -300,8 +300,10 @@ async function withRedis(p: Parsed, run: (store: RedisStore) => Promise<number>)
   }
 }
 
-async function withResults(p: Parsed, access: 'read' | 'write', run: (store: Store, dir: string) => Promise<number>): Promise<number> {
+async function withResults(p: Parsed, io: Io, access: 'read' | 'write', run: (store: Store, dir: string) => Promise<number>): Promise<number> {
   const opened = openResults(p, access);
+  // A torn last line set aside, or left unread: said before the answer, which it may explain ("no campaign").
+  for (const r of opened.repairs) io.err(`pcfarm: results: ${r}`);
   try {
     return await run(opened.store, opened.dir);
   } finally {

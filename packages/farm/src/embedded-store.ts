@@ -96,7 +96,7 @@ export class EmbeddedStore implements Store {
   readonly file: string;
   private readonly lockFile: string;
   private locked = false;
-  /** What opening had to repair: a last line cut short by a kill, dropped. */
+  /** What opening had to repair (a last line cut short, set aside), or, read-only, what it left unread. */
   readonly repairs: string[] = [];
   private readonly campaigns = new Map<string, CampaignResults>();
   private readonly workerInfo = new Map<string, WorkerInfo>();
@@ -261,7 +261,9 @@ export class EmbeddedStore implements Store {
     }
     const end = text.lastIndexOf('\n') + 1;
     const tail = text.slice(end);
-    if (tail !== '' && opening && !this.readOnly) {
+    if (tail !== '' && opening && this.readOnly) {
+      this.repairs.push(`the last line of ${this.file} is unfinished (${tail.length} characters) and was not read; the next pcfarm that writes here sets it aside`);
+    } else if (tail !== '' && opening) {
       // A kill during an append leaves a last line without its newline; that record never counted.
       let torn = true;
       try {
@@ -271,8 +273,12 @@ export class EmbeddedStore implements Store {
         /* torn, as expected */
       }
       if (!torn) throw this.corrupt(this.line + text.slice(0, end).split('\n').length, 'the last line has no newline after it');
+      // Set aside, not thrown away: a kill's torn append never counted, but a line damaged some other way (a copy cut short,
+      // a disk) may be a whole campaign's snapshot, which its bytes let someone mend. Named by its offset: no clock.
+      const kept = `${this.file}.torn-${this.offset + Buffer.byteLength(text.slice(0, end))}`;
+      writeFileSync(kept, tail);
       truncateSync(this.file, this.offset + Buffer.byteLength(text.slice(0, end)));
-      this.repairs.push(`dropped an unfinished last line (${tail.length} characters) that a kill cut short`);
+      this.repairs.push(`set aside an unfinished last line (${tail.length} characters) in ${kept}: a kill during an append leaves one, which never counted; if nothing was killed, the line was damaged, and those are its bytes`);
     }
     for (const raw of text.slice(0, end).split('\n')) {
       if (raw === '' && this.line > 0) continue;

@@ -174,7 +174,7 @@ describe('the journal of a long campaign', () => {
     const torn = JSON.stringify({ type: 'batch', at: 1, runningMs: 1, result: resultOf(c, 40) } satisfies JournalEntry);
     appendFileSync(join(dir, RESULTS_FILE), torn.slice(0, torn.length >> 1));
     const reopened = EmbeddedStore.open(dir);
-    expect(reopened.repairs).toEqual([expect.stringMatching(/dropped an unfinished last line/)]);
+    expect(reopened.repairs).toEqual([expect.stringMatching(/set aside an unfinished last line/)]);
     expect(await everything(reopened)).toEqual(before);
     expect((await reopened.recordBatch(resultOf(c, 40), 500)).recorded).toBe(true);
     expect((await reopened.summary(c.id)).batchesDone).toBe(41);
