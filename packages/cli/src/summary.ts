@@ -4,7 +4,7 @@
  * warning buckets apart with their witnesses, and the verdict line.
  */
 import { DEFAULTS, severityOf, signatureTitle, VERIFY_DEFAULTS } from '@pcfarm/core';
-import { batchConfig, campaignRisk, canaryChecks, cellEvidence, evidenceText, searchCells, type CellSearch, canaryText, riskText, type Bucket, type CampaignRisk, type CampaignSummary, type CanaryCheck, type Store } from '@pcfarm/farm/local';
+import { batchConfig, cellAt, runsByCell, campaignRisk, canaryChecks, cellEvidence, evidenceText, searchCells, type CellSearch, canaryText, riskText, type Bucket, type CampaignRisk, type CampaignSummary, type CanaryCheck, type Store } from '@pcfarm/farm/local';
 import { exampleReplayCommand, replayReproducerCommand, verifyCampaignCommand, witnessCommand } from '@pcfarm/farm/replay-commands';
 import { cellName, columns, duration, n, plural } from './format.js';
 import type { Io } from './io.js';
@@ -135,6 +135,22 @@ export async function printSummary(store: Store, s: CampaignSummary, io: Io, opt
   // A time budget not used up: what a resume would still run.
   const budget = c.spec.timeBudgetMs;
   if (budget !== null && c.state !== 'done' && budget > c.runningMs) io.out(`  time budget: ${duration(c.runningMs)} of ${duration(budget)} used, ${duration(budget - c.runningMs)} left`);
+  const done = await store.doneBatches(c.id);
+  // Cells a time budget ran out before reaching: its totals read as a sweep of every cell, which it was not.
+  const runs = runsByCell(c, done);
+  const unrun = runs.filter((x) => x === 0).length;
+  if (unrun > 0) {
+    // The strategies none of whose cells ran: what a reader would otherwise take as tested.
+    const untouched = new Map<string, boolean>();
+    runs.forEach((x, i) => {
+      const st = cellAt(c.spec, i).strategy;
+      untouched.set(st, (untouched.get(st) ?? true) && x === 0);
+    });
+    const strategies = [...untouched].filter(([, none]) => none).map(([st]) => st);
+    const whole = strategies.length === 0 ? '' : ` (every cell of ${strategies.join(', ')})`;
+    const why = c.state !== 'done' ? 'a resume runs them' : budget !== null ? 'the time budget ran out first: give more with --time-s, or name fewer strategies and scenarios' : 'the campaign ended first';
+    io.out(`  ${unrun} of ${plural(runs.length, 'cell')} never ran${whole}: ${why}`);
+  }
   io.out(`  results: ${options.where}`);
   if (options.browse != null) io.out(`  browse it: ${options.browse}`);
   const all = await store.buckets(c.id);
@@ -187,7 +203,6 @@ export async function printSummary(store: Store, s: CampaignSummary, io: Io, opt
       io.out(`  ${exampleLabel(b, 'seed:   ', 'run:    ')} ${seedCommand(b)}`);
     }
   }
-  const done = await store.doneBatches(c.id);
   const risk = campaignRisk(c, s, done, all);
   const canaries = canaryChecks(c, done, all);
   const search = c.spec.guide === null ? [] : searchLines(c, searchCells(c, await store.corpus(c.id)));

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { encodeReproducer, Model, reproducerOf } from '@pcfarm/core';
-import { campaignSpec, GUIDE_DEFAULTS } from '@pcfarm/farm/local';
+import { batchAt, BatchRunner, campaignSpec, EmbeddedStore, GUIDE_DEFAULTS } from '@pcfarm/farm/local';
 import { sameButSources } from '../dist/fuzz.js';
 import { pcfarmHere as here } from './here.js';
 
@@ -211,6 +211,20 @@ describe('pcfarm fuzz (a campaign)', () => {
     expect(under.status).toBe(2);
     expect(under.stderr).toMatch(new RegExp(`^pcfarm: --results ${join(file, 'sub')}: cannot use ${join(file, 'sub')} as a results directory: ENOTDIR[^\\n]*\\n$`));
     expect(readFileSync(file, 'utf8')).toBe('not a directory\n');
+  });
+
+  it('says which cells a campaign never ran, naming the strategies none of whose cells ran: a time budget spent before them is no sweep of them', async () => {
+    const dir = results();
+    const store = EmbeddedStore.open(dir);
+    const c = await store.createCampaign(campaignSpec({ strategies: ['v2.6.20', 'two-copy'], scenarios: ['self-mmap-write'], blocksPerPage: [1, 2], seedsPerCell: null, timeBudgetMs: 1000, batchSeeds: 10 }));
+    // The first round's first two batches: v2.6.20's two cells; the budget was spent before two-copy's.
+    const runner = new BatchRunner();
+    for (const i of [0, 1]) await store.recordBatch(runner.run(batchAt(c, i)!, () => 0), 1);
+    expect([0, 1].map((i) => batchAt(c, i)!.strategy)).toEqual(['v2.6.20', 'v2.6.20']);
+    await store.setState(c.id, 'done');
+    await store.close();
+    const r = await here('campaign', 'show', c.id, '--results', dir);
+    expect(r.stdout).toMatch(/^ {2}2 of 4 cells never ran \(every cell of two-copy\): the time budget ran out first: give more with --time-s, or name fewer strategies and scenarios$/m);
   });
 
   it('run again once done, prints what it found without running anything; --new runs it afresh; --resume ID prints it too', () => {
