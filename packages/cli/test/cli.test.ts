@@ -411,6 +411,14 @@ describe('help and usage errors', () => {
     expect(unknown.stderr.split('\n').slice(1)).toEqual(['see: ./pcfarm help', '']);
   });
 
+  it('refuses a first-failure hunt whose seeds run past the largest before running any, as a campaign does', async () => {
+    const past = await here('fuzz', '--first-failure', '--strategy', 'two-copy', '--scenario', 'self-mmap-write', '--seed-start', '9007199254740990', '--runs', '5');
+    expect([past.status, past.stdout]).toEqual([2, '']);
+    expect(past.stderr).toMatch(/^pcfarm: seeds 9007199254740990\.\.9007199254740994 run past the largest seed, 9007199254740991: give --seed-start 9007199254740987 at most, or fewer --runs\n/);
+    const last = await here('fuzz', '--first-failure', '--strategy', 'two-copy', '--scenario', 'self-mmap-write', '--seed-start', '9007199254740987', '--runs', '5');
+    expect(last.stdout).toMatch(/^two-copy x self-mmap-write \(pct, seeds 9007199254740987\.\.9007199254740991\)\n {2}clean: 5 runs/);
+  });
+
   it('calls a misspelt option unknown wherever it stands, and a known one given last without a value short of one', async () => {
     const last = await here('fuzz', '--seeds', '5', '--bogus-opt');
     expect(last.status).toBe(2);
