@@ -27,6 +27,7 @@ import {
   RESULTS_VERSIONS_READ,
   scanStrategyDirs,
   searchCells,
+  seedsPerBatch,
   stalledCheckMsFor,
   THREADS_MAX,
   unreadableVersion,
@@ -179,7 +180,7 @@ export async function campaignCommand(p: Parsed, io: Io): Promise<number> {
           else {
             const total = batchCount(c.spec);
             const cells = `${plural(c.spec.strategies.length, 'strategy', 'strategies')} x ${plural(c.spec.scenarios.length, 'scenario')} x blocks per page ${c.spec.blocksPerPage.join(',')}`;
-            io.out(`campaign ${c.id} started: ${cells}, ${total === null ? `for ${(c.spec.timeBudgetMs ?? 0) / 1000} s` : `${plural(total, 'batch', 'batches')} of ${c.spec.batchSeeds} seeds`}`);
+            io.out(`campaign ${c.id} started: ${cells}, ${total === null ? `for ${(c.spec.timeBudgetMs ?? 0) / 1000} s` : `${plural(total, 'batch', 'batches')} of ${seedsPerBatch(c.spec)} seeds`}`);
             io.out(`  the coordinator queues it now; follow it with: ${PCFARM} campaign show ${c.id}`);
             for (const f of c.spec.strategyFiles) io.out(`  strategy file ${f.id} (source ${f.sourceHash}): each worker runs it from ${f.path} or from its --strategies directory, with the same source`);
           }

@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import type { Dashboard } from '@pcfarm/dashboard';
 import { LocalControl, type CampaignControl } from '@pcfarm/dashboard/control';
-import { batchCount, STEER_DEFAULTS, strategySourceHash, ThreadPool, THREADS_MAX, withPollen, type Campaign, type CampaignSpec, type CampaignSummary, type CanaryCheck, type EngineResult, type Example, type Progress, type Store } from '@pcfarm/farm/local';
+import { batchCount, seedsPerBatch, STEER_DEFAULTS, strategySourceHash, ThreadPool, THREADS_MAX, withPollen, type Campaign, type CampaignSpec, type CampaignSummary, type CanaryCheck, type EngineResult, type Example, type Progress, type Store } from '@pcfarm/farm/local';
 import { PCFARM, shellWord } from '@pcfarm/farm/replay-commands';
 import { InputError, noPositionals, UsageError, wholeNumber, type Parsed } from './args.js';
 import { EXIT } from './exit.js';
@@ -187,7 +187,7 @@ function progressLine(term: Terminal, campaign: Campaign): (p: Progress) => void
       const total = batchCount(campaign.spec);
       const resumed = p.batchesDone > 1 ? `, resumed at batch ${p.batchesDone}` : '';
       const ends = campaign.spec.timeBudgetMs === null || p.remainingMs === null ? '' : `, ${endsAt(p.remainingMs, Date.now())}`;
-      term.out(`campaign ${campaign.id}: ${campaign.spec.name}${total === null ? `, for ${duration(campaign.spec.timeBudgetMs ?? 0)}` : `, ${n(total)} batches of ${n(campaign.spec.batchSeeds)} seeds`}${resumed}${ends}`);
+      term.out(`campaign ${campaign.id}: ${campaign.spec.name}${total === null ? `, for ${duration(campaign.spec.timeBudgetMs ?? 0)}` : `, ${n(total)} batches of ${n(seedsPerBatch(campaign.spec))} seeds`}${resumed}${ends}`);
       for (const line of pollenLine(campaign.spec)) term.out(`  ${line}`);
     }
     for (const b of p.newBuckets) {

@@ -87,6 +87,8 @@ describe('pcfarm fuzz (a campaign)', () => {
     const r = pcfarm('fuzz', '--results', results(), '--strategy', 'write-begin-end', '--scenario', 'hole-fill-vs-read,mmap-rw-fault', '--seeds', '200', '--threads', '1');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('no failures: every run passed every oracle');
+    // Two scenarios x three blocks per page, 200 seeds a cell: one batch each, of the cell's 200 seeds, not the default 250.
+    expect(r.stdout).toMatch(/^campaign \w+: write-begin-end x hole-fill-vs-read,mmap-rw-fault x bpp 1,2,4, 6 batches of 200 seeds$/m);
   });
 
   it('serves the running campaign on its dashboard, stops on Ctrl-C with a summary, and the same command resumes it to the counts of an uninterrupted run', async () => {

@@ -262,6 +262,11 @@ export function cellCount(spec: CampaignSpec): number {
 }
 
 /** The batches a campaign has in all, or null when only its time budget ends it. */
+/** The seeds a full batch of `spec` holds: batchSeeds, or a cell's seeds when it has fewer (then one batch of them). */
+export function seedsPerBatch(spec: Pick<CampaignSpec, 'batchSeeds' | 'seedsPerCell'>): number {
+  return Math.min(spec.batchSeeds, spec.seedsPerCell ?? spec.batchSeeds);
+}
+
 export function batchCount(spec: CampaignSpec): number | null {
   if (spec.seedsPerCell === null) return null;
   return cellCount(spec) * Math.ceil(spec.seedsPerCell / spec.batchSeeds);
