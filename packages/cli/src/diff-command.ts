@@ -118,6 +118,8 @@ export async function diffCommand(p: Parsed, io: Io): Promise<number> {
   checkOptions(p, OPTIONS.diff);
   if (p.positionals.length !== 2) throw new UsageError(`'diff' takes two campaign ids, A and B, not ${p.positionals.length === 0 ? 'none' : p.positionals.join(' ')}`);
   const [idA, idB] = p.positionals as [string, string];
+  // As the dashboard's compare refuses it (ESAMECAMPAIGN): a campaign against itself says nothing, and an empty table reads as "no change".
+  if (idA === idB) throw new UsageError(`A and B are both campaign ${idA}: compare two campaigns (A the earlier, B the later)`);
   const retest = p.options.has('retest');
   if (!retest && strategyFilePaths(p).length > 0) throw new UsageError('--strategy-file goes with --retest: only a retest runs B\'s strategies');
   return withStore(p, io, async (opened) => {

@@ -98,6 +98,9 @@ describe('your own write path, from the command line', () => {
     expect(diff.stdout).toMatch(/^gone from B: 1\n {2}stale-data in my-excl: .*\n {4}A: \d+ of 2,400 runs \([\d.]+%\); bucket \w{12}$/m);
     expect(diff.stdout).toMatch(/^ {2}fixed {10}stale-data in my-excl: /m);
     expect(diff.stdout.trimEnd().split('\n').pop()).toBe("1 new failure bucket in B; 1 of A's 1 failure bucket fixed, 0 still failing");
+    // A campaign against itself says nothing: refused, as the dashboard's compare refuses it, not an empty table.
+    const itself = pcfarmIn(here, 'diff', b, b, '--results', 'results');
+    expect([itself.status, itself.stderr.split('\n')[0]]).toEqual([2, `pcfarm: A and B are both campaign ${b}: compare two campaigns (A the earlier, B the later)`]);
 
     const exported = pcfarmIn(here, 'export-test', deadlock, '--results', 'results');
     expect(exported.status, exported.stderr).toBe(0);
