@@ -15,7 +15,7 @@ import { batchCount, seedsPerBatch, STEER_DEFAULTS, strategySourceHash, ThreadPo
 import { PCFARM, shellWord } from '@pcfarm/farm/replay-commands';
 import { InputError, noPositionals, UsageError, wholeNumber, type Parsed } from './args.js';
 import { EXIT } from './exit.js';
-import { duration, n } from './format.js';
+import { duration, n, plural } from './format.js';
 import type { Terminal } from './io.js';
 import { DASHBOARD_PORT_DEFAULT, PORT_MAX } from './limits.js';
 import { openResults } from './open-store.js';
@@ -59,7 +59,7 @@ export async function fuzz(p: Parsed, term: Terminal, files: StrategyFiles): Pro
       // Nothing left to run: what it found is the answer, and running it again would only count every run twice.
       if (id === undefined) term.out(`campaign ${campaign.id} (${campaign.spec.name}) is done: what it found follows; --new runs it again from the start`);
       const summary = await opened.store.summary(campaign.id);
-      return verdictStatus(summary, await printSummary(opened.store, summary, term, { where: opened.where, browse: browseCommand(opened.dir), dir: opened.dir }));
+      return verdictStatus(summary, await printSummary(opened.store, summary, term, { where: opened.where, browse: browseCommand(opened.dir), dir: opened.dir, before: await editedBefore(opened.store, campaign) }));
     }
     return await runFuzz(p, term, opened.store, campaign, threads, opened.dir);
   } finally {
@@ -70,9 +70,9 @@ export async function fuzz(p: Parsed, term: Terminal, files: StrategyFiles): Pro
 const browseCommand = (dir: string): string => `${PCFARM} dashboard --results ${shellWord(dir)}`;
 
 /**
- * The campaign of `spec` to run: a new one with --new; else the last one of
- * the same spec that is unfinished (to resume it), or else that is done (to
- * print it); else a new one. A campaign of the same command whose strategy
+ * The campaign of `spec` to run: a new one with --new; else the newest one
+ * of the same spec that is unfinished (to resume it), or else that is done
+ * (to print it); else a new one. A campaign of the same command whose strategy
  * file has changed since is refused, not quietly replaced by a new one: its
  * results are of another write path, and the user should know to compare
  * the two rather than find the first gone.
@@ -85,13 +85,14 @@ async function campaignOf(store: Store, spec: CampaignSpec, fresh: boolean, poll
     // The pollen a campaign was made with is the store's, not the command's: the same command resumes it.
     const asRun = (c: Campaign) => JSON.stringify(withoutPollen(c.spec.steer === null && byDefault ? { ...c.spec, steer: spec.steer } : c.spec));
     const same = campaigns.filter((c) => asRun(c) === JSON.stringify(withoutPollen(spec)));
-    const found = [...same].reverse().find((c) => c.state !== 'done') ?? same.at(-1);
+    // The store lists campaigns newest first: after a --new, the same command means the new one.
+    const found = same.find((c) => c.state !== 'done') ?? same[0];
     if (found !== undefined) return found;
-    const edited = campaigns.filter((c) => sameButSources(c.spec, spec)).at(-1);
+    const edited = campaigns.find((c) => sameButSources(c.spec, spec));
     if (edited !== undefined) {
       const [ref, now] = edited.spec.strategyFiles.map((r, i) => [r, spec.strategyFiles[i]!] as const).find(([r, n]) => r.sourceHash !== n.sourceHash)!;
       throw new InputError(
-        `campaign ${edited.id} ran the strategy file ${basename(ref.path)} at source ${ref.sourceHash}; it is source ${now.sourceHash} now: a changed strategy is a new campaign. Add --new to start one; pcfarm diff ${edited.id} and the new one's id then compares them`,
+        `campaign ${edited.id} ran the strategy file ${basename(ref.path)} at source ${ref.sourceHash}; it is source ${now.sourceHash} now: a changed strategy is a new campaign. Add --new to start one; its summary gives the command that compares the two`,
       );
     }
   }
@@ -104,6 +105,14 @@ const withoutPollen = (spec: CampaignSpec): CampaignSpec => (spec.guide === null
 export function sameButSources(a: CampaignSpec, b: CampaignSpec): boolean {
   const unpinned = (s: CampaignSpec) => JSON.stringify({ ...withoutPollen(s), strategyFiles: s.strategyFiles.map((r) => ({ id: r.id, path: r.path })) });
   return unpinned(a) === unpinned(b);
+}
+
+/** The last campaign before `c` of the same command with another source of a strategy file: what its summary offers to diff it with. */
+async function editedBefore(store: Store, c: Campaign): Promise<string | undefined> {
+  // Newest first: the campaigns made before c follow it.
+  const all = await store.listCampaigns();
+  const edited = (x: Campaign) => x.spec.strategyFiles.some((r, i) => r.sourceHash !== c.spec.strategyFiles[i]?.sourceHash);
+  return all.slice(all.findIndex((x) => x.id === c.id) + 1).find((x) => sameButSources(x.spec, c.spec) && edited(x))?.id;
 }
 
 /**
@@ -152,7 +161,7 @@ async function runFuzz(p: Parsed, term: Terminal, store: Store, campaign: Campai
   if (result === null) throw new Error(`farm bug: campaign ${campaign.id} never ran`);
   term.live?.('');
   const stopped = result.endedBy === 'stopped';
-  const canaries = await printSummary(store, result.summary, term, { where: dir, interrupted: stopped, browse: dashboard === null ? null : browseCommand(dir), dir });
+  const canaries = await printSummary(store, result.summary, term, { where: dir, interrupted: stopped, browse: dashboard === null ? null : browseCommand(dir), dir, before: await editedBefore(store, campaign) });
   return stopped ? EXIT.interrupted : verdictStatus(result.summary, canaries);
 }
 
@@ -187,7 +196,7 @@ function progressLine(term: Terminal, campaign: Campaign): (p: Progress) => void
       const total = batchCount(campaign.spec);
       const resumed = p.batchesDone > 1 ? `, resumed at batch ${p.batchesDone}` : '';
       const ends = campaign.spec.timeBudgetMs === null || p.remainingMs === null ? '' : `, ${endsAt(p.remainingMs, Date.now())}`;
-      term.out(`campaign ${campaign.id}: ${campaign.spec.name}${total === null ? `, for ${duration(campaign.spec.timeBudgetMs ?? 0)}` : `, ${n(total)} batches of ${n(seedsPerBatch(campaign.spec))} seeds`}${resumed}${ends}`);
+      term.out(`campaign ${campaign.id}: ${campaign.spec.name}${total === null ? `, for ${duration(campaign.spec.timeBudgetMs ?? 0)}` : `, ${plural(total, 'batch', 'batches')} of ${n(seedsPerBatch(campaign.spec))} seeds`}${resumed}${ends}`);
       for (const line of pollenLine(campaign.spec)) term.out(`  ${line}`);
     }
     for (const b of p.newBuckets) {

@@ -5,7 +5,7 @@
  */
 import { DEFAULTS, severityOf, signatureTitle, VERIFY_DEFAULTS } from '@pcfarm/core';
 import { batchConfig, cellAt, runsByCell, campaignRisk, canaryChecks, cellEvidence, evidenceText, searchCells, type CellSearch, canaryText, riskText, type Bucket, type CampaignRisk, type CampaignSummary, type CanaryCheck, type Store } from '@pcfarm/farm/local';
-import { exampleReplayCommand, replayReproducerCommand, verifyCampaignCommand, witnessCommand } from '@pcfarm/farm/replay-commands';
+import { exampleReplayCommand, PCFARM, replayReproducerCommand, shellWord, verifyCampaignCommand, witnessCommand } from '@pcfarm/farm/replay-commands';
 import { cellName, columns, duration, n, plural } from './format.js';
 import type { Io } from './io.js';
 import { VERIFY_TIME_S_DEFAULT } from './limits.js';
@@ -117,6 +117,8 @@ export interface SummaryOptions {
   browse?: string | null;
   /** The results directory, when the results are in one: the command that verifies each cell names it. */
   dir?: string;
+  /** The campaign of the same command before its strategy file changed (fuzz's campaignOf refuses to resume it): the diff compares the two. */
+  before?: string;
 }
 
 /**
@@ -224,6 +226,10 @@ export async function printSummary(store: Store, s: CampaignSummary, io: Io, opt
   if (risk !== null) for (const line of [...riskLines(risk, c.spec.pctDepth), ...steerLines(c, risk)]) io.out(line);
   for (const line of search) io.out(line);
   for (const k of canaries) io.out(canaryText(k));
+  if (options.before !== undefined && options.dir !== undefined) {
+    io.out('');
+    io.out(`compare it with campaign ${options.before}, the same command before its strategy file changed: ${PCFARM} diff ${options.before} ${c.id} --retest --results ${shellWord(options.dir)}`);
+  }
   io.out('');
   io.out(verdictLine(s));
   return canaries;

@@ -256,6 +256,8 @@ describe('pcfarm fuzz (a campaign)', () => {
     const freshId = /^campaign (\w+) done$/m.exec(fresh.stdout)![1]!;
     expect(freshId).not.toBe(id);
     expect(totals(fresh.stdout)).toBe(totals(first.stdout));
+    // The same command now means the newer campaign, not the first.
+    expect(pcfarm('fuzz', ...args).stdout).toMatch(new RegExp(`^campaign ${freshId} \\(v2\\.6\\.20 x self-mmap-write x bpp 1\\) is done: `, 'm'));
   });
 
   it('--resume refuses an unknown campaign, and options that would change the one it names, with exit 2', async () => {

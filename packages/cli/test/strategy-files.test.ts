@@ -77,7 +77,7 @@ describe('your own write path, from the command line', () => {
     writeFileSync(file, text);
     const again = pcfarmIn(here, ...args);
     expect(again.status).toBe(2);
-    expect(again.stderr).toMatch(new RegExp(`^pcfarm: campaign ${a} ran the strategy file my-excl\\.ts at source [0-9a-f]{16}; it is source [0-9a-f]{16} now: a changed strategy is a new campaign\\. Add --new to start one`));
+    expect(again.stderr).toMatch(new RegExp(`^pcfarm: campaign ${a} ran the strategy file my-excl\\.ts at source [0-9a-f]{16}; it is source [0-9a-f]{16} now: a changed strategy is a new campaign\\. Add --new to start one; its summary gives the command that compares the two\n`));
     // The stale-data reproducer of the old source, replayed against the new one: said, replayed, and what it does now.
     const now = paste(here, staleReplay);
     expect(now.stdout.split('\n')[0]).toMatch(/^strategy file my-excl\.ts changed since this reproducer was made \(source [0-9a-f]{16}, now [0-9a-f]{16}\): replaying it anyway$/);
@@ -91,7 +91,9 @@ describe('your own write path, from the command line', () => {
     expect(after.stdout).toMatch(/deadlock in my-excl: self; wait_on_bit PG_writing in filemap_nopage <- /);
     expect(after.stdout).not.toMatch(/stale-data/);
 
-    const diff = pcfarmIn(here, 'diff', a, b, '--results', 'results', '--retest');
+    // The summary of the campaign after the edit offers the diff against the one before it, pasteable as it is.
+    const compare = line(after.stdout, new RegExp(`^compare it with campaign ${a}, the same command before its strategy file changed: (\\./pcfarm diff ${a} ${b} --retest --results \\S+)$`, 'm'));
+    const diff = paste(here, compare);
     expect(diff.status, diff.stderr).toBe(1);
     expect(diff.stdout).toMatch(/^note: strategy my-excl: A ran my-excl\.ts at source [0-9a-f]{16}, B my-excl\.ts at source [0-9a-f]{16}$/m);
     expect(diff.stdout).toMatch(new RegExp(`^new in B: \\d+\\n {2}deadlock in my-excl: self; wait_on_bit PG_writing in filemap_nopage <- .*\\n {4}B: [\\d,]+ of [\\d,]+ runs \\([\\d.]+%\\); bucket ${deadlock}$`, 'm'));
