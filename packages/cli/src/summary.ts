@@ -201,7 +201,8 @@ export async function printSummary(store: Store, s: CampaignSummary, io: Io, opt
     io.out('');
     for (const b of warnings) {
       io.out(`${b.id}  ${b.title}`);
-      io.out(`  witness: ${b.witness === null ? `none: ${b.scenarios.join(', ')} names no scenario where these instances meet` : witnessCommand(cell(b, b.witness), fileOf(b))}`);
+      const named = b.scenarios.length === 1 ? `${b.scenarios[0]} names` : `${b.scenarios.slice(0, -1).join(', ')} and ${b.scenarios.at(-1)} name`;
+      io.out(`  witness: ${b.witness === null ? `none: ${named} no scenario where these instances meet` : witnessCommand(cell(b, b.witness), fileOf(b))}`);
       io.out(`  ${exampleLabel(b, 'seed:   ', 'run:    ')} ${seedCommand(b)}`);
     }
   }

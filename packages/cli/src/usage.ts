@@ -276,7 +276,7 @@ export function commandHelp(command: Command): string {
 
 /** Every command's help, then what the exit statuses mean. */
 export function fullHelp(): string {
-  const statuses = `Exit statuses, the same in every command: ${EXIT.ok} done, nothing failed; ${EXIT.found} a failure found; ${EXIT.usage} bad usage or input it cannot use; ${EXIT.budget} verify's budget ran out; ${EXIT.unavailable} Redis unreachable, or the build failed; ${EXIT.bug} a bug of pcfarm; ${EXIT.interrupted} stopped by Ctrl-C.`;
+  const statuses = `Exit statuses, the same in every command: ${EXIT.ok} done, nothing failed; ${EXIT.found} a failure found (by fuzz, replay, verify or diff; matrix, minimize, campaign show and export-test report, and exit ${EXIT.ok}); ${EXIT.usage} bad usage or input it cannot use; ${EXIT.budget} verify's budget ran out; ${EXIT.unavailable} Redis unreachable, or the build failed; ${EXIT.bug} a bug of pcfarm; ${EXIT.interrupted} stopped by Ctrl-C.`;
   return [
     'pcfarm: fuzz Linux page-cache write paths for the hazards of the 2007 write-deadlock debate',
     '',
