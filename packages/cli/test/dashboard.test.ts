@@ -112,7 +112,7 @@ describe('pcfarm dashboard', () => {
     const r = spawnSync(process.execPath, [MAIN, 'dashboard', '--results', tempDir(), '--host', '0.0.0.0', '--port', '0'], { encoding: 'utf8', env: { ...process.env, PCFARM_TOKEN: '' } });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/give it a token \(--token or PCFARM_TOKEN\)/);
-    const s = await serve(['--results', tempDir(), '--host', '0.0.0.0'], { PCFARM_TOKEN: 'tok' });
+    const s = await serve(['--results', tempDir(), '--host', '0.0.0.0'], { PCFARM_TOKEN: 'a-token-of-some-length' });
     const refused = await fetch(`${s.url}api/campaigns`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(refused.status).toBe(401);
     expect(await stop(s)).toBe(0);

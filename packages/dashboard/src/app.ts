@@ -10,7 +10,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import { BLOCKS_PER_PAGE } from '@pcfarm/core';
 import { strategyResolver, type Store } from '@pcfarm/farm/local';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { guard, isLoopback, requireToken } from './auth.js';
+import { guard, isLoopback, requireToken, TOKEN_LENGTH_MIN } from './auth.js';
 import type { RouteContext } from './context.js';
 import type { CampaignControl } from './control.js';
 import { BODY_LIMIT_BYTES, errorHandler, HttpError, parseJsonBody } from './errors.js';
@@ -204,6 +204,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const loopback = isLoopback(host);
   if (!loopback && (options.token === undefined || options.token === '')) {
     throw new DashboardError(`the dashboard would listen on ${host}, beyond this machine: give it a token (--token or PCFARM_TOKEN) so only its holders can start and stop campaigns; PCFARM_TOKEN=$(openssl rand -hex 16) or --token-file FILE keep it out of ps, where --token shows`);
+  }
+  if (!loopback && options.token!.length < TOKEN_LENGTH_MIN) {
+    throw new DashboardError(`the dashboard would listen on ${host} with a token of ${options.token!.length} character(s), which a script guesses over the network: give one of at least ${TOKEN_LENGTH_MIN}, as PCFARM_TOKEN=$(openssl rand -hex 16) makes`);
   }
   const app = await buildApp({ ...options, loopbackOnly: loopback });
   await app.listen({ host, port: options.port ?? 0 });

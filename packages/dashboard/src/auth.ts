@@ -29,6 +29,13 @@ export const SESSION_COOKIE = 'pcfarm_session';
 export const SESSION_AGE_S = 7 * 24 * 3600;
 
 /** Whether a host name or address is this machine only. */
+/**
+ * The shortest token a dashboard beyond loopback takes: guessed one request
+ * at a time, 16 characters of hex are 2^64 tries; a short one (a word, "t")
+ * falls to a script over a network in minutes.
+ */
+export const TOKEN_LENGTH_MIN = 16;
+
 export function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
   return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || h === '::ffff:127.0.0.1';

@@ -149,6 +149,10 @@ describe('startDashboard', () => {
     const store = EmbeddedStore.open(tempDir());
     await expect(startDashboard({ store, control: new StoreControl(store), host: '0.0.0.0' })).rejects.toThrow(DashboardError);
     await expect(startDashboard({ store, control: new StoreControl(store), host: '0.0.0.0', token: '' })).rejects.toThrow(/PCFARM_TOKEN=\$\(openssl rand -hex 16\) or --token-file FILE/);
+    // A token a script guesses is no guard beyond this machine; on loopback any will do.
+    await expect(startDashboard({ store, control: new StoreControl(store), host: '0.0.0.0', token: 'fifteen-chars!!' })).rejects.toThrow(/with a token of 15 character\(s\), which a script guesses over the network: give one of at least 16/);
+    const local = await startDashboard({ store, control: new StoreControl(store), token: 't' });
+    await local.close();
     await store.close();
   });
 
@@ -158,7 +162,7 @@ describe('startDashboard', () => {
     expect(local.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     expect(((await (await fetch(`${local.url}api/info`)).json()) as { store: string }).store).toBe('embedded');
     await local.close();
-    const wide = await startDashboard({ store, control: new StoreControl(store), host: '0.0.0.0', token: 't' });
+    const wide = await startDashboard({ store, control: new StoreControl(store), host: '0.0.0.0', token: 'sixteen-chars!!!' });
     const r = await fetch(`${wide.url}api/campaigns`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(spec) });
     expect(r.status).toBe(401);
     await wide.close();

@@ -67,8 +67,8 @@ describe.skipIf(!existsSync(MAIN))("pcfarm dashboard's token", () => {
 
   it('serves beyond loopback with the token from a file, and warns that --token shows in ps', async () => {
     const dir = tempDir();
-    writeFileSync(`${dir}/token`, 'from-a-file\n');
-    for (const [args, warned] of [[['--token-file', `${dir}/token`], false], [['--token', 'from-a-file'], true]] as const) {
+    writeFileSync(`${dir}/token`, 'from-a-file-of-a-long-token\n');
+    for (const [args, warned] of [[['--token-file', `${dir}/token`], false], [['--token', 'from-a-file-of-a-long-token'], true]] as const) {
       const proc = spawn(process.execPath, [MAIN, 'dashboard', '--port', '0', '--host', '0.0.0.0', '--results', tempDir(), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PCFARM_TOKEN: '' } });
       let out = '';
       let err = '';
@@ -82,7 +82,7 @@ describe.skipIf(!existsSync(MAIN))("pcfarm dashboard's token", () => {
           });
           proc.once('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
         });
-        const session = await fetch(`${url}api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: 'from-a-file' }) });
+        const session = await fetch(`${url}api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: 'from-a-file-of-a-long-token' }) });
         expect(session.status, args.join(' ')).toBe(200);
         expect(/--token shows in ps/.test(err), args.join(' ')).toBe(warned);
       } finally {
