@@ -159,8 +159,8 @@ export function campaignSpec(input: Partial<CampaignSpec>): CampaignSpec {
       ? null
       : whole('seedsPerCell', input.seedsPerCell ?? CAMPAIGN_DEFAULTS.seedsPerCell, 1, CAMPAIGN_LIMITS.seedsPerCellMax);
   if (seedsPerCell === null && timeBudgetMs === null) bad('a campaign needs seedsPerCell, timeBudgetMs or both');
-  const name = input.name ?? 'campaign';
-  if (typeof name !== 'string' || name.length > CAMPAIGN_LIMITS.nameLengthMax) bad(`name must be a string of at most ${CAMPAIGN_LIMITS.nameLengthMax} characters`);
+  const name = input.name ?? null;
+  if (name !== null && (typeof name !== 'string' || name.length > CAMPAIGN_LIMITS.nameLengthMax)) bad(`name must be a string of at most ${CAMPAIGN_LIMITS.nameLengthMax} characters`);
   const seedStart = whole('seedStart', input.seedStart ?? CAMPAIGN_DEFAULTS.seedStart, 0, SEED_MAX);
   const batchSeeds = whole('batchSeeds', input.batchSeeds ?? CAMPAIGN_DEFAULTS.batchSeeds, 1, CAMPAIGN_LIMITS.batchSeedsMax);
   // Every seed must be one a run takes: a range past the last would fail its first batch, and the
@@ -208,12 +208,15 @@ export function campaignSpec(input: Partial<CampaignSpec>): CampaignSpec {
       pollen: [...(pollen as string[])],
     };
   };
+  const strategies = list('strategies', [...STRATEGIES, ...fileIds], fileIds.length > 0 ? fileIds : STRATEGIES);
+  const scenarios = list('scenarios', SCENARIOS);
+  const bpps = blocksPerPage();
   return {
-    name,
-    strategies: list('strategies', [...STRATEGIES, ...fileIds], fileIds.length > 0 ? fileIds : STRATEGIES),
+    name: name ?? cellsName(strategies, fileIds.length > 0 ? fileIds : STRATEGIES, scenarios, bpps),
+    strategies,
     strategyFiles,
-    scenarios: list('scenarios', SCENARIOS),
-    blocksPerPage: blocksPerPage(),
+    scenarios,
+    blocksPerPage: bpps,
     scheduler: scheduler as CampaignSpec['scheduler'],
     pctDepth: whole('pctDepth', input.pctDepth ?? CAMPAIGN_DEFAULTS.pctDepth, 1, CAMPAIGN_LIMITS.pctDepthMax),
     seedStart,
@@ -224,6 +227,19 @@ export function campaignSpec(input: Partial<CampaignSpec>): CampaignSpec {
     steer: steer(),
     guide: guide(),
   };
+}
+
+/**
+ * A campaign's name when its spec gives none (a dashboard form left blank, an
+ * API client): its cells as fuzz names them, "v2.6.20,two-copy x
+ * self-mmap-write x bpp 1,2,4", a full list said as "every strategy" or
+ * "every scenario"; cut to CAMPAIGN_LIMITS.nameLengthMax. A list of
+ * campaigns all called "campaign" says nothing.
+ */
+function cellsName(strategies: readonly string[], allStrategies: readonly string[], scenarios: readonly string[], bpps: readonly number[]): string {
+  const every = (list: readonly string[], all: readonly string[], what: string) => (list.length === all.length && all.every((x) => list.includes(x)) ? `every ${what}` : list.join(','));
+  const name = [every(strategies, allStrategies, 'strategy'), every(scenarios, SCENARIOS, 'scenario'), `bpp ${bpps.join(',')}`].join(' x ');
+  return name.length <= CAMPAIGN_LIMITS.nameLengthMax ? name : `${name.slice(0, CAMPAIGN_LIMITS.nameLengthMax - 1)}…`;
 }
 
 /** A new campaign record for a checked spec. */

@@ -13,6 +13,13 @@ describe('campaign specs', () => {
     expect(s.timeBudgetMs).toBeNull();
   });
 
+  it('are named by their cells when no name is given, as fuzz names its campaigns, not all "campaign"', () => {
+    expect(campaignSpec({}).name).toBe('every strategy x every scenario x bpp 1,2,4');
+    expect(campaignSpec({ strategies: ['v2.6.20', 'two-copy'], scenarios: ['self-mmap-write'], blocksPerPage: [1, 4] }).name).toBe('v2.6.20,two-copy x self-mmap-write x bpp 1,4');
+    expect(campaignSpec({ scenarios: [...SCENARIOS].reverse() }).name).toBe('every strategy x every scenario x bpp 1,2,4');
+    expect(campaignSpec({ name: 'mine' }).name).toBe('mine');
+  });
+
   it('run every scheduler the core has but replay, and the searches (guided, portfolio), in the spec and in the batch jobs a worker checks', () => {
     expect(CAMPAIGN_SCHEDULERS).toEqual([...SCHEDULERS.filter((s) => s !== 'replay'), 'guided', 'portfolio']);
     for (const scheduler of CAMPAIGN_SCHEDULERS) {

@@ -133,7 +133,7 @@ function newCampaignForm() {
     'form',
     { id: 'new-campaign', class: 'card' },
     h('h2', {}, 'New campaign'),
-    h('label', {}, 'Name', h('input', { type: 'text', name: 'name', placeholder: 'campaign', maxlength: info.limits.nameLengthMax })),
+    h('label', {}, 'Name', h('input', { type: 'text', name: 'name', placeholder: 'its cells', maxlength: info.limits.nameLengthMax })),
     checkboxes('strategy', 'Strategies', info.strategies, info.strategies),
     h(
       'p',
