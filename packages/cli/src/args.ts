@@ -46,6 +46,11 @@ export function parseArgs(argv: readonly string[], flags: ReadonlySet<string>, r
   };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
+    // -h, as every other command line tool takes it: --help.
+    if (arg === '-h') {
+      options.set('help', 'true');
+      continue;
+    }
     if (!arg.startsWith('--')) {
       positionals.push(arg);
       continue;

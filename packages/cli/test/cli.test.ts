@@ -391,6 +391,8 @@ describe('help and usage errors', () => {
     for (const command of ['fuzz', 'replay', 'minimize', 'verify', 'matrix', 'strategy new', 'diff', 'export-test', 'bench', 'list', 'dashboard', 'coordinator', 'worker', 'campaign']) expect(all.stdout).toContain(`./pcfarm ${command}`);
     expect(flat(all.stdout)).toContain('Exit statuses, the same in every command: 0 done, nothing failed; 1 a failure found (by fuzz, replay, verify or diff; matrix, minimize, campaign show and export-test report, and exit 0); 2 bad usage or input it cannot use; 3');
     expect(pcfarm('fuzz', '--help').stdout).toBe(helpFuzz().stdout);
+    // -h is --help, as other tools take it.
+    expect(pcfarm('fuzz', '-h').stdout).toBe(helpFuzz().stdout);
     expect(pcfarm('campaign', 'start', '--seeds', 'x', '--help').stdout).toBe(pcfarm('help', 'campaign').stdout);
   });
 
