@@ -193,7 +193,9 @@ describe('bounded exhaustive verification', () => {
       now: () => (ms += 250),
     });
     const failing = matrixCell('v2.6.20', 'self-mmap-write', 10, 1, {}, v(bounds(2, 1)));
-    expect(failing.bound).toEqual({ kind: 'fails', preemptions: 0, reclaimActions: 1, asked: 2, failure: 'deadlock', schedules: failing.bound!.schedules, classes: null, hash: null, seconds: 0.25 });
+    expect(failing.bound).toEqual({ kind: 'fails', preemptions: 0, reclaimActions: 1, params: null, asked: 2, failure: 'deadlock', schedules: failing.bound!.schedules, classes: null, hash: null, seconds: 0.25 });
+    // generated draws its programs: its bound says which it covers (here the smallest alone).
+    expect(matrixCell('write-begin-end-trim', 'generated', 1, 1, {}, v(bounds(0, 0))).bound).toMatchObject({ kind: 'certified', params: 0 });
     const clean = matrixCell('write-begin-end-trim', 'self-mmap-write', 10, 1, {}, v(bounds(2, 1)));
     expect(clean.bound).toMatchObject({ kind: 'certified', preemptions: 2, asked: 2, failure: null, hash: verify({ strategy: 'write-begin-end-trim', scenario: 'self-mmap-write' }, bounds(2, 1)).hash });
     const byDelays = matrixCell('write-begin-end-trim', 'self-mmap-write', 10, 1, {}, v({ ...bounds(1, 1), delaysMax: 1 }));
