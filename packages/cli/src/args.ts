@@ -155,11 +155,16 @@ export function blocksPerPageList(p: Parsed): number[] | undefined {
 }
 
 /** A comma-separated choice list, as printed by replay and minimize. */
+/** The largest value a choice list holds: the choice stream keeps each in 32 bits. */
+const CHOICE_MAX = 0xffff_ffff;
+
 export function choiceList(raw: string): number[] {
   if (raw.trim() === '') return [];
   return raw.split(',').map((part, i) => {
     const s = part.trim();
     if (!/^\d+$/.test(s)) throw new UsageError(`--choices: item ${i + 1} is ${JSON.stringify(s)}, not a whole number`);
+    // A choice is a 32-bit word (the choice stream's): a larger one would wrap, and replay something nobody asked for.
+    if (Number(s) > CHOICE_MAX) throw new UsageError(`--choices: item ${i + 1} is ${s}, more than any choice (at most ${CHOICE_MAX})`);
     return Number(s);
   });
 }

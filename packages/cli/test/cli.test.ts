@@ -133,6 +133,9 @@ describe('pcfarm replay', () => {
     const r = await here('replay', '--strategy', 'v2.6.20', '--scenario', 'generated', '--choices', '1,x,3');
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--choices: item 2 is "x", not a whole number');
+    // A choice is 32 bits: a larger one would wrap to another.
+    const wide = await here('replay', '--strategy', 'v2.6.20', '--scenario', 'generated', '--choices', '1,4294967296');
+    expect([wide.status, wide.stderr.split('\n')[0]]).toEqual([2, 'pcfarm: --choices: item 2 is 4294967296, more than any choice (at most 4294967295)']);
   });
 
   it('an unknown command lists the commands', async () => {
