@@ -144,6 +144,9 @@ export function replay(p: Parsed, io: Io, files: StrategyFiles): number {
   const choices = p.options.get('choices');
   if ((seed === undefined) === (choices === undefined)) throw new UsageError('replay needs exactly one of --seed N or --choices LIST');
   const config = configOf(p, strategy, scenario);
-  const o = traced(config, seed !== undefined ? { seed: wholeNumber('seed', seed, 0) } : { choices: choiceList(choices!) }, files.model);
-  return printReplay(`${strategy} x ${scenario} (${configLabel(config)}), ${seed !== undefined ? `seed ${o.seed}` : `${o.choices.length} choices`}`, config, o, o.choices, false, io, files);
+  const list = choices === undefined ? null : choiceList(choices);
+  const o = traced(config, list === null ? { seed: wholeNumber('seed', seed, 0) } : { choices: list }, files.model);
+  // Choices past the run's end change nothing: said, so a list cut or pasted wrong is not taken for the run asked.
+  const unused = list === null || list.length <= o.choices.length ? '' : ` (of ${list.length} given: the run ended before the other ${list.length - o.choices.length})`;
+  return printReplay(`${strategy} x ${scenario} (${configLabel(config)}), ${seed !== undefined ? `seed ${o.seed}` : `${o.choices.length} choices${unused}`}`, config, o, o.choices, false, io, files);
 }

@@ -136,6 +136,9 @@ describe('pcfarm replay', () => {
     // A choice is 32 bits: a larger one would wrap to another.
     const wide = await here('replay', '--strategy', 'v2.6.20', '--scenario', 'generated', '--choices', '1,4294967296');
     expect([wide.status, wide.stderr.split('\n')[0]]).toEqual([2, 'pcfarm: --choices: item 2 is 4294967296, more than any choice (at most 4294967295)']);
+    // Choices past the run's end are said to be unused, not dropped without a word.
+    const long = await here('replay', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--choices', Array(40).fill('0').join(','));
+    expect(long.stdout.split('\n')[0]).toMatch(/^v2\.6\.20 x self-mmap-write \(pct\), (\d+) choices \(of 40 given: the run ended before the other \d+\)$/);
   });
 
   it('an unknown command lists the commands', async () => {
