@@ -50,6 +50,8 @@ export async function fuzz(p: Parsed, term: Terminal, files: StrategyFiles): Pro
   const spec = id === undefined ? specOf(p, files) : null;
   const threads = wholeNumber('threads', p.options.get('threads'), availableParallelism(), 1, THREADS_MAX);
   wholeNumber('port', p.options.get('port'), DASHBOARD_PORT_DEFAULT, 0, PORT_MAX);
+  // A port for a dashboard it was told not to serve: one of the two was not meant.
+  if (p.options.has('port') && p.options.has('no-dashboard')) throw new UsageError('--port is where the dashboard listens, and --no-dashboard serves none: give one of them');
   const opened = openResults(p, 'write');
   try {
     for (const r of opened.repairs) term.out(`results: ${r}`);

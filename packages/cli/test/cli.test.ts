@@ -419,6 +419,11 @@ describe('help and usage errors', () => {
     expect(unknown.stderr.split('\n').slice(1)).toEqual(['see: ./pcfarm help', '']);
   });
 
+  it('refuses fuzz --port with --no-dashboard: one of the two was not meant', async () => {
+    const r = await here('fuzz', '--port', '8080', '--no-dashboard');
+    expect([r.status, r.stderr.split('\n')[0]]).toEqual([2, 'pcfarm: --port is where the dashboard listens, and --no-dashboard serves none: give one of them']);
+  });
+
   it('refuses a first-failure hunt whose seeds run past the largest before running any, as a campaign does', async () => {
     const past = await here('fuzz', '--first-failure', '--strategy', 'two-copy', '--scenario', 'self-mmap-write', '--seed-start', '9007199254740990', '--runs', '5');
     expect([past.status, past.stdout]).toEqual([2, '']);
