@@ -130,8 +130,14 @@ export function diffCampaigns(a: CampaignSnapshot, b: CampaignSnapshot): Omit<Ca
   if (unpaired.length > 0) notes.push(`no counterpart for ${unpaired.join(', ')}: left out`);
   const runsA = runsByStrategy(a, inCell);
   const runsB = runsByStrategy(b, inCell);
-  const side = (bk: Bucket, runs: Map<string, number>): DiffSide => {
-    const n = runs.get(bk.strategy) ?? 0;
+  const allRunsA = runsByStrategy(a, () => true);
+  const allRunsB = runsByStrategy(b, () => true);
+  // A bucket keeps one count over every cell it was seen in: only one seen in shared cells alone has its count there.
+  const confined = (bk: Bucket): boolean => bk.scenarios.every((sc) => scenarios.includes(sc)) && bk.blocksPerPage.every((x) => bpps.includes(x));
+  let unconfined = 0;
+  const side = (bk: Bucket, shared: Map<string, number>, all: Map<string, number>): DiffSide => {
+    // Seen also in a cell only this campaign ran: its count is of those runs too, so its rate is over all of them.
+    const n = (confined(bk) ? shared : all).get(bk.strategy) ?? 0;
     return { bucketId: bk.id, title: bk.title, strategy: bk.strategy, count: bk.count, runs: n, rate: n === 0 ? 0 : bk.count / n };
   };
   // A bucket's count covers every cell it was seen in; one seen in a cell only one campaign ran is left out.
@@ -141,18 +147,25 @@ export function diffCampaigns(a: CampaignSnapshot, b: CampaignSnapshot): Omit<Ca
   pairs.forEach(([x, y], i) => {
     for (const bk of a.buckets) {
       if (bk.strategy !== x || !comparable(bk)) continue;
-      matched.set(key(i, bk), { kind: bk.kind, severity: bk.severity, sites: [...bk.sites], change: 'gone', a: side(bk, runsA), b: null });
+      matched.set(key(i, bk), { kind: bk.kind, severity: bk.severity, sites: [...bk.sites], change: 'gone', a: side(bk, runsA, allRunsA), b: null });
     }
     for (const bk of b.buckets) {
       if (bk.strategy !== y || !comparable(bk)) continue;
       const d = matched.get(key(i, bk));
-      if (d === undefined) matched.set(key(i, bk), { kind: bk.kind, severity: bk.severity, sites: [...bk.sites], change: 'new', a: null, b: side(bk, runsB) });
+      if (d === undefined) matched.set(key(i, bk), { kind: bk.kind, severity: bk.severity, sites: [...bk.sites], change: 'new', a: null, b: side(bk, runsB, allRunsB) });
       else {
-        d.b = side(bk, runsB);
-        d.change = rateChange(d.a!, d.b);
+        d.b = side(bk, runsB, allRunsB);
+        const inA = a.buckets.find((x) => x.id === d.a!.bucketId);
+        // Two rates over different cells say nothing of a change: claimed only where both counts are of the shared cells.
+        if (confined(bk) && inA !== undefined && confined(inA)) d.change = rateChange(d.a!, d.b);
+        else {
+          d.change = 'same';
+          unconfined++;
+        }
       }
     }
   });
+  if (unconfined > 0) notes.push(`${unconfined} bucket(s) in both were seen also in cells only one campaign ran: a bucket keeps one count over its cells, so their rates are over all that campaign's runs, and no change of rate is claimed for them`);
   const order: Record<DiffChange, number> = { new: 0, gone: 1, more: 2, fewer: 3, same: 4 };
   const buckets = [...matched.values()].sort((p, q) => order[p.change] - order[q.change] || (p.severity === q.severity ? 0 : p.severity === 'failure' ? -1 : 1) || ((p.a ?? p.b)!.title < (q.a ?? q.b)!.title ? -1 : 1));
   const brief = (s: CampaignSnapshot) => ({ id: s.campaign.id, name: s.campaign.spec.name, strategies: [...s.campaign.spec.strategies] });

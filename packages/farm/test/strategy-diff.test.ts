@@ -70,6 +70,16 @@ describe('pcfarm diff: the findings of two versions of a design', () => {
     const d = diffCampaigns(wider, narrow);
     expect(d.notes).toEqual(['scenarios cross-mmap-write only in A: compared on the ones both ran']);
     expect(d.buckets.every((b) => b.change === 'same')).toBe(true);
+    // A bucket seen also in a cell only A ran keeps one count over both: its rate is over all A's runs, and no change is claimed from it.
+    const inflated = structuredClone(wider);
+    const self = inflated.buckets.find((b) => b.severity === 'failure' && b.scenarios.includes('self-mmap-write'))!;
+    self.scenarios = ['cross-mmap-write', 'self-mmap-write'];
+    self.count *= 50;
+    const mixed = diffCampaigns(inflated, narrow);
+    const row = mixed.buckets.find((b) => b.a?.bucketId === self.id)!;
+    expect(row.change).toBe('same');
+    expect(row.a!.runs).toBe(400);
+    expect(mixed.notes).toContain("1 bucket(s) in both were seen also in cells only one campaign ran: a bucket keeps one count over its cells, so their rates are over all that campaign's runs, and no change of rate is claimed for them");
   }, 60_000);
 });
 
