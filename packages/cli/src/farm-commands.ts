@@ -181,7 +181,9 @@ export async function campaignCommand(p: Parsed, io: Io): Promise<number> {
             const total = batchCount(c.spec);
             const cells = `${plural(c.spec.strategies.length, 'strategy', 'strategies')} x ${plural(c.spec.scenarios.length, 'scenario')} x blocks per page ${c.spec.blocksPerPage.join(',')}`;
             io.out(`campaign ${c.id} started: ${cells}, ${total === null ? `for ${(c.spec.timeBudgetMs ?? 0) / 1000} s` : `${plural(total, 'batch', 'batches')} of ${seedsPerBatch(c.spec)} seeds`}`);
-            io.out(`  the coordinator queues it now; follow it with: ${PCFARM} campaign show ${c.id}`);
+            // The store as this command named it (an environment's REDIS_URL reaches the next command as it reached this one).
+            const store = ['redis', 'prefix'].filter((o) => p.options.has(o)).map((o) => ` --${o} ${shellWord(p.options.get(o)!)}`).join('');
+            io.out(`  the coordinator queues it now; follow it with: ${PCFARM} campaign show ${c.id}${store}`);
             for (const f of c.spec.strategyFiles) io.out(`  strategy file ${f.id} (source ${f.sourceHash}): each worker runs it from ${f.path} or from its --strategies directory, with the same source`);
           }
           return EXIT.ok;

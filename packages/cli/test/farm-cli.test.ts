@@ -64,8 +64,11 @@ describe('pcfarm campaign', () => {
     const started = pcfarm('campaign', 'start', '--prefix', 'states', '--name', 'mine', ...SMALL);
     expect(started.status, started.stderr).toBe(0);
     expect(started.stdout).toMatch(/^campaign \w{8} started: 1 strategy x 2 scenarios x blocks per page 1,4, 16 batches of 50 seeds$/m);
-    expect(started.stdout).toMatch(/^ {2}the coordinator queues it now; follow it with: \.\/pcfarm campaign show \w{8}$/m);
+    const follow = /^ {2}the coordinator queues it now; follow it with: \.\/pcfarm (campaign show \w{8} --prefix states)$/m.exec(started.stdout);
+    expect(follow, started.stdout).not.toBeNull();
     const id = idOf(started);
+    // The store as the command named it: the printed command finds the campaign.
+    expect(pcfarm(...follow![1]!.split(' ')).stdout).toMatch(new RegExp(`^campaign ${id} running`, 'm'));
     const list = pcfarm('campaign', 'list', '--prefix', 'states');
     expect(list.stdout).toMatch(/^id +state +batches +runs +failures +buckets +minimized +warnings +coverage +name$/m);
     expect(list.stdout).toMatch(new RegExp(`^${id} +running +0/16 +0 +0 +0 +0 +0 +0 +mine$`, 'm'));

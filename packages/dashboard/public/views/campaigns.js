@@ -79,7 +79,8 @@ function campaignRow(v) {
     clear(state).append(stateBadge(s.state ?? s.campaign.state, s.activity));
     runs.textContent = fmtInt(s.runs);
     // Failure buckets; warnings (which fail nothing) beside them.
-    clear(buckets).append(fmtInt(s.buckets), s.warningBuckets ? h('span', { class: 'muted small', title: 'warning buckets: class-only lock-order cycles' }, ` + ${fmtInt(s.warningBuckets)} warn`) : null);
+    // Element.append writes null as the text "null": append only what there is.
+    clear(buckets).append(fmtInt(s.buckets), ...(s.warningBuckets ? [h('span', { class: 'muted small', title: 'warning buckets: class-only lock-order cycles' }, ` + ${fmtInt(s.warningBuckets)} warn`)] : []));
     if (s.runsPerSec !== undefined) rate.textContent = s.state === 'running' && s.activity !== 'queued' ? fmtRate(s.runsPerSec) : '–';
     bar.set(c.spec, { batchesDone: s.batchesDone, batchesTotal: s.batchesTotal, runningMs: s.runningMs ?? s.campaign.runningMs });
   };

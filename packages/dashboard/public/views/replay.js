@@ -53,6 +53,16 @@ export function renderReplay(el, r) {
   );
 }
 
+/**
+ * The reproducer in what was pasted: the string itself, or the replay
+ * command a bucket page copies (`./pcfarm replay pcfarm1:… --strategy-file
+ * F`), whose reproducer is the one word starting pcfarm followed by a digit.
+ */
+function reproducerIn(text) {
+  const command = /^\s*(?:\S*\/)?pcfarm\s+replay\s+(pcfarm\d+:\S+)/.exec(text);
+  return command === null ? text : command[1];
+}
+
 /** `query`: r=REPRODUCER replays it as the page opens (a campaign page's link to verify's counterexample). */
 export async function replayView(el, query) {
   const input = h('textarea', { rows: 3, placeholder: 'pcfarm1:…', name: 'reproducer', spellcheck: 'false', 'aria-label': 'reproducer' });
@@ -66,7 +76,7 @@ export async function replayView(el, query) {
     }
     clear(out).append(h('p', { class: 'muted' }, 'replaying…'));
     try {
-      const r = await api.post('/api/replay', { reproducer: input.value });
+      const r = await api.post('/api/replay', { reproducer: reproducerIn(input.value) });
       clear(out);
       if (r.replayCommand) out.append(commandBox(r.replayCommand, 'Copy replay command'));
       renderReplay(out, r);
