@@ -43,7 +43,8 @@ function whereOf(p: Parsed, env: NodeJS.ProcessEnv): Where {
 async function open(where: Where, dash: DashboardPackage, io: Io): Promise<Opened> {
   if ('redis' in where) {
     const { url, prefix, connectMs } = where.redis;
-    const store = await connectStore(url, { prefix, connectMs });
+    // Requests fail at once while Redis is away (a 503 saying so), rather than hang until it is back; the log says when it goes and comes.
+    const store = await connectStore(url, { prefix, connectMs, whileDown: 'fail', log: (line) => io.err(`pcfarm: ${line}`) });
     return { store, control: new dash.StoreControl(store), readOnly: false, what: `the farm at ${redactedUrl(url)} (prefix ${prefix}; its coordinator runs the campaigns)` };
   }
   // As every command opens one: a path that is a file or cannot be made is said in a line; one another pcfarm writes (a running fuzz) is watched.

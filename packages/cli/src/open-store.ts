@@ -50,7 +50,7 @@ export function redisWhere(options: Pick<RedisOptions, 'url' | 'prefix'>): strin
 }
 
 /** RedisStore.connect, with ioredis loaded only now (and BullMQ never: the store needs no queue), so a command on a results directory loads neither. */
-export async function connectStore(url: string, options: { prefix: string; connectMs?: number }): Promise<RedisStore> {
+export async function connectStore(url: string, options: { prefix: string; connectMs?: number; whileDown?: 'wait' | 'fail'; log?: (line: string) => void }): Promise<RedisStore> {
   const { RedisStore } = await import('@pcfarm/farm/redis-store');
   return RedisStore.connect(url, options);
 }

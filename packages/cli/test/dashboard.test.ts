@@ -102,6 +102,17 @@ describe('pcfarm dashboard', () => {
     try {
       const s = await serve(['--redis', redis.url]);
       expect(await json(await fetch(`${s.url}api/info`))).toMatchObject({ store: 'redis', control: 'store' });
+      // Redis away: a request is answered at once, saying so, not held until it is back; then the dashboard is back with it.
+      await redis.stop();
+      const away = await fetch(`${s.url}api/campaigns`, { signal: AbortSignal.timeout(10_000) });
+      expect([away.status, (await json(away)).error]).toEqual([503, 'EREDISDOWN']);
+      await redis.restart();
+      let back = 0;
+      for (let i = 0; i < 100 && back !== 200; i++) {
+        back = (await fetch(`${s.url}api/campaigns`, { signal: AbortSignal.timeout(10_000) })).status;
+        if (back !== 200) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(back).toBe(200);
       expect(await stop(s)).toBe(0);
     } finally {
       await redis.stop();

@@ -5,7 +5,7 @@
  * for bugs and broken storage, and its message hides nothing a user needs.
  */
 import { ConfigError } from '@pcfarm/core';
-import { FarmError } from '@pcfarm/farm/local';
+import { FarmError, redisDown } from '@pcfarm/farm/local';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
 /** An error a route raises on purpose, with the status it means. */
@@ -71,6 +71,8 @@ export function errorAnswer(e: unknown): { status: number; body: ErrorBody } {
       return { status: f.statusCode, body: { error: FASTIFY_CODES[f.code ?? ''] ?? 'EBADREQUEST', message: fastifyMessage(f) } };
     }
   }
+  // Redis away (a dashboard's connection fails its commands rather than hold them): the store's, not the server's, and passing.
+  if (redisDown(e)) return { status: 503, body: { error: 'EREDISDOWN', message: "the farm's Redis is not answering; the dashboard reconnects by itself, so try again in a moment" } };
   return { status: 500, body: { error: 'EINTERNAL', message: 'internal error; the server log has the details' } };
 }
 

@@ -32,4 +32,4 @@ export { checkStrategyFileRef, SOURCE_HASH_PATTERN, STRATEGY_ID_PATTERN, type St
 export { findStrategyFile, loadStrategyFile, loadStrategyFiles, scanStrategyDirs, siteIn, STRATEGY_API_SPECIFIERS, STRATEGY_FILE_BYTES_MAX, STRATEGY_FILE_EXTENSIONS, STRATEGY_RESCAN_MS, strategyFileRef, strategyResolver, strategySourceHash, strategyTemplate, type StrategyFile, type StrategyResolver } from './strategy-files.js';
 export { diffCampaigns, DIFF_LIMITS, pairStrategies, retestBuckets, type BucketDiff, type CampaignDiff, type DiffChange, type DiffSide, type FileStrategies, type Retest } from './diff.js';
 export { regressionTest, type RegressionTestInput } from './export-test.js';
-export { REDIS_CONNECT_MS_DEFAULT, REDIS_URL_DEFAULT, redactedUrl } from './redis-url.js';
+export { REDIS_CONNECT_MS_DEFAULT, REDIS_URL_DEFAULT, redactedUrl, redisDown } from './redis-url.js';

@@ -9,6 +9,8 @@ import { Redis } from 'ioredis';
 import { FarmError } from './errors.js';
 import { REDIS_CONNECT_MS_DEFAULT, redactedUrl } from './redis-url.js';
 
+export { redisDown } from './redis-url.js';
+
 /** Longest pause between reconnection attempts, in milliseconds. */
 export const REDIS_RECONNECT_MS_MAX = 2_000;
 
@@ -17,7 +19,15 @@ export interface RedisConnectOptions {
   connectMs?: number;
   /** Told when an established connection drops and when it is back (long-running roles print it). */
   log?: (line: string) => void;
+  /**
+   * What a command does while Redis is away: `wait` (the default) holds it
+   * until the reconnection, as a worker's and the coordinator's must; `fail`
+   * rejects it at once (redisDown says so), as a dashboard's must, whose
+   * requests would otherwise hang with no answer until Redis is back.
+   */
+  whileDown?: 'wait' | 'fail';
 }
+
 
 /** Redis's replies that mean the password is wrong or missing (WRONGPASS, NOAUTH, or AUTH sent to a Redis without one). */
 const AUTH_REFUSED = /^(WRONGPASS|NOAUTH)|AUTH <password> called without any password configured|invalid password/;
@@ -39,7 +49,13 @@ export async function connectRedis(url: string, options: RedisConnectOptions = {
   const connectMs = options.connectMs ?? REDIS_CONNECT_MS_DEFAULT;
   // maxRetriesPerRequest null: a command waits for the reconnection instead of failing (BullMQ's workers require it too).
   // disconnectTimeout: a socket that never connected does not hold the process for ioredis's default 2 s after we give up.
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null, disconnectTimeout: 200, retryStrategy: (times) => Math.min(100 * times, REDIS_RECONNECT_MS_MAX) });
+  const fail = options.whileDown === 'fail';
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: fail ? 0 : null,
+    disconnectTimeout: 200,
+    retryStrategy: (times) => Math.min(100 * times, REDIS_RECONNECT_MS_MAX),
+  });
   let lastError: Error | null = null;
   let connected = false;
   let down = false;
@@ -56,6 +72,8 @@ export async function connectRedis(url: string, options: RedisConnectOptions = {
   redis.on('ready', () => {
     if (connected && down) options.log?.(`Redis at ${shown} is back`);
     down = false;
+    // Queued only until the first connection: from then on, a command while Redis is away fails at once.
+    if (fail) redis.options.enableOfflineQueue = false;
   });
   let timer: NodeJS.Timeout | undefined;
   const ready = await Promise.race([

@@ -22,3 +22,14 @@ export function redactedUrl(url: string): string {
     return url;
   }
 }
+
+/**
+ * Whether `e` is a command ioredis refused because Redis is away, on a
+ * connection made with whileDown `fail` (redis-connection.ts). Here, beside
+ * the URLs, so a dashboard on a results directory tells it without loading
+ * ioredis.
+ */
+export function redisDown(e: unknown): boolean {
+  const m = e instanceof Error ? e.message : '';
+  return /Stream isn't writeable and enableOfflineQueue options is false|Reached the max retries per request limit|Connection is closed/.test(m);
+}
