@@ -11,7 +11,7 @@
  * sighting, scenarios or minimization), so a page never fetches the lists
  * again.
  */
-import { campaignRisk, canariesOf, canaryChecks, WORKER_SILENT_MS, type Bucket, type CampaignRisk, type CampaignSummary, type CanaryCheck, type Sample, type Store, type WorkerInfo } from '@pcfarm/farm/local';
+import { campaignRisk, canariesOf, canaryChecks, FarmError, WORKER_SILENT_MS, type Bucket, type CampaignRisk, type CampaignSummary, type CanaryCheck, type Sample, type Store, type WorkerInfo } from '@pcfarm/farm/local';
 import type { CampaignActivity } from './control.js';
 
 /** Cells of a campaign's residual risk a page is sent, riskiest first: a campaign of every cell has hundreds, and a tick's event stays small. */
@@ -97,7 +97,13 @@ export interface WorkersEvent {
   workers: WorkerView[];
 }
 
-export type LiveEvent = StatsEvent | BucketEvent | BucketUpdateEvent | WorkersEvent;
+/** A campaign the hub had sent news of is gone (deleted): its page stops showing it as live. */
+export interface DeletedEvent {
+  type: 'deleted';
+  campaign: string;
+}
+
+export type LiveEvent = StatsEvent | BucketEvent | BucketUpdateEvent | WorkersEvent | DeletedEvent;
 
 /** Which campaigns a listener follows: one, or every running one ('*'). */
 export type LiveFilter = string;
@@ -256,16 +262,20 @@ export class LiveHub {
     // What a page shows of them; their age goes on growing without being news.
     const workersKey = JSON.stringify(workers.map(({ ageMs: _age, ...w }) => w));
     const news = new Map<string, CampaignNews>();
+    const deleted: string[] = [];
     for (const id of wanted) {
       let summary: CampaignSummary;
       try {
         summary = await this.store.summary(id);
-      } catch {
-        continue; // deleted, or never was: its listeners just hear nothing
+      } catch (e) {
+        // Deleted while a page had it open: said once, or the page would go on showing it running; one that never was: nothing.
+        if (e instanceof FarmError && e.code === 'ENOCAMPAIGN' && this.tracked.delete(id)) deleted.push(id);
+        continue;
       }
       news.set(id, await this.campaignNews(summary, at, fresh.has(id)));
     }
     for (const l of [...this.listeners]) {
+      for (const id of deleted) if (l.filter === '*' || l.filter === id) l.send({ type: 'deleted', campaign: id });
       if (l.workersSent !== workersKey) {
         l.workersSent = workersKey;
         l.send(workersEvent);

@@ -537,6 +537,12 @@ export const bucketUpdateEventSchema = {
   },
 } as const;
 
+/** A campaign deleted while a page followed it (live.ts DeletedEvent). */
+export const deletedEventSchema = {
+  type: 'object',
+  properties: { type: { type: 'string', enum: ['deleted'] }, campaign: str },
+} as const;
+
 export const workersEventSchema = {
   type: 'object',
   properties: { type: { type: 'string', enum: ['workers'] }, at: num, workers: { type: 'array', items: workerSchema } },

@@ -78,6 +78,24 @@ describe('the live hub', () => {
     await store.close();
   });
 
+  it('tells a page its campaign was deleted, once, so it stops showing it as running; an id that never was hears nothing', async () => {
+    const store = EmbeddedStore.open(tempDir());
+    const c = await store.createCampaign(campaignSpec({ strategies: ['v2.6.20'], scenarios: ['self-mmap-write'], blocksPerPage: [1], seedsPerCell: 100 }));
+    hub = new LiveHub(store, { pollMs: 1e9 });
+    const page: LiveEvent[] = [];
+    const nowhere: LiveEvent[] = [];
+    hub.subscribe(c.id, (e) => page.push(e));
+    hub.subscribe('0123abcd', (e) => nowhere.push(e));
+    await hub.tick();
+    expect(page.map((e) => e.type)).toEqual(['workers', 'stats']);
+    await store.deleteCampaign(c.id);
+    await hub.tick();
+    await hub.tick();
+    expect(page.slice(2)).toEqual([{ type: 'deleted', campaign: c.id }]);
+    expect(nowhere.map((e) => e.type)).toEqual(['workers']);
+    await store.close();
+  });
+
   it('polls only while someone listens', async () => {
     const store = EmbeddedStore.open(tempDir());
     let polls = 0;

@@ -344,6 +344,12 @@ export async function campaignView(el, id, query) {
     workers: (e) => showWorkers(e.workers),
     bucket: (e) => table.upsert(e.bucket),
     'bucket-update': (e) => table.update(e.bucket),
+    // Deleted while open (from the command line, another page): no more news will come, and no button can act on it.
+    deleted: () => {
+      clear(actions);
+      clear(stateEl).append(h('span', { class: 'badge deleted' }, 'deleted'));
+      clear(message).append(errorBox({ message: 'This campaign was deleted: the page shows what it held before; the campaigns list no longer has it.' }));
+    },
   });
 }
 

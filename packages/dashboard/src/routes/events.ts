@@ -14,7 +14,7 @@ import { constants, createGzip } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../context.js';
 import type { LiveEvent } from '../live.js';
-import { bucketEventSchema, bucketUpdateEventSchema, errorResponses, idSchema, statsEventSchema, workersEventSchema } from '../schemas.js';
+import { bucketEventSchema, bucketUpdateEventSchema, deletedEventSchema, errorResponses, idSchema, statsEventSchema, workersEventSchema } from '../schemas.js';
 
 /** Seconds between keep-alive comments. */
 export const HEARTBEAT_MS = 15_000;
@@ -43,6 +43,7 @@ export default async function eventRoutes(app: FastifyInstance, ctx: RouteContex
         bucket: reply.compileSerializationSchema(bucketEventSchema),
         'bucket-update': reply.compileSerializationSchema(bucketUpdateEventSchema),
         workers: reply.compileSerializationSchema(workersEventSchema),
+        deleted: reply.compileSerializationSchema(deletedEventSchema),
       };
       reply.hijack();
       const res = reply.raw;
