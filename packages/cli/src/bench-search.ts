@@ -47,7 +47,7 @@ export interface SearchSizes {
 export const SEARCH_SIZES: Readonly<Record<'full' | 'quick' | 'smoke', SearchSizes>> = {
   full: { offsets: 200, runsMax: 20_000, coverageRuns: 2_000, ceilingRuns: 20_000, calibrationOffsets: 20, pollenSeeds: 500 },
   quick: { offsets: 40, runsMax: 5_000, coverageRuns: 500, ceilingRuns: 4_000, calibrationOffsets: 10, pollenSeeds: 500 },
-  smoke: { offsets: 1, runsMax: 100, coverageRuns: 10, ceilingRuns: 20, calibrationOffsets: 1, pollenSeeds: 20 },
+  smoke: { offsets: 1, runsMax: 100, coverageRuns: 10, ceilingRuns: 2, calibrationOffsets: 1, pollenSeeds: 20 },
 };
 
 /** Seeds between two offsets' starts: far enough apart that no two offsets share a seed. */
