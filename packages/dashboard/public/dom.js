@@ -57,7 +57,12 @@ export function fmtDuration(ms) {
   if (s < 60) return `${s} s`;
   const m = Math.floor(s / 60);
   if (m < 60) return `${m} min ${s % 60} s`;
-  return `${Math.floor(m / 60)} h ${m % 60} min`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h} h ${m % 60} min`;
+  // A campaign of weeks in days; a budget of "as long as it takes" (up to 2^53 ms) in years, not billions of hours.
+  const d = Math.floor(h / 24);
+  if (d < 730) return `${d} d ${h % 24} h`;
+  return `${fmtInt(Math.round(d / 365))} years`;
 }
 
 /** A span of time on a chart axis: tenths of a second while it is short. */

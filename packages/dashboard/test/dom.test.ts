@@ -1,0 +1,17 @@
+/**
+ * The number and time formats every view shares (public/dom.js, which runs
+ * in the browser and imports nothing, so node loads it as it is).
+ */
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error: the page's own JavaScript, untyped.
+import { fmtDuration } from '../public/dom.js';
+
+describe("the dashboard's formats", () => {
+  it('says a duration in the largest units that read well: seconds to hours, days for weeks, years for the longest budget, never billions of hours', () => {
+    expect(fmtDuration(42_000)).toBe('42 s');
+    expect(fmtDuration(185_000)).toBe('3 min 5 s');
+    expect(fmtDuration(26 * 3_600_000 + 60_000)).toBe('26 h 1 min');
+    expect(fmtDuration(9 * 86_400_000 + 4 * 3_600_000)).toBe('9 d 4 h');
+    expect(fmtDuration(Number.MAX_SAFE_INTEGER)).toBe('285,616 years');
+  });
+});
