@@ -154,10 +154,10 @@ export function blocksPerPageList(p: Parsed): number[] | undefined {
   return list;
 }
 
-/** A comma-separated choice list, as printed by replay and minimize. */
 /** The largest value a choice list holds: the choice stream keeps each in 32 bits. */
 const CHOICE_MAX = 0xffff_ffff;
 
+/** A comma-separated choice list, as printed by replay and minimize. */
 export function choiceList(raw: string): number[] {
   if (raw.trim() === '') return [];
   return raw.split(',').map((part, i) => {

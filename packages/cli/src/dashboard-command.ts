@@ -13,7 +13,7 @@ import { checkOptions, UsageError, wholeNumber, type Parsed } from './args.js';
 import type { Io } from './commands.js';
 import { DASHBOARD_PORT_DEFAULT, PORT_MAX } from './limits.js';
 import { farmErrorExit } from './exit.js';
-import { connectStore, openResults, redisOptionsOf, type RedisOptions } from './open-store.js';
+import { connectStore, openResults, redisOptionsOf, sayRepairs, type RedisOptions } from './open-store.js';
 import { OPTIONS } from './usage.js';
 
 /** The server's package: loaded once the command line is good, so a usage error is told without loading it (most of the command's start). */
@@ -48,8 +48,9 @@ async function open(where: Where, dash: DashboardPackage, io: Io): Promise<Opene
     return { store, control: new dash.StoreControl(store), readOnly: false, what: `the farm at ${redactedUrl(url)} (prefix ${prefix}; its coordinator runs the campaigns)` };
   }
   // As every command opens one: a path that is a file or cannot be made is said in a line; one another pcfarm writes (a running fuzz) is watched.
-  const { store, readOnly, dir, repairs } = openResults(where.results, where.readOnly ? 'read' : 'follow');
-  for (const r of repairs) io.err(`pcfarm: results: ${r}`);
+  const opened = openResults(where.results, where.readOnly ? 'read' : 'follow');
+  sayRepairs(io, opened);
+  const { store, readOnly, dir } = opened;
   if (!readOnly) return { store, control: new dash.LocalControl(store, where.threads === undefined ? {} : { threads: where.threads }), readOnly: false, what: `${dir} (campaigns run in this process)` };
   return { store, control: new dash.StoreControl(store), readOnly: true, what: where.readOnly ? `${dir}, read-only (--read-only)` : `${dir}, read-only (another process runs its campaigns)` };
 }

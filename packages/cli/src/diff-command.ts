@@ -32,7 +32,7 @@ import { checkOptions, InputError, UsageError, type Parsed } from './args.js';
 import { EXIT } from './exit.js';
 import { n, plural } from './format.js';
 import type { Io } from './io.js';
-import { openStore, type OpenedStore } from './open-store.js';
+import { openStore, sayRepairs, type OpenedStore } from './open-store.js';
 import { printedPath, strategyFilePaths } from './strategy-files.js';
 import { OPTIONS } from './usage.js';
 
@@ -45,7 +45,7 @@ const RATE_PERCENT_DIGITS = 2;
 async function withStore<T>(p: Parsed, io: Io, run: (opened: OpenedStore) => Promise<T>): Promise<T> {
   // Read only: a diff or an export may run beside the fuzz that writes the directory.
   const opened = await openStore(p, { fallback: 'results', access: 'read' });
-  for (const r of opened.repairs) io.err(`pcfarm: results: ${r}`);
+  sayRepairs(io, opened);
   try {
     return await run(opened);
   } finally {

@@ -45,7 +45,7 @@ import { EXIT } from './exit.js';
 import { columns, plural } from './format.js';
 import type { Io } from './io.js';
 import { RESULTS_DIR_DEFAULT } from './limits.js';
-import { openRedis, openResults, redisOptionsOf, redisWhere } from './open-store.js';
+import { openRedis, openResults, redisOptionsOf, redisWhere, sayRepairs } from './open-store.js';
 import { specOf, wantsPollen } from './spec.js';
 import { withStrategyFiles } from './strategy-files.js';
 import { printSummary } from './summary.js';
@@ -305,8 +305,7 @@ async function withRedis(p: Parsed, run: (store: RedisStore) => Promise<number>)
 
 async function withResults(p: Parsed, io: Io, access: 'read' | 'write', run: (store: Store, dir: string) => Promise<number>): Promise<number> {
   const opened = openResults(p, access);
-  // A torn last line set aside, or left unread: said before the answer, which it may explain ("no campaign").
-  for (const r of opened.repairs) io.err(`pcfarm: results: ${r}`);
+  sayRepairs(io, opened);
   try {
     return await run(opened.store, opened.dir);
   } finally {

@@ -10,6 +10,7 @@
 import type { RedisStore } from '@pcfarm/farm';
 import { EmbeddedStore, FarmError, redactedUrl, REDIS_CONNECT_MS_DEFAULT, REDIS_PREFIX_DEFAULT, REDIS_URL_DEFAULT, type Store } from '@pcfarm/farm/local';
 import { UsageError, wholeNumber, type Parsed } from './args.js';
+import type { Io } from './io.js';
 import { CONNECT_MS_MAX, RESULTS_DIR_DEFAULT } from './limits.js';
 import { fileSystemRefusal, resultsDirOf } from './results-dir.js';
 
@@ -110,6 +111,15 @@ export function openResults(p: Parsed, access: Access, fallback: string = RESULT
     if (!(e instanceof FarmError && e.code === 'ELOCKED')) throw e;
     return open(true);
   }
+}
+
+/**
+ * What opening a results directory repaired or left unread (a torn last
+ * line: EmbeddedStore.repairs), on stderr before the command's answer, which
+ * it may explain ("no campaign").
+ */
+export function sayRepairs(io: Io, opened: Pick<OpenedStore, 'repairs'>): void {
+  for (const r of opened.repairs) io.err(`pcfarm: results: ${r}`);
 }
 
 export interface StoreWanted {

@@ -143,12 +143,7 @@ export async function printSummary(store: Store, s: CampaignSummary, io: Io, opt
   const unrun = runs.filter((x) => x === 0).length;
   if (unrun > 0) {
     // The strategies none of whose cells ran: what a reader would otherwise take as tested.
-    const untouched = new Map<string, boolean>();
-    runs.forEach((x, i) => {
-      const st = cellAt(c.spec, i).strategy;
-      untouched.set(st, (untouched.get(st) ?? true) && x === 0);
-    });
-    const strategies = [...untouched].filter(([, none]) => none).map(([st]) => st);
+    const strategies = c.spec.strategies.filter((st) => runs.every((x, i) => x === 0 || cellAt(c.spec, i).strategy !== st));
     const whole = strategies.length === 0 ? '' : ` (every cell of ${strategies.join(', ')})`;
     const why = c.state !== 'done' ? 'a resume runs them' : budget !== null ? 'the time budget ran out first: give more with --time-s, or name fewer strategies and scenarios' : 'the campaign ended first';
     io.out(`  ${unrun} of ${plural(runs.length, 'cell')} never ran${whole}: ${why}`);

@@ -144,10 +144,13 @@ export function diffCampaigns(a: CampaignSnapshot, b: CampaignSnapshot): Omit<Ca
   const comparable = (bk: Bucket): boolean => bk.scenarios.some((sc) => scenarios.includes(sc)) && bk.blocksPerPage.some((x) => bpps.includes(x));
   const key = (pairIndex: number, bk: Bucket): string => `${pairIndex}\0${bk.severity}\0${bk.kind}\0${bk.sites.join('\0')}`;
   const matched = new Map<string, BucketDiff>();
+  // The matched buckets whose A side is counted in the shared cells alone.
+  const confinedInA = new Set<string>();
   pairs.forEach(([x, y], i) => {
     for (const bk of a.buckets) {
       if (bk.strategy !== x || !comparable(bk)) continue;
       matched.set(key(i, bk), { kind: bk.kind, severity: bk.severity, sites: [...bk.sites], change: 'gone', a: side(bk, runsA, allRunsA), b: null });
+      if (confined(bk)) confinedInA.add(key(i, bk));
     }
     for (const bk of b.buckets) {
       if (bk.strategy !== y || !comparable(bk)) continue;
@@ -155,9 +158,8 @@ export function diffCampaigns(a: CampaignSnapshot, b: CampaignSnapshot): Omit<Ca
       if (d === undefined) matched.set(key(i, bk), { kind: bk.kind, severity: bk.severity, sites: [...bk.sites], change: 'new', a: null, b: side(bk, runsB, allRunsB) });
       else {
         d.b = side(bk, runsB, allRunsB);
-        const inA = a.buckets.find((x) => x.id === d.a!.bucketId);
         // Two rates over different cells say nothing of a change: claimed only where both counts are of the shared cells.
-        if (confined(bk) && inA !== undefined && confined(inA)) d.change = rateChange(d.a!, d.b);
+        if (confined(bk) && confinedInA.has(key(i, bk))) d.change = rateChange(d.a!, d.b);
         else {
           d.change = 'same';
           unconfined++;

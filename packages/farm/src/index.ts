@@ -5,7 +5,7 @@
  */
 export * from './local.js';
 export { checkFarmSubtreeJob, farmRunner, searchIdentity, VERIFY_JOBS_KEPT_S, verifyDeepeningOnFarm, verifyJobId, verifyQueueName, type FarmSubtreeJob } from './verify-farm.js';
-export { connectRedis, redisDown, type RedisConnectOptions } from './redis-connection.js';
+export { connectRedis, type RedisConnectOptions } from './redis-connection.js';
 export { RedisStore, type RedisStoreOptions } from './redis-store.js';
 export { CoordinatorBooks, type CampaignProgress } from './coordinator-books.js';
 export { postResult, readInboxEntry, type InboxEntry } from './inbox.js';

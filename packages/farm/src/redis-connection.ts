@@ -9,8 +9,6 @@ import { Redis } from 'ioredis';
 import { FarmError } from './errors.js';
 import { REDIS_CONNECT_MS_DEFAULT, redactedUrl } from './redis-url.js';
 
-export { redisDown } from './redis-url.js';
-
 /** Longest pause between reconnection attempts, in milliseconds. */
 export const REDIS_RECONNECT_MS_MAX = 2_000;
 
