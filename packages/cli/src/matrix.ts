@@ -86,6 +86,9 @@ export function matrix(p: Parsed, io: Io, files: StrategyFiles): number {
   const runs = wholeNumber('runs', p.options.get('runs'), MATRIX_RUNS_DEFAULT, 1);
   const bpps = blocksPerPageList(p) ?? BLOCKS_PER_PAGE;
   const strategies = listOf(p, 'strategy', 'strategies', [...STRATEGIES, ...files.ids]) ?? (files.ids.length > 0 ? [...files.ids] : STRATEGIES);
+  // Rows in the table's order whatever order they were named in, as without --scenario.
+  const named = listOf(p, 'scenario', 'scenarios', SCENARIOS);
+  const scenarios = named === undefined ? SCENARIOS : SCENARIOS.filter((s) => named.includes(s));
   const verifyAsked = p.options.has('verify');
   for (const o of ['verify-time-s', 'preemptions', 'delays', 'reclaim-actions']) if (!verifyAsked && p.options.has(o)) throw new UsageError(`--${o} goes with --verify: it bounds each cell's verification`);
   let verify: MatrixVerify | undefined;
@@ -104,7 +107,7 @@ export function matrix(p: Parsed, io: Io, files: StrategyFiles): number {
     };
     legendBounds = { bounds: `up to ${boundWords(upTo, unit)}, at most ${bounds.reclaimActionsMax} reclaim action(s)`, timeS };
   }
-  const cells = verdictMatrix(runs, bpps, strategies, files.model, verify);
+  const cells = verdictMatrix(runs, bpps, strategies, files.model, verify, undefined, scenarios);
   const costs = strategies.flatMap((s) => costProfiles(s, files.model));
   if (p.options.has('json')) {
     const strategyFiles = files.list.filter((f) => strategies.includes(f.id)).map((f) => ({ id: f.id, sourceHash: f.sourceHash, path: f.path }));
@@ -115,7 +118,7 @@ export function matrix(p: Parsed, io: Io, files: StrategyFiles): number {
   for (const f of files.list) if (strategies.includes(f.id)) io.out(`${f.id}: the strategy file ${files.printedPath(f.id)} (source ${f.sourceHash}).`);
   io.out('');
   const byCell = new Map(cells.map((c) => [`${c.strategy}\0${c.scenario}\0${c.blocksPerPage}`, c]));
-  const rows = SCENARIOS.flatMap((scenario) => mergeRows(scenario, bpps.map((bpp) => [String(bpp), ...strategies.map((strategy) => cellOf(byCell, strategy, scenario, bpp))])));
+  const rows = scenarios.flatMap((scenario) => mergeRows(scenario, bpps.map((bpp) => [String(bpp), ...strategies.map((strategy) => cellOf(byCell, strategy, scenario, bpp))])));
   for (const line of markdownTable(['scenario', 'bpp', ...strategies], rows)) io.out(line);
   io.out('');
   io.out('Fault-free cost per page written (append: new pages, not uptodate; overwrite: cached, uptodate):');

@@ -32,7 +32,7 @@ export const OPTIONS = {
   replay: [...RUN_OPTIONS, 'seed', 'choices', 'strategy-file'],
   minimize: [...RUN_OPTIONS, 'seed', 'runs-max', 'time-ms', 'strategy-file'],
   verify: ['strategy', 'strategy-file', 'scenario', 'campaign', 'preemptions', 'delays', 'reclaim-actions', 'params', 'blocks-per-page', 'time-s', 'schedules-max', 'threads', 'farm', 'results', ...REDIS_OPTIONS, 'json'],
-  matrix: ['strategy', 'strategy-file', 'runs', 'blocks-per-page', 'json', 'verify', 'verify-time-s', 'preemptions', 'delays', 'reclaim-actions'],
+  matrix: ['strategy', 'strategy-file', 'scenario', 'runs', 'blocks-per-page', 'json', 'verify', 'verify-time-s', 'preemptions', 'delays', 'reclaim-actions'],
   strategyNew: ['from'],
   diff: [...STORE_OPTIONS, 'retest', 'strategy-file', 'json'],
   exportTest: [...STORE_OPTIONS, 'campaign', 'fixed', 'out'],
@@ -148,10 +148,10 @@ const HELP: Record<Command, CommandHelp> = {
     exit: `exit ${EXIT.ok} when certified to the bound asked, ${EXIT.found} on a counterexample, ${usageOrBadInput}, ${EXIT.budget} when the budget ran out first`,
   },
   matrix: {
-    usage: [['matrix', '[--strategy S,S...]', '[--strategy-file PATH ...]', '[--runs N]', '[--blocks-per-page B,B...]', '[--verify [--verify-time-s T] [--preemptions K | --delays K] [--reclaim-actions R]]', '[--json]']],
+    usage: [['matrix', '[--strategy S,S...]', '[--strategy-file PATH ...]', '[--scenario X,X...]', '[--runs N]', '[--blocks-per-page B,B...]', '[--verify [--verify-time-s T] [--preemptions K | --delays K] [--reclaim-actions R]]', '[--json]']],
     about: [
       `Every strategy x scenario x blocks per page (default ${bpp}), every seed 0..N-1 (default N = ${MATRIX_RUNS_DEFAULT}): the most severe kind any run failed with and how many did, or clean, and the runs that warned; then the fault-free costs. --json gives every kind's count and first seed, and the strategy files' ids, paths and source hashes.`,
-      `The strategies are --strategy's, a column each (default: every built-in one). ${STRATEGY_FILE_ABOUT} To see yours beside a built-in one, name both: --strategy excl-flag,my-excl.`,
+      `The strategies are --strategy's, a column each (default: every built-in one). ${STRATEGY_FILE_ABOUT} To see yours beside a built-in one, name both: --strategy excl-flag,my-excl. --scenario X,X... keeps only those rows (default: every scenario).`,
       `--verify adds each cell's bound, by verify's iterative deepening within --verify-time-s T seconds a cell (default ${MATRIX_VERIFY_TIME_S_DEFAULT}) up to K preemptions or delays (default ${MATRIX_VERIFY_BOUND_DEFAULT}) with at most R reclaim actions (default ${VERIFY_DEFAULTS.reclaimActionsMax}): the smallest bound where some schedule fails, or the highest every schedule passed.`,
     ],
     exit: `exit ${EXIT.ok} when done, ${usageOrBadInput}`,

@@ -116,13 +116,16 @@ describe('pcfarm verify', () => {
 
 describe('pcfarm matrix --verify', () => {
   it('gives each cell its bound beside its seeds: the smallest failing one with its kind, or the highest certified, in the table and in --json', () => {
-    // Bound 0 keeps every cell's search to seconds in all (at 1, six-task extend-vs-truncate alone would use its whole budget).
-    const args = ['matrix', '--strategy', 'v2.6.20,two-copy', '--runs', '5', '--blocks-per-page', '1', '--verify', '--preemptions', '0', '--reclaim-actions', '1'];
+    // Bound 0 and the two rows it reads keep the searches to a second (six-task extend-vs-truncate alone takes seconds at bound 0).
+    const args = ['matrix', '--strategy', 'v2.6.20,two-copy', '--scenario', 'generated,self-mmap-write', '--runs', '5', '--blocks-per-page', '1', '--verify', '--preemptions', '0', '--reclaim-actions', '1'];
     const text = pcfarm(...args);
     expect(text.status, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/^\| self-mmap-write +\| 1 +\| deadlock ×\d+; fails at 0p \(deadlock\) +\| clean; verified to 0p +\|$/m);
+    // Only the rows named, in the matrix's order whatever order they were named in.
+    expect([...text.stdout.matchAll(/^\| ([a-z-]+) +\| 1 +\|/gm)].map((m) => m[1])).toEqual(['self-mmap-write', 'generated']);
     const json = JSON.parse(pcfarm(...args, '--json').stdout) as { cells: { strategy: string; scenario: string; bound: { kind: string; preemptions: number; asked: number; hash: string | null } }[]; verify: { bounds: object } };
     expect(json.verify.bounds).toEqual({ preemptionsMax: 0, reclaimActionsMax: 1, paramsMax: 0 });
+    expect(json.cells.map((c) => `${c.strategy} ${c.scenario}`)).toEqual(['v2.6.20 self-mmap-write', 'v2.6.20 generated', 'two-copy self-mmap-write', 'two-copy generated']);
     const cell = (st: string, sc: string) => json.cells.find((c) => c.strategy === st && c.scenario === sc)!.bound;
     expect(cell('v2.6.20', 'self-mmap-write')).toMatchObject({ kind: 'fails', preemptions: 0, asked: 0, hash: null });
     // The same search as pcfarm verify's: the same certificate.

@@ -134,8 +134,10 @@ export function matrixCell(strategy: string, scenario: string, runs: number, blo
 /**
  * Every strategy x scenario x blocks per page, strategies in the thread's
  * order, or `strategies` in theirs (a strategy file's id among them, with
- * its Strategy in `options`); with `verify`, each cell's bound too, and
- * `onCell` told of each cell as it is done (a caller's progress).
+ * its Strategy in `options`); scenarios in the table's order, or only
+ * `scenarios` (still in the table's order); with `verify`, each cell's
+ * bound too, and `onCell` told of each cell as it is done (a caller's
+ * progress).
  */
 export function verdictMatrix(
   runs: number,
@@ -144,11 +146,13 @@ export function verdictMatrix(
   options: ModelOptions = {},
   verify?: MatrixVerify,
   onCell?: (cell: MatrixCell, done: number, total: number) => void,
+  scenarios: readonly string[] = [...SCENARIO_TABLE.keys()],
 ): MatrixCell[] {
   const cells: MatrixCell[] = [];
-  const total = strategies.length * SCENARIO_TABLE.size * blocksPerPage.length;
+  const rows = [...SCENARIO_TABLE.keys()].filter((s) => scenarios.includes(s));
+  const total = strategies.length * rows.length * blocksPerPage.length;
   for (const strategy of strategies) {
-    for (const scenario of SCENARIO_TABLE.keys()) {
+    for (const scenario of rows) {
       for (const bpp of blocksPerPage) {
         cells.push(matrixCell(strategy, scenario, runs, bpp, options, verify));
         onCell?.(cells[cells.length - 1]!, cells.length, total);
