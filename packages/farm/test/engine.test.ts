@@ -34,14 +34,18 @@ async function runEmbedded(spec: Partial<CampaignSpec>, threads: number, minimiz
   }
 }
 
+/** SPEC run straight through on 2 threads, once for the tests that compare an interrupted run with it. */
+let uninterrupted: ReturnType<typeof runEmbedded> | null = null;
+const wholeSpec = () => (uninterrupted ??= runEmbedded(SPEC, 2));
+
 describe('the local campaign engine', () => {
   it('finds the same buckets (failures and warnings) with the same counts on 1 thread and on 3, over every blocks per page', async () => {
-    const spec = { ...SPEC, blocksPerPage: [1, 2, 4], seedsPerCell: 300 };
+    const spec = { ...SPEC, blocksPerPage: [1, 2, 4], seedsPerCell: 150 };
     const one = await runEmbedded(spec, 1);
     const three = await runEmbedded(spec, 3);
     const a = await comparable(one.store, one.id);
     const b = await comparable(three.store, three.id);
-    expect(a.runs).toBe(3 * 4 * 3 * 300);
+    expect(a.runs).toBe(3 * 4 * 3 * 150);
     expect(a.buckets.length).toBeGreaterThan(5);
     expect(a.buckets.some((x) => x.severity === 'warning')).toBe(true);
     expect(a.buckets.some((x) => x.blocksPerPage.includes(4))).toBe(true);
@@ -114,7 +118,7 @@ describe('the local campaign engine', () => {
   });
 
   it('stops when aborted, keeps what finished, and a resume ends with the counts of an uninterrupted run', async () => {
-    const whole = await runEmbedded(SPEC, 2);
+    const whole = await wholeSpec();
     const store = EmbeddedStore.open(tempDir());
     const c = await store.createCampaign(campaignSpec(SPEC));
     const pool = new ThreadPool({ threads: 2 });
@@ -139,9 +143,9 @@ describe('the local campaign engine', () => {
   });
 
   it('a campaign killed with SIGKILL mid-way and resumed ends with exactly the counts of an uninterrupted one', async () => {
-    // 240 batches: the child is killed after 20 of them, with most of the campaign still to run.
-    const spec = { ...SPEC, seedsPerCell: 1000 };
-    const whole = await runEmbedded(spec, 2);
+    // 144 batches: the child is killed after 20 of them, with most of the campaign still to run.
+    const spec = SPEC;
+    const whole = await wholeSpec();
     const dir = tempDir();
     const store = EmbeddedStore.open(dir);
     const c = await store.createCampaign(campaignSpec(spec));
