@@ -5,11 +5,11 @@
  * nothing runs in the background and every answer is deterministic.
  */
 import { BLOCKS_PER_PAGE, decodeReproducer, encodeReproducer, MODEL_VERSION, runOne, SCENARIOS, STRATEGIES } from '@pcfarm/core';
-import { batchAt, BatchRunner, campaignSpec, dealtEnd, GUIDE_DEFAULTS, type Store } from '@pcfarm/farm';
+import { batchAt, BatchRunner, campaignSpec, dealtEnd, GUIDE_DEFAULTS, runMinimize, type Executor, type Store } from '@pcfarm/farm';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PCFARM, replayReproducerCommand } from '@pcfarm/farm/replay-commands';
-import { buildApp, MatrixCache, StoreControl } from '../dist/index.js';
+import { buildApp, LocalControl, MatrixCache, StoreControl } from '../dist/index.js';
 import { escapeRegExp, seedCampaign, SEEDED_SPEC, SELF_DEADLOCK, type Seeded } from './helpers.js';
 
 /** One matrix for every suite of the process: it is the model's, not a store's. */
@@ -290,6 +290,35 @@ export function routeSuite(label: string, open: () => Promise<Store>): void {
       const r = await inject({ url: '/api/workers' });
       expect(r.statusCode).toBe(200);
       expect(r.json().workers.find((w: { id: string }) => w.id === 'test-worker')).toMatchObject({ host: 'test', pid: 1, health: 'ok' });
+    });
+
+    it('a worker of a local campaign that has ended is withdrawn at once, never shown late', async () => {
+      const c = await store.createCampaign(campaignSpec({ strategies: ['v2.6.20'], scenarios: ['self-mmap-write'], blocksPerPage: [1], seedsPerCell: 20, batchSeeds: 10 }));
+      const runner = new BatchRunner();
+      type Listed = { id: string; health: string };
+      const listed = async (): Promise<Listed[]> => (await inject({ url: '/api/workers' })).json().workers;
+      let during: Listed[] = [];
+      // The pcfarm fuzz and dashboard's own control, on batches run here. One batch in flight: the
+      // second starts once the first is recorded, and so reported by its worker.
+      const here: Executor = {
+        concurrency: 1,
+        runBatch: async (b, guided) => {
+          if (b.index === 1) during = await listed();
+          return runner.run(b, Date.now, guided ?? null);
+        },
+        minimize: async (job) => runMinimize(runner, job, Date.now),
+        close: async () => {},
+      };
+      const control = new LocalControl(store, { executor: here, engine: { minimize: false, inflightPerSlot: 1 } });
+      try {
+        expect((await control.run(c.id))?.endedBy).toBe('done');
+      } finally {
+        await control.close();
+      }
+      const local = during.find((w) => w.id.startsWith('local-'));
+      expect(local, JSON.stringify(during)).toMatchObject({ health: 'ok' });
+      expect((await listed()).map((w) => w.id)).not.toContain(local!.id);
+      await store.deleteCampaign(c.id);
     });
 
     it('GET buckets lists failures first, then warnings, each sorted by count by default; filters, sorts and pages', async () => {

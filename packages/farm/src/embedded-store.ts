@@ -496,6 +496,10 @@ export class EmbeddedStore implements Store {
     this.workerInfo.set(w.id, { ...w });
   }
 
+  async dropWorker(id: string): Promise<void> {
+    this.workerInfo.delete(id);
+  }
+
   /** Compact what was appended since the last compaction, so the next open, an export or a reader reads only snapshots; then release the writer's lock. */
   async close(): Promise<void> {
     try {

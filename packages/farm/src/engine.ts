@@ -245,6 +245,10 @@ export async function runCampaign(store: Store, campaignId: string, executor: Ex
 
   const finished = failure === null && signal?.aborted !== true && retryQueue.length === 0 && (exhausted || !budgetLeft()) && minimizeQueue.length === 0;
   await store.setState(campaignId, finished ? 'done' : 'stopped', runningMs());
+  // This process runs nothing more of it: withdraw now rather than be shown late until the store gives up on it.
+  await store.dropWorker(workerId).catch((e: unknown) => {
+    failure ??= e instanceof Error ? e : new Error(String(e));
+  });
   if (failure !== null) throw failure;
   return { summary: await store.summary(campaignId), endedBy: finished ? 'done' : 'stopped' };
 }

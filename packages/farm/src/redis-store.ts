@@ -496,7 +496,6 @@ export class RedisStore implements Store {
     await this.redis.multi().set(this.keys.worker(w.id), JSON.stringify(w), 'PX', WORKER_SILENT_MS).sadd(this.keys.workers, w.id).exec().then(execResults);
   }
 
-  /** Forget a worker that is leaving, so the coordinator stops counting its slots at once. */
   async dropWorker(id: string): Promise<void> {
     await this.redis.multi().del(this.keys.worker(id)).srem(this.keys.workers, id).exec().then(execResults);
   }

@@ -88,6 +88,12 @@ export interface Store {
   /** Workers that reported lately. */
   workers(): Promise<WorkerInfo[]>;
   reportWorker(w: WorkerInfo): Promise<void>;
+  /**
+   * Forget a worker that stopped cleanly, at once: silent, it would be
+   * counted (by the coordinator) and shown late (by the dashboard) until
+   * WORKER_SILENT_MS.
+   */
+  dropWorker(id: string): Promise<void>;
   close(): Promise<void>;
 }
 
