@@ -25,6 +25,7 @@ import eventRoutes from './routes/events.js';
 import matrixRoutes from './routes/matrix.js';
 import replayRoutes from './routes/replay.js';
 import sessionRoutes from './routes/session.js';
+import { plainQueryNumbers } from './schemas.js';
 import staticRoutes from './static.js';
 
 export interface AppOptions {
@@ -150,6 +151,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(fastifyCompress, { threshold: 1024 });
   app.addHook('onRequest', guard({ token: options.token, loopbackOnly: options.loopbackOnly ?? true }));
   app.addHook('preParsing', requireToken(options.token));
+  // Before the validator coerces them: a number in a query string is digits, nothing else Number() reads.
+  app.addHook('preValidation', plainQueryNumbers);
   // The API's answers are revalidated each time (their ETag makes that a 304 when nothing changed).
   app.addHook('onSend', async (request, reply) => {
     if (request.url.startsWith('/api/') && !reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-cache');

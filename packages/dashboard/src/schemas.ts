@@ -6,6 +6,7 @@
  */
 import { BLOCKS_PER_PAGE, FAILURE_KINDS, SCENARIOS, STRATEGIES } from '@pcfarm/core';
 import { CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, CERTIFICATE_UNITS, GUIDE_LIMITS, STEER_LIMITS, STRATEGY_ID_PATTERN } from '@pcfarm/farm/local';
+import type { FastifyRequest } from 'fastify';
 import { HttpError, TYPE_WORDS } from './errors.js';
 
 const str = { type: 'string' } as const;
@@ -603,4 +604,40 @@ export function strictBody(schema: { properties: Record<string, { type: JsonType
       if (!types.some((t) => isType(t as JsonType, value))) throw new HttpError(400, 'EBADREQUEST', `body/${field} must be ${types.map((t) => TYPE_WORDS[t as JsonType]).join(' or ')}, not ${JSON.stringify(value)}`);
     }
   };
+}
+
+/** What a query parameter that is a whole number (or a list of them) may be. */
+interface WholeNumberSchema {
+  type?: unknown;
+  minimum?: number;
+  maximum?: number;
+  enum?: readonly unknown[];
+  items?: WholeNumberSchema;
+}
+
+/** The whole numbers a schema allows, for a message. */
+function wholeNumberWords(n: WholeNumberSchema): string {
+  if (n.enum !== undefined) return `one of ${n.enum.join(', ')}`;
+  const min = n.minimum ?? 0;
+  return n.maximum === undefined || n.maximum >= Number.MAX_SAFE_INTEGER ? `a whole number of ${min} or more` : `a whole number from ${min} to ${n.maximum}`;
+}
+
+/**
+ * A preValidation hook for every route: a whole number in a query string is
+ * written in digits alone, as the CLI takes one (wholeNumber in the cli's
+ * args.ts). Fastify's validator coerces whatever Number() reads, so
+ * ?limit=1e3, 0x10, " 5" or 5.0 would pass as numbers; its range check
+ * (the schema's minimum and maximum, the one definition) still follows.
+ */
+export async function plainQueryNumbers(request: FastifyRequest): Promise<void> {
+  const properties = (request.routeOptions.schema?.querystring as { properties?: Record<string, WholeNumberSchema> } | undefined)?.properties;
+  if (properties === undefined || request.query === null || typeof request.query !== 'object') return;
+  for (const [field, raw] of Object.entries(request.query)) {
+    const spec = properties[field];
+    const whole = spec?.type === 'integer' ? spec : spec?.type === 'array' && spec.items?.type === 'integer' ? spec.items : undefined;
+    if (whole === undefined) continue;
+    for (const value of Array.isArray(raw) ? (raw as unknown[]) : [raw]) {
+      if (typeof value === 'string' && !/^\d+$/.test(value)) throw new HttpError(400, 'EBADREQUEST', `querystring/${field} must be ${wholeNumberWords(whole)}, written in digits, not ${JSON.stringify(value)}`);
+    }
+  }
 }

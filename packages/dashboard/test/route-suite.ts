@@ -368,6 +368,12 @@ export function routeSuite(label: string, open: () => Promise<Store>): void {
       ['?kind=oops', /querystring\/kind must be one of "deadlock"/],
       ['?limit=0', /querystring\/limit must be >= 1/],
       ['?limit=x', /querystring\/limit must be a whole number/],
+      // Digits alone, as the CLI takes a number: not whatever Number() reads.
+      ['?limit=1e3', /^querystring\/limit must be a whole number from 1 to 1000, written in digits, not "1e3"$/],
+      ['?limit=0x10', /^querystring\/limit must be a whole number from 1 to 1000, written in digits, not "0x10"$/],
+      ['?limit=%205', /^querystring\/limit must be a whole number from 1 to 1000, written in digits, not " 5"$/],
+      ['?offset=1.0', /^querystring\/offset must be a whole number of 0 or more, written in digits, not "1.0"$/],
+      ['?offset=-1', /^querystring\/offset must be a whole number of 0 or more, written in digits, not "-1"$/],
       ['?minimized=maybe', /querystring\/minimized must be true or false/],
       ['?order=up', /querystring\/order must be one of "asc", "desc"/],
       ['?severity=fatal', /querystring\/severity must be one of "failure", "warning"/],
@@ -522,10 +528,13 @@ export function routeSuite(label: string, open: () => Promise<Store>): void {
       type Kept = { scenario: string; result: string; bound: number; reclaimActionsMax: number; modelVersion: string };
       expect((again.kept as Kept[]).map((k) => `${k.scenario} ${k.result} ${k.bound} ${k.reclaimActionsMax}`).sort()).toEqual(['hole-fill-vs-read clean 1 2', 'hole-fill-vs-read clean 2 0', 'self-mmap-write fail 0 2']);
       expect(four.kept).toEqual([]);
-      for (const bad of ['runs=0', 'runs=x', 'runs=5001', 'runs=1.5', 'seeds=3', 'blocksPerPage=3', 'blocksPerPage=1&blocksPerPage=1']) {
+      // 3e0 and 4e0 read as 3 and 4, a matrix kept above: refused for their spelling, not their cost.
+      for (const bad of ['runs=0', 'runs=x', 'runs=5001', 'runs=1.5', 'runs=3e0', 'runs=%2B3', 'seeds=3', 'blocksPerPage=3', 'blocksPerPage=4e0', 'blocksPerPage=1&blocksPerPage=1']) {
         const b = await inject({ url: `/api/matrix?${bad}` });
         expect(b.statusCode, bad).toBe(400);
       }
+      expect((await inject({ url: '/api/matrix?runs=3e0' })).json().message).toBe('querystring/runs must be a whole number from 1 to 2000, written in digits, not "3e0"');
+      expect((await inject({ url: '/api/matrix?runs=3&blocksPerPage=1&blocksPerPage=4e0' })).json().message).toBe('querystring/blocksPerPage must be one of 1, 2, 4, written in digits, not "4e0"');
     });
 
     it('GET /api/events refuses an unknown or malformed campaign before streaming', async () => {
