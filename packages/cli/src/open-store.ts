@@ -9,7 +9,7 @@
  */
 import type { RedisStore } from '@pcfarm/farm';
 import { EmbeddedStore, FarmError, redactedUrl, REDIS_CONNECT_MS_DEFAULT, REDIS_PREFIX_DEFAULT, REDIS_URL_DEFAULT, type Store } from '@pcfarm/farm/local';
-import { UsageError, wholeNumber, type Parsed } from './args.js';
+import { InputError, UsageError, wholeNumber, type Parsed } from './args.js';
 import type { Io } from './io.js';
 import { CONNECT_MS_MAX, RESULTS_DIR_DEFAULT } from './limits.js';
 import { fileSystemRefusal, resultsDirOf } from './results-dir.js';
@@ -66,7 +66,9 @@ export function openRedis(p: Parsed, connectMsDefault = REDIS_CONNECT_MS_DEFAULT
  * How a command uses a results directory: `write` takes the writer's lock
  * (ELOCKED while another pcfarm has it) and makes the directory when it is
  * missing; `read` never writes (a missing one is EBADRESULTS); `follow`
- * writes when it can, else reads while the other process writes.
+ * writes when it can, else reads while the other process writes, and
+ * refuses a directory that is missing (the dashboard's: a mistyped name
+ * would be made and served empty).
  */
 export type Access = 'write' | 'read' | 'follow';
 
@@ -94,7 +96,8 @@ export interface OpenedResults extends OpenedStore {
  * naming it (exit 2, one line), not the file system's stack.
  */
 export function openResults(p: Parsed, access: Access, fallback: string = RESULTS_DIR_DEFAULT): OpenedResults {
-  const { dir, named } = resultsDirOf(p.options.get('results'), fallback);
+  const { dir, named, missing } = resultsDirOf(p.options.get('results'), fallback, access === 'write');
+  if (access === 'follow' && missing) throw new InputError(`${named}: ${dir} does not exist; name the results directory of a pcfarm fuzz (or make it first, to start from none)`);
   const open = (readOnly: boolean): OpenedResults =>
     fileSystemRefusal(
       () => {

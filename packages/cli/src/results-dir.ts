@@ -9,20 +9,28 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from './args.js';
 
-/** --results `raw`, else `fallback`: the directory, absolute, and how messages name it. A file there is an InputError. */
-export function resultsDirOf(raw: string | undefined, fallback: string): { dir: string; named: string } {
+/**
+ * --results `raw`, else `fallback`: the directory, absolute, how messages
+ * name it, and whether it is missing (not there at all: a path through a
+ * file is no directory either, but the file system says why when it is
+ * opened). A file there is an InputError; `makes` is whether the command
+ * makes the directory when it is missing, for its message to say so.
+ */
+export function resultsDirOf(raw: string | undefined, fallback: string, makes = true): { dir: string; named: string; missing: boolean } {
   // An empty name would resolve to the current directory: a results file written where nobody asked.
   if (raw !== undefined && raw.trim() === '') throw new InputError('--results needs a directory, not an empty name');
   const dir = resolve(raw ?? fallback);
   const named = raw !== undefined ? `--results ${raw}` : `the results directory ${dir}`;
   let isDir: boolean | null = null;
+  let missing = false;
   try {
     isDir = statSync(dir).isDirectory();
-  } catch {
-    // Missing (made when needed, or EBADRESULTS when read-only), or not reachable (said when opened).
+  } catch (e) {
+    // Missing (made when needed, or refused by a command that only reads), or not reachable (said when opened).
+    missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
   }
-  if (isDir === false) throw new InputError(`${named}: ${dir} is a file, not a directory; name a directory (it is made when missing)`);
-  return { dir, named };
+  if (isDir === false) throw new InputError(`${named}: ${dir} is a file, not a directory; name a directory${makes ? ' (it is made when missing)' : ''}`);
+  return { dir, named, missing };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -134,7 +134,7 @@ describe('pcfarm dashboard', () => {
     const file = join(dir, 'afile');
     writeFileSync(file, '');
     const isFile = await here('dashboard', '--results', file, '--port', '0');
-    expect([isFile.status, isFile.stderr]).toEqual([2, `pcfarm: --results ${file}: ${file} is a file, not a directory; name a directory (it is made when missing)\n`]);
+    expect([isFile.status, isFile.stderr]).toEqual([2, `pcfarm: --results ${file}: ${file} is a file, not a directory; name a directory\n`]);
     const through = await here('dashboard', '--results', join(file, 'r'), '--port', '0');
     expect(through.status).toBe(2);
     expect(through.stderr).toMatch(/^pcfarm: --results \S+: cannot use \S+ as a results directory: ENOTDIR: not a directory/);
@@ -145,6 +145,17 @@ describe('pcfarm dashboard', () => {
     const host = await here('dashboard', '--results', dir, '--host', 'nowhere.invalid', '--port', '0', '--token-file', tokenFile);
     expect(host.status).toBe(2);
     expect(host.stderr).toMatch(/^pcfarm: --host nowhere\.invalid: cannot listen there \((ENOTFOUND|EAI_AGAIN)\): name an address of this machine/m);
+  });
+
+  it('--results naming a directory that does not exist is refused in one line naming it, exit 2, and nothing is made; fuzz makes it', async () => {
+    const typo = join(tempDir(), 'pcfarm-resluts');
+    const r = await here('dashboard', '--results', typo, '--port', '0');
+    expect([r.status, r.stderr]).toEqual([2, `pcfarm: --results ${typo}: ${typo} does not exist; name the results directory of a pcfarm fuzz (or make it first, to start from none)\n`]);
+    expect(existsSync(typo)).toBe(false);
+    // fuzz, whose results these are, makes it (the README: ./pcfarm-results, or --results DIR).
+    const made = await here('fuzz', '--results', typo, '--no-dashboard', '--strategy', 'v2.6.20', '--scenario', 'overwrite-vs-read', '--blocks-per-page', '1', '--seeds', '10', '--threads', '1', '--no-minimize');
+    expect(made.stderr).toBe('');
+    expect(existsSync(join(typo, 'results.jsonl'))).toBe(true);
   });
 
   it('rejects unknown options, mixed stores and a Redis URL or prefix the farm commands refuse, with exit 2 and their words', async () => {
