@@ -83,6 +83,15 @@ export function fmtTime(at) {
   return d.toDateString() === today.toDateString() ? time : `${d.toISOString().slice(0, 10)} ${time}`;
 }
 
+/**
+ * How fresh figures read at `at` are, said beside them (the matrix says when
+ * it was computed the same way): the time, and how often they are read again
+ * while they are (`everyMs`; null when they are final).
+ */
+export function fmtAsOf(at, everyMs = null) {
+  return `as of ${fmtTime(at)}${everyMs === null ? '' : `, read every ${fmtDuration(everyMs)}`}`;
+}
+
 /** Copy text, with a fallback for pages served over plain http to another host (no clipboard API there). */
 export async function copyText(text) {
   try {

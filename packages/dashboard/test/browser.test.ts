@@ -215,6 +215,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
     await expect(selfCell.locator('td').nth(1).textContent()).resolves.not.toBe('0');
     await expect(page.locator('#cells tbody tr').count()).resolves.toBe(6);
     await expect(page.locator('#cells td', { hasText: 'not verified' }).count()).resolves.toBe(5);
+    // Read now and then, not live: the table says as of when, its last read once the campaign is done.
+    await page.locator('#cells-as-of', { hasText: /^as of \d\d:\d\d:\d\d$/ }).waitFor();
     // Its counterexample is a click away: the replay view replays it as it opens.
     await selfCell.locator('a', { hasText: 'fails at' }).click();
     await page.waitForURL(/#\/replay\?r=pcfarm1/);

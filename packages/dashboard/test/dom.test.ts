@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: the page's own JavaScript, untyped.
-import { fmtDuration } from '../public/dom.js';
+import { fmtAsOf, fmtDuration } from '../public/dom.js';
 
 describe("the dashboard's formats", () => {
   it('says a duration in the largest units that read well: seconds to hours, days for weeks, years for the longest budget, never billions of hours', () => {
@@ -13,5 +13,13 @@ describe("the dashboard's formats", () => {
     expect(fmtDuration(26 * 3_600_000 + 60_000)).toBe('26 h 1 min');
     expect(fmtDuration(9 * 86_400_000 + 4 * 3_600_000)).toBe('9 d 4 h');
     expect(fmtDuration(Number.MAX_SAFE_INTEGER)).toBe('285,616 years');
+  });
+
+  it("says how fresh figures read now and then are: the campaign page's cells table as of the time it was read, and how often it is read again while the campaign runs", () => {
+    const at = new Date();
+    at.setHours(14, 3, 7, 0);
+    expect(fmtAsOf(at.getTime(), 10_000)).toBe('as of 14:03:07, read every 10 s');
+    // A campaign that is no longer running: its cells' last figures, read once more as it stopped.
+    expect(fmtAsOf(at.getTime())).toBe('as of 14:03:07');
   });
 });

@@ -4,7 +4,7 @@
 // its chart always agree) and each new or changed bucket.
 import { api } from '../api.js';
 import { lineChart } from '../charts.js';
-import { clear, fmtAgo, fmtDuration, fmtInt, fmtRate, fmtSpan, fmtTime, h } from '../dom.js';
+import { clear, fmtAgo, fmtAsOf, fmtDuration, fmtInt, fmtRate, fmtSpan, fmtTime, h } from '../dom.js';
 import { live, shell } from '../shell.js';
 import { errorBox, progressBar, stateBadge } from '../ui.js';
 import { bucketTable } from './buckets.js';
@@ -79,6 +79,8 @@ export async function campaignView(el, id, query) {
   const riskBody = h('tbody');
   const cellsBody = h('tbody');
   const cellsNote = h('p', { class: 'muted small' });
+  // The cells are read again only now and then (CELLS_EVERY_MS), where the rest of the page is live: say how fresh they are.
+  const cellsAsOf = h('span', { class: 'muted small', id: 'cells-as-of' });
   el.append(
     h('div', { class: 'crumbs' }, h('a', { href: '#/campaigns' }, 'Campaigns'), ' / ', c.id),
     h('div', { class: 'title-row' }, title, h('div', { class: 'actions' }, compareLink, actions)),
@@ -130,7 +132,7 @@ export async function campaignView(el, id, query) {
     h(
       'section',
       { class: 'card', id: 'cells' },
-      h('h2', {}, 'Fuzzed and verified, cell by cell'),
+      h('h2', {}, 'Fuzzed and verified, cell by cell ', cellsAsOf),
       cellsNote,
       h(
         'div',
@@ -225,7 +227,8 @@ export async function campaignView(el, id, query) {
    * preemptions"): loaded with the page, then fetched again (a campaign of
    * every cell has hundreds: too many for each tick of the stream).
    */
-  function showCells(v) {
+  function showCells(v, at, state) {
+    cellsAsOf.textContent = fmtAsOf(at, state === 'running' ? CELLS_EVERY_MS : null);
     const verified = v.cells.filter((e) => e.certificates.some((k) => k.result === 'clean')).length;
     const failing = v.cells.filter((e) => e.certificates.some((k) => k.result === 'fail')).length;
     cellsNote.textContent = `A cell's certificate is a claim about every schedule up to a bound, where its runs are a sample; record one with pcfarm verify --results DIR or --redis URL (only those of model ${v.modelVersion}, and of the very strategy file the campaign runs, count here). ${fmtInt(verified)} of ${fmtInt(v.cells.length)} cells verified to some bound, ${fmtInt(failing)} with a counterexample.`;
@@ -264,9 +267,9 @@ export async function campaignView(el, id, query) {
     if (!stopped && (state !== 'running' || Date.now() - cellsAt < CELLS_EVERY_MS)) return;
     cellsAt = Date.now();
     try {
-      showCells(await api.get(`/api/campaigns/${id}/cells`));
+      showCells(await api.get(`/api/campaigns/${id}/cells`), Date.now(), state);
     } catch {
-      // The next tick tries again; the figures shown stay until then.
+      // The next tick tries again; the figures shown, and the time they were read, stay until then.
     }
   }
 
@@ -310,7 +313,7 @@ export async function campaignView(el, id, query) {
   showWorkers(first.workers);
   showCanaries(cur.canaries);
   showRisk(cur.risk);
-  showCells(firstCells);
+  showCells(firstCells, Date.now(), cur.campaign.state);
   showCharts();
   const table = await bucketTable(el, id, query, spec.strategies);
 
