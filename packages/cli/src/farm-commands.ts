@@ -274,8 +274,11 @@ export async function campaignCommand(p: Parsed, io: Io): Promise<number> {
     case 'import': {
       checkOptions(p, OPTIONS.campaignImport);
       const file = resolve(one('file'));
+      // Read and checked before any store is opened: a file that is no export is said as such, with Redis down or
+      // before a results directory is made for it.
+      const entries = readExport(file);
       const put = async (store: Store, where: string) => {
-        for (const { snapshot: s, certificates } of readExport(file)) {
+        for (const { snapshot: s, certificates } of entries) {
           const c = await store.importSnapshot(s);
           let kept = 0;
           for (const k of certificates) if (await store.recordCertificate(k)) kept++;

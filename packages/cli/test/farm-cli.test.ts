@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -192,18 +192,23 @@ describe('pcfarm campaign', () => {
     expect(refused.stderr).toContain(`${forged} line 2: certificates[0]: bound must be a whole number from 0 to 1000, not -1`);
   });
 
-  it('refuses a file that is not an export, naming the file and line', () => {
+  it('refuses a file that is not an export, naming the file and line, before opening any store: with no Redis there, and no results directory made', async () => {
     const dir = tempDir();
     const journal = join(dir, RESULTS_FILE);
     writeFileSync(journal, '{"format":"pcfarm-results","version":1}\n{"type":"campaign","campaign":{}}\n');
-    const r = pcfarm('campaign', 'import', journal);
+    // A Redis that is not there: the file is what is wrong, and is said first (exit 2, not Redis's exit 4).
+    const nowhere = ['--redis', `redis://127.0.0.1:${await freePort()}`, '--connect-ms', '200'];
+    const r = await here('campaign', 'import', journal, ...nowhere);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(`${journal} line 2 is a "campaign" record: this is a results journal, not an export`);
     const broken = join(dir, 'broken.jsonl');
     writeFileSync(broken, '{"format":"pcfarm-results","version":1}\n{"type":"snapshot","snapshot":{"campaign":{"id":"x"}}}\n');
-    expect(pcfarm('campaign', 'import', broken).stderr).toMatch(/broken\.jsonl line 2: campaign\.spec must be an object/);
+    expect((await here('campaign', 'import', broken, ...nowhere)).stderr).toMatch(/broken\.jsonl line 2: campaign\.spec must be an object/);
     writeFileSync(broken, 'hello\n');
-    expect(pcfarm('campaign', 'import', broken).stderr).toMatch(/broken\.jsonl line 1 is not JSON/);
+    const laptop = join(dir, 'laptop');
+    const notJson = await here('campaign', 'import', broken, '--results', laptop);
+    expect([notJson.status, notJson.stderr]).toEqual([2, expect.stringMatching(/broken\.jsonl line 1 is not JSON/)]);
+    expect(existsSync(laptop)).toBe(false);
   });
 });
 
