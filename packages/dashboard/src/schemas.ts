@@ -299,6 +299,9 @@ export const bucketSchema = {
 /** Bucket sort keys (within each severity: failures always come first). */
 export const BUCKET_SORTS = ['count', 'firstSeenAt', 'lastSeenAt', 'title', 'kind', 'strategy'] as const;
 
+/** The most buckets one answer of GET /api/campaigns/:id/buckets holds, and how many it holds unless asked. */
+export const BUCKET_PAGE = { max: 1000, default: 200 } as const;
+
 export const bucketListQuery = {
   type: 'object',
   additionalProperties: false,
@@ -313,7 +316,7 @@ export const bucketListQuery = {
     q: { type: 'string', maxLength: 200 },
     sort: { type: 'string', enum: [...BUCKET_SORTS], default: 'count' },
     order: { type: 'string', enum: ['asc', 'desc'] },
-    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 200 },
+    limit: { type: 'integer', minimum: 1, maximum: BUCKET_PAGE.max, default: BUCKET_PAGE.default },
     offset: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 },
   },
 } as const;

@@ -361,6 +361,13 @@ export function routeSuite(label: string, open: () => Promise<Store>): void {
       const page = (await inject({ url: `${url}?sort=title&limit=1&offset=1` })).json();
       expect(page.total).toBe(seeded.buckets.length);
       expect(page.buckets.map((b: { title: string }) => b.title)).toEqual([byTitle[1]]);
+      // The campaign page reads every bucket a page at a time, of the size /api/info names: the route takes it, not one more.
+      const pageMax = (await inject({ url: '/api/info' })).json().limits.bucketPageMax as number;
+      expect((await inject({ url: `${url}?limit=${pageMax}` })).statusCode).toBe(200);
+      expect((await inject({ url: `${url}?limit=${pageMax + 1}` })).statusCode).toBe(400);
+      const paged: string[] = [];
+      for (let offset = 0; offset < seeded.buckets.length; offset++) paged.push(...(await inject({ url: `${url}?sort=title&limit=1&offset=${offset}` })).json().buckets.map((b: { title: string }) => b.title));
+      expect(paged).toEqual(byTitle);
     });
 
     it.each([

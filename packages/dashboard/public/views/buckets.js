@@ -62,6 +62,17 @@ function compare(q) {
   };
 }
 
+/** Every bucket of a campaign: one answer holds at most bucketPageMax, and a campaign may have more. */
+async function everyBucket(id) {
+  const pageMax = shell.info.limits.bucketPageMax;
+  const all = [];
+  for (;;) {
+    const page = await api.get(`/api/campaigns/${id}/buckets?limit=${pageMax}&offset=${all.length}`);
+    all.push(...page.buckets);
+    if (page.buckets.length === 0 || all.length >= page.total) return all;
+  }
+}
+
 /** `strategies`: the campaign's, built-in and strategy files alike (what the strategy filter offers). */
 export async function bucketTable(el, id, query, strategies) {
   const seenKey = `pcfarm.seen.${id}`;
@@ -73,11 +84,11 @@ export async function bucketTable(el, id, query, strategies) {
   const head = h('tr');
   el.append(h('section', { class: 'card' }, h('h2', {}, 'Buckets ', count), filters, h('div', { class: 'table-scroll' }, h('table', { class: 'list', id: 'buckets' }, h('thead', {}, head), tbody))));
 
-  // Every bucket, once (the API's most in one answer); the stream keeps them current.
-  const all = await api.get(`/api/campaigns/${id}/buckets?limit=1000`);
-  const buckets = new Map(all.buckets.map((b) => [b.id, b]));
+  // Every bucket, once, a page of the API's most at a time; the stream keeps them current.
+  const all = await everyBucket(id);
+  const buckets = new Map(all.map((b) => [b.id, b]));
   // On a first visit nothing is "new" but what arrives while the page is open.
-  const baseline = new Set(stored ?? all.buckets.map((b) => b.id));
+  const baseline = new Set(stored ?? all.map((b) => b.id));
   const seen = new Set([...baseline]);
 
   const changed = () => {

@@ -12,7 +12,7 @@ import { MATRIX_RUNS } from '../matrix.js';
 import { perMinute, RATE_LIMITS } from '../rate-limits.js';
 import { REPLAY_LIMITS } from '../replay.js';
 import { sampleViews } from '../samples.js';
-import { campaignParams, campaignViewSchema, createCampaignBody, errorResponses, noQuery, noStrategyFiles, sampleSchema, strictBody, workerSchema } from '../schemas.js';
+import { BUCKET_PAGE, campaignParams, campaignViewSchema, createCampaignBody, errorResponses, noQuery, noStrategyFiles, sampleSchema, strictBody, workerSchema } from '../schemas.js';
 import { publicSpec } from '../strategy-files.js';
 
 /** A campaign as the API shows it: its summary (its strategy files by name, not path) and what this process does with it. */
@@ -97,7 +97,7 @@ export default async function campaignRoutes(app: FastifyInstance, ctx: RouteCon
               },
               limits: {
                 type: 'object',
-                properties: { batchSeedsMax: { type: 'integer' }, examplesPerBucketMax: { type: 'integer' }, pctDepthMax: { type: 'integer' }, nameLengthMax: { type: 'integer' }, replayStepsMax: { type: 'integer' }, matrixRunsMax: { type: 'integer' }, matrixRunsDefault: { type: 'integer' } },
+                properties: { batchSeedsMax: { type: 'integer' }, examplesPerBucketMax: { type: 'integer' }, pctDepthMax: { type: 'integer' }, nameLengthMax: { type: 'integer' }, replayStepsMax: { type: 'integer' }, matrixRunsMax: { type: 'integer' }, matrixRunsDefault: { type: 'integer' }, bucketPageMax: { type: 'integer' } },
               },
             },
           },
@@ -118,7 +118,7 @@ export default async function campaignRoutes(app: FastifyInstance, ctx: RouteCon
       failureKinds: FAILURE_KINDS,
       descriptions: DESCRIPTIONS,
       defaults: CAMPAIGN_DEFAULTS,
-      limits: { ...CAMPAIGN_LIMITS, replayStepsMax: REPLAY_LIMITS.stepsMax, matrixRunsMax: MATRIX_RUNS.max, matrixRunsDefault: MATRIX_RUNS.default },
+      limits: { ...CAMPAIGN_LIMITS, replayStepsMax: REPLAY_LIMITS.stepsMax, matrixRunsMax: MATRIX_RUNS.max, matrixRunsDefault: MATRIX_RUNS.default, bucketPageMax: BUCKET_PAGE.max },
     }),
   );
 
