@@ -1,10 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RedisServer } from '@pcfarm/farm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pcfarmHere as inProcess } from './here.js';
 
 const MAIN = fileURLToPath(new URL('../dist/pcfarm.mjs', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -144,27 +145,34 @@ describe('your own write path, from the command line', () => {
     expect(pcfarmIn(here, 'replay', line(minimized.stdout, /^reproducer: (.*)$/m)).stderr).toMatch(/^pcfarm: reproducer: made with the strategy file twin \(source [0-9a-f]{16}\); load it with --strategy-file PATH\n$/);
   });
 
-  it('a strategy file that does not compile exits 2 naming file:line; one that is missing, naming it', () => {
+  it('a strategy file that does not compile exits 2 naming file:line; one that is missing, naming it', async () => {
+    // In this process, with the files' whole paths (nothing is run: each command stops at the file), where a process each took 0.4 s.
     const here = tempDir();
-    writeFileSync(join(here, 'broken.ts'), "import { PATHS_2_6_20 } from 'pcfarm:strategy-api';\nexport const apiVersion = 1;\nconst x: = 3;\n");
+    const broken = join(here, 'broken.ts');
+    writeFileSync(broken, "import { PATHS_2_6_20 } from 'pcfarm:strategy-api';\nexport const apiVersion = 1;\nconst x: = 3;\n");
     for (const args of [
       ['replay', '--strategy', 'broken', '--scenario', 'self-mmap-write', '--seed', '1'],
       ['fuzz', '--first-failure'],
       ['matrix'],
       ['verify', '--strategy', 'broken', '--scenario', 'self-mmap-write'],
       ['minimize', '--strategy', 'broken', '--scenario', 'self-mmap-write', '--seed', '1'],
-      ['fuzz', '--no-dashboard', '--results', 'r'],
+      ['fuzz', '--no-dashboard', '--results', join(here, 'r')],
       ['campaign', 'start'],
     ]) {
-      const r = pcfarmIn(here, ...args, '--strategy-file', 'broken.ts');
+      const r = await inProcess(...args, '--strategy-file', broken);
       expect(r.status, args.join(' ')).toBe(2);
-      expect(r.stderr, args.join(' ')).toBe(`pcfarm: strategy file ${join(here, 'broken.ts')}:3:11: does not compile: Unexpected token\n`);
+      expect(r.stderr, args.join(' ')).toBe(`pcfarm: strategy file ${broken}:3:11: does not compile: Unexpected token\n`);
     }
-    const missing = pcfarmIn(here, 'replay', '--strategy-file', 'nowhere.ts', '--strategy', 'x', '--scenario', 'self-mmap-write', '--seed', '1');
+    // Nothing was made for it.
+    expect(existsSync(join(here, 'r'))).toBe(false);
+    const missing = await inProcess('replay', '--strategy-file', join(here, 'nowhere.ts'), '--strategy', 'x', '--scenario', 'self-mmap-write', '--seed', '1');
     expect(missing.status).toBe(2);
     expect(missing.stderr).toBe(`pcfarm: strategy file ${join(here, 'nowhere.ts')}: cannot be read: ENOENT\n`);
     // An unknown option is said first: the files are read only for a command line that is right.
-    expect(pcfarmIn(here, 'replay', '--strategy-file', 'broken.ts', '--bogus', '1').stderr).toMatch(/^pcfarm: unknown option --bogus for 'replay'/);
+    expect((await inProcess('replay', '--strategy-file', broken, '--bogus', '1')).stderr).toMatch(/^pcfarm: unknown option --bogus for 'replay'/);
+    // A relative path is the current directory's, as a user gives it there.
+    const relative = pcfarmIn(here, 'replay', '--strategy', 'broken', '--scenario', 'self-mmap-write', '--seed', '1', '--strategy-file', 'broken.ts');
+    expect([relative.status, relative.stderr]).toEqual([2, `pcfarm: strategy file ${broken}:3:11: does not compile: Unexpected token\n`]);
   });
 
   it('--strategy-file may be given more than once, each file run; any other option given twice is refused with exit 2', () => {
