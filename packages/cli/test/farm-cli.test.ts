@@ -116,13 +116,15 @@ describe('pcfarm campaign', () => {
     } finally {
       await watch.close();
     }
-    const show = pcfarm('campaign', 'show', id, '--prefix', 'run');
+    // The commands in this process from here (a process each was 0.5 s), against Redis as --redis names it; the farm's roles stay processes.
+    const redis = (...args: string[]) => here(...args, '--redis', url);
+    const show = await redis('campaign', 'show', id, '--prefix', 'run');
     expect(show.stdout).toMatch(new RegExp(`^campaign ${id} done$`, 'm'));
     expect(show.stdout).toMatch(/^batches 16\/16; determinism audit: \d+ agreed, 0 disagreed, 0 pending$/m);
     // Failures and warnings apart, as fuzz prints them.
     expect(show.stdout).toMatch(/^warnings \(not failures\): /m);
     expect(show.stdout).toMatch(/^ {2}witness: \.\/pcfarm fuzz --first-failure --strategy v2\.6\.20 --scenario hole-fill-vs-read-same-mm$/m);
-    const shown = json<{ summary: { runs: number; failures: number; warnings: number; buckets: number; warningBuckets: number; coverage: number }; canaries: unknown[] }>(pcfarm('campaign', 'show', id, '--prefix', 'run', '--json'));
+    const shown = json<{ summary: { runs: number; failures: number; warnings: number; buckets: number; warningBuckets: number; coverage: number }; canaries: unknown[] }>(await redis('campaign', 'show', id, '--prefix', 'run', '--json'));
     const farmed = shown.summary;
     expect(farmed.runs).toBe(1 * 2 * 2 * 200);
     // v2.6.20 x self-mmap-write at 1 bpp is a canary (a known bug it must find), found in the farm as on a laptop.
@@ -134,12 +136,12 @@ describe('pcfarm campaign', () => {
 
     // Export, then import into a results directory: the laptop's store has the same campaign.
     const file = join(tempDir(), 'export.jsonl');
-    const exported = pcfarm('campaign', 'export', id, '--prefix', 'run', '--out', file);
+    const exported = await redis('campaign', 'export', id, '--prefix', 'run', '--out', file);
     expect(exported.status, exported.stderr).toBe(0);
     expect(readFileSync(file, 'utf8').split('\n')[0]).toBe('{"format":"pcfarm-results","version":3}');
     const laptop = tempDir();
     expect(exported.stdout).toContain(' with 1 verify record of its cells (');
-    const imported = pcfarm('campaign', 'import', file, '--results', laptop);
+    const imported = await here('campaign', 'import', file, '--results', laptop);
     expect(imported.stdout).toContain(`campaign ${id} (`);
     expect(imported.stdout).toContain(', 1 of its 1 verify record kept (');
     const store = EmbeddedStore.open(laptop, { readOnly: true });
@@ -156,31 +158,31 @@ describe('pcfarm campaign', () => {
     const bucket = (await store.buckets(id)).find((b) => b.minimized !== null)!;
     await store.close();
     // The laptop replays what the farm found, bit for bit.
-    const replay = pcfarm('replay', bucket.minimized!.reproducer);
+    const replay = await here('replay', bucket.minimized!.reproducer);
     expect(replay.status).toBe(1);
     expect(replay.stdout).toContain(`signature: ${bucket.title}`);
     // fuzz --resume prints the imported campaign's buckets and replay commands, as the help says, and runs nothing.
-    const printed = pcfarm('fuzz', '--results', laptop, '--resume', id);
+    const printed = await here('fuzz', '--results', laptop, '--resume', id);
     expect(printed.status, printed.stderr).toBe(1);
     expect(printed.stdout).toMatch(new RegExp(`^campaign ${id} done$`, 'm'));
     expect(printed.stdout).toContain(`  replay: ./pcfarm replay ${bucket.minimized!.reproducer}`);
     expect(printed.stdout).toMatch(/^warnings \(not failures\): /m);
 
     // And back into the farm, under another prefix: the same campaign; importing it twice is refused.
-    expect(pcfarm('campaign', 'import', file, '--prefix', 'copy').status).toBe(0);
-    const copy = json<{ runs: number; campaign: { id: string; state: string } }[]>(pcfarm('campaign', 'list', '--prefix', 'copy', '--json'));
+    expect((await redis('campaign', 'import', file, '--prefix', 'copy')).status).toBe(0);
+    const copy = json<{ runs: number; campaign: { id: string; state: string } }[]>(await redis('campaign', 'list', '--prefix', 'copy', '--json'));
     expect(copy.map((c) => [c.campaign.id, c.campaign.state, c.runs])).toEqual([[id, 'done', farmed.runs]]);
-    const twice = pcfarm('campaign', 'import', file, '--prefix', 'copy');
+    const twice = await redis('campaign', 'import', file, '--prefix', 'copy');
     expect(twice.status).toBe(2);
     expect(twice.stderr).toContain(`campaign ${id} is already in Redis (prefix copy); delete it first`);
     // From the laptop's directory too.
     const again = join(tempDir(), 'again.jsonl');
-    expect(pcfarm('campaign', 'export', id, '--results', laptop, '--out', again).status).toBe(0);
+    expect((await here('campaign', 'export', id, '--results', laptop, '--out', again)).status).toBe(0);
     // A path through a file is the user's to mend: a line naming it, not the file system's stack.
-    const through = pcfarm('campaign', 'export', id, '--results', laptop, '--out', join(again, 'x.jsonl'));
+    const through = await here('campaign', 'export', id, '--results', laptop, '--out', join(again, 'x.jsonl'));
     expect(through.status).toBe(2);
     expect(through.stderr).toMatch(/^pcfarm: --out: cannot write \S+\/x\.jsonl: ENOTDIR: not a directory/);
-    const back = pcfarm('campaign', 'import', again, '--prefix', 'copy2');
+    const back = await redis('campaign', 'import', again, '--prefix', 'copy2');
     expect(back.status, back.stderr).toBe(0);
     expect(back.stdout).toContain(', 1 of its 1 verify record kept (');
     // A record that is not a certificate refuses the whole import, naming where.
@@ -189,7 +191,7 @@ describe('pcfarm campaign', () => {
     e.certificates[0].bound = -1;
     const forged = join(tempDir(), 'forged.jsonl');
     writeFileSync(forged, `${head}\n${JSON.stringify(e)}\n`);
-    const refused = pcfarm('campaign', 'import', forged, '--prefix', 'copy3');
+    const refused = await redis('campaign', 'import', forged, '--prefix', 'copy3');
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain(`${forged} line 2: certificates[0]: bound must be a whole number from 0 to 1000, not -1`);
   });
