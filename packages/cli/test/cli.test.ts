@@ -10,10 +10,19 @@ import { pcfarmHere as here } from './here.js';
 
 const MAIN = fileURLToPath(new URL('../dist/pcfarm.mjs', import.meta.url));
 
-function pcfarm(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+/** pcfarm as a process of its own: what a user's shell sees, its exit status and streams. */
+function spawned(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 120_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/**
+ * pcfarm in this process (cli.ts's runCli, which main.ts wires to the
+ * process's streams): the commands' words and statuses without a Node's
+ * start for each, some 0.4 s of CPU (the README's commands go through a
+ * shell in readme.test.ts; the first test here through a process).
+ */
+const pcfarm = here;
 
 /** A command's output that several tests read: run on first use, once for the file (the same command prints the same). */
 function once(...args: string[]): () => ReturnType<typeof pcfarm> {
@@ -26,7 +35,7 @@ const holeFillFirstFailure = once('fuzz', '--first-failure', '--strategy', 'v2.6
 const helpFuzz = once('help', 'fuzz');
 
 describe('the pcfarm bundle', () => {
-  it('starts with one core: neither the entry nor a chunk it imports at start names a @pcfarm package, whose core would load beside the inlined one', () => {
+  it('starts with one core: neither the entry nor a chunk it imports at start names a @pcfarm package, whose core would load beside the inlined one', async () => {
     const dist = new URL('../dist/', import.meta.url);
     const entry = readFileSync(new URL('pcfarm.mjs', dist), 'utf8');
     const chunks = [...entry.matchAll(/^import .* from "\.\/(pcfarm\.[\w.-]+\.mjs)";$/gm)].map((m) => m[1]!);
@@ -39,7 +48,7 @@ describe('the pcfarm bundle', () => {
 
 describe('pcfarm fuzz', () => {
   it('finds the v2.6.20 self deadlock, prints its kind, seed and replay command, and exits 1', () => {
-    const r = pcfarm('fuzz', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--runs', '1000');
+    const r = spawned('fuzz', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--runs', '1000');
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/FAIL deadlock at step \d+ in writer/);
     const seed = /seed=(\d+)/.exec(r.stdout)![1];
@@ -47,17 +56,17 @@ describe('pcfarm fuzz', () => {
     expect(r.stdout).toMatch(/runs\/s\)/);
   });
 
-  it('prints a replay command that keeps a non-default PCT depth, so the seed replays the same run', () => {
-    const r = pcfarm('fuzz', '--first-failure', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--pct-depth', '2');
+  it('prints a replay command that keeps a non-default PCT depth, so the seed replays the same run', async () => {
+    const r = await pcfarm('fuzz', '--first-failure', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--pct-depth', '2');
     expect(r.status).toBe(1);
     const command = /replay: \.\/pcfarm replay (.*--pct-depth 2 --seed \d+)$/m.exec(r.stdout)![1]!;
     const signature = /signature: (.*)$/m.exec(r.stdout)![1]!;
-    const replay = pcfarm('replay', ...command.split(' '));
+    const replay = await pcfarm('replay', ...command.split(' '));
     expect(replay.stdout).toContain(`signature: ${signature}`);
   });
 
-  it('is clean on write-begin-end, prints runs per second and exits 0', () => {
-    const r = pcfarm('fuzz', '--strategy', 'write-begin-end', '--scenario', 'hole-fill-vs-read', '--runs', '300');
+  it('is clean on write-begin-end, prints runs per second and exits 0', async () => {
+    const r = await pcfarm('fuzz', '--strategy', 'write-begin-end', '--scenario', 'hole-fill-vs-read', '--runs', '300');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/clean: 300 runs in [\d.]+ s \([\d,]+ runs\/s\)/);
   });
@@ -87,19 +96,19 @@ describe('pcfarm fuzz', () => {
 });
 
 describe('fuzz --first-failure under a search', () => {
-  it('--scheduler guided finds the v2.6.20 ABBA deadlock on cross-mmap-write and gives a reproducer that replays it, with its residual risk', () => {
-    const r = pcfarm('fuzz', '--first-failure', '--strategy', 'v2.6.20', '--scenario', 'cross-mmap-write', '--scheduler', 'guided');
+  it('--scheduler guided finds the v2.6.20 ABBA deadlock on cross-mmap-write and gives a reproducer that replays it, with its residual risk', async () => {
+    const r = await pcfarm('fuzz', '--first-failure', '--strategy', 'v2.6.20', '--scenario', 'cross-mmap-write', '--scheduler', 'guided');
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/^v2\.6\.20 x cross-mmap-write \(guided, seeds 0\.\.999\)\nFAIL deadlock /);
     expect(r.stdout).toMatch(/after \d+ runs of the guided search in [\d.]+ s; residual risk [\d.]+% \(Good-Turing: \d+ of \d+ things reached were reached by one run of \d+\)/);
     const replay = /replay: \.\/pcfarm (replay pcfarm1:\S+)/.exec(r.stdout)![1]!.split(' ');
-    const again = pcfarm(...replay);
+    const again = await pcfarm(...replay);
     expect(again.status).toBe(1);
     expect(again.stdout).toContain('signature: deadlock in v2.6.20: cycle of 2;');
   });
 
   it('--scheduler portfolio says a clean cell is clean, with how much it may have missed; an unknown search is refused naming the valid ones', async () => {
-    const r = pcfarm('fuzz', '--first-failure', '--strategy', 'two-copy', '--scenario', 'cross-mmap-write', '--scheduler', 'portfolio', '--runs', '300');
+    const r = await pcfarm('fuzz', '--first-failure', '--strategy', 'two-copy', '--scenario', 'cross-mmap-write', '--scheduler', 'portfolio', '--runs', '300');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^two-copy x cross-mmap-write \(portfolio, seeds 0\.\.299\)\n {2}clean: 300 runs in .* residual risk [\d.]+%/);
     const bad = await here('fuzz', '--first-failure', '--scheduler', 'clever');
@@ -109,21 +118,21 @@ describe('fuzz --first-failure under a search', () => {
 });
 
 describe('pcfarm replay', () => {
-  it('prints a trace line per event and the verdict, and replays the seed fuzz found bit for bit', () => {
-    const seed = /seed=(\d+)/.exec(selfFirstFailure().stdout)![1]!;
-    const a = pcfarm('replay', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--seed', seed);
-    const b = pcfarm('replay', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--seed', seed);
+  it('prints a trace line per event and the verdict, and replays the seed fuzz found bit for bit', async () => {
+    const seed = /seed=(\d+)/.exec((await selfFirstFailure()).stdout)![1]!;
+    const a = await pcfarm('replay', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--seed', seed);
+    const b = await pcfarm('replay', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--seed', seed);
     expect(a.status).toBe(1);
     expect(a.stdout).toEqual(b.stdout);
     expect(a.stdout).toMatch(/^\s+\d+\s+writer\s+lock_page\(f0:\d\)\s+@ __grab_cache_page <- generic_file_buffered_write <- sys_write\s+\[holds i_mutex\(f0\), page_lock\(f0:\d\)\]$/m);
     expect(a.stdout).toMatch(/FAIL deadlock/);
     const choices = /^choices: (.*)$/m.exec(a.stdout)![1]!;
-    const c = pcfarm('replay', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--choices', choices);
+    const c = await pcfarm('replay', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--choices', choices);
     expect(/^trace hash: (\w+)$/m.exec(c.stdout)![1]).toBe(/^trace hash: (\w+)$/m.exec(a.stdout)![1]);
   });
 
-  it('says ok and exits 0 for a clean run', () => {
-    const r = pcfarm('replay', '--strategy', 'write-begin-end', '--scenario', 'self-mmap-write', '--seed', '1');
+  it('says ok and exits 0 for a clean run', async () => {
+    const r = await pcfarm('replay', '--strategy', 'write-begin-end', '--scenario', 'self-mmap-write', '--seed', '1');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/ok: every task finished and every oracle passed/);
   });
@@ -151,14 +160,14 @@ describe('pcfarm replay', () => {
 const SIGNATURE_SELF = 'deadlock in v2.6.20: self; lock_page page_lock in filemap_nopage <- handle_mm_fault <- do_page_fault <- copy_from_user <- filemap_copy_from_user <- generic_file_buffered_write, held from __grab_cache_page <- generic_file_buffered_write';
 
 describe('signatures and reproducers in fuzz and replay', () => {
-  it('fuzz prints the signature, the minimize command and a reproducer that replays to the same failure', () => {
-    const r = selfFirstFailure();
+  it('fuzz prints the signature, the minimize command and a reproducer that replays to the same failure', async () => {
+    const r = await selfFirstFailure();
     expect(r.stdout).toContain(`  signature: ${SIGNATURE_SELF}`);
     const seed = /seed=(\d+)/.exec(r.stdout)![1];
     expect(r.stdout).toContain(`minimize: ./pcfarm minimize --strategy v2.6.20 --scenario self-mmap-write --seed ${seed}`);
     const reproducer = /reproducer: (pcfarm1:\S+)/.exec(r.stdout)![1]!;
-    const a = pcfarm('replay', reproducer);
-    const b = pcfarm('replay', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--seed', seed!);
+    const a = await pcfarm('replay', reproducer);
+    const b = await pcfarm('replay', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--seed', seed!);
     expect(a.status).toBe(1);
     expect(a.stdout).toContain(`signature: ${SIGNATURE_SELF}`);
     expect(/^trace hash: (\w+)$/m.exec(a.stdout)![1]).toBe(/^trace hash: (\w+)$/m.exec(b.stdout)![1]);
@@ -166,7 +175,7 @@ describe('signatures and reproducers in fuzz and replay', () => {
   });
 
   it('replay rejects a cut or mistyped reproducer with exit 2, saying what is wrong', async () => {
-    const reproducer = /reproducer: (pcfarm1:\S+)/.exec(selfFirstFailure().stdout)![1]!;
+    const reproducer = /reproducer: (pcfarm1:\S+)/.exec((await selfFirstFailure()).stdout)![1]!;
     const cut = await here('replay', reproducer.slice(0, -6));
     expect(cut.status).toBe(2);
     expect(cut.stderr).toMatch(/^pcfarm: bad reproducer: truncated: /);
@@ -176,7 +185,7 @@ describe('signatures and reproducers in fuzz and replay', () => {
   });
 
   it('replay takes a reproducer or --strategy/--scenario/--seed, not both', async () => {
-    const reproducer = /reproducer: (pcfarm1:\S+)/.exec(selfFirstFailure().stdout)![1]!;
+    const reproducer = /reproducer: (pcfarm1:\S+)/.exec((await selfFirstFailure()).stdout)![1]!;
     const r = await here('replay', reproducer, '--seed', '3');
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('a reproducer says what to run: drop --seed');
@@ -184,8 +193,8 @@ describe('signatures and reproducers in fuzz and replay', () => {
 });
 
 describe('pcfarm minimize', () => {
-  it('shrinks a failing seed, reports the sizes before and after, and prints a reproducer that replays to the same signature', () => {
-    const r = pcfarm('minimize', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--seed', '1');
+  it('shrinks a failing seed, reports the sizes before and after, and prints a reproducer that replays to the same signature', async () => {
+    const r = await pcfarm('minimize', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--seed', '1');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain(`signature: ${SIGNATURE_SELF}`);
     const before = /^before: (\d+) choices \(\d+ not 0\), (\d+) context switches, \d+ steps$/m.exec(r.stdout)!;
@@ -194,19 +203,19 @@ describe('pcfarm minimize', () => {
     expect(r.stdout).toMatch(/^\d+ runs in [\d.]+ s, at a fixpoint: minimizing it again changes nothing$/m);
     const reproducer = /^reproducer: (pcfarm1:\S+)$/m.exec(r.stdout)![1]!;
     expect(r.stdout).toContain(`replay: ./pcfarm replay ${reproducer}`);
-    const replayed = pcfarm('replay', reproducer);
+    const replayed = await pcfarm('replay', reproducer);
     expect(replayed.status).toBe(1);
     expect(replayed.stdout).toMatch(/^v2\.6\.20 x self-mmap-write \(pct\), reproducer of model core-\d+, \d+ choices$/m);
     expect(replayed.stdout).toContain(`signature: ${SIGNATURE_SELF}`);
     // Minimizing the reproducer again changes nothing.
-    const again = pcfarm('minimize', reproducer);
+    const again = await pcfarm('minimize', reproducer);
     expect(again.status).toBe(0);
     expect(/^reproducer: (\S+)$/m.exec(again.stdout)![1]).toBe(reproducer);
   });
 
-  it('stops at --runs-max and says so', () => {
+  it('stops at --runs-max and says so', async () => {
     // Seed 2 is v2.6.20's first failure in generated (a bad return).
-    const r = pcfarm('minimize', '--strategy', 'v2.6.20', '--scenario', 'generated', '--seed', '2', '--runs-max', '3');
+    const r = await pcfarm('minimize', '--strategy', 'v2.6.20', '--scenario', 'generated', '--seed', '2', '--runs-max', '3');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^3 runs in [\d.]+ s, stopped by the run budget \(--runs-max 3\): minimizing it again may shrink it further$/m);
   });
@@ -230,8 +239,8 @@ function argsOf(command: string): string[] {
 describe('warnings', () => {
   const WITNESS = './pcfarm fuzz --first-failure --strategy v2.6.20 --scenario hole-fill-vs-read-same-mm';
 
-  it('fuzz --first-failure says a cell that only warned is "clean, with warnings:", prints the warning and its witness, and exits 0; the witness fails', () => {
-    const r = holeFillFirstFailure();
+  it('fuzz --first-failure says a cell that only warned is "clean, with warnings:", prints the warning and its witness, and exits 0; the witness fails', async () => {
+    const r = await holeFillFirstFailure();
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^ {2}clean, with warnings: 1000 runs in [\d.]+ s \([\d,]+ runs\/s\), \d+ of them warned; the first:$/m);
     expect(r.stdout).toMatch(/^WARN lock-order at step \d+ in \w+ \(a warning, not a failure\)$/m);
@@ -239,15 +248,15 @@ describe('warnings', () => {
     expect(r.stdout).toContain(`  witness: ${WITNESS}`);
     expect(r.stdout).not.toMatch(/^FAIL/m);
     // The witness, pasted: there the lock instances meet, and the run fails.
-    const w = pcfarm(...argsOf(WITNESS));
+    const w = await pcfarm(...argsOf(WITNESS));
     expect(w.status).toBe(1);
     expect(w.stdout).toMatch(/^FAIL (lock-order|deadlock) at step/m);
     expect(w.stdout).toMatch(/^ {2}signature: (lock-order in v2\.6\.20: cycle page_lock -> mmap_sem -> page_lock; instances meet|deadlock in v2\.6\.20: )/m);
   });
 
-  it('replay prints the warnings of a run that passed, and exits 0', () => {
-    const seed = /^ {2}seed=(\d+)$/m.exec(holeFillFirstFailure().stdout)![1]!;
-    const r = pcfarm('replay', '--strategy', 'v2.6.20', '--scenario', 'hole-fill-vs-read', '--seed', seed);
+  it('replay prints the warnings of a run that passed, and exits 0', async () => {
+    const seed = /^ {2}seed=(\d+)$/m.exec((await holeFillFirstFailure()).stdout)![1]!;
+    const r = await pcfarm('replay', '--strategy', 'v2.6.20', '--scenario', 'hole-fill-vs-read', '--seed', seed);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^ok: every task finished and every oracle passed, in \d+ steps, with 1 warning\(s\):$/m);
     expect(r.stdout).toMatch(/^WARN lock-order at step \d+/m);
@@ -256,20 +265,20 @@ describe('warnings', () => {
 });
 
 describe('blocks per page', () => {
-  it('fuzz --first-failure --blocks-per-page 4 runs that cell, and its replay and minimize commands keep it', () => {
-    const r = pcfarm('fuzz', '--first-failure', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--blocks-per-page', '4');
+  it('fuzz --first-failure --blocks-per-page 4 runs that cell, and its replay and minimize commands keep it', async () => {
+    const r = await pcfarm('fuzz', '--first-failure', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--blocks-per-page', '4');
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/^v2\.6\.20 x self-mmap-write \(pct, 4 blocks per page, seeds 0\.\.999\)$/m);
     const replay = /^ {2}replay: (.*)$/m.exec(r.stdout)![1]!;
     expect(replay).toMatch(/^\.\/pcfarm replay --strategy v2\.6\.20 --scenario self-mmap-write --blocks-per-page 4 --seed \d+$/);
     expect(r.stdout).toMatch(/^ {2}minimize: \.\/pcfarm minimize --strategy v2\.6\.20 --scenario self-mmap-write --blocks-per-page 4 --seed \d+$/m);
     const signature = /^ {2}signature: (.*)$/m.exec(r.stdout)![1]!;
-    const again = pcfarm(...argsOf(replay));
+    const again = await pcfarm(...argsOf(replay));
     expect(again.stdout).toMatch(/^v2\.6\.20 x self-mmap-write \(pct, 4 blocks per page\), seed \d+$/m);
     expect(again.stdout).toContain(`signature: ${signature}`);
     // The reproducer carries the blocks per page too.
     const reproducer = /reproducer: (pcfarm1:\S+)/.exec(r.stdout)![1]!;
-    expect(pcfarm('replay', reproducer).stdout).toMatch(/^v2\.6\.20 x self-mmap-write \(pct, 4 blocks per page\), reproducer of model/m);
+    expect((await pcfarm('replay', reproducer)).stdout).toMatch(/^v2\.6\.20 x self-mmap-write \(pct, 4 blocks per page\), reproducer of model/m);
   });
 
   it('rejects a number of blocks per page the model does not take, with exit 2', async () => {
@@ -289,8 +298,8 @@ describe('blocks per page', () => {
 describe('pcfarm matrix', () => {
   const KEYS = ['strategy', 'scenario', 'blocksPerPage', 'runs', 'verdict', 'kinds', 'warnings', 'first', 'firstWarning', 'message', 'witness'];
 
-  it('--json gives {runs, strategyFiles, cells, costs} (no strategy files here), each cell a MatrixCell over every seed: runs is N and its counts are the runs that failed', () => {
-    const r = pcfarm('matrix', '--runs', '5', '--blocks-per-page', '1,4', '--json');
+  it('--json gives {runs, strategyFiles, cells, costs} (no strategy files here), each cell a MatrixCell over every seed: runs is N and its counts are the runs that failed', async () => {
+    const r = await pcfarm('matrix', '--runs', '5', '--blocks-per-page', '1,4', '--json');
     expect(r.status, r.stderr).toBe(0);
     const m = JSON.parse(r.stdout) as { runs: number; cells: MatrixCell[]; costs: unknown[] };
     expect(Object.keys(m).sort()).toEqual(['cells', 'costs', 'runs', 'strategyFiles']);
@@ -320,8 +329,8 @@ describe('pcfarm matrix', () => {
     }
   });
 
-  it('prints a legend, then a row per scenario and blocks per page (merged where they say the same) and a column per strategy, each cell its verdict and count and its warnings; then the costs', () => {
-    const r = pcfarm('matrix', '--runs', '20', '--blocks-per-page', '1,2');
+  it('prints a legend, then a row per scenario and blocks per page (merged where they say the same) and a column per strategy, each cell its verdict and count and its warnings; then the costs', async () => {
+    const r = await pcfarm('matrix', '--runs', '20', '--blocks-per-page', '1,2');
     expect(r.status, r.stderr).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines[0]).toMatch(/^Each cell: clean, or VERDICT ×COUNT: the most severe kind any of its 20 runs \(every seed 0\.\.19\) failed with, and how many runs failed with it; then "; warns lock-order ×N" when N runs warned/);
@@ -375,7 +384,7 @@ describe('help and usage errors', () => {
 
   it("lists every option each command takes in that command's help, and its exit statuses", async () => {
     // `pcfarm help TOPIC` prints commandHelp(TOPIC), no more: read in this process, once a topic, not a process each.
-    const help = helpFuzz();
+    const help = await helpFuzz();
     expect(help.status).toBe(0);
     expect(help.stdout).toBe(commandHelp('fuzz'));
     for (const [topic, args] of MODES) {
@@ -391,18 +400,18 @@ describe('help and usage errors', () => {
     expect(flat(help.stdout)).toContain('Exit 0 when every run passed or only warned, 1 when it found failures, 2 on bad usage or a results directory it cannot use, 130 when stopped by Ctrl-C.');
   });
 
-  it('help prints every command and what each exit status means; COMMAND --help is help COMMAND', () => {
-    const all = pcfarm('help');
+  it('help prints every command and what each exit status means; COMMAND --help is help COMMAND', async () => {
+    const all = await pcfarm('help');
     expect(all.status).toBe(0);
     for (const command of ['fuzz', 'replay', 'minimize', 'verify', 'matrix', 'strategy new', 'diff', 'export-test', 'bench', 'list', 'dashboard', 'coordinator', 'worker', 'campaign']) expect(all.stdout).toContain(`./pcfarm ${command}`);
     expect(flat(all.stdout)).toContain('Exit statuses, the same in every command: 0 done, nothing failed; 1 a failure found (by fuzz, replay, verify or diff; matrix, minimize, campaign show and export-test report, and exit 0); 2 bad usage or input it cannot use; 3');
-    expect(pcfarm('fuzz', '--help').stdout).toBe(helpFuzz().stdout);
+    expect((await pcfarm('fuzz', '--help')).stdout).toBe((await helpFuzz()).stdout);
     // -h is --help, as other tools take it.
-    expect(pcfarm('fuzz', '-h').stdout).toBe(helpFuzz().stdout);
-    expect(pcfarm('campaign', 'start', '--seeds', 'x', '--help').stdout).toBe(pcfarm('help', 'campaign').stdout);
+    expect((await pcfarm('fuzz', '-h')).stdout).toBe((await helpFuzz()).stdout);
+    expect((await pcfarm('campaign', 'start', '--seeds', 'x', '--help')).stdout).toBe((await pcfarm('help', 'campaign')).stdout);
   });
 
-  it("the defaults help names are the farm's and the dashboard's own", () => {
+  it("the defaults help names are the farm's and the dashboard's own", async () => {
     // What `pcfarm help TOPIC` prints: commandHelp(TOPIC), as the first test of these checks, read in this process.
     expect(flat(commandHelp('coordinator'))).toContain(`keeps N batches (default ${COORDINATOR_DEFAULTS.queuedPerWorker}) queued per worker slot, and reruns 1 batch in N (default ${AUDIT_ONE_IN_DEFAULT}; 0 never)`);
     expect(flat(commandHelp('coordinator'))).toContain(`REDIS_URL (default ${REDIS_URL_DEFAULT})`);
@@ -410,12 +419,12 @@ describe('help and usage errors', () => {
     expect(flat(commandHelp('fuzz'))).toContain(`(default ${DASHBOARD_PORT_DEFAULT}, or any free port when that one is taken)`);
   });
 
-  it('a usage error is one line saying what was wrong, then where the help is; exit 2', () => {
-    const r = pcfarm('fuzz', '--seeds', 'x');
+  it('a usage error is one line saying what was wrong, then where the help is; exit 2', async () => {
+    const r = await pcfarm('fuzz', '--seeds', 'x');
     expect(r.status).toBe(2);
     expect(r.stderr.split('\n')).toEqual(['pcfarm: --seeds must be a whole number, not "x"', 'see: ./pcfarm help fuzz', '']);
     expect(r.stdout).toBe('');
-    const unknown = pcfarm('frobnicate');
+    const unknown = await pcfarm('frobnicate');
     expect(unknown.stderr.split('\n').slice(1)).toEqual(['see: ./pcfarm help', '']);
   });
 
