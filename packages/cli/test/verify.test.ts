@@ -10,38 +10,42 @@ import { pcfarmHere as here } from './here.js';
 
 const MAIN = fileURLToPath(new URL('../dist/pcfarm.mjs', import.meta.url));
 
-function pcfarm(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+/** pcfarm as a process of its own: what a user's shell sees, its exit status and streams. */
+function spawned(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 120_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** pcfarm in this process (cli.ts's runCli, as main.ts wires it): the searches and their words without a Node's start for each; the first test's goes through a process. */
+const pcfarm = here;
+
 describe('pcfarm verify', () => {
-  it('finds the v2.6.20 self deadlock at 0 preemptions, minimizes it, and prints a reproducer that replays it; exit 1', () => {
-    const r = pcfarm('verify', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write');
+  it('finds the v2.6.20 self deadlock at 0 preemptions, minimizes it, and prints a reproducer that replays it; exit 1', async () => {
+    const r = spawned('verify', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write');
     expect(r.status, r.stderr).toBe(1);
     expect(r.stdout).toMatch(/^FAIL v2\.6\.20 x self-mmap-write at 0 preemptions \(reclaim actions <= 2, generated parameters <= 0, 1 block\(s\) a page\), after \d+ schedules/);
     const signature = /signature: (.*)$/m.exec(r.stdout)![1]!;
     const command = /replay: \.\/pcfarm (replay pcfarm1:\S+)$/m.exec(r.stdout)![1]!;
-    const replay = pcfarm(...command.split(' '));
+    const replay = await pcfarm(...command.split(' '));
     expect(replay.status).toBe(1);
     expect(replay.stdout).toContain(`signature: ${signature}`);
   });
 
-  it('certifies two-copy on cross-mmap-write to 2 preemptions, with its schedules, classes, bounds, model and hash; exit 0', () => {
-    const r = pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'cross-mmap-write', '--preemptions', '2', '--reclaim-actions', '1');
+  it('certifies two-copy on cross-mmap-write to 2 preemptions, with its schedules, classes, bounds, model and hash; exit 0', async () => {
+    const r = await pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'cross-mmap-write', '--preemptions', '2', '--reclaim-actions', '1');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^clean up to 2 preemptions: two-copy x cross-mmap-write, [\\d,]+ schedules, [\\d,]+ classes, [\\d.]+ s \\(reclaim actions <= 1, generated parameters <= 0, 1 block\\(s\\) a page; model ${MODEL_VERSION}, hash [0-9a-f]{8}\\)$`, 'm'));
   });
 
-  it('--json says the same as the words, and the same search gives the same hash twice; --results keeps its certificate once', () => {
+  it('--json says the same as the words, and the same search gives the same hash twice; --results keeps its certificate once', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pcfarm-verify-'));
-    const run = () => JSON.parse(pcfarm('verify', '--strategy', 'write-begin-end-trim', '--scenario', 'overwrite-vs-read', '--delays', '1', '--reclaim-actions', '1', '--blocks-per-page', '2', '--json', '--results', dir).stdout);
-    const a = run();
+    const run = async () => JSON.parse((await pcfarm('verify', '--strategy', 'write-begin-end-trim', '--scenario', 'overwrite-vs-read', '--delays', '1', '--reclaim-actions', '1', '--blocks-per-page', '2', '--json', '--results', dir)).stdout);
+    const a = await run();
     expect(a).toMatchObject({ result: 'clean', bound: 1, unit: 'delays', modelVersion: MODEL_VERSION, cell: { strategy: 'write-begin-end-trim', scenario: 'overwrite-vs-read', blocksPerPage: 2 } });
     expect(a.schedules).toBeGreaterThan(0);
     const where = join(dir, 'certificates.jsonl');
     expect(a.kept).toEqual({ where, records: [{ text: 'verified to 1 delay (reclaim actions <= 1)', kept: true }] });
-    const b = run();
+    const b = await run();
     expect(b.hash).toBe(a.hash);
     // The same claim again says no more: the directory keeps the first.
     expect(b.kept).toEqual({ where, records: [{ text: 'verified to 1 delay (reclaim actions <= 1)', kept: false }] });
@@ -50,13 +54,13 @@ describe('pcfarm verify', () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ result: 'clean', strategy: 'write-begin-end-trim', blocksPerPage: 2, unit: 'delays', bound: 1, reclaimActionsMax: 1, hash: a.hash, classes: a.classes });
   });
 
-  it("says what it certified when the budget runs out first, and exits 3; its classes and hash are the certified bound's, not the stopped search's", () => {
+  it("says what it certified when the budget runs out first, and exits 3; its classes and hash are the certified bound's, not the stopped search's", async () => {
     const args = ['verify', '--strategy', 'two-copy', '--scenario', 'overwrite-vs-read', '--reclaim-actions', '1', '--preemptions', '3', '--schedules-max', '300'];
-    const r = pcfarm(...args);
+    const r = await pcfarm(...args);
     expect(r.status).toBe(3);
     expect(r.stdout).toMatch(/stopped by the schedule budget \(--schedules-max 300\) before 1 preemption was certified; 0 is the highest bound certified/);
-    const stopped = JSON.parse(pcfarm(...args, '--json').stdout);
-    const zero = JSON.parse(pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'overwrite-vs-read', '--reclaim-actions', '1', '--preemptions', '0', '--json').stdout);
+    const stopped = JSON.parse((await pcfarm(...args, '--json')).stdout);
+    const zero = JSON.parse((await pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'overwrite-vs-read', '--reclaim-actions', '1', '--preemptions', '0', '--json')).stdout);
     expect(zero).toMatchObject({ result: 'clean', bound: 0 });
     expect(stopped).toMatchObject({ result: 'stopped', bound: 0, classes: zero.classes, hash: zero.hash });
     expect(stopped.schedules).toBeGreaterThan(zero.schedules);
@@ -65,24 +69,24 @@ describe('pcfarm verify', () => {
     // It says how delay bounding would go on, in a command that runs pasted, with the same cell and budgets.
     const hint = /^ {2}delay bounding explores a subset of the schedules, far fewer where tasks block often: \.\/pcfarm (.*)$/m.exec(r.stdout)![1]!;
     expect(hint).toBe('verify --strategy two-copy --scenario overwrite-vs-read --delays 3 --reclaim-actions 1 --time-s 60');
-    const delayed = pcfarm(...hint.split(' '), '--schedules-max', '300');
+    const delayed = await pcfarm(...hint.split(' '), '--schedules-max', '300');
     expect(delayed.stdout).toMatch(/^clean up to \d+ delays?: two-copy x overwrite-vs-read/m);
     // A delay bound that stops has no other bound to point to.
     expect(delayed.stdout).not.toContain('delay bounding explores');
     // Stopped inside bound 0: nothing is certified, and there is no certificate to give.
-    expect(JSON.parse(pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'overwrite-vs-read', '--reclaim-actions', '1', '--preemptions', '3', '--schedules-max', '2', '--json').stdout)).toMatchObject({ result: 'stopped', bound: -1, classes: null, hash: null });
+    expect(JSON.parse((await pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'overwrite-vs-read', '--reclaim-actions', '1', '--preemptions', '3', '--schedules-max', '2', '--json')).stdout)).toMatchObject({ result: 'stopped', bound: -1, classes: null, hash: null });
   });
 
-  it("--threads 2 gives the one-thread certificate, schedule for schedule, and the one search's counterexample", () => {
+  it("--threads 2 gives the one-thread certificate, schedule for schedule, and the one search's counterexample", async () => {
     const args = ['verify', '--strategy', 'two-copy', '--scenario', 'cross-mmap-write', '--preemptions', '1', '--reclaim-actions', '1', '--json'];
-    const one = JSON.parse(pcfarm(...args).stdout);
-    const two = JSON.parse(pcfarm(...args, '--threads', '2').stdout);
+    const one = JSON.parse((await pcfarm(...args)).stdout);
+    const two = JSON.parse((await pcfarm(...args, '--threads', '2')).stdout);
     expect(two).toMatchObject({ result: 'clean', bound: 1, schedules: one.schedules, classes: one.classes, hash: one.hash, threads: 2 });
     expect(two.subtrees).toBeGreaterThan(1);
-    const failing = pcfarm('verify', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--threads', '2', '--json');
+    const failing = await pcfarm('verify', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--threads', '2', '--json');
     expect(failing.status, failing.stderr).toBe(1);
     expect(JSON.parse(failing.stdout)).toMatchObject({ result: 'fail', kind: 'deadlock', bound: 0, threads: 2 });
-    const counted = pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'cross-mmap-write', '--threads', '2', '--schedules-max', '5');
+    const counted = await pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'cross-mmap-write', '--threads', '2', '--schedules-max', '5');
     expect(counted.status).toBe(2);
     expect(counted.stderr).toMatch(/--schedules-max counts the schedules of one search in this process: give it without --threads/);
   });
@@ -115,21 +119,21 @@ describe('pcfarm verify', () => {
 });
 
 describe('pcfarm matrix --verify', () => {
-  it('gives each cell its bound beside its seeds: the smallest failing one with its kind, or the highest certified, in the table and in --json', () => {
+  it('gives each cell its bound beside its seeds: the smallest failing one with its kind, or the highest certified, in the table and in --json', async () => {
     // Bound 0 and the two rows it reads keep the searches to a second (six-task extend-vs-truncate alone takes seconds at bound 0).
     const args = ['matrix', '--strategy', 'v2.6.20,two-copy', '--scenario', 'generated,self-mmap-write', '--runs', '5', '--blocks-per-page', '1', '--verify', '--preemptions', '0', '--reclaim-actions', '1'];
-    const text = pcfarm(...args);
+    const text = await pcfarm(...args);
     expect(text.status, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/^\| self-mmap-write +\| 1 +\| deadlock ×\d+; fails at 0p \(deadlock\) +\| clean; verified to 0p +\|$/m);
     // Only the rows named, in the matrix's order whatever order they were named in.
     expect([...text.stdout.matchAll(/^\| ([a-z-]+) +\| 1 +\|/gm)].map((m) => m[1])).toEqual(['self-mmap-write', 'generated']);
-    const json = JSON.parse(pcfarm(...args, '--json').stdout) as { cells: { strategy: string; scenario: string; bound: { kind: string; preemptions: number; asked: number; hash: string | null } }[]; verify: { bounds: object } };
+    const json = JSON.parse((await pcfarm(...args, '--json')).stdout) as { cells: { strategy: string; scenario: string; bound: { kind: string; preemptions: number; asked: number; hash: string | null } }[]; verify: { bounds: object } };
     expect(json.verify.bounds).toEqual({ preemptionsMax: 0, reclaimActionsMax: 1, paramsMax: 0 });
     expect(json.cells.map((c) => `${c.strategy} ${c.scenario}`)).toEqual(['v2.6.20 self-mmap-write', 'v2.6.20 generated', 'two-copy self-mmap-write', 'two-copy generated']);
     const cell = (st: string, sc: string) => json.cells.find((c) => c.strategy === st && c.scenario === sc)!.bound;
     expect(cell('v2.6.20', 'self-mmap-write')).toMatchObject({ kind: 'fails', preemptions: 0, asked: 0, hash: null });
     // The same search as pcfarm verify's: the same certificate.
-    const alone = JSON.parse(pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'self-mmap-write', '--preemptions', '0', '--reclaim-actions', '1', '--json').stdout);
+    const alone = JSON.parse((await pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'self-mmap-write', '--preemptions', '0', '--reclaim-actions', '1', '--json')).stdout);
     expect(cell('two-copy', 'self-mmap-write')).toMatchObject({ kind: 'certified', preemptions: 0, hash: alone.hash, params: null });
     // generated draws its programs from the choices: its certificate covers those within the parameter bound, and says so.
     expect(cell('two-copy', 'generated')).toMatchObject({ kind: 'certified', preemptions: 0, params: 0 });
@@ -183,8 +187,8 @@ describe('pcfarm matrix --verify', () => {
 });
 
 describe('a printed command, pasted verbatim', () => {
-  it("runs in a non-interactive shell with npm's yes setting false, from the repository root, with pcfarm's own exit status and no ELIFECYCLE", () => {
-    const r = pcfarm('verify', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--reclaim-actions', '1');
+  it("runs in a non-interactive shell with npm's yes setting false, from the repository root, with pcfarm's own exit status and no ELIFECYCLE", async () => {
+    const r = await pcfarm('verify', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--reclaim-actions', '1');
     const command = /replay: (\.\/pcfarm replay pcfarm1:\S+)$/m.exec(r.stdout)![1]!;
     const root = fileURLToPath(new URL('../../..', import.meta.url));
     const env = { ...process.env, npm_config_yes: 'false', CI: 'true' };
