@@ -76,11 +76,13 @@ export function fmtAgo(at, now = Date.now()) {
   return `${fmtDuration(d)} ago`;
 }
 
-export function fmtTime(at) {
+/** A moment in the reader's own time zone: its time today, else its date and time (the date local too: UTC's is a day off near midnight). */
+export function fmtTime(at, now = Date.now()) {
   const d = new Date(at);
-  const today = new Date();
   const time = d.toLocaleTimeString('en-GB', { hour12: false });
-  return d.toDateString() === today.toDateString() ? time : `${d.toISOString().slice(0, 10)} ${time}`;
+  if (d.toDateString() === new Date(now).toDateString()) return time;
+  const two = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${time}`;
 }
 
 /**

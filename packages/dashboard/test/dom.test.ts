@@ -2,6 +2,7 @@
  * The number and time formats every view shares (public/dom.js, which runs
  * in the browser and imports nothing, so node loads it as it is).
  */
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: the page's own JavaScript, untyped.
 import { fmtAsOf, fmtDuration } from '../public/dom.js';
@@ -21,5 +22,13 @@ describe("the dashboard's formats", () => {
     expect(fmtAsOf(at.getTime(), 10_000)).toBe('as of 14:03:07, read every 10 s');
     // A campaign that is no longer running: its cells' last figures, read once more as it stopped.
     expect(fmtAsOf(at.getTime())).toBe('as of 14:03:07');
+  });
+
+  it("says a moment of another day with the reader's own date, as its time is: half past midnight in Tokyo is that day there, not the day before in UTC", () => {
+    // A process of its own, for a time zone ahead of UTC (this one's is the machine's, and tests leave the environment alone).
+    const script = `import('./public/dom.js').then(({ fmtTime }) => console.log(fmtTime(new Date(2026, 0, 2, 0, 30, 5).getTime(), new Date(2026, 5, 1).getTime())))`;
+    const r = spawnSync(process.execPath, ['-e', script], { cwd: new URL('..', import.meta.url), env: { ...process.env, TZ: 'Asia/Tokyo' }, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('2026-01-02 00:30:05\n');
   });
 });
