@@ -42,6 +42,8 @@ export function strategyCommand(p: Parsed, io: Io): number {
   checkOptions(p, OPTIONS.strategyNew);
   const [name] = args;
   if (args.length !== 1 || name === undefined) throw new UsageError(`'strategy new' takes one NAME (the new strategy's id; the file is NAME.ts), not ${args.length === 0 ? 'none' : args.join(' ')}`);
+  // A file name typed for NAME would write NAME.ts.ts, a strategy whose id ends in .ts.
+  if (/\.[cm]?[jt]s$/.test(name)) throw new InputError(`"${name}" is a file name: give NAME without its extension (strategy new ${name.replace(/\.[cm]?[jt]s$/, '')} writes ${name.replace(/\.[cm]?[jt]s$/, '')}.ts)`);
   const from = oneOf('strategy', 'strategies to copy', p.options.get('from'), STRATEGIES) ?? STRATEGY_FROM_DEFAULT;
   // Checked before anything is written: the id is the file's name too.
   const text = strategyTemplate(name, from, readBuiltIn);

@@ -219,6 +219,13 @@ describe('your own write path, from the command line', () => {
     expect(pcfarmIn(here, 'strategy', 'old').status).toBe(2);
   });
 
+  it('strategy new refuses a file name for NAME, exit 2, rather than write NAME.ts.ts', () => {
+    const here = tempDir();
+    const r = pcfarmIn(here, 'strategy', 'new', 'mine.ts');
+    expect([r.status, r.stderr]).toEqual([2, 'pcfarm: "mine.ts" is a file name: give NAME without its extension (strategy new mine writes mine.ts)\n']);
+    expect(existsSync(join(here, 'mine.ts.ts'))).toBe(false);
+  });
+
   it('export-test of a bucket two campaigns have needs --campaign, naming both', () => {
     const here = tempDir();
     const run = ['fuzz', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--blocks-per-page', '1', '--seeds', '40', '--results', 'r', '--no-dashboard', '--threads', '1'];
