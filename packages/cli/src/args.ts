@@ -115,6 +115,8 @@ export function oneOf<T extends string>(name: string, plural: string, raw: strin
 
 /** --strategy S: a built-in strategy, or one of `fromFiles` (the ids of the --strategy-file files given). */
 export const strategyOf = (p: Parsed, fromFiles: readonly string[] = []): string | undefined => oneOf('strategy', 'strategies', p.options.get('strategy'), [...STRATEGIES, ...fromFiles]);
+/** The strategy of a command that runs one cell: --strategy, or with none the one strategy file given (its help: without --strategy only the files' strategies run). */
+export const cellStrategyOf = (p: Parsed, fromFiles: readonly string[]): string | undefined => strategyOf(p, fromFiles) ?? (fromFiles.length === 1 ? fromFiles[0] : undefined);
 export const scenarioOf = (p: Parsed): string | undefined => oneOf('scenario', 'scenarios', p.options.get('scenario'), SCENARIOS);
 export const schedulerOf = (p: Parsed) => oneOf('scheduler', 'schedulers', p.options.get('scheduler'), SCHEDULERS);
 

@@ -1,7 +1,7 @@
 /** `pcfarm minimize`: shrink a failing seed or reproducer to its smallest reproducer. */
 import { minimize, MINIMIZE_DEFAULTS, Model, type MinimizeResult, type RunConfig, type RunInput, type RunSize } from '@pcfarm/core';
 import { replayReproducerCommand } from '@pcfarm/farm/replay-commands';
-import { asInput, scenarioOf, strategyOf, UsageError, wholeNumber, type Parsed } from './args.js';
+import { asInput, cellStrategyOf, scenarioOf, UsageError, wholeNumber, type Parsed } from './args.js';
 import { EXIT } from './exit.js';
 import type { Io } from './io.js';
 import { MINIMIZE_TIME_MS_DEFAULT } from './limits.js';
@@ -33,7 +33,7 @@ export function minimizeCommand(p: Parsed, io: Io, files: StrategyFiles): number
     const note = changedFileNote(given, files, 'minimizing');
     if (note !== null) io.out(note);
   } else {
-    const strategy = strategyOf(p, files.ids);
+    const strategy = cellStrategyOf(p, files.ids);
     const scenario = scenarioOf(p);
     if (strategy === undefined || scenario === undefined || !p.options.has('seed')) {
       throw new UsageError('minimize needs --strategy S --scenario X --seed N, or a reproducer');

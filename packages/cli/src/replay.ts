@@ -6,7 +6,7 @@
 import { basename } from 'node:path';
 import { decodeReproducer, DEFAULTS, encodeReproducer, findingSignature, formatEvent, Model, reproducerOf, SCENARIOS, signatureOf, STRATEGIES, type Failure, type ModelOptions, type Outcome, type Reproducer, type RunConfig } from '@pcfarm/core';
 import { replayCommand, witnessCommand } from '@pcfarm/farm/replay-commands';
-import { asInput, blocksPerPageOf, choiceList, pctDepthOf, scenarioOf, schedulerOf, strategyOf, UsageError, wholeNumber, type Parsed } from './args.js';
+import { asInput, blocksPerPageOf, cellStrategyOf, choiceList, pctDepthOf, scenarioOf, schedulerOf, UsageError, wholeNumber, type Parsed } from './args.js';
 import { EXIT } from './exit.js';
 import type { Io } from './io.js';
 import type { StrategyFiles } from './strategy-files.js';
@@ -136,7 +136,7 @@ export function replay(p: Parsed, io: Io, files: StrategyFiles): number {
     if (note !== null) io.out(`now: ${signatureOf(o)?.title ?? 'ok'}`);
     return status;
   }
-  const strategy = strategyOf(p, files.ids);
+  const strategy = cellStrategyOf(p, files.ids);
   const scenario = scenarioOf(p);
   if (strategy === undefined) throw new UsageError(`replay needs --strategy (one of ${[...STRATEGIES, ...files.ids].join(', ')})`);
   if (scenario === undefined) throw new UsageError(`replay needs --scenario (one of ${SCENARIOS.join(', ')})`);

@@ -7,7 +7,7 @@ import { replayReproducerCommand, verifyDelaysCommand } from '@pcfarm/farm/repla
 import type { RedisStore } from '@pcfarm/farm';
 import type { Campaign, Store } from '@pcfarm/farm/local';
 import { strategyFileRef, strategyResolver, type StrategyFileRef } from '@pcfarm/farm/strategy-files';
-import { blocksPerPageOf, InputError, noPositionals, scenarioOf, strategyOf, UsageError, wholeNumber, type Parsed } from './args.js';
+import { blocksPerPageOf, cellStrategyOf, InputError, noPositionals, scenarioOf, UsageError, wholeNumber, type Parsed } from './args.js';
 import { EXIT } from './exit.js';
 import { cellName } from './format.js';
 import type { Io } from './io.js';
@@ -160,7 +160,7 @@ function cellOf(strategy: string, scenario: string, bpp: number, files: Strategy
 
 /** --strategy S --scenario X [--blocks-per-page B]. */
 function cellAsked(p: Parsed, files: StrategyFiles): CellAsked {
-  const strategy = strategyOf(p, files.ids);
+  const strategy = cellStrategyOf(p, files.ids);
   const scenario = scenarioOf(p);
   if (strategy === undefined || scenario === undefined) throw new UsageError('verify needs --strategy S --scenario X, or --campaign ID');
   return cellOf(strategy, scenario, blocksPerPageOf(p) ?? DEFAULTS.blocksPerPage, files);

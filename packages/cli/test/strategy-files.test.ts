@@ -226,6 +226,26 @@ describe('your own write path, from the command line', () => {
     expect(existsSync(join(here, 'mine.ts.ts'))).toBe(false);
   });
 
+  it('replay, minimize and verify run the one strategy file given without --strategy, as their help says; given two, they ask which', async () => {
+    const here = tempDir();
+    pcfarmIn(here, 'strategy', 'new', 'solo');
+    pcfarmIn(here, 'strategy', 'new', 'duo');
+    const solo = join(here, 'solo.ts');
+    const cell = ['--scenario', 'self-mmap-write'];
+    const replayed = await inProcess('replay', '--strategy-file', solo, ...cell, '--seed', '1');
+    expect(replayed.status, replayed.stderr).toBe(1);
+    expect(replayed.stdout).toMatch(/^solo x self-mmap-write \(pct\), seed 1$/m);
+    const minimized = await inProcess('minimize', '--strategy-file', solo, ...cell, '--seed', '1');
+    expect(minimized.status, minimized.stderr).toBe(0);
+    expect(minimized.stdout).toMatch(/^signature: deadlock in solo: self; /m);
+    const verified = await inProcess('verify', '--strategy-file', solo, ...cell);
+    expect(verified.status, verified.stderr).toBe(1);
+    expect(verified.stdout).toMatch(/^FAIL solo x self-mmap-write at 0 preemptions /);
+    const two = await inProcess('replay', '--strategy-file', solo, '--strategy-file', join(here, 'duo.ts'), ...cell, '--seed', '1');
+    expect(two.status).toBe(2);
+    expect(two.stderr).toMatch(/^pcfarm: replay needs --strategy \(one of v2\.6\.20, .*, solo, duo\)\n/);
+  });
+
   it('export-test of a bucket two campaigns have needs --campaign, naming both', () => {
     const here = tempDir();
     const run = ['fuzz', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--blocks-per-page', '1', '--seeds', '40', '--results', 'r', '--no-dashboard', '--threads', '1'];
