@@ -73,7 +73,7 @@ export async function verifyCommand(p: Parsed, io: Io, files: StrategyFiles): Pr
   if (p.options.has('results') && redis) throw new UsageError('give --redis or --results, not both: the certificate is kept in one store');
   if (p.options.has('threads') && search.schedulesMax !== undefined) throw new UsageError('--schedules-max counts the schedules of one search in this process: give it without --threads (--time-s bounds a search on threads)');
   const threads = p.options.has('threads') ? (p.options.get('threads') ?? '') : null;
-  const store = await storeOf(p, redis);
+  const store = await storeOf(p, redis, campaignId !== undefined);
   try {
     const cells = one !== null ? [one] : await campaignCellsAsked(await store.campaign(campaignId!), files);
     // A campaign's cells on threads run side by side, each search whole on one thread: most cells take well under a second, and cutting each into subtrees costs more than it saves.
@@ -251,7 +251,7 @@ interface StoreOpened {
 }
 
 /** Redis is reached before any search, so a wrong URL is said at once, not after it; a file where the results directory should be, too. */
-async function storeOf(p: Parsed, redis: boolean): Promise<StoreOpened> {
+async function storeOf(p: Parsed, redis: boolean, ofCampaign: boolean): Promise<StoreOpened> {
   if (redis) {
     const { openRedis, redisOptionsOf, redisWhere } = await import('./open-store.js');
     const store = await openRedis(p);
@@ -260,7 +260,7 @@ async function storeOf(p: Parsed, redis: boolean): Promise<StoreOpened> {
   const raw = p.options.get('results');
   if (raw === undefined) return { keeper: null, campaign: () => Promise.reject(new Error('verify: a campaign is read from a store')), certificates: async () => [], redis: null, close: async () => {} };
   return {
-    keeper: resultsKeeper(raw),
+    keeper: resultsKeeper(raw, !ofCampaign),
     certificates: async () => readCertificates(resolve(raw)),
     campaign: async (id) => {
       // Read-only: a fuzz may be writing the directory; the certificates have a file of their own.
@@ -285,11 +285,11 @@ interface Keeper {
 }
 
 /** --results DIR: its certificates file, beside a campaign's journal (a file where the directory should be is said before the search). */
-function resultsKeeper(raw: string): Keeper {
-  const { dir, named } = resultsDirOf(raw, raw);
+function resultsKeeper(raw: string, make: boolean): Keeper {
+  const { dir, named } = resultsDirOf(raw, raw, make);
   const say = (m: string): string => `${named}: cannot record a certificate in ${dir}: ${m}`;
-  // Made now, so a directory that cannot be is said before the search, not after it.
-  fileSystemRefusal(() => mkdirSync(dir, { recursive: true }), say);
+  // Made now, so a directory that cannot be is said before the search, not after it; a campaign's is never made: it holds the campaign, or the name is mistyped.
+  if (make) fileSystemRefusal(() => mkdirSync(dir, { recursive: true }), say);
   return { where: join(dir, CERTIFICATES_FILE), keep: async (records) => records.map((c) => fileSystemRefusal(() => recordCertificateIn(dir, c), say)) };
 }
 

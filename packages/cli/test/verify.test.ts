@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -165,6 +165,14 @@ describe('pcfarm matrix --verify', () => {
     ]);
     // Each search whole: one subtree a bound.
     for (const c of both.cells) expect(c.threads === 2 && c.subtrees <= c.bound + 1).toBe(true);
+  });
+
+  it('--campaign with a results directory that does not exist exits 2 and makes no directory: the name was mistyped', async () => {
+    const nowhere = join(mkdtempSync(join(tmpdir(), 'pcfarm-verify-')), 'no-such-results');
+    const r = await here('verify', '--campaign', 'c1', '--results', nowhere);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`pcfarm: ${join(nowhere, 'results.jsonl')} does not exist: no campaign has been run with this results directory\n`);
+    expect(existsSync(nowhere)).toBe(false);
   });
 
   it('--campaign refuses a campaign another model version ran: its certificates would never show beside it', async () => {
