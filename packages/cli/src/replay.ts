@@ -4,7 +4,7 @@
  * finding (a failure or a warning) is printed.
  */
 import { basename } from 'node:path';
-import { decodeReproducer, DEFAULTS, encodeReproducer, findingSignature, formatEvent, Model, reproducerOf, SCENARIOS, signatureOf, STRATEGIES, type Failure, type ModelOptions, type Outcome, type Reproducer, type RunConfig } from '@pcfarm/core';
+import { decodeReproducer, DEFAULTS, encodeReproducer, findingSignature, formatEvent, Model, reproducerOf, SCENARIOS, SCHEDULERS, signatureOf, STRATEGIES, type Failure, type ModelOptions, type Outcome, type Reproducer, type RunConfig } from '@pcfarm/core';
 import { replayCommand, witnessCommand } from '@pcfarm/farm/replay-commands';
 import { asInput, blocksPerPageOf, cellStrategyOf, choiceList, pctDepthOf, scenarioOf, schedulerOf, UsageError, wholeNumber, type Parsed } from './args.js';
 import { EXIT } from './exit.js';
@@ -103,7 +103,9 @@ function printReplay(header: string, config: RunConfig, o: Outcome, choices: rea
   if (o.ok) io.out(`ok: every task finished and every oracle passed, in ${o.steps} steps${o.warnings.length > 0 ? `, with ${o.warnings.length} warning(s):` : ''}`);
   else describeFailure(o, io);
   describeWarnings(o, config, io, files);
-  io.out(`choices: ${choices.join(',')}`);
+  // A choice means what its scheduler makes of it: one --scheduler cannot name (verify's systematic) replays only by its reproducer.
+  const scheduler = config.scheduler ?? DEFAULTS.scheduler;
+  io.out(`choices: ${choices.join(',')}${SCHEDULERS.includes(scheduler) ? '' : ` (the ${scheduler} scheduler's, which --choices cannot name: its reproducer replays them)`}`);
   if (!o.ok && !given) io.out(`reproducer: ${reproducerString(config, o.choices, files)}`);
   io.out(`trace hash: ${o.traceHash}`);
   return o.ok ? EXIT.ok : EXIT.found;
@@ -146,7 +148,12 @@ export function replay(p: Parsed, io: Io, files: StrategyFiles): number {
   const config = configOf(p, strategy, scenario);
   const list = choices === undefined ? null : choiceList(choices);
   const o = traced(config, list === null ? { seed: wholeNumber('seed', seed, 0) } : { choices: list }, files.model);
-  // Choices past the run's end change nothing: said, so a list cut or pasted wrong is not taken for the run asked.
-  const unused = list === null || list.length <= o.choices.length ? '' : ` (of ${list.length} given: the run ended before the other ${list.length - o.choices.length})`;
+  // Choices past the run's end change nothing, and past the list's end each is 0: said either way, so a list cut or pasted wrong is not taken for the run asked.
+  const unused =
+    list === null || list.length === o.choices.length
+      ? ''
+      : list.length > o.choices.length
+        ? ` (of ${list.length} given: the run ended before the other ${list.length - o.choices.length})`
+        : ` (${list.length} given, each choice past them 0)`;
   return printReplay(`${strategy} x ${scenario} (${configLabel(config)}), ${seed !== undefined ? `seed ${o.seed}` : `${o.choices.length} choices${unused}`}`, config, o, o.choices, false, io, files);
 }

@@ -148,6 +148,9 @@ describe('pcfarm replay', () => {
     // Choices past the run's end are said to be unused, not dropped without a word.
     const long = await here('replay', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--choices', Array(40).fill('0').join(','));
     expect(long.stdout.split('\n')[0]).toMatch(/^v2\.6\.20 x self-mmap-write \(pct\), (\d+) choices \(of 40 given: the run ended before the other \d+\)$/);
+    // And a list shorter than the run: the run's count, with how many were given and what came after them.
+    const short = await here('replay', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--choices', '0,0,0');
+    expect(short.stdout.split('\n')[0]).toMatch(/^v2\.6\.20 x self-mmap-write \(pct\), \d+ choices \(3 given, each choice past them 0\)$/);
   });
 
   it('an unknown command lists the commands', async () => {

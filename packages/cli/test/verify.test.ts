@@ -29,6 +29,8 @@ describe('pcfarm verify', () => {
     const replay = await pcfarm(...command.split(' '));
     expect(replay.status).toBe(1);
     expect(replay.stdout).toContain(`signature: ${signature}`);
+    // Its choices are the systematic scheduler's, which --choices cannot name: the line says the reproducer replays them.
+    expect(replay.stdout).toMatch(/^choices: [\d,]+ \(the systematic scheduler's, which --choices cannot name: its reproducer replays them\)$/m);
   });
 
   it('certifies two-copy on cross-mmap-write to 2 preemptions, with its schedules, classes, bounds, model and hash; exit 0', async () => {
