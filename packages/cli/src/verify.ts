@@ -1,5 +1,5 @@
 /** `pcfarm verify`: every schedule of one cell up to a bound, ending in a counterexample or a certificate. */
-import { DEFAULTS, minimize, Model, MODEL_VERSION, signatureOf, VERIFY_DEFAULTS, verifyDeepening, type DeepeningResult, type RunConfig, type VerifyBounds } from '@pcfarm/core';
+import { DEFAULTS, FAILURE_KINDS, minimize, Model, MODEL_VERSION, signatureOf, VERIFY_DEFAULTS, verifyDeepening, type DeepeningResult, type RunConfig, type VerifyBounds } from '@pcfarm/core';
 import { mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { answeredBy, boundWords, CERTIFICATES_FILE, certificateText, readCertificates, recordCertificateIn, type Certificate, type CertificateUnit, type Claim } from '@pcfarm/farm/certificates';
@@ -236,7 +236,27 @@ function claimOf(s: SearchAsked, c: CellAsked): Claim {
 /** A cell the store already answers: its record, as a report (not searched again). */
 function answered(k: Certificate, where: string): Reported {
   const line = `${cellName(k)}: ${certificateText(k)}, kept already in ${where}; not searched again`;
-  const json = { result: k.result === 'clean' ? 'clean' : 'fail', answered: true, bound: k.bound, unit: k.unit, schedules: k.schedules, classes: k.classes, hash: k.hash, reproducer: k.reproducer, modelVersion: k.modelVersion, cell: { strategy: k.strategy, scenario: k.scenario, blocksPerPage: k.blocksPerPage } };
+  // A record keeps its signature, whose first word is the failure's kind ("deadlock in v2.6.20: self; ..."), and the search's limits, not the bound it was asked to.
+  const kind = k.signature === null ? null : (FAILURE_KINDS.find((f) => k.signature!.startsWith(`${f} in `)) ?? null);
+  const json = {
+    ...verifyJson({
+      result: k.result,
+      kind,
+      signature: k.signature,
+      reproducer: k.reproducer,
+      bound: k.bound,
+      asked: null,
+      unit: k.unit,
+      schedules: k.schedules,
+      classes: k.classes,
+      hash: k.hash,
+      seconds: k.seconds,
+      bounds: { reclaimActionsMax: k.reclaimActionsMax, paramsMax: k.paramsMax },
+      modelVersion: k.modelVersion,
+      cell: { strategy: k.strategy, scenario: k.scenario, blocksPerPage: k.blocksPerPage },
+    }),
+    answered: true,
+  };
   return { exit: k.result === 'clean' ? EXIT.ok : EXIT.found, records: [], lines: [line], json };
 }
 
@@ -334,6 +354,32 @@ interface Reported {
   json: Record<string, unknown>;
 }
 
+/**
+ * A cell's --json, with the same keys whatever came of it (a counterexample,
+ * a certificate, a stopped search, or a record the store answered with), so
+ * a script reads one shape: `classes` and `hash` are the highest bound
+ * certified's (null when none was), `asked` the bound asked for, and a
+ * field that does not apply is null.
+ */
+function verifyJson(j: {
+  result: 'clean' | 'fail' | 'stopped';
+  kind: string | null;
+  signature: string | null;
+  reproducer: string | null;
+  bound: number;
+  asked: number | null;
+  unit: CertificateUnit;
+  schedules: number;
+  classes: number | null;
+  hash: string | null;
+  seconds: number;
+  bounds: { reclaimActionsMax: number; paramsMax: number } & Partial<VerifyBounds>;
+  modelVersion: string;
+  cell: { strategy: string; scenario: string; blocksPerPage: number };
+}): Record<string, unknown> {
+  return { ...j };
+}
+
 /** A search's counterexample (minimized) or certificate, as text or --json, and its records for a store. */
 function reportSearch(io: Io, files: StrategyFiles, a: Asked, r: Ran): Reported {
   const { cell, bpp, bounds, upTo, unit, timeS, schedulesMax, t0 } = a;
@@ -381,7 +427,8 @@ function reportSearch(io: Io, files: StrategyFiles, a: Asked, r: Ran): Reported 
     lines.push(`  minimized: ${small.choices.length} choices, ${small.after.switches} context switches (${small.stoppedBy === 'fixpoint' ? 'a fixpoint' : 'the budget stopped it'})`);
     lines.push(`  reproducer: ${reproducer}`);
     lines.push(`  replay: ${replayReproducerCommand(reproducer, files.printedPath(strategy))}`);
-    return done(EXIT.found, { result: 'fail', kind: failed.failure!.kind, signature: title, reproducer, bound: r.bound, unit, schedules: r.schedules, classes: r.last.classes, seconds, bounds, modelVersion: MODEL_VERSION, cell: { strategy, scenario, blocksPerPage: bpp }, ...pooled });
+    const cert = r.certified;
+    return done(EXIT.found, { ...verifyJson({ result: 'fail', kind: failed.failure!.kind, signature: title, reproducer, bound: r.bound, asked: upTo, unit, schedules: r.schedules, classes: cert?.classes ?? null, hash: cert?.hash ?? null, seconds, bounds, modelVersion: MODEL_VERSION, cell: { strategy, scenario, blocksPerPage: bpp } }), ...pooled });
   }
   const certified = r.bound;
   const result = r.result === 'clean' ? 'clean' : 'stopped';
@@ -400,5 +447,5 @@ function reportSearch(io: Io, files: StrategyFiles, a: Asked, r: Ran): Reported 
     }
   }
   // classes and hash are the certificate's, the highest bound certified: a search the budget stopped certifies nothing of its own.
-  return done(result === 'clean' ? EXIT.ok : EXIT.budget, { result, kind: null, reproducer: null, bound: certified, asked: upTo, unit, schedules: r.schedules, classes: cert?.classes ?? null, hash: cert?.hash ?? null, seconds, bounds, modelVersion: MODEL_VERSION, cell: { strategy, scenario, blocksPerPage: bpp }, ...pooled });
+  return done(result === 'clean' ? EXIT.ok : EXIT.budget, { ...verifyJson({ result, kind: null, signature: null, reproducer: null, bound: certified, asked: upTo, unit, schedules: r.schedules, classes: cert?.classes ?? null, hash: cert?.hash ?? null, seconds, bounds, modelVersion: MODEL_VERSION, cell: { strategy, scenario, blocksPerPage: bpp } }), ...pooled });
 }

@@ -64,6 +64,7 @@ describe('pcfarm verify', () => {
     const stopped = JSON.parse((await pcfarm(...args, '--json')).stdout);
     const zero = JSON.parse((await pcfarm('verify', '--strategy', 'two-copy', '--scenario', 'overwrite-vs-read', '--reclaim-actions', '1', '--preemptions', '0', '--json')).stdout);
     expect(zero).toMatchObject({ result: 'clean', bound: 0 });
+    expect(Object.keys(stopped).sort()).toEqual(Object.keys(zero).sort());
     expect(stopped).toMatchObject({ result: 'stopped', bound: 0, classes: zero.classes, hash: zero.hash });
     expect(stopped.schedules).toBeGreaterThan(zero.schedules);
     expect(r.stdout).toContain(`clean up to 0 preemptions: two-copy x overwrite-vs-read, ${zero.schedules} schedules, ${zero.classes} classes`);
@@ -167,6 +168,13 @@ describe('pcfarm matrix --verify', () => {
     ]);
     // Each search whole: one subtree a bound.
     for (const c of both.cells) expect(c.threads === 2 && c.subtrees <= c.bound + 1).toBe(true);
+    // --json has one shape whatever came of a cell: a counterexample, a certificate, or a record the store answered with (the same command again).
+    const shape = (c: Record<string, unknown>) => Object.keys(c).filter((k) => !['threads', 'subtrees', 'farm', 'kept', 'answered'].includes(k)).sort();
+    const again = JSON.parse((await here('verify', '--campaign', a.id, '--results', a.dir, ...args)).stdout) as { cells: Record<string, unknown>[] };
+    expect(again.cells.map((c) => c.answered)).toEqual([true, true, true, true]);
+    for (const c of [...alone.cells, ...again.cells]) expect(shape(c)).toEqual(shape(alone.cells[1]));
+    expect(again.cells[0]).toMatchObject({ result: 'fail', kind: alone.cells[0].kind, signature: alone.cells[0].signature, hash: null });
+    expect(alone.cells[0]).toMatchObject({ kind: 'deadlock', asked: 1, classes: null, hash: null });
   });
 
   it('--campaign with a results directory that does not exist exits 2 and makes no directory: the name was mistyped', async () => {
