@@ -92,6 +92,8 @@ interface CommandHelp {
 const bpp = BLOCKS_PER_PAGE.join(',');
 const campaignSchedulers = CAMPAIGN_SCHEDULERS.join('|');
 const runSchedulers = SCHEDULERS.join('|');
+/** The schedulers a seed runs under: replay runs a choice list, and minimize takes a seed. */
+const seedSchedulers = SCHEDULERS.filter((s) => s !== 'replay').join('|');
 const usageOrBadInput = `${EXIT.usage} on bad usage`;
 /** What --strategy-file does, wherever it is taken. */
 const STRATEGY_FILE_ABOUT = "--strategy-file PATH (repeatable) loads a strategy file of your own ('strategy new' writes one; TypeScript or JavaScript, docs/STRATEGY-API.md): its id is a strategy like a built-in one, and without --strategy only the files' strategies run. A file that does not load is named with file:line, exit 2.";
@@ -126,7 +128,7 @@ const HELP: Record<Command, CommandHelp> = {
   },
   minimize: {
     usage: [
-      ['minimize', '--strategy S', '--scenario X', '--seed N', `[--scheduler ${runSchedulers}]`, '[--pct-depth D]', '[--blocks-per-page B]', '[--runs-max N]', '[--time-ms T]', '[--strategy-file PATH ...]'],
+      ['minimize', '--strategy S', '--scenario X', '--seed N', `[--scheduler ${seedSchedulers}]`, '[--pct-depth D]', '[--blocks-per-page B]', '[--runs-max N]', '[--time-ms T]', '[--strategy-file PATH ...]'],
       ['minimize REPRODUCER', '[--runs-max N]', '[--time-ms T]', '[--strategy-file PATH ...]'],
     ],
     about: [

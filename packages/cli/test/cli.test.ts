@@ -422,6 +422,13 @@ describe('help and usage errors', () => {
     expect(flat(commandHelp('fuzz'))).toContain(`(default ${DASHBOARD_PORT_DEFAULT}, or any free port when that one is taken)`);
   });
 
+  it("minimize's help offers the schedulers a seed runs under, not replay, which runs a choice list minimize does not take", async () => {
+    const help = await pcfarm('help', 'minimize');
+    expect(help.stdout.split('\n')[0]).toMatch(/--seed N \[--scheduler pct\|random\|pos\|surw\]$/);
+    const replay = await pcfarm('minimize', '--strategy', 'v2.6.20', '--scenario', 'self-mmap-write', '--seed', '1', '--scheduler', 'replay');
+    expect([replay.status, replay.stderr]).toEqual([2, 'pcfarm: the replay scheduler runs a choice list, not a seed\n']);
+  });
+
   it('a usage error is one line saying what was wrong, then where the help is; exit 2', async () => {
     const r = await pcfarm('fuzz', '--seeds', 'x');
     expect(r.status).toBe(2);
