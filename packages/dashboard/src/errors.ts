@@ -161,6 +161,11 @@ function validationMessage(f: Partial<FastifyError>): string {
       return `${where} must be one of ${(p.allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')}`;
     case 'required':
       return `${where} needs the field ${JSON.stringify(p.missingProperty)}`;
+    // In words, as the CLI and the digits-only check say a number's range ("must be <= 1000" was the validator's).
+    case 'maximum':
+      return `${where} must be at most ${p.limit}`;
+    case 'minimum':
+      return `${where} must be at least ${p.limit}`;
     case 'type':
       return `${where} must be ${String(p.type)
         .split(',')
