@@ -64,7 +64,7 @@ describe('your own write path, from the command line', () => {
     expect(text).toContain('pageWritingWaiters: { read: true, fault: true, truncate: true },');
     // Anton's flag as first sent: read and truncate wait on it, the fault path does not.
     writeFileSync(file, text.replace('fault: true', 'fault: false'));
-    const args = ['fuzz', '--strategy-file', 'my-excl.ts', '--scenario', 'self-mmap-write,hole-fill-vs-read', '--seeds', '400', '--results', 'results', '--no-dashboard', '--threads', '2'];
+    const args = ['fuzz', '--strategy-file', 'my-excl.ts', '--scenario', 'self-mmap-write,hole-fill-vs-read', '--seeds', '200', '--results', 'results', '--no-dashboard', '--threads', '2'];
     const before = pcfarmIn(here, ...args);
     expect(before.status, before.stderr).toBe(1);
     const a = line(before.stdout, /^campaign (\w+): my-excl x self-mmap-write,hole-fill-vs-read/m);
@@ -98,7 +98,7 @@ describe('your own write path, from the command line', () => {
     expect(diff.status, diff.stderr).toBe(1);
     expect(diff.stdout).toMatch(/^note: strategy my-excl: A ran my-excl\.ts at source [0-9a-f]{16}, B my-excl\.ts at source [0-9a-f]{16}$/m);
     expect(diff.stdout).toMatch(new RegExp(`^new in B: \\d+\\n {2}deadlock in my-excl: self; wait_on_bit PG_writing in filemap_nopage <- .*\\n {4}B: [\\d,]+ of [\\d,]+ runs \\([\\d.]+%\\); bucket ${deadlock}$`, 'm'));
-    expect(diff.stdout).toMatch(/^gone from B: 1\n {2}stale-data in my-excl: .*\n {4}A: \d+ of 2,400 runs \([\d.]+%\); bucket \w{12}$/m);
+    expect(diff.stdout).toMatch(/^gone from B: 1\n {2}stale-data in my-excl: .*\n {4}A: \d+ of 1,200 runs \([\d.]+%\); bucket \w{12}$/m);
     expect(diff.stdout).toMatch(/^ {2}fixed {10}stale-data in my-excl: /m);
     expect(diff.stdout.trimEnd().split('\n').pop()).toBe("1 new failure bucket in B; 1 of A's 1 failure bucket fixed, 0 still failing");
     // A campaign against itself says nothing: refused, as the dashboard's compare refuses it, not an empty table.
