@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
-import { copyBench, Model, SCENARIOS, stepBench, STRATEGIES, type CopyCase, type FailureKind } from '@pcfarm/core';
+import { copyBench, groupDigits, Model, SCENARIOS, stepBench, STRATEGIES, type CopyCase, type FailureKind } from '@pcfarm/core';
 import { checkOptions, noPositionals, UsageError, wholeNumber, type Parsed } from './args.js';
 import type { FromWorker, ToWorker, WorkerInit } from './bench-worker.js';
 import { EXIT } from './exit.js';
@@ -481,7 +481,7 @@ async function runBench(mode: BenchReport['mode'], threads: number, now: () => n
   return { ...r, targets: targetsOf(r) };
 }
 
-const num = (x: number): string => Math.round(x).toLocaleString('en-US');
+const num = (x: number): string => groupDigits(Math.round(x));
 
 /** The report as Markdown tables, as BENCHMARKS.md records them. */
 export function formatBench(r: BenchReport): string[] {

@@ -21,7 +21,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { STRATEGIES } from '@pcfarm/core';
+import { groupDigits, STRATEGIES } from '@pcfarm/core';
 import { batchAt, CAMPAIGN_DEFAULTS, campaignSpec, cellCount, connectRedis, Coordinator, FarmError, newCampaign, RedisServer, RedisStore, type Batch, type CampaignSpec } from '@pcfarm/farm';
 import { UsageError } from './args.js';
 import { markdownTable } from './format.js';
@@ -344,7 +344,7 @@ async function fleetMemory(url: string, admin: Redis, workers: number, batchSeed
       const n = (await farm.store.summary(c.id)).batchesDone;
       if (n >= next || done) {
         await point(n);
-        progress(`${n.toLocaleString('en-US')} of ${batches.toLocaleString('en-US')} batches, used_memory ${points[points.length - 1]!.usedMemory.toLocaleString('en-US')} bytes`);
+        progress(`${groupDigits(n)} of ${groupDigits(batches)} batches, used_memory ${groupDigits(points[points.length - 1]!.usedMemory)} bytes`);
         while (next <= n) next += every;
       }
       if (done) break;
@@ -438,8 +438,8 @@ export function formatFleetBench(r: FleetReport): string[] {
       ['workers', 'batches/s', 'seeds/s', 'coordinator us/batch', 'redis us/batch', 'fleet us/batch', 'coordinator us/seed', 'redis us/seed', 'coordinator busy', 'redis busy'],
       r.steps.map((s) => [
         String(s.workers),
-        s.batchesPerSecond.toLocaleString('en-US'),
-        s.seedsPerSecond.toLocaleString('en-US'),
+        groupDigits(s.batchesPerSecond),
+        groupDigits(s.seedsPerSecond),
         String(s.coordinatorCpuUsPerBatch),
         String(s.redisCpuUsPerBatch),
         String(s.workersCpuUsPerBatch),
@@ -450,14 +450,14 @@ export function formatFleetBench(r: FleetReport): string[] {
       ]),
     ),
     '',
-    `peak: ${r.peak.batchesPerSecond.toLocaleString('en-US')} batches/s (${r.peak.seedsPerSecond.toLocaleString('en-US')} seeds/s) with ${r.peak.workers} simulated workers`,
+    `peak: ${groupDigits(r.peak.batchesPerSecond)} batches/s (${groupDigits(r.peak.seedsPerSecond)} seeds/s) with ${r.peak.workers} simulated workers`,
     `capacity at the peak, at ${r.capacity.workerCpuUsPerSeed} us of worker CPU per seed: one coordinator core keeps up with ${r.capacity.workerCoresPerCoordinator} worker cores (${r.capacity.coordinatorCpuUsPerSeed} us/seed), one Redis core with ${r.capacity.workerCoresPerRedis} (${r.capacity.redisCpuUsPerSeed} us/seed)`,
   ];
   const m = r.memory;
   if (m !== null) {
-    lines.push('', `memory: one campaign of ${m.batches.toLocaleString('en-US')} batches on ${m.workers} simulated workers in ${(m.wallMs / 1000).toFixed(0)} s; used_memory ${m.baseline.toLocaleString('en-US')} bytes before it`, '');
-    lines.push(...markdownTable(['batches', 'used_memory', 'done record bytes'], m.points.map((p) => [p.batches.toLocaleString('en-US'), p.usedMemory.toLocaleString('en-US'), p.doneBytes.toLocaleString('en-US')])));
-    lines.push('', `used_memory's growth over the second half: ${m.growthBytesPer1000Batches.toLocaleString('en-US')} bytes per 1,000 batches`);
+    lines.push('', `memory: one campaign of ${groupDigits(m.batches)} batches on ${m.workers} simulated workers in ${(m.wallMs / 1000).toFixed(0)} s; used_memory ${groupDigits(m.baseline)} bytes before it`, '');
+    lines.push(...markdownTable(['batches', 'used_memory', 'done record bytes'], m.points.map((p) => [groupDigits(p.batches), groupDigits(p.usedMemory), groupDigits(p.doneBytes)])));
+    lines.push('', `used_memory's growth over the second half: ${groupDigits(m.growthBytesPer1000Batches)} bytes per 1,000 batches`);
   }
   return lines;
 }

@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { STRATEGIES } from '@pcfarm/core';
+import { groupDigits, STRATEGIES } from '@pcfarm/core';
 import { CAMPAIGN_DEFAULTS, campaignSpec, connectRedis, Coordinator, EmbeddedStore, FarmError, RedisServer, RedisStore, runCampaign, ThreadPool, type CampaignSpec } from '@pcfarm/farm';
 import { CAMPAIGN_LIMITS } from '@pcfarm/farm/limits';
 import { checkOptions, noPositionals, UsageError, wholeNumber, type Parsed } from './args.js';
@@ -248,7 +248,7 @@ export function formatFarmBench(r: FarmBenchReport): string[] {
   lines.push(
     ...markdownTable(
       ['mode', 'slots', 'runs', 'wall ms', 'runs/s', 'redis CPU us/seed', 'coordinator CPU us/seed'],
-      r.runs.map((x) => [x.mode, String(x.slots), String(x.runs), x.wallMs.toFixed(0), x.runsPerSecond.toLocaleString('en-US'), us(x.redisCpuUsPerSeed), us(x.coordinatorCpuUsPerSeed)]),
+      r.runs.map((x) => [x.mode, String(x.slots), String(x.runs), x.wallMs.toFixed(0), groupDigits(x.runsPerSecond), us(x.redisCpuUsPerSeed), us(x.coordinatorCpuUsPerSeed)]),
     ),
   );
   lines.push('');

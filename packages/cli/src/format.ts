@@ -1,9 +1,9 @@
 /** How pcfarm writes numbers, durations and tables: one way for every command. */
-import { DEFAULTS } from '@pcfarm/core';
+import { DEFAULTS, groupDigits } from '@pcfarm/core';
 
 /** A whole number with thousands separators: 12,000. */
 export function n(x: number): string {
-  return Math.round(x).toLocaleString('en-US');
+  return groupDigits(Math.round(x));
 }
 
 /** A count and its noun, singular for exactly one: "1 switch", "2 switches". */

@@ -1,5 +1,5 @@
 /** `pcfarm verify`: every schedule of one cell up to a bound, ending in a counterexample or a certificate. */
-import { DEFAULTS, FAILURE_KINDS, minimize, Model, MODEL_VERSION, signatureOf, VERIFY_DEFAULTS, verifyDeepening, type DeepeningResult, type RunConfig, type VerifyBounds } from '@pcfarm/core';
+import { DEFAULTS, FAILURE_KINDS, groupDigits, minimize, Model, MODEL_VERSION, signatureOf, VERIFY_DEFAULTS, verifyDeepening, type DeepeningResult, type RunConfig, type VerifyBounds } from '@pcfarm/core';
 import { mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { answeredBy, boundWords, CERTIFICATES_FILE, certificateText, readCertificates, recordCertificateIn, type Certificate, type CertificateUnit, type Claim } from '@pcfarm/farm/certificates';
@@ -390,7 +390,7 @@ function reportSearch(io: Io, files: StrategyFiles, a: Asked, r: Ran): Reported 
   const bound = (k: number): string => boundWords(k, unit);
   const pooled = r.farm !== undefined ? { farm: r.farm, subtrees: r.subtrees } : r.threads === null ? {} : { threads: r.threads, subtrees: r.subtrees };
   const onThreads =
-    r.farm !== undefined ? ` on the farm (prefix ${r.farm}), ${r.subtrees!.toLocaleString('en-US')} subtrees` : r.threads === null ? '' : ` on ${r.threads} thread(s), ${r.subtrees!.toLocaleString('en-US')} subtrees`;
+    r.farm !== undefined ? ` on the farm (prefix ${r.farm}), ${groupDigits(r.subtrees!)} subtrees` : r.threads === null ? '' : ` on ${r.threads} thread(s), ${groupDigits(r.subtrees!)} subtrees`;
   const lines: string[] = [];
   const record = (result: Certificate['result'], b: number, schedules: number, rest: Pick<Certificate, 'classes' | 'hash' | 'signature' | 'reproducer'>): Certificate => ({
     result,
@@ -420,7 +420,7 @@ function reportSearch(io: Io, files: StrategyFiles, a: Asked, r: Ran): Reported 
     const reproducer = reproducerString(config, small.choices, files);
     const title = signatureOf(failed)!.title;
     records.push(record('fail', r.bound, r.last.schedules, { classes: null, hash: null, signature: title, reproducer }));
-    lines.push(`FAIL ${what} at ${bound(r.bound)} (${limits}), after ${r.schedules.toLocaleString('en-US')} schedules in ${seconds.toFixed(1)} s${onThreads}`);
+    lines.push(`FAIL ${what} at ${bound(r.bound)} (${limits}), after ${groupDigits(r.schedules)} schedules in ${seconds.toFixed(1)} s${onThreads}`);
     lines.push(`  ${failed.failure!.message}`);
     for (const d of failed.failure!.details) lines.push(`  ${d}`);
     lines.push(`  signature: ${title}`);
@@ -435,7 +435,7 @@ function reportSearch(io: Io, files: StrategyFiles, a: Asked, r: Ran): Reported 
   const cert = r.certified;
   if (cert !== null) {
     lines.push(
-      `clean up to ${bound(certified)}: ${what}, ${cert.schedules.toLocaleString('en-US')} schedules, ${cert.classes.toLocaleString('en-US')} classes, ${seconds.toFixed(1)} s${onThreads} (${limits}; model ${MODEL_VERSION}, hash ${cert.hash})`,
+      `clean up to ${bound(certified)}: ${what}, ${groupDigits(cert.schedules)} schedules, ${groupDigits(cert.classes)} classes, ${seconds.toFixed(1)} s${onThreads} (${limits}; model ${MODEL_VERSION}, hash ${cert.hash})`,
     );
   }
   if (result === 'stopped') {

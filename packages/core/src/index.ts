@@ -7,6 +7,7 @@ export { ConfigError, DEFAULTS, LIMITS, SCHEDULERS, type RunConfig, type Resolve
 export { FAILURE_KINDS, severityOf, type Failure, type FailureKind, type Severity, type TraceEvent } from './kernel.js';
 export { Model, runOne, type CoverageSink, type ModelOptions, type Outcome, type RunInput } from './model.js';
 export { formatEvent } from './trace.js';
+export { groupDigits } from './digits.js';
 export { describeCell } from './cell.js';
 export { MODEL_VERSION } from './version.js';
 export { findingSignature, signatureOf, signatureTitle, type Signature } from './signature.js';

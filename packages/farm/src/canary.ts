@@ -11,7 +11,7 @@
  * false alarm (it misses the bug in r runs with probability about
  * exp(-r / mean runs)).
  */
-import type { FailureKind } from '@pcfarm/core';
+import { groupDigits, type FailureKind } from '@pcfarm/core';
 import { cellIndex, runsByCell, type Campaign, type CampaignSpec } from './campaign.js';
 import type { CampaignScheduler } from './limits.js';
 import type { Bucket } from './results.js';
@@ -87,7 +87,7 @@ export function canaryText(c: CanaryCheck): string {
   const cell = `${c.strategy} x ${c.scenario} (${c.blocksPerPage} bpp)`;
   if (c.found) return `canary ${cell}: its ${c.kind} found, as expected`;
   if (c.alarm) {
-    return `CANARY ALARM: ${cell} ran ${c.runs.toLocaleString('en-US')} runs without its known ${c.kind} (found in ${c.meanRuns} runs on average; a working farm misses it once in 10^${Math.floor(-c.missLog10)}): the farm itself is broken, so a clean result means nothing`;
+    return `CANARY ALARM: ${cell} ran ${groupDigits(c.runs)} runs without its known ${c.kind} (found in ${c.meanRuns} runs on average; a working farm misses it once in 10^${Math.floor(-c.missLog10)}): the farm itself is broken, so a clean result means nothing`;
   }
-  return `canary ${cell}: ${c.runs.toLocaleString('en-US')} runs so far, its ${c.kind} not found yet`;
+  return `canary ${cell}: ${groupDigits(c.runs)} runs so far, its ${c.kind} not found yet`;
 }

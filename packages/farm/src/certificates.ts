@@ -20,7 +20,7 @@
  */
 import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PARAM_SCENARIOS } from '@pcfarm/core';
+import { groupDigits, PARAM_SCENARIOS } from '@pcfarm/core';
 import { cellAt, cellCount, runsByCell, type Campaign } from './campaign.js';
 import { isSearchScheduler } from './limits.js';
 import { alive } from './pids.js';
@@ -367,6 +367,6 @@ export function cellEvidence(campaign: Pick<Campaign, 'spec' | 'deal' | 'modelVe
 /** A cell's evidence in words: "clean in 2,000,000 seeds; verified to 3 preemptions (reclaim actions <= 1)". */
 export function evidenceText(e: CellEvidence, scheduler: string): string {
   const what = isSearchScheduler(scheduler) ? 'runs' : 'seeds';
-  const fuzzed = e.failureBuckets > 0 ? `${e.failureBuckets} failure bucket${e.failureBuckets === 1 ? '' : 's'} in ${e.runs.toLocaleString('en-US')} ${what}` : `clean in ${e.runs.toLocaleString('en-US')} ${what}`;
+  const fuzzed = e.failureBuckets > 0 ? `${e.failureBuckets} failure bucket${e.failureBuckets === 1 ? '' : 's'} in ${groupDigits(e.runs)} ${what}` : `clean in ${groupDigits(e.runs)} ${what}`;
   return [fuzzed, ...e.certificates.map(certificateText)].join('; ');
 }
