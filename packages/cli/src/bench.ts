@@ -11,11 +11,11 @@ import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
-import { copyBench, groupDigits, Model, SCENARIOS, stepBench, STRATEGIES, type CopyCase, type FailureKind } from '@pcfarm/core';
+import { copyBench, Model, SCENARIOS, stepBench, STRATEGIES, type CopyCase, type FailureKind } from '@pcfarm/core';
 import { checkOptions, noPositionals, UsageError, wholeNumber, type Parsed } from './args.js';
 import type { FromWorker, ToWorker, WorkerInit } from './bench-worker.js';
 import { EXIT } from './exit.js';
-import { markdownTable } from './format.js';
+import { markdownTable, n as num } from './format.js';
 import type { Io } from './io.js';
 import { FUZZ_RUNS_DEFAULT } from './limits.js';
 import { OPTIONS } from './usage.js';
@@ -480,8 +480,6 @@ async function runBench(mode: BenchReport['mode'], threads: number, now: () => n
   };
   return { ...r, targets: targetsOf(r) };
 }
-
-const num = (x: number): string => groupDigits(Math.round(x));
 
 /** The report as Markdown tables, as BENCHMARKS.md records them. */
 export function formatBench(r: BenchReport): string[] {

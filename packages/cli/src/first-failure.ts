@@ -1,6 +1,7 @@
 /** `pcfarm fuzz --first-failure`: the quick hunt, in this process, nothing written. */
 import { DEFAULTS, GuidedSearch, Model, PortfolioSearch, SCENARIOS, SCHEDULERS, STRATEGIES, type Outcome, type RunConfig } from '@pcfarm/core';
 import { minimizeCommand, minimizeReproducerCommand, replayCommand, replayReproducerCommand } from '@pcfarm/farm/replay-commands';
+import { SEED_MAX, seedsPastMax } from '@pcfarm/farm/limits';
 import { asInput, blocksPerPageList, noPositionals, oneOf, scenarioOf, strategyOf, UsageError, wholeNumber, type Parsed } from './args.js';
 import { EXIT } from './exit.js';
 import { n } from './format.js';
@@ -19,8 +20,8 @@ function huntOf(p: Parsed, files: StrategyFiles): { strategies: readonly string[
   const runs = wholeNumber('runs', p.options.get('runs'), FUZZ_RUNS_DEFAULT, 1);
   const start = wholeNumber('seed-start', p.options.get('seed-start'), 0);
   // Every seed must be one a run takes (as a campaign's range is checked): found before the first run, not in the middle.
-  const last = Number.MAX_SAFE_INTEGER;
-  if (start > last - (runs - 1)) throw new UsageError(`seeds ${start}..${BigInt(start) + BigInt(runs - 1)} run past the largest seed, ${last}: give --seed-start ${last - (runs - 1)} at most, or fewer --runs`);
+  const past = seedsPastMax(start, runs);
+  if (past !== null) throw new UsageError(`${past}: give --seed-start ${SEED_MAX - (runs - 1)} at most, or fewer --runs`);
   return {
     strategies: strategy !== undefined ? [strategy] : files.ids.length > 0 ? files.ids : STRATEGIES,
     scenarios: scenario !== undefined ? [scenario] : SCENARIOS,

@@ -238,25 +238,23 @@ function answered(k: Certificate, where: string): Reported {
   const line = `${cellName(k)}: ${certificateText(k)}, kept already in ${where}; not searched again`;
   // A record keeps its signature, whose first word is the failure's kind ("deadlock in v2.6.20: self; ..."), and the search's limits, not the bound it was asked to.
   const kind = k.signature === null ? null : (FAILURE_KINDS.find((f) => k.signature!.startsWith(`${f} in `)) ?? null);
-  const json = {
-    ...verifyJson({
-      result: k.result,
-      kind,
-      signature: k.signature,
-      reproducer: k.reproducer,
-      bound: k.bound,
-      asked: null,
-      unit: k.unit,
-      schedules: k.schedules,
-      classes: k.classes,
-      hash: k.hash,
-      seconds: k.seconds,
-      bounds: { reclaimActionsMax: k.reclaimActionsMax, paramsMax: k.paramsMax },
-      modelVersion: k.modelVersion,
-      cell: { strategy: k.strategy, scenario: k.scenario, blocksPerPage: k.blocksPerPage },
-    }),
-    answered: true,
+  const kept: VerifyJson = {
+    result: k.result,
+    kind,
+    signature: k.signature,
+    reproducer: k.reproducer,
+    bound: k.bound,
+    asked: null,
+    unit: k.unit,
+    schedules: k.schedules,
+    classes: k.classes,
+    hash: k.hash,
+    seconds: k.seconds,
+    bounds: { reclaimActionsMax: k.reclaimActionsMax, paramsMax: k.paramsMax },
+    modelVersion: k.modelVersion,
+    cell: { strategy: k.strategy, scenario: k.scenario, blocksPerPage: k.blocksPerPage },
   };
+  const json = { ...kept, answered: true };
   return { exit: k.result === 'clean' ? EXIT.ok : EXIT.found, records: [], lines: [line], json };
 }
 
@@ -361,7 +359,7 @@ interface Reported {
  * certified's (null when none was), `asked` the bound asked for, and a
  * field that does not apply is null.
  */
-function verifyJson(j: {
+interface VerifyJson {
   result: 'clean' | 'fail' | 'stopped';
   kind: string | null;
   signature: string | null;
@@ -376,8 +374,6 @@ function verifyJson(j: {
   bounds: { reclaimActionsMax: number; paramsMax: number } & Partial<VerifyBounds>;
   modelVersion: string;
   cell: { strategy: string; scenario: string; blocksPerPage: number };
-}): Record<string, unknown> {
-  return { ...j };
 }
 
 /** A search's counterexample (minimized) or certificate, as text or --json, and its records for a store. */
@@ -428,7 +424,8 @@ function reportSearch(io: Io, files: StrategyFiles, a: Asked, r: Ran): Reported 
     lines.push(`  reproducer: ${reproducer}`);
     lines.push(`  replay: ${replayReproducerCommand(reproducer, files.printedPath(strategy))}`);
     const cert = r.certified;
-    return done(EXIT.found, { ...verifyJson({ result: 'fail', kind: failed.failure!.kind, signature: title, reproducer, bound: r.bound, asked: upTo, unit, schedules: r.schedules, classes: cert?.classes ?? null, hash: cert?.hash ?? null, seconds, bounds, modelVersion: MODEL_VERSION, cell: { strategy, scenario, blocksPerPage: bpp } }), ...pooled });
+    const json: VerifyJson = { result: 'fail', kind: failed.failure!.kind, signature: title, reproducer, bound: r.bound, asked: upTo, unit, schedules: r.schedules, classes: cert?.classes ?? null, hash: cert?.hash ?? null, seconds, bounds, modelVersion: MODEL_VERSION, cell: { strategy, scenario, blocksPerPage: bpp } };
+    return done(EXIT.found, { ...json, ...pooled });
   }
   const certified = r.bound;
   const result = r.result === 'clean' ? 'clean' : 'stopped';
@@ -447,5 +444,6 @@ function reportSearch(io: Io, files: StrategyFiles, a: Asked, r: Ran): Reported 
     }
   }
   // classes and hash are the certificate's, the highest bound certified: a search the budget stopped certifies nothing of its own.
-  return done(result === 'clean' ? EXIT.ok : EXIT.budget, { ...verifyJson({ result, kind: null, signature: null, reproducer: null, bound: certified, asked: upTo, unit, schedules: r.schedules, classes: cert?.classes ?? null, hash: cert?.hash ?? null, seconds, bounds, modelVersion: MODEL_VERSION, cell: { strategy, scenario, blocksPerPage: bpp } }), ...pooled });
+  const json: VerifyJson = { result, kind: null, signature: null, reproducer: null, bound: certified, asked: upTo, unit, schedules: r.schedules, classes: cert?.classes ?? null, hash: cert?.hash ?? null, seconds, bounds, modelVersion: MODEL_VERSION, cell: { strategy, scenario, blocksPerPage: bpp } };
+  return done(result === 'clean' ? EXIT.ok : EXIT.budget, { ...json, ...pooled });
 }

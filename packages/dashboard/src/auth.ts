@@ -28,7 +28,6 @@ export const SESSION_COOKIE = 'pcfarm_session';
 /** How long a browser keeps it: a week of a farm on a wall, then the token again. */
 export const SESSION_AGE_S = 7 * 24 * 3600;
 
-/** Whether a host name or address is this machine only. */
 /**
  * The shortest token a dashboard beyond loopback takes: guessed one request
  * at a time, 16 characters of hex are 2^64 tries; a short one (a word, "t")
@@ -36,6 +35,7 @@ export const SESSION_AGE_S = 7 * 24 * 3600;
  */
 export const TOKEN_LENGTH_MIN = 16;
 
+/** Whether a host name or address is this machine only. */
 export function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
   return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || h === '::ffff:127.0.0.1';

@@ -6,9 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { decodeReproducer, encodeReproducer, findingSignature, GuidedSearch, Model, pollenFor, PORTFOLIO_ARM_CONFIG, reproducerOf, StateCoverage, type Failure, type FailureKind, type Outcome, type PollenRun, type PortfolioArm, type Reproducer, type RunConfig, type Severity } from '@pcfarm/core';
-import { batchConfig, CAMPAIGN_LIMITS, roundOf, SEED_MAX, type Batch, type CampaignSpec } from './campaign.js';
+import { batchConfig, CAMPAIGN_LIMITS, roundOf, type Batch, type CampaignSpec } from './campaign.js';
 import { PORTFOLIO_CAMPAIGN_ARMS, PORTFOLIO_PLAY_RUNS, playsBefore, portfolioArms, statesToAdd, type Contribution, type Guide } from './guide.js';
-import { isSearchScheduler } from './limits.js';
+import { isSearchScheduler, seedsPastMax } from './limits.js';
 import type { StrategyFileRef } from './strategy-ref.js';
 import { FarmError } from './errors.js';
 import { PayloadReader } from './payload.js';
@@ -356,6 +356,7 @@ export function readBatch(payload: unknown): Batch {
     modelVersion: r.str('modelVersion'),
   };
   // The campaign's definition of a seed range (campaignSpec) holds for a job too: every seed one a run takes.
-  if (b.seedStart > SEED_MAX - (b.seedCount - 1)) r.bad(`seeds ${b.seedStart}..${BigInt(b.seedStart) + BigInt(b.seedCount - 1)} run past the largest seed, ${SEED_MAX}`);
+  const past = seedsPastMax(b.seedStart, b.seedCount);
+  if (past !== null) r.bad(past);
   return b;
 }

@@ -9,7 +9,7 @@ import { BLOCKS_PER_PAGE, decodeReproducer, DEFAULTS, MODEL_VERSION, SCENARIOS, 
 import { FarmError } from './errors.js';
 import { checkStrategyFileRef, type StrategyFileRef } from './strategy-ref.js';
 import type { GuideSpec } from './guide.js';
-import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, GUIDE_DEFAULTS, GUIDE_LIMITS, isSearchScheduler, SEARCH_SCHEDULERS, STEER_DEFAULTS, STEER_LIMITS, type CampaignScheduler } from './limits.js';
+import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CAMPAIGN_SCHEDULERS, GUIDE_DEFAULTS, GUIDE_LIMITS, isSearchScheduler, SEARCH_SCHEDULERS, SEED_MAX, seedsPastMax, STEER_DEFAULTS, STEER_LIMITS, type CampaignScheduler } from './limits.js';
 
 /** What a campaign asks; every field has a default (CAMPAIGN_DEFAULTS). */
 export interface CampaignSpec {
@@ -70,12 +70,6 @@ export interface SteerSpec {
 export type Deal = number[][];
 
 export { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS };
-
-/**
- * The largest seed a run takes (the core's Model.run refuses any above it):
- * a campaign whose seeds go past it is refused, not left to fail its batches.
- */
-export const SEED_MAX = Number.MAX_SAFE_INTEGER;
 
 export type CampaignState = 'running' | 'stopped' | 'done';
 
@@ -166,9 +160,8 @@ export function campaignSpec(input: Partial<CampaignSpec>): CampaignSpec {
   // Every seed must be one a run takes: a range past the last would fail its first batch, and the
   // campaign would stop with nothing run. A time budget's range has no end: its first batch must fit.
   const seeds = seedsPerCell ?? batchSeeds;
-  if (seedStart > SEED_MAX - (seeds - 1)) {
-    bad(`seeds ${seedStart}..${BigInt(seedStart) + BigInt(seeds - 1)} run past the largest seed, ${SEED_MAX}: start at ${SEED_MAX - (seeds - 1)} at most (seedStart), or run fewer seeds`);
-  }
+  const past = seedsPastMax(seedStart, seeds);
+  if (past !== null) bad(`${past}: start at ${SEED_MAX - (seeds - 1)} at most (seedStart), or run fewer seeds`);
   const steer = (): SteerSpec | null => {
     const v: unknown = input.steer === undefined ? (seedsPerCell === null ? STEER_DEFAULTS : null) : input.steer;
     if (v === null) return null;

@@ -8,6 +8,18 @@ import { BLOCKS_PER_PAGE, DEFAULTS, LIMITS, SCHEDULERS, type SchedulerId } from 
 import { AUDIT_ONE_IN_DEFAULT } from './audit.js';
 
 /**
+ * The largest seed a run takes (the core's Model.run refuses any above it):
+ * a campaign, a batch or a hunt whose seeds go past it is refused, not left
+ * to fail partway.
+ */
+export const SEED_MAX = Number.MAX_SAFE_INTEGER;
+
+/** Seeds `start` .. start + count - 1 in words when they run past SEED_MAX (each caller adds what to do), else null. */
+export function seedsPastMax(start: number, count: number): string | null {
+  return start > SEED_MAX - (count - 1) ? `seeds ${start}..${BigInt(start) + BigInt(count - 1)} run past the largest seed, ${SEED_MAX}` : null;
+}
+
+/**
  * A scheduler a campaign runs: every one a user picks but `replay`, which
  * needs a recorded choice list, not seeds; and `guided`, the core's
  * coverage-guided search over the random scheduler, its states shared

@@ -6,7 +6,8 @@
  * scenario is the run worth looking at).
  */
 import { decodeReproducer, DEFAULTS, encodeReproducer, minimize, MINIMIZE_DEFAULTS, reproducerOf, type MinimizeStop, type Reproducer } from '@pcfarm/core';
-import { batchConfig, CAMPAIGN_LIMITS, SEED_MAX, type Batch } from './campaign.js';
+import { batchConfig, CAMPAIGN_LIMITS, type Batch } from './campaign.js';
+import { SEED_MAX } from './limits.js';
 import type { BatchRunner } from './batch.js';
 import { FarmError } from './errors.js';
 import { PayloadReader } from './payload.js';
